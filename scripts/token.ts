@@ -1,0 +1,71 @@
+/**
+ * Prints an access token from the built-in issuer on stdout, and nothing else:
+ *   npm run --silent token -- --sub alice --agency AZ-SSS --role investigator [--role court] [--ttl 3600]
+ * The issuer key is the service's own (DATA_DIR/keys/token-issuer.json); it is
+ * created if the service has never started, so tokens work on a fresh clone.
+ */
+import { parseArgs } from 'node:util';
+import { issueAccessToken } from '../src/access/access-token';
+import { ROLES, type Role } from '../src/access/roles';
+import { ConfigError, loadConfig } from '../src/config';
+import { ensureServiceKeys } from '../src/keys/key-store';
+
+const USAGE =
+  'usage: npm run --silent token -- --sub SUB --agency AGENCY --role ROLE [--role ROLE ...] [--ttl SECONDS]';
+
+async function main(): Promise<number> {
+  let values: { sub?: string; agency?: string; role?: string[]; ttl?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        sub: { type: 'string' },
+        agency: { type: 'string' },
+        role: { type: 'string', multiple: true },
+        ttl: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 64;
+  }
+  if (values.help) {
+    console.error(`${USAGE}\nroles: ${ROLES.join(', ')}`);
+    return 0;
+  }
+  const unknownRole = values.role?.find((role) => !(ROLES as readonly string[]).includes(role));
+  if (!values.sub || !values.agency || !values.role || unknownRole) {
+    console.error(unknownRole ? `unknown role ${unknownRole}; roles: ${ROLES.join(', ')}` : USAGE);
+    return 64;
+  }
+
+  const config = loadConfig();
+  const ttlSeconds = values.ttl === undefined ? config.tokens.ttlSeconds : Number(values.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 86_400) {
+    console.error('--ttl must be a whole number of seconds from 1 to 86400');
+    return 64;
+  }
+  const { tokenIssuer } = await ensureServiceKeys(config.dataDir);
+  const token = await issueAccessToken(
+    {
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
+      privateJwk: tokenIssuer.privateJwk,
+      kid: tokenIssuer.kid,
+    },
+    { sub: values.sub, agency: values.agency, roles: values.role as Role[], ttlSeconds },
+  );
+  process.stdout.write(`${token}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : `token: ${(error as Error).message}`);
+    process.exitCode = 1;
+  },
+);

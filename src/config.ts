@@ -1,0 +1,146 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Log origins are schema-less URLs (C2SP tlog-checkpoint): no spaces, no `+`, no scheme. */
+const ORIGIN = /^[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/;
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(?:ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
+
+const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0).max(max).default(fallback);
+
+/**
+ * Every environment variable the service reads, with its default. The README's
+ * configuration table is written from this list; keep the two together.
+ */
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: postgresUrl.optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    LOG_ORIGIN: z
+      .string()
+      .regex(ORIGIN, 'must be a schema-less URL without spaces or "+"')
+      .default('localhost/custody-ledger'),
+    LOG_LEVEL: z.enum(LEVELS).default('info'),
+    TOKEN_ISSUER: z.string().min(1).default('urn:custody-ledger:issuer'),
+    TOKEN_AUDIENCE: z.string().min(1).default('custody-ledger'),
+    TOKEN_TTL_SECONDS: seconds(3600, 86_400),
+    TOKEN_CLOCK_TOLERANCE_SECONDS: seconds(30, 300),
+    OIDC_ISSUER: z.string().url().optional(),
+    OIDC_JWKS_URL: z.string().url().optional(),
+    OIDC_AUDIENCE: z.string().min(1).optional(),
+    OIDC_ALGORITHMS: z
+      .string()
+      .default('RS256,PS256,ES256,EdDSA')
+      .transform((value) => value.split(',').map((alg) => alg.trim()))
+      .pipe(
+        z
+          .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']))
+          .min(1),
+      ),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+    SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.OIDC_ISSUER) !== Boolean(env.OIDC_JWKS_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.OIDC_ISSUER ? 'OIDC_JWKS_URL' : 'OIDC_ISSUER'],
+        message: 'OIDC_ISSUER and OIDC_JWKS_URL must be set together',
+      });
+    }
+  });
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Absent means: run the embedded PostgreSQL under `dataDir/postgres`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly embeddedPostgresPort: number;
+  readonly logOrigin: string;
+  readonly logLevel: (typeof LEVELS)[number];
+  readonly bodyLimitBytes: number;
+  readonly shutdownGraceMs: number;
+  readonly tokens: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly ttlSeconds: number;
+    readonly clockToleranceSeconds: number;
+    readonly oidc:
+      | {
+          readonly issuer: string;
+          readonly jwksUrl: string;
+          readonly audience: string;
+          readonly algorithms: string[];
+        }
+      | undefined;
+  };
+}
+
+/** Configuration could not be read; `variable` names the first offending environment variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment once; returns a frozen, typed configuration. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, so `FOO= npm start` behaves like no FOO at all.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue?.path[0] ?? 'environment'), issue?.message ?? 'is invalid');
+  }
+  const e = parsed.data;
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    embeddedPostgresPort: e.EMBEDDED_PG_PORT,
+    logOrigin: e.LOG_ORIGIN,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    tokens: {
+      issuer: e.TOKEN_ISSUER,
+      audience: e.TOKEN_AUDIENCE,
+      ttlSeconds: e.TOKEN_TTL_SECONDS,
+      clockToleranceSeconds: e.TOKEN_CLOCK_TOLERANCE_SECONDS,
+      oidc:
+        e.OIDC_ISSUER && e.OIDC_JWKS_URL
+          ? {
+              issuer: e.OIDC_ISSUER,
+              jwksUrl: e.OIDC_JWKS_URL,
+              audience: e.OIDC_AUDIENCE ?? e.TOKEN_AUDIENCE,
+              algorithms: e.OIDC_ALGORITHMS,
+            }
+          : undefined,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,98 @@
+/**
+ * The closed set of error codes the service can answer with. Every code maps to
+ * exactly one HTTP status, problem `type` and title in `http/problem.ts`; tests
+ * and clients branch on the code, never on message text.
+ */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'MALFORMED_JSON',
+  'VALIDATION_FAILED',
+  'INVALID_PARAMETER',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_TOKEN',
+  'FORBIDDEN_ROLE',
+  'NOT_FOUND',
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'CONFLICT',
+  'CASE_REFERENCE_TAKEN',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One field that failed validation: a JSON Pointer (RFC 6901) and a machine reason. */
+export interface FieldError {
+  pointer: string;
+  reason: string;
+}
+
+/**
+ * Base of every error the service raises on purpose. The `message` is for logs
+ * and for the problem `detail`; it must never carry secrets, SQL or paths.
+ */
+export class LedgerError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The resource does not exist, or the caller may not know that it exists (need-to-know). */
+export class NotFoundError extends LedgerError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+/** A uniqueness or state conflict the caller can resolve. */
+export class ConflictError extends LedgerError {
+  constructor(code: 'CONFLICT' | 'CASE_REFERENCE_TAKEN', message: string) {
+    super(code, message);
+  }
+}
+
+/** The request body or query failed schema validation; `fields` names every failing field. */
+export class ValidationError extends LedgerError {
+  readonly fields: readonly FieldError[];
+
+  constructor(fields: readonly FieldError[]) {
+    super('VALIDATION_FAILED', 'The request does not match the schema');
+    this.fields = fields;
+  }
+}
+
+/** A path or query parameter is malformed (a bad number, an unknown cursor). */
+export class InvalidParameterError extends LedgerError {
+  readonly fields: readonly FieldError[];
+
+  constructor(fields: readonly FieldError[]) {
+    super('INVALID_PARAMETER', 'A query parameter is invalid');
+    this.fields = fields;
+  }
+}
+
+/**
+ * A bearer token was missing or failed verification. The reason is kept for the
+ * log only: every token failure looks the same to the caller (no oracle).
+ */
+export class InvalidTokenError extends LedgerError {
+  readonly reason: string;
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('INVALID_TOKEN', 'The access token is missing or invalid', options);
+    this.reason = reason;
+  }
+}
+
+/** The caller is authenticated and in scope but its roles do not allow this action. */
+export class ForbiddenRoleError extends LedgerError {
+  constructor() {
+    super('FORBIDDEN_ROLE', 'None of your roles permits this action');
+  }
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Authenticator } from '../access/identity';
+import type { CaseService } from '../cases/case-service';
+import { InvalidTokenError, LedgerError } from '../errors';
+import type { Logger } from '../logger';
+import { casesRouter } from './cases.routes';
+import { healthRouter, type Readiness } from './health.routes';
+import { openApiDocument } from './openapi';
+import { problemFor, sendProblem } from './problem';
+
+export interface AppDependencies {
+  readonly logger: Logger;
+  readonly authenticate: Authenticator;
+  readonly cases: CaseService;
+  readonly readiness: Readiness;
+  readonly bodyLimitBytes: number;
+}
+
+/** Caller-supplied request ids are kept only if short and plain, so they are safe to log and echo. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Builds the Express application; the caller owns the server and its lifecycle. */
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const offered = req.headers['x-request-id'];
+        const id = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  app.use(requireJsonForWrites);
+  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: isJson }));
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use(healthRouter(deps.readiness));
+  app.use(casesRouter(deps.authenticate, deps.cases));
+
+  app.use((_req, _res, next) =>
+    next(new LedgerError('ROUTE_NOT_FOUND', 'No route matches this method and path')),
+  );
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+function isJson(req: { headers: Record<string, string | string[] | undefined> }): boolean {
+  const type = req.headers['content-type'];
+  return typeof type === 'string' && /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;|$)/i.test(type);
+}
+
+/** A write with a body must say it is JSON; anything else is 415 before a byte is parsed. */
+const requireJsonForWrites: RequestHandler = (req, _res, next) => {
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (WRITE_METHODS.has(req.method) && hasBody && !isJson(req)) {
+    next(new LedgerError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json'));
+    return;
+  }
+  next();
+};
+
+/** body-parser's error types, mapped onto our codes. */
+const BODY_ERRORS: Record<string, LedgerError['code']> = {
+  'entity.parse.failed': 'MALFORMED_JSON',
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'request.aborted': 'BAD_REQUEST',
+  'request.size.invalid': 'BAD_REQUEST',
+};
+
+const BODY_DETAILS: Partial<Record<LedgerError['code'], string>> = {
+  MALFORMED_JSON: 'The request body is not valid JSON',
+  PAYLOAD_TOO_LARGE: 'The request body exceeds the size limit',
+  UNSUPPORTED_MEDIA_TYPE: 'The body encoding or charset is not supported',
+  BAD_REQUEST: 'The request body could not be read',
+};
+
+/**
+ * The last middleware: every error becomes problem+json. Known errors show their
+ * own message; anything else is a generic 500 whose cause goes to the log only.
+ */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const requestId = String(req.id ?? randomUUID());
+    let known: LedgerError;
+    const bodyError =
+      typeof (error as { type?: unknown })?.type === 'string' ? (error as { type: string }).type : '';
+    if (error instanceof LedgerError) {
+      known = error;
+    } else if (BODY_ERRORS[bodyError]) {
+      const code = BODY_ERRORS[bodyError];
+      known = new LedgerError(code, BODY_DETAILS[code] ?? 'Bad request');
+    } else {
+      logger.error({ err: error, requestId }, 'unhandled error');
+      known = new LedgerError(
+        'INTERNAL',
+        'The request could not be completed; quote the request id when reporting it',
+      );
+    }
+    if (known instanceof InvalidTokenError) {
+      req.log.info({ reason: known.reason }, 'token refused');
+      res.set(
+        'WWW-Authenticate',
+        known.reason === 'no token'
+          ? 'Bearer realm="custody-ledger"'
+          : 'Bearer realm="custody-ledger", error="invalid_token"',
+      );
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(res, problemFor(known, requestId));
+  };
+}

@@ -1,0 +1,28 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Authenticator } from '../access/identity';
+import type { Principal } from '../access/roles';
+import { InvalidTokenError } from '../errors';
+
+const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/;
+/** Far above any real access token; refuses to parse megabytes of header. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/** Requires a valid bearer access token and puts its principal on `res.locals.principal`. */
+export function requireToken(authenticate: Authenticator) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const header = req.get('authorization');
+    const match = header === undefined ? null : BEARER.exec(header);
+    if (!match?.[1] || match[1].length > MAX_TOKEN_LENGTH) {
+      throw new InvalidTokenError(header === undefined ? 'no token' : 'malformed Authorization header');
+    }
+    res.locals.principal = await authenticate(match[1]);
+    next();
+  };
+}
+
+/** The principal that `requireToken` verified for this request. */
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new InvalidTokenError('route is missing requireToken');
+  return principal;
+}

@@ -1,0 +1,94 @@
+import { Router } from 'express';
+import type { Authenticator } from '../access/identity';
+import type { CaseService } from '../cases/case-service';
+import type { CasePosition, CaseRecord, GrantRecord } from '../db/case.repository';
+import { InvalidParameterError, NotFoundError } from '../errors';
+import { principalOf, requireToken } from './auth';
+import { grantBody, listQuery, openCaseBody, uuidParam } from './schemas';
+import { parseBody, parseQuery } from './validation';
+
+/** `/v1/cases`: open, read, list and share cases (api.md "Cases"). */
+export function casesRouter(authenticate: Authenticator, cases: CaseService): Router {
+  const router = Router();
+  router.use('/v1/cases', requireToken(authenticate));
+
+  router.post('/v1/cases', async (req, res) => {
+    const body = parseBody(openCaseBody, req.body);
+    const opened = await cases.open(principalOf(res), body);
+    res
+      .status(201)
+      .location(`/v1/cases/${opened.id}`)
+      .json({ case: caseJson(opened) });
+  });
+
+  router.get('/v1/cases', async (req, res) => {
+    const query = parseQuery(listQuery, req.query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const page = await cases.list(principalOf(res), query.limit, after);
+    res.json({ items: page.items.map(caseJson), nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/v1/cases/:id', async (req, res) => {
+    const found = await cases.get(principalOf(res), caseId(req.params.id));
+    res.json({ case: caseJson(found) });
+  });
+
+  router.post('/v1/cases/:id/grants', async (req, res) => {
+    const id = caseId(req.params.id);
+    const body = parseBody(grantBody, req.body);
+    const grant = await cases.grant(principalOf(res), id, {
+      ...body,
+      until: body.until === undefined ? undefined : new Date(body.until),
+    });
+    res.status(201).json({ grant: grantJson(grant) });
+  });
+
+  return router;
+}
+
+/** A malformed id names no case: that is "not found", not a bad request. */
+function caseId(raw: string | string[] | undefined): string {
+  const parsed = uuidParam.safeParse(raw);
+  if (!parsed.success) throw new NotFoundError('case');
+  return parsed.data;
+}
+
+function caseJson(record: CaseRecord) {
+  return {
+    id: record.id,
+    reference: record.reference,
+    title: record.title,
+    legalBasis: record.legalBasis,
+    agency: record.agency,
+    createdBy: record.createdBy,
+    createdAt: record.createdAt.toISOString(),
+  };
+}
+
+function grantJson(grant: GrantRecord) {
+  return {
+    id: grant.id,
+    caseId: grant.caseId,
+    grantee: grant.agency === null ? { sub: grant.sub } : { agency: grant.agency },
+    role: grant.role,
+    until: grant.until?.toISOString() ?? null,
+    grantedBy: grant.grantedBy,
+    createdAt: grant.createdAt.toISOString(),
+  };
+}
+
+/** Cursors are opaque to clients: base64url of the last item's position. */
+function encodeCursor(position: CasePosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): CasePosition {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const createdAt = new Date(String(at));
+    if (Number.isNaN(createdAt.getTime()) || !uuidParam.safeParse(id).success) throw new Error('bad cursor');
+    return { createdAt, id: id as string };
+  } catch {
+    throw new InvalidParameterError([{ pointer: '/cursor', reason: 'invalid_cursor' }]);
+  }
+}

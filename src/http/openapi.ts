@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { grantBody, listQuery, openCaseBody } from './schemas';
+
+const problem = {
+  description: 'An RFC 9457 problem',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+
+const bearer = [{ bearer: [] }];
+
+function jsonBody(schema: z.ZodType) {
+  return {
+    required: true,
+    content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
+  };
+}
+
+const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+/** The OpenAPI 3.1 description of the routes this version serves (`GET /openapi.json`). */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Custody Ledger',
+    version: '1',
+    description: 'Electronic evidence preservation with a chain of custody that outsiders can verify.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (typ at+jwt)' } },
+    schemas: {
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'detail', 'code', 'requestId'],
+        properties: {
+          type: { type: 'string', format: 'uri' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          code: { type: 'string' },
+          requestId: { type: 'string' },
+          errors: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { pointer: { type: 'string' }, reason: { type: 'string' } },
+            },
+          },
+        },
+      },
+      Case: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          reference: { type: 'string' },
+          title: { type: 'string' },
+          legalBasis: { type: ['string', 'null'] },
+          agency: { type: 'string' },
+          createdBy: { type: 'string' },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+  paths: {
+    '/v1/cases': {
+      post: {
+        summary: 'Open a case owned by your agency (investigator, prosecutor)',
+        security: bearer,
+        requestBody: jsonBody(openCaseBody),
+        responses: { '201': { description: '{ case }' }, default: problem },
+      },
+      get: {
+        summary: 'List the cases you may see, newest first',
+        security: bearer,
+        parameters: Object.entries(z.toJSONSchema(listQuery, { io: 'input' }).properties ?? {}).map(
+          ([name, schema]) => ({ name, in: 'query', required: false, schema }),
+        ),
+        responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
+      },
+    },
+    '/v1/cases/{id}': {
+      get: {
+        summary: 'Read a case (404 outside your need-to-know)',
+        security: bearer,
+        parameters: [caseId],
+        responses: { '200': { description: '{ case }' }, default: problem },
+      },
+    },
+    '/v1/cases/{id}/grants': {
+      post: {
+        summary: 'Share a case with a principal or an agency through one role',
+        security: bearer,
+        parameters: [caseId],
+        requestBody: jsonBody(grantBody),
+        responses: { '201': { description: '{ grant }' }, default: problem },
+      },
+    },
+    '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'ok' } } } },
+    '/readyz': {
+      get: {
+        summary: 'The database is reachable and the service is not draining',
+        responses: { '200': { description: 'ready' }, '503': problem },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,76 @@
+import type { Response } from 'express';
+import {
+  type ErrorCode,
+  type FieldError,
+  InvalidParameterError,
+  LedgerError,
+  ValidationError,
+} from '../errors';
+
+interface ProblemKind {
+  readonly status: number;
+  readonly title: string;
+}
+
+/** The one table from error code to HTTP status and problem title (RFC 9457). */
+const PROBLEMS: Record<ErrorCode, ProblemKind> = {
+  BAD_REQUEST: { status: 400, title: 'Bad request' },
+  MALFORMED_JSON: { status: 400, title: 'Malformed JSON body' },
+  INVALID_PARAMETER: { status: 400, title: 'Invalid parameter' },
+  VALIDATION_FAILED: { status: 422, title: 'Request body failed validation' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  INVALID_TOKEN: { status: 401, title: 'Invalid access token' },
+  FORBIDDEN_ROLE: { status: 403, title: 'Role not permitted' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  CASE_REFERENCE_TAKEN: { status: 409, title: 'Case reference already in use' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+};
+
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/** Problem `type` URIs are URNs: stable names that do not pretend to be web pages. */
+export function problemType(code: ErrorCode): string {
+  return `urn:custody-ledger:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+export function statusOf(code: ErrorCode): number {
+  return PROBLEMS[code].status;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: readonly FieldError[];
+}
+
+/** Builds the problem body for a LedgerError. Its message is written for callers, so it may be shown. */
+export function problemFor(error: LedgerError, requestId: string): ProblemBody {
+  const kind = PROBLEMS[error.code];
+  const body: ProblemBody = {
+    type: problemType(error.code),
+    title: kind.title,
+    status: kind.status,
+    detail: error.message,
+    code: error.code,
+    requestId,
+  };
+  if (error instanceof ValidationError || error instanceof InvalidParameterError) body.errors = error.fields;
+  return body;
+}
+
+export function sendProblem(res: Response, body: ProblemBody): void {
+  res
+    .status(body.status)
+    .type(PROBLEM_MEDIA_TYPE)
+    .set('Cache-Control', 'no-store')
+    .send(JSON.stringify(body));
+}

