@@ -103,10 +103,12 @@ function listen(app: ReturnType<typeof createApp>, port: number, host: string): 
 /** Stops accepting connections and lets in-flight requests finish, up to the grace period. */
 async function closeServer(server: Server, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  // Keep-alive connections go idle as their last response ends; close them then.
+  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
-  clearTimeout(timer);
+  clearInterval(sweeper);
+  clearTimeout(deadline);
 }
 
 async function main(): Promise<void> {

@@ -141,9 +141,15 @@ async function readOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
-/** As root the server runs as `postgres`, which must be able to reach the cluster directory. */
+/**
+ * As root the server runs as `postgres`, which must be able to reach the cluster
+ * directory: DATA_DIR (ours) gets search permission for others, which reveals
+ * nothing (its secrets are 0600/0700); its ancestors are checked, not changed.
+ */
 async function assertReachableByOthers(dir: string): Promise<void> {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+  const own = path.resolve(dir);
+  await fs.chmod(own, (await fs.stat(own)).mode | constants.S_IXOTH);
+  for (let current = path.dirname(own); ; current = path.dirname(current)) {
     const { mode } = await fs.stat(current);
     if ((mode & constants.S_IXOTH) === 0) {
       throw new Error(

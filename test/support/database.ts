@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { openDatabase } from '../../src/db/data-source';
+import { createLogger } from '../../src/logger';
+
+/**
+ * The test run's PostgreSQL: TEST_DATABASE_URL or DATABASE_URL when set (CI
+ * exports one), otherwise a real embedded server in a temporary directory.
+ * Either way the run starts from an empty schema built by the migrations.
+ */
+interface TestDatabase {
+  url: string;
+  db: DataSource;
+  stop(): Promise<void>;
+}
+
+let current: TestDatabase | undefined;
+
+export async function startTestDatabase(): Promise<TestDatabase> {
+  let url = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  let stopServer = async () => {};
+  if (!url) {
+    const { startEmbeddedPostgres } = await import('../../src/db/embedded-postgres.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'custody-ledger-test-'));
+    const embedded = await startEmbeddedPostgres({
+      dir,
+      port: await freePort(),
+      database: 'custody_ledger_test',
+      logger: createLogger('silent'),
+    });
+    url = embedded.url;
+    stopServer = async () => {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
+  await resetSchema(url);
+  const db = await openDatabase(url);
+  current = {
+    url,
+    db,
+    async stop() {
+      await db.destroy();
+      await stopServer();
+    },
+  };
+  return current;
+}
+
+/** The database of this run; only valid inside tests (the root hook starts it). */
+export function testDatabase(): TestDatabase {
+  if (!current) throw new Error('the test database is not running (is the root hook loaded?)');
+  return current;
+}
+
+async function resetSchema(url: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('DROP SCHEMA IF EXISTS public CASCADE');
+    await client.query('CREATE SCHEMA public');
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs `body` with a connection to a brand-new, empty database on the same server, dropped afterwards. */
+export async function withScratchDatabase<T>(body: (url: string) => Promise<T>): Promise<T> {
+  const base = new URL(testDatabase().url);
+  const name = `custody_scratch_${process.pid}_${Date.now()}`;
+  const admin = new Client({ connectionString: base.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const scratch = new URL(base.toString());
+    scratch.pathname = `/${name}`;
+    return await body(scratch.toString());
+  } finally {
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
