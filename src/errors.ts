@@ -18,7 +18,19 @@ export const ERROR_CODES = [
   'CONFLICT',
   'CASE_REFERENCE_TAKEN',
   'SERVICE_UNAVAILABLE',
+  'PUSHBACK',
   'INTERNAL',
+  // Verification of ledger artefacts (ledger/, receipts/): attacker-controlled input.
+  'ENCODING_INVALID',
+  'ENTRY_INVALID',
+  'PROOF_INVALID',
+  'NOTE_INVALID',
+  'SIGNATURE_INVALID',
+  'CHECKPOINT_INVALID',
+  'RECEIPT_INVALID',
+  'CHAIN_BROKEN',
+  'CHAIN_FORK',
+  'LOG_INCONSISTENT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -94,5 +106,56 @@ export class InvalidTokenError extends LedgerError {
 export class ForbiddenRoleError extends LedgerError {
   constructor() {
     super('FORBIDDEN_ROLE', 'None of your roles permits this action');
+  }
+}
+
+/** Ledger verification failed; `expected` and `actual` carry the evidence when there is some. */
+export class VerificationError extends LedgerError {
+  readonly expected: string | undefined;
+  readonly actual: string | undefined;
+
+  constructor(
+    code: Extract<
+      ErrorCode,
+      | 'ENCODING_INVALID'
+      | 'ENTRY_INVALID'
+      | 'PROOF_INVALID'
+      | 'NOTE_INVALID'
+      | 'SIGNATURE_INVALID'
+      | 'CHECKPOINT_INVALID'
+      | 'RECEIPT_INVALID'
+      | 'LOG_INCONSISTENT'
+    >,
+    message: string,
+    evidence: { expected?: string; actual?: string } = {},
+  ) {
+    super(code, message);
+    this.expected = evidence.expected;
+    this.actual = evidence.actual;
+  }
+}
+
+/** A subject's hash chain does not link: a gap, a fork, or a `prev` that names the wrong entry. */
+export class ChainIntegrityError extends LedgerError {
+  readonly seq: number;
+  readonly expected: string | undefined;
+  readonly actual: string | undefined;
+
+  constructor(
+    code: 'CHAIN_BROKEN' | 'CHAIN_FORK',
+    message: string,
+    evidence: { seq: number; expected?: string; actual?: string },
+  ) {
+    super(code, message);
+    this.seq = evidence.seq;
+    this.expected = evidence.expected;
+    this.actual = evidence.actual;
+  }
+}
+
+/** The log is busy beyond its queue; the caller should retry after `retryAfterSeconds`. */
+export class PushbackError extends LedgerError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('PUSHBACK', 'The log is busy; retry shortly');
   }
 }

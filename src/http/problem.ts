@@ -28,7 +28,18 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   CONFLICT: { status: 409, title: 'Conflict' },
   CASE_REFERENCE_TAKEN: { status: 409, title: 'Case reference already in use' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  PUSHBACK: { status: 503, title: 'Log busy' },
   INTERNAL: { status: 500, title: 'Internal error' },
+  ENCODING_INVALID: { status: 400, title: 'Invalid encoding' },
+  ENTRY_INVALID: { status: 400, title: 'Invalid log entry' },
+  PROOF_INVALID: { status: 400, title: 'Invalid proof' },
+  NOTE_INVALID: { status: 400, title: 'Invalid signed note' },
+  SIGNATURE_INVALID: { status: 400, title: 'Invalid signature' },
+  CHECKPOINT_INVALID: { status: 400, title: 'Invalid checkpoint' },
+  RECEIPT_INVALID: { status: 400, title: 'Invalid receipt' },
+  CHAIN_BROKEN: { status: 409, title: 'Custody chain broken' },
+  CHAIN_FORK: { status: 409, title: 'Custody chain fork' },
+  LOG_INCONSISTENT: { status: 500, title: 'Log inconsistent' },
 };
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';

@@ -1,0 +1,103 @@
+import canonicalize from 'canonicalize';
+import { z } from 'zod';
+import { VerificationError } from '../errors';
+import { fromBase64, toBase64, utf8 } from './encoding';
+import { HASH_SIZE, leafHash } from './hash';
+
+/** formats.md §1: the subjects that own a hash chain each. */
+export const SUBJECT_TYPES = ['case', 'evidence', 'order', 'key', 'access'] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
+
+export interface Subject {
+  readonly type: SubjectType;
+  readonly id: string;
+}
+
+export interface Actor {
+  readonly sub: string;
+  readonly agency: string;
+  readonly role: string;
+}
+
+/** JSON values without floating-point numbers (formats.md §1: entries hold none). */
+export type EntryValue = string | number | boolean | null | EntryValue[] | { [key: string]: EntryValue };
+
+/** One log entry (formats.md §1). Its JCS bytes are the leaf data; their leaf hash is its name. */
+export interface LogEntry {
+  readonly v: 1;
+  readonly log: string;
+  readonly subject: Subject;
+  readonly seq: number;
+  /** Base64 leaf hash of this subject's entry `seq - 1`; null for `seq = 1`. */
+  readonly prev: string | null;
+  readonly type: string;
+  /** RFC 3339 UTC with milliseconds. */
+  readonly at: string;
+  readonly actor: Actor;
+  readonly data: { readonly [key: string]: EntryValue };
+}
+
+const RFC3339_MS_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+const jsonValue: z.ZodType<EntryValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number().int().refine(Number.isSafeInteger),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
+);
+
+const entrySchema = z
+  .strictObject({
+    v: z.literal(1),
+    log: z.string().min(1).max(255),
+    subject: z.strictObject({ type: z.enum(SUBJECT_TYPES), id: z.string().min(1).max(128) }),
+    seq: z.number().int().min(1).refine(Number.isSafeInteger),
+    prev: z.string().nullable(),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/)
+      .max(64),
+    at: z.string().regex(RFC3339_MS_UTC),
+    actor: z.strictObject({
+      sub: z.string().min(1).max(255),
+      agency: z.string().min(1).max(32),
+      role: z.string().min(1).max(32),
+    }),
+    data: z.record(z.string(), jsonValue),
+  })
+  .refine((entry) => (entry.seq === 1) === (entry.prev === null), 'prev is null exactly when seq is 1');
+
+/**
+ * Checks that `value` is a well-formed entry and returns it typed. Everything a
+ * verifier is handed goes through here first; failures are ENTRY_INVALID.
+ */
+export function parseEntry(value: unknown): LogEntry {
+  const parsed = entrySchema.safeParse(value);
+  if (!parsed.success) throw new VerificationError('ENTRY_INVALID', 'not a well-formed log entry');
+  const entry = parsed.data as LogEntry;
+  if (entry.prev !== null && fromBase64(entry.prev).length !== HASH_SIZE) {
+    throw new VerificationError('ENTRY_INVALID', 'prev is not a base64 SHA-256 hash');
+  }
+  return entry;
+}
+
+/** leaf_data: the UTF-8 bytes of the entry in RFC 8785 canonical form. */
+export function entryLeafData(entry: LogEntry): Uint8Array {
+  const text = canonicalize(parseEntry(entry));
+  if (text === undefined) throw new VerificationError('ENTRY_INVALID', 'entry cannot be canonicalised');
+  return utf8(text);
+}
+
+/** leaf_hash = SHA-256(0x00 || leaf_data) (RFC 6962 §2.1). */
+export function entryLeafHash(entry: LogEntry): Uint8Array {
+  return leafHash(entryLeafData(entry));
+}
+
+/** The entry's name: its base64 leaf hash (used in `prev`, receipts and reports). */
+export function entryName(entry: LogEntry): string {
+  return toBase64(entryLeafHash(entry));
+}
