@@ -45,6 +45,8 @@ const schema = z
           .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']))
           .min(1),
       ),
+    LOG_MAX_BATCH: z.coerce.number().int().min(1).max(4096).default(512),
+    LOG_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
   })
@@ -67,6 +69,9 @@ export interface Config {
   readonly embeddedPostgresPort: number;
   readonly logOrigin: string;
   readonly logLevel: (typeof LEVELS)[number];
+  /** Group commit: most appends per transaction, and most waiting before PUSHBACK. */
+  readonly logMaxBatch: number;
+  readonly logMaxQueue: number;
   readonly bodyLimitBytes: number;
   readonly shutdownGraceMs: number;
   readonly tokens: {
@@ -116,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPostgresPort: e.EMBEDDED_PG_PORT,
     logOrigin: e.LOG_ORIGIN,
     logLevel: e.LOG_LEVEL,
+    logMaxBatch: e.LOG_MAX_BATCH,
+    logMaxQueue: e.LOG_MAX_QUEUE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     tokens: {

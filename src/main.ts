@@ -2,15 +2,23 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, publicJwkOf } from './access/access-token';
 import { createAuthenticator } from './access/identity';
+import { LogEntryAccess } from './access/log-entry-access';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
 import { openDatabase } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
+import { LogRepository } from './db/log.repository';
 import { PrincipalRepository } from './db/principal.repository';
 import { createApp } from './http/app';
-import { ensureServiceKeys } from './keys/key-store';
+import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
+import { CustodyLog } from './log/custody-log';
+import { logSignerOf, logVerifierKey } from './log/log-key';
+import { LogReader } from './log/log-reader';
+import { Sequencer } from './log/sequencer';
 import { createLogger, type Logger } from './logger';
+import { publishReceiptKeys, receiptJwks, signingKeyOf } from './receipts/receipt-keys';
+import { ReceiptVerifier } from './receipts/receipt-verifier';
 
 export interface RunningService {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
@@ -43,17 +51,41 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       config.tokens.oidc,
     );
     const authenticate = createAuthenticator(verifyToken, new PrincipalRepository(db));
+
+    const logSigner = logSignerOf(keys.log, config.logOrigin);
+    await publishReceiptKeys(db, await listReceiptKeys(config.dataDir));
+    const receiptKey = signingKeyOf(keys.receipt);
+    const logRepository = new LogRepository(db);
+    const sequencer = await Sequencer.open(
+      db,
+      logRepository,
+      logSigner,
+      { maxBatch: config.logMaxBatch, maxQueue: config.logMaxQueue },
+      logger.child({ component: 'sequencer' }),
+    );
+    const custodyLog = new CustodyLog(sequencer, () => receiptKey);
+    const caseRepository = new CaseRepository(db);
+    const jwks = () => receiptJwks(db);
+
     let draining = false;
     const app = createApp({
       logger,
       authenticate,
-      cases: new CaseService(new CaseRepository(db)),
+      cases: new CaseService(caseRepository, custodyLog),
+      log: {
+        reader: new LogReader(logRepository, logVerifierKey(logSigner)),
+        jwks,
+        verifier: new ReceiptVerifier(jwks, logSigner),
+        authenticate,
+        entryAccess: new LogEntryAccess(caseRepository),
+      },
       bodyLimitBytes: config.bodyLimitBytes,
       readiness: {
         get draining() {
           return draining;
         },
         check: async () => {
+          if (sequencer.halted) throw new Error(`log halted: ${sequencer.halted}`);
           await db.query('SELECT 1');
         },
       },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CASE_WRITERS, hasAnyRole, type Principal, type Role } from '../access/roles';
+import { CASE_WRITERS, type Principal, type Role } from '../access/roles';
 import { caseScopeOf } from '../access/scope';
 import {
   type CasePosition,
@@ -9,6 +9,8 @@ import {
   type GrantRecord,
 } from '../db/case.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
+import type { Actor } from '../ledger';
+import type { CustodyLog } from '../log/custody-log';
 
 export interface OpenCaseInput {
   readonly reference: string;
@@ -24,6 +26,12 @@ export interface GrantInput {
   readonly until?: Date | undefined;
 }
 
+export interface Receipted<T> {
+  readonly value: T;
+  /** Compact JWS receipt of the log entry that recorded the change. */
+  readonly receipt: string;
+}
+
 export interface CasePage {
   readonly items: CaseRecord[];
   readonly next: CasePosition | undefined;
@@ -33,12 +41,13 @@ export interface CasePage {
 export class CaseService {
   constructor(
     private readonly cases: CaseRepository,
+    private readonly log: CustodyLog,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Opens a case owned by the caller's agency. */
-  async open(principal: Principal, input: OpenCaseInput): Promise<CaseRecord> {
-    if (!hasAnyRole(principal, CASE_WRITERS)) throw new ForbiddenRoleError();
+  /** Opens a case owned by the caller's agency; the opening is the first entry of the case's chain. */
+  async open(principal: Principal, input: OpenCaseInput): Promise<Receipted<CaseRecord>> {
+    const actor = actingAs(principal, CASE_WRITERS);
     const record: CaseRecord = {
       id: randomUUID(),
       agency: principal.agency,
@@ -49,14 +58,25 @@ export class CaseService {
       createdAt: this.now(),
     };
     try {
-      await this.cases.insert(record);
+      const { receipt } = await this.log.record({
+        subject: { type: 'case', id: record.id },
+        type: 'case.opened',
+        actor,
+        data: {
+          agency: record.agency,
+          reference: record.reference,
+          title: record.title,
+          legalBasis: record.legalBasis,
+        },
+        apply: (tx) => this.cases.insert(tx, record),
+      });
+      return { value: record, receipt };
     } catch (error) {
       if (error instanceof DuplicateReferenceError) {
         throw new ConflictError('CASE_REFERENCE_TAKEN', 'Your agency already has a case with this reference');
       }
       throw error;
     }
-    return record;
   }
 
   /** The case, if the caller may know it exists; NotFoundError otherwise. */
@@ -80,12 +100,12 @@ export class CaseService {
   /**
    * Shares a case with a principal or an agency through one role. Only the owning
    * agency's investigators and prosecutors may share; grantees cannot re-share.
+   * Grants form the case's `access` chain in the log.
    */
-  async grant(principal: Principal, caseId: string, input: GrantInput): Promise<GrantRecord> {
+  async grant(principal: Principal, caseId: string, input: GrantInput): Promise<Receipted<GrantRecord>> {
     const target = await this.get(principal, caseId);
-    if (target.agency !== principal.agency || !hasAnyRole(principal, CASE_WRITERS)) {
-      throw new ForbiddenRoleError();
-    }
+    if (target.agency !== principal.agency) throw new ForbiddenRoleError();
+    const actor = actingAs(principal, CASE_WRITERS);
     const now = this.now();
     if (input.until && input.until.getTime() <= now.getTime()) {
       throw new ValidationError([{ pointer: '/until', reason: 'must be in the future' }]);
@@ -100,7 +120,26 @@ export class CaseService {
       grantedBy: principal.sub,
       createdAt: now,
     };
-    await this.cases.insertGrant(grant);
-    return grant;
+    const { receipt } = await this.log.record({
+      subject: { type: 'access', id: target.id },
+      type: 'access.granted',
+      actor,
+      data: {
+        grant: grant.id,
+        case: grant.caseId,
+        grantee: grant.agency === null ? { sub: grant.sub } : { agency: grant.agency },
+        role: grant.role,
+        until: grant.until?.toISOString() ?? null,
+      },
+      apply: (tx) => this.cases.insertGrant(tx, grant),
+    });
+    return { value: grant, receipt };
   }
+}
+
+/** The role a principal acts in for an action: the first of its roles that the action allows. */
+function actingAs(principal: Principal, allowed: readonly Role[]): Actor {
+  const role = principal.roles.find((candidate) => allowed.includes(candidate));
+  if (!role) throw new ForbiddenRoleError();
+  return { sub: principal.sub, agency: principal.agency, role };
 }

@@ -38,9 +38,10 @@ export class DuplicateReferenceError extends Error {}
 export class CaseRepository {
   constructor(private readonly db: DataSource) {}
 
-  async insert(record: CaseRecord): Promise<void> {
+  /** Inserts the case within `tx` (the log batch that records its opening). */
+  async insert(tx: EntityManager, record: CaseRecord): Promise<void> {
     try {
-      await this.db.getRepository(CaseEntity).insert(toEntity(record));
+      await tx.getRepository(CaseEntity).insert(toEntity(record));
     } catch (error) {
       if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
         throw new DuplicateReferenceError();
@@ -73,24 +74,20 @@ export class CaseRepository {
     return rows.map(fromEntity);
   }
 
-  /** Adds a grant; records the grantee agency first if it has never been seen. */
-  async insertGrant(grant: GrantRecord): Promise<void> {
-    await this.db.transaction(async (manager: EntityManager) => {
-      if (grant.agency) {
-        await manager.query('INSERT INTO agencies (code) VALUES ($1) ON CONFLICT (code) DO NOTHING', [
-          grant.agency,
-        ]);
-      }
-      await manager.getRepository(CaseGrantEntity).insert({
-        id: grant.id,
-        caseId: grant.caseId,
-        granteeAgency: grant.agency,
-        granteeSub: grant.sub,
-        role: grant.role,
-        until: grant.until,
-        grantedBy: grant.grantedBy,
-        createdAt: grant.createdAt,
-      });
+  /** Adds a grant within `tx`; records the grantee agency first if it has never been seen. */
+  async insertGrant(tx: EntityManager, grant: GrantRecord): Promise<void> {
+    if (grant.agency) {
+      await tx.query('INSERT INTO agencies (code) VALUES ($1) ON CONFLICT (code) DO NOTHING', [grant.agency]);
+    }
+    await tx.getRepository(CaseGrantEntity).insert({
+      id: grant.id,
+      caseId: grant.caseId,
+      granteeAgency: grant.agency,
+      granteeSub: grant.sub,
+      role: grant.role,
+      until: grant.until,
+      grantedBy: grant.grantedBy,
+      createdAt: grant.createdAt,
     });
   }
 }

@@ -3,10 +3,11 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import { pinoHttp } from 'pino-http';
 import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
-import { InvalidTokenError, LedgerError } from '../errors';
+import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
 import type { Logger } from '../logger';
 import { casesRouter } from './cases.routes';
 import { healthRouter, type Readiness } from './health.routes';
+import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
 import { problemFor, sendProblem } from './problem';
 
@@ -14,6 +15,7 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
+  readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
   readonly bodyLimitBytes: number;
 }
@@ -57,6 +59,7 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(healthRouter(deps.readiness));
   app.use(casesRouter(deps.authenticate, deps.cases));
+  app.use(logRouter(deps.log));
 
   app.use((_req, _res, next) =>
     next(new LedgerError('ROUTE_NOT_FOUND', 'No route matches this method and path')),
@@ -129,6 +132,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
           : 'Bearer realm="custody-ledger", error="invalid_token"',
       );
     }
+    if (known instanceof PushbackError) res.set('Retry-After', String(known.retryAfterSeconds));
     if (res.headersSent) {
       res.destroy();
       return;

@@ -14,11 +14,11 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
 
   router.post('/v1/cases', async (req, res) => {
     const body = parseBody(openCaseBody, req.body);
-    const opened = await cases.open(principalOf(res), body);
+    const { value: opened, receipt } = await cases.open(principalOf(res), body);
     res
       .status(201)
       .location(`/v1/cases/${opened.id}`)
-      .json({ case: caseJson(opened) });
+      .json({ case: caseJson(opened), receipt });
   });
 
   router.get('/v1/cases', async (req, res) => {
@@ -36,11 +36,11 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
   router.post('/v1/cases/:id/grants', async (req, res) => {
     const id = caseId(req.params.id);
     const body = parseBody(grantBody, req.body);
-    const grant = await cases.grant(principalOf(res), id, {
+    const { value: grant, receipt } = await cases.grant(principalOf(res), id, {
       ...body,
       until: body.until === undefined ? undefined : new Date(body.until),
     });
-    res.status(201).json({ grant: grantJson(grant) });
+    res.status(201).json({ grant: grantJson(grant), receipt });
   });
 
   return router;

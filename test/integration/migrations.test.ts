@@ -2,7 +2,17 @@ import { expect } from 'chai';
 import { createDataSource } from '../../src/db/data-source';
 import { withScratchDatabase } from '../support/database';
 
-const TABLES = ['agencies', 'case_grants', 'cases', 'principals'];
+const TABLES = [
+  'agencies',
+  'case_grants',
+  'cases',
+  'log_checkpoints',
+  'log_entries',
+  'log_head',
+  'log_nodes',
+  'principals',
+  'receipt_keys',
+];
 
 async function tablesIn(url: string): Promise<string[]> {
   const db = createDataSource(url);

@@ -1,4 +1,5 @@
 import { startTestDatabase, testDatabase } from './database';
+import { removeTestDataDir } from './service';
 
 /** Mocha root hooks: one database for the whole run, migrated from empty. */
 export const mochaHooks = {
@@ -9,5 +10,6 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
     await testDatabase().stop();
+    await removeTestDataDir();
   },
 };

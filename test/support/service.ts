@@ -36,11 +36,29 @@ export interface TestResponse {
 }
 
 /**
+ * One DATA_DIR (and so one set of keys) for every service of the run: like
+ * several processes of one deployment, they share the database and its log,
+ * which only verifies under one log key.
+ */
+let sharedDataDir: string | undefined;
+
+/** The run's DATA_DIR; removed by the root hook at the end of the run. */
+export async function testDataDir(): Promise<string> {
+  sharedDataDir ??= await mkdtemp(path.join(os.tmpdir(), 'custody-ledger-svc-'));
+  return sharedDataDir;
+}
+
+export async function removeTestDataDir(): Promise<void> {
+  if (sharedDataDir) await rm(sharedDataDir, { recursive: true, force: true });
+  sharedDataDir = undefined;
+}
+
+/**
  * Starts the real service (the composition root of `src/main.ts`) on port 0,
- * against the run's PostgreSQL, with its own temporary DATA_DIR.
+ * against the run's PostgreSQL and DATA_DIR.
  */
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-ledger-svc-'));
+  const dataDir = await testDataDir();
   const config = loadConfig({
     DATABASE_URL: testDatabase().url,
     DATA_DIR: dataDir,
@@ -49,13 +67,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     LOG_LEVEL: 'silent',
     ...env,
   });
-  let service: RunningService;
-  try {
-    service = await startService(config, createLogger(config.logLevel));
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
+  const service: RunningService = await startService(config, createLogger(config.logLevel));
   const keys = await ensureServiceKeys(dataDir);
 
   return {
@@ -72,10 +84,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
         { sub, agency, roles: roles.length > 0 ? roles : ['investigator'], ttlSeconds: 600 },
       ),
     call: (method, route, options = {}) => call(service.url, method, route, options),
-    async stop() {
-      await service.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    stop: () => service.stop(),
   };
 }
 

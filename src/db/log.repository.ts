@@ -1,0 +1,205 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { NodeId, NodeReader, StoredNode } from '../ledger';
+
+/** Anything that runs SQL: the data source, or a transaction's entity manager. */
+export type Queryable = Pick<DataSource | EntityManager, 'query'>;
+
+export interface LogHead {
+  readonly origin: string;
+  readonly size: number;
+  readonly root: Uint8Array;
+  /** The latest signed checkpoint note, covering `size` and `root`. */
+  readonly checkpoint: string;
+}
+
+export interface StoredEntry {
+  readonly index: number;
+  readonly leafHash: Uint8Array;
+  /** The entry's JCS bytes, exactly as hashed. */
+  readonly leafData: Uint8Array;
+  readonly subjectType: string;
+  readonly subjectId: string;
+  readonly seq: number;
+  readonly prev: Uint8Array | null;
+  readonly type: string;
+  readonly at: Date;
+}
+
+export interface SubjectHead {
+  readonly seq: number;
+  readonly leafHash: Uint8Array;
+}
+
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly root: Uint8Array;
+  readonly note: string;
+}
+
+const bytes = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+const subjectKey = (type: string, id: string) => `${type}\u0000${id}`;
+
+/**
+ * SQL for the Merkle log. Methods that take a `Queryable` run inside the caller's
+ * transaction (the sequencer's batch); the others read committed state.
+ */
+export class LogRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async head(q: Queryable = this.db): Promise<LogHead | undefined> {
+    return toHead((await q.query('SELECT origin, size, root, checkpoint FROM log_head'))[0]);
+  }
+
+  /** The head row, locked until the end of the transaction: one batch at a time across processes. */
+  async lockHead(q: Queryable): Promise<LogHead | undefined> {
+    return toHead((await q.query('SELECT origin, size, root, checkpoint FROM log_head FOR UPDATE'))[0]);
+  }
+
+  /** Creates the empty log's head and its first checkpoint, unless another process did. */
+  async createHead(q: Queryable, head: LogHead): Promise<void> {
+    await q.query(
+      `WITH created AS (
+         INSERT INTO log_head (origin, size, root, checkpoint) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (singleton) DO NOTHING RETURNING size)
+       INSERT INTO log_checkpoints (size, root, note) SELECT $2, $3, $4 FROM created`,
+      [head.origin, head.size, bytes(head.root), head.checkpoint],
+    );
+  }
+
+  async advanceHead(q: Queryable, head: LogHead): Promise<void> {
+    await q.query('UPDATE log_head SET size = $1, root = $2, checkpoint = $3', [
+      head.size,
+      bytes(head.root),
+      head.checkpoint,
+    ]);
+    await q.query('INSERT INTO log_checkpoints (size, root, note) VALUES ($1, $2, $3)', [
+      head.size,
+      bytes(head.root),
+      head.checkpoint,
+    ]);
+  }
+
+  /** The latest entry of each subject (its `seq` and leaf hash); absent subjects have none yet. */
+  async subjectHeads(q: Queryable, subjects: ReadonlyArray<{ type: string; id: string }>) {
+    const rows: Array<{ t: string; i: string; seq: string; leaf_hash: Buffer }> = await q.query(
+      `SELECT s.t, s.i, h.seq, h.leaf_hash
+         FROM unnest($1::text[], $2::text[]) AS s(t, i)
+         JOIN LATERAL (
+           SELECT seq, leaf_hash FROM log_entries e
+            WHERE e.subject_type = s.t AND e.subject_id = s.i
+            ORDER BY seq DESC LIMIT 1) h ON true`,
+      [subjects.map((s) => s.type), subjects.map((s) => s.id)],
+    );
+    const heads = new Map<string, SubjectHead>();
+    for (const row of rows)
+      heads.set(subjectKey(row.t, row.i), { seq: Number(row.seq), leafHash: row.leaf_hash });
+    return { get: (type: string, id: string) => heads.get(subjectKey(type, id)) };
+  }
+
+  async insertEntries(q: Queryable, entries: readonly StoredEntry[]): Promise<void> {
+    await q.query(
+      `INSERT INTO log_entries (idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at)
+       SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::bigint[],
+                            $7::bytea[], $8::text[], $9::timestamptz[])`,
+      [
+        entries.map((e) => e.index),
+        entries.map((e) => bytes(e.leafHash)),
+        entries.map((e) => bytes(e.leafData)),
+        entries.map((e) => e.subjectType),
+        entries.map((e) => e.subjectId),
+        entries.map((e) => e.seq),
+        entries.map((e) => (e.prev ? bytes(e.prev) : null)),
+        entries.map((e) => e.type),
+        entries.map((e) => e.at),
+      ],
+    );
+  }
+
+  async insertNodes(q: Queryable, nodes: readonly StoredNode[]): Promise<void> {
+    await q.query(
+      'INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])',
+      [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => bytes(n.hash))],
+    );
+  }
+
+  /** Reads stored subtree hashes in the order asked; a missing node is an integrity failure. */
+  async readNodes(q: Queryable, ids: readonly NodeId[]): Promise<Uint8Array[]> {
+    if (ids.length === 0) return [];
+    const rows: Array<{ level: number; idx: string; hash: Buffer }> = await q.query(
+      `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[]) AS w(level, idx)
+         JOIN log_nodes n ON n.level = w.level AND n.idx = w.idx`,
+      [ids.map((id) => id.level), ids.map((id) => id.index)],
+    );
+    const found = new Map(rows.map((row) => [`${row.level}/${row.idx}`, row.hash as Uint8Array]));
+    return ids.map((id) => {
+      const hash = found.get(`${id.level}/${id.index}`);
+      if (!hash) throw new Error(`log node ${id.level}/${id.index} is missing`);
+      return hash;
+    });
+  }
+
+  /** A node reader over committed state. */
+  nodeReader(q: Queryable = this.db): NodeReader {
+    return { readNodes: (ids) => this.readNodes(q, ids) };
+  }
+
+  async entry(index: number): Promise<StoredEntry | undefined> {
+    const rows = await this.db.query(`${ENTRY_COLUMNS} WHERE idx = $1`, [index]);
+    return rows[0] ? toEntry(rows[0]) : undefined;
+  }
+
+  /** Entries in log order from `from`, at most `limit`. */
+  async entriesFrom(from: number, limit: number): Promise<StoredEntry[]> {
+    const rows = await this.db.query(`${ENTRY_COLUMNS} WHERE idx >= $1 ORDER BY idx LIMIT $2`, [from, limit]);
+    return rows.map(toEntry);
+  }
+
+  /** One subject's chain in order. */
+  async chain(subjectType: string, subjectId: string): Promise<StoredEntry[]> {
+    const rows = await this.db.query(
+      `${ENTRY_COLUMNS} WHERE subject_type = $1 AND subject_id = $2 ORDER BY seq`,
+      [subjectType, subjectId],
+    );
+    return rows.map(toEntry);
+  }
+
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    const rows: Array<{ size: string; root: Buffer; note: string }> = await this.db.query(
+      'SELECT size, root, note FROM log_checkpoints ORDER BY size',
+    );
+    return rows.map((row) => ({ size: Number(row.size), root: row.root, note: row.note }));
+  }
+}
+
+const ENTRY_COLUMNS =
+  'SELECT idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at FROM log_entries';
+
+function toHead(row: { origin: string; size: string; root: Buffer; checkpoint: string } | undefined) {
+  return row
+    ? { origin: row.origin, size: Number(row.size), root: row.root as Uint8Array, checkpoint: row.checkpoint }
+    : undefined;
+}
+
+function toEntry(row: {
+  idx: string;
+  leaf_hash: Buffer;
+  leaf_data: Buffer;
+  subject_type: string;
+  subject_id: string;
+  seq: string;
+  prev: Buffer | null;
+  entry_type: string;
+  at: Date;
+}): StoredEntry {
+  return {
+    index: Number(row.idx),
+    leafHash: row.leaf_hash,
+    leafData: row.leaf_data,
+    subjectType: row.subject_type,
+    subjectId: row.subject_id,
+    seq: Number(row.seq),
+    prev: row.prev,
+    type: row.entry_type,
+    at: row.at,
+  };
+}

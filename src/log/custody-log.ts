@@ -1,0 +1,30 @@
+import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
+import type { Appended, AppendRequest, Sequencer } from './sequencer';
+
+export interface Recorded {
+  readonly appended: Appended;
+  /** Compact JWS receipt (formats.md §4). */
+  readonly receipt: string;
+}
+
+/**
+ * What services write through: every accepted state change becomes a log entry,
+ * committed together with its domain writes, and comes back with a signed receipt.
+ */
+export class CustodyLog {
+  constructor(
+    private readonly sequencer: Sequencer,
+    private readonly receiptKey: () => ReceiptSigningKey,
+  ) {}
+
+  async record(request: AppendRequest): Promise<Recorded> {
+    const appended = await this.sequencer.append(request);
+    const receipt = await signReceipt(this.receiptKey(), {
+      entry: appended.entry,
+      index: appended.index,
+      proof: appended.proof,
+      checkpoint: appended.checkpoint,
+    });
+    return { appended, receipt };
+  }
+}

@@ -1,0 +1,82 @@
+import type { LogRepository, StoredEntry } from '../db/log.repository';
+import { InvalidParameterError, LedgerError, NotFoundError } from '../errors';
+import {
+  consistencyProof,
+  encodeTlogProof,
+  fromUtf8,
+  inclusionProof,
+  type LogEntry,
+  parseEntry,
+  toBase64,
+} from '../ledger';
+
+/** The public, read-only face of the log: checkpoints, proofs and entries. Hashes only, except `entry`. */
+export class LogReader {
+  constructor(
+    private readonly log: LogRepository,
+    private readonly vkey: string,
+  ) {}
+
+  private async head() {
+    const head = await this.log.head();
+    if (!head) throw new LedgerError('SERVICE_UNAVAILABLE', 'The log is not initialised');
+    return head;
+  }
+
+  /** The latest signed checkpoint note (C2SP tlog-checkpoint). */
+  async checkpoint(): Promise<string> {
+    return (await this.head()).checkpoint;
+  }
+
+  async info(): Promise<{ origin: string; vkey: string; size: number; root: string }> {
+    const head = await this.head();
+    return { origin: head.origin, vkey: this.vkey, size: head.size, root: toBase64(head.root) };
+  }
+
+  /** RFC 6962 inclusion proof of `index` in the tree of `size` leaves (default: the current size). */
+  async inclusion(index: number, size?: number): Promise<{ index: number; size: number; proof: string[] }> {
+    const current = (await this.head()).size;
+    const treeSize = size ?? current;
+    if (treeSize > current) throw badParameter('/size', 'larger_than_log');
+    if (index >= treeSize) throw badParameter('/index', 'not_in_tree');
+    const proof = await inclusionProof(this.log.nodeReader(), index, treeSize);
+    return { index, size: treeSize, proof: proof.map(toBase64) };
+  }
+
+  /** RFC 6962 consistency proof from `from` leaves to `to` leaves (0 < from <= to <= current size). */
+  async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }> {
+    const current = (await this.head()).size;
+    if (to > current) throw badParameter('/to', 'larger_than_log');
+    if (from === 0) throw badParameter('/from', 'empty_tree');
+    if (from > to) throw badParameter('/from', 'larger_than_to');
+    const proof = await consistencyProof(this.log.nodeReader(), from, to);
+    return { from, to, proof: proof.map(toBase64) };
+  }
+
+  /** C2SP tlog-proof of `index` against the latest checkpoint. */
+  async tlogProof(index: number): Promise<string> {
+    const head = await this.head();
+    if (index >= head.size) throw badParameter('/index', 'not_in_tree');
+    const proof = await inclusionProof(this.log.nodeReader(), index, head.size);
+    return encodeTlogProof({ index, proof, checkpoint: head.checkpoint });
+  }
+
+  /** The stored entry at `index`; the caller decides whether the principal may see it. */
+  async entry(index: number): Promise<{ index: number; leafHash: string; entry: LogEntry }> {
+    const stored = await this.log.entry(index);
+    if (!stored) throw new NotFoundError('log entry');
+    return entryView(stored);
+  }
+}
+
+export function entryView(stored: StoredEntry): { index: number; leafHash: string; entry: LogEntry } {
+  return {
+    index: stored.index,
+    leafHash: toBase64(stored.leafHash),
+    entry: parseEntry(JSON.parse(fromUtf8(stored.leafData))),
+  };
+}
+
+function badParameter(pointer: string, reason: string): InvalidParameterError {
+  return new InvalidParameterError([{ pointer, reason }]);
+}

@@ -1,0 +1,300 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { LogHead, LogRepository } from '../db/log.repository';
+import { LedgerError, PushbackError, VerificationError } from '../errors';
+import {
+  appendLeaves,
+  type CompactRange,
+  compactRangeIds,
+  compactRoot,
+  emptyRoot,
+  equalBytes,
+  inclusionProof,
+  type LogEntry,
+  type NodeId,
+  type NoteSigner,
+  openCheckpoint,
+  type StoredNode,
+  signCheckpoint,
+  toBase64,
+  treeRoot,
+} from '../ledger';
+import type { Logger } from '../logger';
+import { type EntryRequest, prevBytes, type SequencedEntry, sequenceEntries } from './sequence';
+
+export type { EntryRequest } from './sequence';
+
+/** A request to append, with the domain writes that must commit with its entry or not at all. */
+export interface AppendRequest extends EntryRequest {
+  /** Runs inside the batch transaction, under its own savepoint; a throw fails only this request. */
+  readonly apply?: (tx: EntityManager) => Promise<void>;
+}
+
+/** An appended entry with what its receipt needs: its index and an inclusion proof under a signed checkpoint. */
+export interface Appended {
+  readonly entry: LogEntry;
+  readonly index: number;
+  readonly leafHash: Uint8Array;
+  readonly treeSize: number;
+  readonly proof: Uint8Array[];
+  /** The signed checkpoint note the proof is against. */
+  readonly checkpoint: string;
+}
+
+export interface SequencerOptions {
+  /** Most requests in one transaction. */
+  readonly maxBatch: number;
+  /** Most requests waiting; beyond it appends are refused with PUSHBACK (HTTP 503 + Retry-After). */
+  readonly maxQueue: number;
+  readonly now?: () => Date;
+}
+
+interface Pending {
+  readonly request: AppendRequest;
+  resolve(appended: Appended): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The log writer. Appends are queued and committed in groups: one transaction per
+ * batch locks the log head (so several processes can share one database),
+ * sequences the entries, integrates them into the tree, and signs a checkpoint.
+ * Every request is answered only after that commit, with an inclusion proof.
+ */
+export class Sequencer {
+  private readonly queue: Pending[] = [];
+  private running: Promise<void> | undefined;
+  /** The compact range after this process's last batch; reused when no other process appended since. */
+  private range: CompactRange | undefined;
+  private haltReason: string | undefined;
+
+  private constructor(
+    private readonly db: DataSource,
+    private readonly log: LogRepository,
+    private readonly signer: NoteSigner,
+    private readonly options: SequencerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Opens the log: creates the empty log on first use, and otherwise checks that
+   * the stored tree matches the last signed checkpoint. If it does not, the
+   * sequencer halts and refuses to sign anything (the log must not fork).
+   */
+  static async open(
+    db: DataSource,
+    log: LogRepository,
+    signer: NoteSigner,
+    options: SequencerOptions,
+    logger: Logger,
+  ): Promise<Sequencer> {
+    const sequencer = new Sequencer(db, log, signer, options, logger);
+    let head = await log.head();
+    if (!head) {
+      const root = emptyRoot();
+      await log.createHead(db, {
+        origin: signer.name,
+        size: 0,
+        root,
+        checkpoint: signCheckpoint({ origin: signer.name, size: 0, root }, signer),
+      });
+      head = (await log.head()) as LogHead;
+    }
+    try {
+      await sequencer.checkStoredTree(head);
+    } catch (error) {
+      sequencer.haltReason = (error as Error).message;
+      logger.fatal({ err: error }, 'the stored log does not match its last checkpoint; refusing to sign');
+    }
+    return sequencer;
+  }
+
+  /** Why the sequencer refuses to append, if it does. */
+  get halted(): string | undefined {
+    return this.haltReason;
+  }
+
+  /** Queues an entry; resolves once it is committed under a signed checkpoint. */
+  append(request: AppendRequest): Promise<Appended> {
+    if (this.haltReason)
+      return Promise.reject(new LedgerError('LOG_INCONSISTENT', 'The log refuses to sign'));
+    if (this.queue.length >= this.options.maxQueue) return Promise.reject(new PushbackError(1));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  /** Resolves when every queued request has been answered. */
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    // Let requests that arrive in the same tick join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        try {
+          await this.commitBatch(batch);
+        } catch (error) {
+          this.range = undefined;
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async commitBatch(batch: Pending[]): Promise<void> {
+    const results = await this.db.transaction(async (tx) => {
+      const head = await this.log.lockHead(tx);
+      if (!head) throw new LedgerError('LOG_INCONSISTENT', 'the log head is missing');
+      const accepted = await applyDomainWrites(tx, batch);
+      if (accepted.length === 0) return [];
+
+      const sequenced = await this.sequence(tx, head, accepted);
+      const frontier = await this.frontier(tx, head);
+      const integrated = appendLeaves(
+        frontier,
+        sequenced.map((s) => s.leafHash),
+      );
+      await this.log.insertEntries(
+        tx,
+        sequenced.map((s) => ({
+          index: s.index,
+          leafHash: s.leafHash,
+          leafData: s.leafData,
+          subjectType: s.entry.subject.type,
+          subjectId: s.entry.subject.id,
+          seq: s.entry.seq,
+          prev: prevBytes(s.entry),
+          type: s.entry.type,
+          at: new Date(s.entry.at),
+        })),
+      );
+      await this.log.insertNodes(tx, integrated.created);
+
+      const size = integrated.range.size;
+      const checkpoint = signCheckpoint(
+        { origin: this.signer.name, size, root: integrated.root },
+        this.signer,
+      );
+      await this.log.advanceHead(tx, { origin: head.origin, size, root: integrated.root, checkpoint });
+
+      // Proofs come from the nodes at hand: the old compact range and what this batch created.
+      const reader = memoryReader([...frontier.nodes, ...integrated.created]);
+      const proofs = await Promise.all(sequenced.map((s) => inclusionProof(reader, s.index, size)));
+      this.range = integrated.range;
+      return sequenced.map((s, i) => ({
+        pending: accepted[i] as Pending,
+        appended: {
+          entry: s.entry,
+          index: s.index,
+          leafHash: s.leafHash,
+          treeSize: size,
+          proof: proofs[i] ?? [],
+          checkpoint,
+        },
+      }));
+    });
+    for (const { pending, appended } of results) pending.resolve(appended);
+  }
+
+  /** Sequencing: indexes and chain links for the accepted requests. */
+  private async sequence(tx: EntityManager, head: LogHead, accepted: Pending[]): Promise<SequencedEntry[]> {
+    const subjects = accepted.map((p) => p.request.subject);
+    const heads = await this.log.subjectHeads(tx, subjects);
+    const now = this.options.now?.() ?? new Date();
+    return sequenceEntries(
+      this.signer.name,
+      head.size,
+      accepted.map((p) => p.request),
+      heads.get,
+      now,
+    );
+  }
+
+  /**
+   * The compact range of the tree at `head`, checked against the head's root
+   * before anything is signed on top of it.
+   */
+  private async frontier(tx: EntityManager, head: LogHead): Promise<CompactRange> {
+    let range = this.range;
+    if (!range || range.size !== head.size) {
+      const ids = compactRangeIds(head.size);
+      const hashes = await this.log.readNodes(tx, ids);
+      range = { size: head.size, nodes: ids.map((id, i) => ({ ...id, hash: hashes[i] as Uint8Array })) };
+    }
+    const root = compactRoot(range);
+    if (!equalBytes(root, head.root)) {
+      this.haltReason = 'stored tree does not match the log head';
+      this.range = undefined;
+      throw new VerificationError('LOG_INCONSISTENT', this.haltReason, {
+        expected: toBase64(head.root),
+        actual: toBase64(root),
+      });
+    }
+    return range;
+  }
+
+  /** Start-up check: the head's checkpoint verifies with our key and the stored nodes give its root. */
+  private async checkStoredTree(head: LogHead): Promise<void> {
+    if (head.origin !== this.signer.name) {
+      throw new VerificationError('LOG_INCONSISTENT', 'the configured origin is not the log origin', {
+        expected: head.origin,
+        actual: this.signer.name,
+      });
+    }
+    const checkpoint = openCheckpoint(head.checkpoint, this.signer);
+    const stored = await treeRoot(this.log.nodeReader(), head.size);
+    if (
+      checkpoint.size !== head.size ||
+      !equalBytes(checkpoint.root, head.root) ||
+      !equalBytes(stored, head.root)
+    ) {
+      throw new VerificationError('LOG_INCONSISTENT', 'the stored tree does not match the last checkpoint', {
+        expected: toBase64(checkpoint.root),
+        actual: toBase64(stored),
+      });
+    }
+    this.logger.info({ size: head.size }, 'log verified against its last checkpoint');
+  }
+}
+
+/**
+ * Runs each request's domain writes under a savepoint. A request whose writes
+ * fail is answered with that failure and leaves nothing behind; the rest go on.
+ */
+async function applyDomainWrites(tx: EntityManager, batch: Pending[]): Promise<Pending[]> {
+  const accepted: Pending[] = [];
+  for (const pending of batch) {
+    if (!pending.request.apply) {
+      accepted.push(pending);
+      continue;
+    }
+    await tx.query('SAVEPOINT domain_write');
+    try {
+      await pending.request.apply(tx);
+      await tx.query('RELEASE SAVEPOINT domain_write');
+      accepted.push(pending);
+    } catch (error) {
+      await tx.query('ROLLBACK TO SAVEPOINT domain_write');
+      pending.reject(error);
+    }
+  }
+  return accepted;
+}
+
+function memoryReader(nodes: readonly StoredNode[]) {
+  const byId = new Map(nodes.map((node) => [`${node.level}/${node.index}`, node.hash]));
+  return {
+    readNodes: async (ids: readonly NodeId[]) =>
+      ids.map((id) => {
+        const hash = byId.get(`${id.level}/${id.index}`);
+        if (!hash) throw new Error(`node ${id.level}/${id.index} is not in the batch`);
+        return hash;
+      }),
+  };
+}

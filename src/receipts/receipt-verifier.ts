@@ -1,0 +1,15 @@
+import type { JSONWebKeySet } from 'jose';
+import type { NoteVerifier } from '../ledger';
+import { type ReceiptVerification, verifyReceipt } from './receipt';
+
+/** The service's own receipt check (`POST /v1/receipts/verify`): the offline verifier with our trust material. */
+export class ReceiptVerifier {
+  constructor(
+    private readonly jwks: () => Promise<JSONWebKeySet>,
+    private readonly logKey: NoteVerifier,
+  ) {}
+
+  async verify(receipt: string): Promise<ReceiptVerification> {
+    return verifyReceipt(receipt, { jwks: await this.jwks(), logKey: this.logKey });
+  }
+}

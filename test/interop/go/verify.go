@@ -1,0 +1,279 @@
+// Command verify checks Custody Ledger artefacts with golang.org/x/mod/sumdb/note
+// and golang.org/x/mod/sumdb/tlog, the Go reference implementations that
+// formats.md names, so that none of our own verification code is involved.
+//
+// It reads {"cases": [...]} as JSON on stdin and writes {"results": [...]} on
+// stdout, one result per case in the same order. A case that does not verify is
+// a result with "ok": false and the library's error; only unusable input (bad
+// JSON on stdin) makes the program itself fail, with exit status 2.
+//
+// Case kinds:
+//
+//	note                  {vkey, note}                               -> text
+//	checkpoint-inclusion  {vkey, note, leafHash, index, proof}       -> origin, size, root
+//	tlog-proof            {vkey, bundle, leafHash}                   -> origin, size, root, index
+//	consistency           {oldSize, oldRoot, newSize, newRoot, proof}
+//	record-hash           {data}                                     -> hash
+//
+// Hashes and data are standard base64 with padding.
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+type testCase struct {
+	ID       string   `json:"id"`
+	Kind     string   `json:"kind"`
+	Vkey     string   `json:"vkey"`
+	Note     string   `json:"note"`
+	LeafHash string   `json:"leafHash"`
+	Index    int64    `json:"index"`
+	Proof    []string `json:"proof"`
+	OldSize  int64    `json:"oldSize"`
+	OldRoot  string   `json:"oldRoot"`
+	NewSize  int64    `json:"newSize"`
+	NewRoot  string   `json:"newRoot"`
+	Data     string   `json:"data"`
+	Bundle   string   `json:"bundle"`
+}
+
+type result struct {
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`
+	Text   string `json:"text,omitempty"`
+	Origin string `json:"origin,omitempty"`
+	Size   *int64 `json:"size,omitempty"`
+	Root   string `json:"root,omitempty"`
+	Hash   string `json:"hash,omitempty"`
+	Index  *int64 `json:"index,omitempty"`
+}
+
+func main() {
+	var input struct {
+		Cases []testCase `json:"cases"`
+	}
+	decoder := json.NewDecoder(os.Stdin)
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(&input); err != nil {
+		fmt.Fprintln(os.Stderr, "verify: reading cases:", err)
+		os.Exit(2)
+	}
+	results := make([]result, 0, len(input.Cases))
+	for _, c := range input.Cases {
+		r := result{ID: c.ID, Kind: c.Kind}
+		if err := run(c, &r); err != nil {
+			r.OK = false
+			r.Error = err.Error()
+		} else {
+			r.OK = true
+		}
+		results = append(results, r)
+	}
+	out := json.NewEncoder(os.Stdout)
+	if err := out.Encode(map[string]interface{}{"results": results}); err != nil {
+		fmt.Fprintln(os.Stderr, "verify: writing results:", err)
+		os.Exit(2)
+	}
+}
+
+func run(c testCase, r *result) error {
+	switch c.Kind {
+	case "note":
+		opened, err := openNote(c.Vkey, c.Note)
+		if err != nil {
+			return err
+		}
+		r.Text = opened.Text
+		return nil
+	case "checkpoint-inclusion":
+		return checkInclusion(c, r)
+	case "tlog-proof":
+		index, proof, signed, err := parseTlogProof(c.Bundle)
+		if err != nil {
+			return err
+		}
+		r.Index = &index
+		c.Index, c.Proof, c.Note = index, proof, signed
+		return checkInclusion(c, r)
+	case "consistency":
+		return checkConsistency(c)
+	case "record-hash":
+		data, err := base64.StdEncoding.Strict().DecodeString(c.Data)
+		if err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+		r.Hash = base64.StdEncoding.EncodeToString(recordHashBytes(tlog.RecordHash(data)))
+		return nil
+	default:
+		return fmt.Errorf("unknown case kind %q", c.Kind)
+	}
+}
+
+func recordHashBytes(h tlog.Hash) []byte {
+	return h[:]
+}
+
+// openNote verifies a signed note with exactly one trusted key, given as a vkey.
+func openNote(vkey, text string) (*note.Note, error) {
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("vkey: %w", err)
+	}
+	return note.Open([]byte(text), note.VerifierList(verifier))
+}
+
+type checkpoint struct {
+	origin string
+	size   int64
+	root   tlog.Hash
+}
+
+// parseCheckpoint reads the first three lines of a C2SP tlog-checkpoint body:
+// origin, decimal tree size, base64 root hash. Extension lines may follow.
+func parseCheckpoint(text string) (checkpoint, error) {
+	var cp checkpoint
+	if !strings.HasSuffix(text, "\n") {
+		return cp, errors.New("checkpoint: text does not end in a newline")
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines) < 3 {
+		return cp, fmt.Errorf("checkpoint: %d lines, want at least 3", len(lines))
+	}
+	if lines[0] == "" {
+		return cp, errors.New("checkpoint: empty origin")
+	}
+	cp.origin = lines[0]
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
+		return cp, fmt.Errorf("checkpoint: bad tree size %q", lines[1])
+	}
+	cp.size = size
+	root, err := decodeHash(lines[2])
+	if err != nil {
+		return cp, fmt.Errorf("checkpoint: root: %w", err)
+	}
+	cp.root = root
+	return cp, nil
+}
+
+func decodeHash(text string) (tlog.Hash, error) {
+	var h tlog.Hash
+	raw, err := base64.StdEncoding.Strict().DecodeString(text)
+	if err != nil {
+		return h, err
+	}
+	if len(raw) != tlog.HashSize {
+		return h, fmt.Errorf("hash is %d bytes, want %d", len(raw), tlog.HashSize)
+	}
+	copy(h[:], raw)
+	return h, nil
+}
+
+func decodeHashes(texts []string) ([]tlog.Hash, error) {
+	hashes := make([]tlog.Hash, 0, len(texts))
+	for i, text := range texts {
+		h, err := decodeHash(text)
+		if err != nil {
+			return nil, fmt.Errorf("proof[%d]: %w", i, err)
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes, nil
+}
+
+func checkInclusion(c testCase, r *result) error {
+	verifier, err := note.NewVerifier(c.Vkey)
+	if err != nil {
+		return fmt.Errorf("vkey: %w", err)
+	}
+	opened, err := note.Open([]byte(c.Note), note.VerifierList(verifier))
+	if err != nil {
+		return err
+	}
+	cp, err := parseCheckpoint(opened.Text)
+	if err != nil {
+		return err
+	}
+	// The log key's name is the log's origin: a key of one log vouches for no other.
+	if cp.origin != verifier.Name() {
+		return fmt.Errorf("checkpoint origin %q is not the key name %q", cp.origin, verifier.Name())
+	}
+	r.Origin = cp.origin
+	size := cp.size
+	r.Size = &size
+	r.Root = base64.StdEncoding.EncodeToString(cp.root[:])
+	leaf, err := decodeHash(c.LeafHash)
+	if err != nil {
+		return fmt.Errorf("leaf hash: %w", err)
+	}
+	proof, err := decodeHashes(c.Proof)
+	if err != nil {
+		return err
+	}
+	return tlog.CheckRecord(tlog.RecordProof(proof), cp.size, cp.root, c.Index, leaf)
+}
+
+// parseTlogProof splits a C2SP tlog-proof bundle (c2sp.org/tlog-proof@v1):
+// header line, optional "extra" line, "index N", base64 proof hashes (one a
+// line), an empty line, then the signed checkpoint note verbatim.
+func parseTlogProof(bundle string) (int64, []string, string, error) {
+	const header = "c2sp.org/tlog-proof@v1"
+	rest := bundle
+	line, rest, found := strings.Cut(rest, "\n")
+	if !found || line != header {
+		return 0, nil, "", errors.New("tlog-proof: missing header line")
+	}
+	line, rest, found = strings.Cut(rest, "\n")
+	if found && strings.HasPrefix(line, "extra ") {
+		line, rest, found = strings.Cut(rest, "\n")
+	}
+	indexText := strings.TrimPrefix(line, "index ")
+	index, err := strconv.ParseInt(indexText, 10, 64)
+	if !found || !strings.HasPrefix(line, "index ") || err != nil || index < 0 ||
+		strconv.FormatInt(index, 10) != indexText {
+		return 0, nil, "", fmt.Errorf("tlog-proof: bad index line %q", line)
+	}
+	var proof []string
+	for {
+		line, rest, found = strings.Cut(rest, "\n")
+		if !found {
+			return 0, nil, "", errors.New("tlog-proof: no empty line before the checkpoint")
+		}
+		if line == "" {
+			break
+		}
+		proof = append(proof, line)
+	}
+	if rest == "" {
+		return 0, nil, "", errors.New("tlog-proof: no checkpoint")
+	}
+	return index, proof, rest, nil
+}
+
+func checkConsistency(c testCase) error {
+	oldRoot, err := decodeHash(c.OldRoot)
+	if err != nil {
+		return fmt.Errorf("old root: %w", err)
+	}
+	newRoot, err := decodeHash(c.NewRoot)
+	if err != nil {
+		return fmt.Errorf("new root: %w", err)
+	}
+	proof, err := decodeHashes(c.Proof)
+	if err != nil {
+		return err
+	}
+	return tlog.CheckTree(tlog.TreeProof(proof), c.NewSize, newRoot, c.OldSize, oldRoot)
+}

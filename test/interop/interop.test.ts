@@ -1,0 +1,593 @@
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { CompactSign, calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
+import {
+  appendLeaves,
+  type Checkpoint,
+  type CompactRange,
+  consistencyProof,
+  EMPTY_RANGE,
+  encodeTlogProof,
+  encodeVerifierKey,
+  formatCheckpoint,
+  fromBase64,
+  inclusionProof,
+  leafHash,
+  type NodeId,
+  type NodeReader,
+  type NoteSigner,
+  noteSigner,
+  signCheckpoint,
+  toBase64,
+  toBase64Url,
+  utf8,
+} from '../../src/ledger';
+
+/**
+ * Interoperability: artefacts made by src/ledger are checked by implementations
+ * that are not ours — golang.org/x/mod/sumdb/note and sumdb/tlog (Go, the
+ * reference formats.md names) and Python jwcrypto for receipts. Sources live in
+ * the source tree, not in dist; build output goes under os.tmpdir().
+ */
+const INTEROP = path.join(__dirname, '..', '..', '..', 'test', 'interop');
+const GO_SOURCE = path.join(INTEROP, 'go', 'verify.go');
+const JWS_SCRIPT = path.join(INTEROP, 'verify_jws.py');
+const GOPATH = '/usr/share/gocode';
+const XMOD = path.join(GOPATH, 'src', 'golang.org', 'x', 'mod', 'sumdb');
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+const ORIGIN = 'interop.example/custody';
+const SIZES = [1, 2, 3, 7, 8, 13, 64, 1000] as const;
+
+interface Output {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program with `input` on stdin and collects its output; never rejects on a non-zero exit. */
+function run(
+  command: string,
+  args: readonly string[],
+  input: string,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 60_000,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      }),
+    );
+    child.stdin.on('error', () => {}); // a child that exits early closes stdin; 'close' reports it
+    child.stdin.end(input);
+  });
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `go` on PATH, else Debian's /usr/lib/go/bin/go; undefined when neither exists. */
+function findGo(): string | undefined {
+  const onPath = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir.length > 0)
+    .map((dir) => path.join(dir, 'go'));
+  return [...onPath, '/usr/lib/go/bin/go'].find(isExecutable);
+}
+
+/** Python variables (pyenv and the like) must not steer the Debian interpreter. */
+function pythonEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) if (name.startsWith('PYTHON')) delete env[name];
+  return env;
+}
+
+async function missingTools(): Promise<string[]> {
+  const missing: string[] = [];
+  if (!findGo()) missing.push('go (golang-go)');
+  if (!existsSync(path.join(XMOD, 'note', 'note.go')) || !existsSync(path.join(XMOD, 'tlog', 'tlog.go'))) {
+    missing.push(`golang.org/x/mod source under ${GOPATH} (golang-golang-x-mod-dev)`);
+  }
+  const python = isExecutable(DEBIAN_PYTHON)
+    ? await run(DEBIAN_PYTHON, ['-I', '-c', 'import jwcrypto.jwk, jwcrypto.jws'], '', { env: pythonEnv() })
+    : undefined;
+  if (python?.code !== 0) missing.push(`jwcrypto for ${DEBIAN_PYTHON} (python3-jwcrypto)`);
+  return missing;
+}
+
+/** One case for test/interop/go/verify.go; see the comment at its top. */
+type GoCase =
+  | { id: string; kind: 'note'; vkey: string; note: string }
+  | {
+      id: string;
+      kind: 'checkpoint-inclusion';
+      vkey: string;
+      note: string;
+      leafHash: string;
+      index: number;
+      proof: string[];
+    }
+  | { id: string; kind: 'tlog-proof'; vkey: string; bundle: string; leafHash: string }
+  | {
+      id: string;
+      kind: 'consistency';
+      oldSize: number;
+      oldRoot: string;
+      newSize: number;
+      newRoot: string;
+      proof: string[];
+    }
+  | { id: string; kind: 'record-hash'; data: string };
+
+interface GoResult {
+  readonly id: string;
+  readonly kind: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly text?: string;
+  readonly origin?: string;
+  readonly size?: number;
+  readonly root?: string;
+  readonly hash?: string;
+  readonly index?: number;
+}
+
+interface JwsResult {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly header?: Record<string, unknown>;
+  readonly payload?: Record<string, unknown>;
+}
+
+/** Flips one bit of a copy of `bytes`. */
+function flipBit(bytes: Uint8Array, byte: number, bit = 0): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  copy[byte] = (copy[byte] as number) ^ (1 << bit);
+  return copy;
+}
+
+/** The tree the tests prove things about: leaves `entry 0` ... `entry 999`, every node kept in memory. */
+class MemoryTree implements NodeReader {
+  private readonly nodes = new Map<string, Uint8Array>();
+  private range: CompactRange = EMPTY_RANGE;
+  readonly roots = new Map<number, Uint8Array>();
+  readonly leaves: Uint8Array[] = [];
+
+  growTo(size: number): void {
+    const batch: Uint8Array[] = [];
+    for (let i = this.range.size; i < size; i++) batch.push(leafHash(utf8(`entry ${i}`)));
+    const { created, range, root } = appendLeaves(this.range, batch);
+    for (const node of created) this.nodes.set(`${node.level}/${node.index}`, node.hash);
+    this.leaves.push(...batch);
+    this.range = range;
+    this.roots.set(size, root);
+  }
+
+  async readNodes(ids: readonly NodeId[]): Promise<Uint8Array[]> {
+    return ids.map(({ level, index }) => {
+      const hash = this.nodes.get(`${level}/${index}`);
+      if (!hash) throw new Error(`node ${level}/${index} is not stored`);
+      return hash;
+    });
+  }
+
+  root(size: number): Uint8Array {
+    const root = this.roots.get(size);
+    if (!root) throw new Error(`no root recorded for size ${size}`);
+    return root;
+  }
+
+  leaf(index: number): Uint8Array {
+    const leaf = this.leaves[index];
+    if (!leaf) throw new Error(`no leaf ${index}`);
+    return leaf;
+  }
+}
+
+/** Indexes worth proving in a tree of `size`: both ends, the middle, around powers of two. */
+function indexesFor(size: number): number[] {
+  const candidates = [0, 1, size - 2, size - 1, Math.floor(size / 2), 5, 6, 7, 8, 511, 512, 513, 767];
+  return [...new Set(candidates.filter((i) => i >= 0 && i < size))].sort((a, b) => a - b);
+}
+
+describe('interop: our artefacts checked by implementations that are not ours', () => {
+  let workDir = '';
+  let verifyBinary = '';
+  const tree = new MemoryTree();
+  let logKey: NoteSigner;
+  let vkey = '';
+  const checkpoints = new Map<number, string>();
+
+  before(async function () {
+    this.timeout(180_000);
+    const missing = await missingTools();
+    if (missing.length > 0) {
+      if (process.env.INTEROP_REQUIRED === '1') {
+        throw new Error(
+          `INTEROP_REQUIRED=1 but missing: ${missing.join('; ')}. Run scripts/install-interop-tools.sh`,
+        );
+      }
+      // The tools are installed by scripts/install-interop-tools.sh; CI sets
+      // INTEROP_REQUIRED=1 so these never skip there.
+      this.skip();
+    }
+
+    workDir = mkdtempSync(path.join(os.tmpdir(), 'custody-interop-'));
+    verifyBinary = path.join(workDir, 'verify');
+    // A Go build cache shared between runs (Go locks it itself) keeps later builds quick.
+    const goCache = path.join(os.tmpdir(), 'custody-interop-gocache');
+    mkdirSync(goCache, { recursive: true });
+    const go = findGo() as string;
+    // GOPATH mode against Debian's packaged sources: no modules, no proxy, no network.
+    const build = await run(go, ['build', '-o', verifyBinary, GO_SOURCE], '', {
+      cwd: workDir,
+      timeoutMs: 170_000,
+      env: {
+        ...process.env,
+        GO111MODULE: 'off',
+        GOPATH,
+        GOFLAGS: '',
+        GOPROXY: 'off',
+        GOTOOLCHAIN: 'local',
+        CGO_ENABLED: '0',
+        GOCACHE: goCache,
+      },
+    });
+    if (build.code !== 0 || !isExecutable(verifyBinary)) {
+      throw new Error(`go build of ${GO_SOURCE} failed (exit ${build.code}):\n${build.stderr}`);
+    }
+
+    logKey = noteSigner(ORIGIN, new Uint8Array(randomBytes(32)));
+    vkey = encodeVerifierKey(ORIGIN, logKey.publicKey);
+    for (const size of SIZES) {
+      tree.growTo(size);
+      checkpoints.set(size, signCheckpoint({ origin: ORIGIN, size, root: tree.root(size) }, logKey));
+    }
+  });
+
+  after(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  async function goCheck(cases: readonly GoCase[]): Promise<Map<string, GoResult>> {
+    const output = await run(verifyBinary, [], JSON.stringify({ cases }));
+    if (output.code !== 0) throw new Error(`verify exited ${output.code}: ${output.stderr}`);
+    const { results } = JSON.parse(output.stdout) as { results: GoResult[] };
+    expect(results.map((r) => r.id)).to.deep.equal(cases.map((c) => c.id));
+    return new Map(results.map((r) => [r.id, r]));
+  }
+
+  function result(results: Map<string, GoResult>, id: string): GoResult {
+    const found = results.get(id);
+    if (!found) throw new Error(`no result for case ${id}`);
+    return found;
+  }
+
+  function checkpointFor(size: number): string {
+    const note = checkpoints.get(size);
+    if (!note) throw new Error(`no checkpoint for size ${size}`);
+    return note;
+  }
+
+  describe('Go golang.org/x/mod/sumdb (note, tlog)', () => {
+    it('when tlog.RecordHash hashes the same data, then it equals our leafHash', async () => {
+      const inputs = [
+        new Uint8Array(0),
+        utf8('entry 0'),
+        utf8('{"v":1,"log":"interop.example/custody"}'),
+        new Uint8Array(randomBytes(1000)),
+      ];
+      const results = await goCheck(
+        inputs.map((data, i) => ({ id: `data-${i}`, kind: 'record-hash', data: toBase64(data) })),
+      );
+      for (const [i, data] of inputs.entries()) {
+        const r = result(results, `data-${i}`);
+        expect(r.ok, r.error).to.equal(true);
+        expect(r.hash).to.equal(toBase64(leafHash(data)));
+      }
+    });
+
+    it('when every signed checkpoint is opened with our vkey, then sumdb/note verifies it and returns the checkpoint text', async () => {
+      const results = await goCheck(
+        SIZES.map((size) => ({ id: `cp-${size}`, kind: 'note', vkey, note: checkpointFor(size) })),
+      );
+      for (const size of SIZES) {
+        const r = result(results, `cp-${size}`);
+        expect(r.ok, r.error).to.equal(true);
+        const expected: Checkpoint = { origin: ORIGIN, size, root: tree.root(size) };
+        expect(r.text).to.equal(formatCheckpoint(expected));
+      }
+    });
+
+    it('when a checkpoint is tampered with or signed by another key, then sumdb/note rejects it', async () => {
+      const genuine = checkpointFor(7);
+      const otherSize = genuine.replace(`${ORIGIN}\n7\n`, `${ORIGIN}\n8\n`);
+      expect(otherSize).to.not.equal(genuine);
+      const otherRoot = genuine.replace(toBase64(tree.root(7)), toBase64(tree.root(8)));
+      expect(otherRoot).to.not.equal(genuine);
+      const [text, signatureLine] = genuine.split('\n\n') as [string, string];
+      const signature = fromBase64(signatureLine.slice(`\u2014 ${ORIGIN} `.length).trimEnd());
+      const flippedSignature = `${text}\n\n\u2014 ${ORIGIN} ${toBase64(flipBit(signature, 40))}\n`;
+      const impostor = signCheckpoint(
+        { origin: ORIGIN, size: 7, root: tree.root(7) },
+        noteSigner(ORIGIN, new Uint8Array(randomBytes(32))),
+      );
+      const results = await goCheck([
+        { id: 'genuine', kind: 'note', vkey, note: genuine },
+        { id: 'size-changed', kind: 'note', vkey, note: otherSize },
+        { id: 'root-changed', kind: 'note', vkey, note: otherRoot },
+        { id: 'signature-bit', kind: 'note', vkey, note: flippedSignature },
+        { id: 'other-key', kind: 'note', vkey, note: impostor },
+      ]);
+      expect(result(results, 'genuine').ok).to.equal(true);
+      for (const id of ['size-changed', 'root-changed', 'signature-bit', 'other-key']) {
+        expect(result(results, id).ok, id).to.equal(false);
+      }
+    });
+
+    it('when the C2SP known-answer note is opened, then sumdb/note verifies it and rejects a flipped byte', async () => {
+      const vector = JSON.parse(
+        readFileSync(path.join(INTEROP, '..', 'kat', 'vectors', 'signed-note.json'), 'utf8'),
+      ) as { vkey: string; text: string; note: string };
+      // Lowercasing the first letter of the text changes one byte under the same signature.
+      const tampered = `${vector.note.charAt(0).toLowerCase()}${vector.note.slice(1)}`;
+      expect(tampered).to.not.equal(vector.note);
+      const results = await goCheck([
+        { id: 'kat', kind: 'note', vkey: vector.vkey, note: vector.note },
+        { id: 'kat-tampered', kind: 'note', vkey: vector.vkey, note: tampered },
+      ]);
+      const kat = result(results, 'kat');
+      expect(kat.ok, kat.error).to.equal(true);
+      expect(kat.text).to.equal(vector.text);
+      expect(result(results, 'kat-tampered').ok).to.equal(false);
+    });
+
+    it('when inclusion proofs for many indexes and sizes are checked against the signed checkpoints, then tlog.CheckRecord accepts every one', async () => {
+      const cases: GoCase[] = [];
+      for (const size of SIZES) {
+        for (const index of indexesFor(size)) {
+          const proof = await inclusionProof(tree, index, size);
+          cases.push({
+            id: `incl-${index}-${size}`,
+            kind: 'checkpoint-inclusion',
+            vkey,
+            note: checkpointFor(size),
+            leafHash: toBase64(tree.leaf(index)),
+            index,
+            proof: proof.map(toBase64),
+          });
+        }
+      }
+      expect(cases.length).to.be.greaterThan(40);
+      const results = await goCheck(cases);
+      for (const c of cases) {
+        const r = result(results, c.id);
+        expect(r.ok, `${c.id}: ${r.error}`).to.equal(true);
+        const size = Number(c.id.split('-')[2]);
+        expect({ origin: r.origin, size: r.size, root: r.root }).to.deep.equal({
+          origin: ORIGIN,
+          size,
+          root: toBase64(tree.root(size)),
+        });
+      }
+    });
+
+    it('when an inclusion proof has one flipped bit, the wrong index, the wrong leaf or a tampered checkpoint, then tlog.CheckRecord rejects it', async () => {
+      const size = 1000;
+      const index = 513;
+      const proof = await inclusionProof(tree, index, size);
+      const note = checkpointFor(size);
+      const base = {
+        kind: 'checkpoint-inclusion' as const,
+        vkey,
+        note,
+        leafHash: toBase64(tree.leaf(index)),
+        index,
+        proof: proof.map(toBase64),
+      };
+      const cases: GoCase[] = [{ ...base, id: 'genuine' }];
+      for (const [position, hash] of proof.entries()) {
+        const flipped = proof.map(toBase64);
+        flipped[position] = toBase64(flipBit(hash, position % 32, position % 8));
+        cases.push({ ...base, id: `proof-bit-${position}`, proof: flipped });
+      }
+      cases.push(
+        { ...base, id: 'leaf-bit', leafHash: toBase64(flipBit(tree.leaf(index), 31, 7)) },
+        { ...base, id: 'wrong-index', index: index + 1 },
+        { ...base, id: 'wrong-leaf', leafHash: toBase64(tree.leaf(index + 1)) },
+        { ...base, id: 'proof-too-short', proof: proof.slice(0, -1).map(toBase64) },
+        { ...base, id: 'size-changed', note: note.replace(`${ORIGIN}\n1000\n`, `${ORIGIN}\n1001\n`) },
+        // Our genuine checkpoint for a smaller tree: signed, but the proof is for size 1000.
+        { ...base, id: 'other-checkpoint', note: checkpointFor(64) },
+      );
+      const results = await goCheck(cases);
+      const genuine = result(results, 'genuine');
+      expect(genuine.ok, genuine.error).to.equal(true);
+      for (const c of cases.slice(1)) expect(result(results, c.id).ok, c.id).to.equal(false);
+    });
+
+    it('when consistency proofs between every pair of sizes are checked, then tlog.CheckTree accepts every one', async () => {
+      const cases: GoCase[] = [];
+      for (const oldSize of SIZES) {
+        for (const newSize of SIZES.filter((n) => n >= oldSize)) {
+          const proof = await consistencyProof(tree, oldSize, newSize);
+          cases.push({
+            id: `cons-${oldSize}-${newSize}`,
+            kind: 'consistency',
+            oldSize,
+            oldRoot: toBase64(tree.root(oldSize)),
+            newSize,
+            newRoot: toBase64(tree.root(newSize)),
+            proof: proof.map(toBase64),
+          });
+        }
+      }
+      expect(cases.length).to.equal((SIZES.length * (SIZES.length + 1)) / 2);
+      const results = await goCheck(cases);
+      for (const c of cases) {
+        const r = result(results, c.id);
+        expect(r.ok, `${c.id}: ${r.error}`).to.equal(true);
+      }
+    });
+
+    it('when a consistency proof has one flipped bit or mismatched roots, then tlog.CheckTree rejects it', async () => {
+      const [oldSize, newSize] = [13, 1000];
+      const proof = await consistencyProof(tree, oldSize, newSize);
+      const base = {
+        kind: 'consistency' as const,
+        oldSize,
+        oldRoot: toBase64(tree.root(oldSize)),
+        newSize,
+        newRoot: toBase64(tree.root(newSize)),
+        proof: proof.map(toBase64),
+      };
+      const cases: GoCase[] = [{ ...base, id: 'genuine' }];
+      for (const [position, hash] of proof.entries()) {
+        const flipped = proof.map(toBase64);
+        flipped[position] = toBase64(flipBit(hash, (position * 7) % 32, position % 8));
+        cases.push({ ...base, id: `proof-bit-${position}`, proof: flipped });
+      }
+      cases.push(
+        { ...base, id: 'old-root', oldRoot: toBase64(tree.root(8)) },
+        { ...base, id: 'new-root', newRoot: toBase64(tree.root(64)) },
+        { ...base, id: 'old-size', oldSize: 12 },
+        { ...base, id: 'proof-too-short', proof: proof.slice(1).map(toBase64) },
+      );
+      const results = await goCheck(cases);
+      const genuine = result(results, 'genuine');
+      expect(genuine.ok, genuine.error).to.equal(true);
+      for (const c of cases.slice(1)) expect(result(results, c.id).ok, c.id).to.equal(false);
+    });
+  });
+
+  describe('Python jwcrypto (receipts) with the Go verifier for the tlog-proof inside', () => {
+    let receiptKey: KeyObject;
+    let kid = '';
+    let jwks: { keys: JWK[] } = { keys: [] };
+
+    before(async () => {
+      const pair = generateKeyPairSync('ed25519');
+      receiptKey = pair.privateKey;
+      const publicJwk = await exportJWK(pair.publicKey);
+      kid = await calculateJwkThumbprint(publicJwk);
+      // A retired key stays in the JWKS; verification must pick the key by kid.
+      const retired = await exportJWK(generateKeyPairSync('ed25519').publicKey);
+      const retiredKid = await calculateJwkThumbprint(retired);
+      jwks = {
+        keys: [
+          { ...retired, kid: retiredKid, alg: 'EdDSA', use: 'sig' },
+          { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
+        ],
+      };
+    });
+
+    async function jwcryptoVerify(token: string, keys = jwks): Promise<JwsResult> {
+      const output = await run(DEBIAN_PYTHON, ['-I', JWS_SCRIPT], JSON.stringify({ jwks: keys, token }), {
+        env: pythonEnv(),
+      });
+      if (output.code !== 0) throw new Error(`verify_jws.py exited ${output.code}: ${output.stderr}`);
+      return JSON.parse(output.stdout) as JwsResult;
+    }
+
+    async function receiptFor(index: number, size: number) {
+      const leaf = tree.leaf(index);
+      const tlogProof = encodeTlogProof({
+        index,
+        proof: await inclusionProof(tree, index, size),
+        checkpoint: checkpointFor(size),
+      });
+      return {
+        iss: ORIGIN,
+        iat: 1795857300,
+        jti: toBase64Url(leaf),
+        sub: 'evidence:6f1c2b7e-8a53-4c1d-9a2e-0d7b5e3f4a10',
+        entry: { note: `entry ${index}` },
+        index,
+        tlog_proof: tlogProof,
+      };
+    }
+
+    function sign(payload: unknown, key: KeyObject = receiptKey): Promise<string> {
+      return new CompactSign(utf8(JSON.stringify(payload)))
+        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'custody-receipt+jwt' })
+        .sign(key);
+    }
+
+    it('when a receipt signed with jose is verified by jwcrypto, then the header and payload come back intact and Go verifies its tlog-proof', async () => {
+      const payload = await receiptFor(777, 1000);
+      const verified = await jwcryptoVerify(await sign(payload));
+      expect(verified.ok, verified.error).to.equal(true);
+      expect(verified.header).to.deep.equal({ alg: 'EdDSA', kid, typ: 'custody-receipt+jwt' });
+      expect(verified.payload).to.deep.equal(payload);
+
+      // formats.md §4 steps 3-5 with outside tools only: the leaf hash comes from the verified jti.
+      const bundle = verified.payload?.tlog_proof;
+      const jti = verified.payload?.jti;
+      expect(bundle).to.be.a('string');
+      expect(jti).to.be.a('string');
+      const leaf = Buffer.from(jti as string, 'base64url').toString('base64');
+      const results = await goCheck([
+        { id: 'receipt', kind: 'tlog-proof', vkey, bundle: bundle as string, leafHash: leaf },
+        {
+          id: 'receipt-other-leaf',
+          kind: 'tlog-proof',
+          vkey,
+          bundle: bundle as string,
+          leafHash: toBase64(tree.leaf(776)),
+        },
+      ]);
+      const receipt = result(results, 'receipt');
+      expect(receipt.ok, receipt.error).to.equal(true);
+      expect({ origin: receipt.origin, size: receipt.size, index: receipt.index }).to.deep.equal({
+        origin: verified.payload?.iss,
+        size: 1000,
+        index: verified.payload?.index,
+      });
+      expect(result(results, 'receipt-other-leaf').ok).to.equal(false);
+    });
+
+    it('when the payload of a signed receipt is replaced, then jwcrypto rejects it', async () => {
+      const token = await sign(await receiptFor(5, 8));
+      const [header, , signature] = token.split('.') as [string, string, string];
+      const forged = Buffer.from(JSON.stringify(await receiptFor(6, 8))).toString('base64url');
+      const results = await Promise.all([
+        jwcryptoVerify(token),
+        jwcryptoVerify(`${header}.${forged}.${signature}`),
+      ]);
+      expect(results.map((r) => r.ok)).to.deep.equal([true, false]);
+    });
+
+    it('when a receipt is signed by a key that is not in the JWKS under that kid, then jwcrypto rejects it', async () => {
+      const stranger = generateKeyPairSync('ed25519').privateKey;
+      const payload = await receiptFor(0, 1);
+      const results = await Promise.all([
+        jwcryptoVerify(await sign(payload)),
+        jwcryptoVerify(await sign(payload, stranger)),
+      ]);
+      expect(results.map((r) => r.ok)).to.deep.equal([true, false]);
+    });
+  });
+});
