@@ -1,0 +1,162 @@
+/**
+ * Offline verification, for partners, courts and operators:
+ *   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
+ *   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
+ *   npm run verify -- ledger [--vkey VKEY]
+ * `receipt` and `consistency` use no database and no network: only the files and
+ * the pinned keys given. `ledger` re-verifies the whole database (DATABASE_URL, or
+ * the embedded server under DATA_DIR) and names the first entry that fails.
+ * Exit codes: 0 verified, 1 verification failed, 64 usage error.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
+import { loadConfig } from '../src/config';
+import { openDatabase } from '../src/db/data-source';
+import { databaseServerFor } from '../src/db/database-server';
+import { LogRepository } from '../src/db/log.repository';
+import { LedgerError } from '../src/errors';
+import { ensureServiceKeys } from '../src/keys/key-store';
+import { fromBase64, openCheckpoint, parseVerifierKey, verifyConsistency } from '../src/ledger';
+import { auditLedger } from '../src/log/ledger-audit';
+import { logSignerOf, logVerifierKey } from '../src/log/log-key';
+import { createLogger } from '../src/logger';
+import { verifyReceipt } from '../src/receipts/receipt';
+
+const USAGE = `usage:
+  npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
+  npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
+  npm run verify -- ledger [--vkey VKEY]`;
+
+class UsageError extends Error {}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
+
+function read(file: string | undefined, what: string): string {
+  if (!file) throw new UsageError(`missing ${what}`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${what} ${file}`);
+  }
+}
+
+async function receipt(files: string[], options: { jwks?: string; vkey?: string }): Promise<number> {
+  if (!options.vkey) throw new UsageError('missing --vkey');
+  const jwks = JSON.parse(read(options.jwks, '--jwks file'));
+  const result = await verifyReceipt(read(files[0], 'receipt file').trim(), {
+    jwks,
+    logKey: parseVerifierKey(options.vkey),
+  });
+  out(`${mark(result.checks.signature)} JWS signature by a key in the JWKS`);
+  out(`${mark(result.checks.leafHash)} leaf hash recomputed from the entry (RFC 8785, RFC 6962)`);
+  out(`${mark(result.checks.checkpoint)} checkpoint signed by the log key`);
+  out(`${mark(result.checks.inclusion)} inclusion proof of the entry under the checkpoint root`);
+  out(`${mark(result.checks.origin)} issuer, entry log and checkpoint origin agree`);
+  if (result.valid && result.payload) {
+    const { entry, index } = result.payload;
+    out(
+      `verified: ${entry.type} of ${entry.subject.type}:${entry.subject.id} (seq ${entry.seq}), log index ${index} of ${result.treeSize}`,
+    );
+    return 0;
+  }
+  out(`not verified: ${result.reason}`);
+  return 1;
+}
+
+/** A proof file: base64 hashes one per line, or the JSON of GET /v1/log/proof/consistency. */
+function readProof(file: string | undefined): Uint8Array[] {
+  const text = read(file, '--proof file').trim();
+  const hashes = text.startsWith('{')
+    ? (JSON.parse(text) as { proof: string[] }).proof
+    : text.split(/\s+/).filter(Boolean);
+  return hashes.map(fromBase64);
+}
+
+function consistency(files: string[], options: { vkey?: string; proof?: string }): number {
+  if (!options.vkey) throw new UsageError('missing --vkey');
+  const logKey = parseVerifierKey(options.vkey);
+  const older = openCheckpoint(read(files[0], 'old checkpoint'), logKey);
+  out(`ok   old checkpoint: ${older.origin} size ${older.size}`);
+  const newer = openCheckpoint(read(files[1], 'new checkpoint'), logKey);
+  out(`ok   new checkpoint: ${newer.origin} size ${newer.size}`);
+  verifyConsistency(older.size, newer.size, readProof(options.proof), older.root, newer.root);
+  out(`ok   the log of size ${newer.size} extends the log of size ${older.size} (RFC 9162 §2.1.4.2)`);
+  return 0;
+}
+
+async function ledger(options: { vkey?: string }): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const server = await databaseServerFor(config, logger);
+  const db = await openDatabase(server.url).catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
+  try {
+    const vkey =
+      options.vkey ??
+      logVerifierKey(logSignerOf((await ensureServiceKeys(config.dataDir)).log, config.logOrigin));
+    const bar = new SingleBar({
+      format: 'verifying the log [{bar}] {percentage}% | {value}/{total} entries | ETA {eta}s',
+      stream: process.stderr,
+      noTTYOutput: false,
+    });
+    let started = false;
+    const report = await auditLedger(new LogRepository(db), parseVerifierKey(vkey), (done, total) => {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    });
+    if (started) bar.stop();
+    out(`log key: ${vkey}`);
+    out(`${report.checkpoints} signed checkpoints, ${report.entries} of ${report.size} entries checked`);
+    if (report.ok) {
+      out('ok   every checkpoint signature, entry, chain link, tree node and root verified');
+      return 0;
+    }
+    const where = report.failure?.index === null ? 'the log' : `entry ${report.failure?.index}`;
+    out(`FAIL first failure at ${where}: ${report.failure?.code}: ${report.failure?.detail}`);
+    return 1;
+  } finally {
+    await db.destroy();
+    await server.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { jwks: { type: 'string' }, vkey: { type: 'string' }, proof: { type: 'string' } },
+  });
+  const [command, ...files] = positionals;
+  switch (command) {
+    case 'receipt':
+      return receipt(files, values);
+    case 'consistency':
+      return consistency(files, values);
+    case 'ledger':
+      return ledger(values);
+    default:
+      throw new UsageError(command ? `unknown command ${command}` : 'missing command');
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(error as Error).message}\n${USAGE}`);
+      process.exitCode = 64;
+    } else if (error instanceof LedgerError) {
+      out(`FAIL ${error.code}: ${error.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`verify: ${(error as Error).message}`);
+      process.exitCode = 1;
+    }
+  },
+);

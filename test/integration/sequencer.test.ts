@@ -1,0 +1,274 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { DataSource } from 'typeorm';
+import { openDatabase } from '../../src/db/data-source';
+import { LogRepository } from '../../src/db/log.repository';
+import { LedgerError } from '../../src/errors';
+import {
+  fromUtf8,
+  type NoteSigner,
+  noteSigner,
+  openCheckpoint,
+  parseEntry,
+  verifyChain,
+  verifyInclusion,
+} from '../../src/ledger';
+import { auditLedger } from '../../src/log/ledger-audit';
+import { type Appended, type AppendRequest, Sequencer } from '../../src/log/sequencer';
+import { createLogger } from '../../src/logger';
+import { withScratchDatabase } from '../support/database';
+
+const ORIGIN = 'test.example/custody';
+const logger = createLogger('silent');
+
+function request(subjectId: string, n: number): AppendRequest {
+  return {
+    subject: { type: 'evidence', id: subjectId },
+    type: 'custody.analysed',
+    actor: { sub: 'analyst', agency: 'AZ-SSS', role: 'custodian' },
+    data: { purpose: `analysis ${n}` },
+  };
+}
+
+/** Runs `count` tasks with at most `parallel` in flight, as concurrent clients would. */
+async function inParallel<T>(count: number, parallel: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task(i);
+      }
+    }),
+  );
+  return results;
+}
+
+function expectVerifies(appended: Appended, signer: NoteSigner): void {
+  const checkpoint = openCheckpoint(appended.checkpoint, signer);
+  expect(checkpoint.size).to.equal(appended.treeSize);
+  verifyInclusion(appended.index, checkpoint.size, appended.leafHash, appended.proof, checkpoint.root);
+}
+
+async function chainOf(db: DataSource, subjectId: string) {
+  const stored = await new LogRepository(db).chain('evidence', subjectId);
+  return stored.map((entry) => parseEntry(JSON.parse(fromUtf8(entry.leafData))));
+}
+
+describe('the sequencer on PostgreSQL', () => {
+  const signer = noteSigner(ORIGIN, randomBytes(32));
+  const open = (db: DataSource, maxBatch = 64) =>
+    Sequencer.open(db, new LogRepository(db), signer, { maxBatch, maxQueue: 100_000 }, logger);
+
+  it('when 50 writers append to one subject at once, then its chain is gap-free and fork-free and every answer verifies', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        const subject = randomUUID();
+        const answers = await inParallel(50, 50, (i) => sequencer.append(request(subject, i)));
+        for (const appended of answers) expectVerifies(appended, signer);
+        const chain = await chainOf(db, subject);
+        expect(chain.map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+        expect(verifyChain(chain)).to.be.a('string');
+        expect((await auditLedger(new LogRepository(db), signer)).ok).to.equal(true);
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when 50 writers append across 1,000 subjects, then every chain links and the whole log audits clean', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        const subjects = Array.from({ length: 1000 }, () => randomUUID());
+        const answers = await inParallel(2000, 50, (i) =>
+          sequencer.append(request(subjects[i % 1000] as string, i)),
+        );
+        for (const appended of answers) expectVerifies(appended, signer);
+        expect(new Set(answers.map((a) => a.index)).size).to.equal(2000);
+        for (const subject of subjects.slice(0, 25)) {
+          const chain = await chainOf(db, subject);
+          expect(chain.map((entry) => entry.seq)).to.deep.equal([1, 2]);
+          verifyChain(chain);
+        }
+        const report = await auditLedger(new LogRepository(db), signer);
+        expect(report).to.include({ ok: true, size: 2000, entries: 2000 });
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when two processes share the database and append to the same subjects, then they never fork', async () => {
+    await withScratchDatabase(async (url) => {
+      const [one, two] = [await openDatabase(url), await openDatabase(url)];
+      try {
+        const [first, second] = [await open(one, 8), await open(two, 8)];
+        const subjects = Array.from({ length: 5 }, () => randomUUID());
+        const answers = await inParallel(200, 40, (i) =>
+          (i % 2 === 0 ? first : second).append(request(subjects[i % 5] as string, i)),
+        );
+        for (const appended of answers) expectVerifies(appended, signer);
+        for (const subject of subjects) {
+          const chain = await chainOf(one, subject);
+          expect(chain).to.have.length(40);
+          verifyChain(chain);
+        }
+        expect((await auditLedger(new LogRepository(one), signer)).ok).to.equal(true);
+      } finally {
+        await Promise.all([one.destroy(), two.destroy()]);
+      }
+    });
+  });
+
+  it('when a request’s domain write fails, then only that request fails and it leaves no entry', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        const subject = randomUUID();
+        const outcomes = await Promise.allSettled([
+          sequencer.append(request(subject, 1)),
+          sequencer.append({
+            ...request(subject, 2),
+            apply: async (tx) => {
+              await tx.query("INSERT INTO agencies (code) VALUES ('not valid')");
+            },
+          }),
+          sequencer.append(request(subject, 3)),
+        ]);
+        expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+        const chain = await chainOf(db, subject);
+        expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
+        verifyChain(chain);
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when anyone tries to change, delete or truncate the log in SQL, then PostgreSQL refuses', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        await sequencer.append(request(randomUUID(), 1));
+        for (const sql of [
+          "UPDATE log_entries SET entry_type = 'custody.disposed'",
+          'DELETE FROM log_entries',
+          'TRUNCATE log_entries CASCADE',
+          'UPDATE log_nodes SET hash = hash',
+          'DELETE FROM log_checkpoints',
+          'UPDATE log_head SET size = 0',
+          'DELETE FROM log_head',
+        ]) {
+          let refused: { driverError?: { code?: string } } | undefined;
+          await db.query(sql).catch((error) => {
+            refused = error;
+          });
+          expect(refused?.driverError?.code, sql).to.equal('42501');
+        }
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when a second entry claims an existing seq of a subject, then the database refuses the fork', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        const subject = randomUUID();
+        await sequencer.append(request(subject, 1));
+        let refused: { driverError?: { code?: string; constraint?: string } } | undefined;
+        await db
+          .query(
+            `INSERT INTO log_entries (idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at)
+             VALUES (999, $1, 'x', 'evidence', $2, 1, NULL, 'custody.sealed', now())`,
+            [randomBytes(32), subject],
+          )
+          .catch((error) => {
+            refused = error;
+          });
+        expect(refused?.driverError?.code).to.equal('23505');
+        expect(refused?.driverError?.constraint).to.equal('log_entries_no_fork_seq');
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when the stored tree no longer matches the last checkpoint, then the sequencer halts and signs nothing', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const first = await open(db);
+        for (let i = 0; i < 5; i++) await first.append(request(randomUUID(), i));
+        await db.query('ALTER TABLE log_nodes DISABLE TRIGGER log_nodes_append_only');
+        await db.query("UPDATE log_nodes SET hash = sha256('tampered') WHERE level = 2 AND idx = 0");
+        const reopened = await open(db);
+        expect(reopened.halted).to.be.a('string');
+        let refused: unknown;
+        await reopened.append(request(randomUUID(), 9)).catch((error) => {
+          refused = error;
+        });
+        expect(refused).to.be.instanceOf(LedgerError);
+        expect((refused as LedgerError).code).to.equal('LOG_INCONSISTENT');
+        const report = await auditLedger(new LogRepository(db), signer);
+        expect(report.ok).to.equal(false);
+        expect(report.failure?.code).to.equal('NODE_MISMATCH');
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when a checkpoint was signed by another key, then the sequencer halts instead of signing over it', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        await (await open(db)).append(request(randomUUID(), 1));
+        const impostor = await Sequencer.open(
+          db,
+          new LogRepository(db),
+          noteSigner(ORIGIN, randomBytes(32)),
+          { maxBatch: 8, maxQueue: 8 },
+          logger,
+        );
+        expect(impostor.halted).to.be.a('string');
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when more requests wait than the queue allows, then the extra ones are pushed back, not lost', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const small = await Sequencer.open(
+          db,
+          new LogRepository(db),
+          signer,
+          { maxBatch: 4, maxQueue: 10 },
+          logger,
+        );
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 30 }, (_, i) => small.append(request(randomUUID(), i))),
+        );
+        const refused = outcomes.filter((o) => o.status === 'rejected');
+        expect(refused.length).to.be.greaterThan(0);
+        for (const outcome of refused) expect((outcome.reason as LedgerError).code).to.equal('PUSHBACK');
+        const accepted = outcomes.filter((o) => o.status === 'fulfilled').length;
+        expect((await new LogRepository(db).head())?.size).to.equal(accepted);
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+});
