@@ -124,7 +124,7 @@ function checkRoot(range: CompactRange, bySize: ReadonlyMap<number, Uint8Array>)
   if (signed && !equalBytes(signed, compactRoot(range))) {
     fail(
       range.size === 0 ? null : range.size - 1,
-      'LOG_INCONSISTENT',
+      'ROOT_MISMATCH',
       `the tree of size ${range.size} is not the signed one`,
     );
   }
