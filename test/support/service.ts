@@ -88,7 +88,12 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   };
 }
 
-export async function call(base: string, method: string, route: string, options: CallOptions = {}) {
+export async function call(
+  base: string,
+  method: string,
+  route: string,
+  options: CallOptions = {},
+): Promise<TestResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body = options.body;

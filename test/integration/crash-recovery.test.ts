@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { expect } from 'chai';
+import { issueAccessToken } from '../../src/access/access-token';
+import { loadConfig } from '../../src/config';
+import { openDatabase } from '../../src/db/data-source';
+import { LogRepository } from '../../src/db/log.repository';
+import { ensureServiceKeys } from '../../src/keys/key-store';
+import {
+  fromBase64,
+  openCheckpoint,
+  parseTlogProof,
+  parseVerifierKey,
+  verifyConsistency,
+} from '../../src/ledger';
+import { auditLedger } from '../../src/log/ledger-audit';
+import { verifyReceipt } from '../../src/receipts/receipt';
+import { freePort, withScratchDatabase } from '../support/database';
+import { call, testDataDir, uniqueAgency } from '../support/service';
+
+const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
+
+/** The real service as its own OS process, so that it can be killed with SIGKILL. */
+async function spawnService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const ready = await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { child, url };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the service did not become ready');
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+describe('crash recovery', function () {
+  this.timeout(120_000);
+
+  it('when the service is killed with SIGKILL during a burst, then every receipt it returned still verifies and is consistent with the next checkpoint', async () => {
+    await withScratchDatabase(async (url) => {
+      const dataDir = await testDataDir();
+      const env = { DATABASE_URL: url, DATA_DIR: dataDir };
+      const config = loadConfig(env);
+      const { tokenIssuer } = await ensureServiceKeys(dataDir);
+      const token = await issueAccessToken(
+        {
+          issuer: config.tokens.issuer,
+          audience: config.tokens.audience,
+          privateJwk: tokenIssuer.privateJwk,
+          kid: tokenIssuer.kid,
+        },
+        { sub: `burst-${randomUUID()}`, agency: uniqueAgency(), roles: ['investigator'], ttlSeconds: 600 },
+      );
+
+      const first = await spawnService(env);
+      const receipts: string[] = [];
+      let failures = 0;
+      let killed = false;
+      const clients = Array.from({ length: 32 }, async () => {
+        while (!killed || receipts.length === 0) {
+          const response = await call(first.url, 'POST', '/v1/cases', {
+            token,
+            json: { reference: `BURST-${randomUUID()}`, title: 'Burst' },
+          }).catch(() => undefined);
+          if (response?.status === 201) receipts.push(response.body.receipt);
+          else failures++;
+          if (killed && failures > 0) return;
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      first.child.kill('SIGKILL');
+      killed = true;
+      await Promise.all(clients);
+      await exited(first.child);
+      expect(receipts.length, 'receipts returned before the kill').to.be.greaterThan(10);
+
+      const second = await spawnService(env);
+      try {
+        const info = (await call(second.url, 'GET', '/v1/log/info')).body;
+        const logKey = parseVerifierKey(info.vkey);
+        const jwks = (await call(second.url, 'GET', '/.well-known/jwks.json')).body;
+        const latest = openCheckpoint((await call(second.url, 'GET', '/v1/log/checkpoint')).text, logKey);
+
+        for (const receipt of receipts) {
+          const result = await verifyReceipt(receipt, { jwks, logKey });
+          expect(result.valid, JSON.stringify(result.checks)).to.equal(true);
+          const earlier = openCheckpoint(parseTlogProof(result.payload?.tlog_proof ?? '').checkpoint, logKey);
+          expect(earlier.size).to.be.at.most(latest.size);
+          const proof = await call(
+            second.url,
+            'GET',
+            `/v1/log/proof/consistency?from=${earlier.size}&to=${latest.size}`,
+          );
+          expect(proof.status).to.equal(200);
+          verifyConsistency(
+            earlier.size,
+            latest.size,
+            proof.body.proof.map(fromBase64),
+            earlier.root,
+            latest.root,
+          );
+        }
+
+        // The restarted service keeps appending on top of what survived.
+        const after = await call(second.url, 'POST', '/v1/cases', {
+          token,
+          json: { reference: 'AFTER', title: 'After' },
+        });
+        expect(after.status).to.equal(201);
+        const db = await openDatabase(url);
+        try {
+          expect((await auditLedger(new LogRepository(db), logKey)).ok).to.equal(true);
+        } finally {
+          await db.destroy();
+        }
+      } finally {
+        second.child.kill('SIGTERM');
+        await exited(second.child);
+      }
+    });
+  });
+});
