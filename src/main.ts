@@ -17,7 +17,7 @@ import { logSignerOf, logVerifierKey } from './log/log-key';
 import { LogReader } from './log/log-reader';
 import { Sequencer } from './log/sequencer';
 import { createLogger, type Logger } from './logger';
-import { publishReceiptKeys, receiptJwks, signingKeyOf } from './receipts/receipt-keys';
+import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 
 export interface RunningService {
@@ -54,7 +54,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
     const logSigner = logSignerOf(keys.log, config.logOrigin);
     await publishReceiptKeys(db, await listReceiptKeys(config.dataDir));
-    const receiptKey = signingKeyOf(keys.receipt);
+    const keyring = ReceiptKeyring.start(db, keys.receipt, () => listReceiptKeys(config.dataDir));
+    cleanups.push(async () => keyring.stop());
     const logRepository = new LogRepository(db);
     const sequencer = await Sequencer.open(
       db,
@@ -63,7 +64,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       { maxBatch: config.logMaxBatch, maxQueue: config.logMaxQueue },
       logger.child({ component: 'sequencer' }),
     );
-    const custodyLog = new CustodyLog(sequencer, () => receiptKey);
+    const custodyLog = new CustodyLog(sequencer, () => keyring.signingKey());
     const caseRepository = new CaseRepository(db);
     const jwks = () => receiptJwks(db);
 

@@ -64,6 +64,52 @@ async function readKeysIn(dir: string): Promise<StoredKey[]> {
   return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.kid.localeCompare(b.kid));
 }
 
+/**
+ * Makes a new receipt key current and retires the current one(s). The retired
+ * files stay: receipts signed with them must keep verifying. Returns both sides,
+ * and an `undo` for a caller whose next step (publishing, logging) failed.
+ */
+export async function rotateReceiptKey(
+  dataDir: string,
+): Promise<{ current: StoredKey; retired: StoredKey[]; undo: () => Promise<void> }> {
+  const dir = path.join(keysDir(dataDir), 'receipts');
+  const before = await readKeysIn(dir);
+  const active = before.filter((key) => key.retiredAt === null);
+  const current = await generateKey('receipt');
+  const retiredAt = new Date().toISOString();
+  const retired = active.map((key) => ({ ...key, retiredAt }));
+  if (!(await createExclusive(path.join(dir, `${current.kid}.json`), current)))
+    throw new Error('key id collision');
+  const files = new Map(
+    await Promise.all(before.map(async (key) => [key.kid, await fileOf(dir, key.kid)] as const)),
+  );
+  for (const key of retired) await replaceFile(files.get(key.kid) as string, key);
+  return {
+    current,
+    retired,
+    undo: async () => {
+      for (const key of active) await replaceFile(files.get(key.kid) as string, key);
+      await fs.rm(path.join(dir, `${current.kid}.json`), { force: true });
+    },
+  };
+}
+
+/** The file that holds the key with `kid` (the first key is `initial.json`, later ones `<kid>.json`). */
+async function fileOf(dir: string, kid: string): Promise<string> {
+  for (const name of await fs.readdir(dir)) {
+    if (name.endsWith('.json') && (await readKey(path.join(dir, name))).kid === kid)
+      return path.join(dir, name);
+  }
+  throw new Error(`no file for key ${kid}`);
+}
+
+/** Atomically replaces a key file (write a temporary file, then rename over). */
+async function replaceFile(file: string, key: StoredKey): Promise<void> {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await fs.writeFile(temporary, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  await fs.rename(temporary, file);
+}
+
 async function ensureSingleKey(file: string, purpose: KeyPurpose): Promise<StoredKey> {
   const existing = await readKeyIfPresent(file);
   if (existing) return existing;

@@ -39,6 +39,20 @@ export interface LogEntry {
 
 const RFC3339_MS_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
+/** The regex alone lets month 13, February 30 or hour 24 through; a real instant round-trips through Date. */
+function isRealInstant(at: string): boolean {
+  const time = Date.parse(at);
+  return Number.isFinite(time) && new Date(time).toISOString() === at;
+}
+
+function isBase64Hash(text: string): boolean {
+  try {
+    return fromBase64(text).length === HASH_SIZE;
+  } catch {
+    return false;
+  }
+}
+
 const jsonValue: z.ZodType<EntryValue> = z.lazy(() =>
   z.union([
     z.string(),
@@ -61,7 +75,7 @@ const entrySchema = z
       .string()
       .regex(/^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/)
       .max(64),
-    at: z.string().regex(RFC3339_MS_UTC),
+    at: z.string().regex(RFC3339_MS_UTC).refine(isRealInstant),
     actor: z.strictObject({
       sub: z.string().min(1).max(255),
       agency: z.string().min(1).max(32),
@@ -79,7 +93,7 @@ export function parseEntry(value: unknown): LogEntry {
   const parsed = entrySchema.safeParse(value);
   if (!parsed.success) throw new VerificationError('ENTRY_INVALID', 'not a well-formed log entry');
   const entry = parsed.data as LogEntry;
-  if (entry.prev !== null && fromBase64(entry.prev).length !== HASH_SIZE) {
+  if (entry.prev !== null && !isBase64Hash(entry.prev)) {
     throw new VerificationError('ENTRY_INVALID', 'prev is not a base64 SHA-256 hash');
   }
   return entry;

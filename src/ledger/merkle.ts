@@ -124,13 +124,20 @@ export async function hashRanges(reader: NodeReader, ranges: readonly Range[]): 
   });
 }
 
-export function inclusionProof(reader: NodeReader, index: number, size: number): Promise<Uint8Array[]> {
+/** Async so that bad arguments reject the promise instead of throwing synchronously. */
+export async function inclusionProof(reader: NodeReader, index: number, size: number): Promise<Uint8Array[]> {
   return hashRanges(reader, inclusionRanges(index, size));
 }
 
-export function consistencyProof(reader: NodeReader, first: number, second: number): Promise<Uint8Array[]> {
-  if (first === second) return Promise.resolve([]);
-  return hashRanges(reader, consistencyRanges(first, second));
+export async function consistencyProof(
+  reader: NodeReader,
+  first: number,
+  second: number,
+): Promise<Uint8Array[]> {
+  // Validate before the equal-sizes shortcut: (-1, -1) or (0, 0) is garbage, not an empty proof.
+  const ranges = consistencyRanges(first, second);
+  if (ranges.length === 0) return [];
+  return hashRanges(reader, ranges);
 }
 
 /** MTH of the first `size` leaves, from stored nodes. */

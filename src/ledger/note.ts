@@ -44,17 +44,21 @@ export function encodeVerifierKey(name: string, publicKey: Uint8Array): string {
 
 /** Parses a vkey, checking that its key ID matches its name and key. */
 export function parseVerifierKey(vkey: string): NoteVerifier {
+  // Only the first two '+' separate: the standard base64 of the key may contain '+' itself.
   const parts = typeof vkey === 'string' ? vkey.split('+') : [];
-  if (parts.length !== 3) throw new VerificationError('NOTE_INVALID', 'a vkey has three +-separated parts');
-  const [name, hexId, encoded] = parts as [string, string, string];
+  if (parts.length < 3) throw new VerificationError('NOTE_INVALID', 'a vkey has three +-separated parts');
+  const [name, hexId, ...keyParts] = parts as [string, string, ...string[]];
+  const encoded = keyParts.join('+');
   assertKeyName(name);
+  if (!/^[0-9a-f]{8}$/.test(hexId))
+    throw new VerificationError('NOTE_INVALID', 'vkey key ID is not 8 hex digits');
   const key = fromBase64(encoded);
   if (key.length !== 33 || key[0] !== ED25519_TYPE) {
     throw new VerificationError('NOTE_INVALID', 'only Ed25519 (type 0x01) vkeys are supported');
   }
   const publicKey = key.slice(1);
   const keyId = noteKeyId(name, publicKey);
-  if (!/^[0-9a-f]{8}$/.test(hexId) || !equalBytes(fromHex(hexId), keyId)) {
+  if (!equalBytes(fromHex(hexId), keyId)) {
     throw new VerificationError('NOTE_INVALID', 'vkey key ID does not match its key');
   }
   return { name, keyId, publicKey };

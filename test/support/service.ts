@@ -68,7 +68,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   const service: RunningService = await startService(config, createLogger(config.logLevel));
-  const keys = await ensureServiceKeys(dataDir);
+  const keys = await ensureServiceKeys(config.dataDir);
 
   return {
     url: service.url,

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { decodeProtectedHeader } from 'jose';
+import { parseVerifierKey } from '../../src/ledger';
+import { verifyReceipt } from '../../src/receipts/receipt';
+import { withScratchDatabase } from '../support/database';
+import { startTestService, uniqueAgency, uniqueSub } from '../support/service';
+
+const KEYS = path.join(__dirname, '..', '..', 'scripts', 'keys.js');
+
+describe('receipt key rotation (npm run keys -- rotate)', function () {
+  this.timeout(60_000);
+
+  it('when the receipt key is rotated, then old receipts still verify, the rotation is logged and new receipts use the new key', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-rotation-'));
+    try {
+      await withScratchDatabase(async (url) => {
+        const service = await startTestService({ DATABASE_URL: url, DATA_DIR: dataDir });
+        try {
+          const token = await service.token(uniqueSub('alice'), uniqueAgency(), 'investigator');
+          const openCase = async () =>
+            (
+              await service.call('POST', '/v1/cases', {
+                token,
+                json: { reference: randomUUID(), title: 'T' },
+              })
+            ).body.receipt as string;
+          const before = await openCase();
+          const oldKid = decodeProtectedHeader(before).kid;
+
+          const { stdout } = await promisify(execFile)(
+            process.execPath,
+            [KEYS, 'rotate', '--sub', 'ops-rashad', '--agency', 'AZ-SSS'],
+            { env: { ...process.env, DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' } },
+          );
+          const rotation = JSON.parse(stdout);
+          expect(rotation.retired).to.deep.equal([oldKid]);
+          expect(rotation.current).to.not.equal(oldKid);
+
+          const jwks = (await service.call('GET', '/.well-known/jwks.json')).body;
+          expect(jwks.keys.map((key: { kid: string }) => key.kid)).to.have.members([
+            oldKid,
+            rotation.current,
+          ]);
+          const status = Object.fromEntries(
+            jwks.custody_ledger.keys.map((key: { kid: string; status: string }) => [key.kid, key.status]),
+          );
+          expect(status).to.deep.equal({ [oldKid as string]: 'retired', [rotation.current]: 'current' });
+
+          const logKey = parseVerifierKey((await service.call('GET', '/v1/log/info')).body.vkey);
+          expect(
+            (await verifyReceipt(before, { jwks, logKey })).valid,
+            'receipt from before the rotation',
+          ).to.equal(true);
+          const logged = await verifyReceipt(rotation.receipt, { jwks, logKey });
+          expect(logged.valid).to.equal(true);
+          expect(logged.payload?.entry).to.deep.include({
+            subject: { type: 'key', id: rotation.current },
+            type: 'key.rotated',
+            actor: { sub: 'ops-rashad', agency: 'AZ-SSS', role: 'admin' },
+          });
+          expect(logged.payload?.index).to.equal(rotation.index);
+
+          // The running service notices the rotation within its refresh interval.
+          let kid = oldKid;
+          for (const deadline = Date.now() + 15_000; kid === oldKid && Date.now() < deadline; ) {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            kid = decodeProtectedHeader(await openCase()).kid;
+          }
+          expect(kid).to.equal(rotation.current);
+        } finally {
+          await service.stop();
+        }
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
