@@ -41,7 +41,19 @@ export class CaseRepository {
   /** Inserts the case within `tx` (the log batch that records its opening). */
   async insert(tx: EntityManager, record: CaseRecord): Promise<void> {
     try {
-      await tx.getRepository(CaseEntity).insert(toEntity(record));
+      await tx.query(
+        `INSERT INTO cases (id, agency_code, reference, title, legal_basis, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          record.id,
+          record.agency,
+          record.reference,
+          record.title,
+          record.legalBasis,
+          record.createdBy,
+          record.createdAt,
+        ],
+      );
     } catch (error) {
       if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
         throw new DuplicateReferenceError();
@@ -106,18 +118,6 @@ function applyScope<Q extends CaseQuery>(query: Q, scope: CaseScope): Q {
            AND (g.grantee_sub = :sub OR g.grantee_agency = :agency)))`,
     { readsOwn: scope.readsOwnAgency, agency: scope.agency, roles: [...scope.roles], sub: scope.sub },
   ) as Q;
-}
-
-function toEntity(record: CaseRecord): CaseEntity {
-  return Object.assign(new CaseEntity(), {
-    id: record.id,
-    agencyCode: record.agency,
-    reference: record.reference,
-    title: record.title,
-    legalBasis: record.legalBasis,
-    createdBy: record.createdBy,
-    createdAt: record.createdAt,
-  });
 }
 
 function fromEntity(entity: CaseEntity): CaseRecord {

@@ -25,7 +25,7 @@ export type { EntryRequest } from './sequence';
 
 /** A request to append, with the domain writes that must commit with its entry or not at all. */
 export interface AppendRequest extends EntryRequest {
-  /** Runs inside the batch transaction, under its own savepoint; a throw fails only this request. */
+  /** Runs inside the batch transaction; a throw fails only this request (the batch is retried without it). */
   readonly apply?: (tx: EntityManager) => Promise<void>;
 }
 
@@ -147,12 +147,26 @@ export class Sequencer {
     }
   }
 
+  /** Commits a batch; a request whose domain write fails is answered with that failure and the rest retried. */
   private async commitBatch(batch: Pending[]): Promise<void> {
+    let remaining = batch;
+    while (remaining.length > 0) {
+      try {
+        await this.commitOnce(remaining);
+        return;
+      } catch (error) {
+        if (!(error instanceof DomainWriteFailed)) throw error;
+        error.pending.reject(error.failure);
+        remaining = remaining.filter((pending) => pending !== error.pending);
+      }
+    }
+  }
+
+  private async commitOnce(accepted: Pending[]): Promise<void> {
     const results = await this.db.transaction(async (tx) => {
       const head = await this.log.lockHead(tx);
       if (!head) throw new LedgerError('LOG_INCONSISTENT', 'the log head is missing');
-      const accepted = await applyDomainWrites(tx, batch);
-      if (accepted.length === 0) return [];
+      await applyDomainWrites(tx, accepted);
 
       const sequenced = await this.sequence(tx, head, accepted);
       const frontier = await this.frontier(tx, head);
@@ -263,28 +277,30 @@ export class Sequencer {
   }
 }
 
+/** A domain write failed; the batch is rolled back and retried without that request. */
+class DomainWriteFailed extends Error {
+  constructor(
+    readonly pending: Pending,
+    readonly failure: unknown,
+  ) {
+    super('domain write failed');
+  }
+}
+
 /**
- * Runs each request's domain writes under a savepoint. A request whose writes
- * fail is answered with that failure and leaves nothing behind; the rest go on.
+ * Runs the requests' domain writes in the batch transaction. Failures are rare
+ * (a duplicate reference, say), so there is no savepoint per request: the first
+ * failure aborts the transaction, and the caller retries the batch without it.
  */
-async function applyDomainWrites(tx: EntityManager, batch: Pending[]): Promise<Pending[]> {
-  const accepted: Pending[] = [];
+async function applyDomainWrites(tx: EntityManager, batch: Pending[]): Promise<void> {
   for (const pending of batch) {
-    if (!pending.request.apply) {
-      accepted.push(pending);
-      continue;
-    }
-    await tx.query('SAVEPOINT domain_write');
+    if (!pending.request.apply) continue;
     try {
       await pending.request.apply(tx);
-      await tx.query('RELEASE SAVEPOINT domain_write');
-      accepted.push(pending);
     } catch (error) {
-      await tx.query('ROLLBACK TO SAVEPOINT domain_write');
-      pending.reject(error);
+      throw new DomainWriteFailed(pending, error);
     }
   }
-  return accepted;
 }
 
 function memoryReader(nodes: readonly StoredNode[]) {

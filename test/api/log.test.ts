@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
 import {
   fromBase64,
   openCheckpoint,
@@ -62,7 +62,11 @@ describe('the verifiable log over HTTP', () => {
       prev: null,
       type: 'case.opened',
     });
-    expect(result.payload?.entry.actor).to.deep.equal({ sub: opened.createdBy, agency, role: 'investigator' });
+    expect(result.payload?.entry.actor).to.deep.equal({
+      sub: opened.createdBy,
+      agency,
+      role: 'investigator',
+    });
     expect(result.payload?.sub).to.equal(`case:${opened.id}`);
   });
 
@@ -80,7 +84,11 @@ describe('the verifiable log over HTTP', () => {
     }
     const [first, second] = receipts;
     expect(first?.valid && second?.valid).to.equal(true);
-    expect(first?.payload?.entry).to.deep.include({ subject: { type: 'access', id: opened.id }, seq: 1, prev: null });
+    expect(first?.payload?.entry).to.deep.include({
+      subject: { type: 'access', id: opened.id },
+      seq: 1,
+      prev: null,
+    });
     expect(second?.payload?.entry.seq).to.equal(2);
     expect(second?.payload?.entry.prev).to.equal(
       Buffer.from(first?.payload?.jti ?? '', 'base64url').toString('base64'),
@@ -136,14 +144,26 @@ describe('the verifiable log over HTTP', () => {
     const second = openCheckpoint((await service.call('GET', '/v1/log/checkpoint')).text, logKey);
 
     const payload = JSON.parse(Buffer.from(receipt.split('.')[1], 'base64url').toString('utf8'));
-    const inclusion = await service.call('GET', `/v1/log/proof/inclusion?index=${payload.index}&size=${second.size}`);
+    const inclusion = await service.call(
+      'GET',
+      `/v1/log/proof/inclusion?index=${payload.index}&size=${second.size}`,
+    );
     expect(inclusion.status).to.equal(200);
     const leaf = Buffer.from(payload.jti, 'base64url');
     verifyInclusion(payload.index, second.size, leaf, inclusion.body.proof.map(fromBase64), second.root);
 
-    const consistency = await service.call('GET', `/v1/log/proof/consistency?from=${first.size}&to=${second.size}`);
+    const consistency = await service.call(
+      'GET',
+      `/v1/log/proof/consistency?from=${first.size}&to=${second.size}`,
+    );
     expect(consistency.status).to.equal(200);
-    verifyConsistency(first.size, second.size, consistency.body.proof.map(fromBase64), first.root, second.root);
+    verifyConsistency(
+      first.size,
+      second.size,
+      consistency.body.proof.map(fromBase64),
+      first.root,
+      second.root,
+    );
 
     const bundle = await service.call('GET', `/v1/log/entries/${payload.index}/tlog-proof`);
     const parsed = parseTlogProof(bundle.text);
