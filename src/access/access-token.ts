@@ -36,7 +36,13 @@ export interface ExternalIssuer {
   readonly algorithms: readonly string[];
 }
 
-export type TokenVerifier = (token: string) => Promise<Principal>;
+/** A verified token: its principal, and until when (epoch seconds) the token is valid. */
+export interface VerifiedToken {
+  readonly principal: Principal;
+  readonly expiresAt: number;
+}
+
+export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 
 /**
  * Verifies bearer access tokens from the built-in issuer (Ed25519, our key) and,
@@ -97,10 +103,13 @@ export function createTokenVerifier(
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new InvalidTokenError('missing or malformed agency/roles/sub claims');
     return {
-      sub: claims.data.sub,
-      agency: claims.data.agency,
-      roles: [...new Set(claims.data.roles)],
-      issuer: unverifiedIssuer,
+      principal: {
+        sub: claims.data.sub,
+        agency: claims.data.agency,
+        roles: [...new Set(claims.data.roles)],
+        issuer: unverifiedIssuer,
+      },
+      expiresAt: payload.exp as number,
     };
   };
 }

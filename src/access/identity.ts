@@ -1,13 +1,13 @@
 import type { PrincipalRecord } from '../db/principal.repository';
 import { InvalidTokenError } from '../errors';
-import type { TokenVerifier } from './access-token';
+import type { TokenVerifier, VerifiedToken } from './access-token';
 import type { Principal } from './roles';
 
 export interface PrincipalStore {
   record(seen: PrincipalRecord): Promise<PrincipalRecord>;
 }
 
-/** How many subjects to remember as already recorded, so a hot caller costs no query. */
+/** How many subjects (and verified tokens) to remember, so a hot caller costs no query and no signature check. */
 const REMEMBERED = 10_000;
 
 /**
@@ -16,16 +16,27 @@ const REMEMBERED = 10_000;
  * registration step. A subject stays bound to the agency and issuer it was first
  * seen with; a token that claims otherwise is refused like any invalid token.
  */
-export function createAuthenticator(verify: TokenVerifier, store: PrincipalStore) {
+export function createAuthenticator(
+  verify: TokenVerifier,
+  store: PrincipalStore,
+  now: () => number = Date.now,
+) {
   const known = new Map<string, PrincipalRecord>();
+  // A token verified once stays valid until its `exp`; remembering it saves a signature check per request.
+  const verified = new Map<string, VerifiedToken>();
 
   return async function authenticate(token: string): Promise<Principal> {
-    const principal = await verify(token);
+    let result = verified.get(token);
+    if (!result || result.expiresAt * 1000 <= now()) {
+      verified.delete(token);
+      result = await verify(token);
+      remember(verified, token, result);
+    }
+    const principal = result.principal;
     let bound = known.get(principal.sub);
     if (!bound) {
       bound = await store.record(principal);
-      if (known.size >= REMEMBERED) known.delete(known.keys().next().value as string);
-      known.set(bound.sub, bound);
+      remember(known, bound.sub, bound);
     }
     if (bound.agency !== principal.agency || bound.issuer !== principal.issuer) {
       throw new InvalidTokenError('subject is bound to another agency or issuer');
@@ -35,3 +46,9 @@ export function createAuthenticator(verify: TokenVerifier, store: PrincipalStore
 }
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+/** Adds to a bounded map, forgetting the oldest entry when full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= REMEMBERED) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}

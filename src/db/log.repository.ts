@@ -66,17 +66,37 @@ export class LogRepository {
     );
   }
 
-  async advanceHead(q: Queryable, head: LogHead): Promise<void> {
-    await q.query('UPDATE log_head SET size = $1, root = $2, checkpoint = $3', [
-      head.size,
-      bytes(head.root),
-      head.checkpoint,
-    ]);
-    await q.query('INSERT INTO log_checkpoints (size, root, note) VALUES ($1, $2, $3)', [
-      head.size,
-      bytes(head.root),
-      head.checkpoint,
-    ]);
+  /**
+   * Integration and signing in one round trip: the batch's entries and new tree
+   * nodes, the new checkpoint, and the head moved to it.
+   */
+  async appendBatch(
+    q: Queryable,
+    entries: readonly StoredEntry[],
+    nodes: readonly StoredNode[],
+    head: LogHead,
+  ): Promise<void> {
+    await q.query(
+      `WITH entries AS (
+         INSERT INTO log_entries (idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at)
+         SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::bigint[],
+                              $7::bytea[], $8::text[], $9::timestamptz[])
+       ), nodes AS (
+         INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($10::smallint[], $11::bigint[], $12::bytea[])
+       ), signed AS (
+         INSERT INTO log_checkpoints (size, root, note) VALUES ($13, $14, $15)
+       )
+       UPDATE log_head SET size = $13, root = $14, checkpoint = $15`,
+      [
+        ...entryColumns(entries),
+        nodes.map((n) => n.level),
+        nodes.map((n) => n.index),
+        nodes.map((n) => bytes(n.hash)),
+        head.size,
+        bytes(head.root),
+        head.checkpoint,
+      ],
+    );
   }
 
   /** The latest entry of each subject (its `seq` and leaf hash); absent subjects have none yet. */
@@ -94,25 +114,6 @@ export class LogRepository {
     for (const row of rows)
       heads.set(subjectKey(row.t, row.i), { seq: Number(row.seq), leafHash: row.leaf_hash });
     return { get: (type: string, id: string) => heads.get(subjectKey(type, id)) };
-  }
-
-  async insertEntries(q: Queryable, entries: readonly StoredEntry[]): Promise<void> {
-    await q.query(
-      `INSERT INTO log_entries (idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at)
-       SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::bigint[],
-                            $7::bytea[], $8::text[], $9::timestamptz[])`,
-      [
-        entries.map((e) => e.index),
-        entries.map((e) => bytes(e.leafHash)),
-        entries.map((e) => bytes(e.leafData)),
-        entries.map((e) => e.subjectType),
-        entries.map((e) => e.subjectId),
-        entries.map((e) => e.seq),
-        entries.map((e) => (e.prev ? bytes(e.prev) : null)),
-        entries.map((e) => e.type),
-        entries.map((e) => e.at),
-      ],
-    );
   }
 
   async insertNodes(q: Queryable, nodes: readonly StoredNode[]): Promise<void> {
@@ -169,6 +170,20 @@ export class LogRepository {
     );
     return rows.map((row) => ({ size: Number(row.size), root: row.root, note: row.note }));
   }
+}
+
+function entryColumns(entries: readonly StoredEntry[]) {
+  return [
+    entries.map((e) => e.index),
+    entries.map((e) => bytes(e.leafHash)),
+    entries.map((e) => bytes(e.leafData)),
+    entries.map((e) => e.subjectType),
+    entries.map((e) => e.subjectId),
+    entries.map((e) => e.seq),
+    entries.map((e) => (e.prev ? bytes(e.prev) : null)),
+    entries.map((e) => e.type),
+    entries.map((e) => e.at),
+  ];
 }
 
 const ENTRY_COLUMNS =

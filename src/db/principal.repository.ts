@@ -16,6 +16,16 @@ export class PrincipalRepository {
    * was first recorded with another agency or issuer).
    */
   async record(seen: PrincipalRecord): Promise<PrincipalRecord> {
+    // A concurrent first sighting may commit between our INSERT and SELECT snapshots;
+    // the statement then returns nothing, and a second run sees the committed row.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const row = await this.recordOnce(seen);
+      if (row) return row;
+    }
+    throw new Error('principal upsert returned no row');
+  }
+
+  private async recordOnce(seen: PrincipalRecord): Promise<PrincipalRecord | undefined> {
     const rows: Array<{ sub: string; agency_code: string; issuer: string }> = await this.db.query(
       `WITH agency AS (
          INSERT INTO agencies (code) VALUES ($2) ON CONFLICT (code) DO NOTHING
@@ -30,7 +40,6 @@ export class PrincipalRepository {
       [seen.sub, seen.agency, seen.issuer],
     );
     const row = rows[0];
-    if (!row) throw new Error('principal upsert returned no row');
-    return { sub: row.sub, agency: row.agency_code, issuer: row.issuer };
+    return row && { sub: row.sub, agency: row.agency_code, issuer: row.issuer };
   }
 }

@@ -20,9 +20,10 @@ export interface NoteVerifier {
   readonly publicKey: Uint8Array;
 }
 
+/** A signer is injected: the pure one below, or one backed by the platform's crypto or an HSM. */
 export interface NoteSigner extends NoteVerifier {
-  /** The 32-byte Ed25519 seed. */
-  readonly privateKey: Uint8Array;
+  /** Ed25519 signature (64 bytes) over `message`. */
+  sign(message: Uint8Array): Uint8Array;
 }
 
 /** Key names are non-empty and contain no whitespace and no `+` (C2SP signed-note). */
@@ -64,16 +65,23 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   return { name, keyId, publicKey };
 }
 
-/** A signer from an Ed25519 seed under a key name. */
-export function noteSigner(name: string, privateKey: Uint8Array): NoteSigner {
-  const publicKey = ed25519.getPublicKey(privateKey);
-  return { name, keyId: noteKeyId(name, publicKey), publicKey, privateKey };
+/** A signer from a 32-byte Ed25519 seed under a key name, in pure JavaScript. */
+export function noteSigner(name: string, seed: Uint8Array): NoteSigner {
+  const publicKey = ed25519.getPublicKey(seed);
+  return {
+    name,
+    keyId: noteKeyId(name, publicKey),
+    publicKey,
+    sign: (message) => ed25519.sign(message, seed),
+  };
 }
 
 /** Signs `text` (non-empty, ending in a newline) and returns the whole note. */
 export function signNote(text: string, signer: NoteSigner): string {
   assertNoteText(text);
-  const signature = ed25519.sign(utf8(text), signer.privateKey);
+  const signature = signer.sign(utf8(text));
+  if (signature.length !== 64)
+    throw new VerificationError('SIGNATURE_INVALID', 'an Ed25519 signature has 64 bytes');
   return `${text}\n${SIGNATURE_PREFIX}${signer.name} ${toBase64(concatBytes(signer.keyId, signature))}\n`;
 }
 

@@ -62,7 +62,9 @@ interface Pending {
  */
 export class Sequencer {
   private readonly queue: Pending[] = [];
-  private running: Promise<void> | undefined;
+  private scheduled = false;
+  private inFlight = 0;
+  private settled: Array<() => void> = [];
   /** The compact range after this process's last batch; reused when no other process appended since. */
   private range: CompactRange | undefined;
   private haltReason: string | undefined;
@@ -120,30 +122,43 @@ export class Sequencer {
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new PushbackError(1));
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
-      this.running ??= this.drain();
+      this.schedule();
     });
   }
 
   /** Resolves when every queued request has been answered. */
-  async settle(): Promise<void> {
-    while (this.running) await this.running;
+  settle(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settled.push(resolve));
   }
 
-  private async drain(): Promise<void> {
-    // Let requests that arrive in the same tick join the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.maxBatch);
-        try {
-          await this.commitBatch(batch);
-        } catch (error) {
-          this.range = undefined;
+  /** Starts batches on the next turn, so that requests arriving in the same tick share one. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Keeps up to PIPELINE batches in flight: while one holds the log head and
+   * commits, the next already runs its domain writes, then waits for the head.
+   */
+  private pump(): void {
+    while (this.inFlight < PIPELINE && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight++;
+      this.commitBatch(batch)
+        .catch((error: unknown) => {
           for (const pending of batch) pending.reject(error);
-        }
-      }
-    } finally {
-      this.running = undefined;
+        })
+        .finally(() => {
+          this.inFlight--;
+          if (this.queue.length > 0) this.pump();
+          else if (this.inFlight === 0) for (const resolve of this.settled.splice(0)) resolve();
+        });
     }
   }
 
@@ -164,9 +179,10 @@ export class Sequencer {
 
   private async commitOnce(accepted: Pending[]): Promise<void> {
     const results = await this.db.transaction(async (tx) => {
+      // Domain writes first: they need no lock, so they overlap the previous batch's commit.
+      await applyDomainWrites(tx, accepted);
       const head = await this.log.lockHead(tx);
       if (!head) throw new LedgerError('LOG_INCONSISTENT', 'the log head is missing');
-      await applyDomainWrites(tx, accepted);
 
       const sequenced = await this.sequence(tx, head, accepted);
       const frontier = await this.frontier(tx, head);
@@ -174,7 +190,12 @@ export class Sequencer {
         frontier,
         sequenced.map((s) => s.leafHash),
       );
-      await this.log.insertEntries(
+      const size = integrated.range.size;
+      const checkpoint = signCheckpoint(
+        { origin: this.signer.name, size, root: integrated.root },
+        this.signer,
+      );
+      await this.log.appendBatch(
         tx,
         sequenced.map((s) => ({
           index: s.index,
@@ -187,15 +208,9 @@ export class Sequencer {
           type: s.entry.type,
           at: new Date(s.entry.at),
         })),
+        integrated.created,
+        { origin: head.origin, size, root: integrated.root, checkpoint },
       );
-      await this.log.insertNodes(tx, integrated.created);
-
-      const size = integrated.range.size;
-      const checkpoint = signCheckpoint(
-        { origin: this.signer.name, size, root: integrated.root },
-        this.signer,
-      );
-      await this.log.advanceHead(tx, { origin: head.origin, size, root: integrated.root, checkpoint });
 
       // Proofs come from the nodes at hand: the old compact range and what this batch created.
       const reader = memoryReader([...frontier.nodes, ...integrated.created]);
@@ -235,16 +250,14 @@ export class Sequencer {
    * before anything is signed on top of it.
    */
   private async frontier(tx: EntityManager, head: LogHead): Promise<CompactRange> {
-    let range = this.range;
-    if (!range || range.size !== head.size) {
-      const ids = compactRangeIds(head.size);
-      const hashes = await this.log.readNodes(tx, ids);
-      range = { size: head.size, nodes: ids.map((id, i) => ({ ...id, hash: hashes[i] as Uint8Array })) };
-    }
+    const cached = this.range;
+    if (cached && cached.size === head.size && equalBytes(compactRoot(cached), head.root)) return cached;
+    const ids = compactRangeIds(head.size);
+    const hashes = await this.log.readNodes(tx, ids);
+    const range = { size: head.size, nodes: ids.map((id, i) => ({ ...id, hash: hashes[i] as Uint8Array })) };
     const root = compactRoot(range);
     if (!equalBytes(root, head.root)) {
       this.haltReason = 'stored tree does not match the log head';
-      this.range = undefined;
       throw new VerificationError('LOG_INCONSISTENT', this.haltReason, {
         expected: toBase64(head.root),
         actual: toBase64(root),
@@ -276,6 +289,9 @@ export class Sequencer {
     this.logger.info({ size: head.size }, 'log verified against its last checkpoint');
   }
 }
+
+/** Batches in flight at once (see `pump`). */
+const PIPELINE = 2;
 
 /** A domain write failed; the batch is rolled back and retried without that request. */
 class DomainWriteFailed extends Error {

@@ -154,6 +154,19 @@ describe('access tokens', () => {
     expect(response.headers.get('www-authenticate')).to.equal('Bearer realm="custody-ledger"');
   });
 
+  it('when a never-seen principal sends 20 requests at once, then all succeed and it is recorded once', async () => {
+    const claims = validClaims();
+    const token = await forge(service, claims);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => service.call('GET', '/v1/cases', { token })),
+    );
+    expect(responses.map((response) => response.status)).to.deep.equal(Array(20).fill(200));
+    const rows = await testDatabase().db.query('SELECT count(*)::int AS n FROM principals WHERE sub = $1', [
+      claims.sub,
+    ]);
+    expect(rows[0].n).to.equal(1);
+  });
+
   it('when a known subject presents a token of another agency, then it is refused', async () => {
     const claims = validClaims();
     expect((await service.call('GET', '/v1/cases', { token: await forge(service, claims) })).status).to.equal(
