@@ -14,6 +14,7 @@ import { databaseServerFor } from '../src/db/database-server';
 import { LogRepository } from '../src/db/log.repository';
 import { ensureServiceKeys, listReceiptKeys, rotateReceiptKey } from '../src/keys/key-store';
 import { CustodyLog } from '../src/log/custody-log';
+import { domainWrite } from '../src/log/domain-write';
 import { logSignerOf } from '../src/log/log-key';
 import { Sequencer } from '../src/log/sequencer';
 import { createLogger } from '../src/logger';
@@ -50,7 +51,7 @@ async function rotate(actor: { sub: string; agency: string }): Promise<void> {
             publicJwk: { ...publicReceiptJwk(rotation.current) },
             retires: rotation.retired.map((key) => key.kid),
           },
-          apply: (tx) => publishReceiptKeysIn(tx, all),
+          write: domainWrite({ writeAll: (tx) => publishReceiptKeysIn(tx, all) }, all),
         });
         process.stdout.write(
           `${JSON.stringify({ current: rotation.current.kid, retired: rotation.retired.map((k) => k.kid), index: appended.index, receipt }, null, 2)}\n`,

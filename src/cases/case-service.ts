@@ -11,6 +11,7 @@ import {
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
+import { domainWrite } from '../log/domain-write';
 
 export interface OpenCaseInput {
   readonly reference: string;
@@ -68,7 +69,7 @@ export class CaseService {
           title: record.title,
           legalBasis: record.legalBasis,
         },
-        apply: (tx) => this.cases.insert(tx, record),
+        write: domainWrite(this.cases.caseWriter, record),
       });
       return { value: record, receipt };
     } catch (error) {
@@ -131,7 +132,7 @@ export class CaseService {
         role: grant.role,
         until: grant.until?.toISOString() ?? null,
       },
-      apply: (tx) => this.cases.insertGrant(tx, grant),
+      write: domainWrite(this.cases.grantWriter, grant),
     });
     return { value: grant, receipt };
   }

@@ -1,5 +1,6 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { CaseScope } from '../access/scope';
+import type { DomainWriter } from '../log/domain-write';
 import { CaseEntity } from './entities/case.entity';
 import { CaseGrantEntity } from './entities/case-grant.entity';
 
@@ -38,29 +39,59 @@ export class DuplicateReferenceError extends Error {}
 export class CaseRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Inserts the case within `tx` (the log batch that records its opening). */
-  async insert(tx: EntityManager, record: CaseRecord): Promise<void> {
-    try {
+  /** Inserts cases within the log batch that records their opening: one statement for all. */
+  readonly caseWriter: DomainWriter<CaseRecord> = {
+    writeAll: async (tx, records) => {
+      try {
+        await tx.query(
+          `INSERT INTO cases (id, agency_code, reference, title, legal_basis, created_by, created_at)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`,
+          [
+            records.map((r) => r.id),
+            records.map((r) => r.agency),
+            records.map((r) => r.reference),
+            records.map((r) => r.title),
+            records.map((r) => r.legalBasis),
+            records.map((r) => r.createdBy),
+            records.map((r) => r.createdAt),
+          ],
+        );
+      } catch (error) {
+        if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
+          throw new DuplicateReferenceError();
+        }
+        throw error;
+      }
+    },
+  };
+
+  /** Inserts grants within their log batch; grantee agencies never seen before are recorded first. */
+  readonly grantWriter: DomainWriter<GrantRecord> = {
+    writeAll: async (tx, grants) => {
+      const agencies = [...new Set(grants.flatMap((g) => (g.agency ? [g.agency] : [])))];
+      if (agencies.length > 0) {
+        await tx.query(
+          'INSERT INTO agencies (code) SELECT unnest($1::text[]) ON CONFLICT (code) DO NOTHING',
+          [agencies],
+        );
+      }
       await tx.query(
-        `INSERT INTO cases (id, agency_code, reference, title, legal_basis, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        `INSERT INTO case_grants (id, case_id, grantee_agency, grantee_sub, role, until, granted_by, created_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                              $7::text[], $8::timestamptz[])`,
         [
-          record.id,
-          record.agency,
-          record.reference,
-          record.title,
-          record.legalBasis,
-          record.createdBy,
-          record.createdAt,
+          grants.map((g) => g.id),
+          grants.map((g) => g.caseId),
+          grants.map((g) => g.agency),
+          grants.map((g) => g.sub),
+          grants.map((g) => g.role),
+          grants.map((g) => g.until),
+          grants.map((g) => g.grantedBy),
+          grants.map((g) => g.createdAt),
         ],
       );
-    } catch (error) {
-      if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
-        throw new DuplicateReferenceError();
-      }
-      throw error;
-    }
-  }
+    },
+  };
 
   /** The case if it exists and `scope` may see it; otherwise undefined, whichever the reason. */
   async findVisible(id: string, scope: CaseScope): Promise<CaseRecord | undefined> {
@@ -84,23 +115,6 @@ export class CaseRepository {
       .limit(limit)
       .getMany();
     return rows.map(fromEntity);
-  }
-
-  /** Adds a grant within `tx`; records the grantee agency first if it has never been seen. */
-  async insertGrant(tx: EntityManager, grant: GrantRecord): Promise<void> {
-    if (grant.agency) {
-      await tx.query('INSERT INTO agencies (code) VALUES ($1) ON CONFLICT (code) DO NOTHING', [grant.agency]);
-    }
-    await tx.getRepository(CaseGrantEntity).insert({
-      id: grant.id,
-      caseId: grant.caseId,
-      granteeAgency: grant.agency,
-      granteeSub: grant.sub,
-      role: grant.role,
-      until: grant.until,
-      grantedBy: grant.grantedBy,
-      createdAt: grant.createdAt,
-    });
   }
 }
 

@@ -15,6 +15,15 @@ function jsonBody(schema: z.ZodType) {
   };
 }
 
+function position(name: string, required: boolean) {
+  return {
+    name,
+    in: 'query',
+    required,
+    schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  };
+}
+
 const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 /** The OpenAPI 3.1 description of the routes this version serves (`GET /openapi.json`). */
@@ -67,7 +76,7 @@ export const openApiDocument = {
         summary: 'Open a case owned by your agency (investigator, prosecutor)',
         security: bearer,
         requestBody: jsonBody(openCaseBody),
-        responses: { '201': { description: '{ case }' }, default: problem },
+        responses: { '201': { description: '{ case, receipt }' }, default: problem },
       },
       get: {
         summary: 'List the cases you may see, newest first',
@@ -92,7 +101,68 @@ export const openApiDocument = {
         security: bearer,
         parameters: [caseId],
         requestBody: jsonBody(grantBody),
-        responses: { '201': { description: '{ grant }' }, default: problem },
+        responses: { '201': { description: '{ grant, receipt }' }, default: problem },
+      },
+    },
+    '/v1/log/checkpoint': {
+      get: {
+        summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note)',
+        responses: { '200': { description: 'text/plain signed note' } },
+      },
+    },
+    '/v1/log/info': {
+      get: {
+        summary: 'Origin, checkpoint verifier key (vkey), tree size and root',
+        responses: { '200': { description: '{ origin, vkey, size, root, jwksUri }' } },
+      },
+    },
+    '/v1/log/proof/inclusion': {
+      get: {
+        summary: 'RFC 6962 inclusion proof (base64 hashes, leaf sibling first)',
+        parameters: [position('index', true), position('size', false)],
+        responses: { '200': { description: '{ index, size, proof }' }, default: problem },
+      },
+    },
+    '/v1/log/proof/consistency': {
+      get: {
+        summary: 'RFC 6962 consistency proof between two tree sizes',
+        parameters: [position('from', true), position('to', true)],
+        responses: { '200': { description: '{ from, to, proof }' }, default: problem },
+      },
+    },
+    '/v1/log/entries/{index}/tlog-proof': {
+      get: {
+        summary: 'C2SP tlog-proof of an entry against the latest checkpoint',
+        parameters: [{ ...position('index', true), in: 'path' }],
+        responses: { '200': { description: 'text/plain tlog-proof' }, default: problem },
+      },
+    },
+    '/v1/log/entries/{index}': {
+      get: {
+        summary: 'One log entry with its leaf hash (404 outside your need-to-know)',
+        security: bearer,
+        parameters: [{ ...position('index', true), in: 'path' }],
+        responses: { '200': { description: '{ index, leafHash, entry }' }, default: problem },
+      },
+    },
+    '/.well-known/jwks.json': {
+      get: {
+        summary: 'Receipt keys, current and retired (status in `custody_ledger`)',
+        responses: { '200': { description: 'JWKS' } },
+      },
+    },
+    '/v1/receipts/verify': {
+      post: {
+        summary: 'Verify a receipt: signature, leaf hash, checkpoint, inclusion, origin',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['receipt'], properties: { receipt: { type: 'string' } } },
+            },
+          },
+        },
+        responses: { '200': { description: '{ valid, checks, reason? }' }, default: problem },
       },
     },
     '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'ok' } } } },

@@ -19,14 +19,15 @@ import {
   treeRoot,
 } from '../ledger';
 import type { Logger } from '../logger';
+import type { DomainWrite, DomainWriter } from './domain-write';
 import { type EntryRequest, prevBytes, type SequencedEntry, sequenceEntries } from './sequence';
 
 export type { EntryRequest } from './sequence';
 
-/** A request to append, with the domain writes that must commit with its entry or not at all. */
+/** A request to append, with the domain write that must commit with its entry or not at all. */
 export interface AppendRequest extends EntryRequest {
-  /** Runs inside the batch transaction; a throw fails only this request (the batch is retried without it). */
-  readonly apply?: (tx: EntityManager) => Promise<void>;
+  /** Runs inside the batch transaction, grouped with the batch's other writes of its writer. */
+  readonly write?: DomainWrite;
 }
 
 /** An appended entry with what its receipt needs: its index and an inclusion proof under a signed checkpoint. */
@@ -162,25 +163,16 @@ export class Sequencer {
     }
   }
 
-  /** Commits a batch; a request whose domain write fails is answered with that failure and the rest retried. */
+  /**
+   * One transaction for the batch: domain writes (they need no lock, so they
+   * overlap the previous batch's commit), then sequencing under the head lock,
+   * integration and signing. A request whose domain write fails is answered with
+   * that failure; the others go on.
+   */
   private async commitBatch(batch: Pending[]): Promise<void> {
-    let remaining = batch;
-    while (remaining.length > 0) {
-      try {
-        await this.commitOnce(remaining);
-        return;
-      } catch (error) {
-        if (!(error instanceof DomainWriteFailed)) throw error;
-        error.pending.reject(error.failure);
-        remaining = remaining.filter((pending) => pending !== error.pending);
-      }
-    }
-  }
-
-  private async commitOnce(accepted: Pending[]): Promise<void> {
     const results = await this.db.transaction(async (tx) => {
-      // Domain writes first: they need no lock, so they overlap the previous batch's commit.
-      await applyDomainWrites(tx, accepted);
+      const accepted = await applyDomainWrites(tx, batch);
+      if (accepted.length === 0) return [];
       const head = await this.log.lockHead(tx);
       if (!head) throw new LedgerError('LOG_INCONSISTENT', 'the log head is missing');
 
@@ -293,30 +285,44 @@ export class Sequencer {
 /** Batches in flight at once (see `pump`). */
 const PIPELINE = 2;
 
-/** A domain write failed; the batch is rolled back and retried without that request. */
-class DomainWriteFailed extends Error {
-  constructor(
-    readonly pending: Pending,
-    readonly failure: unknown,
-  ) {
-    super('domain write failed');
-  }
-}
-
 /**
- * Runs the requests' domain writes in the batch transaction. Failures are rare
- * (a duplicate reference, say), so there is no savepoint per request: the first
- * failure aborts the transaction, and the caller retries the batch without it.
+ * Runs the batch's domain writes, one statement per writer. If a writer's
+ * statement fails (a duplicate reference, say), its requests are retried one by
+ * one, each under a savepoint, to answer exactly the failing ones with their
+ * error. Returns the requests whose writes succeeded.
  */
-async function applyDomainWrites(tx: EntityManager, batch: Pending[]): Promise<void> {
+async function applyDomainWrites(tx: EntityManager, batch: readonly Pending[]): Promise<Pending[]> {
+  const groups = new Map<DomainWriter<never>, Pending[]>();
   for (const pending of batch) {
-    if (!pending.request.apply) continue;
-    try {
-      await pending.request.apply(tx);
-    } catch (error) {
-      throw new DomainWriteFailed(pending, error);
+    const write = pending.request.write;
+    if (write) groups.set(write.writer, [...(groups.get(write.writer) ?? []), pending]);
+  }
+  const failed = new Set<Pending>();
+  for (const [writer, members] of groups) {
+    const attempt = async (group: readonly Pending[]) => {
+      await tx.query('SAVEPOINT domain_write');
+      try {
+        await writer.writeAll(
+          tx,
+          group.map((pending) => pending.request.write?.value as never),
+        );
+        await tx.query('RELEASE SAVEPOINT domain_write');
+        return undefined;
+      } catch (error) {
+        await tx.query('ROLLBACK TO SAVEPOINT domain_write');
+        return { error };
+      }
+    };
+    if (!(await attempt(members))) continue;
+    for (const pending of members) {
+      const outcome = await attempt([pending]);
+      if (outcome) {
+        failed.add(pending);
+        pending.reject(outcome.error);
+      }
     }
   }
+  return batch.filter((pending) => !failed.has(pending));
 }
 
 function memoryReader(nodes: readonly StoredNode[]) {

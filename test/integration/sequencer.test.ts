@@ -13,12 +13,20 @@ import {
   verifyChain,
   verifyInclusion,
 } from '../../src/ledger';
+import { type DomainWriter, domainWrite } from '../../src/log/domain-write';
 import { auditLedger } from '../../src/log/ledger-audit';
 import { type Appended, type AppendRequest, Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
 import { withScratchDatabase } from '../support/database';
 
 const ORIGIN = 'test.example/custody';
+
+/** A domain writer that inserts agency codes; the table's CHECK refuses malformed ones. */
+const agencyWriter: DomainWriter<string> = {
+  writeAll: async (tx, codes) => {
+    await tx.query('INSERT INTO agencies (code) SELECT unnest($1::text[])', [codes]);
+  },
+};
 const logger = createLogger('silent');
 
 function request(subjectId: string, n: number): AppendRequest {
@@ -133,18 +141,23 @@ describe('the sequencer on PostgreSQL', () => {
         const subject = randomUUID();
         const outcomes = await Promise.allSettled([
           sequencer.append(request(subject, 1)),
-          sequencer.append({
-            ...request(subject, 2),
-            apply: async (tx) => {
-              await tx.query("INSERT INTO agencies (code) VALUES ('not valid')");
-            },
-          }),
-          sequencer.append(request(subject, 3)),
+          sequencer.append({ ...request(subject, 2), write: domainWrite(agencyWriter, 'AZ-OK') }),
+          sequencer.append({ ...request(subject, 3), write: domainWrite(agencyWriter, 'not valid') }),
+          sequencer.append({ ...request(subject, 4), write: domainWrite(agencyWriter, 'DE-OK') }),
         ]);
-        expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+        expect(outcomes.map((o) => o.status)).to.deep.equal([
+          'fulfilled',
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+        ]);
         const chain = await chainOf(db, subject);
-        expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
+        expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 2', 'analysis 4']);
         verifyChain(chain);
+        const agencies = await db.query(
+          "SELECT code FROM agencies WHERE code IN ('AZ-OK', 'DE-OK') ORDER BY code",
+        );
+        expect(agencies.map((row: { code: string }) => row.code)).to.deep.equal(['AZ-OK', 'DE-OK']);
       } finally {
         await db.destroy();
       }

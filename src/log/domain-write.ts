@@ -1,0 +1,20 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Writes the domain rows of many requests of one kind at once (one statement,
+ * not one per request). The sequencer groups a batch's requests by writer, so a
+ * hundred case openings cost one INSERT, inside the transaction of their log entries.
+ */
+export interface DomainWriter<T> {
+  writeAll(tx: EntityManager, values: readonly T[]): Promise<void>;
+}
+
+/** One request's domain write: a value for a writer. */
+export interface DomainWrite {
+  readonly writer: DomainWriter<never>;
+  readonly value: unknown;
+}
+
+export function domainWrite<T>(writer: DomainWriter<T>, value: T): DomainWrite {
+  return { writer: writer as DomainWriter<never>, value };
+}
