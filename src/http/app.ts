@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
@@ -10,6 +9,7 @@ import { healthRouter, type Readiness } from './health.routes';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
 import { problemFor, sendProblem } from './problem';
+import { requestLog } from './request-log';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -20,8 +20,6 @@ export interface AppDependencies {
   readonly bodyLimitBytes: number;
 }
 
-/** Caller-supplied request ids are kept only if short and plain, so they are safe to log and echo. */
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** Builds the Express application; the caller owns the server and its lifecycle. */
@@ -31,22 +29,7 @@ export function createApp(deps: AppDependencies): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const offered = req.headers['x-request-id'];
-        const id = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(deps.logger));
   app.use((_req, res, next) => {
     res.set('X-Content-Type-Options', 'nosniff');
     next();
@@ -107,7 +90,7 @@ const BODY_DETAILS: Partial<Record<LedgerError['code'], string>> = {
  */
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const requestId = String(req.id ?? randomUUID());
+    const requestId = req.id ?? randomUUID();
     let known: LedgerError;
     const bodyError =
       typeof (error as { type?: unknown })?.type === 'string' ? (error as { type: string }).type : '';
