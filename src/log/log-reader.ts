@@ -12,6 +12,9 @@ import {
 
 /** The public, read-only face of the log: checkpoints, proofs and entries. Hashes only, except `entry`. */
 export class LogReader {
+  /** The largest size seen so far. The log only grows, so any size up to it is valid without asking. */
+  private knownSize = 0;
+
   constructor(
     private readonly log: LogRepository,
     private readonly vkey: string,
@@ -20,7 +23,13 @@ export class LogReader {
   private async head() {
     const head = await this.log.head();
     if (!head) throw new LedgerError('SERVICE_UNAVAILABLE', 'The log is not initialised');
+    this.knownSize = Math.max(this.knownSize, head.size);
     return head;
+  }
+
+  /** Whether a tree of `size` leaves exists; asks the database only for sizes beyond the known one. */
+  private async sizeExists(size: number): Promise<boolean> {
+    return size <= this.knownSize || size <= (await this.head()).size;
   }
 
   /** The latest signed checkpoint note (C2SP tlog-checkpoint). */
@@ -35,9 +44,8 @@ export class LogReader {
 
   /** RFC 6962 inclusion proof of `index` in the tree of `size` leaves (default: the current size). */
   async inclusion(index: number, size?: number): Promise<{ index: number; size: number; proof: string[] }> {
-    const current = (await this.head()).size;
-    const treeSize = size ?? current;
-    if (treeSize > current) throw badParameter('/size', 'larger_than_log');
+    const treeSize = size ?? (await this.head()).size;
+    if (!(await this.sizeExists(treeSize))) throw badParameter('/size', 'larger_than_log');
     if (index >= treeSize) throw badParameter('/index', 'not_in_tree');
     const proof = await inclusionProof(this.log.nodeReader(), index, treeSize);
     return { index, size: treeSize, proof: proof.map(toBase64) };
@@ -45,8 +53,7 @@ export class LogReader {
 
   /** RFC 6962 consistency proof from `from` leaves to `to` leaves (0 < from <= to <= current size). */
   async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }> {
-    const current = (await this.head()).size;
-    if (to > current) throw badParameter('/to', 'larger_than_log');
+    if (!(await this.sizeExists(to))) throw badParameter('/to', 'larger_than_log');
     if (from === 0) throw badParameter('/from', 'empty_tree');
     if (from > to) throw badParameter('/from', 'larger_than_to');
     const proof = await consistencyProof(this.log.nodeReader(), from, to);
