@@ -99,11 +99,34 @@ export function parseEntry(value: unknown): LogEntry {
   return entry;
 }
 
-/** leaf_data: the UTF-8 bytes of the entry in RFC 8785 canonical form. */
+/**
+ * leaf_data: the UTF-8 bytes of the entry in RFC 8785 canonical form. Callers
+ * holding foreign input run `parseEntry` first.
+ */
 export function entryLeafData(entry: LogEntry): Uint8Array {
-  const text = canonicalize(parseEntry(entry));
+  // The full schema check is parseEntry's, for foreign input; here only what would
+  // make the bytes ambiguous: floating-point numbers and non-JSON values.
+  assertPlainJson(entry);
+  const text = canonicalize(entry);
   if (text === undefined) throw new VerificationError('ENTRY_INVALID', 'entry cannot be canonicalised');
   return utf8(text);
+}
+
+function assertPlainJson(value: unknown): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return;
+    throw new VerificationError('ENTRY_INVALID', 'entries hold no floating-point or unsafe numbers');
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) assertPlainJson(item);
+    return;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const item of Object.values(value)) assertPlainJson(item);
+    return;
+  }
+  throw new VerificationError('ENTRY_INVALID', 'entries hold JSON values only');
 }
 
 /** leaf_hash = SHA-256(0x00 || leaf_data) (RFC 6962 §2.1). */
