@@ -13,6 +13,7 @@ import {
   parseTlogProof,
   parseVerifierKey,
   verifyConsistency,
+  verifyInclusion,
 } from '../../src/ledger';
 import { auditLedger } from '../../src/log/ledger-audit';
 import { verifyReceipt } from '../../src/receipts/receipt';
@@ -99,6 +100,16 @@ describe('crash recovery', function () {
         for (const receipt of receipts) {
           const result = await verifyReceipt(receipt, { jwks, logKey });
           expect(result.valid, JSON.stringify(result.checks)).to.equal(true);
+          // The entry is in the tree of the checkpoint signed after the restart...
+          const index = result.payload?.index as number;
+          const inclusion = await call(
+            second.url,
+            'GET',
+            `/v1/log/proof/inclusion?index=${index}&size=${latest.size}`,
+          );
+          const leaf = Buffer.from(result.payload?.jti ?? '', 'base64url');
+          verifyInclusion(index, latest.size, leaf, inclusion.body.proof.map(fromBase64), latest.root);
+          // ...and the checkpoint the receipt carried is a prefix of it.
           const earlier = openCheckpoint(parseTlogProof(result.payload?.tlog_proof ?? '').checkpoint, logKey);
           expect(earlier.size).to.be.at.most(latest.size);
           const proof = await call(
