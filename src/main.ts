@@ -64,6 +64,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       { maxBatch: config.logMaxBatch, maxQueue: config.logMaxQueue },
       logger.child({ component: 'sequencer' }),
     );
+    cleanups.push(() => sequencer.settle());
     const custodyLog = new CustodyLog(sequencer, () => keyring.signingKey());
     const caseRepository = new CaseRepository(db);
     const jwks = () => receiptJwks(db);

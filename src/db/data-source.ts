@@ -12,7 +12,7 @@ export const entities = [AgencyEntity, PrincipalEntity, CaseEntity, CaseGrantEnt
  * The one TypeORM data source. The schema comes from `migrations/` only;
  * `synchronize` stays off so that what runs in production is what was reviewed.
  */
-export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {
+export function createDataSource(url: string): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -21,7 +21,7 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
-    poolSize: options.poolSize ?? 10,
+    poolSize: 10,
     extra: { application_name: 'custody-ledger', connectionTimeoutMillis: 5000 },
   });
 }
