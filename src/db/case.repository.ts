@@ -2,7 +2,6 @@ import type { DataSource } from 'typeorm';
 import type { CaseScope } from '../access/scope';
 import type { DomainWriter } from '../log/domain-write';
 import { CaseEntity } from './entities/case.entity';
-import { CaseGrantEntity } from './entities/case-grant.entity';
 
 export interface CaseRecord {
   readonly id: string;
