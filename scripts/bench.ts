@@ -12,10 +12,8 @@
  *    over HTTP (GET /v1/log/proof/inclusion at random indexes).
  * Prints one JSON document on stdout.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,8 +28,7 @@ import { ensureServiceKeys } from '../src/keys/key-store';
 import { appendLeaves, EMPTY_RANGE, leafHash, type StoredNode, signCheckpoint, utf8 } from '../src/ledger';
 import { logSignerOf } from '../src/log/log-key';
 import { createLogger } from '../src/logger';
-
-const MAIN = path.join(__dirname, '..', 'src', 'main.js');
+import { spawnService, stopService } from './lib/service-process';
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -39,17 +36,6 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh database on the server at `baseUrl`, dropped by the returned function. */
 async function scratchDatabase(
@@ -71,32 +57,6 @@ async function scratchDatabase(
       await again.end();
     },
   };
-}
-
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const ok = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return { child, url };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('service did not start');
-}
-
-async function stopService(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** Phase 1: receipted appends over HTTP. */
@@ -281,7 +241,7 @@ async function append(options: { clients: number; seconds: number; proofSize: nu
   const env = { DATA_DIR: dataDir, LOG_ORIGIN: config.logOrigin };
   try {
     process.stderr.write(`bench: appends over HTTP, ${options.clients} clients, ${options.seconds}s\n`);
-    const service = await startService({ ...env, DATABASE_URL: appendDb.url });
+    const service = await spawnService({ ...env, DATABASE_URL: appendDb.url });
     let appends: Awaited<ReturnType<typeof driveAppends>>;
     try {
       const { tokenIssuer } = await ensureServiceKeys(dataDir);
@@ -313,7 +273,7 @@ async function append(options: { clients: number; seconds: number; proofSize: nu
 
     process.stderr.write(`bench: building a log of ${options.proofSize} entries for proof latency\n`);
     await buildLargeLog(proofDb.url, dataDir, config.logOrigin, options.proofSize);
-    const proofService = await startService({ ...env, DATABASE_URL: proofDb.url });
+    const proofService = await spawnService({ ...env, DATABASE_URL: proofDb.url });
     let proofs: Awaited<ReturnType<typeof measureProofs>>;
     try {
       proofs = await measureProofs(proofService.url, options.proofSize, options.proofs);

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { expect } from 'chai';
+import { exited, spawnService, stopService } from '../../scripts/lib/service-process';
 import { issueAccessToken } from '../../src/access/access-token';
 import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/data-source';
@@ -17,37 +16,8 @@ import {
 } from '../../src/ledger';
 import { auditLedger } from '../../src/log/ledger-audit';
 import { verifyReceipt } from '../../src/receipts/receipt';
-import { freePort, withScratchDatabase } from '../support/database';
+import { withScratchDatabase } from '../support/database';
 import { call, testDataDir, uniqueAgency } from '../support/service';
-
-const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
-
-/** The real service as its own OS process, so that it can be killed with SIGKILL. */
-async function spawnService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const ready = await fetch(`${url}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { child, url };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the service did not become ready');
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 describe('crash recovery', function () {
   this.timeout(120_000);
@@ -140,8 +110,7 @@ describe('crash recovery', function () {
           await db.destroy();
         }
       } finally {
-        second.child.kill('SIGTERM');
-        await exited(second.child);
+        await stopService(second.child);
       }
     });
   });

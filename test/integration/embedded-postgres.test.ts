@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { freePort } from '../../scripts/lib/service-process';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { createLogger } from '../../src/logger';
-import { freePort } from '../support/database';
 
 const CHILD = path.join(__dirname, '..', 'support', 'embedded-child.js');
 
