@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import {
   fromBase64,
+  type LogEntry,
   openCheckpoint,
   parseTlogProof,
   parseVerifierKey,
+  verifyChain,
   verifyConsistency,
   verifyInclusion,
 } from '../../src/ledger';
@@ -93,6 +95,29 @@ describe('the verifiable log over HTTP', () => {
     expect(second?.payload?.entry.prev).to.equal(
       Buffer.from(first?.payload?.jti ?? '', 'base64url').toString('base64'),
     );
+  });
+
+  it('when 50 grants on one case arrive at once, then its access chain is gap-free and every receipt verifies', async () => {
+    const { case: opened } = await openCase();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        service.call('POST', `/v1/cases/${opened.id}/grants`, {
+          token,
+          json: { sub: uniqueSub('judge'), role: 'court' },
+        }),
+      ),
+    );
+    const { jwks, logKey } = await trust();
+    const entries = [];
+    for (const response of responses) {
+      expect(response.status).to.equal(201);
+      const result = await verifyReceipt(response.body.receipt, { jwks, logKey });
+      expect(result.valid).to.equal(true);
+      entries.push(result.payload?.entry as LogEntry);
+    }
+    entries.sort((a, b) => a.seq - b.seq);
+    expect(entries.map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(verifyChain(entries)).to.be.a('string');
   });
 
   it('when POST /v1/receipts/verify gets a good, a tampered and a garbage receipt, then it reports each check', async () => {
