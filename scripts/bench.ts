@@ -10,13 +10,22 @@
  *    a plain table of the same shape, on the same database;
  * 3. builds a log of `--proof-size` entries and measures inclusion-proof latency
  *    over HTTP (GET /v1/log/proof/inclusion at random indexes).
- * Prints one JSON document on stdout.
+ *
+ *   npm run bench -- ingest [--size-mb 2048]
+ *
+ * Generates a file, times `sha256sum` and `sha512sum` on it, then uploads it as
+ * evidence over loopback (the server computing SHA-256 and SHA-512) and reads
+ * the server's peak RSS.
+ * Each prints one JSON document on stdout.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { Readable } from 'node:stream';
+import { parseArgs, promisify } from 'node:util';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { issueAccessToken } from '../src/access/access-token';
@@ -299,6 +308,146 @@ async function append(options: { clients: number; seconds: number; proofSize: nu
   }
 }
 
+/** A file of `bytes` bytes of random data (a random block repeated: hashing cost does not depend on content). */
+async function generateFile(file: string, bytes: number): Promise<void> {
+  const block = randomBytes(16 * 1024 * 1024);
+  const handle = await open(file, 'w');
+  try {
+    for (let written = 0; written < bytes; ) {
+      const length = Math.min(block.length, bytes - written);
+      await handle.write(block, 0, length);
+      written += length;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function timeCommand(command: string, args: string[]): Promise<number> {
+  const started = performance.now();
+  await promisify(execFile)(command, args, { maxBuffer: 1024 * 1024 });
+  return (performance.now() - started) / 1000;
+}
+
+/** The peak resident set size of a process (VmHWM), in MB. */
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return round(kb / 1024, 1);
+}
+
+/** Streams `file` as one evidence upload (metadata part, file part) with a lean client. */
+async function uploadFile(
+  url: string,
+  token: string,
+  caseId: string,
+  file: string,
+  size: number,
+): Promise<number> {
+  const boundary = `----custody-bench-${randomUUID()}`;
+  const metadata = {
+    exhibitNumber: `BENCH-${randomUUID().slice(0, 8)}`,
+    description: 'Benchmark image',
+    source: 'generated',
+    acquiredAt: new Date().toISOString(),
+    acquiredBy: 'bench',
+  };
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n${JSON.stringify(metadata)}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.img"\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const started = performance.now();
+  const response = await request(`${url}/v1/cases/${caseId}/evidence`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(head.length + size + tail.length),
+    },
+    body: Readable.from(
+      (async function* () {
+        yield head;
+        for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }))
+          yield chunk as Buffer;
+        yield tail;
+      })(),
+    ),
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 201) throw new Error(`upload answered ${response.statusCode}: ${text}`);
+  return (performance.now() - started) / 1000;
+}
+
+async function ingest(options: { sizeMb: number }) {
+  const config = loadConfig();
+  const logger = createLogger('warn');
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-bench-'));
+  const server = await databaseServerFor({ ...config, dataDir: path.join(dataDir, 'embedded') }, logger);
+  const db = await scratchDatabase(
+    server.url,
+    `custody_bench_ingest_${Date.now()}_${randomBytes(3).toString('hex')}`,
+  );
+  const file = path.join(dataDir, 'bench.img');
+  const size = options.sizeMb * 1024 * 1024;
+  try {
+    process.stderr.write(`bench: generating ${options.sizeMb} MiB\n`);
+    await generateFile(file, size);
+    process.stderr.write('bench: sha256sum and sha512sum of the same file\n');
+    await timeCommand('sha256sum', [file]); // warm the page cache, as the upload will find it
+    const sha256sumSeconds = await timeCommand('sha256sum', [file]);
+    const sha512sumSeconds = await timeCommand('sha512sum', [file]);
+
+    process.stderr.write('bench: uploading over loopback\n');
+    const service = await spawnService({
+      DATA_DIR: dataDir,
+      DATABASE_URL: db.url,
+      LOG_ORIGIN: config.logOrigin,
+    });
+    let uploadSeconds: number;
+    let rss: number;
+    try {
+      const { tokenIssuer } = await ensureServiceKeys(dataDir);
+      const token = await issueAccessToken(
+        {
+          issuer: config.tokens.issuer,
+          audience: config.tokens.audience,
+          privateJwk: tokenIssuer.privateJwk,
+          kid: tokenIssuer.kid,
+        },
+        { sub: 'bench', agency: 'BENCH', roles: ['investigator'], ttlSeconds: 3600 },
+      );
+      const opened = await request(`${service.url}/v1/cases`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: 'Ingest benchmark' }),
+      });
+      const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
+      uploadSeconds = await uploadFile(service.url, token, caseId, file, size);
+      rss = await peakRssMb(service.child.pid as number);
+    } finally {
+      await stopService(service.child);
+    }
+    const mbps = (seconds: number) => round(size / 1e6 / seconds, 0);
+    const result = {
+      benchmark: 'ingest',
+      machine: { cpus: os.cpus().length, node: process.version },
+      fileBytes: size,
+      digests: ['sha256', 'sha512'],
+      uploadMBps: mbps(uploadSeconds),
+      sha256sumMBps: mbps(sha256sumSeconds),
+      sha512sumMBps: mbps(sha512sumSeconds),
+      ratioToSha256sum: round(sha256sumSeconds / uploadSeconds, 2),
+      serverPeakRssMB: rss,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await db.drop().catch(() => {});
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -307,11 +456,17 @@ async function main(): Promise<number> {
       seconds: { type: 'string', default: '20' },
       'proof-size': { type: 'string', default: '1000000' },
       proofs: { type: 'string', default: '2000' },
+      'size-mb': { type: 'string', default: '2048' },
     },
   });
+  if (positionals[0] === 'ingest') {
+    await ingest({ sizeMb: Number(values['size-mb']) });
+    return 0;
+  }
   if (positionals[0] !== 'append') {
     console.error(
-      'usage: npm run bench -- append [--clients 64] [--seconds 20] [--proof-size 1000000] [--proofs 2000]',
+      'usage: npm run bench -- append [--clients 64] [--seconds 20] [--proof-size 1000000] [--proofs 2000]\n' +
+        '       npm run bench -- ingest [--size-mb 2048]',
     );
     return 64;
   }

@@ -47,6 +47,14 @@ const schema = z
       ),
     LOG_MAX_BATCH: z.coerce.number().int().min(1).max(4096).default(512),
     LOG_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+    BLOB_DIR: z.string().min(1).optional(),
+    EVIDENCE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
+      .default(2 * 1024 ** 4),
+    EVIDENCE_METADATA_MAX_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
   })
@@ -73,6 +81,10 @@ export interface Config {
   readonly logMaxBatch: number;
   readonly logMaxQueue: number;
   readonly bodyLimitBytes: number;
+  /** The content-addressed evidence store (default DATA_DIR/blobs): put it on the volume meant for evidence. */
+  readonly blobDir: string;
+  readonly evidenceMaxBytes: number;
+  readonly evidenceMetadataMaxBytes: number;
   readonly shutdownGraceMs: number;
   readonly tokens: {
     readonly issuer: string;
@@ -124,6 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logMaxBatch: e.LOG_MAX_BATCH,
     logMaxQueue: e.LOG_MAX_QUEUE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    blobDir: path.resolve(e.BLOB_DIR ?? path.join(e.DATA_DIR, 'blobs')),
+    evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
+    evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     tokens: {
       issuer: e.TOKEN_ISSUER,

@@ -17,6 +17,12 @@ export const ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   'CONFLICT',
   'CASE_REFERENCE_TAKEN',
+  'EXHIBIT_NUMBER_TAKEN',
+  'HASH_MISMATCH',
+  'UPLOAD_INVALID',
+  'RANGE_NOT_SATISFIABLE',
+  'CUSTODY_TRANSITION_INVALID',
+  'CUSTODY_CLOSED',
   'SERVICE_UNAVAILABLE',
   'PUSHBACK',
   'INTERNAL',
@@ -64,7 +70,7 @@ export class NotFoundError extends LedgerError {
 
 /** A uniqueness or state conflict the caller can resolve. */
 export class ConflictError extends LedgerError {
-  constructor(code: 'CONFLICT' | 'CASE_REFERENCE_TAKEN', message: string) {
+  constructor(code: 'CONFLICT' | 'CASE_REFERENCE_TAKEN' | 'EXHIBIT_NUMBER_TAKEN', message: string) {
     super(code, message);
   }
 }
@@ -157,5 +163,17 @@ export class ChainIntegrityError extends LedgerError {
 export class PushbackError extends LedgerError {
   constructor(readonly retryAfterSeconds: number) {
     super('PUSHBACK', 'The log is busy; retry shortly');
+  }
+}
+
+/** A custody event that the item's current state does not allow; carries the state and the event. */
+export class CustodyTransitionError extends LedgerError {
+  constructor(
+    code: 'CUSTODY_TRANSITION_INVALID' | 'CUSTODY_CLOSED',
+    message: string,
+    readonly from: string,
+    readonly event: string,
+  ) {
+    super(code, message);
   }
 }

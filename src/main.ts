@@ -8,8 +8,10 @@ import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
 import { openDatabase } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
+import { EvidenceRepository } from './db/evidence.repository';
 import { LogRepository } from './db/log.repository';
 import { PrincipalRepository } from './db/principal.repository';
+import { EvidenceService } from './evidence/evidence-service';
 import { createApp } from './http/app';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { CustodyLog } from './log/custody-log';
@@ -19,6 +21,7 @@ import { Sequencer } from './log/sequencer';
 import { createLogger, type Logger } from './logger';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
+import { FsBlobStore } from './storage/fs-blob-store';
 
 export interface RunningService {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
@@ -69,11 +72,27 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const caseRepository = new CaseRepository(db);
     const jwks = () => receiptJwks(db);
 
+    const blobs = await FsBlobStore.open(config.blobDir);
+    const swept = await blobs.sweepStaging();
+    if (swept > 0) logger.warn({ files: swept }, 'removed staging files left by an interrupted upload');
+    const evidence = new EvidenceService(
+      caseRepository,
+      new EvidenceRepository(db),
+      logRepository,
+      blobs,
+      custodyLog,
+    );
+
     let draining = false;
     const app = createApp({
       logger,
       authenticate,
       cases: new CaseService(caseRepository, custodyLog),
+      evidence: {
+        evidence,
+        blobs,
+        limits: { maxBytes: config.evidenceMaxBytes, metadataMaxBytes: config.evidenceMetadataMaxBytes },
+      },
       log: {
         reader: new LogReader(logRepository, logVerifierKey(logSigner)),
         jwks,

@@ -5,6 +5,7 @@ import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
 import type { Logger } from '../logger';
 import { casesRouter } from './cases.routes';
+import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
@@ -15,6 +16,7 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
+  readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
   readonly bodyLimitBytes: number;
@@ -25,6 +27,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** Builds the Express application; the caller owns the server and its lifecycle. */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
+  const evidenceDeps = { ...deps.evidence, authenticate: deps.authenticate, logger: deps.logger };
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -34,6 +37,7 @@ export function createApp(deps: AppDependencies): Express {
     res.set('X-Content-Type-Options', 'nosniff');
     next();
   });
+  app.use(evidenceUploadRouter(evidenceDeps));
   app.use(requireJsonForWrites);
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: isJson }));
 
@@ -43,6 +47,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRouter(deps.readiness));
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
+  app.use(evidenceRouter(evidenceDeps));
 
   app.use((_req, _res, next) =>
     next(new LedgerError('ROUTE_NOT_FOUND', 'No route matches this method and path')),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENCY_CODE, ROLES } from '../access/roles';
+import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
 
@@ -33,3 +34,48 @@ export const listQuery = z.strictObject({
 });
 
 export const uuidParam = z.uuid();
+
+const HEX_LENGTH = { md5: 32, sha1: 40, sha256: 64, sha512: 128 } as const;
+
+/** The `metadata` part of an evidence upload (api.md). */
+export const evidenceMetadata = z.strictObject({
+  exhibitNumber: text(64),
+  description: text(4000),
+  source: text(1000),
+  acquiredAt: z.iso.datetime({ offset: true }),
+  acquiredBy: text(255),
+  acquisitionTool: text(255).optional(),
+  location: text(1000).optional(),
+  sealNumber: text(64).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/)
+    .optional(),
+  acquisitionHash: z
+    .strictObject({
+      alg: z.enum(['md5', 'sha1', 'sha256', 'sha512']),
+      value: z.string().regex(/^[0-9a-fA-F]+$/),
+    })
+    .refine((hash) => hash.value.length === HEX_LENGTH[hash.alg], {
+      message: 'wrong length',
+      path: ['value'],
+    })
+    .optional(),
+  legacyDigests: z.boolean().optional(),
+});
+
+/** A digest declared after the file part (the CLI hashes while it sends). */
+export const trailingSha256 = z.string().regex(/^[0-9a-fA-F]{64}$/);
+
+export const custodyEventBody = z.strictObject({
+  type: z.enum(CUSTODY_EVENT_TYPES),
+  purpose: text(1000),
+  location: text(1000).optional(),
+  counterparty: z
+    .strictObject({ agency: z.string().regex(AGENCY_CODE), sub: z.string().min(1).max(255).optional() })
+    .optional(),
+  sealNumber: text(64).optional(),
+  sealCondition: text(1000).optional(),
+  authorityRef: text(255).optional(),
+  notes: text(4000).optional(),
+});

@@ -6,6 +6,7 @@ const TABLES = [
   'agencies',
   'case_grants',
   'cases',
+  'evidence',
   'log_checkpoints',
   'log_entries',
   'log_head',

@@ -1,0 +1,217 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { CustodyState, CustodyStatus, Party } from '../evidence/custody';
+import type { Queryable } from './log.repository';
+
+/** An evidence item as stored: metadata, digests of the stored bytes, custody state. */
+export interface EvidenceRecord {
+  readonly id: string;
+  readonly caseId: string;
+  readonly exhibitNumber: string;
+  readonly description: string;
+  readonly source: string;
+  readonly acquiredAt: Date;
+  readonly acquiredBy: string;
+  readonly acquisitionTool: string | null;
+  readonly location: string | null;
+  readonly sealNumber: string | null;
+  readonly originalFilename: string | null;
+  readonly mediaType: string | null;
+  readonly size: number;
+  readonly sha256: string;
+  readonly sha512: string;
+  readonly md5: string | null;
+  readonly sha1: string | null;
+  /** What the acquisition tool recorded (e.g. an E01's MD5 of the source media): another fact than our digests. */
+  readonly acquisitionHash: { readonly alg: string; readonly value: string } | null;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly custody: CustodyState;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** (case, exhibit number) is taken; the service turns it into a conflict. */
+export class DuplicateExhibitError extends Error {}
+
+export class EvidenceRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Inserts items in the log batch that records their acquisition. Takes a
+   * transaction-scoped advisory lock per content address first, so that the
+   * clean-up of a failed upload cannot delete bytes that this batch references.
+   */
+  async insertAll(tx: EntityManager, records: readonly EvidenceRecord[]): Promise<void> {
+    await lockBlobs(
+      tx,
+      records.map((r) => r.sha256),
+    );
+    const column = <T>(pick: (r: EvidenceRecord) => T) => records.map(pick);
+    try {
+      await tx.query(
+        `INSERT INTO evidence (id, case_id, exhibit_number, description, source, acquired_at, acquired_by,
+                               acquisition_tool, location, seal_number, original_filename, media_type, size,
+                               sha256, sha512, md5, sha1, acquisition_hash, created_by, created_at,
+                               status, holder_agency, holder_sub, sealed)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                              $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                              $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[],
+                              $19::text[], $20::timestamptz[], $21::text[], $22::text[], $23::text[], $24::boolean[])`,
+        [
+          column((r) => r.id),
+          column((r) => r.caseId),
+          column((r) => r.exhibitNumber),
+          column((r) => r.description),
+          column((r) => r.source),
+          column((r) => r.acquiredAt),
+          column((r) => r.acquiredBy),
+          column((r) => r.acquisitionTool),
+          column((r) => r.location),
+          column((r) => r.sealNumber),
+          column((r) => r.originalFilename),
+          column((r) => r.mediaType),
+          column((r) => r.size),
+          column((r) => r.sha256),
+          column((r) => r.sha512),
+          column((r) => r.md5),
+          column((r) => r.sha1),
+          column((r) => (r.acquisitionHash ? JSON.stringify(r.acquisitionHash) : null)),
+          column((r) => r.createdBy),
+          column((r) => r.createdAt),
+          column((r) => r.custody.status),
+          column((r) => r.custody.holder.agency),
+          column((r) => r.custody.holder.sub),
+          column((r) => r.custody.sealed),
+        ],
+      );
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
+        throw new DuplicateExhibitError();
+      }
+      throw error;
+    }
+  }
+
+  async find(id: string, q: Queryable = this.db): Promise<EvidenceRecord | undefined> {
+    const rows = await q.query(`${SELECT} WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** The item's row locked for the rest of the transaction, so custody events on it apply one at a time. */
+  async lockCustody(tx: EntityManager, id: string): Promise<EvidenceRecord | undefined> {
+    const rows = await tx.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async saveCustody(tx: EntityManager, id: string, state: CustodyState): Promise<void> {
+    await tx.query(
+      `UPDATE evidence SET status = $2, holder_agency = $3, holder_sub = $4, transfer_to = $5, sealed = $6,
+              seal_number = $7, on_hold = $8 WHERE id = $1`,
+      [
+        id,
+        state.status,
+        state.holder.agency,
+        state.holder.sub,
+        state.transferTo ? JSON.stringify(state.transferTo) : null,
+        state.sealed,
+        state.sealNumber,
+        state.onHold,
+      ],
+    );
+  }
+
+  /** Whether any item references these bytes. */
+  async referencesBlob(q: Queryable, sha256: string): Promise<boolean> {
+    const rows = await q.query('SELECT 1 FROM evidence WHERE sha256 = $1 LIMIT 1', [sha256]);
+    return rows.length > 0;
+  }
+
+  /** Runs `body` holding the content address's advisory lock (see `insertAll`). */
+  async withBlobLock<T>(sha256: string, body: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await lockBlobs(tx, [sha256]);
+      return body(tx);
+    });
+  }
+
+  /** Every distinct content address in use (for audits and tests). */
+  async blobsInUse(): Promise<string[]> {
+    const rows: Array<{ sha256: string }> = await this.db.query(
+      'SELECT DISTINCT sha256 FROM evidence ORDER BY sha256',
+    );
+    return rows.map((row) => row.sha256);
+  }
+}
+
+async function lockBlobs(tx: Queryable, hashes: readonly string[]): Promise<void> {
+  const distinct = [...new Set(hashes)].sort();
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(h, 6962)) FROM unnest($1::text[]) AS h', [
+    distinct,
+  ]);
+}
+
+const SELECT = `SELECT id, case_id, exhibit_number, description, source, acquired_at, acquired_by, acquisition_tool,
+  location, seal_number, original_filename, media_type, size, sha256, sha512, md5, sha1, acquisition_hash,
+  created_by, created_at, status, holder_agency, holder_sub, transfer_to, sealed, on_hold FROM evidence`;
+
+interface Row {
+  id: string;
+  case_id: string;
+  exhibit_number: string;
+  description: string;
+  source: string;
+  acquired_at: Date;
+  acquired_by: string;
+  acquisition_tool: string | null;
+  location: string | null;
+  seal_number: string | null;
+  original_filename: string | null;
+  media_type: string | null;
+  size: string;
+  sha256: string;
+  sha512: string;
+  md5: string | null;
+  sha1: string | null;
+  acquisition_hash: { alg: string; value: string } | null;
+  created_by: string;
+  created_at: Date;
+  status: CustodyStatus;
+  holder_agency: string;
+  holder_sub: string | null;
+  transfer_to: Party | null;
+  sealed: boolean;
+  on_hold: boolean;
+}
+
+function toRecord(row: Row): EvidenceRecord {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    exhibitNumber: row.exhibit_number,
+    description: row.description,
+    source: row.source,
+    acquiredAt: row.acquired_at,
+    acquiredBy: row.acquired_by,
+    acquisitionTool: row.acquisition_tool,
+    location: row.location,
+    sealNumber: row.seal_number,
+    originalFilename: row.original_filename,
+    mediaType: row.media_type,
+    size: Number(row.size),
+    sha256: row.sha256,
+    sha512: row.sha512,
+    md5: row.md5,
+    sha1: row.sha1,
+    acquisitionHash: row.acquisition_hash,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    custody: {
+      status: row.status,
+      holder: { agency: row.holder_agency, sub: row.holder_sub },
+      transferTo: row.transfer_to,
+      sealed: row.sealed,
+      sealNumber: row.seal_number,
+      onHold: row.on_hold,
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import type { Request, RequestHandler } from 'express';
+import multer, { type StorageEngine } from 'multer';
+import { LedgerError } from '../errors';
+import { Digester } from '../evidence/digests';
+import type { IntakeMetadata, ReceivedFile } from '../evidence/evidence-service';
+import { digestAlgorithms } from '../evidence/evidence-service';
+import type { Logger } from '../logger';
+import type { BlobStore } from '../storage/blob-store';
+import { evidenceMetadata } from './schemas';
+import { parseBody } from './validation';
+
+/** What the storage engine leaves on `req.file` once the file part is in. */
+export interface UploadedEvidence {
+  readonly metadata: IntakeMetadata;
+  readonly received: ReceivedFile;
+}
+
+/**
+ * A multer storage engine that never holds the file in memory: each chunk goes
+ * to a staging file in the blob store while the digests are computed beside it
+ * (SHA-256 here, the others on worker threads). The `metadata` part must come
+ * first and is validated before a byte of the file is read.
+ */
+class EvidenceStorage implements StorageEngine {
+  constructor(private readonly blobs: BlobStore) {}
+
+  _handleFile(
+    req: Request,
+    file: Express.Multer.File,
+    callback: (error?: unknown, info?: object) => void,
+  ): void {
+    this.receive(req, file).then(
+      (uploaded) => callback(null, { size: uploaded.received.size, uploaded }),
+      (error: unknown) => callback(error),
+    );
+  }
+
+  _removeFile(_req: Request, file: Express.Multer.File, callback: (error: Error | null) => void): void {
+    const uploaded = (file as Express.Multer.File & { uploaded?: UploadedEvidence }).uploaded;
+    if (!uploaded) {
+      callback(null);
+      return;
+    }
+    this.blobs.discard(uploaded.received.staging).then(
+      () => callback(null),
+      (error: Error) => callback(error),
+    );
+  }
+
+  private async receive(req: Request, file: Express.Multer.File): Promise<UploadedEvidence> {
+    if (file.fieldname !== 'file')
+      throw new LedgerError('UPLOAD_INVALID', 'The file part must be named "file"');
+    const raw = (req.body as Record<string, unknown> | undefined)?.metadata;
+    if (typeof raw !== 'string') {
+      throw new LedgerError('UPLOAD_INVALID', 'The "metadata" part must come before the "file" part');
+    }
+    const metadata = parseMetadata(raw);
+    const staging = await this.blobs.stage();
+    const digester = Digester.create(digestAlgorithms(metadata));
+    try {
+      for await (const chunk of file.stream) {
+        await Promise.all([digester.update(chunk as Buffer), staging.write(chunk as Buffer)]);
+      }
+      await staging.finish();
+      const digests = await digester.finish();
+      return {
+        metadata,
+        received: {
+          staging,
+          size: staging.bytesWritten,
+          digests: { ...digests, sha512: digests.sha512 as string },
+          originalFilename: file.originalname ? file.originalname.slice(0, 255) : null,
+          mediaType: file.mimetype ? file.mimetype.slice(0, 255) : null,
+        },
+      };
+    } catch (error) {
+      await digester.destroy();
+      await this.blobs.discard(staging);
+      throw error;
+    }
+  }
+}
+
+function parseMetadata(raw: string): IntakeMetadata {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new LedgerError('MALFORMED_JSON', 'The metadata part is not valid JSON');
+  }
+  const parsed = parseBody(evidenceMetadata, json);
+  return {
+    ...parsed,
+    acquiredAt: new Date(parsed.acquiredAt),
+    sha256: parsed.sha256?.toLowerCase(),
+    acquisitionHash: parsed.acquisitionHash && {
+      alg: parsed.acquisitionHash.alg,
+      value: parsed.acquisitionHash.value.toLowerCase(),
+    },
+  };
+}
+
+/** multer's and busboy's refusals, as our codes: sizes are 413, anything malformed 400. */
+function uploadError(error: unknown, logger: Logger): unknown {
+  if (error instanceof LedgerError) return error;
+  if (error instanceof multer.MulterError) {
+    return error.code === 'LIMIT_FILE_SIZE' || error.code === 'LIMIT_FIELD_VALUE'
+      ? new LedgerError('PAYLOAD_TOO_LARGE', 'A part of the upload exceeds its size limit')
+      : new LedgerError('UPLOAD_INVALID', 'The multipart body does not have the expected parts');
+  }
+  logger.info({ err: error }, 'upload stream failed');
+  return new LedgerError('UPLOAD_INVALID', 'The upload could not be read to its end');
+}
+
+/**
+ * The multipart parser for evidence uploads: one `metadata` field, one `file`,
+ * optionally a trailing `sha256` field; anything else is refused.
+ */
+export function evidenceUpload(
+  blobs: BlobStore,
+  limits: { maxBytes: number; metadataMaxBytes: number },
+  logger: Logger,
+): RequestHandler {
+  const parse = multer({
+    storage: new EvidenceStorage(blobs),
+    limits: { fileSize: limits.maxBytes, fieldSize: limits.metadataMaxBytes, fields: 2, files: 1, parts: 3 },
+  }).single('file');
+  return (req, res, next) => {
+    if (!req.is('multipart/form-data')) {
+      next(new LedgerError('UNSUPPORTED_MEDIA_TYPE', 'Send evidence as multipart/form-data'));
+      return;
+    }
+    parse(req, res, (error?: unknown) => next(error === undefined ? undefined : uploadError(error, logger)));
+  };
+}
+
+/** The upload the storage engine finished, if any. */
+export function uploadedEvidence(req: Request): UploadedEvidence | undefined {
+  return (req.file as (Express.Multer.File & { uploaded?: UploadedEvidence }) | undefined)?.uploaded;
+}

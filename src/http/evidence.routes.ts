@@ -1,0 +1,168 @@
+import { pipeline } from 'node:stream/promises';
+import { type Request, Router } from 'express';
+import type { Authenticator } from '../access/identity';
+import type { EvidenceRecord } from '../db/evidence.repository';
+import { LedgerError, NotFoundError } from '../errors';
+import type { EvidenceService } from '../evidence/evidence-service';
+import type { Logger } from '../logger';
+import type { BlobStore, ByteRange } from '../storage/blob-store';
+import { principalOf, requireToken } from './auth';
+import { evidenceUpload, uploadedEvidence } from './evidence-upload';
+import { custodyEventBody, trailingSha256, uuidParam } from './schemas';
+import { parseBody } from './validation';
+
+export interface EvidenceRouteDependencies {
+  readonly authenticate: Authenticator;
+  readonly evidence: EvidenceService;
+  readonly blobs: BlobStore;
+  readonly limits: { maxBytes: number; metadataMaxBytes: number };
+  readonly logger: Logger;
+}
+
+/**
+ * The upload route. It is mounted before the JSON body parser: its body is
+ * multipart, read by the evidence storage engine only after the token, the
+ * case and the caller's role have been checked.
+ */
+export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
+  const router = Router();
+  router.post(
+    '/v1/cases/:caseId/evidence',
+    requireToken(deps.authenticate),
+    async (req, res, next) => {
+      res.locals.case = await deps.evidence.authorizeIntake(
+        principalOf(res),
+        idParam(req.params.caseId, 'case'),
+      );
+      next();
+    },
+    evidenceUpload(deps.blobs, deps.limits, deps.logger),
+    async (req, res) => {
+      const uploaded = uploadedEvidence(req);
+      if (!uploaded) throw new LedgerError('UPLOAD_INVALID', 'The upload has no "file" part');
+      let declared: string | undefined;
+      try {
+        const trailing = (req.body as Record<string, unknown>).sha256;
+        declared = trailing === undefined ? undefined : parseBody(trailingSha256, trailing).toLowerCase();
+      } catch (error) {
+        await deps.blobs.discard(uploaded.received.staging);
+        throw error;
+      }
+      const { value, receipt } = await deps.evidence.intake(
+        principalOf(res),
+        res.locals.case,
+        uploaded.metadata,
+        uploaded.received,
+        declared,
+      );
+      res
+        .status(201)
+        .location(`/v1/evidence/${value.id}`)
+        .json({ evidence: evidenceJson(value), receipt });
+    },
+  );
+  return router;
+}
+
+/** Reading an item, its chain and its bytes; custody events; fixity checks. */
+export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
+  const router = Router();
+  router.use('/v1/evidence', requireToken(deps.authenticate));
+
+  router.get('/v1/evidence/:id', async (req, res) => {
+    const item = await deps.evidence.get(principalOf(res), idParam(req.params.id, 'evidence'));
+    res.set('Cache-Control', 'no-store').json({
+      evidence: { ...evidenceJson(item), chainHead: await deps.evidence.chainHead(item.id) },
+    });
+  });
+
+  router.get('/v1/evidence/:id/chain', async (req, res) => {
+    const entries = await deps.evidence.chain(principalOf(res), idParam(req.params.id, 'evidence'));
+    res.set('Cache-Control', 'no-store').json({ entries });
+  });
+
+  router.get('/v1/evidence/:id/content', async (req, res) => {
+    const principal = principalOf(res);
+    const item = await deps.evidence.get(principal, idParam(req.params.id, 'evidence'));
+    const range = requestedRange(req, item);
+    const opened = await deps.evidence.openContent(principal, item, range);
+    res.status(range ? 206 : 200).set({
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="exhibit-${item.id}.bin"`,
+      'Content-Length': String(range ? range.end - range.start + 1 : item.size),
+      'Accept-Ranges': 'bytes',
+      // RFC 9530: the digest of the whole representation, whatever range is sent.
+      'Repr-Digest': `sha-256=:${Buffer.from(item.sha256, 'hex').toString('base64')}:`,
+      'Custody-Receipt': opened.receipt,
+      'Cache-Control': 'no-store',
+    });
+    if (range) res.set('Content-Range', `bytes ${range.start}-${range.end}/${item.size}`);
+    await pipeline(opened.stream, res);
+  });
+
+  router.post('/v1/evidence/:id/events', async (req, res) => {
+    const id = idParam(req.params.id, 'evidence');
+    const body = parseBody(custodyEventBody, req.body);
+    const { value: entry, receipt } = await deps.evidence.recordEvent(principalOf(res), id, body);
+    res.status(201).json({ entry, receipt });
+  });
+
+  router.post('/v1/evidence/:id/fixity', async (req, res) => {
+    const result = await deps.evidence.checkFixity(principalOf(res), idParam(req.params.id, 'evidence'));
+    res.status(201).json({ intact: result.intact, entry: result.value, receipt: result.receipt });
+  });
+
+  return router;
+}
+
+/** A malformed id names nothing: 404, like an unknown one. */
+function idParam(raw: string | string[] | undefined, what: 'case' | 'evidence'): string {
+  const parsed = uuidParam.safeParse(raw);
+  if (!parsed.success) throw new NotFoundError(what);
+  return parsed.data;
+}
+
+/**
+ * One byte range from the Range header (RFC 9110 §14), or undefined for the
+ * whole item. Several ranges are answered with the whole item, as the RFC allows.
+ */
+function requestedRange(req: Request, item: EvidenceRecord): ByteRange | undefined {
+  if (req.headers.range === undefined) return undefined;
+  const ranges = req.range(item.size);
+  if (ranges === -1 || item.size === 0) {
+    throw new LedgerError('RANGE_NOT_SATISFIABLE', 'The range is outside the item');
+  }
+  if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1)
+    return undefined;
+  const [first] = ranges;
+  return first ? { start: first.start, end: first.end } : undefined;
+}
+
+function evidenceJson(item: EvidenceRecord) {
+  return {
+    id: item.id,
+    caseId: item.caseId,
+    exhibitNumber: item.exhibitNumber,
+    description: item.description,
+    source: item.source,
+    acquiredAt: item.acquiredAt.toISOString(),
+    acquiredBy: item.acquiredBy,
+    acquisitionTool: item.acquisitionTool,
+    location: item.location,
+    originalFilename: item.originalFilename,
+    mediaType: item.mediaType,
+    size: item.size,
+    digests: { sha256: item.sha256, sha512: item.sha512, md5: item.md5, sha1: item.sha1 },
+    acquisitionHash: item.acquisitionHash,
+    createdBy: item.createdBy,
+    createdAt: item.createdAt.toISOString(),
+    custody: {
+      status: item.custody.status,
+      holder: item.custody.holder,
+      transferTo: item.custody.transferTo,
+      sealed: item.custody.sealed,
+      sealNumber: item.custody.sealNumber,
+      onHold: item.custody.onHold,
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { Readable } from 'node:stream';
+
+/** A file being received, on the same filesystem as the store so that committing it is a rename. */
+export interface StagingFile {
+  /** Appends bytes; resolves when the operating system has them. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes to disk (fsync) and closes; after this the file can be committed. */
+  finish(): Promise<void>;
+  readonly bytesWritten: number;
+}
+
+/** Inclusive byte range, as HTTP Range uses it. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Content-addressed storage of evidence bytes, keyed by SHA-256 (lowercase hex).
+ * Identical bytes are stored once; stored blobs are never modified.
+ */
+export interface BlobStore {
+  stage(): Promise<StagingFile>;
+  /** Moves a finished staging file under its SHA-256; `created` is false when those bytes were already stored. */
+  commit(staging: StagingFile, sha256: string): Promise<{ created: boolean }>;
+  /** Removes a staging file, finished or not. Never throws for a file already gone. */
+  discard(staging: StagingFile): Promise<void>;
+  exists(sha256: string): Promise<boolean>;
+  size(sha256: string): Promise<number>;
+  read(sha256: string, range?: ByteRange): Readable;
+  /** Deletes a stored blob (only for bytes that no evidence row references). */
+  remove(sha256: string): Promise<void>;
+  /** Deletes staging leftovers of a crash; returns how many. */
+  sweepStaging(): Promise<number>;
+  /** Every stored SHA-256 (for audits and tests). */
+  list(): Promise<string[]>;
+  /** Staging files present (for audits and tests). */
+  listStaging(): Promise<string[]>;
+}

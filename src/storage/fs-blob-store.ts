@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, promises as fs, type promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BlobStore, ByteRange, StagingFile } from './blob-store';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+class FsStagingFile implements StagingFile {
+  bytesWritten = 0;
+
+  constructor(
+    readonly path: string,
+    private handle: fsp.FileHandle | undefined,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.handle) throw new Error('staging file is closed');
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset);
+      offset += bytesWritten;
+    }
+    this.bytesWritten += chunk.length;
+  }
+
+  async finish(): Promise<void> {
+    if (!this.handle) return;
+    await this.handle.sync();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+}
+
+/**
+ * The filesystem blob store under one directory:
+ *   staging/<pid>-<uuid>.part   files being received, by the process <pid>
+ *   sha256/ab/cd/<hex>      stored blobs, read-only
+ * Commit is link + unlink (atomic, never overwrites), then fsync of the
+ * directory, so a blob that the database references survives a power cut.
+ */
+export class FsBlobStore implements BlobStore {
+  private constructor(private readonly root: string) {}
+
+  static async open(root: string): Promise<FsBlobStore> {
+    await fs.mkdir(path.join(root, 'staging'), { recursive: true, mode: 0o700 });
+    await fs.mkdir(path.join(root, 'sha256'), { recursive: true, mode: 0o700 });
+    return new FsBlobStore(root);
+  }
+
+  private blobPath(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error('not a SHA-256 hex digest');
+    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  /** Staging names carry the receiving process's id, so a sweep never touches a live upload of another process. */
+  async stage(): Promise<StagingFile> {
+    const file = path.join(this.root, 'staging', `${process.pid}-${randomUUID()}.part`);
+    return new FsStagingFile(file, await fs.open(file, 'wx', 0o600));
+  }
+
+  async commit(staging: StagingFile, sha256: string): Promise<{ created: boolean }> {
+    const source = (staging as FsStagingFile).path;
+    const target = this.blobPath(sha256);
+    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    let created = true;
+    try {
+      await fs.link(source, target);
+      await fs.chmod(target, 0o400);
+      await syncDirectory(path.dirname(target));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      created = false;
+    }
+    await fs.unlink(source);
+    return { created };
+  }
+
+  async discard(staging: StagingFile): Promise<void> {
+    const file = staging as FsStagingFile;
+    await file.close().catch(() => {});
+    await fs.rm(file.path, { force: true });
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    return fs.access(this.blobPath(sha256)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async size(sha256: string): Promise<number> {
+    return (await fs.stat(this.blobPath(sha256))).size;
+  }
+
+  read(sha256: string, range?: ByteRange): Readable {
+    return createReadStream(this.blobPath(sha256), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async remove(sha256: string): Promise<void> {
+    await fs.rm(this.blobPath(sha256), { force: true });
+  }
+
+  async sweepStaging(): Promise<number> {
+    const leftovers = (await this.listStaging()).filter((name) => {
+      const owner = Number.parseInt(name.split('-')[0] ?? '', 10);
+      return owner === process.pid || !isAlive(owner);
+    });
+    await Promise.all(leftovers.map((name) => fs.rm(path.join(this.root, 'staging', name), { force: true })));
+    return leftovers.length;
+  }
+
+  async list(): Promise<string[]> {
+    const found: string[] = [];
+    const base = path.join(this.root, 'sha256');
+    for (const first of await fs.readdir(base)) {
+      for (const second of await fs.readdir(path.join(base, first))) {
+        found.push(...(await fs.readdir(path.join(base, first, second))));
+      }
+    }
+    return found.sort();
+  }
+
+  async listStaging(): Promise<string[]> {
+    return (await fs.readdir(path.join(this.root, 'staging'))).sort();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await fs.open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
