@@ -14,17 +14,15 @@
  *   npm run bench -- ingest [--size-mb 2048]
  *
  * Generates a file, times `sha256sum` and `sha512sum` on it, then uploads it as
- * evidence over loopback (the server computing SHA-256 and SHA-512) and reads
- * the server's peak RSS.
+ * evidence over loopback with curl (the server computing SHA-256 and SHA-512)
+ * and reads the server's peak RSS.
  * Each prints one JSON document on stdout.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs, promisify } from 'node:util';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
@@ -336,15 +334,8 @@ async function peakRssMb(pid: number): Promise<number> {
   return round(kb / 1024, 1);
 }
 
-/** Streams `file` as one evidence upload (metadata part, file part) with a lean client. */
-async function uploadFile(
-  url: string,
-  token: string,
-  caseId: string,
-  file: string,
-  size: number,
-): Promise<number> {
-  const boundary = `----custody-bench-${randomUUID()}`;
+/** Streams `file` as one evidence upload (metadata part, file part) with a lean client: curl. */
+async function uploadFile(url: string, token: string, caseId: string, file: string): Promise<number> {
   const metadata = {
     exhibitNumber: `BENCH-${randomUUID().slice(0, 8)}`,
     description: 'Benchmark image',
@@ -352,30 +343,23 @@ async function uploadFile(
     acquiredAt: new Date().toISOString(),
     acquiredBy: 'bench',
   };
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n${JSON.stringify(metadata)}\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.img"\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const started = performance.now();
-  const response = await request(`${url}/v1/cases/${caseId}/evidence`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      'content-length': String(head.length + size + tail.length),
-    },
-    body: Readable.from(
-      (async function* () {
-        yield head;
-        for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }))
-          yield chunk as Buffer;
-        yield tail;
-      })(),
-    ),
-  });
-  const text = await response.body.text();
-  if (response.statusCode !== 201) throw new Error(`upload answered ${response.statusCode}: ${text}`);
+  const { stdout } = await promisify(execFile)('curl', [
+    '--silent',
+    '--show-error',
+    '--output',
+    '/dev/null',
+    '--write-out',
+    '%{http_code}',
+    '--header',
+    `authorization: Bearer ${token}`,
+    '--form',
+    `metadata=${JSON.stringify(metadata)};type=application/json`,
+    '--form',
+    `file=@${file};type=application/octet-stream`,
+    `${url}/v1/cases/${caseId}/evidence`,
+  ]);
+  if (stdout !== '201') throw new Error(`upload answered ${stdout}`);
   return (performance.now() - started) / 1000;
 }
 
@@ -423,7 +407,7 @@ async function ingest(options: { sizeMb: number }) {
         body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: 'Ingest benchmark' }),
       });
       const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
-      uploadSeconds = await uploadFile(service.url, token, caseId, file, size);
+      uploadSeconds = await uploadFile(service.url, token, caseId, file);
       rss = await peakRssMb(service.child.pid as number);
     } finally {
       await stopService(service.child);

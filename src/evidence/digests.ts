@@ -65,7 +65,12 @@ class DigestWorker {
   constructor(algorithm: DigestAlgorithm, file: string, events: DigestWorkerEvents) {
     this.algorithm = algorithm;
     const workerData: DigestWorkerData = { algorithm };
-    this.worker = new Worker(file, { workerData });
+    // A small heap: the worker holds only one digest state and the chunks in flight,
+    // and frequent scavenges return transferred chunks promptly (peak RSS stays low).
+    this.worker = new Worker(file, {
+      workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 },
+    });
     this.worker.on('message', (message: FromDigestWorker) => {
       if (message.type === 'hashed') {
         this.pendingBytes -= message.bytes;

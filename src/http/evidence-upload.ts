@@ -56,7 +56,9 @@ class EvidenceStorage implements StorageEngine {
     }
     const metadata = parseMetadata(raw);
     const staging = await this.blobs.stage();
-    const digester = Digester.create(digestAlgorithms(metadata));
+    const digester = Digester.create(digestAlgorithms(metadata), {
+      maxPendingBytesPerWorker: 8 * 1024 * 1024,
+    });
     try {
       for await (const chunk of file.stream) {
         await Promise.all([digester.update(chunk as Buffer), staging.write(chunk as Buffer)]);
@@ -124,7 +126,10 @@ export function evidenceUpload(
   const parse = multer({
     storage: new EvidenceStorage(blobs),
     limits: { fileSize: limits.maxBytes, fieldSize: limits.metadataMaxBytes, fields: 2, files: 1, parts: 3 },
-  }).single('file');
+    // Large stream buffers: fewer, bigger chunks through the parser, the digests and the disk.
+    highWaterMark: 512 * 1024,
+    fileHwm: 512 * 1024,
+  } as multer.Options).single('file');
   return (req, res, next) => {
     if (!req.is('multipart/form-data')) {
       next(new LedgerError('UNSUPPORTED_MEDIA_TYPE', 'Send evidence as multipart/form-data'));
