@@ -55,6 +55,7 @@ const schema = z
       .max(Number.MAX_SAFE_INTEGER)
       .default(2 * 1024 ** 4),
     EVIDENCE_METADATA_MAX_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
+    FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
   })
@@ -85,6 +86,8 @@ export interface Config {
   readonly blobDir: string;
   readonly evidenceMaxBytes: number;
   readonly evidenceMetadataMaxBytes: number;
+  /** How often every stored item is re-hashed (0: never). */
+  readonly fixitySweepIntervalMs: number;
   readonly shutdownGraceMs: number;
   readonly tokens: {
     readonly issuer: string;
@@ -139,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blobDir: path.resolve(e.BLOB_DIR ?? path.join(e.DATA_DIR, 'blobs')),
     evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
+    fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     tokens: {
       issuer: e.TOKEN_ISSUER,

@@ -12,6 +12,7 @@ import { EvidenceRepository } from './db/evidence.repository';
 import { LogRepository } from './db/log.repository';
 import { PrincipalRepository } from './db/principal.repository';
 import { EvidenceService } from './evidence/evidence-service';
+import { FixitySweep } from './evidence/fixity-sweep';
 import { createApp } from './http/app';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { CustodyLog } from './log/custody-log';
@@ -19,6 +20,7 @@ import { logSignerOf, logVerifierKey } from './log/log-key';
 import { LogReader } from './log/log-reader';
 import { Sequencer } from './log/sequencer';
 import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { FsBlobStore } from './storage/fs-blob-store';
@@ -83,6 +85,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       custodyLog,
     );
 
+    const metrics = createMetrics(async () => (await logRepository.head())?.size ?? 0);
+    const sweep = new FixitySweep(db, evidence, metrics, logger.child({ component: 'fixity-sweep' }));
+    sweep.start(config.fixitySweepIntervalMs);
+    cleanups.push(() => sweep.stop());
+
     let draining = false;
     const app = createApp({
       logger,
@@ -100,6 +107,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         authenticate,
         entryAccess: new LogEntryAccess(caseRepository),
       },
+      metrics: metrics.registry,
       bodyLimitBytes: config.bodyLimitBytes,
       readiness: {
         get draining() {

@@ -134,6 +134,14 @@ export class EvidenceRepository {
     });
   }
 
+  async idsAfter(after: string | null, limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      'SELECT id FROM evidence WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2',
+      [after, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Every distinct content address in use (for audits and tests). */
   async blobsInUse(): Promise<string[]> {
     const rows: Array<{ sha256: string }> = await this.db.query(

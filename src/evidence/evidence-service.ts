@@ -10,7 +10,7 @@ import {
 } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, ForbiddenRoleError, LedgerError, NotFoundError } from '../errors';
-import type { EntryValue, LogEntry } from '../ledger';
+import type { Actor, EntryValue, LogEntry } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
 import { entryView } from '../log/log-reader';
@@ -48,6 +48,9 @@ export interface Receipted<T> {
   readonly value: T;
   readonly receipt: string;
 }
+
+/** Who the scheduled fixity sweep is in the log: the service itself, not a person. */
+const FIXITY_SWEEPER: Actor = { sub: 'service:fixity-sweep', agency: 'SYSTEM', role: 'custodian' };
 
 /** Roles that take in evidence. */
 const INTAKE_ROLES: readonly Role[] = ['investigator', 'custodian'];
@@ -259,12 +262,30 @@ export class EvidenceService {
     const item = await this.get(principal, id);
     const role = principal.roles.find((candidate) => INTAKE_ROLES.includes(candidate));
     if (!role) throw new ForbiddenRoleError();
+    return this.recordFixity(item, { sub: principal.sub, agency: principal.agency, role });
+  }
+
+  /** The scheduled sweep's check of one item (no principal: the service itself acts). */
+  async sweepFixity(id: string): Promise<{ intact: boolean } | undefined> {
+    const item = await this.evidence.find(id);
+    return item && this.recordFixity(item, FIXITY_SWEEPER);
+  }
+
+  /** Ids of items after `after` in id order: the sweep walks the store in pages. */
+  idsAfter(after: string | null, limit: number): Promise<string[]> {
+    return this.evidence.idsAfter(after, limit);
+  }
+
+  private async recordFixity(
+    item: EvidenceRecord,
+    actor: Actor,
+  ): Promise<Receipted<LogEntry> & { intact: boolean }> {
     const found = await this.digestStored(item);
     const intact = found.sha256 === item.sha256 && found.sha512 === item.sha512 && found.size === item.size;
     const { appended, receipt } = await this.log.record({
       subject: { type: 'evidence', id: item.id },
       type: intact ? 'integrity.verified' : 'integrity.failed',
-      actor: { sub: principal.sub, agency: principal.agency, role },
+      actor,
       data: { sha256: found.sha256, sha512: found.sha512, size: found.size, method: 'rehash' },
     });
     return { value: appended.entry, receipt, intact };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
 import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
@@ -19,6 +20,7 @@ export interface AppDependencies {
   readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
+  readonly metrics: Registry;
   readonly bodyLimitBytes: number;
 }
 
@@ -45,6 +47,12 @@ export function createApp(deps: AppDependencies): Express {
     res.json(openApiDocument);
   });
   app.use(healthRouter(deps.readiness));
+  app.get('/metrics', async (_req, res) => {
+    res
+      .type(deps.metrics.contentType)
+      .set('Cache-Control', 'no-store')
+      .send(await deps.metrics.metrics());
+  });
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
   app.use(evidenceRouter(evidenceDeps));
