@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Request, RequestHandler } from 'express';
 import multer, { type StorageEngine } from 'multer';
 import { LedgerError } from '../errors';
@@ -60,9 +61,7 @@ class EvidenceStorage implements StorageEngine {
       maxPendingBytesPerWorker: 8 * 1024 * 1024,
     });
     try {
-      for await (const chunk of file.stream) {
-        await Promise.all([digester.update(chunk as Buffer), staging.write(chunk as Buffer)]);
-      }
+      await consume(file.stream, (chunk) => Promise.all([digester.update(chunk), staging.write(chunk)]));
       await staging.finish();
       const digests = await digester.finish();
       return {
@@ -78,9 +77,35 @@ class EvidenceStorage implements StorageEngine {
     } catch (error) {
       await digester.destroy();
       await this.blobs.discard(staging);
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new LedgerError('STORAGE_FULL', 'The evidence store has no room for this file', {
+          cause: error,
+        });
+      }
       throw error;
     }
   }
+}
+
+/**
+ * Feeds each chunk to `handle`, one at a time (the stream is paused meanwhile).
+ * On a failure the stream is left paused, not destroyed: destroying it would
+ * make multer report a premature close instead of the real failure (a full
+ * disk, say); multer drains the request itself.
+ */
+function consume(stream: Readable, handle: (chunk: Buffer) => Promise<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: unknown) => {
+      stream.removeAllListeners('data');
+      reject(error);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      stream.pause();
+      handle(chunk).then(() => stream.resume(), fail);
+    });
+    stream.once('end', resolve);
+    stream.once('error', fail);
+  });
 }
 
 function parseMetadata(raw: string): IntakeMetadata {

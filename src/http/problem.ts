@@ -31,6 +31,7 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   HASH_MISMATCH: { status: 422, title: 'The uploaded bytes do not match the declared hash' },
   UPLOAD_INVALID: { status: 400, title: 'Malformed evidence upload' },
   RANGE_NOT_SATISFIABLE: { status: 416, title: 'Range not satisfiable' },
+  STORAGE_FULL: { status: 507, title: 'The evidence store is full' },
   CUSTODY_TRANSITION_INVALID: { status: 409, title: 'Custody event not allowed in the current state' },
   CUSTODY_CLOSED: { status: 409, title: 'The item was released or disposed of' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },

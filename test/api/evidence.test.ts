@@ -265,6 +265,14 @@ describe('evidence intake, custody and access', () => {
       await expectNothingLeft(before);
     });
 
+    it('when the metadata part exceeds its limit, then 413 PAYLOAD_TOO_LARGE', async () => {
+      const before = await footprint();
+      const response = await upload(randomBytes(1000), metadata({ description: 'x'.repeat(70_000) }));
+      expect(response.status).to.equal(413);
+      expect(response.body.code).to.equal('PAYLOAD_TOO_LARGE');
+      await expectNothingLeft(before);
+    });
+
     it('when the caller may not see the case, then 404 before the body is read; a court gets 403', async () => {
       const before = await footprint();
       const outsider = await service.token(uniqueSub('eve'), uniqueAgency(), 'investigator');
