@@ -88,24 +88,41 @@ class EvidenceStorage implements StorageEngine {
 }
 
 /**
- * Feeds each chunk to `handle`, one at a time (the stream is paused meanwhile).
- * On a failure the stream is left paused, not destroyed: destroying it would
- * make multer report a premature close instead of the real failure (a full
- * disk, say); multer drains the request itself.
+ * Feeds each chunk to `handle`, one at a time, reading ahead while it works
+ * (what `for await` does). On a failure the stream is left alone rather than
+ * destroyed: destroying it would make multer report a premature close instead
+ * of the real failure (a full disk, say); multer drains the request itself.
  */
-function consume(stream: Readable, handle: (chunk: Buffer) => Promise<unknown>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (error: unknown) => {
-      stream.removeAllListeners('data');
-      reject(error);
-    };
-    stream.on('data', (chunk: Buffer) => {
-      stream.pause();
-      handle(chunk).then(() => stream.resume(), fail);
-    });
-    stream.once('end', resolve);
-    stream.once('error', fail);
+async function consume(stream: Readable, handle: (chunk: Buffer) => Promise<unknown>): Promise<void> {
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const signal = () => wake?.();
+  stream.on('readable', signal);
+  stream.once('end', () => {
+    ended = true;
+    signal();
   });
+  stream.once('error', (error) => {
+    failure = error;
+    signal();
+  });
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      const chunk: Buffer | null = stream.read();
+      if (chunk !== null) {
+        await handle(chunk);
+        continue;
+      }
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    stream.removeListener('readable', signal);
+  }
 }
 
 function parseMetadata(raw: string): IntakeMetadata {
