@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { grantBody, listQuery, openCaseBody } from './schemas';
+import { custodyEventBody, evidenceMetadata, grantBody, listQuery, openCaseBody } from './schemas';
 
 const problem = {
   description: 'An RFC 9457 problem',
@@ -23,6 +23,8 @@ function position(name: string, required: boolean) {
     schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   };
 }
+
+const evidenceId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
@@ -103,6 +105,81 @@ export const openApiDocument = {
         requestBody: jsonBody(grantBody),
         responses: { '201': { description: '{ grant, receipt }' }, default: problem },
       },
+    },
+    '/v1/cases/{id}/evidence': {
+      post: {
+        summary:
+          'Upload evidence: multipart with `metadata` (JSON) first, then `file`, optionally `sha256` after it',
+        security: bearer,
+        parameters: [caseId],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['metadata', 'file'],
+                properties: {
+                  metadata: z.toJSONSchema(evidenceMetadata, { io: 'input' }),
+                  file: { type: 'string', format: 'binary' },
+                  sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+                },
+              },
+              encoding: { metadata: { contentType: 'application/json' } },
+            },
+          },
+        },
+        responses: { '201': { description: '{ evidence, receipt }' }, default: problem },
+      },
+    },
+    '/v1/evidence/{id}': {
+      get: {
+        summary: 'Metadata, digests, custody state and chain head of an item',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ evidence }' }, default: problem },
+      },
+    },
+    '/v1/evidence/{id}/chain': {
+      get: {
+        summary: 'Every entry of the item, in order, with log index and leaf hash',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ entries }' }, default: problem },
+      },
+    },
+    '/v1/evidence/{id}/content': {
+      get: {
+        summary:
+          'The bytes (Range supported; Repr-Digest; the access is logged first, its receipt in Custody-Receipt)',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: {
+          '200': { description: 'application/octet-stream' },
+          '206': { description: 'one byte range' },
+          default: problem,
+        },
+      },
+    },
+    '/v1/evidence/{id}/events': {
+      post: {
+        summary: 'Record a custody event on the item',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(custodyEventBody),
+        responses: { '201': { description: '{ entry, receipt }' }, default: problem },
+      },
+    },
+    '/v1/evidence/{id}/fixity': {
+      post: {
+        summary: 'Re-hash the stored bytes now and record integrity.verified or integrity.failed',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '201': { description: '{ intact, entry, receipt }' }, default: problem },
+      },
+    },
+    '/metrics': {
+      get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } },
     },
     '/v1/log/checkpoint': {
       get: {
