@@ -26,7 +26,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
-import { issueAccessToken } from '../src/access/access-token';
+import { issueBuiltInToken } from '../src/access/built-in-issuer';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
 import { databaseServerFor } from '../src/db/database-server';
@@ -251,14 +251,8 @@ async function append(options: { clients: number; seconds: number; proofSize: nu
     const service = await spawnService({ ...env, DATABASE_URL: appendDb.url });
     let appends: Awaited<ReturnType<typeof driveAppends>>;
     try {
-      const { tokenIssuer } = await ensureServiceKeys(dataDir);
-      const token = await issueAccessToken(
-        {
-          issuer: config.tokens.issuer,
-          audience: config.tokens.audience,
-          privateJwk: tokenIssuer.privateJwk,
-          kid: tokenIssuer.kid,
-        },
+      const token = await issueBuiltInToken(
+        { ...config, dataDir },
         { sub: 'bench', agency: 'BENCH', roles: ['investigator'], ttlSeconds: 3600 },
       );
       appends = await driveAppends(service.url, token, options.clients, options.seconds);
@@ -391,14 +385,8 @@ async function ingest(options: { sizeMb: number }) {
     let uploadSeconds: number;
     let rss: number;
     try {
-      const { tokenIssuer } = await ensureServiceKeys(dataDir);
-      const token = await issueAccessToken(
-        {
-          issuer: config.tokens.issuer,
-          audience: config.tokens.audience,
-          privateJwk: tokenIssuer.privateJwk,
-          kid: tokenIssuer.kid,
-        },
+      const token = await issueBuiltInToken(
+        { ...config, dataDir },
         { sub: 'bench', agency: 'BENCH', roles: ['investigator'], ttlSeconds: 3600 },
       );
       const opened = await request(`${service.url}/v1/cases`, {

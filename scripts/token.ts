@@ -5,10 +5,9 @@
  * created if the service has never started, so tokens work on a fresh clone.
  */
 import { parseArgs } from 'node:util';
-import { issueAccessToken } from '../src/access/access-token';
+import { issueBuiltInToken } from '../src/access/built-in-issuer';
 import { ROLES, type Role } from '../src/access/roles';
 import { ConfigError, loadConfig } from '../src/config';
-import { ensureServiceKeys } from '../src/keys/key-store';
 
 const USAGE =
   'usage: npm run --silent token -- --sub SUB --agency AGENCY --role ROLE [--role ROLE ...] [--ttl SECONDS]';
@@ -46,16 +45,12 @@ async function main(): Promise<number> {
     console.error('--ttl must be a whole number of seconds from 1 to 86400');
     return 64;
   }
-  const { tokenIssuer } = await ensureServiceKeys(config.dataDir);
-  const token = await issueAccessToken(
-    {
-      issuer: config.tokens.issuer,
-      audience: config.tokens.audience,
-      privateJwk: tokenIssuer.privateJwk,
-      kid: tokenIssuer.kid,
-    },
-    { sub: values.sub, agency: values.agency, roles: values.role as Role[], ttlSeconds },
-  );
+  const token = await issueBuiltInToken(config, {
+    sub: values.sub,
+    agency: values.agency,
+    roles: values.role as Role[],
+    ttlSeconds,
+  });
   process.stdout.write(`${token}\n`);
   return 0;
 }

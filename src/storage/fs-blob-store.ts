@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, promises as fs, type promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { isAlive } from '../processes';
 import type { BlobStore, ByteRange, StagingFile } from './blob-store';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -128,16 +129,6 @@ export class FsBlobStore implements BlobStore {
 
   async listStaging(): Promise<string[]> {
     return (await fs.readdir(path.join(this.root, 'staging'))).sort();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

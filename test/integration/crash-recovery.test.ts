@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { exited, spawnService, stopService } from '../../scripts/lib/service-process';
-import { issueAccessToken } from '../../src/access/access-token';
+import { issueBuiltInToken } from '../../src/access/built-in-issuer';
 import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/data-source';
 import { LogRepository } from '../../src/db/log.repository';
-import { ensureServiceKeys } from '../../src/keys/key-store';
 import {
   fromBase64,
   openCheckpoint,
@@ -27,16 +26,12 @@ describe('crash recovery', function () {
       const dataDir = await testDataDir();
       const env = { DATABASE_URL: url, DATA_DIR: dataDir };
       const config = loadConfig(env);
-      const { tokenIssuer } = await ensureServiceKeys(dataDir);
-      const token = await issueAccessToken(
-        {
-          issuer: config.tokens.issuer,
-          audience: config.tokens.audience,
-          privateJwk: tokenIssuer.privateJwk,
-          kid: tokenIssuer.kid,
-        },
-        { sub: `burst-${randomUUID()}`, agency: uniqueAgency(), roles: ['investigator'], ttlSeconds: 600 },
-      );
+      const token = await issueBuiltInToken(config, {
+        sub: `burst-${randomUUID()}`,
+        agency: uniqueAgency(),
+        roles: ['investigator'],
+        ttlSeconds: 600,
+      });
 
       const first = await spawnService(env);
       const receipts: string[] = [];

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { issueAccessToken } from '../../src/access/access-token';
+import { issueBuiltInToken } from '../../src/access/built-in-issuer';
 import type { Role } from '../../src/access/roles';
 import { type Config, loadConfig } from '../../src/config';
-import { ensureServiceKeys } from '../../src/keys/key-store';
 import { createLogger } from '../../src/logger';
 import { type RunningService, startService } from '../../src/main';
 import { testDatabase } from './database';
@@ -68,21 +67,17 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   const service: RunningService = await startService(config, createLogger(config.logLevel));
-  const keys = await ensureServiceKeys(config.dataDir);
 
   return {
     url: service.url,
     config,
     token: (sub, agency, ...roles) =>
-      issueAccessToken(
-        {
-          issuer: config.tokens.issuer,
-          audience: config.tokens.audience,
-          privateJwk: keys.tokenIssuer.privateJwk,
-          kid: keys.tokenIssuer.kid,
-        },
-        { sub, agency, roles: roles.length > 0 ? roles : ['investigator'], ttlSeconds: 600 },
-      ),
+      issueBuiltInToken(config, {
+        sub,
+        agency,
+        roles: roles.length > 0 ? roles : ['investigator'],
+        ttlSeconds: 600,
+      }),
     call: (method, route, options = {}) => call(service.url, method, route, options),
     stop: () => service.stop(),
   };
