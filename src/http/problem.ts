@@ -34,6 +34,7 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   STORAGE_FULL: { status: 507, title: 'The evidence store is full' },
   CUSTODY_TRANSITION_INVALID: { status: 409, title: 'Custody event not allowed in the current state' },
   CUSTODY_CLOSED: { status: 409, title: 'The item was released or disposed of' },
+  ORDER_TRANSITION_INVALID: { status: 409, title: 'Order transition not allowed' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   PUSHBACK: { status: 503, title: 'Log busy' },
   INTERNAL: { status: 500, title: 'Internal error' },
