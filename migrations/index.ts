@@ -1,6 +1,12 @@
 import { Foundation1764320000000 } from './1764320000000-foundation';
 import { VerifiableLog1764330000000 } from './1764330000000-verifiable-log';
 import { Evidence1764340000000 } from './1764340000000-evidence';
+import { Orders1764350000000 } from './1764350000000-orders';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
-export const migrations = [Foundation1764320000000, VerifiableLog1764330000000, Evidence1764340000000];
+export const migrations = [
+  Foundation1764320000000,
+  VerifiableLog1764330000000,
+  Evidence1764340000000,
+  Orders1764350000000,
+];

@@ -4,6 +4,9 @@ import { z } from 'zod';
 /** Log origins are schema-less URLs (C2SP tlog-checkpoint): no spaces, no `+`, no scheme. */
 const ORIGIN = /^[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/;
 
+/** Agency codes (as in access/roles.ts, repeated here so configuration depends on nothing). */
+const AGENCY_CODE_PATTERN = /^[A-Z0-9][A-Z0-9-]{1,31}$/;
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const postgresUrl = z
@@ -55,6 +58,13 @@ const schema = z
       .max(Number.MAX_SAFE_INTEGER)
       .default(2 * 1024 ** 4),
     EVIDENCE_METADATA_MAX_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
+    CENTRAL_AUTHORITY: z.string().regex(AGENCY_CODE_PATTERN).default('AZ-SSS'),
+    ORDER_PRESERVATION_INTERNATIONAL_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
+    ORDER_PRESERVATION_DOMESTIC_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    ORDER_EPOC_DAYS: z.coerce.number().int().min(1).max(365).default(10),
+    ORDER_EPOC_EMERGENCY_HOURS: z.coerce.number().int().min(1).max(720).default(8),
+    ORDER_EPOC_PR_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
+    ORDER_EPOC_PR_EXTENSION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
@@ -86,6 +96,17 @@ export interface Config {
   readonly blobDir: string;
   readonly evidenceMaxBytes: number;
   readonly evidenceMetadataMaxBytes: number;
+  /** The central authority and 24/7 point of contact: owner of incoming requests from partners. */
+  readonly centralAuthority: string;
+  /** Legal periods for order deadlines (domestic law differs; defaults are the conventions'). */
+  readonly orderPeriods: {
+    readonly internationalPreservationDays: number;
+    readonly domesticPreservationDays: number;
+    readonly epocDays: number;
+    readonly epocEmergencyHours: number;
+    readonly epocPrDays: number;
+    readonly epocPrExtensionDays: number;
+  };
   /** How often every stored item is re-hashed (0: never). */
   readonly fixitySweepIntervalMs: number;
   readonly shutdownGraceMs: number;
@@ -143,6 +164,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
+    centralAuthority: e.CENTRAL_AUTHORITY,
+    orderPeriods: {
+      internationalPreservationDays: e.ORDER_PRESERVATION_INTERNATIONAL_DAYS,
+      domesticPreservationDays: e.ORDER_PRESERVATION_DOMESTIC_DAYS,
+      epocDays: e.ORDER_EPOC_DAYS,
+      epocEmergencyHours: e.ORDER_EPOC_EMERGENCY_HOURS,
+      epocPrDays: e.ORDER_EPOC_PR_DAYS,
+      epocPrExtensionDays: e.ORDER_EPOC_PR_EXTENSION_DAYS,
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     tokens: {
       issuer: e.TOKEN_ISSUER,

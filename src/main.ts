@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, publicJwkOf } from './access/access-token';
 import { createAuthenticator } from './access/identity';
-import { LogEntryAccess } from './access/log-entry-access';
+import { LogEntryAccess, visibleIfFound } from './access/log-entry-access';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
@@ -10,6 +10,7 @@ import { openDatabase } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
 import { EvidenceRepository } from './db/evidence.repository';
 import { LogRepository } from './db/log.repository';
+import { OrderRepository } from './db/order.repository';
 import { PrincipalRepository } from './db/principal.repository';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
@@ -21,6 +22,7 @@ import { LogReader } from './log/log-reader';
 import { Sequencer } from './log/sequencer';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { FsBlobStore } from './storage/fs-blob-store';
@@ -85,6 +87,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       custodyLog,
     );
 
+    const cases = new CaseService(caseRepository, custodyLog);
+    const orders = new OrderService(new OrderRepository(db), caseRepository, custodyLog, {
+      centralAuthority: config.centralAuthority,
+      periods: config.orderPeriods,
+    });
     const metrics = createMetrics(async () => (await logRepository.head())?.size ?? 0);
     const sweep = new FixitySweep(db, evidence, metrics, logger.child({ component: 'fixity-sweep' }));
     sweep.start(config.fixitySweepIntervalMs);
@@ -94,7 +101,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const app = createApp({
       logger,
       authenticate,
-      cases: new CaseService(caseRepository, custodyLog),
+      cases,
+      orders,
       evidence: {
         evidence,
         blobs,
@@ -105,7 +113,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         jwks,
         verifier: new ReceiptVerifier(jwks, logSigner),
         authenticate,
-        entryAccess: new LogEntryAccess(caseRepository),
+        entryAccess: new LogEntryAccess({
+          case: visibleIfFound((principal, id) => cases.get(principal, id)),
+          access: visibleIfFound((principal, id) => cases.get(principal, id)),
+          evidence: visibleIfFound((principal, id) => evidence.get(principal, id)),
+          order: visibleIfFound((principal, id) => orders.get(principal, id)),
+        }),
       },
       metrics: metrics.registry,
       bodyLimitBytes: config.bodyLimitBytes,

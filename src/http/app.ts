@@ -5,11 +5,13 @@ import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
 import type { Logger } from '../logger';
+import type { OrderService } from '../orders/order-service';
 import { casesRouter } from './cases.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
+import { ordersRouter } from './orders.routes';
 import { problemFor, sendProblem } from './problem';
 import { requestLog } from './request-log';
 
@@ -17,6 +19,7 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
+  readonly orders: OrderService;
   readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
@@ -55,6 +58,7 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
+  app.use(ordersRouter(deps.authenticate, deps.orders));
   app.use(evidenceRouter(evidenceDeps));
 
   app.use((_req, _res, next) =>

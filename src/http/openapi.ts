@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { custodyEventBody, evidenceMetadata, grantBody, listQuery, openCaseBody } from './schemas';
+import {
+  custodyEventBody,
+  evidenceMetadata,
+  grantBody,
+  listQuery,
+  openCaseBody,
+  orderBody,
+  orderTransitionBody,
+} from './schemas';
 
 const problem = {
   description: 'An RFC 9457 problem',
@@ -24,6 +32,7 @@ function position(name: string, required: boolean) {
   };
 }
 
+/** A UUID path parameter named `id` (evidence, orders). */
 const evidenceId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
@@ -176,6 +185,37 @@ export const openApiDocument = {
         security: bearer,
         parameters: [evidenceId],
         responses: { '201': { description: '{ intact, entry, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders': {
+      post: {
+        summary:
+          'Submit a request or order (partners: incoming requests only; the receipt acknowledges receipt)',
+        security: bearer,
+        requestBody: jsonBody(orderBody),
+        responses: { '201': { description: '{ order, receipt }' }, default: problem },
+      },
+      get: {
+        summary: 'Orders you may see, soonest deadline first (?status=&dueBefore=&limit=)',
+        security: bearer,
+        responses: { '200': { description: '{ items }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}': {
+      get: {
+        summary: 'An order with its status and deadlines',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ order }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/transitions': {
+      post: {
+        summary: 'Move an order along its lifecycle (409 ORDER_TRANSITION_INVALID otherwise)',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(orderTransitionBody),
+        responses: { '200': { description: '{ order, receipt }' }, default: problem },
       },
     },
     '/metrics': {

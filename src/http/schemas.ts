@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
+import { DIRECTIONS, ORDER_KINDS } from '../orders/lifecycle';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
 
@@ -78,4 +79,67 @@ export const custodyEventBody = z.strictObject({
   sealCondition: text(1000).optional(),
   authorityRef: text(255).optional(),
   notes: text(4000).optional(),
+});
+
+const optionalText = (max: number) => text(max).optional();
+const stateCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/)
+  .optional();
+
+/** `POST /v1/orders` (api.md): the request, with the Art. 42 names where contents overlap. */
+export const orderBody = z
+  .strictObject({
+    kind: z.enum(ORDER_KINDS),
+    direction: z.enum(DIRECTIONS),
+    legalBasis: z.strictObject({
+      instrument: z.enum(['UNCC', 'BUDAPEST', 'MLAT', 'EU_2023_1543', 'DOMESTIC']),
+      article: optionalText(32),
+      reference: optionalText(255),
+    }),
+    caseId: z.uuid().optional(),
+    requestingState: stateCode,
+    requestedState: stateCode,
+    requestingAuthority: text(500),
+    channel: z.enum(['24/7', 'central_authority', 'interpol', 'eu_decentralised_system', 'direct', 'other']),
+    urgency: z.enum(['normal', 'urgent', 'emergency']).default('normal'),
+    urgencyJustification: optionalText(2000),
+    requestedBy: z.iso.datetime({ offset: true }).optional(),
+    offence: optionalText(1000),
+    factsSummary: optionalText(8000),
+    dataToPreserve: optionalText(8000),
+    relationToOffence: optionalText(4000),
+    custodian: optionalText(500),
+    systemLocation: optionalText(500),
+    necessity: optionalText(4000),
+    intendsMla: z.boolean().optional(),
+    confidential: z.boolean().default(false),
+    noUserNotification: z.boolean().default(false),
+    specialityConditions: optionalText(4000),
+    dataProtectionConditions: optionalText(4000),
+    onwardTransferAllowed: z.boolean().optional(),
+    authorisingBody: optionalText(500),
+    authorisingReference: optionalText(255),
+  })
+  .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
+    message: 'an emergency needs its justification',
+    path: ['urgencyJustification'],
+  });
+
+export const orderTransitionBody = z.strictObject({
+  to: z.string().regex(/^[a-z_]{1,64}$/),
+  reasonCode: z
+    .string()
+    .regex(/^[A-Z0-9_]{1,64}$/)
+    .optional(),
+  reason: optionalText(4000),
+});
+
+export const orderListQuery = z.strictObject({
+  status: z
+    .string()
+    .regex(/^[a-z_]{1,64}$/)
+    .optional(),
+  dueBefore: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
 });

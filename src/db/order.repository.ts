@@ -1,0 +1,196 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Direction, OrderKind } from '../orders/lifecycle';
+
+/** A legal order or request as stored; `status` and the deadline follow its chain in the log. */
+export interface OrderRecord {
+  readonly id: string;
+  readonly kind: OrderKind;
+  readonly direction: Direction;
+  readonly status: string;
+  readonly legalBasis: {
+    readonly instrument: string;
+    readonly article?: string;
+    readonly reference?: string;
+  };
+  readonly caseId: string | null;
+  readonly requestingState: string | null;
+  readonly requestedState: string | null;
+  readonly requestingAuthority: string;
+  readonly channel: string;
+  readonly urgency: 'normal' | 'urgent' | 'emergency';
+  /** Kind-specific contents (offence, facts, data to preserve, ...), as submitted. */
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly safeguards: Readonly<Record<string, unknown>>;
+  /** The agency that handles the order (for incoming requests: the central authority). */
+  readonly ownerAgency: string;
+  readonly submittedByAgency: string;
+  readonly receivedAt: Date;
+  readonly preservedAt: Date | null;
+  readonly extensions: number;
+  readonly heldUntilDecided: boolean;
+  readonly requestedBy: Date | null;
+  readonly deadlineRule: string | null;
+  readonly deadlineAt: Date | null;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+}
+
+/** Who may see which orders: the handling agency, the submitting agency, and oversight. */
+export interface OrderScope {
+  readonly agency: string;
+  readonly readsOwnAgency: boolean;
+  readonly readsSubmitted: boolean;
+  readonly readsEverything: boolean;
+}
+
+export class OrderRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async insertAll(tx: EntityManager, orders: readonly OrderRecord[]): Promise<void> {
+    for (const order of orders) {
+      await tx.query(
+        `INSERT INTO orders (id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
+                             requesting_authority, channel, urgency, details, safeguards, owner_agency,
+                             submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
+                             requested_by, deadline_rule, deadline_at, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                 $22, $23, $24)`,
+        [
+          order.id,
+          order.kind,
+          order.direction,
+          order.status,
+          JSON.stringify(order.legalBasis),
+          order.caseId,
+          order.requestingState,
+          order.requestedState,
+          order.requestingAuthority,
+          order.channel,
+          order.urgency,
+          JSON.stringify(order.details),
+          JSON.stringify(order.safeguards),
+          order.ownerAgency,
+          order.submittedByAgency,
+          order.receivedAt,
+          order.preservedAt,
+          order.extensions,
+          order.heldUntilDecided,
+          order.requestedBy,
+          order.deadlineRule,
+          order.deadlineAt,
+          order.createdBy,
+          order.createdAt,
+        ],
+      );
+    }
+  }
+
+  async lock(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
+    const rows = await tx.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async saveProgress(tx: EntityManager, order: OrderRecord): Promise<void> {
+    await tx.query(
+      `UPDATE orders SET status = $2, preserved_at = $3, extensions = $4, held_until_decided = $5,
+              deadline_rule = $6, deadline_at = $7 WHERE id = $1`,
+      [
+        order.id,
+        order.status,
+        order.preservedAt,
+        order.extensions,
+        order.heldUntilDecided,
+        order.deadlineRule,
+        order.deadlineAt,
+      ],
+    );
+  }
+
+  async findVisible(id: string, scope: OrderScope): Promise<OrderRecord | undefined> {
+    const rows = await this.db.query(`${SELECT} WHERE id = $5 AND ${VISIBLE}`, [...scopeParams(scope), id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** Visible orders, soonest deadline first, optionally by status and by a deadline before `dueBefore`. */
+  async listVisible(
+    scope: OrderScope,
+    filter: { status?: string | undefined; dueBefore?: Date | undefined; limit: number },
+  ): Promise<OrderRecord[]> {
+    const rows = await this.db.query(
+      `${SELECT} WHERE ${VISIBLE}
+         AND ($5::text IS NULL OR status = $5)
+         AND ($6::timestamptz IS NULL OR deadline_at < $6)
+       ORDER BY deadline_at ASC NULLS LAST, created_at DESC, id LIMIT $7`,
+      [...scopeParams(scope), filter.status ?? null, filter.dueBefore ?? null, filter.limit],
+    );
+    return rows.map(toRecord);
+  }
+}
+
+/** The scope rule as SQL over parameters $1-$4 (see `scopeParams`); queries number theirs from $5. */
+const VISIBLE = `($4 OR ($3 AND submitted_by_agency = $2) OR ($1 AND owner_agency = $2))`;
+
+function scopeParams(scope: OrderScope): [boolean, string, boolean, boolean] {
+  return [scope.readsOwnAgency, scope.agency, scope.readsSubmitted, scope.readsEverything];
+}
+
+const SELECT = `SELECT id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
+  requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
+  preserved_at, extensions, held_until_decided, requested_by, deadline_rule, deadline_at, created_by, created_at
+  FROM orders`;
+
+interface Row {
+  id: string;
+  kind: OrderKind;
+  direction: Direction;
+  status: string;
+  legal_basis: OrderRecord['legalBasis'];
+  case_id: string | null;
+  requesting_state: string | null;
+  requested_state: string | null;
+  requesting_authority: string;
+  channel: string;
+  urgency: OrderRecord['urgency'];
+  details: Record<string, unknown>;
+  safeguards: Record<string, unknown>;
+  owner_agency: string;
+  submitted_by_agency: string;
+  received_at: Date;
+  preserved_at: Date | null;
+  extensions: number;
+  held_until_decided: boolean;
+  requested_by: Date | null;
+  deadline_rule: string | null;
+  deadline_at: Date | null;
+  created_by: string;
+  created_at: Date;
+}
+
+function toRecord(row: Row): OrderRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    direction: row.direction,
+    status: row.status,
+    legalBasis: row.legal_basis,
+    caseId: row.case_id,
+    requestingState: row.requesting_state,
+    requestedState: row.requested_state,
+    requestingAuthority: row.requesting_authority,
+    channel: row.channel,
+    urgency: row.urgency,
+    details: row.details,
+    safeguards: row.safeguards,
+    ownerAgency: row.owner_agency,
+    submittedByAgency: row.submitted_by_agency,
+    receivedAt: row.received_at,
+    preservedAt: row.preserved_at,
+    extensions: row.extensions,
+    heldUntilDecided: row.held_until_decided,
+    requestedBy: row.requested_by,
+    deadlineRule: row.deadline_rule,
+    deadlineAt: row.deadline_at,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
+}

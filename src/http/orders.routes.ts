@@ -1,0 +1,139 @@
+import { Router } from 'express';
+import type { Authenticator } from '../access/identity';
+import type { OrderRecord } from '../db/order.repository';
+import { NotFoundError } from '../errors';
+import type { EntryValue } from '../ledger';
+import type { OrderService } from '../orders/order-service';
+import { principalOf, requireToken } from './auth';
+import { orderBody, orderListQuery, orderTransitionBody, uuidParam } from './schemas';
+import { parseBody, parseQuery } from './validation';
+
+const SAFEGUARDS = [
+  'confidential',
+  'noUserNotification',
+  'specialityConditions',
+  'dataProtectionConditions',
+  'onwardTransferAllowed',
+  'authorisingBody',
+  'authorisingReference',
+] as const;
+
+/** `/v1/orders`: legal orders and requests under the Convention, with their deadlines. */
+export function ordersRouter(authenticate: Authenticator, orders: OrderService): Router {
+  const router = Router();
+  router.use('/v1/orders', requireToken(authenticate));
+
+  router.post('/v1/orders', async (req, res) => {
+    const body = parseBody(orderBody, req.body);
+    const {
+      kind,
+      direction,
+      legalBasis,
+      caseId,
+      requestingState,
+      requestedState,
+      requestingAuthority,
+      channel,
+    } = body;
+    const safeguards: Record<string, EntryValue> = {};
+    const details: Record<string, EntryValue> = {};
+    for (const [key, value] of Object.entries(body)) {
+      if (value === undefined) continue;
+      if ((SAFEGUARDS as readonly string[]).includes(key)) safeguards[key] = value as EntryValue;
+      else if (
+        ![
+          'kind',
+          'direction',
+          'legalBasis',
+          'caseId',
+          'requestingState',
+          'requestedState',
+          'requestingAuthority',
+          'channel',
+          'urgency',
+          'requestedBy',
+        ].includes(key)
+      ) {
+        details[key] = value as EntryValue;
+      }
+    }
+    const { value, receipt } = await orders.submit(principalOf(res), {
+      kind,
+      direction,
+      legalBasis,
+      caseId,
+      requestingState,
+      requestedState,
+      requestingAuthority,
+      channel,
+      urgency: body.urgency,
+      requestedBy: body.requestedBy === undefined ? undefined : new Date(body.requestedBy),
+      details,
+      safeguards,
+    });
+    res
+      .status(201)
+      .location(`/v1/orders/${value.id}`)
+      .json({ order: orderJson(value), receipt });
+  });
+
+  router.get('/v1/orders', async (req, res) => {
+    const query = parseQuery(orderListQuery, req.query);
+    const found = await orders.list(principalOf(res), {
+      status: query.status,
+      dueBefore: query.dueBefore === undefined ? undefined : new Date(query.dueBefore),
+      limit: query.limit,
+    });
+    res.set('Cache-Control', 'no-store').json({ items: found.map(orderJson) });
+  });
+
+  router.get('/v1/orders/:id', async (req, res) => {
+    const order = await orders.get(principalOf(res), orderId(req.params.id));
+    res.set('Cache-Control', 'no-store').json({ order: orderJson(order) });
+  });
+
+  router.post('/v1/orders/:id/transitions', async (req, res) => {
+    const id = orderId(req.params.id);
+    const body = parseBody(orderTransitionBody, req.body);
+    const { value, receipt } = await orders.transition(principalOf(res), id, body);
+    res.json({ order: orderJson(value), receipt });
+  });
+
+  return router;
+}
+
+function orderId(raw: string | string[] | undefined): string {
+  const parsed = uuidParam.safeParse(raw);
+  if (!parsed.success) throw new NotFoundError('order');
+  return parsed.data;
+}
+
+function orderJson(order: OrderRecord) {
+  return {
+    id: order.id,
+    kind: order.kind,
+    direction: order.direction,
+    status: order.status,
+    legalBasis: order.legalBasis,
+    caseId: order.caseId,
+    requestingState: order.requestingState,
+    requestedState: order.requestedState,
+    requestingAuthority: order.requestingAuthority,
+    channel: order.channel,
+    urgency: order.urgency,
+    details: order.details,
+    safeguards: order.safeguards,
+    ownerAgency: order.ownerAgency,
+    submittedByAgency: order.submittedByAgency,
+    receivedAt: order.receivedAt.toISOString(),
+    deadlines: {
+      rule: order.deadlineRule,
+      at: order.deadlineAt?.toISOString() ?? null,
+      preservedAt: order.preservedAt?.toISOString() ?? null,
+      extensions: order.extensions,
+      untilDecided: order.heldUntilDecided,
+    },
+    createdBy: order.createdBy,
+    createdAt: order.createdAt.toISOString(),
+  };
+}

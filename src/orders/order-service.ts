@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal, Role } from '../access/roles';
+import { caseScopeOf } from '../access/scope';
+import type { CaseRepository } from '../db/case.repository';
+import type { OrderRecord, OrderRepository, OrderScope } from '../db/order.repository';
+import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
+import type { EntryValue } from '../ledger';
+import type { CustodyLog } from '../log/custody-log';
+import { type DomainWriter, domainWrite } from '../log/domain-write';
+import { missingArt42Contents } from './contents';
+import { type DeadlinePeriods, deadlineOf } from './deadlines';
+import {
+  type Direction,
+  initialState,
+  nextStates,
+  type OrderKind,
+  OrderTransitionError,
+  transition,
+} from './lifecycle';
+
+export interface OrderInput {
+  readonly kind: OrderKind;
+  readonly direction: Direction;
+  readonly legalBasis: OrderRecord['legalBasis'];
+  readonly caseId?: string | undefined;
+  readonly requestingState?: string | undefined;
+  readonly requestedState?: string | undefined;
+  readonly requestingAuthority: string;
+  readonly channel: string;
+  readonly urgency: OrderRecord['urgency'];
+  readonly requestedBy?: Date | undefined;
+  readonly details: Readonly<Record<string, EntryValue>>;
+  readonly safeguards: Readonly<Record<string, EntryValue>>;
+}
+
+export interface TransitionInput {
+  readonly to: string;
+  readonly reasonCode?: string | undefined;
+  readonly reason?: string | undefined;
+}
+
+export interface Receipted<T> {
+  readonly value: T;
+  readonly receipt: string;
+}
+
+/** Roles that handle orders for their agency. */
+const HANDLERS: readonly Role[] = ['investigator', 'prosecutor'];
+/** Moves a foreign requester may make on its own request; everything else is the requested side's. */
+const REQUESTER_MOVES = ['withdrawn', 'extension_requested'];
+const REFUSALS = ['refused', 'mla_refused', 'refused_by_enforcing', 'impossible'];
+
+export interface OrderServiceOptions {
+  /** The central authority and 24/7 point of contact that owns incoming requests from partners. */
+  readonly centralAuthority: string;
+  readonly periods: DeadlinePeriods;
+  readonly now?: () => Date;
+}
+
+/**
+ * Legal orders and requests under the Convention: each submission and each
+ * transition is an entry on the order's chain, committed with the order's row,
+ * and the deadline is recomputed from the facts at every step.
+ */
+export class OrderService {
+  private readonly submissions: DomainWriter<OrderRecord>;
+  private readonly moves: DomainWriter<{ id: string; from: string; to: string; at: Date }>;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly cases: CaseRepository,
+    private readonly log: CustodyLog,
+    private readonly options: OrderServiceOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.submissions = { writeAll: (tx, records) => this.orders.insertAll(tx, records) };
+    this.moves = {
+      writeAll: async (tx, changes) => {
+        for (const change of changes) {
+          const locked = await this.orders.lock(tx, change.id);
+          if (!locked) throw new NotFoundError('order');
+          // The entry says "from"; if another move got in first, this one is refused, not rewritten.
+          if (locked.status !== change.from)
+            throw new OrderTransitionError(locked.kind, locked.status, change.to);
+          transition(locked.kind, locked.status, change.to);
+          await this.orders.saveProgress(tx, this.advance(locked, change.to, change.at));
+        }
+      },
+    };
+  }
+
+  /**
+   * Records a request or order. A `partner` (a foreign authority) may submit
+   * incoming requests only; they belong to the central authority, and the 201
+   * receipt is the signed acknowledgement that starts the clock. An incoming
+   * international preservation request lacking an Art. 42 element starts in
+   * `info_requested`, naming what is missing.
+   */
+  async submit(principal: Principal, input: OrderInput): Promise<Receipted<OrderRecord>> {
+    const partner = !principal.roles.some((role) => HANDLERS.includes(role));
+    if (partner && !principal.roles.includes('partner')) throw new ForbiddenRoleError();
+    if (partner && input.direction !== 'incoming') {
+      throw new ValidationError([{ pointer: '/direction', reason: 'partners_submit_incoming_requests' }]);
+    }
+    if (
+      input.caseId !== undefined &&
+      (partner || !(await this.cases.findVisible(input.caseId, caseScopeOf(principal))))
+    ) {
+      throw new NotFoundError('case');
+    }
+    const missing =
+      input.kind === 'preservation' && input.direction === 'incoming'
+        ? missingArt42Contents({
+            ...input.details,
+            ...input.safeguards,
+            requestingAuthority: input.requestingAuthority,
+          })
+        : [];
+    const now = this.now();
+    const draft: OrderRecord = {
+      id: randomUUID(),
+      kind: input.kind,
+      direction: input.direction,
+      status: missing.length > 0 ? 'info_requested' : initialState(input.kind),
+      legalBasis: input.legalBasis,
+      caseId: input.caseId ?? null,
+      requestingState: input.requestingState ?? null,
+      requestedState: input.requestedState ?? null,
+      requestingAuthority: input.requestingAuthority,
+      channel: input.channel,
+      urgency: input.urgency,
+      details: input.details,
+      safeguards: input.safeguards,
+      ownerAgency: partner ? this.options.centralAuthority : principal.agency,
+      submittedByAgency: principal.agency,
+      receivedAt: now,
+      preservedAt: null,
+      extensions: 0,
+      heldUntilDecided: false,
+      requestedBy: input.requestedBy ?? null,
+      deadlineRule: null,
+      deadlineAt: null,
+      createdBy: principal.sub,
+      createdAt: now,
+    };
+    const order = this.withDeadline(draft);
+    const { receipt } = await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.received',
+      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      data: {
+        kind: order.kind,
+        direction: order.direction,
+        status: order.status,
+        legalBasis: { ...order.legalBasis },
+        requestingAuthority: order.requestingAuthority,
+        channel: order.channel,
+        urgency: order.urgency,
+        ...(order.caseId ? { case: order.caseId } : {}),
+        ...(order.requestingState ? { requestingState: order.requestingState } : {}),
+        ...(order.requestedState ? { requestedState: order.requestedState } : {}),
+        details: { ...input.details },
+        safeguards: { ...input.safeguards },
+        ...(missing.length > 0 ? { missing } : {}),
+        deadline: deadlineJson(order),
+      },
+      write: domainWrite(this.submissions, order),
+    });
+    return { value: order, receipt };
+  }
+
+  async get(principal: Principal, id: string): Promise<OrderRecord> {
+    const found = await this.orders.findVisible(id, orderScopeOf(principal));
+    if (!found) throw new NotFoundError('order');
+    return found;
+  }
+
+  list(
+    principal: Principal,
+    filter: { status?: string | undefined; dueBefore?: Date | undefined; limit: number },
+  ) {
+    return this.orders.listVisible(orderScopeOf(principal), filter);
+  }
+
+  /** Moves an order along its kind's table; refusals need a reason code and text. */
+  async transition(
+    principal: Principal,
+    id: string,
+    input: TransitionInput,
+  ): Promise<Receipted<OrderRecord>> {
+    const order = await this.get(principal, id);
+    const owner =
+      order.ownerAgency === principal.agency && principal.roles.some((role) => HANDLERS.includes(role));
+    const requester = order.submittedByAgency === principal.agency && REQUESTER_MOVES.includes(input.to);
+    if (!owner && !requester) throw new ForbiddenRoleError();
+    transition(order.kind, order.status, input.to);
+    if (REFUSALS.includes(input.to) && (!input.reasonCode || !input.reason)) {
+      throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
+    }
+    const at = this.now();
+    const next = this.advance(order, input.to, at);
+    const { receipt } = await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.transitioned',
+      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      data: {
+        from: order.status,
+        to: input.to,
+        ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+        ...(input.reason ? { reason: input.reason } : {}),
+        deadline: deadlineJson(next),
+      },
+      write: domainWrite(this.moves, { id: order.id, from: order.status, to: input.to, at }),
+    });
+    return { value: next, receipt };
+  }
+
+  /** The facts a move changes (preserved when, extensions, held until decided), and the new deadline. */
+  private advance(order: OrderRecord, to: string, at: Date): OrderRecord {
+    return this.withDeadline({
+      ...order,
+      status: to,
+      preservedAt: to === 'preserved' && !order.preservedAt ? at : order.preservedAt,
+      extensions: to === 'extended' ? order.extensions + 1 : order.extensions,
+      heldUntilDecided:
+        to === 'pending_mla_decision' || to === 'production_confirmed'
+          ? true
+          : to === 'mla_refused'
+            ? false
+            : order.heldUntilDecided,
+    });
+  }
+
+  /** Only orders still in play have a deadline; one whose only way on is `closed` has none. */
+  private withDeadline(order: OrderRecord): OrderRecord {
+    const live = nextStates(order.kind, order.status).some((state) => state !== 'closed');
+    const deadline = live
+      ? deadlineOf(
+          {
+            kind: order.kind,
+            direction: order.direction,
+            emergency: order.urgency === 'emergency',
+            receivedAt: order.receivedAt,
+            preservedAt: order.preservedAt,
+            extensions: order.extensions,
+            heldUntilDecided: order.heldUntilDecided,
+            requestedBy: order.requestedBy,
+          },
+          this.options.periods,
+        )
+      : null;
+    return { ...order, deadlineRule: deadline?.rule ?? null, deadlineAt: deadline?.at ?? null };
+  }
+}
+
+function orderScopeOf(principal: Principal): OrderScope {
+  return {
+    agency: principal.agency,
+    readsOwnAgency: principal.roles.some((role) =>
+      ['investigator', 'prosecutor', 'court', 'custodian'].includes(role),
+    ),
+    readsSubmitted: principal.roles.some((role) => role !== 'admin'),
+    readsEverything: principal.roles.includes('auditor'),
+  };
+}
+
+function actingRole(principal: Principal): Role {
+  return (principal.roles.find((role) => HANDLERS.includes(role)) ?? principal.roles[0]) as Role;
+}
+
+function deadlineJson(order: OrderRecord): { [key: string]: EntryValue } | null {
+  return order.deadlineRule
+    ? { rule: order.deadlineRule, at: order.deadlineAt?.toISOString() ?? null }
+    : null;
+}

@@ -1,0 +1,227 @@
+import { expect } from 'chai';
+import { parseVerifierKey } from '../../src/ledger';
+import { verifyReceipt } from '../../src/receipts/receipt';
+import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+
+const DAY = 86_400_000;
+
+function art42Request(overrides: Record<string, unknown> = {}) {
+  return {
+    kind: 'preservation',
+    direction: 'incoming',
+    legalBasis: { instrument: 'UNCC', article: '42' },
+    requestingState: 'DE',
+    requestedState: 'AZ',
+    requestingAuthority: 'Bundeskriminalamt, SO 43',
+    channel: '24/7',
+    urgency: 'urgent',
+    offence: 'Computer fraud (StGB § 263a)',
+    factsSummary: 'Phishing kit hosted on a server in Baku',
+    dataToPreserve: 'Logs and account data of host 203.0.113.7, 2026-11-01 to 2026-11-27',
+    relationToOffence: 'The server received the phished credentials',
+    custodian: 'AzerHost LLC',
+    necessity: 'Logs rotate after 14 days',
+    intendsMla: true,
+    confidential: true,
+    noUserNotification: true,
+    ...overrides,
+  };
+}
+
+describe('legal orders', () => {
+  let service: TestService;
+  let central: string;
+  let handler: string;
+  let partnerAgency: string;
+  let partner: string;
+
+  before(async () => {
+    central = uniqueAgency('SSS');
+    service = await startTestService({ CENTRAL_AUTHORITY: central });
+  });
+  after(async () => {
+    await service.stop();
+  });
+  beforeEach(async () => {
+    handler = await service.token(uniqueSub('desk'), central, 'prosecutor');
+    partnerAgency = uniqueAgency('DE');
+    partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
+  });
+
+  async function trust() {
+    const info = (await service.call('GET', '/v1/log/info')).body;
+    return {
+      jwks: (await service.call('GET', '/.well-known/jwks.json')).body,
+      logKey: parseVerifierKey(info.vkey),
+    };
+  }
+
+  async function move(id: string, token: string, to: string, extra: Record<string, unknown> = {}) {
+    return service.call('POST', `/v1/orders/${id}/transitions`, { token, json: { to, ...extra } });
+  }
+
+  it('when a partner sends a complete Art. 42 request, then it is received by the central authority and the receipt acknowledges it', async () => {
+    const response = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
+    expect(response.status).to.equal(201);
+    expect(response.body.order).to.deep.include({
+      kind: 'preservation',
+      status: 'received',
+      ownerAgency: central,
+      submittedByAgency: partnerAgency,
+    });
+    const receipt = await verifyReceipt(response.body.receipt, await trust());
+    expect(receipt.valid).to.equal(true);
+    expect(receipt.payload?.entry).to.deep.include({ type: 'order.received', seq: 1 });
+    expect(receipt.payload?.entry.data.safeguards).to.deep.equal({
+      confidential: true,
+      noUserNotification: true,
+    });
+  });
+
+  it('when an Art. 42 request lacks elements, then it waits in info_requested naming them', async () => {
+    const response = await service.call('POST', '/v1/orders', {
+      token: partner,
+      json: art42Request({ necessity: undefined, intendsMla: false }),
+    });
+    expect(response.status).to.equal(201);
+    expect(response.body.order.status).to.equal('info_requested');
+    const receipt = await verifyReceipt(response.body.receipt, await trust());
+    expect(receipt.payload?.entry.data.missing).to.deep.equal(['necessity', 'intendsMla']);
+  });
+
+  it('when another partner agency asks for the request, then it does not exist for it', async () => {
+    const id = (await service.call('POST', '/v1/orders', { token: partner, json: art42Request() })).body.order
+      .id;
+    const other = await service.token(uniqueSub('fr'), uniqueAgency('FR'), 'partner');
+    const response = await service.call('GET', `/v1/orders/${id}`, { token: other });
+    expect(response.status).to.equal(404);
+    expect(response.body.code).to.equal('NOT_FOUND');
+    expect((await service.call('GET', '/v1/orders', { token: other })).body.items).to.deep.equal([]);
+    expect((await service.call('GET', `/v1/orders/${id}`, { token: partner })).status).to.equal(200);
+  });
+
+  it('when a request goes through preservation, extension, MLA and production, then deadlines follow and every receipt verifies', async () => {
+    const submitted = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
+    const id = submitted.body.order.id;
+    const receipts = [submitted.body.receipt];
+    const step = async (token: string, to: string) => {
+      const response = await move(id, token, to);
+      expect(response.status, `${to}: ${response.text}`).to.equal(200);
+      receipts.push(response.body.receipt);
+      return response.body.order;
+    };
+    await step(handler, 'under_assessment');
+    await step(handler, 'ordered');
+    const preserved = await step(handler, 'preserved');
+    const preservedAt = Date.parse(preserved.deadlines.preservedAt);
+    expect(preserved.deadlines.rule).to.equal('preserve_at_least_until');
+    expect(Date.parse(preserved.deadlines.at) - preservedAt).to.equal(60 * DAY);
+
+    const due = await service.call(
+      'GET',
+      `/v1/orders?dueBefore=${new Date(Date.now() + 61 * DAY).toISOString()}`,
+      {
+        token: handler,
+      },
+    );
+    expect(due.body.items.map((order: { id: string }) => order.id)).to.include(id);
+
+    await step(partner, 'extension_requested');
+    const extended = await step(handler, 'extended');
+    expect(Date.parse(extended.deadlines.at) - preservedAt).to.equal(120 * DAY);
+    const pending = await step(handler, 'pending_mla_decision');
+    expect(pending.deadlines).to.deep.include({
+      rule: 'preserve_until_decided',
+      at: null,
+      untilDecided: true,
+    });
+    await step(handler, 'produced');
+    const closed = await step(handler, 'closed');
+    expect(closed.deadlines.at).to.equal(null);
+
+    const trusted = await trust();
+    const entries = [];
+    for (const receipt of receipts) {
+      const result = await verifyReceipt(receipt, trusted);
+      expect(result.valid).to.equal(true);
+      entries.push(result.payload?.entry);
+    }
+    expect(entries.map((entry) => entry?.seq)).to.deep.equal(entries.map((_, i) => i + 1));
+    expect(entries.slice(1).map((entry) => entry?.data.to)).to.deep.equal([
+      'under_assessment',
+      'ordered',
+      'preserved',
+      'extension_requested',
+      'extended',
+      'pending_mla_decision',
+      'produced',
+      'closed',
+    ]);
+  });
+
+  it('when a transition is not in the table, then 409 ORDER_TRANSITION_INVALID and nothing changes', async () => {
+    const id = (await service.call('POST', '/v1/orders', { token: partner, json: art42Request() })).body.order
+      .id;
+    const response = await move(id, handler, 'produced');
+    expect(response.status).to.equal(409);
+    expect(response.body.code).to.equal('ORDER_TRANSITION_INVALID');
+    expect((await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order.status).to.equal(
+      'received',
+    );
+  });
+
+  it('when a refusal has no reason, then 422; with one it is recorded', async () => {
+    const id = (await service.call('POST', '/v1/orders', { token: partner, json: art42Request() })).body.order
+      .id;
+    await move(id, handler, 'under_assessment');
+    const bare = await move(id, handler, 'refused');
+    expect(bare.status).to.equal(422);
+    expect(bare.body.code).to.equal('VALIDATION_FAILED');
+    const reasoned = await move(id, handler, 'refused', {
+      reasonCode: 'ESSENTIAL_INTERESTS',
+      reason: 'Execution would prejudice essential interests',
+    });
+    expect(reasoned.status).to.equal(200);
+    const receipt = await verifyReceipt(reasoned.body.receipt, await trust());
+    expect(receipt.payload?.entry.data).to.deep.include({ reasonCode: 'ESSENTIAL_INTERESTS', to: 'refused' });
+  });
+
+  it('when a partner tries a move that belongs to the requested side, then 403; it may withdraw its own request', async () => {
+    const id = (await service.call('POST', '/v1/orders', { token: partner, json: art42Request() })).body.order
+      .id;
+    const response = await move(id, partner, 'under_assessment');
+    expect(response.status).to.equal(403);
+    expect(response.body.code).to.equal('FORBIDDEN_ROLE');
+    expect((await move(id, partner, 'withdrawn')).status).to.equal(200);
+  });
+
+  it('when a partner submits an outgoing order, or a court submits anything, then it is refused', async () => {
+    const outgoing = await service.call('POST', '/v1/orders', {
+      token: partner,
+      json: art42Request({ direction: 'outgoing' }),
+    });
+    expect(outgoing.status).to.equal(422);
+    const court = await service.token(uniqueSub('judge'), central, 'court');
+    expect(
+      (await service.call('POST', '/v1/orders', { token: court, json: art42Request() })).status,
+    ).to.equal(403);
+  });
+
+  it('when an EPOC arrives as an emergency, then production is due in 8 hours', async () => {
+    const response = await service.call('POST', '/v1/orders', {
+      token: handler,
+      json: {
+        kind: 'epoc',
+        direction: 'incoming',
+        legalBasis: { instrument: 'EU_2023_1543', article: '10(4)' },
+        requestingAuthority: 'Staatsanwaltschaft Köln',
+        channel: 'eu_decentralised_system',
+        urgency: 'emergency',
+        urgencyJustification: 'Imminent threat to life',
+      },
+    });
+    expect(response.status).to.equal(201);
+    const order = response.body.order;
+    expect(Date.parse(order.deadlines.at) - Date.parse(order.receivedAt)).to.equal(8 * 3_600_000);
+  });
+});
