@@ -22,6 +22,7 @@ import { LogReader } from './log/log-reader';
 import { Sequencer } from './log/sequencer';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { DeadlineSweep } from './orders/deadline-sweep';
 import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
@@ -92,6 +93,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
     });
+    const deadlines = new DeadlineSweep(
+      orders,
+      logger.child({ component: 'deadline-sweep' }),
+      config.orderDeadlineWarningMs,
+    );
+    deadlines.start(60_000);
+    cleanups.push(() => deadlines.stop());
     const metrics = createMetrics(async () => (await logRepository.head())?.size ?? 0);
     const sweep = new FixitySweep(db, evidence, metrics, logger.child({ component: 'fixity-sweep' }));
     sweep.start(config.fixitySweepIntervalMs);

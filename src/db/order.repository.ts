@@ -106,6 +106,20 @@ export class OrderRepository {
     );
   }
 
+  /** Ids of orders whose deadline is before `before` (for the deadline sweep), soonest first. */
+  async dueBefore(before: Date, limit: number): Promise<Array<{ id: string; deadlineAt: Date }>> {
+    const rows: Array<{ id: string; deadline_at: Date }> = await this.db.query(
+      'SELECT id, deadline_at FROM orders WHERE deadline_at < $1 ORDER BY deadline_at, id LIMIT $2',
+      [before, limit],
+    );
+    return rows.map((row) => ({ id: row.id, deadlineAt: row.deadline_at }));
+  }
+
+  async find(id: string): Promise<OrderRecord | undefined> {
+    const rows = await this.db.query(`${SELECT} WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
   async findVisible(id: string, scope: OrderScope): Promise<OrderRecord | undefined> {
     const rows = await this.db.query(`${SELECT} WHERE id = $5 AND ${VISIBLE}`, [...scopeParams(scope), id]);
     return rows[0] ? toRecord(rows[0]) : undefined;

@@ -44,6 +44,9 @@ export interface Receipted<T> {
   readonly receipt: string;
 }
 
+/** Who the deadline sweep is in the log: the service itself. */
+const DEADLINE_SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role: 'prosecutor' } as const;
+
 /** Roles that handle orders for their agency. */
 const HANDLERS: readonly Role[] = ['investigator', 'prosecutor'];
 /** Moves a foreign requester may make on its own request; everything else is the requested side's. */
@@ -214,6 +217,38 @@ export class OrderService {
       write: domainWrite(this.moves, { id: order.id, from: order.status, to: input.to, at }),
     });
     return { value: next, receipt };
+  }
+
+  /**
+   * The deadline sweep's move: an order whose deadline has passed and whose
+   * table allows it becomes `expired`, as an entry by the service itself.
+   * Returns the new state, or undefined when nothing was due.
+   */
+  async expireIfLapsed(id: string): Promise<OrderRecord | undefined> {
+    const order = await this.orders.find(id);
+    const at = this.now();
+    if (!order?.deadlineAt || order.deadlineAt.getTime() > at.getTime()) return undefined;
+    if (!nextStates(order.kind, order.status).includes('expired')) return undefined;
+    const next = this.advance(order, 'expired', at);
+    await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.transitioned',
+      actor: DEADLINE_SWEEPER,
+      data: {
+        from: order.status,
+        to: 'expired',
+        reasonCode: 'DEADLINE_PASSED',
+        reason: `${order.deadlineRule} ${order.deadlineAt.toISOString()}`,
+        deadline: null,
+      },
+      write: domainWrite(this.moves, { id: order.id, from: order.status, to: 'expired', at }),
+    });
+    return next;
+  }
+
+  /** Orders due before `before`, for the sweep's warnings. */
+  dueBefore(before: Date, limit: number) {
+    return this.orders.dueBefore(before, limit);
   }
 
   /** The facts a move changes (preserved when, extensions, held until decided), and the new deadline. */

@@ -1,0 +1,69 @@
+import type { Logger } from '../logger';
+import type { OrderService } from './order-service';
+
+const PAGE = 200;
+
+/**
+ * Watches order deadlines: warns (in the log stream) about every order due
+ * within `warnAheadMs`, and moves orders whose deadline has passed to `expired`
+ * where their lifecycle allows it (each move an entry on the order's chain).
+ * Losing track of a deadline loses evidence for good, so this runs every minute.
+ */
+export class DeadlineSweep {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly orders: OrderService,
+    private readonly logger: Logger,
+    private readonly warnAheadMs: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  start(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'deadline sweep failed'))
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; returns the orders expired and the ones warned about. */
+  async sweep(): Promise<{ expired: string[]; warned: string[] }> {
+    const now = this.now();
+    const expired: string[] = [];
+    const warned: string[] = [];
+    for (const due of await this.orders.dueBefore(new Date(now.getTime() + this.warnAheadMs), PAGE)) {
+      if (due.deadlineAt.getTime() <= now.getTime()) {
+        // Another process may expire the same order first; that one is then refused, and the pass goes on.
+        const done = await this.orders.expireIfLapsed(due.id).catch((error: unknown) => {
+          this.logger.info({ order: due.id, err: error }, 'order not expired by this pass');
+          return undefined;
+        });
+        if (done) {
+          expired.push(due.id);
+          this.logger.warn(
+            { order: due.id, deadline: due.deadlineAt.toISOString() },
+            'order deadline passed: expired',
+          );
+        }
+      } else {
+        warned.push(due.id);
+        this.logger.warn(
+          { order: due.id, deadline: due.deadlineAt.toISOString() },
+          'order deadline approaching',
+        );
+      }
+    }
+    return { expired, warned };
+  }
+}
