@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Legal orders and requests (preservation, traffic disclosure, production, MLA,
+ * Legal orders and requests, and the evidence items preserved or produced under them (preservation, traffic disclosure, production, MLA,
  * EPOC, EPOC-PR). Status and deadline are a projection of the order's chain in
  * the log, changed only in the transaction that logs the transition.
  */
@@ -39,9 +39,18 @@ export class Orders1764350000000 implements MigrationInterface {
     await db.query('CREATE INDEX orders_by_deadline ON orders (deadline_at) WHERE deadline_at IS NOT NULL');
     await db.query('CREATE INDEX orders_by_owner ON orders (owner_agency, created_at)');
     await db.query('CREATE INDEX orders_by_submitter ON orders (submitted_by_agency, created_at)');
+    await db.query(`
+      CREATE TABLE order_evidence (
+        order_id    uuid NOT NULL REFERENCES orders (id),
+        evidence_id uuid NOT NULL REFERENCES evidence (id),
+        linked_at   timestamptz NOT NULL,
+        linked_by   text NOT NULL,
+        PRIMARY KEY (order_id, evidence_id)
+      )`);
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query('DROP TABLE order_evidence');
     await db.query('DROP TABLE orders');
   }
 }

@@ -90,6 +90,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
     const cases = new CaseService(caseRepository, custodyLog);
     const orders = new OrderService(new OrderRepository(db), caseRepository, custodyLog, {
+      evidence: (principal, id) => evidence.get(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
     });

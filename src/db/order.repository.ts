@@ -85,6 +85,31 @@ export class OrderRepository {
     }
   }
 
+  /** Links items to orders; a link that exists already is a conflict the caller reports. */
+  async linkAll(
+    tx: EntityManager,
+    links: ReadonlyArray<{ orderId: string; evidenceId: string; at: Date; by: string }>,
+  ) {
+    await tx.query(
+      `INSERT INTO order_evidence (order_id, evidence_id, linked_at, linked_by)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[])`,
+      [
+        links.map((l) => l.orderId),
+        links.map((l) => l.evidenceId),
+        links.map((l) => l.at),
+        links.map((l) => l.by),
+      ],
+    );
+  }
+
+  async linkedEvidence(orderId: string): Promise<string[]> {
+    const rows: Array<{ evidence_id: string }> = await this.db.query(
+      'SELECT evidence_id FROM order_evidence WHERE order_id = $1 ORDER BY linked_at, evidence_id',
+      [orderId],
+    );
+    return rows.map((row) => row.evidence_id);
+  }
+
   async lock(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
     const rows = await tx.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;

@@ -6,6 +6,7 @@ import {
   listQuery,
   openCaseBody,
   orderBody,
+  orderEvidenceBody,
   orderTransitionBody,
 } from './schemas';
 
@@ -216,6 +217,15 @@ export const openApiDocument = {
         parameters: [evidenceId],
         requestBody: jsonBody(orderTransitionBody),
         responses: { '200': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/evidence': {
+      post: {
+        summary: 'Link an evidence item preserved or produced under the order',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(orderEvidenceBody),
+        responses: { '201': { description: '{ order, receipt }' }, default: problem },
       },
     },
     '/metrics': {

@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors';
 import type { EntryValue } from '../ledger';
 import type { OrderService } from '../orders/order-service';
 import { principalOf, requireToken } from './auth';
-import { orderBody, orderListQuery, orderTransitionBody, uuidParam } from './schemas';
+import { orderBody, orderEvidenceBody, orderListQuery, orderTransitionBody, uuidParam } from './schemas';
 import { parseBody, parseQuery } from './validation';
 
 const SAFEGUARDS = [
@@ -97,6 +97,13 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
     const body = parseBody(orderTransitionBody, req.body);
     const { value, receipt } = await orders.transition(principalOf(res), id, body);
     res.json({ order: orderJson(value), receipt });
+  });
+
+  router.post('/v1/orders/:id/evidence', async (req, res) => {
+    const id = orderId(req.params.id);
+    const body = parseBody(orderEvidenceBody, req.body);
+    const { value, receipt } = await orders.linkEvidence(principalOf(res), id, body.evidenceId);
+    res.status(201).json({ order: orderJson(value), receipt });
   });
 
   return router;

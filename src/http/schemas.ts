@@ -126,14 +126,37 @@ export const orderBody = z
     path: ['urgencyJustification'],
   });
 
+/** What a traffic disclosure released (Arts 26/43): tracing data only, stated explicitly. */
+const trafficDisclosure = z.strictObject({
+  fields: z
+    .array(
+      z.enum([
+        'source_address',
+        'destination_address',
+        'timestamps',
+        'time_zone',
+        'route',
+        'next_hop_provider',
+      ]),
+    )
+    .min(1),
+  nextHopProvider: text(500),
+  nextHopCountry: z.string().regex(/^[A-Z]{2}$/),
+  contentDisclosed: z.literal(false),
+  subscriberDisclosed: z.literal(false),
+});
+
 export const orderTransitionBody = z.strictObject({
   to: z.string().regex(/^[a-z_]{1,64}$/),
+  disclosure: trafficDisclosure.optional(),
   reasonCode: z
     .string()
     .regex(/^[A-Z0-9_]{1,64}$/)
     .optional(),
   reason: optionalText(4000),
 });
+
+export const orderEvidenceBody = z.strictObject({ evidenceId: z.uuid() });
 
 export const orderListQuery = z.strictObject({
   status: z

@@ -33,10 +33,23 @@ export interface OrderInput {
   readonly safeguards: Readonly<Record<string, EntryValue>>;
 }
 
+/**
+ * What a partial disclosure of traffic data (Arts 26/43) released: enough to
+ * identify the next provider and the path, and never content or subscriber data.
+ */
+export interface TrafficDisclosure {
+  readonly fields: readonly string[];
+  readonly nextHopProvider: string;
+  readonly nextHopCountry: string;
+  readonly contentDisclosed: false;
+  readonly subscriberDisclosed: false;
+}
+
 export interface TransitionInput {
   readonly to: string;
   readonly reasonCode?: string | undefined;
   readonly reason?: string | undefined;
+  readonly disclosure?: TrafficDisclosure | undefined;
 }
 
 export interface Receipted<T> {
@@ -53,7 +66,15 @@ const HANDLERS: readonly Role[] = ['investigator', 'prosecutor'];
 const REQUESTER_MOVES = ['withdrawn', 'extension_requested'];
 const REFUSALS = ['refused', 'mla_refused', 'refused_by_enforcing', 'impossible'];
 
+/** States in which data were handed over: items linked to the order get a disclosure entry. */
+const HANDOVER = ['produced', 'executed', 'partially_executed', 'disclosed'];
+
 export interface OrderServiceOptions {
+  /** Finds an evidence item the principal may see (404 otherwise): the evidence service's `get`. */
+  readonly evidence: (
+    principal: Principal,
+    id: string,
+  ) => Promise<{ id: string; exhibitNumber: string; sha256: string }>;
   /** The central authority and 24/7 point of contact that owns incoming requests from partners. */
   readonly centralAuthority: string;
   readonly periods: DeadlinePeriods;
@@ -68,6 +89,7 @@ export interface OrderServiceOptions {
 export class OrderService {
   private readonly submissions: DomainWriter<OrderRecord>;
   private readonly moves: DomainWriter<{ id: string; from: string; to: string; at: Date }>;
+  private readonly links: DomainWriter<{ orderId: string; evidenceId: string; at: Date; by: string }>;
   private readonly now: () => Date;
 
   constructor(
@@ -78,6 +100,7 @@ export class OrderService {
   ) {
     this.now = options.now ?? (() => new Date());
     this.submissions = { writeAll: (tx, records) => this.orders.insertAll(tx, records) };
+    this.links = { writeAll: (tx, links) => this.orders.linkAll(tx, links) };
     this.moves = {
       writeAll: async (tx, changes) => {
         for (const change of changes) {
@@ -201,6 +224,15 @@ export class OrderService {
     if (REFUSALS.includes(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
     }
+    const tracing = order.kind === 'traffic_disclosure' && input.to === 'disclosed';
+    if (tracing !== (input.disclosure !== undefined)) {
+      throw new ValidationError([
+        {
+          pointer: '/disclosure',
+          reason: tracing ? 'required_for_disclosed' : 'only_for_traffic_disclosure',
+        },
+      ]);
+    }
     const at = this.now();
     const next = this.advance(order, input.to, at);
     const { receipt } = await this.log.record({
@@ -212,11 +244,74 @@ export class OrderService {
         to: input.to,
         ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
         ...(input.reason ? { reason: input.reason } : {}),
+        ...(input.disclosure
+          ? { disclosure: { ...input.disclosure, fields: [...input.disclosure.fields] } }
+          : {}),
         deadline: deadlineJson(next),
       },
       write: domainWrite(this.moves, { id: order.id, from: order.status, to: input.to, at }),
     });
+    if (HANDOVER.includes(input.to)) {
+      for (const evidenceId of await this.orders.linkedEvidence(order.id)) {
+        await this.recordDisclosure(principal, next, evidenceId);
+      }
+    }
     return { value: next, receipt };
+  }
+
+  /**
+   * Links an item preserved or produced under the order (an entry on the
+   * order's chain). If the order already handed data over, the item's own
+   * chain records the disclosure too.
+   */
+  async linkEvidence(
+    principal: Principal,
+    orderId: string,
+    evidenceId: string,
+  ): Promise<Receipted<OrderRecord>> {
+    const order = await this.get(principal, orderId);
+    if (order.ownerAgency !== principal.agency || !principal.roles.some((role) => HANDLERS.includes(role))) {
+      throw new ForbiddenRoleError();
+    }
+    const item = await this.options.evidence(principal, evidenceId);
+    const { receipt } = await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.evidence_linked',
+      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      data: { evidence: item.id, exhibitNumber: item.exhibitNumber, sha256: item.sha256 },
+      write: domainWrite(this.links, {
+        orderId: order.id,
+        evidenceId: item.id,
+        at: this.now(),
+        by: principal.sub,
+      }),
+    });
+    if (HANDOVER.includes(order.status)) await this.recordDisclosure(principal, order, item.id);
+    return { value: order, receipt };
+  }
+
+  private async recordDisclosure(
+    principal: Principal,
+    order: OrderRecord,
+    evidenceId: string,
+  ): Promise<void> {
+    await this.log.record({
+      subject: { type: 'evidence', id: evidenceId },
+      type: 'evidence.disclosed',
+      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      data: {
+        order: order.id,
+        kind: order.kind,
+        legalBasis: { ...order.legalBasis },
+        recipient: {
+          authority: order.requestingAuthority,
+          ...(order.requestingState ? { state: order.requestingState } : {}),
+        },
+        ...(Object.keys(order.safeguards).length > 0
+          ? { conditions: { ...order.safeguards } as { [key: string]: EntryValue } }
+          : {}),
+      },
+    });
   }
 
   /**

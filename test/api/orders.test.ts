@@ -224,4 +224,84 @@ describe('legal orders', () => {
     const order = response.body.order;
     expect(Date.parse(order.deadlines.at) - Date.parse(order.receivedAt)).to.equal(8 * 3_600_000);
   });
+
+  it('when evidence is linked to an order that hands data over, then the order and the item each record it', async () => {
+    const investigator = await service.token(uniqueSub('inv'), central, 'investigator');
+    const caseId = (
+      await service.call('POST', '/v1/cases', {
+        token: investigator,
+        json: { reference: uniqueSub('R'), title: 'T' },
+      })
+    ).body.case.id;
+    const form = new FormData();
+    form.append(
+      'metadata',
+      JSON.stringify({
+        exhibitNumber: 'EX-1',
+        description: 'Server logs',
+        source: 'AzerHost',
+        acquiredAt: '2026-11-27T10:00:00Z',
+        acquiredBy: 'desk',
+      }),
+    );
+    form.append('file', new Blob(['log line 1\nlog line 2\n']), 'logs.txt');
+    const uploaded = await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${investigator}` },
+      body: form,
+    });
+    const evidenceId = ((await uploaded.json()) as { evidence: { id: string } }).evidence.id;
+
+    const id = (await service.call('POST', '/v1/orders', { token: partner, json: art42Request() })).body.order
+      .id;
+    for (const to of ['under_assessment', 'ordered', 'preserved'])
+      expect((await move(id, handler, to)).status).to.equal(200);
+    const linked = await service.call('POST', `/v1/orders/${id}/evidence`, {
+      token: investigator,
+      json: { evidenceId },
+    });
+    expect(linked.status, linked.text).to.equal(201);
+    const linkEntry = (await verifyReceipt(linked.body.receipt, await trust())).payload?.entry;
+    expect(linkEntry).to.deep.include({ type: 'order.evidence_linked' });
+    expect(linkEntry?.data).to.deep.include({ evidence: evidenceId, exhibitNumber: 'EX-1' });
+
+    for (const to of ['pending_mla_decision', 'produced'])
+      expect((await move(id, handler, to)).status).to.equal(200);
+    const chain = (await service.call('GET', `/v1/evidence/${evidenceId}/chain`, { token: investigator }))
+      .body.entries;
+    const disclosed = chain
+      .map((e: { entry: { type: string; data: Record<string, unknown> } }) => e.entry)
+      .at(-1);
+    expect(disclosed.type).to.equal('evidence.disclosed');
+    expect(disclosed.data).to.deep.include({
+      order: id,
+      recipient: { authority: 'Bundeskriminalamt, SO 43', state: 'DE' },
+    });
+  });
+
+  it('when traffic data are disclosed, then exactly which fields is recorded, and never content or subscriber data', async () => {
+    const id = (
+      await service.call('POST', '/v1/orders', {
+        token: partner,
+        json: art42Request({ kind: 'traffic_disclosure', legalBasis: { instrument: 'UNCC', article: '43' } }),
+      })
+    ).body.order.id;
+    expect((await move(id, handler, 'under_assessment')).status).to.equal(200);
+    expect((await move(id, handler, 'disclosed')).status).to.equal(422);
+    const disclosure = {
+      fields: ['source_address', 'timestamps', 'time_zone', 'next_hop_provider'],
+      nextHopProvider: 'Hetzner Online GmbH',
+      nextHopCountry: 'DE',
+      contentDisclosed: false,
+      subscriberDisclosed: false,
+    };
+    expect(
+      (await move(id, handler, 'disclosed', { disclosure: { ...disclosure, contentDisclosed: true } }))
+        .status,
+    ).to.equal(422);
+    const done = await move(id, handler, 'disclosed', { disclosure });
+    expect(done.status).to.equal(200);
+    const entry = (await verifyReceipt(done.body.receipt, await trust())).payload?.entry;
+    expect(entry?.data.disclosure).to.deep.equal(disclosure);
+  });
 });

@@ -6,6 +6,7 @@ import { openDatabase } from '../../src/db/data-source';
 import { LogRepository } from '../../src/db/log.repository';
 import { OrderRepository } from '../../src/db/order.repository';
 import { PrincipalRepository } from '../../src/db/principal.repository';
+import { NotFoundError } from '../../src/errors';
 import { fromUtf8, noteSigner, parseEntry } from '../../src/ledger';
 import { CustodyLog } from '../../src/log/custody-log';
 import { Sequencer } from '../../src/log/sequencer';
@@ -57,6 +58,9 @@ describe('the order deadline sweep (injected clock)', () => {
           new CaseRepository(db),
           new CustodyLog(sequencer, () => receiptKey),
           {
+            evidence: async () => {
+              throw new NotFoundError('evidence');
+            },
             centralAuthority: 'AZ-SSS',
             periods: DEFAULT_PERIODS,
             now,

@@ -11,6 +11,7 @@ const TABLES = [
   'log_entries',
   'log_head',
   'log_nodes',
+  'order_evidence',
   'orders',
   'principals',
   'receipt_keys',
