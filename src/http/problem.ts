@@ -1,11 +1,13 @@
 import type { Response } from 'express';
 import {
+  CustodyTransitionError,
   type ErrorCode,
   type FieldError,
   InvalidParameterError,
-  LedgerError,
+  type LedgerError,
   ValidationError,
 } from '../errors';
+import { OrderTransitionError } from '../orders/lifecycle';
 
 interface ProblemKind {
   readonly status: number;
@@ -69,6 +71,9 @@ export interface ProblemBody {
   code: ErrorCode;
   requestId: string;
   errors?: readonly FieldError[];
+  /** For a refused state change: the state it was refused from and the state or event it asked for. */
+  from?: string;
+  to?: string;
 }
 
 /** Builds the problem body for a LedgerError. Its message is written for callers, so it may be shown. */
@@ -83,6 +88,8 @@ export function problemFor(error: LedgerError, requestId: string): ProblemBody {
     requestId,
   };
   if (error instanceof ValidationError || error instanceof InvalidParameterError) body.errors = error.fields;
+  if (error instanceof OrderTransitionError) Object.assign(body, { from: error.from, to: error.to });
+  if (error instanceof CustodyTransitionError) Object.assign(body, { from: error.from, to: error.event });
   return body;
 }
 

@@ -361,6 +361,7 @@ describe('evidence intake, custody and access', () => {
       const colleague = await event(id, investigator, { type: 'custody.analysed' });
       expect(colleague.status).to.equal(409);
       expect(colleague.body.code).to.equal('CUSTODY_TRANSITION_INVALID');
+      expect(colleague.body).to.include({ from: 'in_transit', to: 'custody.analysed' });
 
       const received = await event(id, labCustodian, { type: 'custody.received', location: 'Lab vault 2' });
       expect(received.status).to.equal(201);

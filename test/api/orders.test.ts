@@ -165,6 +165,7 @@ describe('legal orders', () => {
     const response = await move(id, handler, 'produced');
     expect(response.status).to.equal(409);
     expect(response.body.code).to.equal('ORDER_TRANSITION_INVALID');
+    expect(response.body).to.include({ from: 'received', to: 'produced' });
     expect((await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order.status).to.equal(
       'received',
     );
