@@ -10,7 +10,7 @@ import {
 } from '../db/case.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor } from '../ledger';
-import type { CustodyLog } from '../log/custody-log';
+import type { CustodyLog, Receipted } from '../log/custody-log';
 import { domainWrite } from '../log/domain-write';
 
 export interface OpenCaseInput {
@@ -25,12 +25,6 @@ export interface GrantInput {
   readonly sub?: string | undefined;
   readonly role: Exclude<Role, 'admin'>;
   readonly until?: Date | undefined;
-}
-
-export interface Receipted<T> {
-  readonly value: T;
-  /** Compact JWS receipt of the log entry that recorded the change. */
-  readonly receipt: string;
 }
 
 export interface CasePage {

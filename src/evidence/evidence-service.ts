@@ -11,7 +11,7 @@ import {
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, ForbiddenRoleError, LedgerError, NotFoundError } from '../errors';
 import type { Actor, EntryValue, LogEntry } from '../ledger';
-import type { CustodyLog } from '../log/custody-log';
+import type { CustodyLog, Receipted } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
 import { entryView } from '../log/log-reader';
 import type { BlobStore, ByteRange, StagingFile } from '../storage/blob-store';
@@ -42,11 +42,6 @@ export interface ReceivedFile {
   readonly digests: DigestSet & { sha256: string; sha512: string };
   readonly originalFilename: string | null;
   readonly mediaType: string | null;
-}
-
-export interface Receipted<T> {
-  readonly value: T;
-  readonly receipt: string;
 }
 
 /** Who the scheduled fixity sweep is in the log: the service itself, not a person. */

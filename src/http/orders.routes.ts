@@ -24,7 +24,6 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
   router.use('/v1/orders', requireToken(authenticate));
 
   router.post('/v1/orders', async (req, res) => {
-    const body = parseBody(orderBody, req.body);
     const {
       kind,
       direction,
@@ -34,28 +33,16 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       requestedState,
       requestingAuthority,
       channel,
-    } = body;
+      urgency,
+      requestedBy,
+      ...contents
+    } = parseBody(orderBody, req.body);
+    // What the request states: its safeguards, and the kind-specific details (offence, facts, data, ...).
     const safeguards: Record<string, EntryValue> = {};
     const details: Record<string, EntryValue> = {};
-    for (const [key, value] of Object.entries(body)) {
-      if (value === undefined) continue;
-      if ((SAFEGUARDS as readonly string[]).includes(key)) safeguards[key] = value as EntryValue;
-      else if (
-        ![
-          'kind',
-          'direction',
-          'legalBasis',
-          'caseId',
-          'requestingState',
-          'requestedState',
-          'requestingAuthority',
-          'channel',
-          'urgency',
-          'requestedBy',
-        ].includes(key)
-      ) {
-        details[key] = value as EntryValue;
-      }
+    for (const [key, value] of Object.entries(contents)) {
+      if (value !== undefined)
+        ((SAFEGUARDS as readonly string[]).includes(key) ? safeguards : details)[key] = value;
     }
     const { value, receipt } = await orders.submit(principalOf(res), {
       kind,
@@ -66,8 +53,8 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       requestedState,
       requestingAuthority,
       channel,
-      urgency: body.urgency,
-      requestedBy: body.requestedBy === undefined ? undefined : new Date(body.requestedBy),
+      urgency,
+      requestedBy: requestedBy === undefined ? undefined : new Date(requestedBy),
       details,
       safeguards,
     });

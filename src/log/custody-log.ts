@@ -1,6 +1,13 @@
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import type { Appended, AppendRequest, Sequencer } from './sequencer';
 
+/** A value a service changed, with the receipt of the log entry that recorded the change. */
+export interface Receipted<T> {
+  readonly value: T;
+  /** Compact JWS receipt (formats.md §4). */
+  readonly receipt: string;
+}
+
 export interface Recorded {
   readonly appended: Appended;
   /** Compact JWS receipt (formats.md §4). */

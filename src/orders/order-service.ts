@@ -5,7 +5,7 @@ import type { CaseRepository } from '../db/case.repository';
 import type { OrderRecord, OrderRepository, OrderScope } from '../db/order.repository';
 import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { EntryValue } from '../ledger';
-import type { CustodyLog } from '../log/custody-log';
+import type { CustodyLog, Receipted } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
 import { missingArt42Contents } from './contents';
 import { type DeadlinePeriods, deadlineOf } from './deadlines';
@@ -50,11 +50,6 @@ export interface TransitionInput {
   readonly reasonCode?: string | undefined;
   readonly reason?: string | undefined;
   readonly disclosure?: TrafficDisclosure | undefined;
-}
-
-export interface Receipted<T> {
-  readonly value: T;
-  readonly receipt: string;
 }
 
 /** Who the deadline sweep is in the log: the service itself. */
