@@ -1,0 +1,252 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+
+/**
+ * BagIt (RFC 8493) bags, written as a zip stream and checked from a zip file.
+ * No maintained Node package writes and verifies bags, so this one is ours;
+ * the zip format itself is yazl's (writing) and yauzl's (reading).
+ */
+
+/** A payload file whose digests are already known (evidence: from intake); its bytes are read once, lazily. */
+export interface PayloadFile {
+  /** Path under `data/`, with `/` separators. */
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly sha512: string;
+  readonly open: () => Readable;
+}
+
+export interface TagFile {
+  /** Path relative to the bag root (not under `data/`). */
+  readonly path: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface BagInfo {
+  readonly sourceOrganization: string;
+  readonly externalIdentifier: string;
+  /** YYYY-MM-DD. */
+  readonly baggingDate: string;
+  /** Further `Label: value` lines, in order. */
+  readonly extra?: ReadonlyArray<readonly [string, string]>;
+}
+
+const BAGIT_TXT = 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n';
+
+/** A relative path with no empty, `.` or `..` segment: a bag never points outside itself. */
+function assertSafePath(path: string): void {
+  const segments = path.split('/');
+  if (
+    path.startsWith('/') ||
+    segments.some((s) => s === '' || s === '.' || s === '..') ||
+    /[\0\\]/.test(path)
+  ) {
+    throw new Error(`unsafe bag path: ${JSON.stringify(path)}`);
+  }
+}
+
+/** RFC 8493 §2.1.3: CR, LF and % in manifest paths are percent-encoded. */
+function encodePath(path: string): string {
+  return path.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+}
+
+function decodePath(path: string): string {
+  return path.replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%25', '%');
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Streams a bag as a zip whose entries sit under `<name>/`. Payload bytes are
+ * stored uncompressed (evidence rarely compresses, and a verifier then reads
+ * exactly the bytes that were hashed); tag files are deflated.
+ */
+export function writeBag(
+  name: string,
+  payload: readonly PayloadFile[],
+  tags: readonly TagFile[],
+  info: BagInfo,
+): Readable {
+  assertSafePath(name);
+  for (const file of [...payload.map((p) => `data/${p.path}`), ...tags.map((t) => t.path)])
+    assertSafePath(file);
+  const zip = new yazl.ZipFile();
+  const tagDigests: Array<[string, string]> = [];
+  const addTag = (path: string, text: string | Uint8Array) => {
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text);
+    tagDigests.push([path, sha256(bytes)]);
+    zip.addBuffer(bytes, `${name}/${path}`);
+  };
+
+  const octets = payload.reduce((sum, file) => sum + file.size, 0);
+  const infoLines = [
+    ['Source-Organization', info.sourceOrganization],
+    ['External-Identifier', info.externalIdentifier],
+    ['Bagging-Date', info.baggingDate],
+    ['Payload-Oxum', `${octets}.${payload.length}`],
+    ...(info.extra ?? []),
+  ].map(([label, value]) => `${label}: ${String(value).replace(/\r?\n/g, ' ')}`);
+  addTag('bagit.txt', BAGIT_TXT);
+  addTag('bag-info.txt', `${infoLines.join('\n')}\n`);
+  for (const file of payload) {
+    zip.addReadStreamLazy(`${name}/data/${file.path}`, { compress: false }, (callback) =>
+      callback(null, file.open()),
+    );
+  }
+  addTag(
+    'manifest-sha256.txt',
+    payload.map((f) => `${f.sha256}  ${encodePath(`data/${f.path}`)}\n`).join(''),
+  );
+  addTag(
+    'manifest-sha512.txt',
+    payload.map((f) => `${f.sha512}  ${encodePath(`data/${f.path}`)}\n`).join(''),
+  );
+  for (const tag of tags) addTag(tag.path, tag.bytes);
+  zip.addBuffer(
+    Buffer.from(tagDigests.map(([path, digest]) => `${digest}  ${encodePath(path)}\n`).join(''), 'utf8'),
+    `${name}/tagmanifest-sha256.txt`,
+  );
+  zip.end();
+  return zip.outputStream as unknown as Readable;
+}
+
+export interface BagCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface OpenedBag {
+  /** Every file of the bag, by path relative to the bag root. */
+  readonly files: ReadonlyMap<string, yauzl.Entry>;
+  /** Reads one file fully (tag files are small; payload goes through `digest`). */
+  read(path: string): Promise<Buffer>;
+  /** Streams one file through the given hash algorithms. */
+  digest(path: string, algorithms: readonly string[]): Promise<Record<string, string>>;
+  close(): void;
+}
+
+/** Opens a zipped bag (one top-level directory) for checking. */
+export function openBag(zipPath: string): Promise<OpenedBag> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipPath, { lazyEntries: true, autoClose: false }, (error, zip) => {
+      if (error || !zip) return reject(error ?? new Error('cannot open zip'));
+      const files = new Map<string, yauzl.Entry>();
+      let root: string | undefined;
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const [top, ...rest] = entry.fileName.split('/');
+        root ??= top;
+        if (top !== root || rest.length === 0) {
+          zip.close();
+          return reject(new Error('a bag zip holds one top-level directory'));
+        }
+        if (!entry.fileName.endsWith('/')) files.set(rest.join('/'), entry);
+        zip.readEntry();
+      });
+      zip.on('error', reject);
+      zip.on('end', () => {
+        const stream = (path: string) =>
+          new Promise<Readable>((ok, fail) => {
+            const entry = files.get(path);
+            if (!entry) return fail(new Error(`${path} is not in the bag`));
+            zip.openReadStream(entry, (streamError, readable) =>
+              streamError || !readable ? fail(streamError) : ok(readable),
+            );
+          });
+        resolve({
+          files,
+          async read(path) {
+            const chunks: Buffer[] = [];
+            for await (const chunk of await stream(path)) chunks.push(chunk as Buffer);
+            return Buffer.concat(chunks);
+          },
+          async digest(path, algorithms) {
+            const hashes = algorithms.map((algorithm) => createHash(algorithm));
+            for await (const chunk of await stream(path))
+              for (const hash of hashes) hash.update(chunk as Buffer);
+            return Object.fromEntries(
+              algorithms.map((algorithm, i) => [algorithm, hashes[i]?.digest('hex') ?? '']),
+            );
+          },
+          close: () => zip.close(),
+        });
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+/** Parses a manifest: `<hex digest>  <path>` per line. */
+function parseManifest(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const match = /^([0-9a-fA-F]+)\s+(.+)$/.exec(line);
+    if (!match?.[1] || !match[2]) throw new Error(`malformed manifest line: ${line.slice(0, 80)}`);
+    entries.set(decodePath(match[2]), match[1].toLowerCase());
+  }
+  return entries;
+}
+
+/**
+ * Checks a bag (RFC 8493 §3): the declaration, every payload file against both
+ * manifests (and no payload file outside them), the Payload-Oxum, and every tag
+ * file listed in the tag manifest. Each check is reported; nothing throws for a
+ * bad bag.
+ */
+export async function verifyBag(bag: OpenedBag): Promise<BagCheck[]> {
+  const checks: BagCheck[] = [];
+  const check = (name: string, ok: boolean, detail?: string) =>
+    checks.push(detail ? { name, ok, detail } : { name, ok });
+  const text = async (path: string) =>
+    bag.files.has(path) ? (await bag.read(path)).toString('utf8') : undefined;
+
+  check('bagit.txt declares BagIt 1.0', (await text('bagit.txt')) === BAGIT_TXT);
+  const payloadPaths = [...bag.files.keys()].filter((path) => path.startsWith('data/')).sort();
+  const manifests: Record<'sha256' | 'sha512', Map<string, string>> = {
+    sha256: new Map(),
+    sha512: new Map(),
+  };
+  for (const algorithm of ['sha256', 'sha512'] as const) {
+    const manifest = await text(`manifest-${algorithm}.txt`);
+    try {
+      manifests[algorithm] = parseManifest(manifest ?? '');
+      const listed = [...manifests[algorithm].keys()].sort();
+      const same = manifest !== undefined && JSON.stringify(listed) === JSON.stringify(payloadPaths);
+      check(
+        `manifest-${algorithm}.txt lists exactly the payload`,
+        same,
+        same ? undefined : 'files missing or not listed',
+      );
+    } catch (error) {
+      check(`manifest-${algorithm}.txt lists exactly the payload`, false, (error as Error).message);
+    }
+  }
+  let octets = 0;
+  for (const path of payloadPaths) {
+    const found = await bag.digest(path, ['sha256', 'sha512']);
+    octets += bag.files.get(path)?.uncompressedSize ?? 0;
+    const ok = found.sha256 === manifests.sha256.get(path) && found.sha512 === manifests.sha512.get(path);
+    check(`${path} matches its SHA-256 and SHA-512`, ok, ok ? undefined : `sha256 ${found.sha256}`);
+  }
+  const oxum = /^Payload-Oxum: (\d+)\.(\d+)$/m.exec((await text('bag-info.txt')) ?? '');
+  check(
+    'bag-info.txt Payload-Oxum matches the payload',
+    oxum?.[1] === String(octets) && oxum?.[2] === String(payloadPaths.length),
+    `${octets}.${payloadPaths.length}`,
+  );
+  try {
+    const tagManifest = parseManifest((await text('tagmanifest-sha256.txt')) ?? '');
+    if (tagManifest.size === 0) throw new Error('tagmanifest-sha256.txt is missing or empty');
+    for (const [path, digest] of tagManifest) {
+      const ok = bag.files.has(path) && sha256(await bag.read(path)) === digest;
+      check(`tag file ${path} matches the tag manifest`, ok);
+    }
+  } catch (error) {
+    check('tagmanifest-sha256.txt', false, (error as Error).message);
+  }
+  return checks;
+}
