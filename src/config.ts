@@ -66,6 +66,7 @@ const schema = z
     ORDER_EPOC_PR_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
     ORDER_EPOC_PR_EXTENSION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ORDER_DEADLINE_WARNING_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
+    REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
@@ -110,6 +111,8 @@ export interface Config {
   };
   /** How long before an order's deadline the sweep starts warning. */
   readonly orderDeadlineWarningMs: number;
+  /** Custody reports flag an item without a holder (in transit) for longer than this. */
+  readonly reportMaxHolderGapMs: number;
   /** How often every stored item is re-hashed (0: never). */
   readonly fixitySweepIntervalMs: number;
   readonly shutdownGraceMs: number;
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
     centralAuthority: e.CENTRAL_AUTHORITY,
+    reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,
     orderPeriods: {
       internationalPreservationDays: e.ORDER_PRESERVATION_INTERNATIONAL_DAYS,

@@ -26,6 +26,7 @@ import { DeadlineSweep } from './orders/deadline-sweep';
 import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
+import { CustodyReports } from './reports/custody-report';
 import { FsBlobStore } from './storage/fs-blob-store';
 
 export interface RunningService {
@@ -114,6 +115,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       orders,
       evidence: {
         evidence,
+        reports: new CustodyReports(
+          evidence,
+          logRepository,
+          custodyLog,
+          logSigner,
+          () => keyring.signingKey(),
+          config.reportMaxHolderGapMs,
+        ),
         blobs,
         limits: { maxBytes: config.evidenceMaxBytes, metadataMaxBytes: config.evidenceMetadataMaxBytes },
       },

@@ -275,8 +275,7 @@ export class EvidenceService {
     item: EvidenceRecord,
     actor: Actor,
   ): Promise<Receipted<LogEntry> & { intact: boolean }> {
-    const found = await this.digestStored(item);
-    const intact = found.sha256 === item.sha256 && found.sha512 === item.sha512 && found.size === item.size;
+    const { intact, ...found } = await this.rehash(item);
     const { appended, receipt } = await this.log.record({
       subject: { type: 'evidence', id: item.id },
       type: intact ? 'integrity.verified' : 'integrity.failed',
@@ -284,6 +283,17 @@ export class EvidenceService {
       data: { sha256: found.sha256, sha512: found.sha512, size: found.size, method: 'rehash' },
     });
     return { value: appended.entry, receipt, intact };
+  }
+
+  /** Re-hashes the stored bytes of an item now; missing bytes hash to empty strings (not intact). */
+  async rehash(
+    item: EvidenceRecord,
+  ): Promise<{ intact: boolean; sha256: string; sha512: string; size: number }> {
+    const found = await this.digestStored(item);
+    return {
+      ...found,
+      intact: found.sha256 === item.sha256 && found.sha512 === item.sha512 && found.size === item.size,
+    };
   }
 
   private async digestStored(

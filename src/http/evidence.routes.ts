@@ -5,6 +5,7 @@ import type { EvidenceRecord } from '../db/evidence.repository';
 import { LedgerError, NotFoundError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
 import type { Logger } from '../logger';
+import type { CustodyReports } from '../reports/custody-report';
 import type { BlobStore, ByteRange } from '../storage/blob-store';
 import { principalOf, requireToken } from './auth';
 import { evidenceUpload, uploadedEvidence } from './evidence-upload';
@@ -14,6 +15,7 @@ import { parseBody } from './validation';
 export interface EvidenceRouteDependencies {
   readonly authenticate: Authenticator;
   readonly evidence: EvidenceService;
+  readonly reports: CustodyReports;
   readonly blobs: BlobStore;
   readonly limits: { maxBytes: number; metadataMaxBytes: number };
   readonly logger: Logger;
@@ -98,6 +100,11 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
     });
     if (range) res.set('Content-Range', `bytes ${range.start}-${range.end}/${item.size}`);
     await pipeline(opened.stream, res);
+  });
+
+  router.get('/v1/evidence/:id/report', async (req, res) => {
+    const { report, jws } = await deps.reports.issue(principalOf(res), idParam(req.params.id, 'evidence'));
+    res.set('Cache-Control', 'no-store').json({ report, jws });
   });
 
   router.post('/v1/evidence/:id/events', async (req, res) => {

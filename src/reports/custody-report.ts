@@ -1,0 +1,192 @@
+import { CompactSign } from 'jose';
+import type { Principal, Role } from '../access/roles';
+import type { EvidenceRecord } from '../db/evidence.repository';
+import type { LogRepository } from '../db/log.repository';
+import { LedgerError } from '../errors';
+import type { EvidenceService } from '../evidence/evidence-service';
+import {
+  consistencyProof,
+  entryLeafData,
+  equalBytes,
+  fromUtf8,
+  inclusionProof,
+  type LogEntry,
+  leafHash,
+  type NoteVerifier,
+  openCheckpoint,
+  parseEntry,
+  toBase64,
+  verifyChain,
+  verifyConsistency,
+  verifyInclusion,
+} from '../ledger';
+import type { CustodyLog } from '../log/custody-log';
+import type { ReceiptSigningKey } from '../receipts/receipt';
+import { type Anomaly, findAnomalies } from './anomalies';
+
+/** The JWS `typ` of signed reports: a receipt's sibling, never accepted as either a receipt or a token. */
+export const REPORT_TYPE = 'custody-report+jwt';
+
+export interface VerificationResult {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface CustodyReport {
+  readonly generatedAt: string;
+  readonly log: { readonly origin: string; readonly size: number; readonly checkpoint: string };
+  readonly item: Record<string, unknown>;
+  readonly entries: ReadonlyArray<{
+    readonly index: number;
+    readonly leafHash: string;
+    readonly entry: LogEntry;
+  }>;
+  readonly verification: {
+    readonly verdict: 'verified' | 'failed';
+    readonly bytes: VerificationResult;
+    readonly chain: VerificationResult;
+    readonly inclusion: VerificationResult;
+    readonly consistency: VerificationResult;
+  };
+  readonly anomalies: readonly Anomaly[];
+}
+
+/**
+ * Court custody reports (JSON): the item, every entry of its chain, and a
+ * verification computed now (the stored bytes re-hashed, every chain link and
+ * leaf hash, every entry's inclusion under the latest checkpoint, and the
+ * consistency of each entry's own checkpoint with the latest), plus anomalies.
+ * Issuing a report is itself an entry on the item's chain; the report is signed
+ * with the receipt key.
+ */
+export class CustodyReports {
+  constructor(
+    private readonly evidence: EvidenceService,
+    private readonly entries: LogRepository,
+    private readonly log: CustodyLog,
+    private readonly logKey: NoteVerifier,
+    private readonly signingKey: () => ReceiptSigningKey,
+    private readonly maxGapMs: number,
+  ) {}
+
+  async issue(principal: Principal, id: string): Promise<{ report: CustodyReport; jws: string }> {
+    const item = await this.evidence.get(principal, id);
+    const role = principal.roles.find((candidate) => candidate !== 'admin') as Role;
+    await this.log.record({
+      subject: { type: 'evidence', id: item.id },
+      type: 'report.issued',
+      actor: { sub: principal.sub, agency: principal.agency, role },
+      data: { format: 'json' },
+    });
+    const report = await this.build(item);
+    const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(report)))
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.signingKey().kid, typ: REPORT_TYPE })
+      .sign(this.signingKey().key);
+    return { report, jws };
+  }
+
+  private async build(item: EvidenceRecord): Promise<CustodyReport> {
+    const head = await this.entries.head();
+    if (!head) throw new LedgerError('SERVICE_UNAVAILABLE', 'The log is not initialised');
+    const latest = openCheckpoint(head.checkpoint, this.logKey);
+    const stored = await this.entries.chain('evidence', item.id);
+    const parsed = stored.map((row) => parseEntry(JSON.parse(fromUtf8(row.leafData))));
+    const reader = this.entries.nodeReader();
+
+    const chain = attempt(() => {
+      const leafOk = stored.every((row, i) =>
+        equalBytes(leafHash(entryLeafData(parsed[i] as LogEntry)), row.leafHash),
+      );
+      if (!leafOk) throw new Error('a stored entry does not hash to its leaf hash');
+      verifyChain(parsed);
+      return `${parsed.length} entries, each linked to the one before`;
+    });
+    const inclusion = await attemptAsync(async () => {
+      for (const row of stored) {
+        verifyInclusion(
+          row.index,
+          latest.size,
+          row.leafHash,
+          await inclusionProof(reader, row.index, latest.size),
+          latest.root,
+        );
+      }
+      return `every entry is in the log of size ${latest.size}`;
+    });
+    const consistency = await attemptAsync(async () => {
+      const checkpoints = await this.entries.checkpoints();
+      const sizes = new Set<number>();
+      for (const row of stored) {
+        const own = checkpoints.find((checkpoint) => checkpoint.size > row.index);
+        if (own && own.size < latest.size) sizes.add(own.size);
+      }
+      for (const size of sizes) {
+        const earlier = openCheckpoint(checkpoints.find((c) => c.size === size)?.note ?? '', this.logKey);
+        verifyConsistency(
+          size,
+          latest.size,
+          await consistencyProof(reader, size, latest.size),
+          earlier.root,
+          latest.root,
+        );
+      }
+      return `${sizes.size} earlier checkpoints are consistent with the latest`;
+    });
+    const rehash = await this.evidence.rehash(item);
+    const bytes: VerificationResult = rehash.intact
+      ? { ok: true, detail: `SHA-256 ${rehash.sha256} and SHA-512 match the intake digests` }
+      : {
+          ok: false,
+          detail: `stored bytes now hash to SHA-256 ${rehash.sha256 || '(missing)'}, not ${item.sha256}`,
+        };
+    const ok = bytes.ok && chain.ok && inclusion.ok && consistency.ok;
+    return {
+      generatedAt: new Date().toISOString(),
+      log: { origin: latest.origin, size: latest.size, checkpoint: head.checkpoint },
+      item: {
+        id: item.id,
+        caseId: item.caseId,
+        exhibitNumber: item.exhibitNumber,
+        description: item.description,
+        source: item.source,
+        acquiredAt: item.acquiredAt.toISOString(),
+        acquiredBy: item.acquiredBy,
+        size: item.size,
+        digests: { sha256: item.sha256, sha512: item.sha512, md5: item.md5, sha1: item.sha1 },
+        acquisitionHash: item.acquisitionHash,
+        custody: item.custody,
+      },
+      entries: stored.map((row, i) => ({
+        index: row.index,
+        leafHash: toBase64(row.leafHash),
+        entry: parsed[i] as LogEntry,
+      })),
+      verification: { verdict: ok ? 'verified' : 'failed', bytes, chain, inclusion, consistency },
+      anomalies: findAnomalies(parsed, this.maxGapMs, new Date()),
+    };
+  }
+}
+
+function attempt(check: () => string): VerificationResult {
+  try {
+    return { ok: true, detail: check() };
+  } catch (error) {
+    return { ok: false, detail: describe(error) };
+  }
+}
+
+async function attemptAsync(check: () => Promise<string>): Promise<VerificationResult> {
+  try {
+    return { ok: true, detail: await check() };
+  } catch (error) {
+    return { ok: false, detail: describe(error) };
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof LedgerError) {
+    const seq = (error as { seq?: number }).seq;
+    return `${error.code}${seq === undefined ? '' : ` at seq ${seq}`}: ${error.message}`;
+  }
+  return (error as Error).message;
+}
