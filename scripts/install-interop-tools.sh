@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Installs the independent implementations that test/interop checks our wire
-# formats against (formats.md): the Go toolchain with golang.org/x/mod
-# (sumdb/note, sumdb/tlog) from Debian, and Python jwcrypto for the Debian
-# /usr/bin/python3. Idempotent and quiet when everything is already present.
+# Installs the independent tools the tests check our output with (formats.md):
+# the Go toolchain with golang.org/x/mod (sumdb/note, sumdb/tlog) and Python
+# jwcrypto for the Debian /usr/bin/python3 (test/interop), and pdftotext and
+# qpdf for the court report PDF. Idempotent and quiet when everything is present.
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
 XMOD_SRC=/usr/share/gocode/src/golang.org/x/mod/sumdb
-PACKAGES=(golang-go golang-golang-x-mod-dev python3-jwcrypto)
+PACKAGES=(golang-go golang-golang-x-mod-dev python3-jwcrypto poppler-utils qpdf)
 
 have_go() {
   command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ]
@@ -21,8 +21,12 @@ have_jwcrypto() {
   [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwcrypto.jws, jwcrypto.jwk' >/dev/null 2>&1
 }
 
+have_pdf_tools() {
+  command -v pdftotext >/dev/null 2>&1 && command -v qpdf >/dev/null 2>&1
+}
+
 all_present() {
-  have_go && have_xmod && have_jwcrypto
+  have_go && have_xmod && have_jwcrypto && have_pdf_tools
 }
 
 if all_present; then
@@ -48,5 +52,6 @@ if ! all_present; then
   have_go || echo "install-interop-tools: go still missing" >&2
   have_xmod || echo "install-interop-tools: golang.org/x/mod source still missing under $XMOD_SRC" >&2
   have_jwcrypto || echo "install-interop-tools: jwcrypto still missing for /usr/bin/python3" >&2
+  have_pdf_tools || echo "install-interop-tools: pdftotext or qpdf still missing" >&2
   exit 1
 fi

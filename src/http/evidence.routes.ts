@@ -6,6 +6,7 @@ import { LedgerError, NotFoundError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
 import type { Logger } from '../logger';
 import type { CustodyReports } from '../reports/custody-report';
+import { renderReportPdf } from '../reports/report-pdf';
 import type { BlobStore, ByteRange } from '../storage/blob-store';
 import { principalOf, requireToken } from './auth';
 import { evidenceUpload, uploadedEvidence } from './evidence-upload';
@@ -105,6 +106,20 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   router.get('/v1/evidence/:id/report', async (req, res) => {
     const { report, jws } = await deps.reports.issue(principalOf(res), idParam(req.params.id, 'evidence'));
     res.set('Cache-Control', 'no-store').json({ report, jws });
+  });
+
+  router.get('/v1/evidence/:id/report.pdf', async (req, res) => {
+    const { report, jws } = await deps.reports.issue(
+      principalOf(res),
+      idParam(req.params.id, 'evidence'),
+      'pdf',
+    );
+    res.status(200).set({
+      'Content-Type': 'application/pdf',
+      'Content-Disposition': `inline; filename="custody-report-${report.item.id}.pdf"`,
+      'Cache-Control': 'no-store',
+    });
+    await pipeline(renderReportPdf(report, jws.length), res);
   });
 
   router.post('/v1/evidence/:id/events', async (req, res) => {

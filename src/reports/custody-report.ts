@@ -69,14 +69,18 @@ export class CustodyReports {
     private readonly maxGapMs: number,
   ) {}
 
-  async issue(principal: Principal, id: string): Promise<{ report: CustodyReport; jws: string }> {
+  async issue(
+    principal: Principal,
+    id: string,
+    format: 'json' | 'pdf' = 'json',
+  ): Promise<{ report: CustodyReport; jws: string }> {
     const item = await this.evidence.get(principal, id);
     const role = principal.roles.find((candidate) => candidate !== 'admin') as Role;
     await this.log.record({
       subject: { type: 'evidence', id: item.id },
       type: 'report.issued',
       actor: { sub: principal.sub, agency: principal.agency, role },
-      data: { format: 'json' },
+      data: { format },
     });
     const report = await this.build(item);
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(report)))

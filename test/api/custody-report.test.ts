@@ -1,14 +1,18 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { Client } from 'pg';
 import { withScratchDatabase } from '../support/database';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
-describe('court custody reports (JSON)', function () {
+const run = promisify(execFile);
+
+describe('court custody reports (JSON and PDF)', function () {
   this.timeout(60_000);
 
   /** A service on its own database and store, with one item that was transferred, read, sealed and checked. */
@@ -143,6 +147,47 @@ describe('court custody reports (JSON)', function () {
       expect(report.verification.verdict).to.equal('failed');
       expect(report.verification.chain.ok).to.equal(false);
       expect(report.verification.bytes.ok).to.equal(true);
+    });
+  });
+
+  it('when the PDF is fetched, then qpdf finds it well-formed and pdftotext shows the digests and the checkpoint', async function () {
+    const tools = await Promise.all(
+      ['qpdf', 'pdftotext'].map((tool) =>
+        run('which', [tool]).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (tools.includes(false)) {
+      if (process.env.INTEROP_REQUIRED === '1')
+        throw new Error('qpdf and pdftotext are required: run scripts/install-interop-tools.sh');
+      // The PDF is checked with poppler and qpdf from Debian; scripts/install-interop-tools.sh installs them,
+      // and CI sets INTEROP_REQUIRED=1, so this never skips there.
+      this.skip();
+    }
+    await withHandledItem(async (service, _url, token, item) => {
+      const response = await fetch(new URL(`/v1/evidence/${item.id}/report.pdf`, service.url), {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('content-type')).to.equal('application/pdf');
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'custody-pdf-'));
+      try {
+        const file = path.join(dir, 'report.pdf');
+        await writeFile(file, Buffer.from(await response.arrayBuffer()));
+        await run('qpdf', ['--check', file]);
+        const { stdout } = await run('pdftotext', ['-layout', file, '-']);
+        expect(stdout).to.contain(item.sha256);
+        expect(stdout).to.contain('VERIFIED');
+        expect(stdout).to.contain('custody.sealed');
+        expect(stdout).to.contain('npm run --silent verify -- receipt');
+        expect(stdout).to.match(/page 1/);
+        const log = (await service.call('GET', '/v1/log/info')).body;
+        expect(stdout).to.contain(log.origin);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });
