@@ -2,6 +2,7 @@ import { Foundation1764320000000 } from './1764320000000-foundation';
 import { VerifiableLog1764330000000 } from './1764330000000-verifiable-log';
 import { Evidence1764340000000 } from './1764340000000-evidence';
 import { Orders1764350000000 } from './1764350000000-orders';
+import { Disclosures1764360000000 } from './1764360000000-disclosures';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   VerifiableLog1764330000000,
   Evidence1764340000000,
   Orders1764350000000,
+  Disclosures1764360000000,
 ];

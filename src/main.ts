@@ -27,6 +27,7 @@ import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { CustodyReports } from './reports/custody-report';
+import { DisclosureService } from './reports/disclosures';
 import { FsBlobStore } from './storage/fs-blob-store';
 
 export interface RunningService {
@@ -107,22 +108,40 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     sweep.start(config.fixitySweepIntervalMs);
     cleanups.push(() => sweep.stop());
 
+    const reports = new CustodyReports(
+      evidence,
+      logRepository,
+      custodyLog,
+      logSigner,
+      () => keyring.signingKey(),
+      config.reportMaxHolderGapMs,
+    );
+    const disclosures = new DisclosureService(
+      db,
+      cases,
+      evidence,
+      orders,
+      reports,
+      logRepository,
+      blobs,
+      custodyLog,
+      {
+        jwks,
+        vkey: logVerifierKey(logSigner),
+        receiptKey: () => keyring.signingKey(),
+      },
+    );
+
     let draining = false;
     const app = createApp({
       logger,
       authenticate,
       cases,
       orders,
+      disclosures,
       evidence: {
         evidence,
-        reports: new CustodyReports(
-          evidence,
-          logRepository,
-          custodyLog,
-          logSigner,
-          () => keyring.signingKey(),
-          config.reportMaxHolderGapMs,
-        ),
+        reports,
         blobs,
         limits: { maxBytes: config.evidenceMaxBytes, metadataMaxBytes: config.evidenceMetadataMaxBytes },
       },

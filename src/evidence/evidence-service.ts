@@ -188,6 +188,13 @@ export class EvidenceService {
     throw new NotFoundError('evidence');
   }
 
+  /** An item by id with no scope check: only for callers holding another entitlement (a disclosure). */
+  async findDisclosed(id: string): Promise<EvidenceRecord> {
+    const found = await this.evidence.find(id);
+    if (!found) throw new NotFoundError('evidence');
+    return found;
+  }
+
   private async visible(principal: Principal, item: EvidenceRecord): Promise<boolean> {
     const holding = [item.custody.holder.agency, item.custody.transferTo?.agency].includes(principal.agency);
     if (holding && hasAnyRole(principal, [...CASE_READERS, 'partner'])) return true;

@@ -6,7 +6,9 @@ import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
+import type { DisclosureService } from '../reports/disclosures';
 import { casesRouter } from './cases.routes';
+import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
 import { logRouter } from './log.routes';
@@ -20,6 +22,7 @@ export interface AppDependencies {
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
   readonly orders: OrderService;
+  readonly disclosures: DisclosureService;
   readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
@@ -59,6 +62,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
   app.use(ordersRouter(deps.authenticate, deps.orders));
+  app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
   app.use(evidenceRouter(evidenceDeps));
 
   app.use((_req, _res, next) =>

@@ -74,7 +74,15 @@ export class CustodyReports {
     id: string,
     format: 'json' | 'pdf' = 'json',
   ): Promise<{ report: CustodyReport; jws: string }> {
-    const item = await this.evidence.get(principal, id);
+    return this.issueFor(principal, await this.evidence.get(principal, id), format);
+  }
+
+  /** As `issue`, for an item the caller is already entitled to (a disclosure's recipient). */
+  async issueFor(
+    principal: Principal,
+    item: EvidenceRecord,
+    format: 'json' | 'pdf',
+  ): Promise<{ report: CustodyReport; jws: string }> {
     const role = principal.roles.find((candidate) => candidate !== 'admin') as Role;
     await this.log.record({
       subject: { type: 'evidence', id: item.id },

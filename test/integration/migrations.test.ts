@@ -6,6 +6,7 @@ const TABLES = [
   'agencies',
   'case_grants',
   'cases',
+  'disclosures',
   'evidence',
   'log_checkpoints',
   'log_entries',

@@ -1,0 +1,72 @@
+import { pipeline } from 'node:stream/promises';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Authenticator } from '../access/identity';
+import { AGENCY_CODE } from '../access/roles';
+import { NotFoundError } from '../errors';
+import type { DisclosureRecord, DisclosureService } from '../reports/disclosures';
+import { principalOf, requireToken } from './auth';
+import { uuidParam } from './schemas';
+import { parseBody } from './validation';
+
+const disclosureBody = z.strictObject({
+  recipientAgency: z.string().regex(AGENCY_CODE),
+  evidenceIds: z.array(z.uuid()).min(1).max(1000),
+  orderId: z.uuid().optional(),
+  conditions: z.string().min(1).max(4000).optional(),
+});
+
+/** Disclosures to another agency and their BagIt packages (api.md, Disclosures). */
+export function disclosuresRouter(authenticate: Authenticator, disclosures: DisclosureService): Router {
+  const router = Router();
+  const auth = requireToken(authenticate);
+
+  router.post('/v1/cases/:id/disclosures', auth, async (req, res) => {
+    const caseId = idParam(req.params.id, 'case');
+    const body = parseBody(disclosureBody, req.body);
+    const { value, receipt } = await disclosures.create(principalOf(res), caseId, body);
+    res
+      .status(201)
+      .location(`/v1/disclosures/${value.id}`)
+      .json({ disclosure: disclosureJson(value), receipt });
+  });
+
+  router.get('/v1/disclosures/:id', auth, async (req, res) => {
+    const found = await disclosures.get(principalOf(res), idParam(req.params.id, 'disclosure'));
+    res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(found) });
+  });
+
+  router.get('/v1/disclosures/:id/package', auth, async (req, res) => {
+    const { name, stream } = await disclosures.openPackage(
+      principalOf(res),
+      idParam(req.params.id, 'disclosure'),
+    );
+    res.status(200).set({
+      'Content-Type': 'application/zip',
+      'Content-Disposition': `attachment; filename="${name}.zip"`,
+      'Cache-Control': 'no-store',
+    });
+    await pipeline(stream, res);
+  });
+
+  return router;
+}
+
+function idParam(raw: string | string[] | undefined, what: string): string {
+  const parsed = uuidParam.safeParse(raw);
+  if (!parsed.success) throw new NotFoundError(what);
+  return parsed.data;
+}
+
+function disclosureJson(record: DisclosureRecord) {
+  return {
+    id: record.id,
+    caseId: record.caseId,
+    recipientAgency: record.recipientAgency,
+    orderId: record.orderId,
+    conditions: record.conditions,
+    evidenceIds: record.evidenceIds,
+    createdBy: record.createdBy,
+    createdAt: record.createdAt.toISOString(),
+  };
+}

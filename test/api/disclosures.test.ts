@@ -1,0 +1,110 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { parseVerifierKey } from '../../src/ledger';
+import { verifyReceipt } from '../../src/receipts/receipt';
+import { openBag, verifyBag } from '../../src/reports/bagit';
+import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+
+describe('disclosures and their packages', function () {
+  this.timeout(60_000);
+  let service: TestService;
+  let dir: string;
+  before(async () => {
+    service = await startTestService();
+  });
+  after(async () => {
+    await service.stop();
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'custody-package-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('when a prosecutor discloses an item to a partner, then the partner’s package verifies, receipts included, and nobody else gets it', async () => {
+    const agency = uniqueAgency();
+    const prosecutor = await service.token(uniqueSub('pros'), agency, 'prosecutor', 'investigator');
+    const caseId = (
+      await service.call('POST', '/v1/cases', {
+        token: prosecutor,
+        json: { reference: randomUUID(), title: 'T' },
+      })
+    ).body.case.id;
+    const form = new FormData();
+    form.append(
+      'metadata',
+      JSON.stringify({
+        exhibitNumber: 'EX 1/2026',
+        description: 'Mailbox export',
+        source: 'Mail server',
+        acquiredAt: '2026-11-20T09:30:00Z',
+        acquiredBy: 'a',
+      }),
+    );
+    const bytes = randomBytes(40_000);
+    form.append('file', new Blob([bytes]), 'mailbox.mbox');
+    const evidenceId = (
+      (await (
+        await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${prosecutor}` },
+          body: form,
+        })
+      ).json()) as {
+        evidence: { id: string };
+      }
+    ).evidence.id;
+
+    const partnerAgency = uniqueAgency('DE');
+    const created = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token: prosecutor,
+      json: {
+        recipientAgency: partnerAgency,
+        evidenceIds: [evidenceId],
+        conditions: 'Speciality: use only in proceedings 4711',
+      },
+    });
+    expect(created.status, created.text).to.equal(201);
+    const disclosureId = created.body.disclosure.id;
+
+    const outsider = await service.token(uniqueSub('fr'), uniqueAgency('FR'), 'partner');
+    expect(
+      (await service.call('GET', `/v1/disclosures/${disclosureId}/package`, { token: outsider })).status,
+    ).to.equal(404);
+
+    const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
+    const response = await fetch(new URL(`/v1/disclosures/${disclosureId}/package`, service.url), {
+      headers: { authorization: `Bearer ${partner}` },
+    });
+    expect(response.status).to.equal(200);
+    const file = path.join(dir, 'package.zip');
+    await writeFile(file, Buffer.from(await response.arrayBuffer()));
+
+    const bag = await openBag(file);
+    try {
+      const checks = await verifyBag(bag);
+      expect(checks.filter((c) => !c.ok)).to.deep.equal([]);
+      const jwks = JSON.parse((await bag.read('jwks.json')).toString());
+      const logKey = parseVerifierKey((await bag.read('log.vkey')).toString().trim());
+      const receipts = [...bag.files.keys()].filter((name) => name.startsWith('receipts/'));
+      const types: string[] = [];
+      for (const name of receipts) {
+        const result = await verifyReceipt((await bag.read(name)).toString().trim(), { jwks, logKey });
+        expect(result.valid, name).to.equal(true);
+        types.push(result.payload?.entry.type ?? '');
+      }
+      expect(types).to.include.members(['evidence.acquired', 'evidence.disclosed', 'report.issued']);
+      const report = JSON.parse((await bag.read(`reports/${evidenceId}.json`)).toString());
+      expect(report.verification.verdict).to.equal('verified');
+      const payload = [...bag.files.keys()].filter((name) => name.startsWith('data/'));
+      expect(payload).to.have.length(1);
+      expect(payload[0]).to.match(/^data\/EX_1_2026-[0-9a-f]{8}\/mailbox\.mbox$/);
+    } finally {
+      bag.close();
+    }
+  });
+});
