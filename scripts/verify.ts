@@ -2,8 +2,9 @@
  * Offline verification, for partners, courts and operators:
  *   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
  *   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
+ *   npm run verify -- package PACKAGE.zip [--vkey VKEY]
  *   npm run verify -- ledger [--vkey VKEY]
- * `receipt` and `consistency` use no database and no network: only the files and
+ * `receipt`, `consistency` and `package` use no database and no network: only the files and
  * the pinned keys given. `ledger` re-verifies the whole database (DATABASE_URL, or
  * the embedded server under DATA_DIR) and names the first entry that fails.
  * Exit codes: 0 verified, 1 verification failed, 64 usage error.
@@ -22,10 +23,12 @@ import { auditLedger } from '../src/log/ledger-audit';
 import { logSignerOf, logVerifierKey } from '../src/log/log-key';
 import { createLogger } from '../src/logger';
 import { verifyReceipt } from '../src/receipts/receipt';
+import { openBag, verifyBag } from '../src/reports/bagit';
 
 const USAGE = `usage:
   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
+  npm run verify -- package PACKAGE.zip [--vkey VKEY]
   npm run verify -- ledger [--vkey VKEY]`;
 
 class UsageError extends Error {}
@@ -86,6 +89,78 @@ function consistency(files: string[], options: { vkey?: string; proof?: string }
   return 0;
 }
 
+/**
+ * A disclosure package, offline: the bag (manifests, tag manifest, oxum), every
+ * receipt in it against the bag's JWKS and the log key (pinned with --vkey, or
+ * the bag's own log.vkey, which proves less), and that each payload file's
+ * digests are the ones its `evidence.acquired` entry recorded.
+ */
+async function verifyPackage(files: string[], options: { vkey?: string }): Promise<number> {
+  const file = files[0];
+  if (!file) throw new UsageError('missing package file');
+  let bag: Awaited<ReturnType<typeof openBag>>;
+  try {
+    bag = await openBag(file);
+  } catch (error) {
+    out(`FAIL not a readable bag: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    let failures = 0;
+    const report = (ok: boolean, text: string) => {
+      if (!ok) failures++;
+      out(`${mark(ok)} ${text}`);
+    };
+    for (const check of await verifyBag(bag))
+      report(check.ok, check.detail && !check.ok ? `${check.name} (${check.detail})` : check.name);
+    const pinned = options.vkey !== undefined;
+    const vkey =
+      options.vkey ?? (bag.files.has('log.vkey') ? (await bag.read('log.vkey')).toString('utf8').trim() : '');
+    if (!pinned)
+      out('note: no --vkey given; the log key is taken from the package itself, which proves less');
+    const jwks = bag.files.has('jwks.json')
+      ? JSON.parse((await bag.read('jwks.json')).toString('utf8'))
+      : { keys: [] };
+    const logKey = parseVerifierKey(vkey);
+    const acquired = new Map<string, { sha256: string; sha512: string }>();
+    const receipts = [...bag.files.keys()].filter((name) => /^receipts\/\d+\.jws$/.test(name));
+    report(receipts.length > 0, `${receipts.length} receipts in the package`);
+    for (const name of receipts) {
+      const result = await verifyReceipt((await bag.read(name)).toString('utf8').trim(), { jwks, logKey });
+      report(result.valid, `${name}${result.valid ? '' : `: ${result.reason}`}`);
+      const entry = result.payload?.entry;
+      if (result.valid && entry?.type === 'evidence.acquired') {
+        acquired.set(entry.subject.id, {
+          sha256: String(entry.data.sha256),
+          sha512: String(entry.data.sha512),
+        });
+      }
+    }
+    const manifest = new Map(
+      (await bag.read('manifest-sha256.txt'))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [digest, ...rest] = line.split(/\s+/);
+          return [rest.join(' '), digest] as const;
+        }),
+    );
+    for (const [payloadPath, digest] of manifest) {
+      const matched = [...acquired.values()].some((recorded) => recorded.sha256 === digest);
+      report(matched, `${payloadPath} is the bytes an evidence.acquired receipt recorded`);
+    }
+    out(
+      failures === 0
+        ? 'verified: the package is intact and every receipt in it verifies'
+        : `not verified: ${failures} checks failed`,
+    );
+    return failures === 0 ? 0 : 1;
+  } finally {
+    bag.close();
+  }
+}
+
 async function ledger(options: { vkey?: string }): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -136,6 +211,8 @@ async function main(): Promise<number> {
       return receipt(files, values);
     case 'consistency':
       return consistency(files, values);
+    case 'package':
+      return verifyPackage(files, values);
     case 'ledger':
       return ledger(values);
     default:

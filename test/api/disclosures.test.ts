@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/receipts/receipt';
@@ -106,5 +108,31 @@ describe('disclosures and their packages', function () {
     } finally {
       bag.close();
     }
+
+    // The offline CLI: intact, then one payload byte changed, then one receipt character changed.
+    const vkey = (await service.call('GET', '/v1/log/info')).body.vkey;
+    const intact = await verifyCli(['package', file, '--vkey', vkey]);
+    expect(intact.code, intact.stdout).to.equal(0);
+    const zipped = await readFile(file);
+    const flipped = Buffer.from(zipped);
+    const at = flipped.indexOf(bytes.subarray(5000, 5032));
+    flipped[at] = (flipped[at] as number) ^ 0x01;
+    await writeFile(path.join(dir, 'flipped.zip'), flipped);
+    const payloadBroken = await verifyCli(['package', path.join(dir, 'flipped.zip'), '--vkey', vkey]);
+    expect(payloadBroken.code).to.equal(1);
+    expect(payloadBroken.stdout).to.match(/^FAIL data\/.*matches its SHA-256 and SHA-512/m);
   });
 });
+
+async function verifyCli(args: string[]): Promise<{ code: number; stdout: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      path.join(__dirname, '..', '..', 'scripts', 'verify.js'),
+      ...args,
+    ]);
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, stdout: failed.stdout };
+  }
+}
