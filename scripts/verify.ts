@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
+import jsonld from 'jsonld';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
 import { databaseServerFor } from '../src/db/database-server';
@@ -149,6 +150,16 @@ async function verifyPackage(files: string[], options: { vkey?: string }): Promi
     for (const [payloadPath, digest] of manifest) {
       const matched = [...acquired.values()].some((recorded) => recorded.sha256 === digest);
       report(matched, `${payloadPath} is the bytes an evidence.acquired receipt recorded`);
+    }
+    try {
+      const graph = JSON.parse((await bag.read('custody.jsonld')).toString('utf8'));
+      const expanded = JSON.stringify(await jsonld.expand(graph));
+      const named = [...manifest.keys()].every((payloadPath) =>
+        expanded.includes(JSON.stringify(payloadPath)),
+      );
+      report(named, 'custody.jsonld is JSON-LD (CASE/UCO) and names every payload file');
+    } catch (error) {
+      report(false, `custody.jsonld: ${(error as Error).message}`);
     }
     out(
       failures === 0

@@ -14,6 +14,7 @@ import type { OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import type { BlobStore } from '../storage/blob-store';
 import { type TagFile, writeBag } from './bagit';
+import { custodyGraph } from './case-graph';
 import type { CustodyReports } from './custody-report';
 
 export interface DisclosureRecord {
@@ -207,8 +208,26 @@ export class DisclosureService {
         });
       }
     }
+    const payloadPathOf = (item: EvidenceRecord) =>
+      `${segment(item.exhibitNumber)}-${item.id.slice(0, 8)}/${segment(item.originalFilename ?? 'content.bin')}`;
+    const graphItems = [];
+    for (const item of items) {
+      const chain = await this.entries.chain('evidence', item.id);
+      graphItems.push({
+        item,
+        payloadPath: `data/${payloadPathOf(item)}`,
+        entries: chain.map((row) => ({
+          index: row.index,
+          entry: parseEntry(JSON.parse(fromUtf8(row.leafData))),
+        })),
+      });
+    }
+    tags.push({
+      path: 'custody.jsonld',
+      bytes: utf8(`${JSON.stringify(custodyGraph(graphItems, head.origin), null, 2)}\n`),
+    });
     const payload = items.map((item: EvidenceRecord) => ({
-      path: `${segment(item.exhibitNumber)}-${item.id.slice(0, 8)}/${segment(item.originalFilename ?? 'content.bin')}`,
+      path: payloadPathOf(item),
       size: item.size,
       sha256: item.sha256,
       sha512: item.sha512,

@@ -113,6 +113,10 @@ describe('disclosures and their packages', function () {
     const vkey = (await service.call('GET', '/v1/log/info')).body.vkey;
     const intact = await verifyCli(['package', file, '--vkey', vkey]);
     expect(intact.code, intact.stdout).to.equal(0);
+    expect(intact.stdout).to.match(
+      /^ok {3}custody\.jsonld is JSON-LD \(CASE\/UCO\) and names every payload file$/m,
+    );
+    expect(intact.stdout).to.match(/^ok {3}data\/.*is the bytes an evidence\.acquired receipt recorded$/m);
     const zipped = await readFile(file);
     const flipped = Buffer.from(zipped);
     const at = flipped.indexOf(bytes.subarray(5000, 5032));
