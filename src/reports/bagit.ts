@@ -60,9 +60,9 @@ function decodePath(path: string): string {
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Streams a bag as a zip whose entries sit under `<name>/`. Payload bytes are
- * stored uncompressed (evidence rarely compresses, and a verifier then reads
- * exactly the bytes that were hashed); tag files are deflated.
+ * Streams a bag as a zip whose entries sit under `<name>/`. Everything is
+ * stored uncompressed: evidence rarely compresses, and a verifier then reads
+ * exactly the bytes that were hashed.
  */
 export function writeBag(
   name: string,
@@ -78,7 +78,7 @@ export function writeBag(
   const addTag = (path: string, text: string | Uint8Array) => {
     const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text);
     tagDigests.push([path, sha256(bytes)]);
-    zip.addBuffer(bytes, `${name}/${path}`);
+    zip.addBuffer(bytes, `${name}/${path}`, { compress: false });
   };
 
   const octets = payload.reduce((sum, file) => sum + file.size, 0);
@@ -108,6 +108,7 @@ export function writeBag(
   zip.addBuffer(
     Buffer.from(tagDigests.map(([path, digest]) => `${digest}  ${encodePath(path)}\n`).join(''), 'utf8'),
     `${name}/tagmanifest-sha256.txt`,
+    { compress: false },
   );
   zip.end();
   return zip.outputStream as unknown as Readable;

@@ -16,6 +16,7 @@ import type { BlobStore } from '../storage/blob-store';
 import { type TagFile, writeBag } from './bagit';
 import { custodyGraph } from './case-graph';
 import type { CustodyReports } from './custody-report';
+import { renderReportPdf } from './report-pdf';
 
 export interface DisclosureRecord {
   readonly id: string;
@@ -187,6 +188,10 @@ export class DisclosureService {
       const { report, jws } = await this.reports.issueFor(principal, item, 'json');
       tags.push({ path: `reports/${item.id}.json`, bytes: utf8(`${JSON.stringify(report, null, 2)}\n`) });
       tags.push({ path: `reports/${item.id}.jws`, bytes: utf8(`${jws}\n`) });
+      tags.push({
+        path: `reports/${item.id}.pdf`,
+        bytes: await collect(renderReportPdf(report, jws.length)),
+      });
     }
     // Receipts are issued afresh for every entry, against the checkpoint current now.
     const latest = (await this.entries.head()) ?? head;
@@ -245,4 +250,11 @@ export class DisclosureService {
     });
     return { name, stream };
   }
+}
+
+/** A tag file's bytes must be hashed before it enters the bag, so a (small) report PDF is collected first. */
+async function collect(stream: Readable): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

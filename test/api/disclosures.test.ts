@@ -100,6 +100,7 @@ describe('disclosures and their packages', function () {
         types.push(result.payload?.entry.type ?? '');
       }
       expect(types).to.include.members(['evidence.acquired', 'evidence.disclosed', 'report.issued']);
+      expect((await bag.read(`reports/${evidenceId}.pdf`)).subarray(0, 5).toString()).to.equal('%PDF-');
       const report = JSON.parse((await bag.read(`reports/${evidenceId}.json`)).toString());
       expect(report.verification.verdict).to.equal('verified');
       const payload = [...bag.files.keys()].filter((name) => name.startsWith('data/'));
@@ -125,6 +126,16 @@ describe('disclosures and their packages', function () {
     const payloadBroken = await verifyCli(['package', path.join(dir, 'flipped.zip'), '--vkey', vkey]);
     expect(payloadBroken.code).to.equal(1);
     expect(payloadBroken.stdout).to.match(/^FAIL data\/.*matches its SHA-256 and SHA-512/m);
+
+    // The first receipt's bytes follow its entry name in the (uncompressed) zip.
+    const receiptAt = zipped.indexOf(Buffer.from('eyJ'), zipped.indexOf(Buffer.from('/receipts/')));
+    expect(receiptAt).to.be.greaterThan(0);
+    const forged = Buffer.from(zipped);
+    forged[receiptAt + 40] = forged[receiptAt + 40] === 0x41 ? 0x42 : 0x41;
+    await writeFile(path.join(dir, 'forged.zip'), forged);
+    const receiptBroken = await verifyCli(['package', path.join(dir, 'forged.zip'), '--vkey', vkey]);
+    expect(receiptBroken.code).to.equal(1);
+    expect(receiptBroken.stdout).to.match(/^FAIL tag file receipts\/\d+\.jws matches the tag manifest$/m);
   });
 });
 
