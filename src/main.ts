@@ -91,7 +91,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     );
 
     const cases = new CaseService(caseRepository, custodyLog);
-    const orders = new OrderService(new OrderRepository(db), caseRepository, custodyLog, {
+    const orderRepository = new OrderRepository(db);
+    const orders = new OrderService(orderRepository, caseRepository, custodyLog, {
       evidence: (principal, id) => evidence.get(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
@@ -115,6 +116,27 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logSigner,
       () => keyring.signingKey(),
       config.reportMaxHolderGapMs,
+      async (item) => {
+        const found = await caseRepository.find(item.caseId);
+        return {
+          case: found
+            ? {
+                reference: found.reference,
+                title: found.title,
+                agency: found.agency,
+                legalBasis: found.legalBasis,
+              }
+            : null,
+          orders: (await orderRepository.ordersOfEvidence(item.id)).map((order) => ({
+            id: order.id,
+            kind: order.kind,
+            status: order.status,
+            legalBasis: order.legalBasis,
+            requestingAuthority: order.requestingAuthority,
+            safeguards: order.safeguards,
+          })),
+        };
+      },
     );
     const disclosures = new DisclosureService(
       db,

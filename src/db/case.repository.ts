@@ -92,6 +92,12 @@ export class CaseRepository {
     },
   };
 
+  /** A case by id with no scope check: for documents about items already shown to the caller (reports). */
+  async find(id: string): Promise<CaseRecord | undefined> {
+    const row = await this.db.getRepository(CaseEntity).findOneBy({ id });
+    return row ? fromEntity(row) : undefined;
+  }
+
   /** The case if it exists and `scope` may see it; otherwise undefined, whichever the reason. */
   async findVisible(id: string, scope: CaseScope): Promise<CaseRecord | undefined> {
     const query = this.db.getRepository(CaseEntity).createQueryBuilder('c').where('c.id = :id', { id });

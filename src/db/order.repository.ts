@@ -102,6 +102,15 @@ export class OrderRepository {
     );
   }
 
+  /** Orders an item was linked to (the authority under which it was preserved or produced). */
+  async ordersOfEvidence(evidenceId: string): Promise<OrderRecord[]> {
+    const rows = await this.db.query(
+      `${SELECT} WHERE id IN (SELECT order_id FROM order_evidence WHERE evidence_id = $1) ORDER BY created_at`,
+      [evidenceId],
+    );
+    return rows.map(toRecord);
+  }
+
   async linkedEvidence(orderId: string): Promise<string[]> {
     const rows: Array<{ evidence_id: string }> = await this.db.query(
       'SELECT evidence_id FROM order_evidence WHERE order_id = $1 ORDER BY linked_at, evidence_id',

@@ -32,8 +32,27 @@ export interface VerificationResult {
   readonly detail: string;
 }
 
+/** The legal frame of an item: its case and the orders it was preserved or produced under. */
+export interface ReportContext {
+  readonly case: {
+    readonly reference: string;
+    readonly title: string;
+    readonly agency: string;
+    readonly legalBasis: string | null;
+  } | null;
+  readonly orders: ReadonlyArray<{
+    readonly id: string;
+    readonly kind: string;
+    readonly status: string;
+    readonly legalBasis: unknown;
+    readonly requestingAuthority: string;
+    readonly safeguards: unknown;
+  }>;
+}
+
 export interface CustodyReport {
   readonly generatedAt: string;
+  readonly context: ReportContext;
   readonly log: { readonly origin: string; readonly size: number; readonly checkpoint: string };
   readonly item: Record<string, unknown>;
   readonly entries: ReadonlyArray<{
@@ -67,6 +86,7 @@ export class CustodyReports {
     private readonly logKey: NoteVerifier,
     private readonly signingKey: () => ReceiptSigningKey,
     private readonly maxGapMs: number,
+    private readonly contextOf: (item: EvidenceRecord) => Promise<ReportContext>,
   ) {}
 
   async issue(
@@ -154,6 +174,7 @@ export class CustodyReports {
     const ok = bytes.ok && chain.ok && inclusion.ok && consistency.ok;
     return {
       generatedAt: new Date().toISOString(),
+      context: await this.contextOf(item),
       log: { origin: latest.origin, size: latest.size, checkpoint: head.checkpoint },
       item: {
         id: item.id,

@@ -95,6 +95,20 @@ export function renderReportPdf(report: CustodyReport, jwsLength: number): Reada
     doc.text(`${result.ok ? 'PASS' : 'FAIL'}  ${name}: ${result.detail}`);
   }
 
+  heading('Case and legal basis');
+  const frame = report.context;
+  if (frame.case) {
+    field('Case', `${frame.case.reference} - ${frame.case.title} (${frame.case.agency})`);
+    if (frame.case.legalBasis) field('Legal basis', frame.case.legalBasis);
+  }
+  if (frame.orders.length === 0) doc.text('No order is linked to this item.');
+  for (const order of frame.orders) {
+    field(
+      `Order ${order.kind}`,
+      `${order.id} (${order.status}), from ${order.requestingAuthority}, basis ${JSON.stringify(order.legalBasis)}`,
+    );
+  }
+
   heading('Item');
   field('Exhibit', item.exhibitNumber);
   field('Description', item.description);

@@ -107,6 +107,8 @@ describe('court custody reports (JSON and PDF)', function () {
         'report.issued',
       ]);
       expect(report.anomalies).to.deep.equal([]);
+      expect(report.context.case).to.include({ title: 'Fraud' });
+      expect(report.context.orders).to.deep.equal([]);
       const jwks = (await service.call('GET', '/.well-known/jwks.json')).body;
       const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet(jwks));
       expect(protectedHeader.typ).to.equal('custody-report+jwt');
