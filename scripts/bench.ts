@@ -12,6 +12,7 @@
  *    over HTTP (GET /v1/log/proof/inclusion at random indexes).
  *
  *   npm run bench -- ingest [--size-mb 2048]
+ *   npm run bench -- report [--entries 10000]
  *
  * Generates a file, times `sha256sum` and `sha512sum` on it, then uploads it as
  * evidence over loopback with curl (the server computing SHA-256 and SHA-512)
@@ -20,9 +21,11 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs, promisify } from 'node:util';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
@@ -35,6 +38,7 @@ import { ensureServiceKeys } from '../src/keys/key-store';
 import { appendLeaves, EMPTY_RANGE, leafHash, type StoredNode, signCheckpoint, utf8 } from '../src/ledger';
 import { logSignerOf } from '../src/log/log-key';
 import { createLogger } from '../src/logger';
+import { renderReportPdf } from '../src/reports/report-pdf';
 import { spawnService, stopService } from './lib/service-process';
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -420,6 +424,67 @@ async function ingest(options: { sizeMb: number }) {
   }
 }
 
+/** Renders the PDF of a synthetic report with `entries` custody entries to /dev/null and times it. */
+async function reportPdf(entries: number) {
+  const types = [
+    'custody.transferred',
+    'custody.received',
+    'evidence.accessed',
+    'custody.sealed',
+    'integrity.verified',
+  ];
+  const report = {
+    generatedAt: new Date().toISOString(),
+    context: {
+      case: { reference: 'BENCH-1', title: 'Benchmark', agency: 'BENCH', legalBasis: null },
+      orders: [],
+    },
+    log: { origin: 'bench.example/custody', size: entries, checkpoint: 'bench.example/custody\n1\nAAAA\n' },
+    item: {
+      id: randomUUID(),
+      exhibitNumber: 'EX-1',
+      description: 'Benchmark item',
+      source: 'generated',
+      acquiredAt: new Date().toISOString(),
+      acquiredBy: 'bench',
+      size: 1,
+      digests: { sha256: '0'.repeat(64), sha512: '0'.repeat(128), md5: null, sha1: null },
+      acquisitionHash: null,
+    },
+    entries: Array.from({ length: entries }, (_, i) => ({
+      index: i,
+      leafHash: 'bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=',
+      entry: {
+        v: 1 as const,
+        log: 'bench.example/custody',
+        subject: { type: 'evidence' as const, id: 'x' },
+        seq: i + 1,
+        prev: null,
+        type: types[i % types.length] as string,
+        at: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+        actor: { sub: 'custodian-1', agency: 'BENCH', role: 'custodian' },
+        data: { purpose: 'benchmark handling', location: 'Vault 2' },
+      },
+    })),
+    verification: {
+      verdict: 'verified' as const,
+      bytes: { ok: true, detail: 'bench' },
+      chain: { ok: true, detail: 'bench' },
+      inclusion: { ok: true, detail: 'bench' },
+      consistency: { ok: true, detail: 'bench' },
+    },
+    anomalies: [],
+  };
+  const started = performance.now();
+  await pipeline(renderReportPdf(report, 2000), createWriteStream('/dev/null'));
+  const seconds = (performance.now() - started) / 1000;
+  const status = await readFile('/proc/self/status', 'utf8');
+  const peak = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+  process.stdout.write(
+    `${JSON.stringify({ benchmark: 'report-pdf', entries, seconds: round(seconds, 2), processPeakRssMB: round(peak, 1) }, null, 2)}\n`,
+  );
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -429,8 +494,13 @@ async function main(): Promise<number> {
       'proof-size': { type: 'string', default: '1000000' },
       proofs: { type: 'string', default: '2000' },
       'size-mb': { type: 'string', default: '2048' },
+      entries: { type: 'string', default: '10000' },
     },
   });
+  if (positionals[0] === 'report') {
+    await reportPdf(Number(values.entries));
+    return 0;
+  }
   if (positionals[0] === 'ingest') {
     await ingest({ sizeMb: Number(values['size-mb']) });
     return 0;
@@ -438,7 +508,8 @@ async function main(): Promise<number> {
   if (positionals[0] !== 'append') {
     console.error(
       'usage: npm run bench -- append [--clients 64] [--seconds 20] [--proof-size 1000000] [--proofs 2000]\n' +
-        '       npm run bench -- ingest [--size-mb 2048]',
+        '       npm run bench -- ingest [--size-mb 2048]\n' +
+        '       npm run bench -- report [--entries 10000]',
     );
     return 64;
   }
