@@ -19,7 +19,15 @@ import { databaseServerFor } from '../src/db/database-server';
 import { LogRepository } from '../src/db/log.repository';
 import { LedgerError } from '../src/errors';
 import { ensureServiceKeys } from '../src/keys/key-store';
-import { fromBase64, openCheckpoint, parseVerifierKey, verifyConsistency } from '../src/ledger';
+import {
+  entryLeafHash,
+  fromBase64,
+  openCheckpoint,
+  parseTlogProof,
+  parseVerifierKey,
+  verifyConsistency,
+  verifyInclusion,
+} from '../src/ledger';
 import { auditLedger } from '../src/log/ledger-audit';
 import { logSignerOf, logVerifierKey } from '../src/log/log-key';
 import { createLogger } from '../src/logger';
@@ -124,17 +132,37 @@ async function verifyPackage(files: string[], options: { vkey?: string }): Promi
       : { keys: [] };
     const logKey = parseVerifierKey(vkey);
     const acquired = new Map<string, { sha256: string; sha512: string }>();
+    const leaves = new Map<number, Uint8Array>();
     const receipts = [...bag.files.keys()].filter((name) => /^receipts\/\d+\.jws$/.test(name));
     report(receipts.length > 0, `${receipts.length} receipts in the package`);
     for (const name of receipts) {
       const result = await verifyReceipt((await bag.read(name)).toString('utf8').trim(), { jwks, logKey });
       report(result.valid, `${name}${result.valid ? '' : `: ${result.reason}`}`);
       const entry = result.payload?.entry;
+      if (result.valid && result.payload)
+        leaves.set(result.payload.index, entryLeafHash(result.payload.entry));
       if (result.valid && entry?.type === 'evidence.acquired') {
         acquired.set(entry.subject.id, {
           sha256: String(entry.data.sha256),
           sha512: String(entry.data.sha512),
         });
+      }
+    }
+    const proofs = [...bag.files.keys()].filter((name) => /^proofs\/\d+\.tlog-proof$/.test(name));
+    for (const name of proofs) {
+      const index = Number(name.slice('proofs/'.length, -'.tlog-proof'.length));
+      const leaf = leaves.get(index);
+      try {
+        if (!leaf) throw new Error('no verified receipt for this index');
+        const bundle = parseTlogProof((await bag.read(name)).toString('utf8'));
+        const checkpoint = openCheckpoint(bundle.checkpoint, logKey);
+        verifyInclusion(bundle.index, checkpoint.size, leaf, bundle.proof, checkpoint.root);
+        report(
+          bundle.index === index,
+          `${name} proves entry ${index} in the signed log of size ${checkpoint.size}`,
+        );
+      } catch (error) {
+        report(false, `${name}: ${(error as Error).message}`);
       }
     }
     const manifest = new Map(

@@ -118,6 +118,9 @@ describe('disclosures and their packages', function () {
       /^ok {3}custody\.jsonld is JSON-LD \(CASE\/UCO\) and names every payload file$/m,
     );
     expect(intact.stdout).to.match(/^ok {3}data\/.*is the bytes an evidence\.acquired receipt recorded$/m);
+    expect(intact.stdout).to.match(
+      /^ok {3}proofs\/\d+\.tlog-proof proves entry \d+ in the signed log of size \d+$/m,
+    );
     const zipped = await readFile(file);
     const flipped = Buffer.from(zipped);
     const at = flipped.indexOf(bytes.subarray(5000, 5032));
