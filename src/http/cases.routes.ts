@@ -2,10 +2,10 @@ import { Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
 import type { CasePosition, CaseRecord, GrantRecord } from '../db/case.repository';
-import { InvalidParameterError, NotFoundError } from '../errors';
+import { InvalidParameterError } from '../errors';
 import { principalOf, requireToken } from './auth';
 import { grantBody, listQuery, openCaseBody, uuidParam } from './schemas';
-import { parseBody, parseQuery } from './validation';
+import { idFromPath, parseBody, parseQuery } from './validation';
 
 /** `/v1/cases`: open, read, list and share cases (api.md "Cases"). */
 export function casesRouter(authenticate: Authenticator, cases: CaseService): Router {
@@ -29,12 +29,12 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
   });
 
   router.get('/v1/cases/:id', async (req, res) => {
-    const found = await cases.get(principalOf(res), caseId(req.params.id));
+    const found = await cases.get(principalOf(res), idFromPath(req.params.id, 'case'));
     res.json({ case: caseJson(found) });
   });
 
   router.post('/v1/cases/:id/grants', async (req, res) => {
-    const id = caseId(req.params.id);
+    const id = idFromPath(req.params.id, 'case');
     const body = parseBody(grantBody, req.body);
     const { value: grant, receipt } = await cases.grant(principalOf(res), id, {
       ...body,
@@ -44,13 +44,6 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
   });
 
   return router;
-}
-
-/** A malformed id names no case: that is "not found", not a bad request. */
-function caseId(raw: string | string[] | undefined): string {
-  const parsed = uuidParam.safeParse(raw);
-  if (!parsed.success) throw new NotFoundError('case');
-  return parsed.data;
 }
 
 function caseJson(record: CaseRecord) {

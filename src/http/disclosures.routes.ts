@@ -3,11 +3,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Authenticator } from '../access/identity';
 import { AGENCY_CODE } from '../access/roles';
-import { NotFoundError } from '../errors';
 import type { DisclosureRecord, DisclosureService } from '../reports/disclosures';
 import { principalOf, requireToken } from './auth';
-import { uuidParam } from './schemas';
-import { parseBody } from './validation';
+import { idFromPath, parseBody } from './validation';
 
 const disclosureBody = z.strictObject({
   recipientAgency: z.string().regex(AGENCY_CODE),
@@ -22,7 +20,7 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
   const auth = requireToken(authenticate);
 
   router.post('/v1/cases/:id/disclosures', auth, async (req, res) => {
-    const caseId = idParam(req.params.id, 'case');
+    const caseId = idFromPath(req.params.id, 'case');
     const body = parseBody(disclosureBody, req.body);
     const { value, receipt } = await disclosures.create(principalOf(res), caseId, body);
     res
@@ -32,14 +30,14 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
   });
 
   router.get('/v1/disclosures/:id', auth, async (req, res) => {
-    const found = await disclosures.get(principalOf(res), idParam(req.params.id, 'disclosure'));
+    const found = await disclosures.get(principalOf(res), idFromPath(req.params.id, 'disclosure'));
     res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(found) });
   });
 
   router.get('/v1/disclosures/:id/package', auth, async (req, res) => {
     const { name, stream } = await disclosures.openPackage(
       principalOf(res),
-      idParam(req.params.id, 'disclosure'),
+      idFromPath(req.params.id, 'disclosure'),
     );
     res.status(200).set({
       'Content-Type': 'application/zip',
@@ -50,12 +48,6 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
   });
 
   return router;
-}
-
-function idParam(raw: string | string[] | undefined, what: string): string {
-  const parsed = uuidParam.safeParse(raw);
-  if (!parsed.success) throw new NotFoundError(what);
-  return parsed.data;
 }
 
 function disclosureJson(record: DisclosureRecord) {

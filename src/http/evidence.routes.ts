@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Request, Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { EvidenceRecord } from '../db/evidence.repository';
-import { LedgerError, NotFoundError } from '../errors';
+import { LedgerError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
 import type { Logger } from '../logger';
 import type { CustodyReports } from '../reports/custody-report';
@@ -10,8 +10,8 @@ import { renderReportPdf } from '../reports/report-pdf';
 import type { BlobStore, ByteRange } from '../storage/blob-store';
 import { principalOf, requireToken } from './auth';
 import { evidenceUpload, uploadedEvidence } from './evidence-upload';
-import { custodyEventBody, trailingSha256, uuidParam } from './schemas';
-import { parseBody } from './validation';
+import { custodyEventBody, trailingSha256 } from './schemas';
+import { idFromPath, parseBody } from './validation';
 
 export interface EvidenceRouteDependencies {
   readonly authenticate: Authenticator;
@@ -35,7 +35,7 @@ export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
     async (req, res, next) => {
       res.locals.case = await deps.evidence.authorizeIntake(
         principalOf(res),
-        idParam(req.params.caseId, 'case'),
+        idFromPath(req.params.caseId, 'case'),
       );
       next();
     },
@@ -73,20 +73,20 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   router.use('/v1/evidence', requireToken(deps.authenticate));
 
   router.get('/v1/evidence/:id', async (req, res) => {
-    const item = await deps.evidence.get(principalOf(res), idParam(req.params.id, 'evidence'));
+    const item = await deps.evidence.get(principalOf(res), idFromPath(req.params.id, 'evidence'));
     res.set('Cache-Control', 'no-store').json({
       evidence: { ...evidenceJson(item), chainHead: await deps.evidence.chainHead(item.id) },
     });
   });
 
   router.get('/v1/evidence/:id/chain', async (req, res) => {
-    const entries = await deps.evidence.chain(principalOf(res), idParam(req.params.id, 'evidence'));
+    const entries = await deps.evidence.chain(principalOf(res), idFromPath(req.params.id, 'evidence'));
     res.set('Cache-Control', 'no-store').json({ entries });
   });
 
   router.get('/v1/evidence/:id/content', async (req, res) => {
     const principal = principalOf(res);
-    const item = await deps.evidence.get(principal, idParam(req.params.id, 'evidence'));
+    const item = await deps.evidence.get(principal, idFromPath(req.params.id, 'evidence'));
     const range = requestedRange(req, item);
     const opened = await deps.evidence.openContent(principal, item, range);
     res.status(range ? 206 : 200).set({
@@ -104,14 +104,14 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   });
 
   router.get('/v1/evidence/:id/report', async (req, res) => {
-    const { report, jws } = await deps.reports.issue(principalOf(res), idParam(req.params.id, 'evidence'));
+    const { report, jws } = await deps.reports.issue(principalOf(res), idFromPath(req.params.id, 'evidence'));
     res.set('Cache-Control', 'no-store').json({ report, jws });
   });
 
   router.get('/v1/evidence/:id/report.pdf', async (req, res) => {
     const { report, jws } = await deps.reports.issue(
       principalOf(res),
-      idParam(req.params.id, 'evidence'),
+      idFromPath(req.params.id, 'evidence'),
       'pdf',
     );
     res.status(200).set({
@@ -123,25 +123,18 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   });
 
   router.post('/v1/evidence/:id/events', async (req, res) => {
-    const id = idParam(req.params.id, 'evidence');
+    const id = idFromPath(req.params.id, 'evidence');
     const body = parseBody(custodyEventBody, req.body);
     const { value: entry, receipt } = await deps.evidence.recordEvent(principalOf(res), id, body);
     res.status(201).json({ entry, receipt });
   });
 
   router.post('/v1/evidence/:id/fixity', async (req, res) => {
-    const result = await deps.evidence.checkFixity(principalOf(res), idParam(req.params.id, 'evidence'));
+    const result = await deps.evidence.checkFixity(principalOf(res), idFromPath(req.params.id, 'evidence'));
     res.status(201).json({ intact: result.intact, entry: result.value, receipt: result.receipt });
   });
 
   return router;
-}
-
-/** A malformed id names nothing: 404, like an unknown one. */
-function idParam(raw: string | string[] | undefined, what: 'case' | 'evidence'): string {
-  const parsed = uuidParam.safeParse(raw);
-  if (!parsed.success) throw new NotFoundError(what);
-  return parsed.data;
 }
 
 /**

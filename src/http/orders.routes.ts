@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { OrderRecord } from '../db/order.repository';
-import { NotFoundError } from '../errors';
 import type { EntryValue } from '../ledger';
 import type { OrderService } from '../orders/order-service';
 import { principalOf, requireToken } from './auth';
-import { orderBody, orderEvidenceBody, orderListQuery, orderTransitionBody, uuidParam } from './schemas';
-import { parseBody, parseQuery } from './validation';
+import { orderBody, orderEvidenceBody, orderListQuery, orderTransitionBody } from './schemas';
+import { idFromPath, parseBody, parseQuery } from './validation';
 
 const SAFEGUARDS = [
   'confidential',
@@ -75,31 +74,25 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
   });
 
   router.get('/v1/orders/:id', async (req, res) => {
-    const order = await orders.get(principalOf(res), orderId(req.params.id));
+    const order = await orders.get(principalOf(res), idFromPath(req.params.id, 'order'));
     res.set('Cache-Control', 'no-store').json({ order: orderJson(order) });
   });
 
   router.post('/v1/orders/:id/transitions', async (req, res) => {
-    const id = orderId(req.params.id);
+    const id = idFromPath(req.params.id, 'order');
     const body = parseBody(orderTransitionBody, req.body);
     const { value, receipt } = await orders.transition(principalOf(res), id, body);
     res.json({ order: orderJson(value), receipt });
   });
 
   router.post('/v1/orders/:id/evidence', async (req, res) => {
-    const id = orderId(req.params.id);
+    const id = idFromPath(req.params.id, 'order');
     const body = parseBody(orderEvidenceBody, req.body);
     const { value, receipt } = await orders.linkEvidence(principalOf(res), id, body.evidenceId);
     res.status(201).json({ order: orderJson(value), receipt });
   });
 
   return router;
-}
-
-function orderId(raw: string | string[] | undefined): string {
-  const parsed = uuidParam.safeParse(raw);
-  if (!parsed.success) throw new NotFoundError('order');
-  return parsed.data;
 }
 
 function orderJson(order: OrderRecord) {

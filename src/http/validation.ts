@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { type FieldError, InvalidParameterError, ValidationError } from '../errors';
+import { type FieldError, InvalidParameterError, NotFoundError, ValidationError } from '../errors';
+import { uuidParam } from './schemas';
 
 /** zod issues as RFC 6901 pointers and machine reasons (zod's issue codes), never library prose. */
 function fieldErrors(error: z.ZodError): FieldError[] {
@@ -21,4 +22,11 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.in
   const result = schema.safeParse(query);
   if (!result.success) throw new InvalidParameterError(fieldErrors(result.error));
   return result.data;
+}
+
+/** An id in the path that is not a UUID names nothing: "not found", like an unknown one (never 400). */
+export function idFromPath(raw: string | string[] | undefined, what: string): string {
+  const parsed = uuidParam.safeParse(raw);
+  if (!parsed.success) throw new NotFoundError(what);
+  return parsed.data;
 }
