@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { DeadlinePeriods } from './orders/deadlines';
 
 /** Log origins are schema-less URLs (C2SP tlog-checkpoint): no spaces, no `+`, no scheme. */
 const ORIGIN = /^[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/;
@@ -101,14 +102,7 @@ export interface Config {
   /** The central authority and 24/7 point of contact: owner of incoming requests from partners. */
   readonly centralAuthority: string;
   /** Legal periods for order deadlines (domestic law differs; defaults are the conventions'). */
-  readonly orderPeriods: {
-    readonly internationalPreservationDays: number;
-    readonly domesticPreservationDays: number;
-    readonly epocDays: number;
-    readonly epocEmergencyHours: number;
-    readonly epocPrDays: number;
-    readonly epocPrExtensionDays: number;
-  };
+  readonly orderPeriods: DeadlinePeriods;
   /** How long before an order's deadline the sweep starts warning. */
   readonly orderDeadlineWarningMs: number;
   /** Custody reports flag an item without a holder (in transit) for longer than this. */

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { CaseScope } from '../access/scope';
 import type { DomainWriter } from '../log/domain-write';
 import { CaseEntity } from './entities/case.entity';
+import { violatedUniqueConstraint } from './pg-errors';
 
 export interface CaseRecord {
   readonly id: string;
@@ -30,8 +31,6 @@ export interface CasePosition {
   readonly id: string;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /** Thrown when (agency, reference) is taken; the service turns it into a conflict. */
 export class DuplicateReferenceError extends Error {}
 
@@ -56,7 +55,7 @@ export class CaseRepository {
           ],
         );
       } catch (error) {
-        if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
+        if (violatedUniqueConstraint(error) !== undefined) {
           throw new DuplicateReferenceError();
         }
         throw error;

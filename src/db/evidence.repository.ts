@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CustodyState, CustodyStatus, Party } from '../evidence/custody';
 import type { Queryable } from './log.repository';
+import { violatedUniqueConstraint } from './pg-errors';
 
 /** An evidence item as stored: metadata, digests of the stored bytes, custody state. */
 export interface EvidenceRecord {
@@ -27,8 +28,6 @@ export interface EvidenceRecord {
   readonly createdAt: Date;
   readonly custody: CustodyState;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 /** (case, exhibit number) is taken; the service turns it into a conflict. */
 export class DuplicateExhibitError extends Error {}
@@ -85,7 +84,7 @@ export class EvidenceRepository {
         ],
       );
     } catch (error) {
-      if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
+      if (violatedUniqueConstraint(error) !== undefined) {
         throw new DuplicateExhibitError();
       }
       throw error;
@@ -140,14 +139,6 @@ export class EvidenceRepository {
       [after, limit],
     );
     return rows.map((row) => row.id);
-  }
-
-  /** Every distinct content address in use (for audits and tests). */
-  async blobsInUse(): Promise<string[]> {
-    const rows: Array<{ sha256: string }> = await this.db.query(
-      'SELECT DISTINCT sha256 FROM evidence ORDER BY sha256',
-    );
-    return rows.map((row) => row.sha256);
   }
 }
 

@@ -4,6 +4,7 @@ import type { Authenticator } from '../access/identity';
 import type { EvidenceRecord } from '../db/evidence.repository';
 import { LedgerError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
+import { evidenceView } from '../evidence/evidence-view';
 import type { Logger } from '../logger';
 import type { CustodyReports } from '../reports/custody-report';
 import { renderReportPdf } from '../reports/report-pdf';
@@ -61,7 +62,7 @@ export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
       res
         .status(201)
         .location(`/v1/evidence/${value.id}`)
-        .json({ evidence: evidenceJson(value), receipt });
+        .json({ evidence: evidenceView(value), receipt });
     },
   );
   return router;
@@ -75,7 +76,7 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   router.get('/v1/evidence/:id', async (req, res) => {
     const item = await deps.evidence.get(principalOf(res), idFromPath(req.params.id, 'evidence'));
     res.set('Cache-Control', 'no-store').json({
-      evidence: { ...evidenceJson(item), chainHead: await deps.evidence.chainHead(item.id) },
+      evidence: { ...evidenceView(item), chainHead: await deps.evidence.chainHead(item.id) },
     });
   });
 
@@ -151,33 +152,4 @@ function requestedRange(req: Request, item: EvidenceRecord): ByteRange | undefin
     return undefined;
   const [first] = ranges;
   return first ? { start: first.start, end: first.end } : undefined;
-}
-
-function evidenceJson(item: EvidenceRecord) {
-  return {
-    id: item.id,
-    caseId: item.caseId,
-    exhibitNumber: item.exhibitNumber,
-    description: item.description,
-    source: item.source,
-    acquiredAt: item.acquiredAt.toISOString(),
-    acquiredBy: item.acquiredBy,
-    acquisitionTool: item.acquisitionTool,
-    location: item.location,
-    originalFilename: item.originalFilename,
-    mediaType: item.mediaType,
-    size: item.size,
-    digests: { sha256: item.sha256, sha512: item.sha512, md5: item.md5, sha1: item.sha1 },
-    acquisitionHash: item.acquisitionHash,
-    createdBy: item.createdBy,
-    createdAt: item.createdAt.toISOString(),
-    custody: {
-      status: item.custody.status,
-      holder: item.custody.holder,
-      transferTo: item.custody.transferTo,
-      sealed: item.custody.sealed,
-      sealNumber: item.custody.sealNumber,
-      onHold: item.custody.onHold,
-    },
-  };
 }

@@ -2,6 +2,7 @@ import { createPrivateKey, type JsonWebKeyInput } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { DataSource } from 'typeorm';
 import type { Queryable } from '../db/log.repository';
+import { violatedUniqueConstraint } from '../db/pg-errors';
 import type { StoredKey } from '../keys/key-store';
 import type { ReceiptSigningKey } from './receipt';
 
@@ -23,10 +24,7 @@ export async function publishReceiptKeys(db: DataSource, keys: readonly StoredKe
   try {
     await db.transaction((tx) => publishReceiptKeysIn(tx, keys));
   } catch (error) {
-    if (
-      (error as { driverError?: { constraint?: string } }).driverError?.constraint ===
-      'receipt_keys_one_current'
-    ) {
+    if (violatedUniqueConstraint(error) === 'receipt_keys_one_current') {
       throw new Error(
         'another receipt key is current in this database: every process must share DATA_DIR/keys',
       );

@@ -4,6 +4,7 @@ import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { LedgerError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
+import { evidenceView } from '../evidence/evidence-view';
 import {
   consistencyProof,
   entryLeafData,
@@ -54,7 +55,7 @@ export interface CustodyReport {
   readonly generatedAt: string;
   readonly context: ReportContext;
   readonly log: { readonly origin: string; readonly size: number; readonly checkpoint: string };
-  readonly item: Record<string, unknown>;
+  readonly item: ReturnType<typeof evidenceView>;
   readonly entries: ReadonlyArray<{
     readonly index: number;
     readonly leafHash: string;
@@ -176,19 +177,7 @@ export class CustodyReports {
       generatedAt: new Date().toISOString(),
       context: await this.contextOf(item),
       log: { origin: latest.origin, size: latest.size, checkpoint: head.checkpoint },
-      item: {
-        id: item.id,
-        caseId: item.caseId,
-        exhibitNumber: item.exhibitNumber,
-        description: item.description,
-        source: item.source,
-        acquiredAt: item.acquiredAt.toISOString(),
-        acquiredBy: item.acquiredBy,
-        size: item.size,
-        digests: { sha256: item.sha256, sha512: item.sha512, md5: item.md5, sha1: item.sha1 },
-        acquisitionHash: item.acquisitionHash,
-        custody: item.custody,
-      },
+      item: evidenceView(item),
       entries: stored.map((row, i) => ({
         index: row.index,
         leafHash: toBase64(row.leafHash),

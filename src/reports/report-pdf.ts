@@ -19,17 +19,7 @@ export function renderReportPdf(report: CustodyReport, jwsLength: number): Reada
     info: { Title: 'Chain of custody report' },
   });
   const width = doc.page.width - 2 * MARGIN;
-  const item = report.item as {
-    id: string;
-    exhibitNumber: string;
-    description: string;
-    source: string;
-    acquiredAt: string;
-    acquiredBy: string;
-    size: number;
-    digests: { sha256: string; sha512: string; md5: string | null; sha1: string | null };
-    acquisitionHash: { alg: string; value: string } | null;
-  };
+  const item = report.item;
   let page = 1;
   const footer = () => {
     const bottom = doc.page.margins.bottom;
