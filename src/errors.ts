@@ -43,10 +43,14 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** One field that failed validation: a JSON Pointer (RFC 6901) and a machine reason. */
+/**
+ * One field that failed validation: a JSON Pointer (RFC 6901), a machine reason,
+ * and, when the field takes one of a closed set of values, the values it takes.
+ */
 export interface FieldError {
   pointer: string;
   reason: string;
+  allowed?: readonly string[];
 }
 
 /**

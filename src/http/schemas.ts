@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
-import { DIRECTIONS, ORDER_KINDS } from '../orders/lifecycle';
+import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
 
@@ -159,10 +159,7 @@ export const orderTransitionBody = z.strictObject({
 export const orderEvidenceBody = z.strictObject({ evidenceId: z.uuid() });
 
 export const orderListQuery = z.strictObject({
-  status: z
-    .string()
-    .regex(/^[a-z_]{1,64}$/)
-    .optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
   dueBefore: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -2,12 +2,19 @@ import type { z } from 'zod';
 import { type FieldError, InvalidParameterError, NotFoundError, ValidationError } from '../errors';
 import { uuidParam } from './schemas';
 
-/** zod issues as RFC 6901 pointers and machine reasons (zod's issue codes), never library prose. */
+/**
+ * zod issues as RFC 6901 pointers and machine reasons (zod's issue codes), never
+ * library prose; an enum's issue also lists the values it takes.
+ */
 function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    pointer: `/${issue.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
-    reason: issue.code,
-  }));
+  return error.issues.map((issue) => {
+    const field: FieldError = {
+      pointer: `/${issue.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+      reason: issue.code,
+    };
+    if (issue.code === 'invalid_value') field.allowed = issue.values.map(String);
+    return field;
+  });
 }
 
 /** Validates a JSON body; failures are 422 with every failing field. */

@@ -137,6 +137,9 @@ export function statesOf(kind: OrderKind): string[] {
   return Object.keys(TABLES[kind]);
 }
 
+/** Every state of any kind, sorted: what a status filter may name. */
+export const ORDER_STATUSES = [...new Set(ORDER_KINDS.flatMap(statesOf))].sort() as [string, ...string[]];
+
 /** The states `kind` may move to from `from` (none for an unknown or final state). */
 export function nextStates(kind: OrderKind, from: string): readonly string[] {
   return Object.hasOwn(TABLES[kind], from) ? (TABLES[kind][from] as readonly string[]) : [];

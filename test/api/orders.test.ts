@@ -60,6 +60,16 @@ describe('legal orders', () => {
     return service.call('POST', `/v1/orders/${id}/transitions`, { token, json: { to, ...extra } });
   }
 
+  it('when the listing names a status no order kind has, then the answer is 400 INVALID_PARAMETER listing the statuses', async () => {
+    const response = await service.call('GET', '/v1/orders?status=bogus', { token: handler });
+    expect(response.status).to.equal(400);
+    expect(response.body.code).to.equal('INVALID_PARAMETER');
+    const [field] = response.body.errors;
+    expect(field.pointer).to.equal('/status');
+    expect(field.allowed).to.include.members(['received', 'preserved', 'served', 'enforcing_notified', 'closed']);
+    expect(field.allowed).to.not.include('bogus');
+  });
+
   it('when a partner sends a complete Art. 42 request, then it is received by the central authority and the receipt acknowledges it', async () => {
     const response = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
     expect(response.status).to.equal(201);
@@ -125,6 +135,10 @@ describe('legal orders', () => {
       },
     );
     expect(due.body.items.map((order: { id: string }) => order.id)).to.include(id);
+    const preservedOnly = await service.call('GET', '/v1/orders?status=preserved', { token: handler });
+    expect(preservedOnly.status).to.equal(200);
+    expect(preservedOnly.body.items.map((order: { id: string }) => order.id)).to.include(id);
+    expect(preservedOnly.body.items.every((order: { status: string }) => order.status === 'preserved')).to.equal(true);
 
     await step(partner, 'extension_requested');
     const extended = await step(handler, 'extended');
