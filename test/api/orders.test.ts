@@ -66,7 +66,13 @@ describe('legal orders', () => {
     expect(response.body.code).to.equal('INVALID_PARAMETER');
     const [field] = response.body.errors;
     expect(field.pointer).to.equal('/status');
-    expect(field.allowed).to.include.members(['received', 'preserved', 'served', 'enforcing_notified', 'closed']);
+    expect(field.allowed).to.include.members([
+      'received',
+      'preserved',
+      'served',
+      'enforcing_notified',
+      'closed',
+    ]);
     expect(field.allowed).to.not.include('bogus');
   });
 
@@ -138,7 +144,9 @@ describe('legal orders', () => {
     const preservedOnly = await service.call('GET', '/v1/orders?status=preserved', { token: handler });
     expect(preservedOnly.status).to.equal(200);
     expect(preservedOnly.body.items.map((order: { id: string }) => order.id)).to.include(id);
-    expect(preservedOnly.body.items.every((order: { status: string }) => order.status === 'preserved')).to.equal(true);
+    expect(
+      preservedOnly.body.items.every((order: { status: string }) => order.status === 'preserved'),
+    ).to.equal(true);
 
     await step(partner, 'extension_requested');
     const extended = await step(handler, 'extended');
