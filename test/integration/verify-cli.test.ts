@@ -1,33 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { withScratchDatabase } from '../support/database';
+import { runScript } from '../support/script';
 import { startTestService, type TestService, testDataDir, uniqueAgency, uniqueSub } from '../support/service';
 
-const VERIFY = path.join(__dirname, '..', '..', 'scripts', 'verify.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function verify(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [VERIFY, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const verify = (args: string[], env: Record<string, string> = {}) => runScript('verify', args, env);
 
 async function sql(url: string, statements: string[]): Promise<void> {
   const client = new Client({ connectionString: url });
