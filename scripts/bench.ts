@@ -30,9 +30,9 @@ import { parseArgs, promisify } from 'node:util';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { issueBuiltInToken } from '../src/access/built-in-issuer';
-import { loadConfig } from '../src/config';
+import { type Config, loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
-import { databaseServerFor } from '../src/db/database-server';
+import { type DatabaseServer, databaseServerFor } from '../src/db/database-server';
 import { LogRepository } from '../src/db/log.repository';
 import { ensureServiceKeys } from '../src/keys/key-store';
 import { appendLeaves, EMPTY_RANGE, leafHash, type StoredNode, signCheckpoint, utf8 } from '../src/ledger';
@@ -241,11 +241,39 @@ async function measureProofs(url: string, size: number, count: number) {
   };
 }
 
-async function append(options: { clients: number; seconds: number; proofSize: number; proofs: number }) {
+interface BenchServer {
+  readonly config: Config;
+  readonly dataDir: string;
+  readonly server: DatabaseServer;
+}
+
+/**
+ * Runs a benchmark with a temporary DATA_DIR and database server (DATABASE_URL's,
+ * or an embedded one), both removed afterwards, also when the benchmark fails.
+ */
+async function withBenchServer(body: (bench: BenchServer) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger('warn');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-bench-'));
-  const server = await databaseServerFor({ ...config, dataDir: path.join(dataDir, 'embedded') }, logger);
+  try {
+    const server = await databaseServerFor(
+      { ...config, dataDir: path.join(dataDir, 'embedded') },
+      createLogger('warn'),
+      { temporary: true },
+    );
+    try {
+      await body({ config, dataDir, server });
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function append(
+  { config, dataDir, server }: BenchServer,
+  options: { clients: number; seconds: number; proofSize: number; proofs: number },
+) {
   const stamp = `${Date.now()}_${randomBytes(3).toString('hex')}`;
   const appendDb = await scratchDatabase(server.url, `custody_bench_append_${stamp}`);
   const proofDb = await scratchDatabase(server.url, `custody_bench_proofs_${stamp}`);
@@ -299,8 +327,6 @@ async function append(options: { clients: number; seconds: number; proofSize: nu
   } finally {
     await appendDb.drop().catch(() => {});
     await proofDb.drop().catch(() => {});
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -361,11 +387,7 @@ async function uploadFile(url: string, token: string, caseId: string, file: stri
   return (performance.now() - started) / 1000;
 }
 
-async function ingest(options: { sizeMb: number }) {
-  const config = loadConfig();
-  const logger = createLogger('warn');
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-bench-'));
-  const server = await databaseServerFor({ ...config, dataDir: path.join(dataDir, 'embedded') }, logger);
+async function ingest({ config, dataDir, server }: BenchServer, options: { sizeMb: number }) {
   const db = await scratchDatabase(
     server.url,
     `custody_bench_ingest_${Date.now()}_${randomBytes(3).toString('hex')}`,
@@ -419,8 +441,6 @@ async function ingest(options: { sizeMb: number }) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await db.drop().catch(() => {});
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -517,7 +537,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (positionals[0] === 'ingest') {
-    await ingest({ sizeMb: Number(values['size-mb']) });
+    await withBenchServer((bench) => ingest(bench, { sizeMb: Number(values['size-mb']) }));
     return 0;
   }
   if (positionals[0] !== 'append') {
@@ -528,12 +548,14 @@ async function main(): Promise<number> {
     );
     return 64;
   }
-  await append({
-    clients: Number(values.clients),
-    seconds: Number(values.seconds),
-    proofSize: Number(values['proof-size']),
-    proofs: Number(values.proofs),
-  });
+  await withBenchServer((bench) =>
+    append(bench, {
+      clients: Number(values.clients),
+      seconds: Number(values.seconds),
+      proofSize: Number(values['proof-size']),
+      proofs: Number(values.proofs),
+    }),
+  );
   return 0;
 }
 

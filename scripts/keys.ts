@@ -25,7 +25,7 @@ const USAGE = 'usage: npm run keys -- rotate [--sub OPERATOR] [--agency AGENCY]'
 async function rotate(actor: { sub: string; agency: string }): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const server = await databaseServerFor(config, logger);
+  const server = await databaseServerFor(config, logger, { use: 'command' });
   try {
     const db = await openDatabase(server.url);
     try {

@@ -10,7 +10,7 @@ import { createLogger } from '../src/logger';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const server = await databaseServerFor(config, logger);
+  const server = await databaseServerFor(config, logger, { use: 'command' });
   const url = server.url;
   try {
     if (process.argv.includes('--revert')) {

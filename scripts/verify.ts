@@ -203,7 +203,7 @@ async function verifyPackage(files: string[], options: { vkey?: string }): Promi
 async function ledger(options: { vkey?: string }): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const server = await databaseServerFor(config, logger);
+  const server = await databaseServerFor(config, logger, { use: 'command' });
   const db = await openDatabase(server.url).catch(async (error: unknown) => {
     await server.stop();
     throw error;

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { type EmbeddedUse, startEmbeddedPostgres } from './embedded-postgres';
 
 /** Where the database is, and how to let go of it. */
 export interface DatabaseServer {
@@ -7,17 +8,32 @@ export interface DatabaseServer {
   stop(): Promise<void>;
 }
 
-/** The database named by DATABASE_URL, or, without one, the embedded server under DATA_DIR. */
-export async function databaseServerFor(config: Config, logger: Logger): Promise<DatabaseServer> {
+export interface DatabaseServerOptions {
+  /** `command`: use the embedded server of a service running on the same DATA_DIR, if there is one. */
+  readonly use?: EmbeddedUse;
+  /** Remove the embedded cluster when stopped (benchmarks). */
+  readonly temporary?: boolean;
+}
+
+/** The database named by DATABASE_URL, or, without one, the embedded server of DATA_DIR. */
+export async function databaseServerFor(
+  config: Config,
+  logger: Logger,
+  options: DatabaseServerOptions = {},
+): Promise<DatabaseServer> {
   if (config.databaseUrl !== undefined) return { url: config.databaseUrl, stop: async () => {} };
-  // Loaded only when used: the package installs process-wide hooks at import time.
-  const { startEmbeddedPostgres } = await import('./embedded-postgres.js');
   const embedded = await startEmbeddedPostgres({
     dir: config.dataDir,
     port: config.embeddedPostgresPort,
     database: 'custody_ledger',
     logger: logger.child({ component: 'embedded-postgres' }),
+    ...options,
   });
-  logger.info({ port: config.embeddedPostgresPort }, 'embedded PostgreSQL running');
+  if (embedded.clusterDir !== undefined) {
+    logger.info(
+      { port: config.embeddedPostgresPort, clusterDir: embedded.clusterDir },
+      'embedded PostgreSQL running',
+    );
+  }
   return embedded;
 }
