@@ -4,6 +4,7 @@
 #   `npm install && npm start` and serves /readyz, with nothing changed in the parent;
 # - operator commands (`migrate`, `verify -- ledger`, `keys -- rotate`) run beside
 #   the running service, which switches to the rotated key;
+# - the README's walk-through runs as is against it;
 # - the service comes up again after it is killed with SIGKILL (orphaned
 #   postmaster) and after its whole process group is;
 # - SIGTERM stops it cleanly with nothing left running.
@@ -83,6 +84,13 @@ for attempt in $(seq 1 40); do
   sleep 0.5
 done
 echo "smoke: npm run keys -- rotate ran beside the service, which switched to the new key"
+
+awk '/<!-- walkthrough:/ { marked = 1; next } marked && /^```sh$/ { inside = 1; next } inside && /^```$/ { exit } inside { print }' \
+  README.md >"$parent/walkthrough.sh"
+[ -s "$parent/walkthrough.sh" ] || fail "no walk-through block in the README"
+LEDGER="http://127.0.0.1:$PORT" bash -euo pipefail "$parent/walkthrough.sh" >"$parent/walkthrough.out" 2>&1 ||
+  { tail -n 30 "$parent/walkthrough.out" >&2; fail "the README walk-through failed against the quickstart service"; }
+echo "smoke: the README walk-through ran as is against the quickstart service"
 
 kill -9 "$(service_pid)"
 sleep 1

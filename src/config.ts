@@ -19,9 +19,9 @@ const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0
 
 /**
  * Every environment variable the service reads, with its default. The README's
- * configuration table is written from this list; keep the two together.
+ * configuration table lists the same settings and defaults (test/unit/config.test.ts checks).
  */
-const schema = z
+export const configSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
@@ -143,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = schema.safeParse(present);
+  const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(String(issue?.path[0] ?? 'environment'), issue?.message ?? 'is invalid');

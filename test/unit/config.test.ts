@@ -1,5 +1,15 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, configSchema, loadConfig } from '../../src/config';
+
+/** The README's configuration table: variable name to the Default column as written. */
+function readmeSettings(): Map<string, string> {
+  const readme = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('### Commands'));
+  const rows = [...section.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+?) \| .+ \|$/gm)];
+  return new Map(rows.map(([, name, fallback]) => [name as string, fallback as string]));
+}
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -59,5 +69,30 @@ describe('configuration', () => {
     });
     expect(config.tokens.oidc).to.deep.include({ issuer: 'https://idp.example', audience: 'custody-ledger' });
     expect(config.tokens.oidc?.algorithms).to.deep.equal(['RS256', 'PS256', 'ES256', 'EdDSA']);
+  });
+
+  describe('the README’s configuration table', () => {
+    const documented = readmeSettings();
+    const settings = configSchema.shape;
+
+    it('when compared with the configuration schema, then each names the same settings', () => {
+      expect([...documented.keys()].sort()).to.deep.equal(Object.keys(settings).sort());
+    });
+
+    for (const [name, setting] of Object.entries(settings)) {
+      it(`when ${name} is unset, then the default the README shows is the one that applies`, () => {
+        const fallback = setting.safeParse(undefined);
+        expect(fallback.success).to.equal(true);
+        const shown = documented.get(name) ?? '';
+        const literal = /^`([^`]+)`$/.exec(shown)?.[1];
+        if (fallback.data === undefined) {
+          // No default of its own: the README says "unset" or what applies instead (e.g. `DATA_DIR/blobs`).
+          expect(shown).to.not.equal('');
+        } else {
+          expect(literal, `${name}'s default is shown as one literal`).to.be.a('string');
+          expect(setting.parse(literal)).to.deep.equal(fallback.data);
+        }
+      });
+    }
   });
 });
