@@ -8,3 +8,15 @@ export function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Whether process `pid` is gone within `ms` (polled; a parent that has not reaped it yet is waited for). */
+export async function vanished(pid: number, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; isAlive(pid); await sleep(50)) {
+    if (Date.now() > deadline) return false;
+  }
+  return true;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

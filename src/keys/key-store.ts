@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { createFileExclusively } from '../files';
 
 /**
  * The service's signing keys, all Ed25519, each with one purpose (formats.md §2, §4):
@@ -135,18 +136,8 @@ async function generateKey(purpose: KeyPurpose): Promise<StoredKey> {
 }
 
 /** Writes `key` to `file` only if `file` does not exist; false when another writer was first. */
-async function createExclusive(file: string, key: StoredKey): Promise<boolean> {
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await fs.writeFile(temporary, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await fs.link(temporary, file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    await fs.unlink(temporary);
-  }
+function createExclusive(file: string, key: StoredKey): Promise<boolean> {
+  return createFileExclusively(file, `${JSON.stringify(key, null, 2)}\n`);
 }
 
 async function readKeyIfPresent(file: string): Promise<StoredKey | undefined> {

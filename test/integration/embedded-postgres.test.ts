@@ -5,7 +5,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { freePort } from '../../scripts/lib/service-process';
-import { type EmbeddedUse, RELOCATED_ROOT, startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { type EmbeddedUse, startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { RELOCATED_ROOT } from '../../src/db/postgres-cluster';
 import { createLogger } from '../../src/logger';
 
 const CHILD = path.join(__dirname, '..', 'support', 'embedded-child.js');
