@@ -63,7 +63,15 @@ export const openApiDocument = {
             type: 'array',
             items: {
               type: 'object',
-              properties: { pointer: { type: 'string' }, reason: { type: 'string' } },
+              properties: {
+                pointer: { type: 'string' },
+                reason: { type: 'string' },
+                allowed: {
+                  type: 'array',
+                  items: { type: 'string' },
+                  description: 'the values an enum field takes',
+                },
+              },
             },
           },
         },
