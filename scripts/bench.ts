@@ -285,7 +285,12 @@ async function append(
     try {
       const token = await issueBuiltInToken(
         { ...config, dataDir },
-        { sub: 'bench', agency: 'BENCH', roles: ['investigator'], ttlSeconds: 3600 },
+        {
+          sub: 'bench',
+          agency: 'BENCH',
+          roles: ['investigator'],
+          ttlSeconds: config.tokens.maxLifetimeSeconds,
+        },
       );
       appends = await driveAppends(service.url, token, options.clients, options.seconds);
     } finally {
@@ -413,7 +418,12 @@ async function ingest({ config, dataDir, server }: BenchServer, options: { sizeM
     try {
       const token = await issueBuiltInToken(
         { ...config, dataDir },
-        { sub: 'bench', agency: 'BENCH', roles: ['investigator'], ttlSeconds: 3600 },
+        {
+          sub: 'bench',
+          agency: 'BENCH',
+          roles: ['investigator'],
+          ttlSeconds: config.tokens.maxLifetimeSeconds,
+        },
       );
       const opened = await request(`${service.url}/v1/cases`, {
         method: 'POST',

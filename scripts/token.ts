@@ -1,6 +1,6 @@
 /**
  * Prints an access token from the built-in issuer on stdout, and nothing else:
- *   npm run --silent token -- --sub alice --agency AZ-SSS --role investigator [--role court] [--ttl 3600]
+ *   npm run --silent token -- --sub alice --agency AZ-SSS --role investigator [--role court] [--ttl 900]
  * The issuer key is the service's own (DATA_DIR/keys/token-issuer.json); it is
  * created if the service has never started, so tokens work on a fresh clone.
  */
@@ -41,8 +41,11 @@ async function main(): Promise<number> {
 
   const config = loadConfig();
   const ttlSeconds = values.ttl === undefined ? config.tokens.ttlSeconds : Number(values.ttl);
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 86_400) {
-    console.error('--ttl must be a whole number of seconds from 1 to 86400');
+  const longest = config.tokens.maxLifetimeSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > longest) {
+    console.error(
+      `--ttl must be a whole number of seconds from 1 to ${longest} (TOKEN_MAX_LIFETIME_SECONDS)`,
+    );
     return 64;
   }
   const token = await issueBuiltInToken(config, {

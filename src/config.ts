@@ -35,7 +35,8 @@ export const configSchema = z
     LOG_LEVEL: z.enum(LEVELS).default('info'),
     TOKEN_ISSUER: z.string().min(1).default('urn:custody-ledger:issuer'),
     TOKEN_AUDIENCE: z.string().min(1).default('custody-ledger'),
-    TOKEN_TTL_SECONDS: seconds(3600, 86_400),
+    TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    TOKEN_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     TOKEN_CLOCK_TOLERANCE_SECONDS: seconds(30, 300),
     OIDC_ISSUER: z.string().url().optional(),
     OIDC_JWKS_URL: z.string().url().optional(),
@@ -73,6 +74,13 @@ export const configSchema = z
     SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
   })
   .superRefine((env, ctx) => {
+    if (env.TOKEN_TTL_SECONDS > env.TOKEN_MAX_LIFETIME_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_TTL_SECONDS'],
+        message: 'must not exceed TOKEN_MAX_LIFETIME_SECONDS',
+      });
+    }
     if (Boolean(env.OIDC_ISSUER) !== Boolean(env.OIDC_JWKS_URL)) {
       ctx.addIssue({
         code: 'custom',
@@ -113,7 +121,10 @@ export interface Config {
   readonly tokens: {
     readonly issuer: string;
     readonly audience: string;
+    /** Lifetime of built-in tokens from `npm run token`. */
     readonly ttlSeconds: number;
+    /** Longest `exp - iat` accepted from any issuer, and the oldest `iat` (RFC 8725 §3.10: short-lived tokens). */
+    readonly maxLifetimeSeconds: number;
     readonly clockToleranceSeconds: number;
     readonly oidc:
       | {
@@ -180,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: e.TOKEN_ISSUER,
       audience: e.TOKEN_AUDIENCE,
       ttlSeconds: e.TOKEN_TTL_SECONDS,
+      maxLifetimeSeconds: e.TOKEN_MAX_LIFETIME_SECONDS,
       clockToleranceSeconds: e.TOKEN_CLOCK_TOLERANCE_SECONDS,
       oidc:
         e.OIDC_ISSUER && e.OIDC_JWKS_URL

@@ -27,6 +27,8 @@ export interface TokenSettings {
   readonly issuer: string;
   readonly audience: string;
   readonly clockToleranceSeconds: number;
+  /** Longest `exp - iat`, and oldest `iat`, accepted from any issuer. */
+  readonly maxLifetimeSeconds: number;
 }
 
 export interface ExternalIssuer {
@@ -44,13 +46,57 @@ export interface VerifiedToken {
 
 export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 
+/** A JWS segment: unpadded base64url (RFC 7515 §2), nothing else. */
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The compact JWS must be exactly three canonical base64url segments (no
+ * padding, no trailing data, no bits beyond the last byte), and its protected
+ * header must name a `kid` and carry no `crit`: we understand no extension, so
+ * any critical one is refused (RFC 7515 §4.1.11).
+ */
+function assertStrictCompactForm(token: string): void {
+  const segments = token.split('.');
+  if (segments.length !== 3) throw new InvalidTokenError('not a compact JWS of three segments');
+  for (const segment of segments) {
+    if (!SEGMENT.test(segment) || Buffer.from(segment, 'base64url').toString('base64url') !== segment) {
+      throw new InvalidTokenError('a segment is not canonical unpadded base64url');
+    }
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(segments[0] as string, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw new InvalidTokenError('the protected header is not JSON', { cause });
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new InvalidTokenError('the protected header is not a JSON object');
+  }
+  const { kid } = header as { kid?: unknown };
+  if (typeof kid !== 'string' || kid === '') throw new InvalidTokenError('no kid');
+  if (Object.hasOwn(header, 'crit'))
+    throw new InvalidTokenError('crit names an extension we do not understand');
+}
+
+/** The `sub` a token claims, unverified: only for the log line of a refusal, truncated. */
+export function claimedSubject(token: string): string | undefined {
+  try {
+    const { sub } = decodeJwt(token);
+    return typeof sub === 'string' ? sub.slice(0, 255) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Verifies bearer access tokens from the built-in issuer (Ed25519, our key) and,
- * if configured, one external OpenID Connect provider (its JWKS, its algorithms).
- * Checks: explicit algorithm allow-list, `typ: at+jwt`, a known `kid`, signature,
- * `iss`, `aud`, required `exp`/`iat`/`sub`, `iat` not in the future, and the
- * `agency` and `roles` claims. Any failure is one InvalidTokenError; its `reason`
- * is for the log only.
+ * if configured, one external OpenID Connect provider (its JWKS, its algorithms),
+ * following RFC 8725: strict compact form, explicit algorithm allow-list, `typ:
+ * at+jwt`, a `kid` that the issuer's key set knows, no `crit`, signature, `iss`,
+ * `aud`, required and finite `exp`/`iat`/`sub`, `iat` neither in the future nor
+ * older than the longest lifetime, `exp - iat` at most that lifetime, and the
+ * `agency` and `roles` claims. Any failure is one InvalidTokenError; its
+ * `reason` is for the log only.
  */
 export function createTokenVerifier(
   builtIn: TokenSettings & { readonly publicJwk: JWK },
@@ -74,6 +120,7 @@ export function createTokenVerifier(
   }
 
   return async (token) => {
+    assertStrictCompactForm(token);
     let unverifiedIssuer: string | undefined;
     try {
       unverifiedIssuer = decodeJwt(token).iss;
@@ -97,9 +144,19 @@ export function createTokenVerifier(
       throw new InvalidTokenError((cause as { code?: string }).code ?? 'verification failed', { cause });
     }
     const now = Math.floor(Date.now() / 1000);
-    if (typeof payload.iat !== 'number' || payload.iat > now + builtIn.clockToleranceSeconds) {
-      throw new InvalidTokenError('iat in the future');
+    const { iat, exp } = payload;
+    const tolerance = builtIn.clockToleranceSeconds;
+    if (
+      typeof iat !== 'number' ||
+      typeof exp !== 'number' ||
+      !Number.isFinite(iat) ||
+      !Number.isFinite(exp)
+    ) {
+      throw new InvalidTokenError('iat or exp is not a finite number');
     }
+    if (iat > now + tolerance) throw new InvalidTokenError('iat in the future');
+    if (iat < now - builtIn.maxLifetimeSeconds - tolerance) throw new InvalidTokenError('iat too old');
+    if (exp - iat > builtIn.maxLifetimeSeconds) throw new InvalidTokenError('lifetime longer than allowed');
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new InvalidTokenError('missing or malformed agency/roles/sub claims');
     return {
@@ -109,7 +166,7 @@ export function createTokenVerifier(
         roles: [...new Set(claims.data.roles)],
         issuer: unverifiedIssuer,
       },
-      expiresAt: payload.exp as number,
+      expiresAt: exp,
     };
   };
 }

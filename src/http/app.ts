@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
+import { claimedSubject } from '../access/access-token';
 import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
@@ -128,7 +129,11 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       );
     }
     if (known instanceof InvalidTokenError) {
-      req.log.info({ reason: known.reason }, 'token refused');
+      const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1];
+      req.log.info(
+        { reason: known.reason, claimedSub: token && claimedSubject(token), ip: req.ip },
+        'token refused',
+      );
       res.set(
         'WWW-Authenticate',
         known.reason === 'no token'

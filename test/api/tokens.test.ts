@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type JsonWebKey, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -23,6 +23,21 @@ async function forge(
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'EdDSA', kid: tokenIssuer.kid, typ: 'at+jwt', ...header })
     .sign(await importJWK(tokenIssuer.privateJwk, 'EdDSA'));
+}
+
+/**
+ * Signs any header and claims with the service's token-issuer key by hand, for
+ * headers jose itself refuses to produce (a `crit` it does not know).
+ */
+async function forgeByHand(
+  service: TestService,
+  header: Record<string, unknown>,
+  claims: Record<string, unknown>,
+) {
+  const { tokenIssuer } = await ensureServiceKeys(service.config.dataDir);
+  const key = createPrivateKey({ key: tokenIssuer.privateJwk as JsonWebKey, format: 'jwk' });
+  const input = `${b64url({ alg: 'EdDSA', kid: tokenIssuer.kid, typ: 'at+jwt', ...header })}.${b64url(claims)}`;
+  return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
 }
 
 function b64url(value: unknown): string {
@@ -124,6 +139,37 @@ describe('access tokens', () => {
       },
     ],
     ['garbage', async () => 'not.a.jwt'],
+    ['no kid', () => forge(service, validClaims(), { kid: undefined })],
+    ['a crit header', () => forgeByHand(service, { crit: ['exp'] }, validClaims())],
+    [
+      'a crit header naming one member twice',
+      () => forgeByHand(service, { crit: ['b64', 'b64'], b64: true }, validClaims()),
+    ],
+    ['padding appended to the signature', async () => `${await forge(service, validClaims())}==`],
+    [
+      'base64 padding characters inside the signature',
+      async () => `${await forge(service, validClaims())}A=`,
+    ],
+    ['a fourth segment appended', async () => `${await forge(service, validClaims())}.e30`],
+    [
+      'a signature with bits beyond its last byte',
+      async () => {
+        const token = await forge(service, validClaims());
+        // An Ed25519 signature is 64 bytes: 86 base64url characters whose last carries 2 spare bits.
+        const last = token.at(-1) as string;
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const sibling = alphabet[alphabet.indexOf(last) ^ 1] as string;
+        return `${token.slice(0, -1)}${sibling}`;
+      },
+    ],
+    ['an exp ten years ahead', () => forge(service, { ...validClaims(), exp: now() + 10 * 365 * 86_400 })],
+    ['a lifetime longer than the maximum', () => forge(service, { ...validClaims(), exp: now() + 901 })],
+    [
+      'an iat older than the longest lifetime',
+      () => forge(service, { ...validClaims(), iat: now() - 1000, exp: now() + 60 }),
+    ],
+    ['no exp', () => forge(service, { ...validClaims(), exp: undefined })],
+    ['no iat', () => forge(service, { ...validClaims(), iat: undefined })],
   ];
 
   for (const [what, make] of invalid) {
@@ -146,6 +192,23 @@ describe('access tokens', () => {
       .body;
     return rest;
   }
+
+  it('when a hand-signed token has no crit header, then it is accepted (the forger itself is sound)', async () => {
+    const response = await service.call('GET', '/v1/cases', {
+      token: await forgeByHand(service, {}, validClaims()),
+    });
+    expect(response.status).to.equal(200);
+  });
+
+  it('when the token command is asked for a lifetime beyond the maximum, then it refuses with 64', async () => {
+    const refused = await run(
+      process.execPath,
+      [TOKEN_SCRIPT, '--sub', 'a', '--agency', uniqueAgency(), '--role', 'investigator', '--ttl', '3600'],
+      { env: { ...process.env, DATA_DIR: service.config.dataDir } },
+    ).catch((error: { code: number; stdout: string }) => error);
+    expect((refused as { code: number }).code).to.equal(64);
+    expect((refused as { stdout: string }).stdout).to.equal('');
+  });
 
   it('when no token is sent, then the answer is 401 with a Bearer challenge and no error code', async () => {
     const response = await service.call('GET', '/v1/cases');
