@@ -3,6 +3,7 @@ import { VerifiableLog1764330000000 } from './1764330000000-verifiable-log';
 import { Evidence1764340000000 } from './1764340000000-evidence';
 import { Orders1764350000000 } from './1764350000000-orders';
 import { Disclosures1764360000000 } from './1764360000000-disclosures';
+import { CaseMembership1764370000000 } from './1764370000000-case-membership';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Evidence1764340000000,
   Orders1764350000000,
   Disclosures1764360000000,
+  CaseMembership1764370000000,
 ];

@@ -114,10 +114,13 @@ export class InvalidTokenError extends LedgerError {
   }
 }
 
-/** The caller is authenticated and in scope but its roles do not allow this action. */
+/** The caller is authenticated and in scope but its roles do not allow this action; `needed` names those that would. */
 export class ForbiddenRoleError extends LedgerError {
-  constructor() {
+  readonly needed: readonly string[];
+
+  constructor(needed: readonly string[] = []) {
     super('FORBIDDEN_ROLE', 'None of your roles permits this action');
+    this.needed = needed;
   }
 }
 

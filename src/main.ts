@@ -8,10 +8,12 @@ import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
 import { openDatabase } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
+import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
 import { LogRepository } from './db/log.repository';
 import { OrderRepository } from './db/order.repository';
 import { PrincipalRepository } from './db/principal.repository';
+import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
 import { createApp } from './http/app';
@@ -93,7 +95,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const cases = new CaseService(caseRepository, custodyLog);
     const orderRepository = new OrderRepository(db);
     const orders = new OrderService(orderRepository, caseRepository, custodyLog, {
-      evidence: (principal, id) => evidence.get(principal, id),
+      evidence: async (principal, id) => (await evidence.get(principal, id)).item,
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
     });
@@ -139,8 +141,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       },
     );
     const disclosures = new DisclosureService(
-      db,
-      cases,
+      new DisclosureRepository(db),
+      caseRepository,
       evidence,
       orders,
       reports,
@@ -176,7 +178,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           case: visibleIfFound((principal, id) => cases.get(principal, id)),
           access: visibleIfFound((principal, id) => cases.get(principal, id)),
           evidence: visibleIfFound((principal, id) => evidence.get(principal, id)),
-          order: visibleIfFound((principal, id) => orders.get(principal, id)),
+          // The submitting side's status view does not extend to the order's entries.
+          order: visibleIfFound(async (principal, id) => {
+            if ((await orders.get(principal, id)).statusOnly) throw new NotFoundError('order');
+          }),
         }),
       },
       metrics: metrics.registry,

@@ -1,26 +1,36 @@
-import { CASE_READERS, hasAnyRole, type Principal } from './roles';
+import type { CaseStanding } from './permissions';
+import type { Principal, Role } from './roles';
 
 /**
- * What a principal may see, reduced to the facts a query needs. Need-to-know:
- * members of the owning agency through a reading role, explicit grantees (a
- * principal or an agency, through the granted role, until the grant ends), and
- * auditors, whose oversight covers every case read-only. Everyone else sees
- * nothing, and is told "not found" rather than "forbidden".
+ * Who asks, reduced to what a scope query needs. Need-to-know (api.md): a case
+ * is known to its members only, that is to principals matched by an active
+ * grant (a grant names a subject with its agency, or a whole agency) through a
+ * role their token holds; and, for oversight, to auditors of the owning
+ * agency. Everyone else is told "not found", never "forbidden".
  */
-export interface CaseScope {
+export interface Requester {
   readonly sub: string;
   readonly agency: string;
-  readonly roles: readonly string[];
-  readonly readsOwnAgency: boolean;
-  readonly readsEverything: boolean;
+  readonly roles: readonly Role[];
 }
 
-export function caseScopeOf(principal: Principal): CaseScope {
-  return {
-    sub: principal.sub,
-    agency: principal.agency,
-    roles: principal.roles,
-    readsOwnAgency: hasAnyRole(principal, CASE_READERS),
-    readsEverything: principal.roles.includes('auditor'),
-  };
+export function requesterOf(principal: Principal): Requester {
+  return { sub: principal.sub, agency: principal.agency, roles: principal.roles };
+}
+
+/**
+ * The caller's standing in a case from the grants that match it, adding the
+ * auditor's oversight of its own agency's cases (metadata, chains, reports;
+ * never bytes unless a grant opens them). Undefined: the case is out of scope.
+ */
+export function standingIn(
+  requester: Requester,
+  caseAgency: string,
+  granted: { readonly roles: readonly Role[]; readonly lead: boolean; readonly content: boolean },
+): CaseStanding | undefined {
+  const roles = [...granted.roles];
+  if (requester.roles.includes('auditor') && caseAgency === requester.agency && !roles.includes('auditor')) {
+    roles.push('auditor');
+  }
+  return roles.length === 0 ? undefined : { roles, lead: granted.lead, content: granted.content };
 }

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { CASE_WRITERS, type Principal, type Role } from '../access/roles';
-import { caseScopeOf } from '../access/scope';
+import { CROSS_AGENCY_ROLES, caseAllows, caseRole, ROLE_REACH, serviceRole } from '../access/permissions';
+import type { Principal, Role } from '../access/roles';
+import { requesterOf } from '../access/scope';
 import {
+  type AccessibleCase,
   type CasePosition,
   type CaseRecord,
   type CaseRepository,
   DuplicateReferenceError,
+  GrantAlreadyRevokedError,
   type GrantRecord,
 } from '../db/case.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
-import { domainWrite } from '../log/domain-write';
+import { type DomainWriter, domainWrite } from '../log/domain-write';
 
 export interface OpenCaseInput {
   readonly reference: string;
@@ -19,12 +22,14 @@ export interface OpenCaseInput {
   readonly legalBasis?: string | undefined;
 }
 
-/** Exactly one of `agency` and `sub` names the grantee. */
+/** A membership to give: a subject of an agency, or (without `sub`) the whole agency, in one role. */
 export interface GrantInput {
-  readonly agency?: string | undefined;
+  readonly agency: string;
   readonly sub?: string | undefined;
-  readonly role: Exclude<Role, 'admin'>;
+  readonly role: Role;
   readonly until?: Date | undefined;
+  /** Whether the member may open the exhibits' bytes (investigators and prosecutors: always). */
+  readonly content?: boolean | undefined;
 }
 
 export interface CasePage {
@@ -32,17 +37,43 @@ export interface CasePage {
   readonly next: CasePosition | undefined;
 }
 
-/** Cases and who may see them. Every method takes the verified caller first. */
+/** Roles whose membership always opens the bytes: the case cannot be worked without them. */
+const CONTENT_ROLES: readonly Role[] = ['investigator', 'prosecutor'];
+
+/** The opener's roles that make it a working member of its case. */
+const WORKING_ROLES: readonly Role[] = ['investigator', 'prosecutor', 'custodian'];
+
+/** Cases and their members. Every method takes the verified caller first. */
 export class CaseService {
+  private readonly openings: DomainWriter<{ record: CaseRecord; members: GrantRecord[] }>;
+
   constructor(
     private readonly cases: CaseRepository,
     private readonly log: CustodyLog,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.openings = {
+      writeAll: async (tx, openings) => {
+        await this.cases.caseWriter.writeAll(
+          tx,
+          openings.map((opening) => opening.record),
+        );
+        await this.cases.insertGrants(
+          tx,
+          openings.flatMap((opening) => opening.members),
+        );
+      },
+    };
+  }
 
-  /** Opens a case owned by the caller's agency; the opening is the first entry of the case's chain. */
+  /**
+   * Opens a case owned by the caller's agency, with the caller as its lead
+   * member (in the role it opens it in, and in its other working roles); the
+   * opening is the first entry of the case's chain.
+   */
   async open(principal: Principal, input: OpenCaseInput): Promise<Receipted<CaseRecord>> {
-    const actor = actingAs(principal, CASE_WRITERS);
+    const role = serviceRole(principal, 'case.open');
+    const createdAt = this.now();
     const record: CaseRecord = {
       id: randomUUID(),
       agency: principal.agency,
@@ -50,20 +81,34 @@ export class CaseService {
       title: input.title,
       legalBasis: input.legalBasis ?? null,
       createdBy: principal.sub,
-      createdAt: this.now(),
+      createdAt,
     };
+    const roles = [role, ...principal.roles.filter((other) => other !== role && WORKING_ROLES.includes(other))];
+    const members: GrantRecord[] = roles.map((memberRole) => ({
+      id: randomUUID(),
+      caseId: record.id,
+      agency: principal.agency,
+      sub: principal.sub,
+      role: memberRole,
+      until: null,
+      lead: memberRole === role,
+      content: true,
+      grantedBy: principal.sub,
+      createdAt,
+      revokedAt: null,
+    }));
     try {
       const { receipt } = await this.log.record({
         subject: { type: 'case', id: record.id },
         type: 'case.opened',
-        actor,
+        actor: { sub: principal.sub, agency: principal.agency, role },
         data: {
           agency: record.agency,
           reference: record.reference,
           title: record.title,
           legalBasis: record.legalBasis,
         },
-        write: domainWrite(this.cases.caseWriter, record),
+        write: domainWrite(this.openings, { record, members }),
       });
       return { value: record, receipt };
     } catch (error) {
@@ -74,33 +119,50 @@ export class CaseService {
     }
   }
 
-  /** The case, if the caller may know it exists; NotFoundError otherwise. */
-  async get(principal: Principal, id: string): Promise<CaseRecord> {
-    const found = await this.cases.findVisible(id, caseScopeOf(principal));
+  /** The case and the caller's standing in it, if the caller may know it exists; NotFoundError otherwise. */
+  async access(principal: Principal, id: string): Promise<AccessibleCase> {
+    const found = await this.cases.findAccessible(id, requesterOf(principal));
     if (!found) throw new NotFoundError('case');
     return found;
   }
 
-  /** One page of the cases the caller may see, newest first. */
+  async get(principal: Principal, id: string): Promise<CaseRecord> {
+    const { record, standing } = await this.access(principal, id);
+    caseRole(standing, 'case.read');
+    return record;
+  }
+
+  /** One page of the cases the caller is a member of (or, as an auditor, oversees), newest first. */
   async list(principal: Principal, limit: number, after?: CasePosition): Promise<CasePage> {
-    const rows = await this.cases.listVisible(caseScopeOf(principal), limit + 1, after);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
+    const rows = await this.cases.listAccessible(requesterOf(principal), limit + 1, after);
+    const items = rows
+      .filter(({ standing }) => caseAllows(standing, 'case.read'))
+      .map(({ record }) => record);
+    const last = rows.length > limit ? rows[limit - 1]?.record : undefined;
     return {
-      items,
-      next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : undefined,
+      items: items.slice(0, limit),
+      next: last ? { createdAt: last.createdAt, id: last.id } : undefined,
     };
   }
 
   /**
-   * Shares a case with a principal or an agency through one role. Only the owning
-   * agency's investigators and prosecutors may share; grantees cannot re-share.
-   * Grants form the case's `access` chain in the log.
+   * Adds a member. The lead and prosecutor members may share; they give roles
+   * that reach no further than their own (ROLE_REACH), open the bytes only if
+   * they can themselves, and give another agency only a court's or a
+   * custodian's role (foreign authorities receive disclosures, never
+   * membership). Grants form the case's `access` chain in the log.
    */
   async grant(principal: Principal, caseId: string, input: GrantInput): Promise<Receipted<GrantRecord>> {
-    const target = await this.get(principal, caseId);
-    if (target.agency !== principal.agency) throw new ForbiddenRoleError();
-    const actor = actingAs(principal, CASE_WRITERS);
+    const { record: target, standing } = await this.access(principal, caseId);
+    const role = caseRole(standing, 'case.share');
+    if (ROLE_REACH[input.role] > ROLE_REACH[role] || ROLE_REACH[input.role] === 0) {
+      throw new ForbiddenRoleError(rolesReaching(ROLE_REACH[input.role]));
+    }
+    if (input.agency !== target.agency && !CROSS_AGENCY_ROLES.includes(input.role)) {
+      throw new ValidationError([{ pointer: '/role', reason: 'not_grantable_to_another_agency' }]);
+    }
+    const content = CONTENT_ROLES.includes(input.role) || input.content === true;
+    if (content && !caseAllows(standing, 'evidence.content')) throw new ForbiddenRoleError();
     const now = this.now();
     if (input.until && input.until.getTime() <= now.getTime()) {
       throw new ValidationError([{ pointer: '/until', reason: 'must be in the future' }]);
@@ -108,33 +170,68 @@ export class CaseService {
     const grant: GrantRecord = {
       id: randomUUID(),
       caseId: target.id,
-      agency: input.agency ?? null,
+      agency: input.agency,
       sub: input.sub ?? null,
       role: input.role,
       until: input.until ?? null,
+      lead: false,
+      content,
       grantedBy: principal.sub,
       createdAt: now,
+      revokedAt: null,
     };
     const { receipt } = await this.log.record({
       subject: { type: 'access', id: target.id },
       type: 'access.granted',
-      actor,
+      actor: actor(principal, role),
       data: {
         grant: grant.id,
         case: grant.caseId,
-        grantee: grant.agency === null ? { sub: grant.sub } : { agency: grant.agency },
+        grantee: grant.sub === null ? { agency: grant.agency } : { agency: grant.agency, sub: grant.sub },
         role: grant.role,
+        content: grant.content,
         until: grant.until?.toISOString() ?? null,
       },
       write: domainWrite(this.cases.grantWriter, grant),
     });
     return { value: grant, receipt };
   }
+
+  /**
+   * Ends a membership now; the next request of the former member is refused.
+   * The lead's own membership is not revoked this way (a case always has a lead).
+   */
+  async revoke(principal: Principal, caseId: string, grantId: string): Promise<Receipted<GrantRecord>> {
+    const { record: target, standing } = await this.access(principal, caseId);
+    const role = caseRole(standing, 'case.share');
+    const grant = await this.cases.findGrant(target.id, grantId);
+    if (!grant) throw new NotFoundError('grant');
+    if (grant.lead) throw new ConflictError('CONFLICT', 'The lead membership of a case cannot be revoked');
+    if (grant.revokedAt !== null) throw new ConflictError('CONFLICT', 'The grant is already revoked');
+    const at = this.now();
+    try {
+      const { receipt } = await this.log.record({
+        subject: { type: 'access', id: target.id },
+        type: 'access.revoked',
+        actor: actor(principal, role),
+        data: { grant: grant.id, case: target.id },
+        write: domainWrite(this.cases.revocationWriter, { id: grant.id, by: principal.sub, at }),
+      });
+      return { value: { ...grant, revokedAt: at }, receipt };
+    } catch (error) {
+      if (error instanceof GrantAlreadyRevokedError) {
+        throw new ConflictError('CONFLICT', 'The grant is already revoked');
+      }
+      throw error;
+    }
+  }
 }
 
-/** The role a principal acts in for an action: the first of its roles that the action allows. */
-function actingAs(principal: Principal, allowed: readonly Role[]): Actor {
-  const role = principal.roles.find((candidate) => allowed.includes(candidate));
-  if (!role) throw new ForbiddenRoleError();
+function actor(principal: Principal, role: Role): Actor {
   return { sub: principal.sub, agency: principal.agency, role };
+}
+
+/** The roles whose reach is at least `reach`: what a granter would need to give such a role. */
+function rolesReaching(reach: number): Role[] {
+  return (Object.keys(ROLE_REACH) as Role[]).filter((role) => ROLE_REACH[role] >= reach && reach > 0);
 }

@@ -1,5 +1,7 @@
-import type { DataSource } from 'typeorm';
-import type { CaseScope } from '../access/scope';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { CaseStanding } from '../access/permissions';
+import type { Role } from '../access/roles';
+import { type Requester, standingIn } from '../access/scope';
 import type { DomainWriter } from '../log/domain-write';
 import { CaseEntity } from './entities/case.entity';
 import { violatedUniqueConstraint } from './pg-errors';
@@ -14,15 +16,28 @@ export interface CaseRecord {
   readonly createdAt: Date;
 }
 
+/** A membership of one case: a subject of an agency, or a whole agency, in one role. */
 export interface GrantRecord {
   readonly id: string;
   readonly caseId: string;
-  readonly agency: string | null;
+  readonly agency: string;
+  /** Null: every principal of `agency` holding `role`. */
   readonly sub: string | null;
-  readonly role: string;
+  readonly role: Role;
   readonly until: Date | null;
+  /** The opener of the case: the member who leads it. */
+  readonly lead: boolean;
+  /** Whether this membership opens the exhibits' bytes. */
+  readonly content: boolean;
   readonly grantedBy: string;
   readonly createdAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+/** A case as one caller sees it: the case and where the caller stands in it. */
+export interface AccessibleCase {
+  readonly record: CaseRecord;
+  readonly standing: CaseStanding;
 }
 
 /** Keyset position in the listing order (newest first). */
@@ -33,6 +48,9 @@ export interface CasePosition {
 
 /** Thrown when (agency, reference) is taken; the service turns it into a conflict. */
 export class DuplicateReferenceError extends Error {}
+
+/** Thrown when a grant was revoked by someone else first. */
+export class GrantAlreadyRevokedError extends Error {}
 
 export class CaseRepository {
   constructor(private readonly db: DataSource) {}
@@ -65,31 +83,53 @@ export class CaseRepository {
 
   /** Inserts grants within their log batch; grantee agencies never seen before are recorded first. */
   readonly grantWriter: DomainWriter<GrantRecord> = {
-    writeAll: async (tx, grants) => {
-      const agencies = [...new Set(grants.flatMap((g) => (g.agency ? [g.agency] : [])))];
-      if (agencies.length > 0) {
-        await tx.query(
-          'INSERT INTO agencies (code) SELECT unnest($1::text[]) ON CONFLICT (code) DO NOTHING',
-          [agencies],
+    writeAll: (tx, grants) => this.insertGrants(tx, grants),
+  };
+
+  /** Revokes grants within the log batch that records it; a grant already revoked is a conflict. */
+  readonly revocationWriter: DomainWriter<{ id: string; by: string; at: Date }> = {
+    writeAll: async (tx, revocations) => {
+      for (const revocation of revocations) {
+        const rows = await tx.query(
+          `UPDATE case_grants SET revoked_at = $2, revoked_by = $3
+            WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+          [revocation.id, revocation.at, revocation.by],
         );
+        if (rows.length === 0) throw new GrantAlreadyRevokedError();
       }
-      await tx.query(
-        `INSERT INTO case_grants (id, case_id, grantee_agency, grantee_sub, role, until, granted_by, created_at)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                              $7::text[], $8::timestamptz[])`,
-        [
-          grants.map((g) => g.id),
-          grants.map((g) => g.caseId),
-          grants.map((g) => g.agency),
-          grants.map((g) => g.sub),
-          grants.map((g) => g.role),
-          grants.map((g) => g.until),
-          grants.map((g) => g.grantedBy),
-          grants.map((g) => g.createdAt),
-        ],
-      );
     },
   };
+
+  async insertGrants(tx: EntityManager, grants: readonly GrantRecord[]): Promise<void> {
+    const agencies = [...new Set(grants.map((g) => g.agency))];
+    await tx.query('INSERT INTO agencies (code) SELECT unnest($1::text[]) ON CONFLICT (code) DO NOTHING', [
+      agencies,
+    ]);
+    await tx.query(
+      `INSERT INTO case_grants (id, case_id, grantee_agency, grantee_sub, role, until, lead, content, granted_by,
+                                created_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                            $7::boolean[], $8::boolean[], $9::text[], $10::timestamptz[])`,
+      [
+        grants.map((g) => g.id),
+        grants.map((g) => g.caseId),
+        grants.map((g) => g.agency),
+        grants.map((g) => g.sub),
+        grants.map((g) => g.role),
+        grants.map((g) => g.until),
+        grants.map((g) => g.lead),
+        grants.map((g) => g.content),
+        grants.map((g) => g.grantedBy),
+        grants.map((g) => g.createdAt),
+      ],
+    );
+  }
+
+  /** A grant of the case by id (revoked ones too), for revocation. */
+  async findGrant(caseId: string, grantId: string): Promise<GrantRecord | undefined> {
+    const rows = await this.db.query(`${GRANT_SELECT} WHERE case_id = $1 AND id = $2`, [caseId, grantId]);
+    return rows[0] ? toGrant(rows[0]) : undefined;
+  }
 
   /** A case by id with no scope check: for documents about items already shown to the caller (reports). */
   async find(id: string): Promise<CaseRecord | undefined> {
@@ -97,45 +137,127 @@ export class CaseRepository {
     return row ? fromEntity(row) : undefined;
   }
 
-  /** The case if it exists and `scope` may see it; otherwise undefined, whichever the reason. */
-  async findVisible(id: string, scope: CaseScope): Promise<CaseRecord | undefined> {
-    const query = this.db.getRepository(CaseEntity).createQueryBuilder('c').where('c.id = :id', { id });
-    const row = await applyScope(query, scope).getOne();
-    return row ? fromEntity(row) : undefined;
+  /**
+   * The case and the caller's standing in it, decided in the same query that
+   * finds it: undefined when it does not exist or is out of scope, alike.
+   */
+  async findAccessible(id: string, requester: Requester): Promise<AccessibleCase | undefined> {
+    const rows = await this.db.query(`${ACCESSIBLE} WHERE c.id = $4 GROUP BY c.id`, [
+      ...memberParams(requester),
+      id,
+    ]);
+    return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
   }
 
-  /** A page of the cases `scope` may see, newest first, after `after` if given. */
-  async listVisible(scope: CaseScope, limit: number, after?: CasePosition): Promise<CaseRecord[]> {
-    const query = this.db.getRepository(CaseEntity).createQueryBuilder('c').where('TRUE');
-    if (after) {
-      query.andWhere('(c.created_at, c.id) < (:afterAt, :afterId)', {
-        afterAt: after.createdAt,
-        afterId: after.id,
-      });
-    }
-    const rows = await applyScope(query, scope)
-      .orderBy('c.created_at', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(limit)
-      .getMany();
-    return rows.map(fromEntity);
+  /**
+   * The case of an evidence item or a disclosure, and the caller's standing in
+   * it, in one query (see `findAccessible`).
+   */
+  async findAccessibleVia(
+    table: 'evidence' | 'disclosures',
+    id: string,
+    requester: Requester,
+  ): Promise<AccessibleCase | undefined> {
+    const rows = await this.db.query(
+      `${ACCESSIBLE} WHERE c.id = (SELECT case_id FROM ${table} WHERE id = $4) GROUP BY c.id`,
+      [...memberParams(requester), id],
+    );
+    return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
+  }
+
+  /** A page of the cases the caller is a member of (or oversees), newest first, after `after` if given. */
+  async listAccessible(requester: Requester, limit: number, after?: CasePosition): Promise<AccessibleCase[]> {
+    const rows = await this.db.query(
+      `${ACCESSIBLE}
+        WHERE ($4::timestamptz IS NULL OR (c.created_at, c.id) < ($4, $5::uuid))
+          AND (EXISTS (SELECT 1 FROM case_grants g WHERE ${MEMBER_GRANT})
+               OR ('auditor' = ANY($3) AND c.agency_code = $1))
+        GROUP BY c.id
+        ORDER BY c.created_at DESC, c.id DESC
+        LIMIT $6`,
+      [...memberParams(requester), after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows.flatMap((row: AccessibleRow) => accessible(row, requester) ?? []);
   }
 }
 
-type CaseQuery = ReturnType<ReturnType<DataSource['getRepository']>['createQueryBuilder']>;
+/** A grant that makes the requester ($1 agency, $2 sub, $3 roles) a member of case `c` now. */
+const MEMBER_GRANT = `g.case_id = c.id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
+  AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2) AND g.role = ANY($3)`;
 
-/** The need-to-know rule of `access/scope.ts`, as SQL. */
-function applyScope<Q extends CaseQuery>(query: Q, scope: CaseScope): Q {
-  if (scope.readsEverything) return query;
-  return query.andWhere(
-    `((:readsOwn AND c.agency_code = :agency) OR EXISTS (
-        SELECT 1 FROM case_grants g
-         WHERE g.case_id = c.id
-           AND (g.until IS NULL OR g.until > now())
-           AND g.role = ANY(:roles)
-           AND (g.grantee_sub = :sub OR g.grantee_agency = :agency)))`,
-    { readsOwn: scope.readsOwnAgency, agency: scope.agency, roles: [...scope.roles], sub: scope.sub },
-  ) as Q;
+const ACCESSIBLE = `SELECT c.id, c.agency_code, c.reference, c.title, c.legal_basis, c.created_by, c.created_at,
+    coalesce(array_agg(DISTINCT g.role) FILTER (WHERE g.id IS NOT NULL), '{}') AS member_roles,
+    coalesce(bool_or(g.lead), false) AS lead,
+    coalesce(bool_or(g.content), false) AS content
+  FROM cases c LEFT JOIN case_grants g ON ${MEMBER_GRANT}`;
+
+function memberParams(requester: Requester): [string, string, string[]] {
+  return [requester.agency, requester.sub, [...requester.roles]];
+}
+
+interface AccessibleRow {
+  id: string;
+  agency_code: string;
+  reference: string;
+  title: string;
+  legal_basis: string | null;
+  created_by: string;
+  created_at: Date;
+  member_roles: Role[];
+  lead: boolean;
+  content: boolean;
+}
+
+function accessible(row: AccessibleRow, requester: Requester): AccessibleCase | undefined {
+  const standing = standingIn(requester, row.agency_code, {
+    roles: row.member_roles,
+    lead: row.lead,
+    content: row.content,
+  });
+  if (!standing) return undefined;
+  return {
+    record: {
+      id: row.id,
+      agency: row.agency_code,
+      reference: row.reference,
+      title: row.title,
+      legalBasis: row.legal_basis,
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+    },
+    standing,
+  };
+}
+
+const GRANT_SELECT = `SELECT id, case_id, grantee_agency, grantee_sub, role, until, lead, content, granted_by,
+  created_at, revoked_at FROM case_grants`;
+
+function toGrant(row: {
+  id: string;
+  case_id: string;
+  grantee_agency: string;
+  grantee_sub: string | null;
+  role: Role;
+  until: Date | null;
+  lead: boolean;
+  content: boolean;
+  granted_by: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}): GrantRecord {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    agency: row.grantee_agency,
+    sub: row.grantee_sub,
+    role: row.role,
+    until: row.until,
+    lead: row.lead,
+    content: row.content,
+    grantedBy: row.granted_by,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
 }
 
 function fromEntity(entity: CaseEntity): CaseRecord {

@@ -35,13 +35,24 @@ export interface OrderRecord {
   readonly createdAt: Date;
 }
 
-/** Who may see which orders: the handling agency, the submitting agency, and oversight. */
+/**
+ * Who may see which orders: handlers and auditors of the owning agency, court
+ * members of the order's case, and, in a status view, the submitting agency.
+ */
 export interface OrderScope {
   readonly agency: string;
-  readonly readsOwnAgency: boolean;
-  readonly readsSubmitted: boolean;
-  readonly readsEverything: boolean;
+  readonly sub: string;
+  readonly roles: readonly string[];
+  /** Handles orders for its agency. */
+  readonly handles: boolean;
+  /** Oversees its agency's orders, read-only. */
+  readonly audits: boolean;
+  /** Reads the status of requests its agency submitted. */
+  readonly readsStatus: boolean;
 }
+
+/** An order as one caller may see it: whole, or (for the submitting side only) its status. */
+export type VisibleOrder = OrderRecord & { readonly statusOnly: boolean };
 
 export class OrderRepository {
   constructor(private readonly db: DataSource) {}
@@ -154,38 +165,55 @@ export class OrderRepository {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  async findVisible(id: string, scope: OrderScope): Promise<OrderRecord | undefined> {
-    const rows = await this.db.query(`${SELECT} WHERE id = $5 AND ${VISIBLE}`, [...scopeParams(scope), id]);
-    return rows[0] ? toRecord(rows[0]) : undefined;
+  async findVisible(id: string, scope: OrderScope): Promise<VisibleOrder | undefined> {
+    const rows = await this.db.query(`${SELECT_VISIBLE} WHERE id = $7 AND ${VISIBLE}`, [
+      ...scopeParams(scope),
+      id,
+    ]);
+    return rows[0] ? toVisible(rows[0]) : undefined;
   }
 
   /** Visible orders, soonest deadline first, optionally by status and by a deadline before `dueBefore`. */
   async listVisible(
     scope: OrderScope,
     filter: { status?: string | undefined; dueBefore?: Date | undefined; limit: number },
-  ): Promise<OrderRecord[]> {
+  ): Promise<VisibleOrder[]> {
     const rows = await this.db.query(
-      `${SELECT} WHERE ${VISIBLE}
-         AND ($5::text IS NULL OR status = $5)
-         AND ($6::timestamptz IS NULL OR deadline_at < $6)
-       ORDER BY deadline_at ASC NULLS LAST, created_at DESC, id LIMIT $7`,
+      `${SELECT_VISIBLE} WHERE ${VISIBLE}
+         AND ($7::text IS NULL OR status = $7)
+         AND ($8::timestamptz IS NULL OR deadline_at < $8)
+       ORDER BY deadline_at ASC NULLS LAST, created_at DESC, id LIMIT $9`,
       [...scopeParams(scope), filter.status ?? null, filter.dueBefore ?? null, filter.limit],
     );
-    return rows.map(toRecord);
+    return rows.map(toVisible);
   }
 }
 
-/** The scope rule as SQL over parameters $1-$4 (see `scopeParams`); queries number theirs from $5. */
-const VISIBLE = `($4 OR ($3 AND submitted_by_agency = $2) OR ($1 AND owner_agency = $2))`;
+/**
+ * The scope rule as SQL over parameters $1-$6 (see `scopeParams`); queries
+ * number theirs from $7. `full` is what a whole view needs; the submitting
+ * agency alone sees the status view.
+ */
+const FULL = `((($4 OR $5) AND owner_agency = $1) OR (case_id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM case_grants g
+     WHERE g.case_id = orders.case_id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
+       AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2)
+       AND g.role = 'court' AND 'court' = ANY($3))))`;
+const VISIBLE = `(${FULL} OR ($6 AND submitted_by_agency = $1))`;
 
-function scopeParams(scope: OrderScope): [boolean, string, boolean, boolean] {
-  return [scope.readsOwnAgency, scope.agency, scope.readsSubmitted, scope.readsEverything];
+function scopeParams(scope: OrderScope): [string, string, string[], boolean, boolean, boolean] {
+  return [scope.agency, scope.sub, [...scope.roles], scope.handles, scope.audits, scope.readsStatus];
+}
+
+function toVisible(row: Row & { status_only: boolean }): VisibleOrder {
+  return { ...toRecord(row), statusOnly: row.status_only };
 }
 
 const SELECT = `SELECT id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
   requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, requested_by, deadline_rule, deadline_at, created_by, created_at
   FROM orders`;
+const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
 interface Row {
   id: string;

@@ -1,5 +1,4 @@
-import type { Role } from '../access/roles';
-import { CustodyTransitionError, ForbiddenRoleError, ValidationError } from '../errors';
+import { CustodyTransitionError, ValidationError } from '../errors';
 
 /** api.md: the custody events an item's chain records after its acquisition. */
 export const CUSTODY_EVENT_TYPES = [
@@ -50,25 +49,21 @@ export interface CustodyEvent {
   readonly notes?: string | undefined;
 }
 
+/** Who records an event: the party that the custody rules compare with holder and receiver. */
 export interface CustodyActor {
   readonly sub: string;
   readonly agency: string;
-  readonly roles: readonly Role[];
 }
 
-/** Roles that handle items; holds are set and lifted by those who direct the case. */
-const HANDLERS: readonly Role[] = ['investigator', 'custodian'];
-const HOLD_SETTERS: readonly Role[] = ['investigator', 'prosecutor'];
-/** The receiving side of a transfer may be a lab, another agency or a foreign partner. */
-const RECEIVERS: readonly Role[] = ['investigator', 'custodian', 'prosecutor', 'partner'];
-
-/** The role an actor records an event in: the first of its roles that the event allows. */
-export function roleFor(type: CustodyEventType, actor: CustodyActor): Role {
-  const allowed =
-    type === 'custody.received' ? RECEIVERS : type.startsWith('hold.') ? HOLD_SETTERS : HANDLERS;
-  const role = actor.roles.find((candidate) => allowed.includes(candidate));
-  if (!role) throw new ForbiddenRoleError();
-  return role;
+/**
+ * The permission (access/permissions.ts) an event needs: acknowledging a
+ * transfer, setting or lifting a hold, or handling the item.
+ */
+export function custodyAction(
+  type: CustodyEventType,
+): 'evidence.receive' | 'evidence.hold' | 'evidence.handle' {
+  if (type === 'custody.received') return 'evidence.receive';
+  return type.startsWith('hold.') ? 'evidence.hold' : 'evidence.handle';
 }
 
 /** The state of a freshly acquired item: held by whoever uploaded it. */

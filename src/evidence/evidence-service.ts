@@ -1,21 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CASE_READERS, hasAnyRole, type Principal, type Role } from '../access/roles';
-import { caseScopeOf } from '../access/scope';
-import type { CaseRecord, CaseRepository } from '../db/case.repository';
+import { CASE_PERMISSIONS, type CaseAction, type CaseStanding, caseRole } from '../access/permissions';
+import type { Principal, Role } from '../access/roles';
+import { requesterOf } from '../access/scope';
+import type { AccessibleCase, CaseRepository } from '../db/case.repository';
 import {
   DuplicateExhibitError,
   type EvidenceRecord,
   type EvidenceRepository,
 } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
-import { ConflictError, ForbiddenRoleError, LedgerError, NotFoundError } from '../errors';
+import { ConflictError, LedgerError, NotFoundError } from '../errors';
 import type { Actor, EntryValue, LogEntry } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
 import { entryView } from '../log/log-reader';
 import type { BlobStore, ByteRange, StagingFile } from '../storage/blob-store';
-import { acquiredState, applyCustodyEvent, type CustodyActor, type CustodyEvent, roleFor } from './custody';
+import {
+  acquiredState,
+  applyCustodyEvent,
+  type CustodyActor,
+  type CustodyEvent,
+  type CustodyState,
+  custodyAction,
+} from './custody';
 import { type DigestAlgorithm, Digester, type DigestSet } from './digests';
 
 /** What the investigator states about the exhibit (api.md, Evidence). */
@@ -47,8 +55,11 @@ export interface ReceivedFile {
 /** Who the scheduled fixity sweep is in the log: the service itself, not a person. */
 const FIXITY_SWEEPER: Actor = { sub: 'service:fixity-sweep', agency: 'SYSTEM', role: 'custodian' };
 
-/** Roles that take in evidence. */
-const INTAKE_ROLES: readonly Role[] = ['investigator', 'custodian'];
+/** An item as one caller may use it: the item and where the caller stands towards it. */
+export interface AccessibleItem {
+  readonly item: EvidenceRecord;
+  readonly standing: CaseStanding;
+}
 
 export function digestAlgorithms(metadata: Pick<IntakeMetadata, 'legacyDigests'>): DigestAlgorithm[] {
   return metadata.legacyDigests ? ['sha256', 'sha512', 'md5', 'sha1'] : ['sha256', 'sha512'];
@@ -97,12 +108,12 @@ export class EvidenceService {
 
   /**
    * Checked before a byte of the file is read: the case exists for the caller
-   * (else 404) and the caller may take in evidence (else 403).
+   * (else 404) and the caller may take in evidence there (else 403).
    */
-  async authorizeIntake(principal: Principal, caseId: string): Promise<CaseRecord> {
-    const found = await this.cases.findVisible(caseId, caseScopeOf(principal));
+  async authorizeIntake(principal: Principal, caseId: string): Promise<AccessibleCase> {
+    const found = await this.cases.findAccessible(caseId, requesterOf(principal));
     if (!found) throw new NotFoundError('case');
-    if (!hasAnyRole(principal, INTAKE_ROLES)) throw new ForbiddenRoleError();
+    caseRole(found.standing, 'evidence.upload');
     return found;
   }
 
@@ -113,7 +124,7 @@ export class EvidenceService {
    */
   async intake(
     principal: Principal,
-    target: CaseRecord,
+    { record: target, standing }: AccessibleCase,
     metadata: IntakeMetadata,
     file: ReceivedFile,
     declaredSha256?: string,
@@ -123,7 +134,7 @@ export class EvidenceService {
       await this.blobs.discard(file.staging);
       throw new LedgerError('HASH_MISMATCH', 'The SHA-256 of the received bytes is not the declared one');
     }
-    const role = principal.roles.find((candidate) => INTAKE_ROLES.includes(candidate)) as Role;
+    const role = caseRole(standing, 'evidence.upload');
     const record: EvidenceRecord = {
       id: randomUUID(),
       caseId: target.id,
@@ -179,13 +190,27 @@ export class EvidenceService {
   }
 
   /**
-   * The item if the caller may know it exists: through its case's need-to-know,
-   * or as a member of the agency that holds it or is receiving it.
+   * The item and the caller's standing towards it, if the caller may know it
+   * exists: as a member of its case, or as the party named to receive it or
+   * holding it (metadata and handling, never its bytes). The item and the
+   * case's membership are looked up together whether or not the item exists.
    */
-  async get(principal: Principal, id: string): Promise<EvidenceRecord> {
-    const found = await this.evidence.find(id);
-    if (found && (await this.visible(principal, found))) return found;
-    throw new NotFoundError('evidence');
+  async access(principal: Principal, id: string): Promise<AccessibleItem> {
+    const requester = requesterOf(principal);
+    const [item, inCase] = await Promise.all([
+      this.evidence.find(id),
+      this.cases.findAccessibleVia('evidence', id, requester),
+    ]);
+    const standing = item && (inCase?.standing ?? custodyStanding(principal, item.custody));
+    if (!item || !standing) throw new NotFoundError('evidence');
+    return { item, standing };
+  }
+
+  /** The item, if the caller may read it (see `access`). */
+  async get(principal: Principal, id: string, action: CaseAction = 'case.read'): Promise<AccessibleItem> {
+    const found = await this.access(principal, id);
+    caseRole(found.standing, action);
+    return found;
   }
 
   /** An item by id with no scope check: only for callers holding another entitlement (a disclosure). */
@@ -195,15 +220,9 @@ export class EvidenceService {
     return found;
   }
 
-  private async visible(principal: Principal, item: EvidenceRecord): Promise<boolean> {
-    const holding = [item.custody.holder.agency, item.custody.transferTo?.agency].includes(principal.agency);
-    if (holding && hasAnyRole(principal, [...CASE_READERS, 'partner'])) return true;
-    return (await this.cases.findVisible(item.caseId, caseScopeOf(principal))) !== undefined;
-  }
-
   /** Every entry of the item's chain, in order, with its log index and leaf hash. */
   async chain(principal: Principal, id: string) {
-    const item = await this.get(principal, id);
+    const { item } = await this.get(principal, id);
     return (await this.entries.chain('evidence', item.id)).map(entryView);
   }
 
@@ -218,9 +237,9 @@ export class EvidenceService {
 
   /** Records a custody event on the item's chain; the state rules apply inside the log batch. */
   async recordEvent(principal: Principal, id: string, event: CustodyEvent): Promise<Receipted<LogEntry>> {
-    const item = await this.get(principal, id);
-    const actor: CustodyActor = { sub: principal.sub, agency: principal.agency, roles: principal.roles };
-    const role = roleFor(event.type, actor);
+    const { item, standing } = await this.access(principal, id);
+    const actor: CustodyActor = { sub: principal.sub, agency: principal.agency };
+    const role = caseRole(standing, custodyAction(event.type));
     // Checked here for a quick answer; checked again, authoritatively, under the row lock.
     applyCustodyEvent(item.custody, event, actor);
     const { appended, receipt } = await this.log.record({
@@ -234,16 +253,16 @@ export class EvidenceService {
   }
 
   /**
-   * Opens the bytes of an item (as `get` returned it to this principal). The
-   * access (who, which range) is logged before the first byte is returned; if
-   * logging fails, nothing is sent.
+   * Opens the bytes of an item (as `access` returned it to this principal), for
+   * members whose grant opens them. The access (who, which range) is logged
+   * before the first byte is returned; if logging fails, nothing is sent.
    */
   async openContent(
     principal: Principal,
-    item: EvidenceRecord,
+    { item, standing }: AccessibleItem,
     range: ByteRange | undefined,
   ): Promise<{ stream: Readable; receipt: string }> {
-    const role = principal.roles.find((candidate) => candidate !== 'admin') as Role;
+    const role = caseRole(standing, 'evidence.content');
     const { receipt } = await this.log.record({
       subject: { type: 'evidence', id: item.id },
       type: 'evidence.accessed',
@@ -261,9 +280,8 @@ export class EvidenceService {
    * `integrity.failed` with what was found.
    */
   async checkFixity(principal: Principal, id: string): Promise<Receipted<LogEntry> & { intact: boolean }> {
-    const item = await this.get(principal, id);
-    const role = principal.roles.find((candidate) => INTAKE_ROLES.includes(candidate));
-    if (!role) throw new ForbiddenRoleError();
+    const { item, standing } = await this.access(principal, id);
+    const role = caseRole(standing, 'evidence.handle');
     return this.recordFixity(item, { sub: principal.sub, agency: principal.agency, role });
   }
 
@@ -317,6 +335,27 @@ export class EvidenceService {
       throw error;
     }
   }
+}
+
+/**
+ * Standing from custody alone, for a principal who is not a member of the
+ * item's case: the party named to receive a pending transfer (to acknowledge
+ * it) and the holder (to keep handling it). Neither opens the bytes.
+ */
+function custodyStanding(principal: Principal, custody: CustodyState): CaseStanding | undefined {
+  const named = (party: { agency: string; sub: string | null } | null) =>
+    party !== null &&
+    party.agency === principal.agency &&
+    (party.sub === principal.sub || (party.sub === null && principal.roles.includes('custodian')));
+  const receiving = custody.status === 'in_transit' && named(custody.transferTo);
+  const holding = custody.status === 'in_custody' && named(custody.holder);
+  const allowed: readonly Role[] = receiving
+    ? CASE_PERMISSIONS['evidence.receive']
+    : holding
+      ? ['custodian']
+      : [];
+  const roles = principal.roles.filter((role) => allowed.includes(role));
+  return roles.length > 0 ? { roles, lead: false, content: false } : undefined;
 }
 
 /** The `evidence.acquired` entry: the exhibit's description and every digest (formats.md §1). */

@@ -43,6 +43,13 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
     res.status(201).json({ grant: grantJson(grant), receipt });
   });
 
+  router.delete('/v1/cases/:id/grants/:grantId', async (req, res) => {
+    const id = idFromPath(req.params.id, 'case');
+    const grantId = idFromPath(req.params.grantId, 'grant');
+    const { value: grant, receipt } = await cases.revoke(principalOf(res), id, grantId);
+    res.json({ grant: grantJson(grant), receipt });
+  });
+
   return router;
 }
 
@@ -62,11 +69,14 @@ function grantJson(grant: GrantRecord) {
   return {
     id: grant.id,
     caseId: grant.caseId,
-    grantee: grant.agency === null ? { sub: grant.sub } : { agency: grant.agency },
+    grantee: grant.sub === null ? { agency: grant.agency } : { agency: grant.agency, sub: grant.sub },
     role: grant.role,
+    lead: grant.lead,
+    content: grant.content,
     until: grant.until?.toISOString() ?? null,
     grantedBy: grant.grantedBy,
     createdAt: grant.createdAt.toISOString(),
+    revokedAt: grant.revokedAt?.toISOString() ?? null,
   };
 }
 

@@ -3,7 +3,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Authenticator } from '../access/identity';
 import { AGENCY_CODE } from '../access/roles';
-import type { DisclosureRecord, DisclosureService } from '../reports/disclosures';
+import type { DisclosureRecord } from '../db/disclosure.repository';
+import type { DisclosureService } from '../reports/disclosures';
 import { principalOf, requireToken } from './auth';
 import { idFromPath, parseBody } from './validation';
 
@@ -34,6 +35,14 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
     res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(found) });
   });
 
+  router.delete('/v1/disclosures/:id', auth, async (req, res) => {
+    const { value, receipt } = await disclosures.revoke(
+      principalOf(res),
+      idFromPath(req.params.id, 'disclosure'),
+    );
+    res.json({ disclosure: disclosureJson(value), receipt });
+  });
+
   router.get('/v1/disclosures/:id/package', auth, async (req, res) => {
     const { name, stream } = await disclosures.openPackage(
       principalOf(res),
@@ -60,5 +69,6 @@ function disclosureJson(record: DisclosureRecord) {
     evidenceIds: record.evidenceIds,
     createdBy: record.createdBy,
     createdAt: record.createdAt.toISOString(),
+    revokedAt: record.revokedAt?.toISOString() ?? null,
   };
 }

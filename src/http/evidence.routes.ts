@@ -74,7 +74,7 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   router.use('/v1/evidence', requireToken(deps.authenticate));
 
   router.get('/v1/evidence/:id', async (req, res) => {
-    const item = await deps.evidence.get(principalOf(res), idFromPath(req.params.id, 'evidence'));
+    const { item } = await deps.evidence.get(principalOf(res), idFromPath(req.params.id, 'evidence'));
     res.set('Cache-Control', 'no-store').json({
       evidence: { ...evidenceView(item), chainHead: await deps.evidence.chainHead(item.id) },
     });
@@ -87,9 +87,14 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
 
   router.get('/v1/evidence/:id/content', async (req, res) => {
     const principal = principalOf(res);
-    const item = await deps.evidence.get(principal, idFromPath(req.params.id, 'evidence'));
+    const accessible = await deps.evidence.get(
+      principal,
+      idFromPath(req.params.id, 'evidence'),
+      'evidence.content',
+    );
+    const { item } = accessible;
     const range = requestedRange(req, item);
-    const opened = await deps.evidence.openContent(principal, item, range);
+    const opened = await deps.evidence.openContent(principal, accessible, range);
     res.status(range ? 206 : 200).set({
       'Content-Type': 'application/octet-stream',
       'Content-Disposition': `attachment; filename="exhibit-${item.id}.bin"`,

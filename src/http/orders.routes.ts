@@ -95,7 +95,21 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
   return router;
 }
 
-function orderJson(order: OrderRecord) {
+/** What the submitting side of a request sees of it: where it stands, not how it is handled. */
+function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
+  if (order.statusOnly) {
+    return {
+      id: order.id,
+      kind: order.kind,
+      direction: order.direction,
+      status: order.status,
+      legalBasis: order.legalBasis,
+      submittedByAgency: order.submittedByAgency,
+      receivedAt: order.receivedAt.toISOString(),
+      deadlines: deadlinesJson(order),
+      statusOnly: true,
+    };
+  }
   return {
     id: order.id,
     kind: order.kind,
@@ -113,14 +127,19 @@ function orderJson(order: OrderRecord) {
     ownerAgency: order.ownerAgency,
     submittedByAgency: order.submittedByAgency,
     receivedAt: order.receivedAt.toISOString(),
-    deadlines: {
-      rule: order.deadlineRule,
-      at: order.deadlineAt?.toISOString() ?? null,
-      preservedAt: order.preservedAt?.toISOString() ?? null,
-      extensions: order.extensions,
-      untilDecided: order.heldUntilDecided,
-    },
+    deadlines: deadlinesJson(order),
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),
+    statusOnly: false,
+  };
+}
+
+function deadlinesJson(order: OrderRecord) {
+  return {
+    rule: order.deadlineRule,
+    at: order.deadlineAt?.toISOString() ?? null,
+    preservedAt: order.preservedAt?.toISOString() ?? null,
+    extensions: order.extensions,
+    untilDecided: order.heldUntilDecided,
   };
 }

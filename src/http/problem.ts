@@ -3,6 +3,7 @@ import {
   CustodyTransitionError,
   type ErrorCode,
   type FieldError,
+  ForbiddenRoleError,
   InvalidParameterError,
   type LedgerError,
   ValidationError,
@@ -74,6 +75,8 @@ export interface ProblemBody {
   /** For a refused state change: the state it was refused from and the state or event it asked for. */
   from?: string;
   to?: string;
+  /** For a refused role: the roles that would have been allowed. */
+  needed?: readonly string[];
 }
 
 /** Builds the problem body for a LedgerError. Its message is written for callers, so it may be shown. */
@@ -90,6 +93,7 @@ export function problemFor(error: LedgerError, requestId: string): ProblemBody {
   if (error instanceof ValidationError || error instanceof InvalidParameterError) body.errors = error.fields;
   if (error instanceof OrderTransitionError) Object.assign(body, { from: error.from, to: error.to });
   if (error instanceof CustodyTransitionError) Object.assign(body, { from: error.from, to: error.event });
+  if (error instanceof ForbiddenRoleError && error.needed.length > 0) body.needed = error.needed;
   return body;
 }
 

@@ -17,17 +17,14 @@ export const openCaseBody = z.strictObject({
   legalBasis: text(500).optional(),
 });
 
-export const grantBody = z
-  .strictObject({
-    agency: z.string().regex(AGENCY_CODE).optional(),
-    sub: z.string().min(1).max(255).optional(),
-    role: z.enum(ROLES).exclude(['admin']),
-    until: z.iso.datetime({ offset: true }).optional(),
-  })
-  .refine((body) => (body.agency === undefined) !== (body.sub === undefined), {
-    message: 'exactly one of agency and sub',
-    path: ['agency'],
-  });
+/** A membership: a subject together with its agency, or (without `sub`) the whole agency. */
+export const grantBody = z.strictObject({
+  agency: z.string().regex(AGENCY_CODE),
+  sub: z.string().min(1).max(255).optional(),
+  role: z.enum(ROLES).exclude(['admin', 'partner']),
+  until: z.iso.datetime({ offset: true }).optional(),
+  content: z.boolean().optional(),
+});
 
 export const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { caseRole, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
-import { caseScopeOf } from '../access/scope';
+import { requesterOf } from '../access/scope';
 import type { CaseRepository } from '../db/case.repository';
-import type { OrderRecord, OrderRepository, OrderScope } from '../db/order.repository';
+import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../db/order.repository';
 import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
-import type { EntryValue } from '../ledger';
+import type { Actor, EntryValue } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
 import { missingArt42Contents } from './contents';
@@ -55,8 +56,6 @@ export interface TransitionInput {
 /** Who the deadline sweep is in the log: the service itself. */
 const DEADLINE_SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role: 'prosecutor' } as const;
 
-/** Roles that handle orders for their agency. */
-const HANDLERS: readonly Role[] = ['investigator', 'prosecutor'];
 /** Moves a foreign requester may make on its own request; everything else is the requested side's. */
 const REQUESTER_MOVES = ['withdrawn', 'extension_requested'];
 const REFUSALS = ['refused', 'mla_refused', 'refused_by_enforcing', 'impossible'];
@@ -118,17 +117,18 @@ export class OrderService {
    * international preservation request lacking an Art. 42 element starts in
    * `info_requested`, naming what is missing.
    */
-  async submit(principal: Principal, input: OrderInput): Promise<Receipted<OrderRecord>> {
-    const partner = !principal.roles.some((role) => HANDLERS.includes(role));
-    if (partner && !principal.roles.includes('partner')) throw new ForbiddenRoleError();
+  async submit(principal: Principal, input: OrderInput): Promise<Receipted<VisibleOrder>> {
+    const partner = !serviceAllows(principal, 'order.handle');
+    const role = serviceRole(principal, partner ? 'order.submit_incoming' : 'order.handle');
     if (partner && input.direction !== 'incoming') {
       throw new ValidationError([{ pointer: '/direction', reason: 'partners_submit_incoming_requests' }]);
     }
-    if (
-      input.caseId !== undefined &&
-      (partner || !(await this.cases.findVisible(input.caseId, caseScopeOf(principal))))
-    ) {
-      throw new NotFoundError('case');
+    if (input.caseId !== undefined) {
+      const target = partner
+        ? undefined
+        : await this.cases.findAccessible(input.caseId, requesterOf(principal));
+      if (!target) throw new NotFoundError('case');
+      caseRole(target.standing, 'order.request');
     }
     const missing =
       input.kind === 'preservation' && input.direction === 'incoming'
@@ -169,7 +169,7 @@ export class OrderService {
     const { receipt } = await this.log.record({
       subject: { type: 'order', id: order.id },
       type: 'order.received',
-      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      actor: { sub: principal.sub, agency: principal.agency, role },
       data: {
         kind: order.kind,
         direction: order.direction,
@@ -188,10 +188,16 @@ export class OrderService {
       },
       write: domainWrite(this.submissions, order),
     });
-    return { value: order, receipt };
+    // A partner's own submission: it sees its request through the status view from the start.
+    return { value: { ...order, statusOnly: partner }, receipt };
   }
 
-  async get(principal: Principal, id: string): Promise<OrderRecord> {
+  /**
+   * The order, if the caller may know it: handlers and auditors of the owning
+   * agency, court members of its case, and (through `statusOnly`, a status
+   * view) the agency that submitted it. Everything else is 404.
+   */
+  async get(principal: Principal, id: string): Promise<VisibleOrder> {
     const found = await this.orders.findVisible(id, orderScopeOf(principal));
     if (!found) throw new NotFoundError('order');
     return found;
@@ -209,12 +215,14 @@ export class OrderService {
     principal: Principal,
     id: string,
     input: TransitionInput,
-  ): Promise<Receipted<OrderRecord>> {
+  ): Promise<Receipted<VisibleOrder>> {
     const order = await this.get(principal, id);
-    const owner =
-      order.ownerAgency === principal.agency && principal.roles.some((role) => HANDLERS.includes(role));
-    const requester = order.submittedByAgency === principal.agency && REQUESTER_MOVES.includes(input.to);
-    if (!owner && !requester) throw new ForbiddenRoleError();
+    const owner = order.ownerAgency === principal.agency && serviceAllows(principal, 'order.handle');
+    const role = owner
+      ? serviceRole(principal, 'order.handle')
+      : order.submittedByAgency === principal.agency && REQUESTER_MOVES.includes(input.to)
+        ? serviceRole(principal, 'order.request_move')
+        : forbidden(['investigator', 'prosecutor']);
     transition(order.kind, order.status, input.to);
     if (REFUSALS.includes(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
@@ -233,7 +241,7 @@ export class OrderService {
     const { receipt } = await this.log.record({
       subject: { type: 'order', id: order.id },
       type: 'order.transitioned',
-      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      actor: { sub: principal.sub, agency: principal.agency, role },
       data: {
         from: order.status,
         to: input.to,
@@ -248,10 +256,10 @@ export class OrderService {
     });
     if (HANDOVER.includes(input.to)) {
       for (const evidenceId of await this.orders.linkedEvidence(order.id)) {
-        await this.recordDisclosure(principal, next, evidenceId);
+        await this.recordDisclosure({ sub: principal.sub, agency: principal.agency, role }, next, evidenceId);
       }
     }
-    return { value: next, receipt };
+    return { value: { ...next, statusOnly: order.statusOnly }, receipt };
   }
 
   /**
@@ -265,14 +273,15 @@ export class OrderService {
     evidenceId: string,
   ): Promise<Receipted<OrderRecord>> {
     const order = await this.get(principal, orderId);
-    if (order.ownerAgency !== principal.agency || !principal.roles.some((role) => HANDLERS.includes(role))) {
-      throw new ForbiddenRoleError();
-    }
+    const role =
+      order.ownerAgency === principal.agency
+        ? serviceRole(principal, 'order.handle')
+        : forbidden(['investigator', 'prosecutor']);
     const item = await this.options.evidence(principal, evidenceId);
     const { receipt } = await this.log.record({
       subject: { type: 'order', id: order.id },
       type: 'order.evidence_linked',
-      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      actor: { sub: principal.sub, agency: principal.agency, role },
       data: { evidence: item.id, exhibitNumber: item.exhibitNumber, sha256: item.sha256 },
       write: domainWrite(this.links, {
         orderId: order.id,
@@ -281,19 +290,17 @@ export class OrderService {
         by: principal.sub,
       }),
     });
-    if (HANDOVER.includes(order.status)) await this.recordDisclosure(principal, order, item.id);
+    if (HANDOVER.includes(order.status)) {
+      await this.recordDisclosure({ sub: principal.sub, agency: principal.agency, role }, order, item.id);
+    }
     return { value: order, receipt };
   }
 
-  private async recordDisclosure(
-    principal: Principal,
-    order: OrderRecord,
-    evidenceId: string,
-  ): Promise<void> {
+  private async recordDisclosure(actor: Actor, order: OrderRecord, evidenceId: string): Promise<void> {
     await this.log.record({
       subject: { type: 'evidence', id: evidenceId },
       type: 'evidence.disclosed',
-      actor: { sub: principal.sub, agency: principal.agency, role: actingRole(principal) },
+      actor,
       data: {
         order: order.id,
         kind: order.kind,
@@ -381,17 +388,15 @@ export class OrderService {
 
 function orderScopeOf(principal: Principal): OrderScope {
   return {
-    agency: principal.agency,
-    readsOwnAgency: principal.roles.some((role) =>
-      ['investigator', 'prosecutor', 'court', 'custodian'].includes(role),
-    ),
-    readsSubmitted: principal.roles.some((role) => role !== 'admin'),
-    readsEverything: principal.roles.includes('auditor'),
+    ...requesterOf(principal),
+    handles: serviceAllows(principal, 'order.handle'),
+    audits: principal.roles.includes('auditor'),
+    readsStatus: serviceAllows(principal, 'order.read_status'),
   };
 }
 
-function actingRole(principal: Principal): Role {
-  return (principal.roles.find((role) => HANDLERS.includes(role)) ?? principal.roles[0]) as Role;
+function forbidden(needed: readonly Role[]): never {
+  throw new ForbiddenRoleError(needed);
 }
 
 function deadlineJson(order: OrderRecord): { [key: string]: EntryValue } | null {

@@ -1,4 +1,5 @@
 import { CompactSign } from 'jose';
+import { caseRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
@@ -95,16 +96,17 @@ export class CustodyReports {
     id: string,
     format: 'json' | 'pdf' = 'json',
   ): Promise<{ report: CustodyReport; jws: string }> {
-    return this.issueFor(principal, await this.evidence.get(principal, id), format);
+    const { item, standing } = await this.evidence.get(principal, id, 'evidence.report');
+    return this.issueFor(principal, item, caseRole(standing, 'evidence.report'), format);
   }
 
-  /** As `issue`, for an item the caller is already entitled to (a disclosure's recipient). */
+  /** As `issue`, for an item the caller is already entitled to, acting in `role` (a disclosure's recipient). */
   async issueFor(
     principal: Principal,
     item: EvidenceRecord,
+    role: Role,
     format: 'json' | 'pdf',
   ): Promise<{ report: CustodyReport; jws: string }> {
-    const role = principal.roles.find((candidate) => candidate !== 'admin') as Role;
     await this.log.record({
       subject: { type: 'evidence', id: item.id },
       type: 'report.issued',

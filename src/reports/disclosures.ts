@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { DataSource, EntityManager } from 'typeorm';
-import { type Principal, type Role } from '../access/roles';
-import type { CaseService } from '../cases/case-service';
+import { type CaseStanding, caseAllows, caseRole, serviceAllows, serviceRole } from '../access/permissions';
+import type { Principal, Role } from '../access/roles';
+import { requesterOf } from '../access/scope';
+import type { CaseRepository } from '../db/case.repository';
+import {
+  DisclosureAlreadyRevokedError,
+  type DisclosureRecord,
+  type DisclosureRepository,
+} from '../db/disclosure.repository';
 import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
-import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
 import { encodeTlogProof, fromUtf8, inclusionProof, parseEntry, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
-import { type DomainWriter, domainWrite } from '../log/domain-write';
+import { domainWrite } from '../log/domain-write';
 import type { OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import type { BlobStore } from '../storage/blob-store';
@@ -18,17 +24,6 @@ import { custodyGraph } from './case-graph';
 import type { CustodyReports } from './custody-report';
 import { renderReportPdf } from './report-pdf';
 
-export interface DisclosureRecord {
-  readonly id: string;
-  readonly caseId: string;
-  readonly recipientAgency: string;
-  readonly orderId: string | null;
-  readonly conditions: string | null;
-  readonly evidenceIds: readonly string[];
-  readonly createdBy: string;
-  readonly createdAt: Date;
-}
-
 export interface DisclosureInput {
   readonly recipientAgency: string;
   readonly evidenceIds: readonly string[];
@@ -36,7 +31,13 @@ export interface DisclosureInput {
   readonly conditions?: string | undefined;
 }
 
-const DISCLOSERS: readonly Role[] = ['prosecutor', 'investigator'];
+/** A disclosure as one caller may use it: as the recipient agency, or as a member of the disclosing case. */
+interface AccessibleDisclosure {
+  readonly record: DisclosureRecord;
+  /** The caller's standing in the disclosing case; undefined for the recipient who is not a member. */
+  readonly standing: CaseStanding | undefined;
+  readonly recipient: boolean;
+}
 
 /** A path segment made of safe characters only: exhibit numbers become directory names in the bag. */
 const segment = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
@@ -55,11 +56,9 @@ export interface PackageMaterial {
  * chain records that it was disclosed.
  */
 export class DisclosureService {
-  private readonly writer: DomainWriter<DisclosureRecord>;
-
   constructor(
-    private readonly db: DataSource,
-    private readonly cases: CaseService,
+    private readonly disclosures: DisclosureRepository,
+    private readonly cases: CaseRepository,
     private readonly evidence: EvidenceService,
     private readonly orders: OrderService,
     private readonly reports: CustodyReports,
@@ -67,51 +66,32 @@ export class DisclosureService {
     private readonly blobs: BlobStore,
     private readonly log: CustodyLog,
     private readonly material: PackageMaterial,
-  ) {
-    this.writer = {
-      writeAll: async (tx: EntityManager, records) => {
-        for (const r of records) {
-          await tx.query(
-            `INSERT INTO disclosures (id, case_id, recipient_agency, order_id, conditions, evidence_ids, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-            [
-              r.id,
-              r.caseId,
-              r.recipientAgency,
-              r.orderId,
-              r.conditions,
-              r.evidenceIds,
-              r.createdBy,
-              r.createdAt,
-            ],
-          );
-        }
-      },
-    };
-  }
+  ) {}
 
+  /** Records a disclosure of items of one case to another agency: an entry on the case's and each item's chain. */
   async create(
     principal: Principal,
     caseId: string,
     input: DisclosureInput,
   ): Promise<{ value: DisclosureRecord; receipt: string }> {
-    const target = await this.cases.get(principal, caseId);
-    const role = principal.roles.find((candidate) => DISCLOSERS.includes(candidate));
-    if (target.agency !== principal.agency || !role) throw new ForbiddenRoleError();
-    const items = await Promise.all(input.evidenceIds.map((id) => this.evidence.get(principal, id)));
-    const foreign = items.findIndex((item) => item.caseId !== target.id);
+    const target = await this.cases.findAccessible(caseId, requesterOf(principal));
+    if (!target) throw new NotFoundError('case');
+    const role = caseRole(target.standing, 'disclosure.create');
+    const items = await Promise.all(input.evidenceIds.map((id) => this.evidence.access(principal, id)));
+    const foreign = items.findIndex(({ item }) => item.caseId !== target.record.id);
     if (foreign >= 0)
       throw new ValidationError([{ pointer: `/evidenceIds/${foreign}`, reason: 'not_in_this_case' }]);
     if (input.orderId) await this.orders.get(principal, input.orderId);
     const record: DisclosureRecord = {
       id: randomUUID(),
-      caseId: target.id,
+      caseId: target.record.id,
       recipientAgency: input.recipientAgency,
       orderId: input.orderId ?? null,
       conditions: input.conditions ?? null,
-      evidenceIds: items.map((item) => item.id),
+      evidenceIds: items.map(({ item }) => item.id),
       createdBy: principal.sub,
       createdAt: new Date(),
+      revokedAt: null,
     };
     const actor = { sub: principal.sub, agency: principal.agency, role };
     const summary = {
@@ -121,13 +101,13 @@ export class DisclosureService {
       ...(record.conditions ? { conditions: record.conditions } : {}),
     };
     const { receipt } = await this.log.record({
-      subject: { type: 'case', id: target.id },
+      subject: { type: 'case', id: record.caseId },
       type: 'disclosure.created',
       actor,
       data: { ...summary, evidence: [...record.evidenceIds] },
-      write: domainWrite(this.writer, record),
+      write: domainWrite(this.disclosures.writer, record),
     });
-    for (const item of items) {
+    for (const { item } of items) {
       await this.log.record({
         subject: { type: 'evidence', id: item.id },
         type: 'evidence.disclosed',
@@ -138,35 +118,64 @@ export class DisclosureService {
     return { value: record, receipt };
   }
 
-  /** The disclosure, for its recipient agency or for whoever may see the case. */
-  async get(principal: Principal, id: string): Promise<DisclosureRecord> {
-    const rows = await this.db.query(
-      'SELECT id, case_id, recipient_agency, order_id, conditions, evidence_ids, created_by, created_at FROM disclosures WHERE id = $1',
-      [id],
-    );
-    const row = rows[0];
-    if (!row) throw new NotFoundError('disclosure');
-    const record: DisclosureRecord = {
-      id: row.id,
-      caseId: row.case_id,
-      recipientAgency: row.recipient_agency,
-      orderId: row.order_id,
-      conditions: row.conditions,
-      evidenceIds: row.evidence_ids,
-      createdBy: row.created_by,
-      createdAt: row.created_at,
-    };
+  /**
+   * The disclosure, for the recipient agency's partners until it is revoked,
+   * and for the disclosing case's members. The record and the caller's
+   * membership are looked up together, and every refusal is the same 404.
+   */
+  private async access(principal: Principal, id: string): Promise<AccessibleDisclosure> {
+    const [record, inCase] = await Promise.all([
+      this.disclosures.find(id),
+      this.cases.findAccessibleVia('disclosures', id, requesterOf(principal)),
+    ]);
     const recipient =
-      record.recipientAgency === principal.agency && principal.roles.some((role) => role !== 'admin');
-    if (recipient) return record;
-    await this.cases.get(principal, record.caseId);
-    return record;
+      record !== undefined &&
+      record.revokedAt === null &&
+      record.recipientAgency === principal.agency &&
+      serviceAllows(principal, 'disclosure.fetch');
+    const member = inCase !== undefined && caseAllows(inCase.standing, 'case.read');
+    if (!record || (!recipient && !member)) throw new NotFoundError('disclosure');
+    return { record, standing: member ? inCase?.standing : undefined, recipient };
+  }
+
+  async get(principal: Principal, id: string): Promise<DisclosureRecord> {
+    return (await this.access(principal, id)).record;
+  }
+
+  /**
+   * Revokes a disclosure: from the next request on, the recipient gets 404 for
+   * it and its package. An entry on the case's chain.
+   */
+  async revoke(principal: Principal, id: string): Promise<{ value: DisclosureRecord; receipt: string }> {
+    const { record, standing } = await this.access(principal, id);
+    if (!standing) throw new NotFoundError('disclosure');
+    const role = caseRole(standing, 'disclosure.create');
+    if (record.revokedAt !== null) throw new ConflictError('CONFLICT', 'The disclosure is already revoked');
+    const at = new Date();
+    try {
+      const { receipt } = await this.log.record({
+        subject: { type: 'case', id: record.caseId },
+        type: 'disclosure.revoked',
+        actor: { sub: principal.sub, agency: principal.agency, role },
+        data: { disclosure: record.id, recipient: record.recipientAgency },
+        write: domainWrite(this.disclosures.revocationWriter, { id: record.id, by: principal.sub, at }),
+      });
+      return { value: { ...record, revokedAt: at }, receipt };
+    } catch (error) {
+      if (error instanceof DisclosureAlreadyRevokedError) {
+        throw new ConflictError('CONFLICT', 'The disclosure is already revoked');
+      }
+      throw error;
+    }
   }
 
   /** Logs the download on the case's chain, then streams the bag. */
   async openPackage(principal: Principal, id: string): Promise<{ name: string; stream: Readable }> {
-    const disclosure = await this.get(principal, id);
-    const role = principal.roles.find((candidate) => candidate !== 'admin') as Role;
+    const { record: disclosure, standing, recipient } = await this.access(principal, id);
+    if (disclosure.revokedAt !== null) throw new NotFoundError('disclosure');
+    const role: Role = recipient
+      ? serviceRole(principal, 'disclosure.fetch')
+      : caseRole(standing as CaseStanding, 'evidence.content');
     await this.log.record({
       subject: { type: 'case', id: disclosure.caseId },
       type: 'disclosure.fetched',
@@ -185,7 +194,7 @@ export class DisclosureService {
     if (!head) throw new NotFoundError('log');
     const reader = this.entries.nodeReader();
     for (const item of items) {
-      const { report, jws } = await this.reports.issueFor(principal, item, 'json');
+      const { report, jws } = await this.reports.issueFor(principal, item, role, 'json');
       tags.push({ path: `reports/${item.id}.json`, bytes: utf8(`${JSON.stringify(report, null, 2)}\n`) });
       tags.push({ path: `reports/${item.id}.jws`, bytes: utf8(`${jws}\n`) });
       tags.push({

@@ -60,6 +60,12 @@ describe('court custody reports (JSON and PDF)', function () {
           const id = uploaded.evidence.id;
           const lab = uniqueAgency('LAB');
           const labToken = await service.token(uniqueSub('lab'), lab, 'custodian');
+          // The lab examines the bytes: a custodian's membership that opens them.
+          const labGrant = await service.call('POST', `/v1/cases/${caseId}/grants`, {
+            token,
+            json: { agency: lab, role: 'custodian', content: true },
+          });
+          expect(labGrant.status).to.equal(201);
           const event = (as: string, json: Record<string, unknown>) =>
             service.call('POST', `/v1/evidence/${id}/events`, {
               token: as,

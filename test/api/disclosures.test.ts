@@ -139,6 +139,22 @@ describe('disclosures and their packages', function () {
     const receiptBroken = await verifyCli(['package', path.join(dir, 'forged.zip'), '--vkey', vkey]);
     expect(receiptBroken.code).to.equal(1);
     expect(receiptBroken.stdout).to.match(/^FAIL tag file receipts\/\d+\.jws matches the tag manifest$/m);
+
+    // Revoked: from the next request on, the recipient finds neither the disclosure nor its package.
+    const revoked = await service.call('DELETE', `/v1/disclosures/${disclosureId}`, { token: prosecutor });
+    expect(revoked.status).to.equal(200);
+    expect(revoked.body.disclosure.revokedAt).to.be.a('string');
+    const gone = await service.call('GET', `/v1/disclosures/${disclosureId}/package`, { token: partner });
+    const absent = await service.call('GET', `/v1/disclosures/${randomUUID()}/package`, { token: partner });
+    expect(gone.status).to.equal(404);
+    expect({ ...gone.body, requestId: null }).to.deep.equal({ ...absent.body, requestId: null });
+    expect(
+      (await service.call('GET', `/v1/disclosures/${disclosureId}`, { token: partner })).status,
+    ).to.equal(404);
+    const byRecipient = await service.call('DELETE', `/v1/disclosures/${disclosureId}`, { token: partner });
+    expect(byRecipient.status).to.equal(404);
+    const memberView = await service.call('GET', `/v1/disclosures/${disclosureId}`, { token: prosecutor });
+    expect(memberView.body.disclosure.revokedAt).to.equal(revoked.body.disclosure.revokedAt);
   });
 });
 

@@ -52,6 +52,17 @@ describe('evidence intake, custody and access', () => {
     caseId = opened.body.case.id;
   });
 
+  /** A new principal of the case's agency, made a member of the case in `role`; its token. */
+  async function member(role: 'custodian' | 'court' | 'prosecutor' | 'auditor', content?: boolean) {
+    const sub = uniqueSub(role);
+    const granted = await service.call('POST', `/v1/cases/${caseId}/grants`, {
+      token: investigator,
+      json: { agency, sub, role, ...(content === undefined ? {} : { content }) },
+    });
+    expect(granted.status, granted.text).to.equal(201);
+    return service.token(sub, agency, role);
+  }
+
   async function upload(
     bytes: Uint8Array,
     meta: Record<string, unknown> = metadata(),
@@ -274,19 +285,46 @@ describe('evidence intake, custody and access', () => {
     });
 
     it('when the caller may not see the case, then 404 before the body is read; a court gets 403', async () => {
+      const court = await member('court');
       const before = await footprint();
       const outsider = await service.token(uniqueSub('eve'), uniqueAgency(), 'investigator');
       const hidden = await upload(randomBytes(1000), metadata(), { token: outsider });
       expect(hidden.status).to.equal(404);
       expect(hidden.body.code).to.equal('NOT_FOUND');
-      const court = await service.token(uniqueSub('judge'), agency, 'court');
+      const colleague = await service.token(uniqueSub('bob'), agency, 'investigator');
+      const notMember = await upload(randomBytes(1000), metadata(), { token: colleague });
+      expect(notMember.status, 'a colleague who is not a member').to.equal(404);
       const forbidden = await upload(randomBytes(1000), metadata(), { token: court });
       expect(forbidden.status).to.equal(403);
+      expect(forbidden.body.needed).to.deep.equal(['investigator']);
       await expectNothingLeft(before);
     });
   });
 
   describe('downloads', () => {
+    it('when a court or an auditor reads an item, then metadata are shown but bytes only where a grant opens them', async () => {
+      const id = (await upload(randomBytes(2000))).body.evidence.id;
+      const content = (token: string) => service.call('GET', `/v1/evidence/${id}/content`, { token });
+      const metadataOf = (token: string) => service.call('GET', `/v1/evidence/${id}`, { token });
+
+      const court = await member('court');
+      expect((await metadataOf(court)).status).to.equal(200);
+      expect((await content(court)).status).to.equal(403);
+      expect((await content(await member('court', true))).status).to.equal(200);
+
+      const auditor = await service.token(uniqueSub('audit'), agency, 'auditor');
+      expect((await metadataOf(auditor)).status).to.equal(200);
+      expect((await content(auditor)).status).to.equal(403);
+      const foreignAuditor = await service.token(uniqueSub('audit'), uniqueAgency(), 'auditor');
+      expect((await metadataOf(foreignAuditor)).status).to.equal(404);
+
+      const colleague = await service.token(uniqueSub('bob'), agency, 'investigator');
+      const hidden = await content(colleague);
+      const absent = await service.call('GET', `/v1/evidence/${randomUUID()}/content`, { token: colleague });
+      expect(hidden.status).to.equal(404);
+      expect({ ...hidden.body, requestId: null }).to.deep.equal({ ...absent.body, requestId: null });
+    });
+
     it('when the content is fetched whole and by range, then bytes and Repr-Digest match and each access is in the chain', async () => {
       const bytes = randomBytes(100_000);
       const id = (await upload(bytes)).body.evidence.id;
@@ -363,6 +401,10 @@ describe('evidence intake, custody and access', () => {
       expect(colleague.body.code).to.equal('CUSTODY_TRANSITION_INVALID');
       expect(colleague.body).to.include({ from: 'in_transit', to: 'custody.analysed' });
 
+      const bytesBeforeReceipt = await service.call('GET', `/v1/evidence/${id}/content`, {
+        token: labCustodian,
+      });
+      expect(bytesBeforeReceipt.status, 'the receiver sees metadata, not bytes').to.equal(403);
       const received = await event(id, labCustodian, { type: 'custody.received', location: 'Lab vault 2' });
       expect(received.status).to.equal(201);
       const held = await service.call('GET', `/v1/evidence/${id}`, { token: labCustodian });
@@ -387,7 +429,7 @@ describe('evidence intake, custody and access', () => {
 
     it('when someone who does not hold the item transfers it, then 409', async () => {
       const id = (await upload(randomBytes(5000))).body.evidence.id;
-      const colleague = await service.token(uniqueSub('bob'), agency, 'custodian');
+      const colleague = await member('custodian');
       const response = await event(id, colleague, {
         type: 'custody.transferred',
         counterparty: { agency: 'DE-BKA' },
@@ -435,8 +477,7 @@ describe('evidence intake, custody and access', () => {
 
     it('when a court token records an event, then 403', async () => {
       const id = (await upload(randomBytes(5000))).body.evidence.id;
-      const court = await service.token(uniqueSub('judge'), agency, 'court');
-      const response = await event(id, court, { type: 'custody.analysed' });
+      const response = await event(id, await member('court'), { type: 'custody.analysed' });
       expect(response.status).to.equal(403);
       expect(response.body.code).to.equal('FORBIDDEN_ROLE');
     });

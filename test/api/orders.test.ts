@@ -76,15 +76,54 @@ describe('legal orders', () => {
     expect(field.allowed).to.not.include('bogus');
   });
 
+  it('when the submitting partner reads its request, then it sees the status view, never the handling or the facts', async () => {
+    const submitted = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
+    const id = submitted.body.order.id;
+    expect((await move(id, handler, 'under_assessment')).status).to.equal(200);
+    const view = await service.call('GET', `/v1/orders/${id}`, { token: partner });
+    expect(view.status).to.equal(200);
+    expect(view.body.order).to.include({ status: 'under_assessment', statusOnly: true });
+    for (const hidden of ['caseId', 'details', 'safeguards', 'ownerAgency', 'createdBy']) {
+      expect(view.body.order, hidden).to.not.have.property(hidden);
+    }
+    const listed = await service.call('GET', '/v1/orders', { token: partner });
+    expect(listed.body.items.map((order: { id: string }) => order.id)).to.include(id);
+    expect(listed.body.items.every((order: { statusOnly: boolean }) => order.statusOnly)).to.equal(true);
+    const { index } = JSON.parse(Buffer.from(submitted.body.receipt.split('.')[1], 'base64url').toString());
+    const entry = await service.call('GET', `/v1/log/entries/${index}`, { token: partner });
+    expect(entry.status, 'the order’s entries stay with its handlers').to.equal(404);
+    expect((await service.call('GET', `/v1/log/entries/${index}`, { token: handler })).status).to.equal(200);
+  });
+
+  it('when read-only roles of either side try to move an order, then they are refused and nothing moves', async () => {
+    const submitted = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
+    const id = submitted.body.order.id;
+    for (const role of ['court', 'auditor', 'custodian'] as const) {
+      for (const agency of [central, partnerAgency]) {
+        const token = await service.token(uniqueSub(role), agency, role);
+        const response = await move(id, token, 'withdrawn');
+        expect([403, 404], `${role} of ${agency}`).to.include(response.status);
+      }
+    }
+    const auditor = await service.token(uniqueSub('audit'), central, 'auditor');
+    const overseen = await service.call('GET', `/v1/orders/${id}`, { token: auditor });
+    expect(overseen.body.order).to.include({ status: 'received', statusOnly: false });
+    const withdrawn = await move(id, partner, 'withdrawn');
+    expect(withdrawn.status).to.equal(200);
+    expect(withdrawn.body.order).to.include({ status: 'withdrawn', statusOnly: true });
+  });
+
   it('when a partner sends a complete Art. 42 request, then it is received by the central authority and the receipt acknowledges it', async () => {
     const response = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
     expect(response.status).to.equal(201);
     expect(response.body.order).to.deep.include({
       kind: 'preservation',
       status: 'received',
-      ownerAgency: central,
       submittedByAgency: partnerAgency,
+      statusOnly: true,
     });
+    const handled = await service.call('GET', `/v1/orders/${response.body.order.id}`, { token: handler });
+    expect(handled.body.order).to.deep.include({ ownerAgency: central, statusOnly: false });
     const receipt = await verifyReceipt(response.body.receipt, await trust());
     expect(receipt.valid).to.equal(true);
     expect(receipt.payload?.entry).to.deep.include({ type: 'order.received', seq: 1 });

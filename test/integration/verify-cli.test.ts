@@ -46,7 +46,7 @@ describe('the offline verifier (npm run verify)', () => {
           receipts.push(opened.body.receipt);
           const granted = await service.call('POST', `/v1/cases/${opened.body.case.id}/grants`, {
             token,
-            json: { agency: 'DE-BKA', role: 'partner' },
+            json: { agency: 'AZ-COURT', role: 'court' },
           });
           receipts.push(granted.body.receipt);
         }

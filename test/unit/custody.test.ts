@@ -7,12 +7,12 @@ import {
   type CustodyActor,
   type CustodyEvent,
   type CustodyState,
-  roleFor,
+  custodyAction,
 } from '../../src/evidence/custody';
 
-const alice: CustodyActor = { sub: 'alice', agency: 'AZ-SSS', roles: ['investigator'] };
-const bob: CustodyActor = { sub: 'bob', agency: 'AZ-SSS', roles: ['custodian'] };
-const lab: CustodyActor = { sub: 'lab-1', agency: 'AZ-LAB', roles: ['custodian'] };
+const alice: CustodyActor = { sub: 'alice', agency: 'AZ-SSS' };
+const bob: CustodyActor = { sub: 'bob', agency: 'AZ-SSS' };
+const lab: CustodyActor = { sub: 'lab-1', agency: 'AZ-LAB' };
 const start = acquiredState({ agency: 'AZ-SSS', sub: 'alice' }, null);
 
 function apply(
@@ -114,14 +114,14 @@ describe('custody rules', () => {
     expect(apply(sealed, { type: 'custody.unsealed', sealNumber: 'S-9' }, bob).sealed).to.equal(false);
   });
 
-  it('when roles are checked, then receivers include partners, holds need a case director, handling a handler', () => {
-    const partner: CustodyActor = { sub: 'p', agency: 'DE-BKA', roles: ['partner'] };
-    expect(roleFor('custody.received', partner)).to.equal('partner');
-    expect(codeOf(() => roleFor('custody.analysed', partner))).to.equal('FORBIDDEN_ROLE');
-    expect(codeOf(() => roleFor('hold.set', bob))).to.equal('FORBIDDEN_ROLE');
-    expect(roleFor('hold.set', { ...bob, roles: ['prosecutor'] })).to.equal('prosecutor');
-    expect(codeOf(() => roleFor('custody.sealed', { ...alice, roles: ['court', 'auditor'] }))).to.equal(
-      'FORBIDDEN_ROLE',
-    );
+  it('when an event is mapped to its permission, then receipts, holds and handling are told apart', () => {
+    expect(custodyAction('custody.received')).to.equal('evidence.receive');
+    expect(custodyAction('hold.set')).to.equal('evidence.hold');
+    expect(custodyAction('hold.lifted')).to.equal('evidence.hold');
+    for (const type of CUSTODY_EVENT_TYPES.filter(
+      (t) => t !== 'custody.received' && !t.startsWith('hold.'),
+    )) {
+      expect(custodyAction(type), type).to.equal('evidence.handle');
+    }
   });
 });

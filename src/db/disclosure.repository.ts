@@ -1,0 +1,80 @@
+import type { DataSource } from 'typeorm';
+import type { DomainWriter } from '../log/domain-write';
+
+/** Evidence handed to another agency: what, to whom, under which order and conditions. */
+export interface DisclosureRecord {
+  readonly id: string;
+  readonly caseId: string;
+  readonly recipientAgency: string;
+  readonly orderId: string | null;
+  readonly conditions: string | null;
+  readonly evidenceIds: readonly string[];
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+/** Thrown when a disclosure was revoked by someone else first. */
+export class DisclosureAlreadyRevokedError extends Error {}
+
+export class DisclosureRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Inserts disclosures within the log batch that records them. */
+  readonly writer: DomainWriter<DisclosureRecord> = {
+    writeAll: async (tx, records) => {
+      for (const r of records) {
+        await tx.query(
+          `INSERT INTO disclosures (id, case_id, recipient_agency, order_id, conditions, evidence_ids, created_by,
+                                    created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            r.id,
+            r.caseId,
+            r.recipientAgency,
+            r.orderId,
+            r.conditions,
+            r.evidenceIds,
+            r.createdBy,
+            r.createdAt,
+          ],
+        );
+      }
+    },
+  };
+
+  /** Revokes disclosures within the log batch that records it. */
+  readonly revocationWriter: DomainWriter<{ id: string; by: string; at: Date }> = {
+    writeAll: async (tx, revocations) => {
+      for (const revocation of revocations) {
+        const rows = await tx.query(
+          'UPDATE disclosures SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+          [revocation.id, revocation.at, revocation.by],
+        );
+        if (rows.length === 0) throw new DisclosureAlreadyRevokedError();
+      }
+    },
+  };
+
+  async find(id: string): Promise<DisclosureRecord | undefined> {
+    const rows = await this.db.query(
+      `SELECT id, case_id, recipient_agency, order_id, conditions, evidence_ids, created_by, created_at, revoked_at
+         FROM disclosures WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          id: row.id,
+          caseId: row.case_id,
+          recipientAgency: row.recipient_agency,
+          orderId: row.order_id,
+          conditions: row.conditions,
+          evidenceIds: row.evidence_ids,
+          createdBy: row.created_by,
+          createdAt: row.created_at,
+          revokedAt: row.revoked_at,
+        }
+      : undefined;
+  }
+}
