@@ -83,7 +83,10 @@ export class CaseService {
       createdBy: principal.sub,
       createdAt,
     };
-    const roles = [role, ...principal.roles.filter((other) => other !== role && WORKING_ROLES.includes(other))];
+    const roles = [
+      role,
+      ...principal.roles.filter((other) => other !== role && WORKING_ROLES.includes(other)),
+    ];
     const members: GrantRecord[] = roles.map((memberRole) => ({
       id: randomUUID(),
       caseId: record.id,
