@@ -16,7 +16,7 @@ import { PrincipalRepository } from './db/principal.repository';
 import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
-import { createApp } from './http/app';
+import { createApp, routesOf, type ServedRoute } from './http/app';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { CustodyLog } from './log/custody-log';
 import { logSignerOf, logVerifierKey } from './log/log-key';
@@ -35,6 +35,8 @@ import { FsBlobStore } from './storage/fs-blob-store';
 export interface RunningService {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
+  /** The routes it serves. */
+  readonly routes: readonly ServedRoute[];
   /** Graceful stop: refuse new connections, finish in-flight requests, close the pool, stop embedded PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -206,6 +208,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
     return {
       url,
+      routes: routesOf(app),
       async stop() {
         draining = true;
         await runCleanups();

@@ -33,6 +33,31 @@ export interface AppDependencies {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
+/** One route the application serves: a method and an Express path such as `/v1/cases/:id`. */
+export interface ServedRoute {
+  readonly method: string;
+  readonly path: string;
+}
+
+interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: RouterLayer[] };
+}
+
+/** Every route an application serves, read from its routers (so the OpenAPI document can be checked against it). */
+export function routesOf(app: Express): ServedRoute[] {
+  const walk = (stack: readonly RouterLayer[]): ServedRoute[] =>
+    stack.flatMap((layer) =>
+      layer.route
+        ? Object.keys(layer.route.methods).map((method) => ({
+            method: method.toUpperCase(),
+            path: (layer.route as { path: string }).path,
+          }))
+        : walk(layer.handle?.stack ?? []),
+    );
+  return walk((app as unknown as { router: { stack: RouterLayer[] } }).router.stack);
+}
+
 /** Builds the Express application; the caller owns the server and its lifecycle. */
 export function createApp(deps: AppDependencies): Express {
   const app = express();

@@ -1,19 +1,11 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Authenticator } from '../access/identity';
-import { AGENCY_CODE } from '../access/roles';
 import type { DisclosureRecord } from '../db/disclosure.repository';
 import type { DisclosureService } from '../reports/disclosures';
 import { principalOf, requireToken } from './auth';
+import { disclosureBody } from './schemas';
 import { idFromPath, parseBody } from './validation';
-
-const disclosureBody = z.strictObject({
-  recipientAgency: z.string().regex(AGENCY_CODE),
-  evidenceIds: z.array(z.uuid()).min(1).max(1000),
-  orderId: z.uuid().optional(),
-  conditions: z.string().min(1).max(4000).optional(),
-});
 
 /** Disclosures to another agency and their BagIt packages (api.md, Disclosures). */
 export function disclosuresRouter(authenticate: Authenticator, disclosures: DisclosureService): Router {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   custodyEventBody,
+  disclosureBody,
   evidenceMetadata,
   grantBody,
   listQuery,
@@ -37,6 +38,10 @@ function position(name: string, required: boolean) {
 const evidenceId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+function uuidPath(name: string) {
+  return { name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+}
 
 /** The OpenAPI 3.1 description of the routes this version serves (`GET /openapi.json`). */
 export const openApiDocument = {
@@ -117,19 +122,60 @@ export const openApiDocument = {
     },
     '/v1/cases/{id}/grants': {
       post: {
-        summary: 'Share a case with a principal or an agency through one role',
+        summary:
+          'Add a member: a subject of an agency, or a whole agency, in one role no wider than yours ' +
+          '(lead or prosecutor; another agency only as court or custodian)',
         security: bearer,
         parameters: [caseId],
         requestBody: jsonBody(grantBody),
         responses: { '201': { description: '{ grant, receipt }' }, default: problem },
       },
     },
-    '/v1/cases/{id}/evidence': {
+    '/v1/cases/{id}/grants/{grantId}': {
+      delete: {
+        summary: 'Revoke a membership (lead or prosecutor); effective on the next request',
+        security: bearer,
+        parameters: [caseId, uuidPath('grantId')],
+        responses: { '200': { description: '{ grant, receipt }' }, default: problem },
+      },
+    },
+    '/v1/cases/{id}/disclosures': {
+      post: {
+        summary: 'Disclose items of the case to another agency (prosecutor members)',
+        security: bearer,
+        parameters: [caseId],
+        requestBody: jsonBody(disclosureBody),
+        responses: { '201': { description: '{ disclosure, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}': {
+      get: {
+        summary: 'A disclosure (its recipient agency’s partners until revoked; the case’s members)',
+        security: bearer,
+        parameters: [uuidPath('id')],
+        responses: { '200': { description: '{ disclosure }' }, default: problem },
+      },
+      delete: {
+        summary: 'Revoke a disclosure: the recipient’s next fetch is 404 (prosecutor members)',
+        security: bearer,
+        parameters: [uuidPath('id')],
+        responses: { '200': { description: '{ disclosure, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}/package': {
+      get: {
+        summary: 'The BagIt package (zip) of a disclosure; every fetch is an entry on the case’s chain',
+        security: bearer,
+        parameters: [uuidPath('id')],
+        responses: { '200': { description: 'application/zip' }, default: problem },
+      },
+    },
+    '/v1/cases/{caseId}/evidence': {
       post: {
         summary:
           'Upload evidence: multipart with `metadata` (JSON) first, then `file`, optionally `sha256` after it',
         security: bearer,
-        parameters: [caseId],
+        parameters: [uuidPath('caseId')],
         requestBody: {
           required: true,
           content: {
@@ -177,6 +223,22 @@ export const openApiDocument = {
           '206': { description: 'one byte range' },
           default: problem,
         },
+      },
+    },
+    '/v1/evidence/{id}/report': {
+      get: {
+        summary: 'Custody report for a court, re-verified now and signed (JWS); itself an entry on the chain',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ report, jws }' }, default: problem },
+      },
+    },
+    '/v1/evidence/{id}/report.pdf': {
+      get: {
+        summary: 'The custody report as PDF',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: 'application/pdf' }, default: problem },
       },
     },
     '/v1/evidence/{id}/events': {
@@ -299,6 +361,9 @@ export const openApiDocument = {
         },
         responses: { '200': { description: '{ valid, checks, reason? }' }, default: problem },
       },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 (JSON)' } } },
     },
     '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'ok' } } } },
     '/readyz': {

@@ -160,3 +160,11 @@ export const orderListQuery = z.strictObject({
   dueBefore: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
+
+/** `POST /v1/cases/:id/disclosures`: which items go to which agency, under which order and conditions. */
+export const disclosureBody = z.strictObject({
+  recipientAgency: z.string().regex(AGENCY_CODE),
+  evidenceIds: z.array(z.uuid()).min(1).max(1000),
+  orderId: z.uuid().optional(),
+  conditions: z.string().min(1).max(4000).optional(),
+});

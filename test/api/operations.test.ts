@@ -16,6 +16,13 @@ describe('operations', () => {
       expect(
         openapi.body.paths['/v1/cases'].post.requestBody.content['application/json'].schema.required,
       ).to.deep.equal(['reference', 'title']);
+
+      // Every served route is documented, and every documented route is served.
+      const served = service.routes.map(({ method, path }) => `${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
+      const documented = Object.entries(openapi.body.paths as Record<string, object>).flatMap(
+        ([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+      expect([...new Set(served)].sort()).to.deep.equal([...new Set(documented)].sort());
     } finally {
       await service.stop();
     }

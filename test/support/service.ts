@@ -12,6 +12,8 @@ import { testDatabase } from './database';
 export interface TestService {
   readonly url: string;
   readonly config: Config;
+  /** The routes the service serves (method and Express path). */
+  readonly routes: RunningService['routes'];
   /** A built-in token for this service; `roles` defaults to investigator. */
   token(sub: string, agency: string, ...roles: Role[]): Promise<string>;
   /** JSON (or raw) request with an optional bearer token. */
@@ -71,6 +73,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   return {
     url: service.url,
     config,
+    routes: service.routes,
     token: (sub, agency, ...roles) =>
       issueBuiltInToken(config, {
         sub,
