@@ -18,6 +18,7 @@ import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
 import { createApp, routesOf, type ServedRoute } from './http/app';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
+import { AuditTrail } from './log/audit-trail';
 import { CustodyLog } from './log/custody-log';
 import { logSignerOf, logVerifierKey } from './log/log-key';
 import { LogReader } from './log/log-reader';
@@ -162,6 +163,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const app = createApp({
       logger,
       authenticate,
+      audit: new AuditTrail(sequencer),
       cases,
       orders,
       disclosures,

@@ -5,9 +5,11 @@ import { claimedSubject } from '../access/access-token';
 import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
+import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
 import type { DisclosureService } from '../reports/disclosures';
+import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
@@ -24,6 +26,8 @@ export interface AppDependencies {
   readonly cases: CaseService;
   readonly orders: OrderService;
   readonly disclosures: DisclosureService;
+  /** Where reads of case-bound data and refusals are recorded. */
+  readonly audit: AuditTrail;
   readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
@@ -61,6 +65,7 @@ export function routesOf(app: Express): ServedRoute[] {
 /** Builds the Express application; the caller owns the server and its lifecycle. */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
+  app.locals.audit = deps.audit;
   const evidenceDeps = { ...deps.evidence, authenticate: deps.authenticate, logger: deps.logger };
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -171,6 +176,9 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    sendProblem(res, problemFor(known, requestId));
+    // A refusal is on the record before it is answered; a failure to record it is logged, never shown.
+    auditDenial(req, res, known)
+      .catch((cause: unknown) => logger.error({ err: cause, requestId }, 'could not record a refusal'))
+      .finally(() => sendProblem(res, problemFor(known, requestId)));
   };
 }

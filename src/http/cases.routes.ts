@@ -3,6 +3,7 @@ import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
 import type { CasePosition, CaseRecord, GrantRecord } from '../db/case.repository';
 import { InvalidParameterError } from '../errors';
+import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { grantBody, listQuery, openCaseBody, uuidParam } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
@@ -10,6 +11,7 @@ import { idFromPath, parseBody, parseQuery } from './validation';
 /** `/v1/cases`: open, read, list and share cases (api.md "Cases"). */
 export function casesRouter(authenticate: Authenticator, cases: CaseService): Router {
   const router = Router();
+  keepObjectParams(router);
   router.use('/v1/cases', requireToken(authenticate));
 
   router.post('/v1/cases', async (req, res) => {
@@ -25,11 +27,13 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
     const query = parseQuery(listQuery, req.query);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const page = await cases.list(principalOf(res), query.limit, after);
+    await auditRead(req, res);
     res.json({ items: page.items.map(caseJson), nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 
   router.get('/v1/cases/:id', async (req, res) => {
     const found = await cases.get(principalOf(res), idFromPath(req.params.id, 'case'));
+    await auditRead(req, res);
     res.json({ case: caseJson(found) });
   });
 

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { DisclosureRecord } from '../db/disclosure.repository';
 import type { DisclosureService } from '../reports/disclosures';
+import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { disclosureBody } from './schemas';
 import { idFromPath, parseBody } from './validation';
@@ -10,6 +11,7 @@ import { idFromPath, parseBody } from './validation';
 /** Disclosures to another agency and their BagIt packages (api.md, Disclosures). */
 export function disclosuresRouter(authenticate: Authenticator, disclosures: DisclosureService): Router {
   const router = Router();
+  keepObjectParams(router);
   const auth = requireToken(authenticate);
 
   router.post('/v1/cases/:id/disclosures', auth, async (req, res) => {
@@ -24,6 +26,7 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
 
   router.get('/v1/disclosures/:id', auth, async (req, res) => {
     const found = await disclosures.get(principalOf(res), idFromPath(req.params.id, 'disclosure'));
+    await auditRead(req, res);
     res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(found) });
   });
 

@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { CustodyReports } from '../reports/custody-report';
 import { renderReportPdf } from '../reports/report-pdf';
 import type { BlobStore, ByteRange } from '../storage/blob-store';
+import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { evidenceUpload, uploadedEvidence } from './evidence-upload';
 import { custodyEventBody, trailingSha256 } from './schemas';
@@ -30,6 +31,7 @@ export interface EvidenceRouteDependencies {
  */
 export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
   const router = Router();
+  keepObjectParams(router);
   router.post(
     '/v1/cases/:caseId/evidence',
     requireToken(deps.authenticate),
@@ -71,10 +73,12 @@ export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
 /** Reading an item, its chain and its bytes; custody events; fixity checks. */
 export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   const router = Router();
+  keepObjectParams(router);
   router.use('/v1/evidence', requireToken(deps.authenticate));
 
   router.get('/v1/evidence/:id', async (req, res) => {
     const { item } = await deps.evidence.get(principalOf(res), idFromPath(req.params.id, 'evidence'));
+    await auditRead(req, res);
     res.set('Cache-Control', 'no-store').json({
       evidence: { ...evidenceView(item), chainHead: await deps.evidence.chainHead(item.id) },
     });
@@ -82,6 +86,7 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
 
   router.get('/v1/evidence/:id/chain', async (req, res) => {
     const entries = await deps.evidence.chain(principalOf(res), idFromPath(req.params.id, 'evidence'));
+    await auditRead(req, res);
     res.set('Cache-Control', 'no-store').json({ entries });
   });
 

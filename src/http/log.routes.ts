@@ -5,6 +5,7 @@ import type { LogEntryAccess } from '../access/log-entry-access';
 import { InvalidParameterError } from '../errors';
 import type { LogReader } from '../log/log-reader';
 import type { ReceiptVerifier } from '../receipts/receipt-verifier';
+import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { parseBody, parseQuery } from './validation';
 
@@ -33,6 +34,7 @@ export function logRouter(deps: {
   readonly entryAccess: LogEntryAccess;
 }): Router {
   const router = Router();
+  keepObjectParams(router);
   const { reader } = deps;
 
   router.get('/v1/log/checkpoint', async (_req, res) => {
@@ -63,6 +65,7 @@ export function logRouter(deps: {
   router.get('/v1/log/entries/:index', requireToken(deps.authenticate), async (req, res) => {
     const view = await reader.entry(indexParam(req.params.index));
     await deps.entryAccess.assertVisible(principalOf(res), view.entry);
+    await auditRead(req, res, view.entry.subject);
     res.set('Cache-Control', 'no-store').json(view);
   });
   router.get('/.well-known/jwks.json', async (_req, res) => {

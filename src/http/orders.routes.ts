@@ -3,6 +3,7 @@ import type { Authenticator } from '../access/identity';
 import type { OrderRecord } from '../db/order.repository';
 import type { EntryValue } from '../ledger';
 import type { OrderService } from '../orders/order-service';
+import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { orderBody, orderEvidenceBody, orderListQuery, orderTransitionBody } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
@@ -20,6 +21,7 @@ const SAFEGUARDS = [
 /** `/v1/orders`: legal orders and requests under the Convention, with their deadlines. */
 export function ordersRouter(authenticate: Authenticator, orders: OrderService): Router {
   const router = Router();
+  keepObjectParams(router);
   router.use('/v1/orders', requireToken(authenticate));
 
   router.post('/v1/orders', async (req, res) => {
@@ -70,11 +72,13 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       dueBefore: query.dueBefore === undefined ? undefined : new Date(query.dueBefore),
       limit: query.limit,
     });
+    await auditRead(req, res);
     res.set('Cache-Control', 'no-store').json({ items: found.map(orderJson) });
   });
 
   router.get('/v1/orders/:id', async (req, res) => {
     const order = await orders.get(principalOf(res), idFromPath(req.params.id, 'order'));
+    await auditRead(req, res);
     res.set('Cache-Control', 'no-store').json({ order: orderJson(order) });
   });
 

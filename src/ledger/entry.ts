@@ -5,7 +5,7 @@ import { fromBase64, toBase64, utf8 } from './encoding';
 import { HASH_SIZE, leafHash } from './hash';
 
 /** formats.md §1: the subjects that own a hash chain each. */
-export const SUBJECT_TYPES = ['case', 'evidence', 'order', 'key', 'access'] as const;
+export const SUBJECT_TYPES = ['case', 'evidence', 'order', 'key', 'access', 'audit'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
 
 export interface Subject {

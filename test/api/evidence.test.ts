@@ -86,7 +86,11 @@ describe('evidence intake, custody and access', () => {
   /** Everything an upload could leave behind, to compare before and after a failure. */
   async function footprint() {
     const rows = await testDatabase().db.query('SELECT count(*)::int AS n FROM evidence');
-    const size = (await service.call('GET', '/v1/log/info')).body.size;
+    // Refusals are recorded (audit entries); what must not remain is any entry of the refused change.
+    const entries = await testDatabase().db.query(
+      "SELECT count(*)::int AS n FROM log_entries WHERE subject_type <> 'audit'",
+    );
+    const size = entries[0].n;
     const staging = await readdir(path.join(blobDir, 'staging'));
     const blobs = await listBlobs();
     return { rows: rows[0].n, size, staging, blobs };
