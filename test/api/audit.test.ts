@@ -3,13 +3,16 @@ import { expect } from 'chai';
 import { testDatabase } from '../support/database';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
+// biome-ignore lint/suspicious/noExplicitAny: entries are read back as plain JSON
+type AuditEntry = Record<string, any>;
+
 /** The audit entries recorded about one object, in order. */
-async function auditOf(object: string): Promise<Array<Record<string, any>>> {
+async function auditOf(object: string): Promise<Array<AuditEntry>> {
   const rows = await testDatabase().db.query(
     "SELECT convert_from(leaf_data, 'UTF8')::jsonb AS entry FROM log_entries WHERE subject_type = 'audit' AND subject_id = $1 ORDER BY seq",
     [object],
   );
-  return rows.map((row: { entry: Record<string, any> }) => row.entry);
+  return rows.map((row: { entry: AuditEntry }) => row.entry);
 }
 
 describe('the audit trail (every read and every refusal, in the verifiable log)', () => {
@@ -45,7 +48,7 @@ describe('the audit trail (every read and every refusal, in the verifiable log)'
     expect(response.status).to.equal(200);
     const entries = await auditOf(`case:${caseId}`);
     expect(entries).to.have.length(1);
-    const [entry] = entries as [Record<string, any>];
+    const [entry] = entries as [AuditEntry];
     expect(entry).to.deep.include({ type: 'audit.read', seq: 1, prev: null });
     expect(entry.subject).to.deep.equal({ type: 'audit', id: `case:${caseId}` });
     expect(entry.actor).to.deep.equal({ sub: leadSub, agency, role: 'investigator' });
