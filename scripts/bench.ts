@@ -11,6 +11,11 @@
  * 3. builds a log of `--proof-size` entries and measures inclusion-proof latency
  *    over HTTP (GET /v1/log/proof/inclusion at random indexes).
  *
+ *   npm run bench -- read [--clients 64] [--seconds 20]
+ *
+ * Audited reads: members read a case, an item and its chain in turn, each read
+ * recorded as an audit entry before it is answered.
+ *
  *   npm run bench -- ingest [--size-mb 2048]
  *   npm run bench -- report [--entries 10000]
  *
@@ -71,7 +76,16 @@ async function scratchDatabase(
 }
 
 /** Phase 1: receipted appends over HTTP. */
-async function driveAppends(url: string, token: string, clients: number, seconds: number) {
+/**
+ * Drives `clients` concurrent keep-alive clients, each sending `send` in a loop,
+ * for `seconds` after a 2 s warm-up; an answer other than `expected` is an error.
+ */
+async function drive(
+  clients: number,
+  seconds: number,
+  expected: number,
+  send: (agent: Agent, i: number) => Promise<{ statusCode: number; body: { text(): Promise<string> } }>,
+) {
   const agent = new Agent({ connections: clients, pipelining: 1 });
   const latencies: number[] = [];
   let errors = 0;
@@ -79,19 +93,12 @@ async function driveAppends(url: string, token: string, clients: number, seconds
   let measuring = false;
   let measuredFrom = 0;
   let end = Number.POSITIVE_INFINITY;
-  const body = (i: number) =>
-    JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: `Benchmark case ${i}` });
   let counter = 0;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (Date.now() < end) {
         const started = performance.now();
-        const response = await request(`${url}/v1/cases`, {
-          method: 'POST',
-          dispatcher: agent,
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: body(counter++),
-        });
+        const response = await send(agent, counter++);
         await response.body.text();
         const elapsed = performance.now() - started;
         if (!measuring && Date.now() >= warmupEnd) {
@@ -99,7 +106,7 @@ async function driveAppends(url: string, token: string, clients: number, seconds
           measuredFrom = Date.now();
           end = measuredFrom + seconds * 1000;
         }
-        if (response.statusCode !== 201) errors++;
+        if (response.statusCode !== expected) errors++;
         else if (measuring) latencies.push(elapsed);
       }
     }),
@@ -108,12 +115,114 @@ async function driveAppends(url: string, token: string, clients: number, seconds
   await agent.close();
   latencies.sort((a, b) => a - b);
   return {
-    appendsPerSecond: round(latencies.length / wall, 0),
-    appends: latencies.length,
+    perSecond: round(latencies.length / wall, 0),
+    count: latencies.length,
     errors,
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),
   };
+}
+
+async function driveAppends(url: string, token: string, clients: number, seconds: number) {
+  const { perSecond, count, ...rest } = await drive(clients, seconds, 201, (agent, i) =>
+    request(`${url}/v1/cases`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: `Benchmark case ${i}` }),
+    }),
+  );
+  return { appendsPerSecond: perSecond, appends: count, ...rest };
+}
+
+/**
+ * Audited reads: `--clients` members read one of their cases, one of its items
+ * and its chain in turn (each read an audit entry), for `--seconds`.
+ */
+async function reads(
+  { config, dataDir, server }: BenchServer,
+  options: { clients: number; seconds: number },
+) {
+  const db = await scratchDatabase(
+    server.url,
+    `custody_bench_read_${Date.now()}_${randomBytes(3).toString('hex')}`,
+  );
+  try {
+    const service = await spawnService({
+      DATA_DIR: dataDir,
+      DATABASE_URL: db.url,
+      LOG_ORIGIN: config.logOrigin,
+    });
+    try {
+      const token = await issueBuiltInToken(
+        { ...config, dataDir },
+        {
+          sub: 'bench',
+          agency: 'BENCH',
+          roles: ['investigator'],
+          ttlSeconds: config.tokens.maxLifetimeSeconds,
+        },
+      );
+      const headers = { authorization: `Bearer ${token}` };
+      const opened = await request(`${service.url}/v1/cases`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: 'Read benchmark' }),
+      });
+      const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
+      const form = new FormData();
+      form.append(
+        'metadata',
+        JSON.stringify({
+          exhibitNumber: 'EX-1',
+          description: 'Read benchmark item',
+          source: 'generated',
+          acquiredAt: new Date().toISOString(),
+          acquiredBy: 'bench',
+        }),
+      );
+      form.append('file', new Blob([randomBytes(4096)]), 'item.bin');
+      const uploaded = await request(`${service.url}/v1/cases/${caseId}/evidence`, {
+        method: 'POST',
+        headers,
+        body: form,
+      });
+      const itemId = ((await uploaded.body.json()) as { evidence: { id: string } }).evidence.id;
+      const paths = [`/v1/cases/${caseId}`, `/v1/evidence/${itemId}`, `/v1/evidence/${itemId}/chain`];
+      process.stderr.write(
+        `bench: audited reads over HTTP, ${options.clients} clients, ${options.seconds}s\n`,
+      );
+      const measured = await drive(options.clients, options.seconds, 200, (agent, i) =>
+        request(`${service.url}${paths[i % paths.length]}`, { dispatcher: agent, headers }),
+      );
+      const audited = await (async () => {
+        const client = new Client({ connectionString: db.url });
+        await client.connect();
+        const row = (
+          await client.query("SELECT count(*)::int AS n FROM log_entries WHERE subject_type = 'audit'")
+        ).rows[0];
+        await client.end();
+        return row.n as number;
+      })();
+      const result = {
+        benchmark: 'read',
+        machine: { cpus: os.cpus().length, node: process.version },
+        clients: options.clients,
+        seconds: options.seconds,
+        auditedReadsPerSecond: measured.perSecond,
+        reads: measured.count,
+        errors: measured.errors,
+        p50Ms: measured.p50Ms,
+        p99Ms: measured.p99Ms,
+        auditEntries: audited,
+      };
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } finally {
+      await stopService(service.child);
+    }
+  } finally {
+    await db.drop().catch(() => {});
+  }
 }
 
 /**
@@ -546,6 +655,12 @@ async function main(): Promise<number> {
     await reportPdf(Number(values.entries));
     return 0;
   }
+  if (positionals[0] === 'read') {
+    await withBenchServer((bench) =>
+      reads(bench, { clients: Number(values.clients), seconds: Number(values.seconds) }),
+    );
+    return 0;
+  }
   if (positionals[0] === 'ingest') {
     await withBenchServer((bench) => ingest(bench, { sizeMb: Number(values['size-mb']) }));
     return 0;
@@ -553,6 +668,7 @@ async function main(): Promise<number> {
   if (positionals[0] !== 'append') {
     console.error(
       'usage: npm run bench -- append [--clients 64] [--seconds 20] [--proof-size 1000000] [--proofs 2000]\n' +
+        '       npm run bench -- read [--clients 64] [--seconds 20]\n' +
         '       npm run bench -- ingest [--size-mb 2048]\n' +
         '       npm run bench -- report [--entries 10000]',
     );
