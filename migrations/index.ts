@@ -4,6 +4,7 @@ import { Evidence1764340000000 } from './1764340000000-evidence';
 import { Orders1764350000000 } from './1764350000000-orders';
 import { Disclosures1764360000000 } from './1764360000000-disclosures';
 import { CaseMembership1764370000000 } from './1764370000000-case-membership';
+import { PrincipalStatus1764380000000 } from './1764380000000-principal-status';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Orders1764350000000,
   Disclosures1764360000000,
   CaseMembership1764370000000,
+  PrincipalStatus1764380000000,
 ];

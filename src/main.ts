@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, publicJwkOf } from './access/access-token';
 import { createAuthenticator } from './access/identity';
 import { LogEntryAccess, visibleIfFound } from './access/log-entry-access';
+import { PrincipalService } from './access/principal-service';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
@@ -65,7 +66,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       { ...config.tokens, publicJwk: publicJwkOf(keys.tokenIssuer.privateJwk, keys.tokenIssuer.kid) },
       config.tokens.oidc,
     );
-    const authenticate = createAuthenticator(verifyToken, new PrincipalRepository(db));
+    const principalRepository = new PrincipalRepository(db);
+    const authenticate = createAuthenticator(verifyToken, principalRepository);
 
     const logSigner = logSignerOf(keys.log, config.logOrigin);
     await publishReceiptKeys(db, await listReceiptKeys(config.dataDir));
@@ -164,6 +166,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger,
       authenticate,
       audit: new AuditTrail(sequencer),
+      principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,
       disclosures,

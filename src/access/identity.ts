@@ -11,17 +11,24 @@ export interface PrincipalStore {
 const REMEMBERED = 10_000;
 
 /**
+ * How long a principal's record is trusted before it is read again: a principal
+ * disabled in any process is refused everywhere within this time.
+ */
+export const PRINCIPAL_RECHECK_MS = 2000;
+
+/**
  * Turns a bearer token into the request's principal. The verified token is the
  * identity: an agency or principal first seen here is recorded, with no
  * registration step. A subject stays bound to the agency and issuer it was first
- * seen with; a token that claims otherwise is refused like any invalid token.
+ * seen with; a token that claims otherwise, or the token of a principal an
+ * administrator disabled, is refused like any invalid token.
  */
 export function createAuthenticator(
   verify: TokenVerifier,
   store: PrincipalStore,
   now: () => number = Date.now,
 ) {
-  const known = new Map<string, PrincipalRecord>();
+  const known = new Map<string, { record: PrincipalRecord; readAt: number }>();
   // A token verified once stays valid until its `exp`; remembering it saves a signature check per request.
   const verified = new Map<string, VerifiedToken>();
 
@@ -33,14 +40,17 @@ export function createAuthenticator(
       remember(verified, token, result);
     }
     const principal = result.principal;
-    let bound = known.get(principal.sub);
-    if (!bound) {
-      bound = await store.record(principal);
-      remember(known, bound.sub, bound);
+    let cached = known.get(principal.sub);
+    if (!cached || now() - cached.readAt > PRINCIPAL_RECHECK_MS) {
+      known.delete(principal.sub);
+      cached = { record: await store.record(principal), readAt: now() };
+      remember(known, principal.sub, cached);
     }
+    const bound = cached.record;
     if (bound.agency !== principal.agency || bound.issuer !== principal.issuer) {
       throw new InvalidTokenError('subject is bound to another agency or issuer');
     }
+    if (bound.disabledAt) throw new InvalidTokenError('principal disabled');
     return principal;
   };
 }

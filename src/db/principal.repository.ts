@@ -1,10 +1,14 @@
 import type { DataSource } from 'typeorm';
+import { NotFoundError } from '../errors';
+import type { DomainWriter } from '../log/domain-write';
 
 /** What the database holds about a principal: the binding a later token must match. */
 export interface PrincipalRecord {
   readonly sub: string;
   readonly agency: string;
   readonly issuer: string;
+  /** When an administrator disabled it; its tokens are refused from then on. */
+  readonly disabledAt?: Date | null;
 }
 
 export class PrincipalRepository {
@@ -26,20 +30,43 @@ export class PrincipalRepository {
   }
 
   private async recordOnce(seen: PrincipalRecord): Promise<PrincipalRecord | undefined> {
-    const rows: Array<{ sub: string; agency_code: string; issuer: string }> = await this.db.query(
-      `WITH agency AS (
+    const rows: Array<{ sub: string; agency_code: string; issuer: string; disabled_at: Date | null }> =
+      await this.db.query(
+        `WITH agency AS (
          INSERT INTO agencies (code) VALUES ($2) ON CONFLICT (code) DO NOTHING
        ), inserted AS (
          INSERT INTO principals (sub, issuer, agency_code) VALUES ($1, $3, $2)
          ON CONFLICT (sub) DO NOTHING
-         RETURNING sub, agency_code, issuer
+         RETURNING sub, agency_code, issuer, disabled_at
        )
-       SELECT sub, agency_code, issuer FROM inserted
+       SELECT sub, agency_code, issuer, disabled_at FROM inserted
        UNION ALL
-       SELECT sub, agency_code, issuer FROM principals WHERE sub = $1`,
-      [seen.sub, seen.agency, seen.issuer],
+       SELECT sub, agency_code, issuer, disabled_at FROM principals WHERE sub = $1`,
+        [seen.sub, seen.agency, seen.issuer],
+      );
+    const row = rows[0];
+    return row && { sub: row.sub, agency: row.agency_code, issuer: row.issuer, disabledAt: row.disabled_at };
+  }
+
+  /** Disables or re-enables a principal within the log batch that records it; false if it was never seen. */
+  readonly statusWriter: DomainWriter<{ sub: string; disabled: boolean; by: string; at: Date }> = {
+    writeAll: async (tx, changes) => {
+      for (const change of changes) {
+        const rows = await tx.query(
+          `UPDATE principals SET disabled_at = $2, disabled_by = $3 WHERE sub = $1 RETURNING sub`,
+          [change.sub, change.disabled ? change.at : null, change.disabled ? change.by : null],
+        );
+        if (rows.length === 0) throw new NotFoundError('principal');
+      }
+    },
+  };
+
+  async find(sub: string): Promise<PrincipalRecord | undefined> {
+    const rows = await this.db.query(
+      'SELECT sub, agency_code, issuer, disabled_at FROM principals WHERE sub = $1',
+      [sub],
     );
     const row = rows[0];
-    return row && { sub: row.sub, agency: row.agency_code, issuer: row.issuer };
+    return row && { sub: row.sub, agency: row.agency_code, issuer: row.issuer, disabledAt: row.disabled_at };
   }
 }

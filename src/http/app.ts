@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { Registry } from 'prom-client';
 import { claimedSubject } from '../access/access-token';
 import type { Authenticator } from '../access/identity';
+import type { PrincipalService } from '../access/principal-service';
 import type { CaseService } from '../cases/case-service';
 import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
@@ -17,6 +18,7 @@ import { healthRouter, type Readiness } from './health.routes';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
 import { ordersRouter } from './orders.routes';
+import { principalsRouter } from './principals.routes';
 import { problemFor, sendProblem } from './problem';
 import { requestLog } from './request-log';
 
@@ -26,6 +28,7 @@ export interface AppDependencies {
   readonly cases: CaseService;
   readonly orders: OrderService;
   readonly disclosures: DisclosureService;
+  readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
   readonly audit: AuditTrail;
   readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
@@ -94,6 +97,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(logRouter(deps.log));
   app.use(ordersRouter(deps.authenticate, deps.orders));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
+  app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));
 
   app.use((_req, _res, next) =>

@@ -9,6 +9,7 @@ import {
   orderBody,
   orderEvidenceBody,
   orderTransitionBody,
+  principalStatusBody,
 } from './schemas';
 
 const problem = {
@@ -38,6 +39,13 @@ function position(name: string, required: boolean) {
 const evidenceId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+const subPath = {
+  name: 'sub',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
 
 function uuidPath(name: string) {
   return { name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
@@ -296,6 +304,24 @@ export const openApiDocument = {
         parameters: [evidenceId],
         requestBody: jsonBody(orderEvidenceBody),
         responses: { '201': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/principals/{sub}/disable': {
+      post: {
+        summary: 'Disable a principal (admin): every process refuses its tokens within seconds',
+        security: bearer,
+        parameters: [subPath],
+        requestBody: jsonBody(principalStatusBody),
+        responses: { '200': { description: '{ principal, receipt }' }, default: problem },
+      },
+    },
+    '/v1/principals/{sub}/enable': {
+      post: {
+        summary: 'Enable a disabled principal again (admin)',
+        security: bearer,
+        parameters: [subPath],
+        requestBody: jsonBody(principalStatusBody),
+        responses: { '200': { description: '{ principal, receipt }' }, default: problem },
       },
     },
     '/metrics': {

@@ -168,3 +168,9 @@ export const disclosureBody = z.strictObject({
   orderId: z.uuid().optional(),
   conditions: z.string().min(1).max(4000).optional(),
 });
+
+/** A principal's subject in a path: what tokens may carry as `sub`. */
+export const subParam = z.string().min(1).max(255);
+
+/** Why a principal is disabled or enabled again: kept in the log entry. */
+export const principalStatusBody = z.strictObject({ reason: text(1000) });

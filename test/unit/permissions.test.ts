@@ -44,6 +44,7 @@ const SERVICE_SPEC: Record<ServiceAction, readonly Role[]> = {
   'order.request_move': ['partner'],
   'order.read_status': ['partner'],
   'disclosure.fetch': ['partner'],
+  'principal.manage': ['admin'],
 };
 
 function codeOf(run: () => unknown): string | undefined {

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { PRINCIPAL_RECHECK_MS } from '../../src/access/identity';
+import { testDatabase } from '../support/database';
+import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+
+describe('disabling a principal', () => {
+  let first: TestService;
+  let second: TestService;
+
+  before(async () => {
+    // Two processes of one deployment on one database.
+    first = await startTestService();
+    second = await startTestService();
+  });
+  after(async () => {
+    await first.stop();
+    await second.stop();
+  });
+
+  /** Polls until `check` holds, for a little longer than the recheck interval. */
+  async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+    for (const deadline = Date.now() + PRINCIPAL_RECHECK_MS + 3000; Date.now() < deadline; ) {
+      if (await check()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return check();
+  }
+
+  it('when an admin disables a principal, then every process refuses its tokens within seconds, until enabled again', async () => {
+    const agency = uniqueAgency();
+    const sub = uniqueSub('leaver');
+    const leaver = await first.token(sub, agency, 'investigator');
+    const status = async (service: TestService) =>
+      (await service.call('GET', '/v1/cases', { token: leaver })).status;
+    expect(await status(first)).to.equal(200);
+    expect(await status(second)).to.equal(200);
+
+    const admin = await first.token(uniqueSub('ops'), 'OPS', 'admin');
+    const disabled = await first.call('POST', `/v1/principals/${sub}/disable`, {
+      token: admin,
+      json: { reason: 'Left the agency on 2026-11-29' },
+    });
+    expect(disabled.status).to.equal(200);
+    expect(disabled.body.principal.disabledAt).to.be.a('string');
+    expect(await eventually(async () => (await status(first)) === 401)).to.equal(true);
+    expect(await eventually(async () => (await status(second)) === 401)).to.equal(true);
+    const refused = await second.call('GET', '/v1/cases', { token: leaver });
+    expect(refused.body.code).to.equal('INVALID_TOKEN');
+
+    const enabled = await second.call('POST', `/v1/principals/${sub}/enable`, {
+      token: admin,
+      json: { reason: 'Returned' },
+    });
+    expect(enabled.status).to.equal(200);
+    expect(await eventually(async () => (await status(first)) === 200)).to.equal(true);
+
+    const entries = await testDatabase().db.query(
+      "SELECT entry_type FROM log_entries WHERE subject_type = 'access' AND subject_id = $1 ORDER BY seq",
+      [`principal:${sub}`],
+    );
+    expect(entries.map((row: { entry_type: string }) => row.entry_type)).to.deep.equal([
+      'principal.disabled',
+      'principal.enabled',
+    ]);
+  });
+
+  it('when someone other than an admin tries, or the principal was never seen, then it is refused', async () => {
+    const sub = uniqueSub('target');
+    await first.call('GET', '/v1/cases', { token: await first.token(sub, uniqueAgency(), 'investigator') });
+    const prosecutor = await first.token(uniqueSub('pros'), uniqueAgency(), 'prosecutor');
+    const byProsecutor = await first.call('POST', `/v1/principals/${sub}/disable`, {
+      token: prosecutor,
+      json: { reason: 'x' },
+    });
+    expect(byProsecutor.status).to.equal(403);
+    expect(byProsecutor.body.needed).to.deep.equal(['admin']);
+    const admin = await first.token(uniqueSub('ops'), 'OPS', 'admin');
+    const unknown = await first.call('POST', `/v1/principals/${uniqueSub('nobody')}/disable`, {
+      token: admin,
+      json: { reason: 'x' },
+    });
+    expect(unknown.status).to.equal(404);
+    const noReason = await first.call('POST', `/v1/principals/${sub}/disable`, { token: admin, json: {} });
+    expect(noReason.status).to.equal(422);
+  });
+});
