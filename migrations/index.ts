@@ -5,6 +5,7 @@ import { Orders1764350000000 } from './1764350000000-orders';
 import { Disclosures1764360000000 } from './1764360000000-disclosures';
 import { CaseMembership1764370000000 } from './1764370000000-case-membership';
 import { PrincipalStatus1764380000000 } from './1764380000000-principal-status';
+import { ServiceRole1764390000000 } from './1764390000000-service-role';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Disclosures1764360000000,
   CaseMembership1764370000000,
   PrincipalStatus1764380000000,
+  ServiceRole1764390000000,
 ];

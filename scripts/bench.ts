@@ -144,7 +144,7 @@ async function reads(
   options: { clients: number; seconds: number },
 ) {
   const db = await scratchDatabase(
-    server.url,
+    server.ownerUrl,
     `custody_bench_read_${Date.now()}_${randomBytes(3).toString('hex')}`,
   );
   try {
@@ -384,8 +384,8 @@ async function append(
   options: { clients: number; seconds: number; proofSize: number; proofs: number },
 ) {
   const stamp = `${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const appendDb = await scratchDatabase(server.url, `custody_bench_append_${stamp}`);
-  const proofDb = await scratchDatabase(server.url, `custody_bench_proofs_${stamp}`);
+  const appendDb = await scratchDatabase(server.ownerUrl, `custody_bench_append_${stamp}`);
+  const proofDb = await scratchDatabase(server.ownerUrl, `custody_bench_proofs_${stamp}`);
   const env = { DATA_DIR: dataDir, LOG_ORIGIN: config.logOrigin };
   try {
     process.stderr.write(`bench: appends over HTTP, ${options.clients} clients, ${options.seconds}s\n`);
@@ -503,7 +503,7 @@ async function uploadFile(url: string, token: string, caseId: string, file: stri
 
 async function ingest({ config, dataDir, server }: BenchServer, options: { sizeMb: number }) {
   const db = await scratchDatabase(
-    server.url,
+    server.ownerUrl,
     `custody_bench_ingest_${Date.now()}_${randomBytes(3).toString('hex')}`,
   );
   const file = path.join(dataDir, 'bench.img');

@@ -27,7 +27,7 @@ async function rotate(actor: { sub: string; agency: string }): Promise<void> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const server = await databaseServerFor(config, logger, { use: 'command' });
   try {
-    const db = await openDatabase(server.url);
+    const db = await openDatabase(server.url, server.ownerUrl);
     try {
       const keys = await ensureServiceKeys(config.dataDir);
       const sequencer = await Sequencer.open(

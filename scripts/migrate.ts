@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const server = await databaseServerFor(config, logger, { use: 'command' });
-  const url = server.url;
+  const url = server.ownerUrl;
   try {
     if (process.argv.includes('--revert')) {
       const db = createDataSource(url);

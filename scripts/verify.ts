@@ -204,7 +204,7 @@ async function ledger(options: { vkey?: string }): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const server = await databaseServerFor(config, logger, { use: 'command' });
-  const db = await openDatabase(server.url).catch(async (error: unknown) => {
+  const db = await openDatabase(server.url, server.ownerUrl).catch(async (error: unknown) => {
     await server.stop();
     throw error;
   });

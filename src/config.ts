@@ -26,6 +26,7 @@ export const configSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
     DATABASE_URL: postgresUrl.optional(),
+    DATABASE_OWNER_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('./data'),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
     LOG_ORIGIN: z
@@ -81,6 +82,13 @@ export const configSchema = z
         message: 'must not exceed TOKEN_MAX_LIFETIME_SECONDS',
       });
     }
+    if (env.DATABASE_OWNER_URL && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'must be set with DATABASE_OWNER_URL',
+      });
+    }
     if (Boolean(env.OIDC_ISSUER) !== Boolean(env.OIDC_JWKS_URL)) {
       ctx.addIssue({
         code: 'custom',
@@ -95,6 +103,11 @@ export interface Config {
   readonly host: string;
   /** Absent means: run the embedded PostgreSQL under `dataDir/postgres`. */
   readonly databaseUrl: string | undefined;
+  /**
+   * The schema owner, for migrations; the service then works as the
+   * least-privileged role of DATABASE_URL. Absent: DATABASE_URL does both.
+   */
+  readonly databaseOwnerUrl: string | undefined;
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
   readonly logOrigin: string;
@@ -164,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databaseOwnerUrl: e.DATABASE_OWNER_URL,
     dataDir: path.resolve(e.DATA_DIR),
     embeddedPostgresPort: e.EMBEDDED_PG_PORT,
     logOrigin: e.LOG_ORIGIN,

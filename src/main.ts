@@ -7,7 +7,7 @@ import { PrincipalService } from './access/principal-service';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
-import { openDatabase } from './db/data-source';
+import { mayRewriteLog, openDatabase } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
 import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
@@ -58,8 +58,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   try {
     const database = await databaseServerFor(config, logger);
     cleanups.push(() => database.stop());
-    const db = await openDatabase(database.url);
+    const db = await openDatabase(database.url, database.ownerUrl);
     cleanups.push(() => db.destroy());
+    if (await mayRewriteLog(db)) {
+      logger.warn(
+        'the service connects as a role that could rewrite the log (owner or superuser): give it the custody_service role and the owner DATABASE_OWNER_URL',
+      );
+    }
     const keys = await ensureServiceKeys(config.dataDir);
 
     const verifyToken = createTokenVerifier(

@@ -18,6 +18,17 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The environment of a child process: ours with `env` on top. A child given its
+ * own DATABASE_URL does not inherit our DATABASE_OWNER_URL, which names the
+ * owner of another database (it would migrate that one, not the child's).
+ */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = { ...process.env };
+  if (env.DATABASE_URL !== undefined) delete inherited.DATABASE_OWNER_URL;
+  return { ...inherited, ...env };
+}
+
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly url: string;
@@ -30,7 +41,7 @@ export interface ServiceProcess {
 export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' },
+    env: childEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -30,22 +30,40 @@ export function createDataSource(url: string): DataSource {
 const MIGRATION_LOCK = 6_962_001;
 
 /**
- * Opens the data source and brings the schema up to date. Several processes may
- * start at once on one database; an advisory lock lets one migrate at a time.
+ * Brings the schema up to date as its owner (`ownerUrl`), then opens the data
+ * source the service works with (`url`: its least-privileged role, or the
+ * owner itself when no separate owner is given). Several processes may start
+ * at once on one database; an advisory lock lets one migrate at a time.
  */
-export async function openDatabase(url: string): Promise<DataSource> {
-  const dataSource = createDataSource(url);
-  await dataSource.initialize();
-  const lock = dataSource.createQueryRunner();
+export async function openDatabase(url: string, ownerUrl: string = url): Promise<DataSource> {
+  const owner = createDataSource(ownerUrl);
+  await owner.initialize();
+  const lock = owner.createQueryRunner();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await dataSource.runMigrations();
+    await owner.runMigrations();
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
   } catch (error) {
     await lock.release();
-    await dataSource.destroy();
+    await owner.destroy();
     throw error;
   }
   await lock.release();
-  return dataSource;
+  if (ownerUrl === url) return owner;
+  await owner.destroy();
+  const service = createDataSource(url);
+  await service.initialize();
+  return service;
+}
+
+/**
+ * Whether the connected role could rewrite the log: it owns the log's tables,
+ * or is a superuser. Operators are told at start (README, "Database roles").
+ */
+export async function mayRewriteLog(db: DataSource): Promise<boolean> {
+  const [row] = await db.query(
+    `SELECT rolsuper OR pg_has_role(current_user, tableowner, 'USAGE') AS may
+       FROM pg_tables JOIN pg_roles ON rolname = current_user WHERE tablename = 'log_entries'`,
+  );
+  return row?.may === true;
 }

@@ -4,7 +4,10 @@ import { type EmbeddedUse, startEmbeddedPostgres } from './embedded-postgres';
 
 /** Where the database is, and how to let go of it. */
 export interface DatabaseServer {
+  /** How the service connects: its own least-privileged role where there is one. */
   readonly url: string;
+  /** How migrations connect: the schema owner (the same as `url` when none is given). */
+  readonly ownerUrl: string;
   stop(): Promise<void>;
 }
 
@@ -21,7 +24,13 @@ export async function databaseServerFor(
   logger: Logger,
   options: DatabaseServerOptions = {},
 ): Promise<DatabaseServer> {
-  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, stop: async () => {} };
+  if (config.databaseUrl !== undefined) {
+    return {
+      url: config.databaseUrl,
+      ownerUrl: config.databaseOwnerUrl ?? config.databaseUrl,
+      stop: async () => {},
+    };
+  }
   const embedded = await startEmbeddedPostgres({
     dir: config.dataDir,
     port: config.embeddedPostgresPort,

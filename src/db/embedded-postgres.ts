@@ -9,7 +9,10 @@ import { type Cluster, exists, placeCluster, SUPERUSER } from './postgres-cluste
 
 /** A PostgreSQL server for one DATA_DIR: started by this process, or a running service's. */
 export interface EmbeddedDatabase {
+  /** As the service's least-privileged role (`custody_service`, see the service-role migration). */
   readonly url: string;
+  /** As the superuser: for migrations. */
+  readonly ownerUrl: string;
   /**
    * Where the cluster's files are (under RELOCATED_ROOT when DATA_DIR is out of
    * the server's reach); undefined when using a running service's server.
@@ -36,6 +39,9 @@ export interface EmbeddedOptions {
   /** Remove the cluster on stop (benchmarks and tests). */
   readonly temporary?: boolean;
 }
+
+/** The service's database role: created by the migrations too, given a password here. */
+const SERVICE_ROLE = 'custody_service';
 
 /** How long a caller waits for a short command that holds the server, or for a service's server to accept connections. */
 const WAIT_FOR_OWNER_MS = 120_000;
@@ -66,8 +72,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const { dir, port, database, logger, use = 'service' } = options;
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const password = await readOrCreatePassword(path.join(dir, 'postgres.password'));
-  const urlFor = (serverPort: number) =>
-    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${serverPort}/${encodeURIComponent(database)}`;
+  const servicePassword = await readOrCreatePassword(path.join(dir, 'postgres.service-password'));
+  const urlAs = (user: string, secret: string) => (serverPort: number) =>
+    `postgres://${user}:${encodeURIComponent(secret)}@127.0.0.1:${serverPort}/${encodeURIComponent(database)}`;
+  const urlFor = urlAs(SUPERUSER, password);
+  const serviceUrlFor = urlAs(SERVICE_ROLE, servicePassword);
 
   const claim = await claimOrFindOwner(
     path.join(dir, 'postgres.owner'),
@@ -82,7 +91,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       { pid: claim.owner.pid, port: ownerPort },
       'using the embedded PostgreSQL of the running service',
     );
-    return { url, clusterDir: undefined, stop: async () => {} };
+    return { url: serviceUrlFor(ownerPort), ownerUrl: url, clusterDir: undefined, stop: async () => {} };
   }
 
   const release = () => releaseOwnership(path.join(dir, 'postgres.owner'));
@@ -106,9 +115,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     }
     await cluster.start(port);
     started = cluster;
-    await createDatabaseIfMissing(urlFor(port), database);
+    await createDatabaseIfMissing(urlFor(port), database, servicePassword);
     return {
-      url: urlFor(port),
+      url: serviceUrlFor(port),
+      ownerUrl: urlFor(port),
       clusterDir: base,
       async stop() {
         await cluster.stop();
@@ -227,7 +237,16 @@ async function waitUntilAccepting(url: string, ownerPid: number): Promise<void> 
   }
 }
 
-async function createDatabaseIfMissing(url: string, database: string): Promise<void> {
+/**
+ * Creates the database and the service's login role if missing; the role's
+ * password is (re)set to the one in DATA_DIR. Its privileges come from the
+ * migrations, which the owner runs.
+ */
+async function createDatabaseIfMissing(
+  url: string,
+  database: string,
+  servicePassword: string,
+): Promise<void> {
   const server = new URL(url);
   server.pathname = '/postgres';
   const client = new Client({ connectionString: server.toString() });
@@ -235,6 +254,12 @@ async function createDatabaseIfMissing(url: string, database: string): Promise<v
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    const role = client.escapeIdentifier(SERVICE_ROLE);
+    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [SERVICE_ROLE]);
+    if (exists.rowCount === 0) {
+      await client.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`);
+    }
+    await client.query(`ALTER ROLE ${role} LOGIN PASSWORD ${client.escapeLiteral(servicePassword)}`);
   } finally {
     await client.end();
   }

@@ -79,7 +79,7 @@ describe('operations', () => {
       try {
         expect((await service.call('GET', '/readyz')).status).to.equal(200);
         const name = new URL(url).pathname.slice(1);
-        const admin = new Client({ connectionString: testDatabase().url });
+        const admin = new Client({ connectionString: testDatabase().ownerUrl });
         await admin.connect();
         await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
         await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [

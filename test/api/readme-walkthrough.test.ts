@@ -39,6 +39,7 @@ describe('the README walk-through', function () {
         LEDGER: service.url,
         DATA_DIR: service.config.dataDir,
         DATABASE_URL: testDatabase().url,
+        DATABASE_OWNER_URL: testDatabase().ownerUrl,
         LOG_LEVEL: 'warn',
       },
       maxBuffer: 64 * 1024 * 1024,

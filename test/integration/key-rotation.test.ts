@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { decodeProtectedHeader } from 'jose';
+import { childEnv } from '../../scripts/lib/service-process';
 import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/receipts/receipt';
 import { withScratchDatabase } from '../support/database';
@@ -36,7 +37,7 @@ describe('receipt key rotation (npm run keys -- rotate)', function () {
           const { stdout } = await promisify(execFile)(
             process.execPath,
             [KEYS, 'rotate', '--sub', 'ops-rashad', '--agency', 'AZ-SSS'],
-            { env: { ...process.env, DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' } },
+            { env: childEnv({ DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }) },
           );
           const rotation = JSON.parse(stdout);
           expect(rotation.retired).to.deep.equal([oldKid]);

@@ -9,11 +9,16 @@ import { createLogger } from '../../src/logger';
 
 /**
  * The test run's PostgreSQL: TEST_DATABASE_URL or DATABASE_URL when set (CI
- * exports one), otherwise a real embedded server in a temporary directory.
- * Either way the run starts from an empty schema built by the migrations.
+ * exports one, with DATABASE_OWNER_URL for the schema owner), otherwise a real
+ * embedded server in a temporary directory. Either way the run starts from an
+ * empty schema built by the migrations.
  */
 interface TestDatabase {
+  /** How services connect (the least-privileged role where the run has one). */
   url: string;
+  /** The schema owner: migrations, and tests that tamper with the tables as an attacker would. */
+  ownerUrl: string;
+  /** Connected as the owner. */
   db: DataSource;
   stop(): Promise<void>;
 }
@@ -22,6 +27,7 @@ let current: TestDatabase | undefined;
 
 export async function startTestDatabase(): Promise<TestDatabase> {
   let url = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  let ownerUrl = process.env.DATABASE_OWNER_URL || url;
   let stopServer = async () => {};
   if (!url) {
     const { startEmbeddedPostgres } = await import('../../src/db/embedded-postgres.js');
@@ -33,15 +39,18 @@ export async function startTestDatabase(): Promise<TestDatabase> {
       logger: createLogger('silent'),
     });
     url = embedded.url;
+    ownerUrl = embedded.ownerUrl;
     stopServer = async () => {
       await embedded.stop();
       await rm(dir, { recursive: true, force: true });
     };
   }
-  await resetSchema(url);
-  const db = await openDatabase(url);
+  const owner = ownerUrl as string;
+  await resetSchema(owner);
+  const db = await openDatabase(owner);
   current = {
     url,
+    ownerUrl: owner,
     db,
     async stop() {
       await db.destroy();
@@ -70,7 +79,7 @@ async function resetSchema(url: string): Promise<void> {
 
 /** Runs `body` with a connection to a brand-new, empty database on the same server, dropped afterwards. */
 export async function withScratchDatabase<T>(body: (url: string) => Promise<T>): Promise<T> {
-  const base = new URL(testDatabase().url);
+  const base = new URL(testDatabase().ownerUrl);
   const name = `custody_scratch_${process.pid}_${Date.now()}`;
   const admin = new Client({ connectionString: base.toString() });
   await admin.connect();

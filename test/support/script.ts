@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { childEnv } from '../../scripts/lib/service-process';
 
 /** What a command-line run left: its exit code and both streams. */
 export interface ScriptRun {
@@ -22,7 +23,7 @@ export async function runScript(
   const script = path.join(__dirname, '..', '..', 'scripts', `${name}.js`);
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [script, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      env: childEnv({ LOG_LEVEL: 'warn', ...env }),
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };

@@ -60,8 +60,12 @@ export async function removeTestDataDir(): Promise<void> {
  */
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const dataDir = await testDataDir();
+  // The run's database through the service's own role, unless the test brings its own database.
+  const database = env.DATABASE_URL
+    ? {}
+    : { DATABASE_URL: testDatabase().url, DATABASE_OWNER_URL: testDatabase().ownerUrl };
   const config = loadConfig({
-    DATABASE_URL: testDatabase().url,
+    ...database,
     DATA_DIR: dataDir,
     PORT: '0',
     HOST: '127.0.0.1',
