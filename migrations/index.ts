@@ -6,6 +6,7 @@ import { Disclosures1764360000000 } from './1764360000000-disclosures';
 import { CaseMembership1764370000000 } from './1764370000000-case-membership';
 import { PrincipalStatus1764380000000 } from './1764380000000-principal-status';
 import { ServiceRole1764390000000 } from './1764390000000-service-role';
+import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   CaseMembership1764370000000,
   PrincipalStatus1764380000000,
   ServiceRole1764390000000,
+  RateLimits1764400000000,
 ];

@@ -2,6 +2,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { DeadlinePeriods } from './orders/deadlines';
 
+export interface RateLimitSettings {
+  /** Any requests of one principal. */
+  readonly principalPerMinute: number;
+  /** Any requests from one source address. */
+  readonly addressPerMinute: number;
+  /** Refused tokens from one source address: guessing credentials. */
+  readonly failedTokensPerMinute: number;
+  /** "Not found" answers to one principal: guessing ids. */
+  readonly notFoundPerMinute: number;
+}
+
 /** Log origins are schema-less URLs (C2SP tlog-checkpoint): no spaces, no `+`, no scheme. */
 const ORIGIN = /^[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/;
 
@@ -71,6 +82,10 @@ export const configSchema = z
     ORDER_DEADLINE_WARNING_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
+    RATE_LIMIT_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+    RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(30_000),
+    RATE_LIMIT_FAILED_TOKENS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60),
+    RATE_LIMIT_NOT_FOUND_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(300),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     SHUTDOWN_GRACE_SECONDS: seconds(25, 600),
   })
@@ -116,6 +131,8 @@ export interface Config {
   readonly logMaxBatch: number;
   readonly logMaxQueue: number;
   readonly bodyLimitBytes: number;
+  /** Requests per minute, shared by every process of a deployment (api.md: rate limits). */
+  readonly rateLimits: RateLimitSettings;
   /** The content-addressed evidence store (default DATA_DIR/blobs): put it on the volume meant for evidence. */
   readonly blobDir: string;
   readonly evidenceMaxBytes: number;
@@ -185,6 +202,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logMaxBatch: e.LOG_MAX_BATCH,
     logMaxQueue: e.LOG_MAX_QUEUE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimits: {
+      principalPerMinute: e.RATE_LIMIT_PRINCIPAL_PER_MINUTE,
+      addressPerMinute: e.RATE_LIMIT_ADDRESS_PER_MINUTE,
+      failedTokensPerMinute: e.RATE_LIMIT_FAILED_TOKENS_PER_MINUTE,
+      notFoundPerMinute: e.RATE_LIMIT_NOT_FOUND_PER_MINUTE,
+    },
     blobDir: path.resolve(e.BLOB_DIR ?? path.join(e.DATA_DIR, 'blobs')),
     evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,

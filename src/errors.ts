@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'ORDER_TRANSITION_INVALID',
   'SERVICE_UNAVAILABLE',
   'PUSHBACK',
+  'RATE_LIMITED',
   'INTERNAL',
   // Verification of ledger artefacts (ledger/, receipts/): attacker-controlled input.
   'ENCODING_INVALID',
@@ -172,6 +173,13 @@ export class ChainIntegrityError extends LedgerError {
 export class PushbackError extends LedgerError {
   constructor(readonly retryAfterSeconds: number) {
     super('PUSHBACK', 'The log is busy; retry shortly');
+  }
+}
+
+/** Too many requests from one principal or address, or too many failures; retry after the given time. */
+export class RateLimitedError extends LedgerError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', 'Too many requests; retry later');
   }
 }
 

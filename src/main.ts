@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Pool } from 'pg';
 import { createTokenVerifier, publicJwkOf } from './access/access-token';
 import { createAuthenticator } from './access/identity';
 import { LogEntryAccess, visibleIfFound } from './access/log-entry-access';
@@ -18,6 +19,7 @@ import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
 import { createApp, routesOf, type ServedRoute } from './http/app';
+import { RateLimits } from './http/rate-limits';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { AuditTrail } from './log/audit-trail';
 import { CustodyLog } from './log/custody-log';
@@ -166,11 +168,21 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       },
     );
 
+    // Rate-limit counters have their own small pool, so a flood never starves the service's queries.
+    const rateLimitPool = new Pool({
+      connectionString: database.url,
+      max: 4,
+      application_name: 'custody-ledger',
+    });
+    // An idle connection the server ends (restart, failover) is replaced on next use; never a crash.
+    rateLimitPool.on('error', (error) => logger.warn({ err: error }, 'rate-limit connection lost'));
+    cleanups.push(() => rateLimitPool.end());
     let draining = false;
     const app = createApp({
       logger,
       authenticate,
       audit: new AuditTrail(sequencer),
+      rateLimits: new RateLimits(rateLimitPool, config.rateLimits),
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,

@@ -29,6 +29,12 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...inherited, ...env };
 }
 
+/** A benchmark sends thousands of requests a second from one principal and address: no limit may stop it. */
+const BENCH_RATE_LIMITS = {
+  RATE_LIMIT_PRINCIPAL_PER_MINUTE: '10000000',
+  RATE_LIMIT_ADDRESS_PER_MINUTE: '10000000',
+};
+
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly url: string;
@@ -41,7 +47,13 @@ export interface ServiceProcess {
 export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: childEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' }),
+    env: childEnv({
+      ...BENCH_RATE_LIMITS,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+    }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

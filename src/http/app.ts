@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { Registry } from 'prom-client';
 import { claimedSubject } from '../access/access-token';
 import type { Authenticator } from '../access/identity';
 import type { PrincipalService } from '../access/principal-service';
+import type { Principal } from '../access/roles';
 import type { CaseService } from '../cases/case-service';
-import { InvalidTokenError, LedgerError, PushbackError } from '../errors';
+import { InvalidTokenError, LedgerError, NotFoundError, PushbackError, RateLimitedError } from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
@@ -20,6 +27,7 @@ import { openApiDocument } from './openapi';
 import { ordersRouter } from './orders.routes';
 import { principalsRouter } from './principals.routes';
 import { problemFor, sendProblem } from './problem';
+import type { RateLimits } from './rate-limits';
 import { requestLog } from './request-log';
 
 export interface AppDependencies {
@@ -31,6 +39,7 @@ export interface AppDependencies {
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
   readonly audit: AuditTrail;
+  readonly rateLimits: RateLimits;
   readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
@@ -79,6 +88,13 @@ export function createApp(deps: AppDependencies): Express {
     res.set('X-Content-Type-Options', 'nosniff');
     next();
   });
+  // Probes stay outside the limits; everything else counts against its source address first.
+  app.use(healthRouter(deps.readiness));
+  app.locals.rateLimits = deps.rateLimits;
+  app.use(async (req, _res, next) => {
+    await deps.rateLimits.admitAddress(req.ip ?? 'unknown');
+    next();
+  });
   app.use(evidenceUploadRouter(evidenceDeps));
   app.use(requireJsonForWrites);
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: isJson }));
@@ -86,7 +102,6 @@ export function createApp(deps: AppDependencies): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  app.use(healthRouter(deps.readiness));
   app.get('/metrics', async (_req, res) => {
     res
       .type(deps.metrics.contentType)
@@ -103,8 +118,20 @@ export function createApp(deps: AppDependencies): Express {
   app.use((_req, _res, next) =>
     next(new LedgerError('ROUTE_NOT_FOUND', 'No route matches this method and path')),
   );
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.rateLimits));
   return app;
+}
+
+/** Refused tokens count against the source address, "not found" against the principal (guessing). */
+async function countGuess(
+  req: Request,
+  res: Response,
+  error: LedgerError,
+  limits: RateLimits,
+): Promise<void> {
+  const principal = res.locals.principal as Principal | undefined;
+  if (error instanceof InvalidTokenError) await limits.tokenRefused(req.ip ?? 'unknown');
+  else if (error instanceof NotFoundError && principal) await limits.notFoundAnswered(principal.sub);
 }
 
 function isJson(req: { headers: Record<string, string | string[] | undefined> }): boolean {
@@ -144,7 +171,7 @@ const BODY_DETAILS: Partial<Record<LedgerError['code'], string>> = {
  * The last middleware: every error becomes problem+json. Known errors show their
  * own message; anything else is a generic 500 whose cause goes to the log only.
  */
-function errorHandler(logger: Logger): ErrorRequestHandler {
+function errorHandler(logger: Logger, rateLimits: RateLimits): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const requestId = req.id ?? randomUUID();
     let known: LedgerError;
@@ -175,13 +202,16 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
           : 'Bearer realm="custody-ledger", error="invalid_token"',
       );
     }
-    if (known instanceof PushbackError) res.set('Retry-After', String(known.retryAfterSeconds));
+    if (known instanceof PushbackError || known instanceof RateLimitedError) {
+      res.set('Retry-After', String(known.retryAfterSeconds));
+    }
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    // A refusal is on the record before it is answered; a failure to record it is logged, never shown.
-    auditDenial(req, res, known)
+    // A refusal is on the record, and counted against guessing, before it is answered;
+    // a failure to do either is logged, never shown.
+    Promise.all([auditDenial(req, res, known), countGuess(req, res, known, rateLimits)])
       .catch((cause: unknown) => logger.error({ err: cause, requestId }, 'could not record a refusal'))
       .finally(() => sendProblem(res, problemFor(known, requestId)));
   };

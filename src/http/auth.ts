@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { Principal } from '../access/roles';
 import { InvalidTokenError } from '../errors';
+import type { RateLimits } from './rate-limits';
 
 const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/;
 /** Far above any real access token; refuses to parse megabytes of header. */
@@ -15,7 +16,9 @@ export function requireToken(authenticate: Authenticator) {
     if (!match?.[1] || match[1].length > MAX_TOKEN_LENGTH) {
       throw new InvalidTokenError(header === undefined ? 'no token' : 'malformed Authorization header');
     }
-    res.locals.principal = await authenticate(match[1]);
+    const principal = await authenticate(match[1]);
+    res.locals.principal = principal;
+    await (res.app.locals.rateLimits as RateLimits | undefined)?.admitPrincipal(principal.sub);
     next();
   };
 }

@@ -15,6 +15,7 @@ const TABLES = [
   'order_evidence',
   'orders',
   'principals',
+  'rate_limits',
   'receipt_keys',
 ];
 

@@ -54,6 +54,13 @@ export async function removeTestDataDir(): Promise<void> {
   sharedDataDir = undefined;
 }
 
+export const UNREACHABLE_RATE_LIMITS = {
+  RATE_LIMIT_PRINCIPAL_PER_MINUTE: '10000000',
+  RATE_LIMIT_ADDRESS_PER_MINUTE: '10000000',
+  RATE_LIMIT_FAILED_TOKENS_PER_MINUTE: '10000000',
+  RATE_LIMIT_NOT_FOUND_PER_MINUTE: '10000000',
+};
+
 /**
  * Starts the real service (the composition root of `src/main.ts`) on port 0,
  * against the run's PostgreSQL and DATA_DIR.
@@ -70,6 +77,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
+    // Every test comes from 127.0.0.1: limits that a whole run cannot reach (tests of the limits set their own).
+    ...UNREACHABLE_RATE_LIMITS,
     ...env,
   });
   const service: RunningService = await startService(config, createLogger(config.logLevel));
