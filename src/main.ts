@@ -179,12 +179,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // An idle connection the server ends (restart, failover) is replaced on next use; never a crash.
     rateLimitPool.on('error', (error) => logger.warn({ err: error }, 'rate-limit connection lost'));
     cleanups.push(() => rateLimitPool.end());
+    const rateLimits = new RateLimits(rateLimitPool, config.rateLimits, logger);
+    cleanups.push(() => rateLimits.stop());
     let draining = false;
     const app = createApp({
       logger,
       authenticate,
       audit: new AuditTrail(sequencer),
-      rateLimits: new RateLimits(rateLimitPool, config.rateLimits),
+      rateLimits,
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,

@@ -123,15 +123,10 @@ export function createApp(deps: AppDependencies): Express {
 }
 
 /** Refused tokens count against the source address, "not found" against the principal (guessing). */
-async function countGuess(
-  req: Request,
-  res: Response,
-  error: LedgerError,
-  limits: RateLimits,
-): Promise<void> {
+function countGuess(req: Request, res: Response, error: LedgerError, limits: RateLimits): void {
   const principal = res.locals.principal as Principal | undefined;
-  if (error instanceof InvalidTokenError) await limits.tokenRefused(req.ip ?? 'unknown');
-  else if (error instanceof NotFoundError && principal) await limits.notFoundAnswered(principal.sub);
+  if (error instanceof InvalidTokenError) limits.tokenRefused(req.ip ?? 'unknown');
+  else if (error instanceof NotFoundError && principal) limits.notFoundAnswered(principal.sub);
 }
 
 function isJson(req: { headers: Record<string, string | string[] | undefined> }): boolean {
@@ -209,9 +204,10 @@ function errorHandler(logger: Logger, rateLimits: RateLimits): ErrorRequestHandl
       res.destroy();
       return;
     }
-    // A refusal is on the record, and counted against guessing, before it is answered;
-    // a failure to do either is logged, never shown.
-    Promise.all([auditDenial(req, res, known), countGuess(req, res, known, rateLimits)])
+    // A refusal is counted against guessing, and on the record before it is answered;
+    // a failure to record it is logged, never shown.
+    countGuess(req, res, known, rateLimits);
+    auditDenial(req, res, known)
       .catch((cause: unknown) => logger.error({ err: cause, requestId }, 'could not record a refusal'))
       .finally(() => sendProblem(res, problemFor(known, requestId)));
   };

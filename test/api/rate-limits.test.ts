@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { RATE_LIMIT_FLUSH_MS } from '../../src/http/rate-limits';
 import { withScratchDatabase } from '../support/database';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+
+/** Long enough for both processes to have shared their counts (each flushes every RATE_LIMIT_FLUSH_MS). */
+const shared = () => new Promise((resolve) => setTimeout(resolve, RATE_LIMIT_FLUSH_MS * 3));
 
 describe('rate limits (shared by every process of a deployment)', () => {
   /** Two processes on one fresh database (fresh counters), with the given limits. */
@@ -26,6 +30,7 @@ describe('rate limits (shared by every process of a deployment)', () => {
       for (let i = 0; i < 3; i++) {
         expect((await a.call('GET', '/v1/cases', { token: 'x.y.z' })).status).to.equal(401);
       }
+      await shared();
       const locked = await b.call('GET', '/v1/cases', { token: 'x.y.z' });
       expect(locked.status).to.equal(429);
       expect(locked.body.code).to.equal('RATE_LIMITED');
@@ -45,6 +50,11 @@ describe('rate limits (shared by every process of a deployment)', () => {
           404,
         );
       }
+      expect(
+        (await a.call('GET', '/v1/cases', { token: guesser })).status,
+        'at once, in this process',
+      ).to.equal(429);
+      await shared();
       expect((await b.call('GET', `/v1/evidence/${randomUUID()}`, { token: guesser })).status).to.equal(429);
       expect((await b.call('GET', '/v1/cases', { token: guesser })).status).to.equal(429);
       const other = await a.token(uniqueSub('bob'), uniqueAgency(), 'investigator');
@@ -60,6 +70,7 @@ describe('rate limits (shared by every process of a deployment)', () => {
       for (const service of [a, b, a, b]) {
         expect((await service.call('GET', '/v1/cases', { token: busy })).status).to.equal(200);
       }
+      await shared();
       expect((await a.call('GET', '/v1/cases', { token: busy })).status).to.equal(429);
     });
   });
