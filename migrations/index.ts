@@ -7,6 +7,7 @@ import { CaseMembership1764370000000 } from './1764370000000-case-membership';
 import { PrincipalStatus1764380000000 } from './1764380000000-principal-status';
 import { ServiceRole1764390000000 } from './1764390000000-service-role';
 import { RateLimits1764400000000 } from './1764400000000-rate-limits';
+import { BreakGlass1764410000000 } from './1764410000000-break-glass';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   PrincipalStatus1764380000000,
   ServiceRole1764390000000,
   RateLimits1764400000000,
+  BreakGlass1764410000000,
 ];

@@ -577,6 +577,7 @@ async function reportPdf(entries: number) {
     context: {
       case: { reference: 'BENCH-1', title: 'Benchmark', agency: 'BENCH', legalBasis: null },
       orders: [],
+      breakGlass: [],
     },
     log: { origin: 'bench.example/custody', size: entries, checkpoint: 'bench.example/custody\n1\nAAAA\n' },
     item: {

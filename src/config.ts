@@ -81,6 +81,7 @@ export const configSchema = z
     ORDER_EPOC_PR_EXTENSION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ORDER_DEADLINE_WARNING_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
+    BREAK_GLASS_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
     RATE_LIMIT_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
     RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(30_000),
@@ -145,6 +146,8 @@ export interface Config {
   readonly orderDeadlineWarningMs: number;
   /** Custody reports flag an item without a holder (in transit) for longer than this. */
   readonly reportMaxHolderGapMs: number;
+  /** How long a break-glass opening of a case lasts. */
+  readonly breakGlassMs: number;
   /** How often every stored item is re-hashed (0: never). */
   readonly fixitySweepIntervalMs: number;
   readonly shutdownGraceMs: number;
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
+    breakGlassMs: e.BREAK_GLASS_SECONDS * 1000,
     centralAuthority: e.CENTRAL_AUTHORITY,
     reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,

@@ -13,6 +13,7 @@ import { databaseServerFor } from './db/database-server';
 import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
 import { LogRepository } from './db/log.repository';
+import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
 import { PrincipalRepository } from './db/principal.repository';
 import { NotFoundError } from './errors';
@@ -104,7 +105,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       custodyLog,
     );
 
-    const cases = new CaseService(caseRepository, custodyLog);
+    const cases = new CaseService(caseRepository, new NotificationRepository(), custodyLog, {
+      breakGlassMs: config.breakGlassMs,
+    });
     const orderRepository = new OrderRepository(db);
     const orders = new OrderService(orderRepository, caseRepository, custodyLog, {
       evidence: async (principal, id) => (await evidence.get(principal, id)).item,
@@ -141,6 +144,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
                 legalBasis: found.legalBasis,
               }
             : null,
+          breakGlass: (await caseRepository.breakGlassOf(item.caseId)).map((grant) => ({
+            sub: grant.sub,
+            agency: grant.agency,
+            role: grant.role,
+            at: grant.createdAt.toISOString(),
+            until: grant.until?.toISOString() ?? null,
+            reason: grant.breakGlassReason ?? '',
+          })),
           orders: (await orderRepository.ordersOfEvidence(item.id)).map((order) => ({
             id: order.id,
             kind: order.kind,

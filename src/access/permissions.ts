@@ -42,6 +42,8 @@ export const SERVICE_PERMISSIONS = {
   'order.read_status': ['partner'],
   /** Fetch a package disclosed to the caller's agency. */
   'disclosure.fetch': ['partner'],
+  /** Open a case of one's own agency without being a member, briefly and with a reason (break-glass). */
+  'case.break_glass': ['investigator', 'prosecutor'],
   /** Disable or re-enable a principal (operators; no case content). */
   'principal.manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -11,6 +11,7 @@ import {
   GrantAlreadyRevokedError,
   type GrantRecord,
 } from '../db/case.repository';
+import type { NotificationRecord, NotificationRepository } from '../db/notification.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
@@ -46,12 +47,31 @@ const WORKING_ROLES: readonly Role[] = ['investigator', 'prosecutor', 'custodian
 /** Cases and their members. Every method takes the verified caller first. */
 export class CaseService {
   private readonly openings: DomainWriter<{ record: CaseRecord; members: GrantRecord[] }>;
+  private readonly breakGlassOpenings: DomainWriter<{
+    grant: GrantRecord;
+    notice: NotificationRecord | null;
+  }>;
+  private readonly now: () => Date;
 
   constructor(
     private readonly cases: CaseRepository,
+    private readonly notifications: NotificationRepository,
     private readonly log: CustodyLog,
-    private readonly now: () => Date = () => new Date(),
+    private readonly options: { readonly breakGlassMs: number; readonly now?: () => Date },
   ) {
+    this.now = options.now ?? (() => new Date());
+    this.breakGlassOpenings = {
+      writeAll: async (tx, openings) => {
+        await this.cases.insertGrants(
+          tx,
+          openings.map((opening) => opening.grant),
+        );
+        await this.notifications.writer.writeAll(
+          tx,
+          openings.flatMap((opening) => (opening.notice ? [opening.notice] : [])),
+        );
+      },
+    };
     this.openings = {
       writeAll: async (tx, openings) => {
         await this.cases.caseWriter.writeAll(
@@ -99,6 +119,7 @@ export class CaseService {
       grantedBy: principal.sub,
       createdAt,
       revokedAt: null,
+      breakGlassReason: null,
     }));
     try {
       const { receipt } = await this.log.record({
@@ -182,6 +203,7 @@ export class CaseService {
       grantedBy: principal.sub,
       createdAt: now,
       revokedAt: null,
+      breakGlassReason: null,
     };
     const { receipt } = await this.log.record({
       subject: { type: 'access', id: target.id },
@@ -196,6 +218,61 @@ export class CaseService {
         until: grant.until?.toISOString() ?? null,
       },
       write: domainWrite(this.cases.grantWriter, grant),
+    });
+    return { value: grant, receipt };
+  }
+
+  /**
+   * Break-glass: a member of the owning agency whose role permits it opens a
+   * case it is not a member of, for a short fixed time (BREAK_GLASS_SECONDS),
+   * stating why. It is an entry on the case's access chain, it is shown in
+   * every report of the case, and the case's lead is told (notification
+   * outbox). Anyone else is told the case does not exist.
+   */
+  async breakGlass(principal: Principal, caseId: string, reason: string): Promise<Receipted<GrantRecord>> {
+    // The role first: a refusal for the role says nothing about whether the case exists.
+    const role = serviceRole(principal, 'case.break_glass');
+    const target = await this.cases.findOwnedBy(caseId, principal.agency);
+    if (!target) throw new NotFoundError('case');
+    const now = this.now();
+    const grant: GrantRecord = {
+      id: randomUUID(),
+      caseId: target.id,
+      agency: principal.agency,
+      sub: principal.sub,
+      role,
+      until: new Date(now.getTime() + this.options.breakGlassMs),
+      lead: false,
+      content: CONTENT_ROLES.includes(role),
+      grantedBy: principal.sub,
+      createdAt: now,
+      revokedAt: null,
+      breakGlassReason: reason,
+    };
+    const lead = await this.cases.leadOf(target.id);
+    const notice: NotificationRecord | null = lead
+      ? {
+          id: randomUUID(),
+          recipientAgency: lead.agency,
+          recipientSub: lead.sub,
+          kind: 'case.break_glass',
+          caseId: target.id,
+          payload: { by: { sub: principal.sub, agency: principal.agency, role }, reason, until: grant.until },
+          createdAt: now,
+        }
+      : null;
+    const { receipt } = await this.log.record({
+      subject: { type: 'access', id: target.id },
+      type: 'access.break_glass',
+      actor: actor(principal, role),
+      data: {
+        grant: grant.id,
+        case: target.id,
+        role,
+        reason,
+        until: (grant.until as Date).toISOString(),
+      },
+      write: domainWrite(this.breakGlassOpenings, { grant, notice }),
     });
     return { value: grant, receipt };
   }

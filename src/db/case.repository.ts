@@ -29,6 +29,8 @@ export interface GrantRecord {
   readonly lead: boolean;
   /** Whether this membership opens the exhibits' bytes. */
   readonly content: boolean;
+  /** Set when the member opened the case itself by break-glass, with this reason. */
+  readonly breakGlassReason: string | null;
   readonly grantedBy: string;
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
@@ -107,9 +109,9 @@ export class CaseRepository {
     ]);
     await tx.query(
       `INSERT INTO case_grants (id, case_id, grantee_agency, grantee_sub, role, until, lead, content, granted_by,
-                                created_at)
+                                created_at, break_glass_reason)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                            $7::boolean[], $8::boolean[], $9::text[], $10::timestamptz[])`,
+                            $7::boolean[], $8::boolean[], $9::text[], $10::timestamptz[], $11::text[])`,
       [
         grants.map((g) => g.id),
         grants.map((g) => g.caseId),
@@ -121,8 +123,32 @@ export class CaseRepository {
         grants.map((g) => g.content),
         grants.map((g) => g.grantedBy),
         grants.map((g) => g.createdAt),
+        grants.map((g) => g.breakGlassReason),
       ],
     );
+  }
+
+  /** A case by id if `agency` owns it: where break-glass may open it, whoever its members are. */
+  async findOwnedBy(id: string, agency: string): Promise<CaseRecord | undefined> {
+    const found = await this.find(id);
+    return found?.agency === agency ? found : undefined;
+  }
+
+  /** The lead membership of a case (the member told of a break-glass). */
+  async leadOf(caseId: string): Promise<GrantRecord | undefined> {
+    const rows = await this.db.query(`${GRANT_SELECT} WHERE case_id = $1 AND lead AND revoked_at IS NULL`, [
+      caseId,
+    ]);
+    return rows[0] ? toGrant(rows[0]) : undefined;
+  }
+
+  /** Every break-glass opening of a case, oldest first: shown in every report of the case. */
+  async breakGlassOf(caseId: string): Promise<GrantRecord[]> {
+    const rows = await this.db.query(
+      `${GRANT_SELECT} WHERE case_id = $1 AND break_glass_reason IS NOT NULL ORDER BY created_at, id`,
+      [caseId],
+    );
+    return rows.map(toGrant);
   }
 
   /** A grant of the case by id (revoked ones too), for revocation. */
@@ -230,7 +256,7 @@ function accessible(row: AccessibleRow, requester: Requester): AccessibleCase | 
 }
 
 const GRANT_SELECT = `SELECT id, case_id, grantee_agency, grantee_sub, role, until, lead, content, granted_by,
-  created_at, revoked_at FROM case_grants`;
+  created_at, revoked_at, break_glass_reason FROM case_grants`;
 
 function toGrant(row: {
   id: string;
@@ -244,6 +270,7 @@ function toGrant(row: {
   granted_by: string;
   created_at: Date;
   revoked_at: Date | null;
+  break_glass_reason: string | null;
 }): GrantRecord {
   return {
     id: row.id,
@@ -257,6 +284,7 @@ function toGrant(row: {
     grantedBy: row.granted_by,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    breakGlassReason: row.break_glass_reason,
   };
 }
 

@@ -5,7 +5,7 @@ import type { CasePosition, CaseRecord, GrantRecord } from '../db/case.repositor
 import { InvalidParameterError } from '../errors';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
-import { grantBody, listQuery, openCaseBody, uuidParam } from './schemas';
+import { breakGlassBody, grantBody, listQuery, openCaseBody, uuidParam } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 /** `/v1/cases`: open, read, list and share cases (api.md "Cases"). */
@@ -47,6 +47,13 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
     res.status(201).json({ grant: grantJson(grant), receipt });
   });
 
+  router.post('/v1/cases/:id/break-glass', async (req, res) => {
+    const id = idFromPath(req.params.id, 'case');
+    const { reason } = parseBody(breakGlassBody, req.body);
+    const { value: grant, receipt } = await cases.breakGlass(principalOf(res), id, reason);
+    res.status(201).json({ grant: grantJson(grant), receipt });
+  });
+
   router.delete('/v1/cases/:id/grants/:grantId', async (req, res) => {
     const id = idFromPath(req.params.id, 'case');
     const grantId = idFromPath(req.params.grantId, 'grant');
@@ -81,6 +88,7 @@ function grantJson(grant: GrantRecord) {
     grantedBy: grant.grantedBy,
     createdAt: grant.createdAt.toISOString(),
     revokedAt: grant.revokedAt?.toISOString() ?? null,
+    breakGlassReason: grant.breakGlassReason,
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  breakGlassBody,
   custodyEventBody,
   disclosureBody,
   evidenceMetadata,
@@ -145,6 +146,17 @@ export const openApiDocument = {
         security: bearer,
         parameters: [caseId, uuidPath('grantId')],
         responses: { '200': { description: '{ grant, receipt }' }, default: problem },
+      },
+    },
+    '/v1/cases/{id}/break-glass': {
+      post: {
+        summary:
+          'Open a case of your agency you are not a member of, for BREAK_GLASS_SECONDS, stating why ' +
+          '(investigator, prosecutor); logged, shown in every report, and the lead is notified',
+        security: bearer,
+        parameters: [caseId],
+        requestBody: jsonBody(breakGlassBody),
+        responses: { '201': { description: '{ grant, receipt }' }, default: problem },
       },
     },
     '/v1/cases/{id}/disclosures': {

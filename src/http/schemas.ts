@@ -174,3 +174,6 @@ export const subParam = z.string().min(1).max(255);
 
 /** Why a principal is disabled or enabled again: kept in the log entry. */
 export const principalStatusBody = z.strictObject({ reason: text(1000) });
+
+/** Why a case is opened by break-glass: kept in the log, shown in every report of the case. */
+export const breakGlassBody = z.strictObject({ reason: text(1000) });

@@ -50,6 +50,15 @@ export interface ReportContext {
     readonly requestingAuthority: string;
     readonly safeguards: unknown;
   }>;
+  /** Every break-glass opening of the case: who, when, until when, and why. */
+  readonly breakGlass: ReadonlyArray<{
+    readonly sub: string | null;
+    readonly agency: string;
+    readonly role: string;
+    readonly at: string;
+    readonly until: string | null;
+    readonly reason: string;
+  }>;
 }
 
 export interface CustodyReport {

@@ -99,6 +99,16 @@ export function renderReportPdf(report: CustodyReport, jwsLength: number): Reada
     );
   }
 
+  if (frame.breakGlass.length > 0) {
+    heading('Break-glass access to the case');
+    for (const opened of frame.breakGlass) {
+      field(
+        `${opened.at}`,
+        `${opened.sub ?? 'any'} (${opened.agency}, ${opened.role}) until ${opened.until ?? '-'}: ${opened.reason}`,
+      );
+    }
+  }
+
   heading('Item');
   field('Exhibit', item.exhibitNumber);
   field('Description', item.description);

@@ -12,6 +12,7 @@ const TABLES = [
   'log_entries',
   'log_head',
   'log_nodes',
+  'notifications',
   'order_evidence',
   'orders',
   'principals',

@@ -45,6 +45,7 @@ const SERVICE_SPEC: Record<ServiceAction, readonly Role[]> = {
   'order.read_status': ['partner'],
   'disclosure.fetch': ['partner'],
   'principal.manage': ['admin'],
+  'case.break_glass': ['investigator', 'prosecutor'],
 };
 
 function codeOf(run: () => unknown): string | undefined {
