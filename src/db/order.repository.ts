@@ -191,15 +191,15 @@ export class OrderRepository {
 
 /**
  * The scope rule as SQL over parameters $1-$6 (see `scopeParams`); queries
- * number theirs from $7. `full` is what a whole view needs; the submitting
- * agency alone sees the status view.
+ * number theirs from $7. `FULL` is what a whole view needs; the agency that
+ * submitted an incoming request sees only its status view.
  */
 const FULL = `((($4 OR $5) AND owner_agency = $1) OR (case_id IS NOT NULL AND EXISTS (
     SELECT 1 FROM case_grants g
      WHERE g.case_id = orders.case_id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
        AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2)
        AND g.role = 'court' AND 'court' = ANY($3))))`;
-const VISIBLE = `(${FULL} OR ($6 AND submitted_by_agency = $1))`;
+const VISIBLE = `(${FULL} OR ($6 AND direction = 'incoming' AND submitted_by_agency = $1))`;
 
 function scopeParams(scope: OrderScope): [string, string, string[], boolean, boolean, boolean] {
   return [scope.agency, scope.sub, [...scope.roles], scope.handles, scope.audits, scope.readsStatus];

@@ -1,0 +1,203 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { type CaseAction, caseAllows } from '../../src/access/permissions';
+import { ROLES, type Role } from '../../src/access/roles';
+import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+
+type CallerKind = 'member' | 'non-member' | 'foreign';
+type ObjectKind = 'in-scope' | 'out-of-scope' | 'absent';
+type Family = 'case' | 'evidence' | 'order' | 'disclosure';
+
+/** The objects of one agency's case: what the routes' `{id}` names. */
+interface Fixture {
+  readonly agency: string;
+  readonly lead: string;
+  readonly ids: Record<Family, string>;
+}
+
+/** Roles a case can be granted to (partners and operators never become members). */
+const MEMBER_ROLES: readonly Role[] = ['investigator', 'custodian', 'prosecutor', 'court', 'auditor'];
+
+/**
+ * What each read route asks of the access model: the object family its `{id}`
+ * names, and for case-bound routes the action of the permission table.
+ */
+function routeModel(path: string): { family: Family; action?: CaseAction } | undefined {
+  const table: Record<string, { family: Family; action?: CaseAction }> = {
+    '/v1/cases/{id}': { family: 'case', action: 'case.read' },
+    '/v1/evidence/{id}': { family: 'evidence', action: 'case.read' },
+    '/v1/evidence/{id}/chain': { family: 'evidence', action: 'case.read' },
+    '/v1/evidence/{id}/content': { family: 'evidence', action: 'evidence.content' },
+    '/v1/evidence/{id}/report': { family: 'evidence', action: 'evidence.report' },
+    '/v1/evidence/{id}/report.pdf': { family: 'evidence', action: 'evidence.report' },
+    '/v1/orders/{id}': { family: 'order' },
+    '/v1/disclosures/{id}': { family: 'disclosure', action: 'case.read' },
+    '/v1/disclosures/{id}/package': { family: 'disclosure', action: 'evidence.content' },
+  };
+  return table[path];
+}
+
+/**
+ * The status the access model (api.md; src/access/permissions.ts) gives a
+ * caller for an object in scope of its own agency's case. Out of scope and
+ * absent objects are 404 for everyone.
+ */
+function expectedStatus(
+  model: { family: Family; action?: CaseAction },
+  role: Role,
+  kind: CallerKind,
+): number {
+  if (kind === 'foreign') return 404;
+  if (model.family === 'order') {
+    // Orders follow their owning agency: its handlers and auditors (a court, through a court membership of the case).
+    if (['investigator', 'prosecutor', 'auditor'].includes(role)) return 200;
+    return role === 'court' && kind === 'member' ? 200 : 404;
+  }
+  const member = kind === 'member' && MEMBER_ROLES.includes(role);
+  const standing = member
+    ? { roles: [role], lead: false, content: role === 'investigator' || role === 'prosecutor' }
+    : role === 'auditor'
+      ? { roles: [role], lead: false, content: false }
+      : undefined;
+  if (!standing) return 404;
+  if (!caseAllows(standing, 'case.read')) return 404;
+  return caseAllows(standing, model.action ?? 'case.read') ? 200 : 403;
+}
+
+describe('the access matrix: every read route × role × caller × object', function () {
+  this.timeout(120_000);
+  let service: TestService;
+  let own: Fixture;
+  let other: Fixture;
+  const tokens = new Map<string, string>();
+
+  async function fixture(): Promise<Fixture> {
+    const agency = uniqueAgency();
+    const lead = await service.token(uniqueSub('lead'), agency, 'investigator', 'prosecutor');
+    const caseId = (
+      await service.call('POST', '/v1/cases', {
+        token: lead,
+        json: { reference: randomUUID(), title: 'Matrix' },
+      })
+    ).body.case.id;
+    const form = new FormData();
+    form.append(
+      'metadata',
+      JSON.stringify({
+        exhibitNumber: 'EX-1',
+        description: 'd',
+        source: 's',
+        acquiredAt: '2026-11-20T09:30:00Z',
+        acquiredBy: 'a',
+      }),
+    );
+    form.append('file', new Blob([randomBytes(500)]), 'x.bin');
+    const evidenceId = (
+      (await (
+        await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${lead}` },
+          body: form,
+        })
+      ).json()) as { evidence: { id: string } }
+    ).evidence.id;
+    const orderId = (
+      await service.call('POST', '/v1/orders', {
+        token: lead,
+        json: {
+          kind: 'production',
+          direction: 'domestic',
+          legalBasis: { instrument: 'DOMESTIC', article: '27' },
+          caseId,
+          requestingAuthority: 'Prosecutor General',
+          channel: 'direct',
+        },
+      })
+    ).body.order.id;
+    const disclosureId = (
+      await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+        token: lead,
+        json: { recipientAgency: uniqueAgency('P'), evidenceIds: [evidenceId] },
+      })
+    ).body.disclosure.id;
+    return {
+      agency,
+      lead,
+      ids: { case: caseId, evidence: evidenceId, order: orderId, disclosure: disclosureId },
+    };
+  }
+
+  before(async () => {
+    service = await startTestService();
+    own = await fixture();
+    other = await fixture();
+    for (const role of ROLES) {
+      for (const kind of ['member', 'non-member', 'foreign'] as const) {
+        const sub = uniqueSub(`${role}-${kind}`);
+        const agency = kind === 'foreign' ? uniqueAgency('F') : own.agency;
+        if (kind === 'member' && MEMBER_ROLES.includes(role)) {
+          const granted = await service.call('POST', `/v1/cases/${own.ids.case}/grants`, {
+            token: own.lead,
+            json: { agency, sub, role },
+          });
+          expect(granted.status, granted.text).to.equal(201);
+        }
+        tokens.set(`${role}/${kind}`, await service.token(sub, agency, role));
+      }
+    }
+  });
+  after(async () => {
+    await service.stop();
+  });
+
+  it('when the OpenAPI document is read, then every read route with an id is in the model', async () => {
+    const paths = Object.entries(
+      (await service.call('GET', '/openapi.json')).body.paths as Record<string, object>,
+    )
+      .filter(([path, item]) => path.includes('{id}') && 'get' in item)
+      .map(([path]) => path);
+    expect(paths.filter((path) => !routeModel(path))).to.deep.equal([]);
+    expect(paths.length).to.be.at.least(9);
+  });
+
+  const readRoutes = [
+    '/v1/cases/{id}',
+    '/v1/evidence/{id}',
+    '/v1/evidence/{id}/chain',
+    '/v1/evidence/{id}/content',
+    '/v1/evidence/{id}/report',
+    '/v1/evidence/{id}/report.pdf',
+    '/v1/orders/{id}',
+    '/v1/disclosures/{id}',
+    '/v1/disclosures/{id}/package',
+  ];
+  for (const route of readRoutes) {
+    it(`when every role of every caller kind reads ${route}, then it gets what the permission table says, and out of scope looks absent`, async () => {
+      const model = routeModel(route) as { family: Family; action?: CaseAction };
+      const wrong: string[] = [];
+      for (const role of ROLES) {
+        for (const kind of ['member', 'non-member', 'foreign'] as const) {
+          const token = tokens.get(`${role}/${kind}`) as string;
+          const bodies: Record<ObjectKind, unknown> = {
+            'in-scope': null,
+            'out-of-scope': null,
+            absent: null,
+          };
+          for (const object of ['in-scope', 'out-of-scope', 'absent'] as const) {
+            const id =
+              object === 'absent' ? randomUUID() : (object === 'in-scope' ? own : other).ids[model.family];
+            const response = await service.call('GET', route.replace('{id}', id), { token });
+            const expected = object === 'in-scope' ? expectedStatus(model, role, kind) : 404;
+            if (response.status !== expected)
+              wrong.push(`${role}/${kind}/${object}: ${response.status} ≠ ${expected}`);
+            if (object !== 'in-scope') bodies[object] = { ...response.body, requestId: null };
+          }
+          if (JSON.stringify(bodies['out-of-scope']) !== JSON.stringify(bodies.absent)) {
+            wrong.push(`${role}/${kind}: out-of-scope and absent answers differ`);
+          }
+        }
+      }
+      expect(wrong).to.deep.equal([]);
+    });
+  }
+});
