@@ -154,15 +154,7 @@ async function reads(
       LOG_ORIGIN: config.logOrigin,
     });
     try {
-      const token = await issueBuiltInToken(
-        { ...config, dataDir },
-        {
-          sub: 'bench',
-          agency: 'BENCH',
-          roles: ['investigator'],
-          ttlSeconds: config.tokens.maxLifetimeSeconds,
-        },
-      );
+      const token = await benchToken(config, dataDir);
       const headers = { authorization: `Bearer ${token}` };
       const opened = await request(`${service.url}/v1/cases`, {
         method: 'POST',
@@ -350,6 +342,14 @@ async function measureProofs(url: string, size: number, count: number) {
   };
 }
 
+/** A token of the benchmark's investigator, for the service whose keys are under `dataDir`. */
+function benchToken(config: Config, dataDir: string): Promise<string> {
+  return issueBuiltInToken(
+    { ...config, dataDir },
+    { sub: 'bench', agency: 'BENCH', roles: ['investigator'], ttlSeconds: config.tokens.maxLifetimeSeconds },
+  );
+}
+
 interface BenchServer {
   readonly config: Config;
   readonly dataDir: string;
@@ -392,15 +392,7 @@ async function append(
     const service = await spawnService({ ...env, DATABASE_URL: appendDb.url });
     let appends: Awaited<ReturnType<typeof driveAppends>>;
     try {
-      const token = await issueBuiltInToken(
-        { ...config, dataDir },
-        {
-          sub: 'bench',
-          agency: 'BENCH',
-          roles: ['investigator'],
-          ttlSeconds: config.tokens.maxLifetimeSeconds,
-        },
-      );
+      const token = await benchToken(config, dataDir);
       appends = await driveAppends(service.url, token, options.clients, options.seconds);
     } finally {
       await stopService(service.child);
@@ -525,15 +517,7 @@ async function ingest({ config, dataDir, server }: BenchServer, options: { sizeM
     let uploadSeconds: number;
     let rss: number;
     try {
-      const token = await issueBuiltInToken(
-        { ...config, dataDir },
-        {
-          sub: 'bench',
-          agency: 'BENCH',
-          roles: ['investigator'],
-          ttlSeconds: config.tokens.maxLifetimeSeconds,
-        },
-      );
+      const token = await benchToken(config, dataDir);
       const opened = await request(`${service.url}/v1/cases`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -99,27 +99,25 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
   return router;
 }
 
-/** What the submitting side of a request sees of it: where it stands, not how it is handled. */
+/**
+ * An order as the caller may see it: whole for its handlers, and for the side
+ * that submitted a request only where it stands (`statusOnly`), not how it is
+ * handled.
+ */
 function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
-  if (order.statusOnly) {
-    return {
-      id: order.id,
-      kind: order.kind,
-      direction: order.direction,
-      status: order.status,
-      legalBasis: order.legalBasis,
-      submittedByAgency: order.submittedByAgency,
-      receivedAt: order.receivedAt.toISOString(),
-      deadlines: deadlinesJson(order),
-      statusOnly: true,
-    };
-  }
-  return {
+  const status = {
     id: order.id,
     kind: order.kind,
     direction: order.direction,
     status: order.status,
     legalBasis: order.legalBasis,
+    submittedByAgency: order.submittedByAgency,
+    receivedAt: order.receivedAt.toISOString(),
+    deadlines: deadlinesJson(order),
+  };
+  if (order.statusOnly) return { ...status, statusOnly: true };
+  return {
+    ...status,
     caseId: order.caseId,
     requestingState: order.requestingState,
     requestedState: order.requestedState,
@@ -129,9 +127,6 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     details: order.details,
     safeguards: order.safeguards,
     ownerAgency: order.ownerAgency,
-    submittedByAgency: order.submittedByAgency,
-    receivedAt: order.receivedAt.toISOString(),
-    deadlines: deadlinesJson(order),
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),
     statusOnly: false,

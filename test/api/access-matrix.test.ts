@@ -1,7 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { type CaseAction, caseAllows } from '../../src/access/permissions';
 import { ROLES, type Role } from '../../src/access/roles';
+import { openCase, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 type CallerKind = 'member' | 'non-member' | 'foreign';
@@ -74,33 +75,8 @@ describe('the access matrix: every read route × role × caller × object', func
   async function fixture(): Promise<Fixture> {
     const agency = uniqueAgency();
     const lead = await service.token(uniqueSub('lead'), agency, 'investigator', 'prosecutor');
-    const caseId = (
-      await service.call('POST', '/v1/cases', {
-        token: lead,
-        json: { reference: randomUUID(), title: 'Matrix' },
-      })
-    ).body.case.id;
-    const form = new FormData();
-    form.append(
-      'metadata',
-      JSON.stringify({
-        exhibitNumber: 'EX-1',
-        description: 'd',
-        source: 's',
-        acquiredAt: '2026-11-20T09:30:00Z',
-        acquiredBy: 'a',
-      }),
-    );
-    form.append('file', new Blob([randomBytes(500)]), 'x.bin');
-    const evidenceId = (
-      (await (
-        await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
-          method: 'POST',
-          headers: { authorization: `Bearer ${lead}` },
-          body: form,
-        })
-      ).json()) as { evidence: { id: string } }
-    ).evidence.id;
+    const caseId = await openCase(service, lead, 'Matrix');
+    const evidenceId = await uploadItem(service, lead, caseId);
     const orderId = (
       await service.call('POST', '/v1/orders', {
         token: lead,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { testDatabase } from '../support/database';
+import { openCase } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 // biome-ignore lint/suspicious/noExplicitAny: entries are read back as plain JSON
@@ -32,12 +33,7 @@ describe('the audit trail (every read and every refusal, in the verifiable log)'
     agency = uniqueAgency();
     leadSub = uniqueSub('alice');
     lead = await service.token(leadSub, agency, 'investigator');
-    caseId = (
-      await service.call('POST', '/v1/cases', {
-        token: lead,
-        json: { reference: randomUUID(), title: 'Audit' },
-      })
-    ).body.case.id;
+    caseId = await openCase(service, lead, 'Audit');
   });
 
   it('when a member reads a case, then exactly one audit.read entry names who, what, when, how it ended and from where', async () => {

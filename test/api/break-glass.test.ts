@@ -1,6 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { testDatabase } from '../support/database';
+import { openCase, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('break-glass access to a case', () => {
@@ -21,27 +22,8 @@ describe('break-glass access to a case', () => {
     agency = uniqueAgency();
     leadSub = uniqueSub('alice');
     lead = await service.token(leadSub, agency, 'investigator');
-    caseId = (
-      await service.call('POST', '/v1/cases', { token: lead, json: { reference: randomUUID(), title: 'BG' } })
-    ).body.case.id;
-    const form = new FormData();
-    form.append(
-      'metadata',
-      JSON.stringify({
-        exhibitNumber: 'EX-1',
-        description: 'Phone',
-        source: 'Seized',
-        acquiredAt: '2026-11-20T09:30:00Z',
-        acquiredBy: 'a',
-      }),
-    );
-    form.append('file', new Blob([randomBytes(1000)]), 'phone.bin');
-    const uploaded = await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lead}` },
-      body: form,
-    });
-    itemId = ((await uploaded.json()) as { evidence: { id: string } }).evidence.id;
+    caseId = await openCase(service, lead, 'Break-glass');
+    itemId = await uploadItem(service, lead, caseId);
   });
 
   it('when a prosecutor of the agency breaks the glass, then it is a member until the end of the window, the lead is told, and every report shows it', async () => {

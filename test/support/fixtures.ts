@@ -1,0 +1,42 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TestService } from './service';
+
+/** Opens a case as `token` and returns its id. */
+export async function openCase(service: TestService, token: string, title = 'Test case'): Promise<string> {
+  const response = await service.call('POST', '/v1/cases', {
+    token,
+    json: { reference: randomUUID(), title },
+  });
+  if (response.status !== 201)
+    throw new Error(`opening a case answered ${response.status}: ${response.text}`);
+  return response.body.case.id;
+}
+
+/** Uploads `bytes` as an exhibit of the case as `token` and returns the item's id. */
+export async function uploadItem(
+  service: TestService,
+  token: string,
+  caseId: string,
+  bytes: Uint8Array = randomBytes(1000),
+): Promise<string> {
+  const form = new FormData();
+  form.append(
+    'metadata',
+    JSON.stringify({
+      exhibitNumber: `EX-${randomUUID().slice(0, 8)}`,
+      description: 'Test exhibit',
+      source: 'Test',
+      acquiredAt: '2026-11-20T09:30:00Z',
+      acquiredBy: 'Test',
+    }),
+  );
+  form.append('file', new Blob([bytes]), 'exhibit.bin');
+  const response = await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  const body = (await response.json()) as { evidence?: { id: string } };
+  if (response.status !== 201 || !body.evidence) throw new Error(`upload answered ${response.status}`);
+  return body.evidence.id;
+}
