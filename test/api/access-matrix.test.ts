@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { type CaseAction, caseAllows } from '../../src/access/permissions';
 import { ROLES, type Role } from '../../src/access/roles';
+import { testDatabase } from '../support/database';
 import { openCase, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -63,6 +64,24 @@ function expectedStatus(
   if (!standing) return 404;
   if (!caseAllows(standing, 'case.read')) return 404;
   return caseAllows(standing, model.action ?? 'case.read') ? 200 : 403;
+}
+
+/** Reads that are entries of the item's or case's own chain (evidence.accessed, report.issued, disclosure.fetched). */
+const OWN_ENTRY_ROUTES = [
+  '/v1/evidence/{id}/content',
+  '/v1/evidence/{id}/report',
+  '/v1/evidence/{id}/report.pdf',
+  '/v1/disclosures/{id}/package',
+];
+
+/** How many audit entries name this request. */
+async function auditEntriesOf(requestId: string): Promise<number> {
+  const [row] = await testDatabase().db.query(
+    `SELECT count(*)::int AS n FROM log_entries
+      WHERE subject_type = 'audit' AND convert_from(leaf_data, 'UTF8')::jsonb #>> '{data,requestId}' = $1`,
+    [requestId],
+  );
+  return row.n;
 }
 
 describe('the access matrix: every read route × role × caller × object', function () {
@@ -148,7 +167,7 @@ describe('the access matrix: every read route × role × caller × object', func
     '/v1/disclosures/{id}/package',
   ];
   for (const route of readRoutes) {
-    it(`when every role of every caller kind reads ${route}, then it gets what the permission table says, and out of scope looks absent`, async () => {
+    it(`when every role of every caller kind reads ${route}, then it gets what the permission table says, out of scope looks absent, and each request is on the record once`, async () => {
       const model = routeModel(route) as { family: Family; action?: CaseAction };
       const wrong: string[] = [];
       for (const role of ROLES) {

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { PRINCIPAL_RECHECK_MS } from '../../src/access/identity';
 import { testDatabase } from '../support/database';
+import { openCase, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
-describe('disabling a principal', () => {
+describe('revocation in every process (principals, grants, disclosures)', () => {
   let first: TestService;
   let second: TestService;
 
@@ -82,5 +83,34 @@ describe('disabling a principal', () => {
     expect(unknown.status).to.equal(404);
     const noReason = await first.call('POST', `/v1/principals/${sub}/disable`, { token: admin, json: {} });
     expect(noReason.status).to.equal(422);
+  });
+
+  it('when a grant or a disclosure is revoked in one process, then the very next request in the other is refused', async () => {
+    const agency = uniqueAgency();
+    const lead = await first.token(uniqueSub('lead'), agency, 'investigator', 'prosecutor');
+    const caseId = await openCase(first, lead, 'Revocation');
+    const itemId = await uploadItem(first, lead, caseId);
+
+    const memberSub = uniqueSub('carla');
+    const grant = await first.call('POST', `/v1/cases/${caseId}/grants`, {
+      token: lead,
+      json: { agency, sub: memberSub, role: 'custodian' },
+    });
+    const member = await second.token(memberSub, agency, 'custodian');
+    expect((await second.call('GET', `/v1/cases/${caseId}`, { token: member })).status).to.equal(200);
+    await first.call('DELETE', `/v1/cases/${caseId}/grants/${grant.body.grant.id}`, { token: lead });
+    expect((await second.call('GET', `/v1/cases/${caseId}`, { token: member })).status).to.equal(404);
+
+    const recipient = uniqueAgency('P');
+    const disclosure = await first.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token: lead,
+      json: { recipientAgency: recipient, evidenceIds: [itemId] },
+    });
+    const partner = await second.token(uniqueSub('bka'), recipient, 'partner');
+    const packageOf = () =>
+      second.call('GET', `/v1/disclosures/${disclosure.body.disclosure.id}/package`, { token: partner });
+    expect((await packageOf()).status).to.equal(200);
+    await first.call('DELETE', `/v1/disclosures/${disclosure.body.disclosure.id}`, { token: lead });
+    expect((await packageOf()).status).to.equal(404);
   });
 });
