@@ -15,6 +15,8 @@ interface Fixture {
   readonly agency: string;
   readonly lead: string;
   readonly ids: Record<Family, string>;
+  /** A membership of the case (a court's), for the revocation route. */
+  readonly grantId: string;
 }
 
 /** Roles a case can be granted to (partners and operators never become members). */
@@ -74,6 +76,31 @@ const OWN_ENTRY_ROUTES = [
   '/v1/disclosures/{id}/package',
 ];
 
+/** A small, well-formed evidence upload (multipart: metadata first, then the file). */
+const UPLOAD = {
+  headers: { 'content-type': 'multipart/form-data; boundary=matrix' },
+  body: [
+    '--matrix',
+    'Content-Disposition: form-data; name="metadata"',
+    'Content-Type: application/json',
+    '',
+    JSON.stringify({
+      exhibitNumber: 'EX-M',
+      description: 'd',
+      source: 's',
+      acquiredAt: '2026-11-20T09:30:00Z',
+      acquiredBy: 'a',
+    }),
+    '--matrix',
+    'Content-Disposition: form-data; name="file"; filename="x.bin"',
+    'Content-Type: application/octet-stream',
+    '',
+    'bytes',
+    '--matrix--',
+    '',
+  ].join('\r\n'),
+};
+
 /** How many audit entries name this request. */
 async function auditEntriesOf(requestId: string): Promise<number> {
   const [row] = await testDatabase().db.query(
@@ -115,10 +142,17 @@ describe('the access matrix: every read route × role × caller × object', func
         json: { recipientAgency: uniqueAgency('P'), evidenceIds: [evidenceId] },
       })
     ).body.disclosure.id;
+    const grantId = (
+      await service.call('POST', `/v1/cases/${caseId}/grants`, {
+        token: lead,
+        json: { agency: uniqueAgency('C'), role: 'court' },
+      })
+    ).body.grant.id;
     return {
       agency,
       lead,
       ids: { case: caseId, evidence: evidenceId, order: orderId, disclosure: disclosureId },
+      grantId,
     };
   }
 
@@ -190,6 +224,115 @@ describe('the access matrix: every read route × role × caller × object', func
           if (JSON.stringify(bodies['out-of-scope']) !== JSON.stringify(bodies.absent)) {
             wrong.push(`${role}/${kind}: out-of-scope and absent answers differ`);
           }
+        }
+      }
+      expect(wrong).to.deep.equal([]);
+    });
+  }
+
+  /**
+   * Every write route that names an object, with a body it would accept: what
+   * it is asked of an object of another agency's case must be answered
+   * exactly as of one that does not exist, and be on the record once.
+   */
+  const writes: ReadonlyArray<{
+    readonly method: string;
+    readonly route: string;
+    readonly path: (target: Fixture | undefined) => string;
+    readonly json?: (target: Fixture | undefined) => unknown;
+    readonly multipart?: boolean;
+  }> = [
+    {
+      method: 'POST',
+      route: '/v1/cases/{caseId}/evidence',
+      path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/evidence`,
+      multipart: true,
+    },
+    {
+      method: 'POST',
+      route: '/v1/cases/{id}/grants',
+      path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/grants`,
+      json: () => ({ agency: uniqueAgency('C'), role: 'court' }),
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/cases/{id}/grants/{grantId}',
+      path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/grants/${t?.grantId ?? randomUUID()}`,
+    },
+    {
+      method: 'POST',
+      route: '/v1/cases/{id}/break-glass',
+      path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/break-glass`,
+      json: () => ({ reason: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/cases/{id}/disclosures',
+      path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/disclosures`,
+      json: (t) => ({ recipientAgency: uniqueAgency('P'), evidenceIds: [t?.ids.evidence ?? randomUUID()] }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/evidence/{id}/events',
+      path: (t) => `/v1/evidence/${t?.ids.evidence ?? randomUUID()}/events`,
+      json: () => ({ type: 'custody.analysed', purpose: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/evidence/{id}/fixity',
+      path: (t) => `/v1/evidence/${t?.ids.evidence ?? randomUUID()}/fixity`,
+    },
+    {
+      method: 'POST',
+      route: '/v1/orders/{id}/transitions',
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/transitions`,
+      json: () => ({ to: 'withdrawn' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/orders/{id}/evidence',
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/evidence`,
+      json: (t) => ({ evidenceId: t?.ids.evidence ?? randomUUID() }),
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/disclosures/{id}',
+      path: (t) => `/v1/disclosures/${t?.ids.disclosure ?? randomUUID()}`,
+    },
+  ];
+
+  it('when the OpenAPI document is read, then every write route naming an object is in the write matrix', async () => {
+    const documented = Object.entries(
+      (await service.call('GET', '/openapi.json')).body.paths as Record<string, object>,
+    )
+      .flatMap(([path, item]) =>
+        Object.keys(item)
+          .filter((method) => method !== 'get')
+          .map((method) => `${method.toUpperCase()} ${path}`),
+      )
+      .filter((route) => /\{(id|caseId|grantId)\}/.test(route));
+    expect(documented.sort()).to.deep.equal(writes.map((w) => `${w.method} ${w.route}`).sort());
+  });
+
+  for (const write of writes) {
+    it(`when every role of every caller kind asks ${write.method} ${write.route} of another agency's object, then the answer is that of an absent one, on the record once`, async () => {
+      const wrong: string[] = [];
+      for (const role of ROLES) {
+        for (const kind of ['member', 'non-member', 'foreign'] as const) {
+          const token = tokens.get(`${role}/${kind}`) as string;
+          const answers = [];
+          for (const target of [other, undefined]) {
+            const response = await service.call(write.method, write.path(target), {
+              token,
+              ...(write.json ? { json: write.json(target) } : {}),
+              ...(write.multipart ? UPLOAD : {}),
+            });
+            if (![403, 404].includes(response.status)) wrong.push(`${role}/${kind}: ${response.status}`);
+            const audited = await auditEntriesOf(response.headers.get('x-request-id') as string);
+            if (audited !== 1) wrong.push(`${role}/${kind}: ${audited} audit entries`);
+            answers.push(JSON.stringify({ status: response.status, ...response.body, requestId: null }));
+          }
+          if (answers[0] !== answers[1]) wrong.push(`${role}/${kind}: ${answers[0]} ≠ ${answers[1]}`);
         }
       }
       expect(wrong).to.deep.equal([]);
