@@ -111,15 +111,42 @@ async function auditEntriesOf(requestId: string): Promise<number> {
   return row.n;
 }
 
-describe('the access matrix: every read route × role × caller × object', function () {
+/** A caller's standing in its own agency's case: as a member in its role, or as its agency's auditor. */
+function standingOf(role: Role, kind: CallerKind) {
+  if (kind === 'member' && MEMBER_ROLES.includes(role)) {
+    return { roles: [role], lead: false, content: role === 'investigator' || role === 'prosecutor' };
+  }
+  return kind === 'non-member' && role === 'auditor'
+    ? { roles: [role], lead: false, content: false }
+    : undefined;
+}
+
+/** A case-bound action: 404 without standing, else what the table allows. */
+function caseBound(role: Role, kind: CallerKind, action: CaseAction, ok: number): number {
+  const standing = standingOf(role, kind);
+  if (!standing) return 404;
+  return caseAllows(standing, action) ? ok : 403;
+}
+
+/** Orders of the caller's agency are visible to its handlers and auditors, and to court members of the case. */
+function orderVisible(role: Role, kind: CallerKind): boolean {
+  if (kind === 'foreign') return false;
+  return handler(role) || role === 'auditor' || (role === 'court' && kind === 'member');
+}
+
+function handler(role: Role): boolean {
+  return role === 'investigator' || role === 'prosecutor';
+}
+
+describe('the access matrix: every route × role × caller × object', function () {
   this.timeout(120_000);
   let service: TestService;
   let own: Fixture;
   let other: Fixture;
   const tokens = new Map<string, string>();
+  const subs = new Map<string, { sub: string; agency: string }>();
 
-  async function fixture(): Promise<Fixture> {
-    const agency = uniqueAgency();
+  async function fixture(agency = uniqueAgency()): Promise<Fixture> {
     const lead = await service.token(uniqueSub('lead'), agency, 'investigator', 'prosecutor');
     const caseId = await openCase(service, lead, 'Matrix');
     const evidenceId = await uploadItem(service, lead, caseId);
@@ -172,6 +199,7 @@ describe('the access matrix: every read route × role × caller × object', func
           expect(granted.status, granted.text).to.equal(201);
         }
         tokens.set(`${role}/${kind}`, await service.token(sub, agency, role));
+        subs.set(`${role}/${kind}`, { sub, agency });
       }
     }
   });
@@ -241,62 +269,76 @@ describe('the access matrix: every read route × role × caller × object', func
     readonly path: (target: Fixture | undefined) => string;
     readonly json?: (target: Fixture | undefined) => unknown;
     readonly multipart?: boolean;
+    /** The status a caller gets on its own agency's object (api.md; the permission table). */
+    readonly expected: (role: Role, kind: CallerKind) => number;
   }> = [
     {
       method: 'POST',
       route: '/v1/cases/{caseId}/evidence',
+      expected: (role, kind) => caseBound(role, kind, 'evidence.upload', 201),
       path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/evidence`,
       multipart: true,
     },
     {
       method: 'POST',
       route: '/v1/cases/{id}/grants',
+      expected: (role, kind) => caseBound(role, kind, 'case.share', 201),
       path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/grants`,
       json: () => ({ agency: uniqueAgency('C'), role: 'court' }),
     },
     {
       method: 'DELETE',
       route: '/v1/cases/{id}/grants/{grantId}',
+      expected: (role, kind) => caseBound(role, kind, 'case.share', 200),
       path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/grants/${t?.grantId ?? randomUUID()}`,
     },
     {
       method: 'POST',
       route: '/v1/cases/{id}/break-glass',
+      expected: (role, kind) =>
+        ['investigator', 'prosecutor'].includes(role) ? (kind === 'foreign' ? 404 : 201) : 403,
       path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/break-glass`,
       json: () => ({ reason: 'matrix' }),
     },
     {
       method: 'POST',
       route: '/v1/cases/{id}/disclosures',
+      expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 201),
       path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/disclosures`,
       json: (t) => ({ recipientAgency: uniqueAgency('P'), evidenceIds: [t?.ids.evidence ?? randomUUID()] }),
     },
     {
       method: 'POST',
       route: '/v1/evidence/{id}/events',
+      expected: (role, kind) => caseBound(role, kind, 'evidence.handle', 201),
       path: (t) => `/v1/evidence/${t?.ids.evidence ?? randomUUID()}/events`,
       json: () => ({ type: 'custody.analysed', purpose: 'matrix' }),
     },
     {
       method: 'POST',
       route: '/v1/evidence/{id}/fixity',
+      expected: (role, kind) => caseBound(role, kind, 'evidence.handle', 201),
       path: (t) => `/v1/evidence/${t?.ids.evidence ?? randomUUID()}/fixity`,
     },
     {
       method: 'POST',
       route: '/v1/orders/{id}/transitions',
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 200 : 403) : 404),
       path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/transitions`,
       json: () => ({ to: 'withdrawn' }),
     },
     {
       method: 'POST',
       route: '/v1/orders/{id}/evidence',
+      expected: (role, kind) =>
+        !orderVisible(role, kind) ? 404 : !handler(role) ? 403 : standingOf(role, kind)?.content ? 201 : 404,
       path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/evidence`,
       json: (t) => ({ evidenceId: t?.ids.evidence ?? randomUUID() }),
     },
     {
       method: 'DELETE',
       route: '/v1/disclosures/{id}',
+      expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 200),
       path: (t) => `/v1/disclosures/${t?.ids.disclosure ?? randomUUID()}`,
     },
   ];
@@ -333,6 +375,34 @@ describe('the access matrix: every read route × role × caller × object', func
             answers.push(JSON.stringify({ status: response.status, ...response.body, requestId: null }));
           }
           if (answers[0] !== answers[1]) wrong.push(`${role}/${kind}: ${answers[0]} ≠ ${answers[1]}`);
+        }
+      }
+      expect(wrong).to.deep.equal([]);
+    });
+  }
+
+  for (const write of writes) {
+    it(`when every role of every caller kind asks ${write.method} ${write.route} of its own agency's object, then it gets what the permission table says`, async () => {
+      const wrong: string[] = [];
+      for (const role of ROLES) {
+        for (const kind of ['member', 'non-member', 'foreign'] as const) {
+          // A fresh case of the caller's agency for every write: what one write changes, the next does not see.
+          const fresh = await fixture(own.agency);
+          const caller = subs.get(`${role}/${kind}`) as { sub: string; agency: string };
+          if (kind === 'member' && MEMBER_ROLES.includes(role)) {
+            await service.call('POST', `/v1/cases/${fresh.ids.case}/grants`, {
+              token: fresh.lead,
+              json: { ...caller, role },
+            });
+          }
+          const response = await service.call(write.method, write.path(fresh), {
+            token: tokens.get(`${role}/${kind}`) as string,
+            ...(write.json ? { json: write.json(fresh) } : {}),
+            ...(write.multipart ? UPLOAD : {}),
+          });
+          const expected = write.expected(role, kind);
+          if (response.status !== expected)
+            wrong.push(`${role}/${kind}: ${response.status} ≠ ${expected} ${response.text.slice(0, 120)}`);
         }
       }
       expect(wrong).to.deep.equal([]);
