@@ -208,7 +208,7 @@ export class CaseRepository {
 }
 
 /** A grant that makes the requester ($1 agency, $2 sub, $3 roles) a member of case `c` now. */
-const MEMBER_GRANT = `g.case_id = c.id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
+export const MEMBER_GRANT = `g.case_id = c.id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
   AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2) AND g.role = ANY($3)`;
 
 const ACCESSIBLE = `SELECT c.id, c.agency_code, c.reference, c.title, c.legal_basis, c.created_by, c.created_at,
@@ -217,7 +217,15 @@ const ACCESSIBLE = `SELECT c.id, c.agency_code, c.reference, c.title, c.legal_ba
     coalesce(bool_or(g.content), false) AS content
   FROM cases c LEFT JOIN case_grants g ON ${MEMBER_GRANT}`;
 
-function memberParams(requester: Requester): [string, string, string[]] {
+/**
+ * The requester's grants in case `c`, aggregated (roles, lead, content), for
+ * queries that find another object and its case's standing in one statement.
+ */
+export const MEMBER_STANDING = `(SELECT coalesce(array_agg(DISTINCT g.role), '{}') AS member_roles,
+    coalesce(bool_or(g.lead), false) AS lead, coalesce(bool_or(g.content), false) AS content
+    FROM case_grants g WHERE ${MEMBER_GRANT})`;
+
+export function memberParams(requester: Requester): [string, string, string[]] {
   return [requester.agency, requester.sub, [...requester.roles]];
 }
 

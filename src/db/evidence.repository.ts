@@ -1,5 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { CaseStanding } from '../access/permissions';
+import { type Requester, standingIn } from '../access/scope';
 import type { CustodyState, CustodyStatus, Party } from '../evidence/custody';
+import { MEMBER_STANDING, memberParams } from './case.repository';
 import type { Queryable } from './log.repository';
 import { violatedUniqueConstraint } from './pg-errors';
 
@@ -89,6 +92,34 @@ export class EvidenceRepository {
       }
       throw error;
     }
+  }
+
+  /**
+   * The item and the requester's standing in its case, in one statement: the
+   * same work whether or not the requester may see it (no timing oracle).
+   * The standing is undefined when the requester is no member (nor auditor).
+   */
+  async findWithStanding(
+    id: string,
+    requester: Requester,
+  ): Promise<{ item: EvidenceRecord; standing: CaseStanding | undefined } | undefined> {
+    const rows = await this.db.query(
+      `SELECT e.*, c.agency_code AS case_agency, s.member_roles, s.lead, s.content
+         FROM (${SELECT} WHERE id = $4) e
+         JOIN cases c ON c.id = e.case_id
+         CROSS JOIN LATERAL ${MEMBER_STANDING} s`,
+      [...memberParams(requester), id],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      item: toRecord(row),
+      standing: standingIn(requester, row.case_agency, {
+        roles: row.member_roles,
+        lead: row.lead,
+        content: row.content,
+      }),
+    };
   }
 
   async find(id: string, q: Queryable = this.db): Promise<EvidenceRecord | undefined> {

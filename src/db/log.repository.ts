@@ -164,6 +164,15 @@ export class LogRepository {
     return rows.map(toEntry);
   }
 
+  /** The latest entry of one subject's chain (one indexed row, not the chain). */
+  async chainHead(subjectType: string, subjectId: string): Promise<StoredEntry | undefined> {
+    const rows = await this.db.query(
+      `${ENTRY_COLUMNS} WHERE subject_type = $1 AND subject_id = $2 ORDER BY seq DESC LIMIT 1`,
+      [subjectType, subjectId],
+    );
+    return rows[0] ? toEntry(rows[0]) : undefined;
+  }
+
   async checkpoints(): Promise<StoredCheckpoint[]> {
     const rows: Array<{ size: string; root: Buffer; note: string }> = await this.db.query(
       'SELECT size, root, note FROM log_checkpoints ORDER BY size',

@@ -193,17 +193,13 @@ export class EvidenceService {
    * The item and the caller's standing towards it, if the caller may know it
    * exists: as a member of its case, or as the party named to receive it or
    * holding it (metadata and handling, never its bytes). The item and the
-   * case's membership are looked up together whether or not the item exists.
+   * case's membership are looked up in one statement.
    */
   async access(principal: Principal, id: string): Promise<AccessibleItem> {
-    const requester = requesterOf(principal);
-    const [item, inCase] = await Promise.all([
-      this.evidence.find(id),
-      this.cases.findAccessibleVia('evidence', id, requester),
-    ]);
-    const standing = item && (inCase?.standing ?? custodyStanding(principal, item.custody));
-    if (!item || !standing) throw new NotFoundError('evidence');
-    return { item, standing };
+    const found = await this.evidence.findWithStanding(id, requesterOf(principal));
+    const standing = found && (found.standing ?? custodyStanding(principal, found.item.custody));
+    if (!found || !standing) throw new NotFoundError('evidence');
+    return { item: found.item, standing };
   }
 
   /** The item, if the caller may read it (see `access`). */
@@ -228,8 +224,7 @@ export class EvidenceService {
 
   /** Index and leaf hash of the item's latest entry. */
   async chainHead(id: string): Promise<{ seq: number; index: number; leafHash: string } | null> {
-    const chain = await this.entries.chain('evidence', id);
-    const last = chain[chain.length - 1];
+    const last = await this.entries.chainHead('evidence', id);
     return last
       ? { seq: last.seq, index: last.index, leafHash: Buffer.from(last.leafHash).toString('base64') }
       : null;
