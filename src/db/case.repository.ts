@@ -175,18 +175,14 @@ export class CaseRepository {
     return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
   }
 
-  /**
-   * The case of an evidence item or a disclosure, and the caller's standing in
-   * it, in one query (see `findAccessible`).
-   */
-  async findAccessibleVia(
-    table: 'evidence' | 'disclosures',
-    id: string,
+  /** The case of a disclosure and the caller's standing in it, in one query (see `findAccessible`). */
+  async findAccessibleOfDisclosure(
+    disclosureId: string,
     requester: Requester,
   ): Promise<AccessibleCase | undefined> {
     const rows = await this.db.query(
-      `${ACCESSIBLE} WHERE c.id = (SELECT case_id FROM ${table} WHERE id = $4) GROUP BY c.id`,
-      [...memberParams(requester), id],
+      `${ACCESSIBLE} WHERE c.id = (SELECT case_id FROM disclosures WHERE id = $4) GROUP BY c.id`,
+      [...memberParams(requester), disclosureId],
     );
     return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
   }

@@ -126,7 +126,7 @@ export class DisclosureService {
   private async access(principal: Principal, id: string): Promise<AccessibleDisclosure> {
     const [record, inCase] = await Promise.all([
       this.disclosures.find(id),
-      this.cases.findAccessibleVia('disclosures', id, requesterOf(principal)),
+      this.cases.findAccessibleOfDisclosure(id, requesterOf(principal)),
     ]);
     const recipient =
       record !== undefined &&

@@ -247,6 +247,11 @@ describe('the access matrix: every route × role × caller × object', function 
             const expected = object === 'in-scope' ? expectedStatus(model, role, kind) : 404;
             if (response.status !== expected)
               wrong.push(`${role}/${kind}/${object}: ${response.status} ≠ ${expected}`);
+            // Every read and every refusal is on the record once; downloads and reports leave their own entry instead.
+            const audited = await auditEntriesOf(response.headers.get('x-request-id') as string);
+            const ownEntry = response.status === 200 && OWN_ENTRY_ROUTES.includes(route);
+            if (audited !== (ownEntry ? 0 : 1))
+              wrong.push(`${role}/${kind}/${object}: ${audited} audit entries`);
             if (object !== 'in-scope') bodies[object] = { ...response.body, requestId: null };
           }
           if (JSON.stringify(bodies['out-of-scope']) !== JSON.stringify(bodies.absent)) {
