@@ -1,8 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * Need-to-know access to one case for a principal or for a whole agency, limited
- * to one role and optionally in time. Exactly one of the two grantee columns is set.
+ * Membership of one case: a subject of an agency (or, without a subject, the
+ * whole agency) in one role, optionally until a time, until revoked. Queries
+ * go through CaseRepository; this mapping names the columns.
  */
 @Entity({ name: 'case_grants' })
 export class CaseGrantEntity {
@@ -12,6 +13,7 @@ export class CaseGrantEntity {
   @Column({ name: 'case_id', type: 'uuid' })
   caseId!: string;
 
+  /** Null only on grants to a subject never seen, revoked when memberships began to name agencies. */
   @Column({ name: 'grantee_agency', type: 'text', nullable: true })
   granteeAgency!: string | null;
 
@@ -29,4 +31,19 @@ export class CaseGrantEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  @Column({ type: 'boolean' })
+  lead!: boolean;
+
+  @Column({ type: 'boolean' })
+  content!: boolean;
+
+  @Column({ name: 'break_glass_reason', type: 'text', nullable: true })
+  breakGlassReason!: string | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+
+  @Column({ name: 'revoked_by', type: 'text', nullable: true })
+  revokedBy!: string | null;
 }
