@@ -16,6 +16,7 @@ import { LogRepository } from './db/log.repository';
 import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
 import { PrincipalRepository } from './db/principal.repository';
+import { PrincipalStatusListener } from './db/principal-status-listener';
 import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
@@ -76,6 +77,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     );
     const principalRepository = new PrincipalRepository(db);
     const authenticate = createAuthenticator(verifyToken, principalRepository);
+    const statusListener = await PrincipalStatusListener.start(database.url, authenticate.forget, logger);
+    cleanups.push(() => statusListener.stop());
 
     const logSigner = logSignerOf(keys.log, config.logOrigin);
     await publishReceiptKeys(db, await listReceiptKeys(config.dataDir));

@@ -11,8 +11,9 @@ export interface PrincipalStore {
 const REMEMBERED = 10_000;
 
 /**
- * How long a principal's record is trusted before it is read again: a principal
- * disabled in any process is refused everywhere within this time.
+ * How long a principal's record is trusted before it is read again. A status
+ * change is also announced to every process at once (PRINCIPAL_CHANNEL); this
+ * bounds the delay should an announcement be missed.
  */
 export const PRINCIPAL_RECHECK_MS = 2000;
 
@@ -32,7 +33,7 @@ export function createAuthenticator(
   // A token verified once stays valid until its `exp`; remembering it saves a signature check per request.
   const verified = new Map<string, VerifiedToken>();
 
-  return async function authenticate(token: string): Promise<Principal> {
+  const authenticate = async (token: string): Promise<Principal> => {
     let result = verified.get(token);
     if (!result || result.expiresAt * 1000 <= now()) {
       verified.delete(token);
@@ -53,6 +54,11 @@ export function createAuthenticator(
     if (bound.disabledAt) throw new InvalidTokenError('principal disabled');
     return principal;
   };
+  /** Drops what is remembered of a subject (its status changed in some process): read again on its next request. */
+  const forget = (sub: string): void => {
+    known.delete(sub);
+  };
+  return Object.assign(authenticate, { forget });
 }
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;

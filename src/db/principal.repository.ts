@@ -2,6 +2,9 @@ import type { DataSource } from 'typeorm';
 import { NotFoundError } from '../errors';
 import type { DomainWriter } from '../log/domain-write';
 
+/** The PostgreSQL notification channel on which a principal's status changes are announced. */
+export const PRINCIPAL_CHANNEL = 'custody_principal_status';
+
 /** What the database holds about a principal: the binding a later token must match. */
 export interface PrincipalRecord {
   readonly sub: string;
@@ -57,6 +60,8 @@ export class PrincipalRepository {
           [change.sub, change.disabled ? change.at : null, change.disabled ? change.by : null],
         );
         if (rows.length === 0) throw new NotFoundError('principal');
+        // Delivered to every listening process when the change commits.
+        await tx.query('SELECT pg_notify($1, $2)', [PRINCIPAL_CHANNEL, change.sub]);
       }
     },
   };

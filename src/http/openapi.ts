@@ -320,7 +320,7 @@ export const openApiDocument = {
     },
     '/v1/principals/{sub}/disable': {
       post: {
-        summary: 'Disable a principal (admin): every process refuses its tokens within seconds',
+        summary: 'Disable a principal (admin): every process refuses its tokens from the next request',
         security: bearer,
         parameters: [subPath],
         requestBody: jsonBody(principalStatusBody),

@@ -18,16 +18,20 @@ describe('revocation in every process (principals, grants, disclosures)', () => 
     await second.stop();
   });
 
-  /** Polls until `check` holds, for a little longer than the recheck interval. */
+  /**
+   * Polls until `check` holds, for half a second: status changes are announced
+   * to every process at once, well inside the recheck interval (PRINCIPAL_RECHECK_MS).
+   */
   async function eventually(check: () => Promise<boolean>): Promise<boolean> {
-    for (const deadline = Date.now() + PRINCIPAL_RECHECK_MS + 3000; Date.now() < deadline; ) {
+    expect(PRINCIPAL_RECHECK_MS).to.be.above(500);
+    for (const deadline = Date.now() + 500; Date.now() < deadline; ) {
       if (await check()) return true;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return check();
   }
 
-  it('when an admin disables a principal, then every process refuses its tokens within seconds, until enabled again', async () => {
+  it('when an admin disables a principal, then every process refuses its tokens at once, until enabled again', async () => {
     const agency = uniqueAgency();
     const sub = uniqueSub('leaver');
     const leaver = await first.token(sub, agency, 'investigator');
