@@ -5,6 +5,7 @@ import { type Requester, standingIn } from '../access/scope';
 import type { DomainWriter } from '../log/domain-write';
 import { CaseEntity } from './entities/case.entity';
 import { violatedUniqueConstraint } from './pg-errors';
+import { preparedQuery } from './prepared';
 
 export interface CaseRecord {
   readonly id: string;
@@ -168,10 +169,12 @@ export class CaseRepository {
    * finds it: undefined when it does not exist or is out of scope, alike.
    */
   async findAccessible(id: string, requester: Requester): Promise<AccessibleCase | undefined> {
-    const rows = await this.db.query(`${ACCESSIBLE} WHERE c.id = $4 GROUP BY c.id`, [
-      ...memberParams(requester),
-      id,
-    ]);
+    const rows = await preparedQuery<AccessibleRow>(
+      this.db,
+      'case-accessible',
+      `${ACCESSIBLE} WHERE c.id = $4 GROUP BY c.id`,
+      [...memberParams(requester), id],
+    );
     return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
   }
 

@@ -1,10 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CaseStanding } from '../access/permissions';
+import type { Role } from '../access/roles';
 import { type Requester, standingIn } from '../access/scope';
 import type { CustodyState, CustodyStatus, Party } from '../evidence/custody';
 import { MEMBER_STANDING, memberParams } from './case.repository';
 import type { Queryable } from './log.repository';
 import { violatedUniqueConstraint } from './pg-errors';
+import { preparedQuery } from './prepared';
 
 /** An evidence item as stored: metadata, digests of the stored bytes, custody state. */
 export interface EvidenceRecord {
@@ -103,7 +105,11 @@ export class EvidenceRepository {
     id: string,
     requester: Requester,
   ): Promise<{ item: EvidenceRecord; standing: CaseStanding | undefined } | undefined> {
-    const rows = await this.db.query(
+    const rows = await preparedQuery<
+      Row & { case_agency: string; member_roles: Role[]; lead: boolean; content: boolean }
+    >(
+      this.db,
+      'evidence-with-standing',
       `SELECT e.*, c.agency_code AS case_agency, s.member_roles, s.lead, s.content
          FROM (${SELECT} WHERE id = $4) e
          JOIN cases c ON c.id = e.case_id

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { NodeId, NodeReader, StoredNode } from '../ledger';
+import { preparedQuery } from './prepared';
 
 /** Anything that runs SQL: the data source, or a transaction's entity manager. */
 export type Queryable = Pick<DataSource | EntityManager, 'query'>;
@@ -47,12 +48,25 @@ export class LogRepository {
   constructor(private readonly db: DataSource) {}
 
   async head(q: Queryable = this.db): Promise<LogHead | undefined> {
-    return toHead((await q.query('SELECT origin, size, root, checkpoint FROM log_head'))[0]);
+    return toHead(
+      (
+        await preparedQuery<HeadRow>(q, 'log-head', 'SELECT origin, size, root, checkpoint FROM log_head', [])
+      )[0],
+    );
   }
 
   /** The head row, locked until the end of the transaction: one batch at a time across processes. */
   async lockHead(q: Queryable): Promise<LogHead | undefined> {
-    return toHead((await q.query('SELECT origin, size, root, checkpoint FROM log_head FOR UPDATE'))[0]);
+    return toHead(
+      (
+        await preparedQuery<HeadRow>(
+          q,
+          'log-head-lock',
+          'SELECT origin, size, root, checkpoint FROM log_head FOR UPDATE',
+          [],
+        )
+      )[0],
+    );
   }
 
   /** Creates the empty log's head and its first checkpoint, unless another process did. */
@@ -76,7 +90,9 @@ export class LogRepository {
     nodes: readonly StoredNode[],
     head: LogHead,
   ): Promise<void> {
-    await q.query(
+    await preparedQuery(
+      q,
+      'log-append-batch',
       `WITH entries AS (
          INSERT INTO log_entries (idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at)
          SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::bigint[],
@@ -101,7 +117,9 @@ export class LogRepository {
 
   /** The latest entry of each subject (its `seq` and leaf hash); absent subjects have none yet. */
   async subjectHeads(q: Queryable, subjects: ReadonlyArray<{ type: string; id: string }>) {
-    const rows: Array<{ t: string; i: string; seq: string; leaf_hash: Buffer }> = await q.query(
+    const rows = await preparedQuery<{ t: string; i: string; seq: string; leaf_hash: Buffer }>(
+      q,
+      'log-subject-heads',
       `SELECT s.t, s.i, h.seq, h.leaf_hash
          FROM unnest($1::text[], $2::text[]) AS s(t, i)
          JOIN LATERAL (
@@ -126,7 +144,9 @@ export class LogRepository {
   /** Reads stored subtree hashes in the order asked; a missing node is an integrity failure. */
   async readNodes(q: Queryable, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     if (ids.length === 0) return [];
-    const rows: Array<{ level: number; idx: string; hash: Buffer }> = await q.query(
+    const rows = await preparedQuery<{ level: number; idx: string; hash: Buffer }>(
+      q,
+      'log-read-nodes',
       `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[]) AS w(level, idx)
          JOIN log_nodes n ON n.level = w.level AND n.idx = w.idx`,
       [ids.map((id) => id.level), ids.map((id) => id.index)],
@@ -157,7 +177,9 @@ export class LogRepository {
 
   /** One subject's chain in order. */
   async chain(subjectType: string, subjectId: string): Promise<StoredEntry[]> {
-    const rows = await this.db.query(
+    const rows = await preparedQuery<EntryRow>(
+      this.db,
+      'subject-chain',
       `${ENTRY_COLUMNS} WHERE subject_type = $1 AND subject_id = $2 ORDER BY seq`,
       [subjectType, subjectId],
     );
@@ -166,7 +188,9 @@ export class LogRepository {
 
   /** The latest entry of one subject's chain (one indexed row, not the chain). */
   async chainHead(subjectType: string, subjectId: string): Promise<StoredEntry | undefined> {
-    const rows = await this.db.query(
+    const rows = await preparedQuery<EntryRow>(
+      this.db,
+      'subject-chain-head',
       `${ENTRY_COLUMNS} WHERE subject_type = $1 AND subject_id = $2 ORDER BY seq DESC LIMIT 1`,
       [subjectType, subjectId],
     );
@@ -198,13 +222,20 @@ function entryColumns(entries: readonly StoredEntry[]) {
 const ENTRY_COLUMNS =
   'SELECT idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at FROM log_entries';
 
-function toHead(row: { origin: string; size: string; root: Buffer; checkpoint: string } | undefined) {
+interface HeadRow {
+  origin: string;
+  size: string;
+  root: Buffer;
+  checkpoint: string;
+}
+
+function toHead(row: HeadRow | undefined) {
   return row
     ? { origin: row.origin, size: Number(row.size), root: row.root as Uint8Array, checkpoint: row.checkpoint }
     : undefined;
 }
 
-function toEntry(row: {
+interface EntryRow {
   idx: string;
   leaf_hash: Buffer;
   leaf_data: Buffer;
@@ -214,7 +245,9 @@ function toEntry(row: {
   prev: Buffer | null;
   entry_type: string;
   at: Date;
-}): StoredEntry {
+}
+
+function toEntry(row: EntryRow): StoredEntry {
   return {
     index: Number(row.idx),
     leafHash: row.leaf_hash,
