@@ -36,6 +36,12 @@ export const configSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
+    TRUST_PROXY: z
+      .string()
+      .regex(
+        /^(?:\d{1,2}|(?:loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(?:\s*,\s*(?:loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/,
+      )
+      .optional(),
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_OWNER_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('./data'),
@@ -117,6 +123,12 @@ export const configSchema = z
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the source address (Express
+   * `trust proxy`: a hop count, or addresses, subnets and loopback/uniquelocal).
+   * Absent: the socket's peer is the source, and forwarded headers are ignored.
+   */
+  readonly trustProxy: string | undefined;
   /** Absent means: run the embedded PostgreSQL under `dataDir/postgres`. */
   readonly databaseUrl: string | undefined;
   /**
@@ -196,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
+    trustProxy: e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
     dataDir: path.resolve(e.DATA_DIR),

@@ -228,6 +228,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       },
       metrics: metrics.registry,
       bodyLimitBytes: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
       readiness: {
         get draining() {
           return draining;

@@ -45,6 +45,8 @@ export interface AppDependencies {
   readonly readiness: Readiness;
   readonly metrics: Registry;
   readonly bodyLimitBytes: number;
+  /** Express `trust proxy` (see Config.trustProxy); absent: the socket's peer is the source address. */
+  readonly trustProxy?: string | undefined;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -82,6 +84,12 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // The source address feeds the audit trail and the rate limits: forwarded headers only from trusted proxies.
+  const hops = Number(deps.trustProxy);
+  app.set(
+    'trust proxy',
+    deps.trustProxy === undefined ? false : Number.isInteger(hops) ? hops : deps.trustProxy,
+  );
 
   app.use(requestLog(deps.logger));
   app.use((_req, res, next) => {

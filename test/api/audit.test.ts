@@ -115,4 +115,26 @@ describe('the audit trail (every read and every refusal, in the verifiable log)'
     expect(entries).to.have.length(before + 1);
     expect(entries.at(-1)?.data).to.deep.include({ action: 'GET /v1/cases', outcome: 'read' });
   });
+
+  it('when the service trusts its proxy, then the forwarded address is the one on the record; otherwise the peer is', async () => {
+    const proxied = await startTestService({ TRUST_PROXY: 'loopback' });
+    try {
+      const forwarded = await proxied.call('GET', `/v1/cases/${caseId}`, {
+        token: lead,
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      expect(forwarded.status).to.equal(200);
+      const direct = await service.call('GET', `/v1/cases/${caseId}`, {
+        token: lead,
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      const sources = Object.fromEntries(
+        (await auditOf(`case:${caseId}`)).map((entry) => [entry.data.requestId, entry.data.source]),
+      );
+      expect(sources[forwarded.headers.get('x-request-id') as string]).to.equal('203.0.113.9');
+      expect(sources[direct.headers.get('x-request-id') as string]).to.match(/127\.0\.0\.1|::1/);
+    } finally {
+      await proxied.stop();
+    }
+  });
 });

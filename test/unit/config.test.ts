@@ -71,6 +71,13 @@ describe('configuration', () => {
     expect(config.tokens.oidc?.algorithms).to.deep.equal(['RS256', 'PS256', 'ES256', 'EdDSA']);
   });
 
+  it('when TRUST_PROXY names hops, addresses or named ranges, then it is kept; anything else is refused', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).to.equal('1');
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).to.equal('loopback, 10.0.0.0/8');
+    expect(loadConfig({}).trustProxy).to.equal(undefined);
+    expect(configError({ TRUST_PROXY: 'everyone' }).variable).to.equal('TRUST_PROXY');
+  });
+
   describe('the README’s configuration table', () => {
     const documented = readmeSettings();
     const settings = configSchema.shape;
