@@ -83,22 +83,22 @@ export interface CaseStanding {
  * Sharing is also allowed to the lead, and content needs a grant that opens it.
  */
 export function caseRole(standing: CaseStanding, action: CaseAction): Role {
-  const allowed: readonly Role[] = CASE_PERMISSIONS[action];
-  if (action === 'evidence.content' && !standing.content) throw new ForbiddenRoleError(allowed);
-  const role = standing.roles.find((candidate) => allowed.includes(candidate));
-  if (role) return role;
-  if (action === 'case.share' && standing.lead && standing.roles[0]) return standing.roles[0];
-  throw new ForbiddenRoleError(allowed);
+  const role = actingRole(standing, action);
+  if (!role) throw new ForbiddenRoleError(CASE_PERMISSIONS[action]);
+  return role;
 }
 
 /** Whether `caseRole` would allow the action (for views that show or hide a capability). */
 export function caseAllows(standing: CaseStanding, action: CaseAction): boolean {
-  try {
-    caseRole(standing, action);
-    return true;
-  } catch {
-    return false;
-  }
+  return actingRole(standing, action) !== undefined;
+}
+
+function actingRole(standing: CaseStanding, action: CaseAction): Role | undefined {
+  if (action === 'evidence.content' && !standing.content) return undefined;
+  const allowed: readonly Role[] = CASE_PERMISSIONS[action];
+  const role = standing.roles.find((candidate) => allowed.includes(candidate));
+  if (role) return role;
+  return action === 'case.share' && standing.lead ? standing.roles[0] : undefined;
 }
 
 /** The role in which the caller acts for a service-wide action, or 403 naming the roles needed. */

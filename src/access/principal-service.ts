@@ -8,8 +8,9 @@ import type { Principal } from './roles';
 /**
  * Principals as operators manage them: an administrator disables a principal
  * (a leaver, a lost device, a compromised account) and every process refuses
- * its tokens within seconds; re-enabling restores it. Each change is an entry
- * on the principal's `access` chain.
+ * its tokens from its next request (the change is announced through
+ * PostgreSQL NOTIFY); re-enabling restores it. Each change is an entry on the
+ * principal's `access` chain.
  */
 export class PrincipalService {
   constructor(

@@ -8,15 +8,7 @@ import type { Principal, Role } from './roles';
  * role their token holds; and, for oversight, to auditors of the owning
  * agency. Everyone else is told "not found", never "forbidden".
  */
-export interface Requester {
-  readonly sub: string;
-  readonly agency: string;
-  readonly roles: readonly Role[];
-}
-
-export function requesterOf(principal: Principal): Requester {
-  return { sub: principal.sub, agency: principal.agency, roles: principal.roles };
-}
+export type Requester = Pick<Principal, 'sub' | 'agency' | 'roles'>;
 
 /**
  * The caller's standing in a case from the grants that match it, adding the

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CROSS_AGENCY_ROLES, caseAllows, caseRole, ROLE_REACH, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
-import { requesterOf } from '../access/scope';
 import {
   type AccessibleCase,
   type CasePosition,
@@ -107,20 +106,17 @@ export class CaseService {
       role,
       ...principal.roles.filter((other) => other !== role && WORKING_ROLES.includes(other)),
     ];
-    const members: GrantRecord[] = roles.map((memberRole) => ({
-      id: randomUUID(),
-      caseId: record.id,
-      agency: principal.agency,
-      sub: principal.sub,
-      role: memberRole,
-      until: null,
-      lead: memberRole === role,
-      content: true,
-      grantedBy: principal.sub,
-      createdAt,
-      revokedAt: null,
-      breakGlassReason: null,
-    }));
+    const members = roles.map((memberRole) =>
+      membership(principal, {
+        caseId: record.id,
+        agency: principal.agency,
+        sub: principal.sub,
+        role: memberRole,
+        lead: memberRole === role,
+        content: true,
+        createdAt,
+      }),
+    );
     try {
       const { receipt } = await this.log.record({
         subject: { type: 'case', id: record.id },
@@ -145,7 +141,7 @@ export class CaseService {
 
   /** The case and the caller's standing in it, if the caller may know it exists; NotFoundError otherwise. */
   async access(principal: Principal, id: string): Promise<AccessibleCase> {
-    const found = await this.cases.findAccessible(id, requesterOf(principal));
+    const found = await this.cases.findAccessible(id, principal);
     if (!found) throw new NotFoundError('case');
     return found;
   }
@@ -158,7 +154,7 @@ export class CaseService {
 
   /** One page of the cases the caller is a member of (or, as an auditor, oversees), newest first. */
   async list(principal: Principal, limit: number, after?: CasePosition): Promise<CasePage> {
-    const rows = await this.cases.listAccessible(requesterOf(principal), limit + 1, after);
+    const rows = await this.cases.listAccessible(principal, limit + 1, after);
     const items = rows
       .filter(({ standing }) => caseAllows(standing, 'case.read'))
       .map(({ record }) => record);
@@ -191,20 +187,15 @@ export class CaseService {
     if (input.until && input.until.getTime() <= now.getTime()) {
       throw new ValidationError([{ pointer: '/until', reason: 'must be in the future' }]);
     }
-    const grant: GrantRecord = {
-      id: randomUUID(),
+    const grant = membership(principal, {
       caseId: target.id,
       agency: input.agency,
       sub: input.sub ?? null,
       role: input.role,
       until: input.until ?? null,
-      lead: false,
       content,
-      grantedBy: principal.sub,
       createdAt: now,
-      revokedAt: null,
-      breakGlassReason: null,
-    };
+    });
     const { receipt } = await this.log.record({
       subject: { type: 'access', id: target.id },
       type: 'access.granted',
@@ -235,20 +226,16 @@ export class CaseService {
     const target = await this.cases.findOwnedBy(caseId, principal.agency);
     if (!target) throw new NotFoundError('case');
     const now = this.now();
-    const grant: GrantRecord = {
-      id: randomUUID(),
+    const grant = membership(principal, {
       caseId: target.id,
       agency: principal.agency,
       sub: principal.sub,
       role,
       until: new Date(now.getTime() + this.options.breakGlassMs),
-      lead: false,
       content: CONTENT_ROLES.includes(role),
-      grantedBy: principal.sub,
       createdAt: now,
-      revokedAt: null,
       breakGlassReason: reason,
-    };
+    });
     const lead = await this.cases.leadOf(target.id);
     const notice: NotificationRecord | null = lead
       ? {
@@ -305,6 +292,23 @@ export class CaseService {
       throw error;
     }
   }
+}
+
+/** A new membership given by `granter`: not the lead, not revoked, not by break-glass unless said. */
+function membership(
+  granter: Principal,
+  fields: Pick<GrantRecord, 'caseId' | 'agency' | 'sub' | 'role' | 'content' | 'createdAt'> &
+    Partial<Pick<GrantRecord, 'until' | 'lead' | 'breakGlassReason'>>,
+): GrantRecord {
+  return {
+    id: randomUUID(),
+    until: null,
+    lead: false,
+    breakGlassReason: null,
+    revokedAt: null,
+    grantedBy: granter.sub,
+    ...fields,
+  };
 }
 
 function actor(principal: Principal, role: Role): Actor {

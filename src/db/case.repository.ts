@@ -172,7 +172,7 @@ export class CaseRepository {
     const rows = await preparedQuery<AccessibleRow>(
       this.db,
       'case-accessible',
-      `${ACCESSIBLE} WHERE c.id = $4 GROUP BY c.id`,
+      `${ACCESSIBLE} WHERE c.id = $4`,
       [...memberParams(requester), id],
     );
     return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
@@ -184,7 +184,7 @@ export class CaseRepository {
     requester: Requester,
   ): Promise<AccessibleCase | undefined> {
     const rows = await this.db.query(
-      `${ACCESSIBLE} WHERE c.id = (SELECT case_id FROM disclosures WHERE id = $4) GROUP BY c.id`,
+      `${ACCESSIBLE} WHERE c.id = (SELECT case_id FROM disclosures WHERE id = $4)`,
       [...memberParams(requester), disclosureId],
     );
     return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
@@ -195,9 +195,7 @@ export class CaseRepository {
     const rows = await this.db.query(
       `${ACCESSIBLE}
         WHERE ($4::timestamptz IS NULL OR (c.created_at, c.id) < ($4, $5::uuid))
-          AND (EXISTS (SELECT 1 FROM case_grants g WHERE ${MEMBER_GRANT})
-               OR ('auditor' = ANY($3) AND c.agency_code = $1))
-        GROUP BY c.id
+          AND (cardinality(s.member_roles) > 0 OR ('auditor' = ANY($3) AND c.agency_code = $1))
         ORDER BY c.created_at DESC, c.id DESC
         LIMIT $6`,
       [...memberParams(requester), after?.createdAt ?? null, after?.id ?? null, limit],
@@ -207,14 +205,8 @@ export class CaseRepository {
 }
 
 /** A grant that makes the requester ($1 agency, $2 sub, $3 roles) a member of case `c` now. */
-export const MEMBER_GRANT = `g.case_id = c.id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
+const MEMBER_GRANT = `g.case_id = c.id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
   AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2) AND g.role = ANY($3)`;
-
-const ACCESSIBLE = `SELECT c.id, c.agency_code, c.reference, c.title, c.legal_basis, c.created_by, c.created_at,
-    coalesce(array_agg(DISTINCT g.role) FILTER (WHERE g.id IS NOT NULL), '{}') AS member_roles,
-    coalesce(bool_or(g.lead), false) AS lead,
-    coalesce(bool_or(g.content), false) AS content
-  FROM cases c LEFT JOIN case_grants g ON ${MEMBER_GRANT}`;
 
 /**
  * The requester's grants in case `c`, aggregated (roles, lead, content), for
@@ -223,6 +215,11 @@ const ACCESSIBLE = `SELECT c.id, c.agency_code, c.reference, c.title, c.legal_ba
 export const MEMBER_STANDING = `(SELECT coalesce(array_agg(DISTINCT g.role), '{}') AS member_roles,
     coalesce(bool_or(g.lead), false) AS lead, coalesce(bool_or(g.content), false) AS content
     FROM case_grants g WHERE ${MEMBER_GRANT})`;
+
+/** A case with the requester's standing in it (aggregated over its grants; no grant: empty roles). */
+const ACCESSIBLE = `SELECT c.id, c.agency_code, c.reference, c.title, c.legal_basis, c.created_by, c.created_at,
+    s.member_roles, s.lead, s.content
+  FROM cases c CROSS JOIN LATERAL ${MEMBER_STANDING} s`;
 
 export function memberParams(requester: Requester): [string, string, string[]] {
   return [requester.agency, requester.sub, [...requester.roles]];

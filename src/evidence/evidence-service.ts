@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { CASE_PERMISSIONS, type CaseAction, type CaseStanding, caseRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
-import { requesterOf } from '../access/scope';
 import type { AccessibleCase, CaseRepository } from '../db/case.repository';
 import {
   DuplicateExhibitError,
@@ -111,7 +110,7 @@ export class EvidenceService {
    * (else 404) and the caller may take in evidence there (else 403).
    */
   async authorizeIntake(principal: Principal, caseId: string): Promise<AccessibleCase> {
-    const found = await this.cases.findAccessible(caseId, requesterOf(principal));
+    const found = await this.cases.findAccessible(caseId, principal);
     if (!found) throw new NotFoundError('case');
     caseRole(found.standing, 'evidence.upload');
     return found;
@@ -196,7 +195,7 @@ export class EvidenceService {
    * case's membership are looked up in one statement.
    */
   async access(principal: Principal, id: string): Promise<AccessibleItem> {
-    const found = await this.evidence.findWithStanding(id, requesterOf(principal));
+    const found = await this.evidence.findWithStanding(id, principal);
     const standing = found && (found.standing ?? custodyStanding(principal, found.item.custody));
     if (!found || !standing) throw new NotFoundError('evidence');
     return { item: found.item, standing };

@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Principal } from '../access/roles';
 import { ForbiddenRoleError, type LedgerError, NotFoundError } from '../errors';
-import type { AuditTrail } from '../log/audit-trail';
+import type { AuditEvent, AuditTrail } from '../log/audit-trail';
 
 /** Path parameters that name the object of a request, and the object type each names. */
 const OBJECT_PARAMS: ReadonlyArray<readonly [string, string]> = [
@@ -56,20 +56,12 @@ function actionOf(req: Request): string {
  * Records a read of case-bound data before its answer is sent (api.md: every
  * read is on the record). The object is the one the path names, unless given.
  */
-export async function auditRead(
+export function auditRead(
   req: Request,
   res: Response,
   object?: { readonly type: string; readonly id: string },
 ): Promise<void> {
-  const principal = res.locals.principal as Principal;
-  await trailOf(res).record({
-    principal,
-    action: actionOf(req),
-    object: object ?? objectOf(req, res, principal),
-    outcome: 'read',
-    requestId: req.id,
-    source: req.ip,
-  });
+  return record(req, res, res.locals.principal as Principal, 'read', object);
 }
 
 /**
@@ -85,10 +77,20 @@ export async function auditDenial(req: Request, res: Response, error: LedgerErro
         ? 'forbidden'
         : undefined;
   if (!principal || !outcome || !res.app.locals.audit) return;
-  await trailOf(res).record({
+  await record(req, res, principal, outcome);
+}
+
+function record(
+  req: Request,
+  res: Response,
+  principal: Principal,
+  outcome: AuditEvent['outcome'],
+  object = objectOf(req, res, principal),
+): Promise<void> {
+  return trailOf(res).record({
     principal,
     action: actionOf(req),
-    object: objectOf(req, res, principal),
+    object,
     outcome,
     requestId: req.id,
     source: req.ip,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { caseRole, serviceAllows, serviceRole } from '../access/permissions';
+import { caseRole, SERVICE_PERMISSIONS, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
-import { requesterOf } from '../access/scope';
 import type { CaseRepository } from '../db/case.repository';
 import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../db/order.repository';
 import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
@@ -124,9 +123,7 @@ export class OrderService {
       throw new ValidationError([{ pointer: '/direction', reason: 'partners_submit_incoming_requests' }]);
     }
     if (input.caseId !== undefined) {
-      const target = partner
-        ? undefined
-        : await this.cases.findAccessible(input.caseId, requesterOf(principal));
+      const target = partner ? undefined : await this.cases.findAccessible(input.caseId, principal);
       if (!target) throw new NotFoundError('case');
       caseRole(target.standing, 'order.request');
     }
@@ -222,7 +219,7 @@ export class OrderService {
       ? serviceRole(principal, 'order.handle')
       : order.submittedByAgency === principal.agency && REQUESTER_MOVES.includes(input.to)
         ? serviceRole(principal, 'order.request_move')
-        : forbidden(['investigator', 'prosecutor']);
+        : forbidden(SERVICE_PERMISSIONS['order.handle']);
     transition(order.kind, order.status, input.to);
     if (REFUSALS.includes(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
@@ -276,7 +273,7 @@ export class OrderService {
     const role =
       order.ownerAgency === principal.agency
         ? serviceRole(principal, 'order.handle')
-        : forbidden(['investigator', 'prosecutor']);
+        : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const item = await this.options.evidence(principal, evidenceId);
     const { receipt } = await this.log.record({
       subject: { type: 'order', id: order.id },
@@ -388,7 +385,9 @@ export class OrderService {
 
 function orderScopeOf(principal: Principal): OrderScope {
   return {
-    ...requesterOf(principal),
+    agency: principal.agency,
+    sub: principal.sub,
+    roles: principal.roles,
     handles: serviceAllows(principal, 'order.handle'),
     audits: principal.roles.includes('auditor'),
     readsStatus: serviceAllows(principal, 'order.read_status'),

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { type CaseStanding, caseAllows, caseRole, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
-import { requesterOf } from '../access/scope';
 import type { CaseRepository } from '../db/case.repository';
 import {
   DisclosureAlreadyRevokedError,
@@ -74,7 +73,7 @@ export class DisclosureService {
     caseId: string,
     input: DisclosureInput,
   ): Promise<{ value: DisclosureRecord; receipt: string }> {
-    const target = await this.cases.findAccessible(caseId, requesterOf(principal));
+    const target = await this.cases.findAccessible(caseId, principal);
     if (!target) throw new NotFoundError('case');
     const role = caseRole(target.standing, 'disclosure.create');
     const items = await Promise.all(input.evidenceIds.map((id) => this.evidence.access(principal, id)));
@@ -126,7 +125,7 @@ export class DisclosureService {
   private async access(principal: Principal, id: string): Promise<AccessibleDisclosure> {
     const [record, inCase] = await Promise.all([
       this.disclosures.find(id),
-      this.cases.findAccessibleOfDisclosure(id, requesterOf(principal)),
+      this.cases.findAccessibleOfDisclosure(id, principal),
     ]);
     const recipient =
       record !== undefined &&
