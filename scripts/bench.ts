@@ -14,7 +14,8 @@
  *   npm run bench -- read [--clients 64] [--seconds 20]
  *
  * Audited reads: members read a case, an item and its chain in turn, each read
- * recorded as an audit entry before it is answered.
+ * recorded as an audit entry before it is answered; then the machine's ceiling,
+ * a one-route Express application driven the same way.
  *
  *   npm run bench -- ingest [--size-mb 2048]
  *   npm run bench -- report [--entries 10000]
@@ -44,7 +45,7 @@ import { appendLeaves, EMPTY_RANGE, leafHash, type StoredNode, signCheckpoint, u
 import { logSignerOf } from '../src/log/log-key';
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
-import { spawnService, stopService } from './lib/service-process';
+import { spawnHelloServer, spawnService, stopService } from './lib/service-process';
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -187,6 +188,7 @@ async function reads(
       const measured = await drive(options.clients, options.seconds, 200, (agent, i) =>
         request(`${service.url}${paths[i % paths.length]}`, { dispatcher: agent, headers }),
       );
+      const ceiling = await machineCeiling(options.clients, options.seconds);
       const audited = await (async () => {
         const client = new Client({ connectionString: db.url });
         await client.connect();
@@ -207,6 +209,10 @@ async function reads(
         p50Ms: measured.p50Ms,
         p99Ms: measured.p99Ms,
         auditEntries: audited,
+        machineCeiling: {
+          ...ceiling,
+          auditedReadsShare: round(measured.perSecond / ceiling.expressHelloPerSecond),
+        },
       };
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } finally {
@@ -214,6 +220,24 @@ async function reads(
     }
   } finally {
     await db.drop().catch(() => {});
+  }
+}
+
+/**
+ * What this machine's cores leave for any Express service: a one-route
+ * application answering a fixed JSON document, driven like the service (after
+ * the service has stopped taking load). Read benchmark figures from different
+ * machines are comparable through it.
+ */
+async function machineCeiling(clients: number, seconds: number) {
+  const hello = await spawnHelloServer();
+  try {
+    const measured = await drive(clients, seconds, 200, (agent, i) =>
+      request(`${hello.url}/hello/${i}`, { dispatcher: agent }),
+    );
+    return { expressHelloPerSecond: measured.perSecond, p99Ms: measured.p99Ms };
+  } finally {
+    await stopService(hello.child);
   }
 }
 

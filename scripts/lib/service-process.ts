@@ -57,16 +57,36 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
+  await answering(child, `${url}/readyz`, timeoutMs);
+  return { child, url };
+}
+
+/**
+ * The machine's ceiling for an Express service: a one-route application
+ * (scripts/lib/hello-server.ts) as its own process, ready to answer.
+ */
+export async function spawnHelloServer(): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(__dirname, 'hello-server.js'), String(port)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await answering(child, `${url}/hello/ready`, 10_000);
+  return { child, url };
+}
+
+/** Resolves once `probe` answers 200; kills the child if it never does. */
+async function answering(child: ChildProcess, probe: string, timeoutMs: number): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && child.exitCode === null; ) {
-    const ready = await fetch(`${url}/readyz`).then(
+    const ready = await fetch(probe).then(
       (response) => response.ok,
       () => false,
     );
-    if (ready) return { child, url };
+    if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill('SIGKILL');
-  throw new Error('the service did not become ready');
+  throw new Error(`${probe} did not answer`);
 }
 
 /** Resolves when the process has exited (at once if it already has). */

@@ -26,11 +26,11 @@ const PLAIN_ID =
  * fails.
  */
 export class AuditTrail {
-  constructor(private readonly sequencer: Pick<Sequencer, 'append'>) {}
+  constructor(private readonly sequencer: Pick<Sequencer, 'record'>) {}
 
   async record(event: AuditEvent): Promise<void> {
     const id = PLAIN_ID.test(event.object.id) ? event.object.id : 'malformed';
-    await this.sequencer.append({
+    await this.sequencer.record({
       subject: { type: 'audit', id: `${event.object.type}:${id}` },
       type: event.outcome === 'read' ? 'audit.read' : 'audit.denied',
       actor: {

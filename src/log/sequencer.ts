@@ -51,6 +51,8 @@ export interface SequencerOptions {
 
 interface Pending {
   readonly request: AppendRequest;
+  /** Whether the answer carries an inclusion proof (a receipt needs one; an audit record does not). */
+  readonly proved: boolean;
   resolve(appended: Appended): void;
   reject(error: unknown): void;
 }
@@ -116,13 +118,25 @@ export class Sequencer {
     return this.haltReason;
   }
 
-  /** Queues an entry; resolves once it is committed under a signed checkpoint. */
+  /** Queues an entry; resolves once it is committed under a signed checkpoint, with its inclusion proof. */
   append(request: AppendRequest): Promise<Appended> {
+    return this.enqueue(request, true);
+  }
+
+  /**
+   * Queues an entry that is answered without a receipt (an audit record);
+   * resolves once it is committed, without computing its inclusion proof.
+   */
+  async record(request: EntryRequest): Promise<void> {
+    await this.enqueue(request, false);
+  }
+
+  private enqueue(request: AppendRequest, proved: boolean): Promise<Appended> {
     if (this.haltReason)
       return Promise.reject(new LedgerError('LOG_INCONSISTENT', 'The log refuses to sign'));
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new PushbackError(1));
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      this.queue.push({ request, proved, resolve, reject });
       this.schedule();
     });
   }
@@ -206,7 +220,9 @@ export class Sequencer {
 
       // Proofs come from the nodes at hand: the old compact range and what this batch created.
       const reader = memoryReader([...frontier.nodes, ...integrated.created]);
-      const proofs = await Promise.all(sequenced.map((s) => inclusionProof(reader, s.index, size)));
+      const proofs = await Promise.all(
+        sequenced.map((s, i) => (accepted[i]?.proved ? inclusionProof(reader, s.index, size) : [])),
+      );
       this.range = integrated.range;
       return sequenced.map((s, i) => ({
         pending: accepted[i] as Pending,

@@ -87,6 +87,28 @@ describe('the sequencer on PostgreSQL', () => {
     });
   });
 
+  it('when unreceipted records and receipted appends share batches, then both are in the log, chained, and every receipt verifies', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        const subject = randomUUID();
+        const answers = await inParallel(60, 30, async (i) =>
+          i % 3 === 0 ? sequencer.append(request(subject, i)) : sequencer.record(request(subject, i)),
+        );
+        for (const appended of answers.filter((answer) => answer !== undefined)) {
+          expectVerifies(appended, signer);
+        }
+        const chain = await chainOf(db, subject);
+        expect(chain.map((entry) => entry.seq)).to.deep.equal(Array.from({ length: 60 }, (_, i) => i + 1));
+        verifyChain(chain);
+        expect(await auditLedger(new LogRepository(db), signer)).to.include({ ok: true, entries: 60 });
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
   it('when 50 writers append across 1,000 subjects, then every chain links and the whole log audits clean', async () => {
     await withScratchDatabase(async (url) => {
       const db = await openDatabase(url);
