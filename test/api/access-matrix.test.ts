@@ -8,12 +8,13 @@ import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../
 
 type CallerKind = 'member' | 'non-member' | 'foreign';
 type ObjectKind = 'in-scope' | 'out-of-scope' | 'absent';
-type Family = 'case' | 'evidence' | 'order' | 'disclosure';
+type Family = 'case' | 'evidence' | 'order' | 'disclosure' | 'entry';
 
 /** The objects of one agency's case: what the routes' `{id}` names. */
 interface Fixture {
   readonly agency: string;
   readonly lead: string;
+  /** Ids of the case's objects; `entry` is the log index of the item's acquisition entry. */
   readonly ids: Record<Family, string>;
   /** A membership of the case (a court's), for the revocation route. */
   readonly grantId: string;
@@ -37,6 +38,7 @@ function routeModel(path: string): { family: Family; action?: CaseAction } | und
     '/v1/orders/{id}': { family: 'order' },
     '/v1/disclosures/{id}': { family: 'disclosure', action: 'case.read' },
     '/v1/disclosures/{id}/package': { family: 'disclosure', action: 'evidence.content' },
+    '/v1/log/entries/{index}': { family: 'entry', action: 'case.read' },
   };
   return table[path];
 }
@@ -175,10 +177,20 @@ describe('the access matrix: every route × role × caller × object', function 
         json: { agency: uniqueAgency('C'), role: 'court' },
       })
     ).body.grant.id;
+    const [acquired] = await testDatabase().db.query(
+      `SELECT idx::text FROM log_entries WHERE subject_type = 'evidence' AND subject_id = $1 AND seq = 1`,
+      [evidenceId],
+    );
     return {
       agency,
       lead,
-      ids: { case: caseId, evidence: evidenceId, order: orderId, disclosure: disclosureId },
+      ids: {
+        case: caseId,
+        evidence: evidenceId,
+        order: orderId,
+        disclosure: disclosureId,
+        entry: acquired.idx,
+      },
       grantId,
     };
   }
@@ -207,14 +219,14 @@ describe('the access matrix: every route × role × caller × object', function 
     await service.stop();
   });
 
-  it('when the OpenAPI document is read, then every read route with an id is in the model', async () => {
+  it('when the OpenAPI document is read, then every read route that names a case-bound object is in the model', async () => {
     const paths = Object.entries(
       (await service.call('GET', '/openapi.json')).body.paths as Record<string, object>,
     )
-      .filter(([path, item]) => path.includes('{id}') && 'get' in item)
+      .filter(([path, item]) => /\{(id|index)\}$|\{id\}\//.test(path) && 'get' in item)
       .map(([path]) => path);
     expect(paths.filter((path) => !routeModel(path))).to.deep.equal([]);
-    expect(paths.length).to.be.at.least(9);
+    expect(paths.length).to.be.at.least(10);
   });
 
   const readRoutes = [
@@ -227,6 +239,7 @@ describe('the access matrix: every route × role × caller × object', function 
     '/v1/orders/{id}',
     '/v1/disclosures/{id}',
     '/v1/disclosures/{id}/package',
+    '/v1/log/entries/{index}',
   ];
   for (const route of readRoutes) {
     it(`when every role of every caller kind reads ${route}, then it gets what the permission table says, out of scope looks absent, and each request is on the record once`, async () => {
@@ -241,9 +254,9 @@ describe('the access matrix: every route × role × caller × object', function 
             absent: null,
           };
           for (const object of ['in-scope', 'out-of-scope', 'absent'] as const) {
-            const id =
-              object === 'absent' ? randomUUID() : (object === 'in-scope' ? own : other).ids[model.family];
-            const response = await service.call('GET', route.replace('{id}', id), { token });
+            const absent = model.family === 'entry' ? '999999999' : randomUUID();
+            const id = object === 'absent' ? absent : (object === 'in-scope' ? own : other).ids[model.family];
+            const response = await service.call('GET', route.replace(/\{(id|index)\}/, id), { token });
             const expected = object === 'in-scope' ? expectedStatus(model, role, kind) : 404;
             if (response.status !== expected)
               wrong.push(`${role}/${kind}/${object}: ${response.status} ≠ ${expected}`);
@@ -413,4 +426,125 @@ describe('the access matrix: every route × role × caller × object', function 
       expect(wrong).to.deep.equal([]);
     });
   }
+
+  /** A principal the administrators' calls disable and enable again. */
+  const victim = uniqueSub('victim');
+
+  /**
+   * The routes that name no case-bound object: listings, opening a case,
+   * submitting an order, managing principals, and the public log, key and
+   * operations routes. `anonymous` is a caller without a token.
+   */
+  const unbound: ReadonlyArray<{
+    readonly method: string;
+    readonly route: string;
+    readonly path?: string;
+    readonly json?: () => unknown;
+    readonly expected: (role: Role | 'anonymous', kind: CallerKind) => number;
+  }> = [
+    ...[
+      ['GET', '/v1/log/checkpoint'],
+      ['GET', '/v1/log/info'],
+      ['GET', '/v1/log/proof/inclusion', '/v1/log/proof/inclusion?index=0&size=2'],
+      ['GET', '/v1/log/proof/consistency', '/v1/log/proof/consistency?from=1&to=2'],
+      ['GET', '/v1/log/entries/{index}/tlog-proof', '/v1/log/entries/0/tlog-proof'],
+      ['GET', '/.well-known/jwks.json'],
+      ['GET', '/openapi.json'],
+      ['GET', '/healthz'],
+      ['GET', '/readyz'],
+      ['GET', '/metrics'],
+    ].map(([method, route, path]) => ({
+      method: method as string,
+      route: route as string,
+      ...(path ? { path } : {}),
+      expected: () => 200,
+    })),
+    {
+      method: 'POST',
+      route: '/v1/receipts/verify',
+      json: () => ({ receipt: 'not.a.receipt' }),
+      expected: () => 200,
+    },
+    {
+      method: 'POST',
+      route: '/v1/cases',
+      json: () => ({ reference: `M-${randomUUID()}`, title: 'Matrix' }),
+      expected: (role) => (role === 'anonymous' ? 401 : handler(role) ? 201 : 403),
+    },
+    {
+      method: 'GET',
+      route: '/v1/cases',
+      expected: (role) => (role === 'anonymous' ? 401 : 200),
+    },
+    {
+      method: 'GET',
+      route: '/v1/orders',
+      expected: (role) => (role === 'anonymous' ? 401 : 200),
+    },
+    {
+      method: 'POST',
+      route: '/v1/orders',
+      // A domestic production order in the caller's agency's case: its handlers that are members ask it.
+      json: () => ({
+        kind: 'production',
+        direction: 'domestic',
+        legalBasis: { instrument: 'DOMESTIC', article: '27' },
+        caseId: own.ids.case,
+        requestingAuthority: 'Prosecutor General',
+        channel: 'direct',
+      }),
+      expected: (role, kind) => {
+        if (role === 'anonymous') return 401;
+        if (role === 'partner') return 422; // partners submit incoming requests only
+        if (!handler(role)) return 403;
+        return kind === 'member' ? 201 : 404;
+      },
+    },
+    ...(['disable', 'enable'] as const).map((action) => ({
+      method: 'POST',
+      route: `/v1/principals/{sub}/${action}`,
+      path: `/v1/principals/${victim}/${action}`,
+      json: () => ({ reason: 'matrix' }),
+      expected: (role: Role | 'anonymous') => (role === 'anonymous' ? 401 : role === 'admin' ? 200 : 403),
+    })),
+  ];
+
+  it('when the OpenAPI document is read, then every route is in one of the matrices', async () => {
+    const documented = Object.entries(
+      (await service.call('GET', '/openapi.json')).body.paths as Record<string, object>,
+    ).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    const modelled = [
+      ...readRoutes.map((route) => `GET ${route}`),
+      ...writes.map((write) => `${write.method} ${write.route}`),
+      ...unbound.map((route) => `${route.method} ${route.route}`),
+    ];
+    expect([...documented].sort()).to.deep.equal([...new Set(modelled)].sort());
+  });
+
+  it('when every role of every caller kind, and a caller without a token, calls each route that names no case-bound object, then it gets what the permission table says', async () => {
+    await service.call('GET', '/v1/cases', {
+      token: await service.token(victim, own.agency, 'investigator'),
+    });
+    const wrong: string[] = [];
+    const callers = [
+      ...ROLES.flatMap((role) =>
+        (['member', 'non-member', 'foreign'] as const).map((kind) => ({ role, kind })),
+      ),
+      { role: 'anonymous' as const, kind: 'foreign' as const },
+    ];
+    for (const route of unbound) {
+      for (const { role, kind } of callers) {
+        const token = role === 'anonymous' ? undefined : (tokens.get(`${role}/${kind}`) as string);
+        const response = await service.call(route.method, route.path ?? route.route, {
+          ...(token ? { token } : {}),
+          ...(route.json ? { json: route.json() } : {}),
+        });
+        const expected = route.expected(role, kind);
+        if (response.status !== expected) {
+          wrong.push(`${route.method} ${route.route} ${role}/${kind}: ${response.status} ≠ ${expected}`);
+        }
+      }
+    }
+    expect(wrong).to.deep.equal([]);
+  });
 });
