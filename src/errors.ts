@@ -24,6 +24,9 @@ export const ERROR_CODES = [
   'STORAGE_FULL',
   'CUSTODY_TRANSITION_INVALID',
   'CUSTODY_CLOSED',
+  // The item's stored state contradicts its signed `evidence.acquired` entry.
+  'EVIDENCE_RECORD_TAMPERED',
+  'EVIDENCE_CONTENT_CORRUPT',
   'ORDER_TRANSITION_INVALID',
   'SERVICE_UNAVAILABLE',
   'PUSHBACK',

@@ -37,6 +37,9 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   STORAGE_FULL: { status: 507, title: 'The evidence store is full' },
   CUSTODY_TRANSITION_INVALID: { status: 409, title: 'Custody event not allowed in the current state' },
   CUSTODY_CLOSED: { status: 409, title: 'The item was released or disposed of' },
+  // 409 like CHAIN_BROKEN: the item's current state conflicts with its log; retrying will not help.
+  EVIDENCE_RECORD_TAMPERED: { status: 409, title: 'The evidence record no longer matches its intake entry' },
+  EVIDENCE_CONTENT_CORRUPT: { status: 409, title: 'The stored bytes do not match the intake digests' },
   ORDER_TRANSITION_INVALID: { status: 409, title: 'Order transition not allowed' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   PUSHBACK: { status: 503, title: 'Log busy' },
