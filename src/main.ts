@@ -173,7 +173,6 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       orders,
       reports,
       logRepository,
-      blobs,
       custodyLog,
       {
         jwks,

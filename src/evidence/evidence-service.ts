@@ -11,7 +11,7 @@ import {
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, LedgerError, NotFoundError } from '../errors';
 import type { Actor, EntryValue, LogEntry } from '../ledger';
-import type { CustodyLog, Receipted } from '../log/custody-log';
+import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
 import { entryView } from '../log/log-reader';
 import type { BlobStore, ByteRange, StagingFile } from '../storage/blob-store';
@@ -24,6 +24,8 @@ import {
   custodyAction,
 } from './custody';
 import { type DigestAlgorithm, Digester, type DigestSet } from './digests';
+import { checkIntakeRecord, type IntakeDigests } from './intake-record';
+import { verifiedRead } from './verified-read';
 
 /** What the investigator states about the exhibit (api.md, Evidence). */
 export interface IntakeMetadata {
@@ -53,6 +55,46 @@ export interface ReceivedFile {
 
 /** Who the scheduled fixity sweep is in the log: the service itself, not a person. */
 const FIXITY_SWEEPER: Actor = { sub: 'service:fixity-sweep', agency: 'SYSTEM', role: 'custodian' };
+
+/** Why an integrity check failed: the `reason` of its `integrity.failed` entry. */
+export type IntegrityFailure =
+  | 'record_mismatch'
+  | 'intake_unreadable'
+  | 'content_mismatch'
+  | 'content_missing';
+
+/**
+ * What a check of an item against its intake entry found. `method` says what
+ * was looked at: the evidence record only (`record`), the stored bytes re-read
+ * in full (`rehash`), or the bytes as they were being sent (`stream`).
+ */
+export interface IntegrityCheck {
+  readonly intact: boolean;
+  readonly method: 'record' | 'rehash' | 'stream';
+  readonly reason?: IntegrityFailure;
+  /** The intake entry's digests, when it could be read. */
+  readonly intake?: IntakeDigests;
+  /** The evidence record's fields that disagree with the intake entry. */
+  readonly fields?: readonly string[];
+  /** What the stored bytes hash to now, when they were read (`stream` computes SHA-256 only). */
+  readonly found?: { readonly sha256: string; readonly sha512?: string; readonly size: number };
+}
+
+/** Bytes of an item, opened for a reader after its record was checked against its intake entry. */
+export interface OpenedContent {
+  readonly stream: Readable;
+  /** The receipt of the `evidence.accessed` entry. */
+  readonly receipt: string;
+  readonly range: ByteRange | undefined;
+  /** Size and SHA-256 of the whole item, from its intake entry. */
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** An item's bytes for a package: the intake entry's digests, and the bytes verified as they are read. */
+export interface PackagedContent extends IntakeDigests {
+  readonly open: () => Readable;
+}
 
 /** An item as one caller may use it: the item and where the caller stands towards it. */
 export interface AccessibleItem {
@@ -248,41 +290,111 @@ export class EvidenceService {
 
   /**
    * Opens the bytes of an item (as `access` returned it to this principal), for
-   * members whose grant opens them. The access (who, which range) is logged
-   * before the first byte is returned; if logging fails, nothing is sent.
+   * members whose grant opens them. The record is checked against the intake
+   * entry first (a mismatch is recorded and refused, EVIDENCE_RECORD_TAMPERED);
+   * `rangeOf` then picks the range within the intake's size. The access (who,
+   * which range) is logged before the first byte is returned; if logging fails,
+   * nothing is sent. Bytes are read by the intake entry's SHA-256, never the row's.
+   *
+   * A whole-file read is hashed as it is sent (see `verifiedRead`): bytes that
+   * changed on disk end the transfer as failed, recorded as `integrity.failed`.
+   * A range is sent unhashed: a part cannot be compared with a whole-file
+   * digest, and re-reading the whole item for every range (players and
+   * forensic tools ask for many) would multiply the reads of large items. The
+   * record check still applies, `Repr-Digest` lets the client check the parts
+   * it assembles, and the bytes themselves are covered by fixity checks.
    */
   async openContent(
     principal: Principal,
     { item, standing }: AccessibleItem,
-    range: ByteRange | undefined,
-  ): Promise<{ stream: Readable; receipt: string }> {
-    const role = caseRole(standing, 'evidence.content');
+    rangeOf: (size: number) => ByteRange | undefined,
+  ): Promise<OpenedContent> {
+    const actor: Actor = {
+      sub: principal.sub,
+      agency: principal.agency,
+      role: caseRole(standing, 'evidence.content'),
+    };
+    const intake = await this.trustedIntake(item, actor);
+    const range = rangeOf(intake.size);
     const { receipt } = await this.log.record({
       subject: { type: 'evidence', id: item.id },
       type: 'evidence.accessed',
-      actor: { sub: principal.sub, agency: principal.agency, role },
+      actor,
       data: {
         range: range ? { start: range.start, end: range.end } : null,
-        bytes: range ? range.end - range.start + 1 : item.size,
+        bytes: range ? range.end - range.start + 1 : intake.size,
       },
     });
-    return { stream: this.blobs.read(item.sha256, range), receipt };
+    const whole = !range || (range.start === 0 && range.end === intake.size - 1);
+    const stream = whole ? this.verifiedBlob(item.id, actor, intake) : this.blobs.read(intake.sha256, range);
+    return { stream, receipt, range, size: intake.size, sha256: intake.sha256 };
   }
 
   /**
-   * Re-hashes the stored bytes now and records `integrity.verified` or
-   * `integrity.failed` with what was found.
+   * An item's bytes for a disclosure package, under the same rules as a
+   * whole-file download: the record is checked first (a mismatch is recorded
+   * and refused), and the bytes are verified as the package streams them.
+   */
+  async packagedContent(item: EvidenceRecord, actor: Actor): Promise<PackagedContent> {
+    const intake = await this.trustedIntake(item, actor);
+    return { ...intake, open: () => this.verifiedBlob(item.id, actor, intake) };
+  }
+
+  /** The intake entry's digests if the record agrees with them; otherwise records `integrity.failed` and refuses. */
+  private async trustedIntake(item: EvidenceRecord, actor: Actor): Promise<IntakeDigests> {
+    const record = await checkIntakeRecord(this.entries, item);
+    if (record.intact) return record.intake;
+    await this.recordIntegrity(item.id, actor, {
+      intact: false,
+      method: 'record',
+      reason: record.reason,
+      ...(record.intake ? { intake: record.intake, fields: record.fields } : {}),
+    });
+    throw new LedgerError(
+      'EVIDENCE_RECORD_TAMPERED',
+      'The evidence record no longer matches its signed intake entry; the failure is on its chain',
+    );
+  }
+
+  /** The whole stored file, verified against the intake entry as it is read; a mismatch is recorded. */
+  private verifiedBlob(id: string, actor: Actor, intake: IntakeDigests): Readable {
+    return verifiedRead(this.blobs.read(intake.sha256), intake, async (mismatch) => {
+      await this.recordIntegrity(id, actor, {
+        intact: false,
+        method: 'stream',
+        reason: mismatch.reason,
+        intake,
+        ...(mismatch.reason === 'content_mismatch'
+          ? { found: { sha256: mismatch.sha256, size: mismatch.size } }
+          : {}),
+      });
+      return new LedgerError(
+        'EVIDENCE_CONTENT_CORRUPT',
+        'The stored bytes do not match the intake entry; the transfer was ended and the failure recorded',
+      );
+    });
+  }
+
+  /**
+   * Checks the record against the intake entry and re-hashes the stored bytes
+   * now; records `integrity.verified` or `integrity.failed` with what was found.
    */
   async checkFixity(principal: Principal, id: string): Promise<Receipted<LogEntry> & { intact: boolean }> {
     const { item, standing } = await this.access(principal, id);
     const role = caseRole(standing, 'evidence.handle');
-    return this.recordFixity(item, { sub: principal.sub, agency: principal.agency, role });
+    const { intact, recorded } = await this.checkStored(
+      item,
+      { sub: principal.sub, agency: principal.agency, role },
+      true,
+    );
+    const { appended, receipt } = recorded as Recorded;
+    return { value: appended.entry, receipt, intact };
   }
 
   /** The scheduled sweep's check of one item (no principal: the service itself acts). */
-  async sweepFixity(id: string): Promise<{ intact: boolean } | undefined> {
+  async sweepFixity(id: string): Promise<IntegrityCheck | undefined> {
     const item = await this.evidence.find(id);
-    return item && this.recordFixity(item, FIXITY_SWEEPER);
+    return item && this.checkStored(item, FIXITY_SWEEPER, true);
   }
 
   /** Ids of items after `after` in id order: the sweep walks the store in pages. */
@@ -290,42 +402,79 @@ export class EvidenceService {
     return this.evidence.idsAfter(after, limit);
   }
 
-  private async recordFixity(
+  /**
+   * Checks an item against its intake entry: the record first, then the stored
+   * bytes (read by the intake's SHA-256) re-hashed in full. A failure is always
+   * recorded on the item's chain, as `actor`; an intact item only when
+   * `recordIntact` (a fixity check, not a report reading the item).
+   */
+  async checkStored(
     item: EvidenceRecord,
     actor: Actor,
-  ): Promise<Receipted<LogEntry> & { intact: boolean }> {
-    const { intact, ...found } = await this.rehash(item);
-    const { appended, receipt } = await this.log.record({
-      subject: { type: 'evidence', id: item.id },
-      type: intact ? 'integrity.verified' : 'integrity.failed',
+    recordIntact: boolean,
+  ): Promise<IntegrityCheck & { recorded?: Recorded }> {
+    const check = await this.inspect(item);
+    if (check.intact && !recordIntact) return check;
+    return { ...check, recorded: await this.recordIntegrity(item.id, actor, check) };
+  }
+
+  private async inspect(item: EvidenceRecord): Promise<IntegrityCheck> {
+    const record = await checkIntakeRecord(this.entries, item);
+    if (!record.intake) return { intact: false, method: 'record', reason: record.reason };
+    const { intake } = record;
+    const found = await this.digestStored(intake.sha256);
+    const read = found ? { found } : {};
+    if (!record.intact) {
+      return {
+        intact: false,
+        method: 'rehash',
+        reason: record.reason,
+        intake,
+        fields: record.fields,
+        ...read,
+      };
+    }
+    if (!found) return { intact: false, method: 'rehash', reason: 'content_missing', intake };
+    const matches =
+      found.sha256 === intake.sha256 && found.sha512 === intake.sha512 && found.size === intake.size;
+    return matches
+      ? { intact: true, method: 'rehash', intake, found }
+      : { intact: false, method: 'rehash', reason: 'content_mismatch', intake, found };
+  }
+
+  /**
+   * The one path by which integrity entries are written: fixity checks, the
+   * sweep, reports, downloads and packages. The entry holds what was found,
+   * why it failed, and which fields of the record disagreed.
+   */
+  private recordIntegrity(id: string, actor: Actor, check: IntegrityCheck): Promise<Recorded> {
+    return this.log.record({
+      subject: { type: 'evidence', id },
+      type: check.intact ? 'integrity.verified' : 'integrity.failed',
       actor,
-      data: { sha256: found.sha256, sha512: found.sha512, size: found.size, method: 'rehash' },
+      data: withoutNulls({
+        sha256: check.found?.sha256 ?? null,
+        sha512: check.found?.sha512 ?? null,
+        size: check.found?.size ?? null,
+        method: check.method,
+        reason: check.reason ?? null,
+        fields: check.fields ? [...check.fields] : null,
+      }),
     });
-    return { value: appended.entry, receipt, intact };
   }
 
-  /** Re-hashes the stored bytes of an item now; missing bytes hash to empty strings (not intact). */
-  async rehash(
-    item: EvidenceRecord,
-  ): Promise<{ intact: boolean; sha256: string; sha512: string; size: number }> {
-    const found = await this.digestStored(item);
-    return {
-      ...found,
-      intact: found.sha256 === item.sha256 && found.sha512 === item.sha512 && found.size === item.size,
-    };
-  }
-
+  /** SHA-256, SHA-512 and size of the stored bytes now; undefined when they are gone. */
   private async digestStored(
-    item: EvidenceRecord,
-  ): Promise<{ sha256: string; sha512: string; size: number }> {
+    sha256: string,
+  ): Promise<{ sha256: string; sha512: string; size: number } | undefined> {
     const digester = Digester.create(['sha256', 'sha512']);
     try {
-      for await (const chunk of this.blobs.read(item.sha256)) await digester.update(chunk as Buffer);
+      for await (const chunk of this.blobs.read(sha256)) await digester.update(chunk as Buffer);
       const digests = await digester.finish();
       return { sha256: digests.sha256, sha512: digests.sha512 as string, size: digester.bytes };
     } catch (error) {
       await digester.destroy();
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { sha256: '', sha512: '', size: 0 };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
   }

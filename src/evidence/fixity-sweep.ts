@@ -8,8 +8,9 @@ const SWEEP_LOCK = 6_962_002;
 const PAGE = 100;
 
 /**
- * Re-hashes every stored item on a schedule and logs `integrity.verified` or
- * `integrity.failed` for each, like `POST /v1/evidence/:id/fixity`. Progress
+ * Checks every item's record against its intake entry and re-hashes its stored
+ * bytes on a schedule, and logs `integrity.verified` or `integrity.failed` for
+ * each, like `POST /v1/evidence/:id/fixity`. Progress
  * goes to the logs and to /metrics. Among several processes on one database,
  * the one holding an advisory lock sweeps; the others skip that round.
  */
@@ -80,7 +81,7 @@ export class FixitySweep {
         this.metrics.fixitySweepChecked.set(checked);
         if (!result.intact) {
           failed++;
-          this.logger.error({ evidence: id }, 'fixity check failed: the stored bytes changed');
+          this.logger.error({ evidence: id, reason: result.reason }, 'fixity check failed');
         }
       }
       after = ids[ids.length - 1] as string;

@@ -1,7 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { type Request, Router } from 'express';
 import type { Authenticator } from '../access/identity';
-import type { EvidenceRecord } from '../db/evidence.repository';
 import { LedgerError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
 import { evidenceView } from '../evidence/evidence-view';
@@ -98,20 +97,32 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
       'evidence.content',
     );
     const { item } = accessible;
-    const range = requestedRange(req, item);
-    const opened = await deps.evidence.openContent(principal, accessible, range);
+    const opened = await deps.evidence.openContent(principal, accessible, (size) =>
+      requestedRange(req, size),
+    );
+    const { range, size } = opened;
     res.status(range ? 206 : 200).set({
       'Content-Type': 'application/octet-stream',
       'Content-Disposition': `attachment; filename="exhibit-${item.id}.bin"`,
-      'Content-Length': String(range ? range.end - range.start + 1 : item.size),
+      'Content-Length': String(range ? range.end - range.start + 1 : size),
       'Accept-Ranges': 'bytes',
-      // RFC 9530: the digest of the whole representation, whatever range is sent.
-      'Repr-Digest': `sha-256=:${Buffer.from(item.sha256, 'hex').toString('base64')}:`,
+      // RFC 9530: the digest of the whole representation (from the intake entry), whatever range is sent.
+      'Repr-Digest': `sha-256=:${Buffer.from(opened.sha256, 'hex').toString('base64')}:`,
       'Custody-Receipt': opened.receipt,
       'Cache-Control': 'no-store',
     });
-    if (range) res.set('Content-Range', `bytes ${range.start}-${range.end}/${item.size}`);
-    await pipeline(opened.stream, res);
+    if (range) res.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    try {
+      await pipeline(opened.stream, res);
+    } catch (error) {
+      // The response is already promised: the failure is on the item's chain and, for operators, here.
+      if (error instanceof LedgerError && error.code === 'EVIDENCE_CONTENT_CORRUPT')
+        deps.logger.error(
+          { evidence: item.id },
+          'download ended: the stored bytes do not match the intake entry',
+        );
+      throw error;
+    }
   });
 
   router.get('/v1/evidence/:id/report', async (req, res) => {
@@ -149,13 +160,14 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
 }
 
 /**
- * One byte range from the Range header (RFC 9110 §14), or undefined for the
- * whole item. Several ranges are answered with the whole item, as the RFC allows.
+ * One byte range from the Range header (RFC 9110 §14) within an item of `size`
+ * bytes, or undefined for the whole item. Several ranges are answered with the
+ * whole item, as the RFC allows.
  */
-function requestedRange(req: Request, item: EvidenceRecord): ByteRange | undefined {
+function requestedRange(req: Request, size: number): ByteRange | undefined {
   if (req.headers.range === undefined) return undefined;
-  const ranges = req.range(item.size);
-  if (ranges === -1 || item.size === 0) {
+  const ranges = req.range(size);
+  if (ranges === -1 || size === 0) {
     throw new LedgerError('RANGE_NOT_SATISFIABLE', 'The range is outside the item');
   }
   if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1)

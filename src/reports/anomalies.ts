@@ -15,6 +15,18 @@ export interface Anomaly {
   readonly detail: string;
 }
 
+/**
+ * The `reason` of an `integrity.failed` entry in words; entries from before
+ * reasons were recorded only ever meant changed bytes.
+ */
+const CHANGED_BYTES = 'the stored bytes did not match the intake digests';
+const INTEGRITY_FAILURES: Readonly<Record<string, string>> = {
+  content_mismatch: CHANGED_BYTES,
+  content_missing: 'the stored bytes were missing',
+  record_mismatch: 'the evidence record no longer matched its signed intake entry',
+  intake_unreadable: 'the intake entry could not be read',
+};
+
 /** Entries that may follow a release or disposal without raising doubt: reading the record, not the item. */
 const AFTER_CLOSE_ALLOWED = new Set(['report.issued', 'evidence.disclosed']);
 
@@ -62,7 +74,7 @@ export function findAnomalies(entries: readonly LogEntry[], maxGapMs: number, no
           kind: 'integrity_failed',
           seq: entry.seq,
           at: entry.at,
-          detail: 'the stored bytes did not match',
+          detail: INTEGRITY_FAILURES[String(entry.data.reason)] ?? CHANGED_BYTES,
         });
         break;
       case 'custody.released':

@@ -4,9 +4,10 @@ import type { Principal, Role } from '../access/roles';
 import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { LedgerError } from '../errors';
-import type { EvidenceService } from '../evidence/evidence-service';
+import type { EvidenceService, IntegrityCheck } from '../evidence/evidence-service';
 import { evidenceView } from '../evidence/evidence-view';
 import {
+  type Actor,
   consistencyProof,
   entryLeafData,
   equalBytes,
@@ -83,11 +84,14 @@ export interface CustodyReport {
 
 /**
  * Court custody reports (JSON): the item, every entry of its chain, and a
- * verification computed now (the stored bytes re-hashed, every chain link and
+ * verification computed now (the evidence record checked against its signed
+ * intake entry and the stored bytes re-hashed, every chain link and
  * leaf hash, every entry's inclusion under the latest checkpoint, and the
  * consistency of each entry's own checkpoint with the latest), plus anomalies.
  * Issuing a report is itself an entry on the item's chain; the report is signed
- * with the receipt key.
+ * with the receipt key. A failed record or bytes check is recorded on the chain
+ * (`integrity.failed`) before the chain is read, so the report lists it as an
+ * anomaly as well as failing its verdict.
  */
 export class CustodyReports {
   constructor(
@@ -116,20 +120,22 @@ export class CustodyReports {
     role: Role,
     format: 'json' | 'pdf',
   ): Promise<{ report: CustodyReport; jws: string }> {
+    const actor: Actor = { sub: principal.sub, agency: principal.agency, role };
     await this.log.record({
       subject: { type: 'evidence', id: item.id },
       type: 'report.issued',
-      actor: { sub: principal.sub, agency: principal.agency, role },
+      actor,
       data: { format },
     });
-    const report = await this.build(item);
+    const report = await this.build(item, actor);
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(report)))
       .setProtectedHeader({ alg: 'EdDSA', kid: this.signingKey().kid, typ: REPORT_TYPE })
       .sign(this.signingKey().key);
     return { report, jws };
   }
 
-  private async build(item: EvidenceRecord): Promise<CustodyReport> {
+  private async build(item: EvidenceRecord, actor: Actor): Promise<CustodyReport> {
+    const bytes = bytesResult(await this.evidence.checkStored(item, actor, false));
     const head = await this.entries.head();
     if (!head) throw new LedgerError('SERVICE_UNAVAILABLE', 'The log is not initialised');
     const latest = openCheckpoint(head.checkpoint, this.logKey);
@@ -176,13 +182,6 @@ export class CustodyReports {
       }
       return `${sizes.size} earlier checkpoints are consistent with the latest`;
     });
-    const rehash = await this.evidence.rehash(item);
-    const bytes: VerificationResult = rehash.intact
-      ? { ok: true, detail: `SHA-256 ${rehash.sha256} and SHA-512 match the intake digests` }
-      : {
-          ok: false,
-          detail: `stored bytes now hash to SHA-256 ${rehash.sha256 || '(missing)'}, not ${item.sha256}`,
-        };
     const ok = bytes.ok && chain.ok && inclusion.ok && consistency.ok;
     return {
       generatedAt: new Date().toISOString(),
@@ -197,6 +196,26 @@ export class CustodyReports {
       verification: { verdict: ok ? 'verified' : 'failed', bytes, chain, inclusion, consistency },
       anomalies: findAnomalies(parsed, this.maxGapMs, new Date()),
     };
+  }
+}
+
+/** The report's words for the check of the record and the stored bytes against the intake entry. */
+function bytesResult(check: IntegrityCheck): VerificationResult {
+  const intake = check.intake?.sha256;
+  switch (check.reason) {
+    case undefined:
+      return { ok: true, detail: `SHA-256 ${intake} and SHA-512 match the intake entry's digests` };
+    case 'record_mismatch':
+      return {
+        ok: false,
+        detail: `the evidence record's ${check.fields?.join(', ')} no longer match its signed intake entry (SHA-256 ${intake})`,
+      };
+    case 'intake_unreadable':
+      return { ok: false, detail: 'the intake entry cannot be read, so the stored bytes cannot be checked' };
+    case 'content_missing':
+      return { ok: false, detail: `the stored bytes of SHA-256 ${intake} are missing` };
+    case 'content_mismatch':
+      return { ok: false, detail: `stored bytes now hash to SHA-256 ${check.found?.sha256}, not ${intake}` };
   }
 }
 

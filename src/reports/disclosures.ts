@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { type CaseStanding, caseAllows, caseRole, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { CaseRepository } from '../db/case.repository';
@@ -11,13 +11,12 @@ import {
 import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import type { EvidenceService } from '../evidence/evidence-service';
+import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
 import { encodeTlogProof, fromUtf8, inclusionProof, parseEntry, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { domainWrite } from '../log/domain-write';
 import type { OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
-import type { BlobStore } from '../storage/blob-store';
 import { type TagFile, writeBag } from './bagit';
 import { custodyGraph } from './case-graph';
 import type { CustodyReports } from './custody-report';
@@ -62,7 +61,6 @@ export class DisclosureService {
     private readonly orders: OrderService,
     private readonly reports: CustodyReports,
     private readonly entries: LogRepository,
-    private readonly blobs: BlobStore,
     private readonly log: CustodyLog,
     private readonly material: PackageMaterial,
   ) {}
@@ -185,6 +183,13 @@ export class DisclosureService {
     const items = await Promise.all(
       disclosure.evidenceIds.map((itemId) => this.evidence.findDisclosed(itemId)),
     );
+    // Every item's record is checked against its intake entry before a byte is packed; each mismatch
+    // is recorded on its item's chain, and the package is refused (EVIDENCE_RECORD_TAMPERED).
+    const actor = { sub: principal.sub, agency: principal.agency, role };
+    const checked = await Promise.allSettled(items.map((item) => this.evidence.packagedContent(item, actor)));
+    const refused = checked.find((result) => result.status === 'rejected');
+    if (refused) throw refused.reason;
+    const contents = checked.map((result) => (result as PromiseFulfilledResult<PackagedContent>).value);
     const tags: TagFile[] = [
       { path: 'jwks.json', bytes: utf8(`${JSON.stringify(await this.material.jwks(), null, 2)}\n`) },
       { path: 'log.vkey', bytes: utf8(`${this.material.vkey}\n`) },
@@ -239,15 +244,18 @@ export class DisclosureService {
       path: 'custody.jsonld',
       bytes: utf8(`${JSON.stringify(custodyGraph(graphItems, head.origin), null, 2)}\n`),
     });
-    const payload = items.map((item: EvidenceRecord) => ({
-      path: payloadPathOf(item),
-      size: item.size,
-      sha256: item.sha256,
-      sha512: item.sha512,
-      open: () => this.blobs.read(item.sha256),
-    }));
+    const payload = items.map((item: EvidenceRecord, i) => {
+      const content = contents[i] as PackagedContent;
+      return {
+        path: payloadPathOf(item),
+        size: content.size,
+        sha256: content.sha256,
+        sha512: content.sha512,
+        open: () => failingTheBag(content.open(), () => stream),
+      };
+    });
     const name = `disclosure-${disclosure.id}`;
-    const stream = writeBag(name, payload, tags, {
+    const stream: Readable = writeBag(name, payload, tags, {
       sourceOrganization: head.origin,
       externalIdentifier: disclosure.id,
       baggingDate: new Date().toISOString().slice(0, 10),
@@ -258,6 +266,17 @@ export class DisclosureService {
     });
     return { name, stream };
   }
+}
+
+/**
+ * A payload file whose bytes fail verification (or cannot be read) ends the
+ * whole bag with that error, so the download fails: the zip writer would
+ * otherwise stall, and raise the error where no one listens.
+ */
+function failingTheBag(file: Readable, bag: () => Readable): Readable {
+  const relay = new PassThrough();
+  file.once('error', (error) => bag().destroy(error));
+  return file.pipe(relay);
 }
 
 /** A tag file's bytes must be hashed before it enters the bag, so a (small) report PDF is collected first. */
