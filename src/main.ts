@@ -24,6 +24,7 @@ import { createApp, routesOf, type ServedRoute } from './http/app';
 import { RateLimits } from './http/rate-limits';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { AuditTrail } from './log/audit-trail';
+import { CheckpointWitness } from './log/checkpoint-witness';
 import { CustodyLog } from './log/custody-log';
 import { logSignerOf, logVerifierKey } from './log/log-key';
 import { LogReader } from './log/log-reader';
@@ -89,7 +90,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       db,
       logRepository,
       logSigner,
-      { maxBatch: config.logMaxBatch, maxQueue: config.logMaxQueue },
+      {
+        maxBatch: config.logMaxBatch,
+        maxQueue: config.logMaxQueue,
+        witness: await CheckpointWitness.open(
+          config.dataDir,
+          config.logOrigin,
+          await logRepository.databaseName(),
+        ),
+      },
       logger.child({ component: 'sequencer' }),
     );
     cleanups.push(() => sequencer.settle());
@@ -232,8 +241,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         get draining() {
           return draining;
         },
+        halted: () => sequencer.halted,
         check: async () => {
-          if (sequencer.halted) throw new Error(`log halted: ${sequencer.halted}`);
           await db.query('SELECT 1');
         },
       },

@@ -197,6 +197,54 @@ export class LogRepository {
     return rows[0] ? toEntry(rows[0]) : undefined;
   }
 
+  /** The stored checkpoints of size `from` and larger, in order of size. */
+  async checkpointsFrom(from: number): Promise<StoredCheckpoint[]> {
+    const rows: Array<{ size: string; root: Buffer; note: string }> = await this.db.query(
+      'SELECT size, root, note FROM log_checkpoints WHERE size >= $1 ORDER BY size',
+      [from],
+    );
+    return rows.map((row) => ({ size: Number(row.size), root: row.root, note: row.note }));
+  }
+
+  /**
+   * The first batch boundary after `from` without a checkpoint of its size: an
+   * entry stamped with another time than its predecessor starts a batch (the
+   * sequencer stamps each batch once), and the tree before it was signed.
+   */
+  async firstBatchWithoutCheckpoint(from: number): Promise<number | undefined> {
+    const rows: Array<{ idx: string }> = await this.db.query(
+      `SELECT e.idx FROM (
+         SELECT idx, at, lag(at) OVER (ORDER BY idx) AS before FROM log_entries WHERE idx >= $1) e
+        WHERE e.before IS NOT NULL AND e.at <> e.before
+          AND NOT EXISTS (SELECT 1 FROM log_checkpoints c WHERE c.size = e.idx)
+        ORDER BY e.idx LIMIT 1`,
+      [from],
+    );
+    return rows[0] ? Number(rows[0].idx) : undefined;
+  }
+
+  /**
+   * A fingerprint of the checkpoint rows up to `size`: their count, and the
+   * base64 SHA-256 over each row's size (8 bytes), root and note digest, in
+   * order. Any row deleted, added or changed changes it.
+   */
+  async checkpointDigest(size: number): Promise<{ checkpoints: number; digest: string }> {
+    const [row] = await this.db.query(
+      `SELECT count(*)::int AS checkpoints,
+              encode(sha256(coalesce(string_agg(int8send(size) || root || sha256(convert_to(note, 'UTF8')),
+                                                ''::bytea ORDER BY size), ''::bytea)), 'base64') AS digest
+         FROM log_checkpoints WHERE size <= $1`,
+      [size],
+    );
+    return { checkpoints: row.checkpoints, digest: row.digest };
+  }
+
+  /** The database's name: with the origin, it scopes the checkpoint kept outside the database. */
+  async databaseName(): Promise<string> {
+    const [row] = await this.db.query('SELECT current_database() AS name');
+    return row.name as string;
+  }
+
   async checkpoints(): Promise<StoredCheckpoint[]> {
     const rows: Array<{ size: string; root: Buffer; note: string }> = await this.db.query(
       'SELECT size, root, note FROM log_checkpoints ORDER BY size',

@@ -1,14 +1,21 @@
 import { Router } from 'express';
 import { LedgerError } from '../errors';
+import { problemFor, sendProblem } from './problem';
 
 /** Resolves when the service can do its work; rejects when it cannot. */
 export interface Readiness {
   check(): Promise<void>;
   /** True once shutdown began: load balancers should stop sending traffic. */
   readonly draining: boolean;
+  /** Why the log refuses to sign, if it does: a stable reason code (no path, no SQL). */
+  halted?(): string | undefined;
 }
 
-/** `/healthz`: the process answers. `/readyz`: the database answers and we are not shutting down. */
+/**
+ * `/healthz`: the process answers. `/readyz`: the log signs, the database
+ * answers and we are not shutting down. A halted log answers 503 with the
+ * problem code `LOG_INCONSISTENT` and its reason code in `reason`.
+ */
 export function healthRouter(readiness: Readiness): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
@@ -16,6 +23,13 @@ export function healthRouter(readiness: Readiness): Router {
   });
   router.get('/readyz', async (req, res) => {
     if (readiness.draining) throw new LedgerError('SERVICE_UNAVAILABLE', 'The service is shutting down');
+    const reason = readiness.halted?.();
+    if (reason) {
+      const problem = problemFor(new LedgerError('LOG_INCONSISTENT', 'The log refuses to sign'), req.id);
+      const body = { ...problem, status: 503, reason };
+      sendProblem(res, body);
+      return;
+    }
     try {
       await readiness.check();
     } catch (cause) {

@@ -1,7 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { LogHead, LogRepository } from '../db/log.repository';
-import { LedgerError, PushbackError, VerificationError } from '../errors';
+import { LedgerError, PushbackError } from '../errors';
 import {
+  type Actor,
   appendLeaves,
   type CompactRange,
   compactRangeIds,
@@ -16,10 +17,13 @@ import {
   type StoredNode,
   signCheckpoint,
   toBase64,
+  toHex,
   treeRoot,
 } from '../ledger';
 import type { Logger } from '../logger';
+import { type CheckpointWitness, type TreePoint, WitnessUnreadable } from './checkpoint-witness';
 import type { DomainWrite, DomainWriter } from './domain-write';
+import { checkAgainstWitness, type HaltReason, LogHalt, verifyCheckpointChain } from './log-integrity';
 import { type EntryRequest, prevBytes, type SequencedEntry, sequenceEntries } from './sequence';
 
 export type { EntryRequest } from './sequence';
@@ -47,6 +51,18 @@ export interface SequencerOptions {
   /** Most requests waiting; beyond it appends are refused with PUSHBACK (HTTP 503 + Retry-After). */
   readonly maxQueue: number;
   readonly now?: () => Date;
+  /**
+   * The checkpoint kept outside the database (DATA_DIR). With it, the sequencer
+   * refuses to sign over a database that is behind or beside what it signed
+   * before, and verifies the checkpoint chain incrementally at open.
+   */
+  readonly witness?: CheckpointWitness;
+}
+
+/** What a rollback lost: the checkpoint signed before, and the log the database holds instead. */
+export interface RollbackEvidence {
+  readonly reason: Extract<HaltReason, 'LOG_ROLLED_BACK' | 'SPLIT_VIEW'>;
+  readonly lost: TreePoint;
 }
 
 interface Pending {
@@ -70,7 +86,12 @@ export class Sequencer {
   private settled: Array<() => void> = [];
   /** The compact range after this process's last batch; reused when no other process appended since. */
   private range: CompactRange | undefined;
-  private haltReason: string | undefined;
+  private haltReason: HaltReason | undefined;
+  /** The largest checkpoint known signed: the database must never fall behind or beside it. */
+  private lastSigned: TreePoint | undefined;
+  private rollback: RollbackEvidence | undefined;
+  /** Set while recording a rollback: the next witness write may go backwards. */
+  private replacingWitness = false;
 
   private constructor(
     private readonly db: DataSource,
@@ -82,8 +103,10 @@ export class Sequencer {
 
   /**
    * Opens the log: creates the empty log on first use, and otherwise checks that
-   * the stored tree matches the last signed checkpoint. If it does not, the
-   * sequencer halts and refuses to sign anything (the log must not fork).
+   * the stored tree matches the last signed checkpoint, that the stored
+   * checkpoint chain is complete and consistent (from the point verified last),
+   * and that the database is not behind or beside the checkpoint kept outside
+   * it. On any mismatch the sequencer halts and refuses to sign (the log must not fork).
    */
   static async open(
     db: DataSource,
@@ -106,16 +129,56 @@ export class Sequencer {
     }
     try {
       await sequencer.checkStoredTree(head);
+      await sequencer.checkIntegrity(head);
     } catch (error) {
-      sequencer.haltReason = (error as Error).message;
-      logger.fatal({ err: error }, 'the stored log does not match its last checkpoint; refusing to sign');
+      if (!(error instanceof LogHalt)) throw error;
+      sequencer.haltReason = error.reason;
+      logger.fatal(
+        { err: error, reason: error.reason, ...error.evidence },
+        'the stored log does not match what was signed; refusing to sign',
+      );
     }
     return sequencer;
   }
 
-  /** Why the sequencer refuses to append, if it does. */
-  get halted(): string | undefined {
+  /** Why the sequencer refuses to append, if it does: a stable reason code. */
+  get halted(): HaltReason | undefined {
     return this.haltReason;
+  }
+
+  /** The rollback or split view found at open, if that is why the sequencer halted. */
+  get rolledBack(): RollbackEvidence | undefined {
+    return this.haltReason === 'LOG_ROLLED_BACK' || this.haltReason === 'SPLIT_VIEW'
+      ? this.rollback
+      : undefined;
+  }
+
+  /**
+   * The operator's recovery from a rollback: checks the surviving log from
+   * scratch, then appends a `log.rolled_back` entry (subject `key`, the log key)
+   * naming the lost checkpoint's size and root and the log found instead, and
+   * signs again from there. The checkpoint kept outside the database moves back
+   * to the new head: the rollback is now part of the log itself.
+   */
+  async recordRollback(actor: Actor): Promise<Appended> {
+    const rollback = this.rolledBack;
+    if (!rollback) throw new LedgerError('CONFLICT', 'there is no rollback to record');
+    const head = (await this.log.head()) as LogHead;
+    await this.checkStoredTree(head);
+    await verifyCheckpointChain(this.log, this.signer, head, undefined);
+    this.haltReason = undefined;
+    this.lastSigned = undefined;
+    this.replacingWitness = true;
+    return this.append({
+      subject: { type: 'key', id: `log:${toHex(this.signer.keyId)}` },
+      type: 'log.rolled_back',
+      actor,
+      data: {
+        reason: rollback.reason,
+        lost: { size: rollback.lost.size, root: toBase64(rollback.lost.root) },
+        found: { size: head.size, root: toBase64(head.root) },
+      },
+    });
   }
 
   /** Queues an entry; resolves once it is committed under a signed checkpoint, with its inclusion proof. */
@@ -184,11 +247,13 @@ export class Sequencer {
    * that failure; the others go on.
    */
   private async commitBatch(batch: Pending[]): Promise<void> {
+    let signed: { size: number; root: Uint8Array; note: string } | undefined;
     const results = await this.db.transaction(async (tx) => {
       const accepted = await applyDomainWrites(tx, batch);
       if (accepted.length === 0) return [];
       const head = await this.log.lockHead(tx);
       if (!head) throw new LedgerError('LOG_INCONSISTENT', 'the log head is missing');
+      this.refuseToSignBeside(head);
 
       const sequenced = await this.sequence(tx, head, accepted);
       const frontier = await this.frontier(tx, head);
@@ -224,6 +289,7 @@ export class Sequencer {
         sequenced.map((s, i) => (accepted[i]?.proved ? inclusionProof(reader, s.index, size) : [])),
       );
       this.range = integrated.range;
+      signed = { size, root: integrated.root, note: checkpoint };
       return sequenced.map((s, i) => ({
         pending: accepted[i] as Pending,
         appended: {
@@ -236,7 +302,52 @@ export class Sequencer {
         },
       }));
     });
+    if (signed) await this.witnessSigned(signed);
     for (const { pending, appended } of results) pending.resolve(appended);
+  }
+
+  /**
+   * Before signing on top of `head`: the database must not be behind, or at the
+   * same size beside, a checkpoint already signed (a backup restored while running).
+   */
+  private refuseToSignBeside(head: LogHead): void {
+    const last = this.lastSigned;
+    if (!last) return;
+    const behind = head.size < last.size;
+    if (!behind && (head.size > last.size || equalBytes(head.root, last.root))) return;
+    const reason = behind ? 'LOG_ROLLED_BACK' : 'SPLIT_VIEW';
+    this.haltReason = reason;
+    this.rollback = { reason, lost: last };
+    this.logger.fatal({ reason, signed: last.size, found: head.size }, 'the log went back; refusing to sign');
+    throw new LogHalt(reason, 'the log is not the one signed before', {
+      expected: `${last.size} ${toBase64(last.root)}`,
+      actual: `${head.size} ${toBase64(head.root)}`,
+    });
+  }
+
+  /**
+   * After the commit, before anyone is answered: the new checkpoint goes to the
+   * witness file. If that fails the batch still stands (the file may lag the
+   * database), but nothing more is signed without the protection.
+   */
+  private async witnessSigned(signed: { size: number; root: Uint8Array; note: string }): Promise<void> {
+    if (!this.lastSigned || signed.size > this.lastSigned.size) this.lastSigned = signed;
+    const witness = this.options.witness;
+    if (!witness) return;
+    try {
+      if (this.replacingWitness) {
+        this.replacingWitness = false;
+        await witness.replaceSigned(signed);
+      } else {
+        await witness.recordSigned(signed);
+      }
+    } catch (error) {
+      this.haltReason = 'WITNESS_UNWRITABLE';
+      this.logger.fatal(
+        { err: error },
+        'cannot keep the signed checkpoint outside the database; refusing to sign',
+      );
+    }
   }
 
   /** Sequencing: indexes and chain links for the accepted requests. */
@@ -265,8 +376,8 @@ export class Sequencer {
     const range = { size: head.size, nodes: ids.map((id, i) => ({ ...id, hash: hashes[i] as Uint8Array })) };
     const root = compactRoot(range);
     if (!equalBytes(root, head.root)) {
-      this.haltReason = 'stored tree does not match the log head';
-      throw new VerificationError('LOG_INCONSISTENT', this.haltReason, {
+      this.haltReason = 'TREE_MISMATCH';
+      throw new LogHalt(this.haltReason, 'the stored tree does not match the log head', {
         expected: toBase64(head.root),
         actual: toBase64(root),
       });
@@ -277,24 +388,77 @@ export class Sequencer {
   /** Start-up check: the head's checkpoint verifies with our key and the stored nodes give its root. */
   private async checkStoredTree(head: LogHead): Promise<void> {
     if (head.origin !== this.signer.name) {
-      throw new VerificationError('LOG_INCONSISTENT', 'the configured origin is not the log origin', {
+      throw new LogHalt('ORIGIN_MISMATCH', 'the configured origin is not the log origin', {
         expected: head.origin,
         actual: this.signer.name,
       });
     }
-    const checkpoint = openCheckpoint(head.checkpoint, this.signer);
-    const stored = await treeRoot(this.log.nodeReader(), head.size);
-    if (
-      checkpoint.size !== head.size ||
-      !equalBytes(checkpoint.root, head.root) ||
-      !equalBytes(stored, head.root)
-    ) {
-      throw new VerificationError('LOG_INCONSISTENT', 'the stored tree does not match the last checkpoint', {
+    let checkpoint: ReturnType<typeof openCheckpoint>;
+    try {
+      checkpoint = openCheckpoint(head.checkpoint, this.signer);
+    } catch {
+      throw new LogHalt('CHECKPOINT_INVALID', 'the head checkpoint is not signed by the log key');
+    }
+    if (checkpoint.size !== head.size || !equalBytes(checkpoint.root, head.root))
+      throw new LogHalt('HEAD_MISMATCH', 'the head columns differ from its checkpoint');
+    let stored: Uint8Array;
+    try {
+      stored = await treeRoot(this.log.nodeReader(), head.size);
+    } catch {
+      throw new LogHalt('TREE_MISMATCH', 'a stored tree node is missing');
+    }
+    if (!equalBytes(stored, head.root)) {
+      throw new LogHalt('TREE_MISMATCH', 'the stored tree does not match the last checkpoint', {
         expected: toBase64(checkpoint.root),
         actual: toBase64(stored),
       });
     }
     this.logger.info({ size: head.size }, 'log verified against its last checkpoint');
+  }
+
+  /**
+   * Start-up check of the checkpoint chain (from the point verified last) and
+   * of the database against the witness file.
+   * On first start with an existing database and no file, the file is created
+   * from the head, which was just verified.
+   */
+  private async checkIntegrity(head: LogHead): Promise<void> {
+    const witness = this.options.witness;
+    const [verifiedBefore, witnessed] = await readWitness(async () => [
+      await witness?.verified(),
+      await witness?.signed(this.signer),
+    ]);
+    // The larger of what was signed and what was verified: the database must reach it.
+    const signedBefore =
+      verifiedBefore && (!witnessed || verifiedBefore.size > witnessed.size) ? verifiedBefore : witnessed;
+    try {
+      const verified = await verifyCheckpointChain(this.log, this.signer, head, verifiedBefore);
+      await checkAgainstWitness(this.log, head, signedBefore);
+      this.lastSigned = signedBefore;
+      if (!witness) return;
+      await witness.recordVerified(verified).catch((error: unknown) => {
+        throw new LogHalt(
+          'WITNESS_UNWRITABLE',
+          `cannot record the verified point: ${(error as Error).message}`,
+        );
+      });
+      if (!witnessed || witnessed.size < head.size)
+        await this.witnessSigned({ size: head.size, root: head.root, note: head.checkpoint });
+    } catch (error) {
+      if (error instanceof LogHalt && (error.reason === 'LOG_ROLLED_BACK' || error.reason === 'SPLIT_VIEW'))
+        this.rollback = { reason: error.reason, lost: signedBefore ?? { size: head.size, root: head.root } };
+      throw error;
+    }
+  }
+}
+
+/** Reads the witness files; an unreadable one is a halt, not a crash. */
+async function readWitness<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof WitnessUnreadable) throw new LogHalt('WITNESS_INVALID', error.message);
+    throw error;
   }
 }
 
