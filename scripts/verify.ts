@@ -16,9 +16,7 @@ import jsonld from 'jsonld';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
 import { databaseServerFor } from '../src/db/database-server';
-import { LogRepository } from '../src/db/log.repository';
 import { LedgerError } from '../src/errors';
-import { ensureServiceKeys } from '../src/keys/key-store';
 import {
   entryLeafHash,
   fromBase64,
@@ -28,8 +26,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/ledger';
-import { auditLedger } from '../src/log/ledger-audit';
-import { logSignerOf, logVerifierKey } from '../src/log/log-key';
+import { verifyLedger } from '../src/log/ledger-verification';
 import { createLogger } from '../src/logger';
 import { verifyReceipt } from '../src/receipts/receipt';
 import { openBag, verifyBag } from '../src/reports/bagit';
@@ -38,7 +35,7 @@ const USAGE = `usage:
   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
   npm run verify -- package PACKAGE.zip [--vkey VKEY]
-  npm run verify -- ledger [--vkey VKEY]`;
+  npm run verify -- ledger [--vkey VKEY] [--full]`;
 
 class UsageError extends Error {}
 
@@ -200,7 +197,8 @@ async function verifyPackage(files: string[], options: { vkey?: string }): Promi
   }
 }
 
-async function ledger(options: { vkey?: string }): Promise<number> {
+/** Verifies the stored log from the last recorded run (`--full`: from scratch) and records the run. */
+async function ledger(options: { vkey?: string; full?: boolean }): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const server = await databaseServerFor(config, logger, { use: 'command' });
@@ -209,23 +207,37 @@ async function ledger(options: { vkey?: string }): Promise<number> {
     throw error;
   });
   try {
-    const vkey =
-      options.vkey ??
-      logVerifierKey(logSignerOf((await ensureServiceKeys(config.dataDir)).log, config.logOrigin));
     const bar = new SingleBar({
       format: 'verifying the log [{bar}] {percentage}% | {value}/{total} entries | ETA {eta}s',
       stream: process.stderr,
       noTTYOutput: false,
     });
     let started = false;
-    const report = await auditLedger(new LogRepository(db), parseVerifierKey(vkey), (done, total) => {
-      if (!started) bar.start(total, 0);
-      started = true;
-      bar.update(done);
-    });
+    const { vkey, report, recorded } = await verifyLedger(
+      db,
+      {
+        dataDir: config.dataDir,
+        origin: config.logOrigin,
+        vkey: options.vkey,
+        full: options.full === true,
+        logger,
+      },
+      (done, total) => {
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(done);
+      },
+    );
     if (started) bar.stop();
     out(`log key: ${vkey}`);
-    out(`${report.checkpoints} signed checkpoints, ${report.entries} of ${report.size} entries checked`);
+    out(
+      `${report.checkpoints} signed checkpoints, ${report.entries} of ${report.size} entries checked (from entry ${report.from})`,
+    );
+    out(
+      'index' in recorded
+        ? `run recorded as log entry ${recorded.index}`
+        : `run not recorded: ${recorded.refused}`,
+    );
     if (report.ok) {
       out('ok   every checkpoint signature, entry, chain link, tree node and root verified');
       return 0;
@@ -242,7 +254,12 @@ async function ledger(options: { vkey?: string }): Promise<number> {
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { jwks: { type: 'string' }, vkey: { type: 'string' }, proof: { type: 'string' } },
+    options: {
+      jwks: { type: 'string' },
+      vkey: { type: 'string' },
+      proof: { type: 'string' },
+      full: { type: 'boolean' },
+    },
   });
   const [command, ...files] = positionals;
   switch (command) {

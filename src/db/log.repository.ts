@@ -175,6 +175,52 @@ export class LogRepository {
     return rows.map(toEntry);
   }
 
+  /**
+   * Entries [from, to) for verification, in index order, with the columns as
+   * text where the verifier compares text (`prev` in base64, `at` in RFC 3339).
+   */
+  async auditPage(from: number, to: number): Promise<AuditRow[]> {
+    const rows = await preparedQuery<AuditRow>(
+      this.db,
+      'log-audit-page',
+      `SELECT idx::int AS idx, leaf_hash, leaf_data, subject_type, subject_id, seq::int AS seq,
+              encode(prev, 'base64') AS prev, entry_type,
+              to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+         FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+      [from, to],
+    );
+    return rows;
+  }
+
+  /**
+   * The stored nodes whose ids are given as one index range per level
+   * (`from[i]` to `to[i]` exclusive at `levels[i]`), ordered by level and index.
+   */
+  async nodeRanges(levels: readonly number[], from: readonly number[], to: readonly number[]) {
+    return preparedQuery<{ level: number; idx: string; hash: Buffer }>(
+      this.db,
+      'log-node-ranges',
+      `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r(level, lo, hi)
+         JOIN log_nodes n ON n.level = r.level AND n.idx >= r.lo AND n.idx < r.hi
+        ORDER BY n.level, n.idx`,
+      [levels, from, to],
+    );
+  }
+
+  /** Each subject's latest entry before index `before` (its seq and leaf hash). */
+  async subjectHeadsBefore(subjects: ReadonlyArray<{ type: string; id: string }>, before: number) {
+    const rows: Array<{ t: string; i: string; seq: string; leaf_hash: Buffer }> = await this.db.query(
+      `SELECT s.t, s.i, h.seq, h.leaf_hash
+         FROM unnest($1::text[], $2::text[]) AS s(t, i)
+         JOIN LATERAL (
+           SELECT seq, leaf_hash FROM log_entries e
+            WHERE e.subject_type = s.t AND e.subject_id = s.i AND e.idx < $3
+            ORDER BY seq DESC LIMIT 1) h ON true`,
+      [subjects.map((s) => s.type), subjects.map((s) => s.id), before],
+    );
+    return rows.map((row) => ({ type: row.t, id: row.i, seq: Number(row.seq), leafHash: row.leaf_hash }));
+  }
+
   /** One subject's chain in order. */
   async chain(subjectType: string, subjectId: string): Promise<StoredEntry[]> {
     const rows = await preparedQuery<EntryRow>(
@@ -281,6 +327,19 @@ function toHead(row: HeadRow | undefined) {
   return row
     ? { origin: row.origin, size: Number(row.size), root: row.root as Uint8Array, checkpoint: row.checkpoint }
     : undefined;
+}
+
+/** An entry as the verifier reads it: bytes as stored, the other columns as text to compare. */
+export interface AuditRow {
+  idx: number;
+  leaf_hash: Buffer;
+  leaf_data: Buffer;
+  subject_type: string;
+  subject_id: string;
+  seq: number;
+  prev: string | null;
+  entry_type: string;
+  at: string;
 }
 
 interface EntryRow {
