@@ -8,6 +8,7 @@ import { PrincipalStatus1764380000000 } from './1764380000000-principal-status';
 import { ServiceRole1764390000000 } from './1764390000000-service-role';
 import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 import { BreakGlass1764410000000 } from './1764410000000-break-glass';
+import { KeyCompromise1764425000000 } from './1764425000000-key-compromise';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   ServiceRole1764390000000,
   RateLimits1764400000000,
   BreakGlass1764410000000,
+  KeyCompromise1764425000000,
 ];

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the independent tools the tests check our output with (formats.md):
 # the Go toolchain with golang.org/x/mod (sumdb/note, sumdb/tlog) and Python
-# jwcrypto for the Debian /usr/bin/python3 (test/interop), and pdftotext and
-# qpdf for the court report PDF. Idempotent and quiet when everything is present.
+# jwcrypto for the Debian /usr/bin/python3 (test/interop), pdftotext and
+# qpdf for the court report PDF, and Chromium to run the verifier in a browser. Idempotent and quiet when everything is present.
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
 XMOD_SRC=/usr/share/gocode/src/golang.org/x/mod/sumdb
-PACKAGES=(golang-go golang-golang-x-mod-dev python3-jwcrypto poppler-utils qpdf)
+PACKAGES=(golang-go golang-golang-x-mod-dev python3-jwcrypto poppler-utils qpdf chromium)
 
 have_go() {
   command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ]
@@ -25,8 +25,12 @@ have_pdf_tools() {
   command -v pdftotext >/dev/null 2>&1 && command -v qpdf >/dev/null 2>&1
 }
 
+have_chromium() {
+  [ -x /usr/bin/chromium ]
+}
+
 all_present() {
-  have_go && have_xmod && have_jwcrypto && have_pdf_tools
+  have_go && have_xmod && have_jwcrypto && have_pdf_tools && have_chromium
 }
 
 if all_present; then
@@ -53,5 +57,6 @@ if ! all_present; then
   have_xmod || echo "install-interop-tools: golang.org/x/mod source still missing under $XMOD_SRC" >&2
   have_jwcrypto || echo "install-interop-tools: jwcrypto still missing for /usr/bin/python3" >&2
   have_pdf_tools || echo "install-interop-tools: pdftotext or qpdf still missing" >&2
+  have_chromium || echo "install-interop-tools: chromium still missing" >&2
   exit 1
 fi

@@ -17,19 +17,18 @@ import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
 import { databaseServerFor } from '../src/db/database-server';
 import { LedgerError } from '../src/errors';
-import {
-  entryLeafHash,
-  fromBase64,
-  openCheckpoint,
-  parseTlogProof,
-  parseVerifierKey,
-  verifyConsistency,
-  verifyInclusion,
-} from '../src/ledger';
+import { parseVerifierKey } from '../src/ledger';
 import { verifyLedger } from '../src/log/ledger-verification';
 import { createLogger } from '../src/logger';
-import { verifyReceipt } from '../src/receipts/receipt';
-import { openBag, verifyBag } from '../src/reports/bagit';
+import { type OpenedBag, openBag, verifyBag } from '../src/reports/bagit';
+import {
+  type Bundle,
+  type ConsistencyProof,
+  type TrustMaterial,
+  verifyBundle,
+  verifyCheckpointPair,
+  verifyReceipt,
+} from '../src/verify';
 
 const USAGE = `usage:
   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
@@ -53,12 +52,11 @@ function read(file: string | undefined, what: string): string {
 
 async function receipt(files: string[], options: { jwks?: string; vkey?: string }): Promise<number> {
   if (!options.vkey) throw new UsageError('missing --vkey');
-  const jwks = JSON.parse(read(options.jwks, '--jwks file'));
-  const result = await verifyReceipt(read(files[0], 'receipt file').trim(), {
-    jwks,
+  const result = verifyReceipt(read(files[0], 'receipt file').trim(), {
+    jwks: readJson(options.jwks, '--jwks file'),
     logKey: parseVerifierKey(options.vkey),
   });
-  out(`${mark(result.checks.signature)} JWS signature by a key in the JWKS`);
+  out(`${mark(result.checks.signature)} JWS signature by a key in the JWKS, valid when the entry was logged`);
   out(`${mark(result.checks.leafHash)} leaf hash recomputed from the entry (RFC 8785, RFC 6962)`);
   out(`${mark(result.checks.checkpoint)} checkpoint signed by the log key`);
   out(`${mark(result.checks.inclusion)} inclusion proof of the entry under the checkpoint root`);
@@ -70,41 +68,129 @@ async function receipt(files: string[], options: { jwks?: string; vkey?: string 
     );
     return 0;
   }
-  out(`not verified: ${result.reason}`);
+  out(`not verified: ${result.reason}: ${result.detail}`);
   return 1;
 }
 
+function readJson(file: string | undefined, what: string): unknown {
+  try {
+    return JSON.parse(read(file, what));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${what} is not JSON`);
+  }
+}
+
 /** A proof file: base64 hashes one per line, or the JSON of GET /v1/log/proof/consistency. */
-function readProof(file: string | undefined): Uint8Array[] {
-  const text = read(file, '--proof file').trim();
-  const hashes = text.startsWith('{')
-    ? (JSON.parse(text) as { proof: string[] }).proof
-    : text.split(/\s+/).filter(Boolean);
-  return hashes.map(fromBase64);
+function readProof(text: string): string[] {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return trimmed.split(/\s+/).filter(Boolean);
+  const proof = (JSON.parse(trimmed) as { proof?: unknown }).proof;
+  return Array.isArray(proof) ? proof : [];
 }
 
 function consistency(files: string[], options: { vkey?: string; proof?: string }): number {
   if (!options.vkey) throw new UsageError('missing --vkey');
-  const logKey = parseVerifierKey(options.vkey);
-  const older = openCheckpoint(read(files[0], 'old checkpoint'), logKey);
-  out(`ok   old checkpoint: ${older.origin} size ${older.size}`);
-  const newer = openCheckpoint(read(files[1], 'new checkpoint'), logKey);
-  out(`ok   new checkpoint: ${newer.origin} size ${newer.size}`);
-  verifyConsistency(older.size, newer.size, readProof(options.proof), older.root, newer.root);
-  out(`ok   the log of size ${newer.size} extends the log of size ${older.size} (RFC 9162 §2.1.4.2)`);
-  return 0;
+  const result = verifyCheckpointPair(
+    read(files[0], 'old checkpoint'),
+    read(files[1], 'new checkpoint'),
+    readProof(read(options.proof, '--proof file')),
+    { jwks: { keys: [] }, logKey: parseVerifierKey(options.vkey) },
+  );
+  if (result.older) out(`ok   old checkpoint: ${result.older.origin} size ${result.older.size}`);
+  if (result.newer) out(`ok   new checkpoint: ${result.newer.origin} size ${result.newer.size}`);
+  if (result.valid && result.older && result.newer) {
+    out(
+      `ok   the log of size ${result.newer.size} extends the log of size ${result.older.size} (RFC 9162 §2.1.4.2)`,
+    );
+    return 0;
+  }
+  out(`FAIL ${result.failure?.code}: ${result.failure?.detail}`);
+  return 1;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+const CONSISTENCY_FILE = /^proofs\/consistency-(\d{1,16})-(\d{1,16})\.txt$/;
+
+/** The parts of a package (formats.md §6) as a bundle for the verifier; payload digests as measured. */
+async function bundleOf(
+  bag: OpenedBag,
+  payload: Awaited<ReturnType<typeof verifyBag>>['payload'],
+): Promise<Bundle> {
+  const names = [...bag.files.keys()].sort();
+  const text = async (name: string) => (await bag.read(name)).toString('utf8');
+  const jsonOf = async (name: string) => {
+    try {
+      return JSON.parse(await text(name)) as unknown;
+    } catch {
+      return null;
+    }
+  };
+  const receipts = [];
+  for (const name of names.filter((n) => /^receipts\/\d+\.jws$/.test(n))) {
+    receipts.push({ name, jws: (await text(name)).trim() });
+  }
+  const proofs = [];
+  for (const name of names.filter((n) => /^proofs\/\d+\.tlog-proof$/.test(n))) {
+    proofs.push({ name, text: await text(name) });
+  }
+  const consistency: Array<{ name: string; value: ConsistencyProof }> = [];
+  for (const name of names) {
+    const sizes = CONSISTENCY_FILE.exec(name);
+    if (sizes) {
+      consistency.push({
+        name,
+        value: { from: Number(sizes[1]), to: Number(sizes[2]), proof: readProof(await text(name)) },
+      });
+    }
+  }
+  const reports = [];
+  for (const name of names.filter((n) => /^reports\/[^/]+\.jws$/.test(n))) {
+    const json = name.replace(/\.jws$/, '.json');
+    reports.push({
+      name,
+      jws: (await text(name)).trim(),
+      ...(bag.files.has(json) ? { json: await jsonOf(json) } : {}),
+    });
+  }
+  // A payload directory is named `<exhibit>-<evidence id>`: the id says which intake entry its bytes must match.
+  const payloads = payload.map((file) => ({
+    ...file,
+    evidenceId: UUID.exec(file.path.split('/')[1] ?? '')?.[0] ?? '(none)',
+  }));
+  return { receipts, proofs, consistency, reports, payloads };
+}
+
+/** CASE/UCO JSON-LD, expanded offline: a context that would have to be fetched is refused. */
+async function checkGraph(bag: OpenedBag, payloadPaths: readonly string[]): Promise<string | undefined> {
+  try {
+    const graph = JSON.parse((await bag.read('custody.jsonld')).toString('utf8'));
+    const expanded = JSON.stringify(
+      await jsonld.expand(graph, {
+        documentLoader: async (url: string) => {
+          throw new Error(`custody.jsonld names a remote context (${url}); nothing is fetched`);
+        },
+      }),
+    );
+    const missing = payloadPaths.filter((path) => !expanded.includes(JSON.stringify(path)));
+    return missing.length === 0 ? undefined : `custody.jsonld does not name ${missing.join(', ')}`;
+  } catch (error) {
+    return `custody.jsonld: ${(error as Error).message}`;
+  }
 }
 
 /**
- * A disclosure package, offline: the bag (manifests, tag manifest, oxum), every
- * receipt in it against the bag's JWKS and the log key (pinned with --vkey, or
- * the bag's own log.vkey, which proves less), and that each payload file's
- * digests are the ones its `evidence.acquired` entry recorded.
+ * A disclosure package, offline: the bag (declaration, manifests, oxum, tag
+ * manifest), then everything in it through the one verifier (receipts,
+ * proofs, one history of checkpoints, complete chains, signed reports, each
+ * payload against its own item's intake entry) with the log key pinned by
+ * --vkey (or the package's own log.vkey, which proves less), and the CASE/UCO
+ * graph read without the network.
  */
 async function verifyPackage(files: string[], options: { vkey?: string }): Promise<number> {
   const file = files[0];
   if (!file) throw new UsageError('missing package file');
-  let bag: Awaited<ReturnType<typeof openBag>>;
+  let bag: OpenedBag;
   try {
     bag = await openBag(file);
   } catch (error) {
@@ -117,78 +203,34 @@ async function verifyPackage(files: string[], options: { vkey?: string }): Promi
       if (!ok) failures++;
       out(`${mark(ok)} ${text}`);
     };
-    for (const check of await verifyBag(bag))
+    const checked = await verifyBag(bag);
+    for (const check of checked.checks)
       report(check.ok, check.detail && !check.ok ? `${check.name} (${check.detail})` : check.name);
-    const pinned = options.vkey !== undefined;
+    if (options.vkey === undefined)
+      out('note: no --vkey given; the log key is taken from the package itself, which proves less');
     const vkey =
       options.vkey ?? (bag.files.has('log.vkey') ? (await bag.read('log.vkey')).toString('utf8').trim() : '');
-    if (!pinned)
-      out('note: no --vkey given; the log key is taken from the package itself, which proves less');
-    const jwks = bag.files.has('jwks.json')
-      ? JSON.parse((await bag.read('jwks.json')).toString('utf8'))
-      : { keys: [] };
-    const logKey = parseVerifierKey(vkey);
-    const acquired = new Map<string, { sha256: string; sha512: string }>();
-    const leaves = new Map<number, Uint8Array>();
-    const receipts = [...bag.files.keys()].filter((name) => /^receipts\/\d+\.jws$/.test(name));
-    report(receipts.length > 0, `${receipts.length} receipts in the package`);
-    for (const name of receipts) {
-      const result = await verifyReceipt((await bag.read(name)).toString('utf8').trim(), { jwks, logKey });
-      report(result.valid, `${name}${result.valid ? '' : `: ${result.reason}`}`);
-      const entry = result.payload?.entry;
-      if (result.valid && result.payload)
-        leaves.set(result.payload.index, entryLeafHash(result.payload.entry));
-      if (result.valid && entry?.type === 'evidence.acquired') {
-        acquired.set(entry.subject.id, {
-          sha256: String(entry.data.sha256),
-          sha512: String(entry.data.sha512),
-        });
-      }
-    }
-    const proofs = [...bag.files.keys()].filter((name) => /^proofs\/\d+\.tlog-proof$/.test(name));
-    for (const name of proofs) {
-      const index = Number(name.slice('proofs/'.length, -'.tlog-proof'.length));
-      const leaf = leaves.get(index);
-      try {
-        if (!leaf) throw new Error('no verified receipt for this index');
-        const bundle = parseTlogProof((await bag.read(name)).toString('utf8'));
-        const checkpoint = openCheckpoint(bundle.checkpoint, logKey);
-        verifyInclusion(bundle.index, checkpoint.size, leaf, bundle.proof, checkpoint.root);
-        report(
-          bundle.index === index,
-          `${name} proves entry ${index} in the signed log of size ${checkpoint.size}`,
-        );
-      } catch (error) {
-        report(false, `${name}: ${(error as Error).message}`);
-      }
-    }
-    const manifest = new Map(
-      (await bag.read('manifest-sha256.txt'))
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [digest, ...rest] = line.split(/\s+/);
-          return [rest.join(' '), digest] as const;
-        }),
+    const trust: TrustMaterial = {
+      jwks: bag.files.has('jwks.json')
+        ? JSON.parse((await bag.read('jwks.json')).toString('utf8'))
+        : { keys: [] },
+      logKey: parseVerifierKey(vkey),
+    };
+    const verdict = verifyBundle(await bundleOf(bag, checked.payload), trust);
+    for (const line of verdict.passed) out(`     ${line}`);
+    for (const failure of verdict.failures)
+      report(false, `${failure.code} ${failure.where}: ${failure.detail}`);
+    const graph = await checkGraph(
+      bag,
+      checked.payload.map((payload) => payload.path),
     );
-    for (const [payloadPath, digest] of manifest) {
-      const matched = [...acquired.values()].some((recorded) => recorded.sha256 === digest);
-      report(matched, `${payloadPath} is the bytes an evidence.acquired receipt recorded`);
-    }
-    try {
-      const graph = JSON.parse((await bag.read('custody.jsonld')).toString('utf8'));
-      const expanded = JSON.stringify(await jsonld.expand(graph));
-      const named = [...manifest.keys()].every((payloadPath) =>
-        expanded.includes(JSON.stringify(payloadPath)),
-      );
-      report(named, 'custody.jsonld is JSON-LD (CASE/UCO) and names every payload file');
-    } catch (error) {
-      report(false, `custody.jsonld: ${(error as Error).message}`);
-    }
+    report(
+      graph === undefined,
+      graph ?? 'custody.jsonld is JSON-LD (CASE/UCO), read offline, and names every payload file',
+    );
     out(
       failures === 0
-        ? 'verified: the package is intact and every receipt in it verifies'
+        ? 'verified: the package is intact and everything in it verifies'
         : `not verified: ${failures} checks failed`,
     );
     return failures === 0 ? 0 : 1;

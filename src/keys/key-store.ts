@@ -66,6 +66,13 @@ async function readKeysIn(dir: string): Promise<StoredKey[]> {
 }
 
 /**
+ * How long a retired receipt key may still sign: running services switch keys
+ * at their next keyring refresh (every 5 s), and verifiers refuse what a key
+ * made after its retirement time, so that time leaves room for the switch.
+ */
+export const RETIREMENT_GRACE_MS = 30_000;
+
+/**
  * Makes a new receipt key current and retires the current one(s). The retired
  * files stay: receipts signed with them must keep verifying. Returns both sides,
  * and an `undo` for a caller whose next step (publishing, logging) failed.
@@ -77,7 +84,7 @@ export async function rotateReceiptKey(
   const before = await readKeysIn(dir);
   const active = before.filter((key) => key.retiredAt === null);
   const current = await generateKey('receipt');
-  const retiredAt = new Date().toISOString();
+  const retiredAt = new Date(Date.now() + RETIREMENT_GRACE_MS).toISOString();
   const retired = active.map((key) => ({ ...key, retiredAt }));
   if (!(await createExclusive(path.join(dir, `${current.kid}.json`), current)))
     throw new Error('key id collision');

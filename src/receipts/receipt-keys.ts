@@ -45,20 +45,35 @@ export async function publishReceiptKeysIn(tx: Queryable, keys: readonly StoredK
   }
 }
 
-/** The JWKS document: every receipt key, current and retired, with the service's own status metadata. */
+/**
+ * The JWKS document: every receipt key, current and retired. Each key carries
+ * its validity as JWK members (docs/verifying.md): `retired_at` and
+ * `compromised_at` (RFC 3339), which every verifier honours; the
+ * `custody_ledger` member repeats the status for people.
+ */
 export async function receiptJwks(db: DataSource): Promise<JSONWebKeySet & { custody_ledger: unknown }> {
-  const rows: Array<{ kid: string; public_jwk: JWK; created_at: Date; retired_at: Date | null }> =
-    await db.query(
-      'SELECT kid, public_jwk, created_at, retired_at FROM receipt_keys ORDER BY created_at, kid',
-    );
+  const rows: Array<{
+    kid: string;
+    public_jwk: JWK;
+    created_at: Date;
+    retired_at: Date | null;
+    compromised_at: Date | null;
+  }> = await db.query(
+    'SELECT kid, public_jwk, created_at, retired_at, compromised_at FROM receipt_keys ORDER BY created_at, kid',
+  );
   return {
-    keys: rows.map((row) => row.public_jwk),
+    keys: rows.map((row) => ({
+      ...row.public_jwk,
+      ...(row.retired_at ? { retired_at: row.retired_at.toISOString() } : {}),
+      ...(row.compromised_at ? { compromised_at: row.compromised_at.toISOString() } : {}),
+    })),
     custody_ledger: {
       keys: rows.map((row) => ({
         kid: row.kid,
-        status: row.retired_at ? 'retired' : 'current',
+        status: row.compromised_at ? 'compromised' : row.retired_at ? 'retired' : 'current',
         createdAt: row.created_at.toISOString(),
         retiredAt: row.retired_at?.toISOString() ?? null,
+        compromisedAt: row.compromised_at?.toISOString() ?? null,
       })),
     },
   };

@@ -1,11 +1,10 @@
-import type { JSONWebKeySet } from 'jose';
 import type { NoteVerifier } from '../ledger';
-import { type ReceiptVerification, verifyReceipt } from './receipt';
+import { type ReceiptVerification, type TrustMaterial, verifyReceipt } from '../verify';
 
 /** The service's own receipt check (`POST /v1/receipts/verify`): the offline verifier with our trust material. */
 export class ReceiptVerifier {
   constructor(
-    private readonly jwks: () => Promise<JSONWebKeySet>,
+    private readonly jwks: () => Promise<TrustMaterial['jwks']>,
     private readonly logKey: NoteVerifier,
   ) {}
 

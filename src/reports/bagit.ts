@@ -120,13 +120,27 @@ export interface BagCheck {
   readonly detail?: string;
 }
 
+/** A payload file as read from the bag: its size and the digests of its bytes. */
+export interface MeasuredFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly sha512: string;
+}
+
+export interface BagVerification {
+  readonly checks: readonly BagCheck[];
+  /** Every payload file, measured from its bytes (never taken from a manifest). */
+  readonly payload: readonly MeasuredFile[];
+}
+
 export interface OpenedBag {
   /** Every file of the bag, by path relative to the bag root. */
   readonly files: ReadonlyMap<string, yauzl.Entry>;
   /** Reads one file fully (tag files are small; payload goes through `digest`). */
   read(path: string): Promise<Buffer>;
-  /** Streams one file through the given hash algorithms. */
-  digest(path: string, algorithms: readonly string[]): Promise<Record<string, string>>;
+  /** Streams one file through the given hash algorithms; `size` counts the bytes read, not the zip's claim. */
+  digest(path: string, algorithms: readonly string[]): Promise<{ size: number; hex: Record<string, string> }>;
   close(): void;
 }
 
@@ -166,11 +180,15 @@ export function openBag(zipPath: string): Promise<OpenedBag> {
           },
           async digest(path, algorithms) {
             const hashes = algorithms.map((algorithm) => createHash(algorithm));
-            for await (const chunk of await stream(path))
+            let size = 0;
+            for await (const chunk of await stream(path)) {
+              size += (chunk as Buffer).length;
               for (const hash of hashes) hash.update(chunk as Buffer);
-            return Object.fromEntries(
+            }
+            const hex = Object.fromEntries(
               algorithms.map((algorithm, i) => [algorithm, hashes[i]?.digest('hex') ?? '']),
             );
+            return { size, hex };
           },
           close: () => zip.close(),
         });
@@ -196,10 +214,12 @@ function parseManifest(text: string): Map<string, string> {
  * Checks a bag (RFC 8493 §3): the declaration, every payload file against both
  * manifests (and no payload file outside them), the Payload-Oxum, and every tag
  * file listed in the tag manifest. Each check is reported; nothing throws for a
- * bad bag.
+ * bad bag. Returns the payload files as measured, for checks against what the
+ * log recorded.
  */
-export async function verifyBag(bag: OpenedBag): Promise<BagCheck[]> {
+export async function verifyBag(bag: OpenedBag): Promise<BagVerification> {
   const checks: BagCheck[] = [];
+  const payload: MeasuredFile[] = [];
   const check = (name: string, ok: boolean, detail?: string) =>
     checks.push(detail ? { name, ok, detail } : { name, ok });
   const text = async (path: string) =>
@@ -228,8 +248,9 @@ export async function verifyBag(bag: OpenedBag): Promise<BagCheck[]> {
   }
   let octets = 0;
   for (const path of payloadPaths) {
-    const found = await bag.digest(path, ['sha256', 'sha512']);
-    octets += bag.files.get(path)?.uncompressedSize ?? 0;
+    const { size, hex: found } = await bag.digest(path, ['sha256', 'sha512']);
+    octets += size;
+    payload.push({ path, size, sha256: found.sha256 ?? '', sha512: found.sha512 ?? '' });
     const ok = found.sha256 === manifests.sha256.get(path) && found.sha512 === manifests.sha512.get(path);
     check(`${path} matches its SHA-256 and SHA-512`, ok, ok ? undefined : `sha256 ${found.sha256}`);
   }
@@ -249,5 +270,5 @@ export async function verifyBag(bag: OpenedBag): Promise<BagCheck[]> {
   } catch (error) {
     check('tagmanifest-sha256.txt', false, (error as Error).message);
   }
-  return checks;
+  return { checks, payload };
 }

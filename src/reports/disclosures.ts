@@ -12,14 +12,14 @@ import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
-import { encodeTlogProof, fromUtf8, inclusionProof, parseEntry, utf8 } from '../ledger';
+import { consistencyProof, encodeTlogProof, inclusionProof, toBase64, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { domainWrite } from '../log/domain-write';
 import type { OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import { type TagFile, writeBag } from './bagit';
 import { custodyGraph } from './case-graph';
-import type { CustodyReports } from './custody-report';
+import type { CustodyReport, CustodyReports } from './custody-report';
 import { renderReportPdf } from './report-pdf';
 
 export interface DisclosureInput {
@@ -194,11 +194,11 @@ export class DisclosureService {
       { path: 'jwks.json', bytes: utf8(`${JSON.stringify(await this.material.jwks(), null, 2)}\n`) },
       { path: 'log.vkey', bytes: utf8(`${this.material.vkey}\n`) },
     ];
-    const head = await this.entries.head();
-    if (!head) throw new NotFoundError('log');
     const reader = this.entries.nodeReader();
+    const reports: CustodyReport[] = [];
     for (const item of items) {
       const { report, jws } = await this.reports.issueFor(principal, item, role, 'json');
+      reports.push(report);
       tags.push({ path: `reports/${item.id}.json`, bytes: utf8(`${JSON.stringify(report, null, 2)}\n`) });
       tags.push({ path: `reports/${item.id}.jws`, bytes: utf8(`${jws}\n`) });
       tags.push({
@@ -206,40 +206,42 @@ export class DisclosureService {
         bytes: await collect(renderReportPdf(report, jws.length)),
       });
     }
-    // Receipts are issued afresh for every entry, against the checkpoint current now.
-    const latest = (await this.entries.head()) ?? head;
-    for (const item of items) {
-      for (const stored of await this.entries.chain('evidence', item.id)) {
-        if (stored.index >= latest.size) continue;
-        const entry = parseEntry(JSON.parse(fromUtf8(stored.leafData)));
-        const proof = await inclusionProof(reader, stored.index, latest.size);
+    // Receipts for exactly the entries each signed report lists, against the checkpoint current now,
+    // and a consistency proof from each report's checkpoint to it: a verifier sees one history.
+    const head = await this.entries.head();
+    if (!head) throw new NotFoundError('log');
+    for (const report of reports) {
+      for (const { index, entry } of report.entries) {
+        const proof = await inclusionProof(reader, index, head.size);
         const receipt = await signReceipt(this.material.receiptKey(), {
           entry,
-          index: stored.index,
+          index,
           proof,
-          checkpoint: latest.checkpoint,
+          checkpoint: head.checkpoint,
         });
-        tags.push({ path: `receipts/${stored.index}.jws`, bytes: utf8(`${receipt}\n`) });
+        tags.push({ path: `receipts/${index}.jws`, bytes: utf8(`${receipt}\n`) });
         tags.push({
-          path: `proofs/${stored.index}.tlog-proof`,
-          bytes: utf8(encodeTlogProof({ index: stored.index, proof, checkpoint: latest.checkpoint })),
+          path: `proofs/${index}.tlog-proof`,
+          bytes: utf8(encodeTlogProof({ index, proof, checkpoint: head.checkpoint })),
         });
       }
     }
-    const payloadPathOf = (item: EvidenceRecord) =>
-      `${segment(item.exhibitNumber)}-${item.id.slice(0, 8)}/${segment(item.originalFilename ?? 'content.bin')}`;
-    const graphItems = [];
-    for (const item of items) {
-      const chain = await this.entries.chain('evidence', item.id);
-      graphItems.push({
-        item,
-        payloadPath: `data/${payloadPathOf(item)}`,
-        entries: chain.map((row) => ({
-          index: row.index,
-          entry: parseEntry(JSON.parse(fromUtf8(row.leafData))),
-        })),
+    for (const size of new Set(reports.map((report) => report.log.size))) {
+      if (size === 0 || size === head.size) continue;
+      const proof = await consistencyProof(reader, size, head.size);
+      tags.push({
+        path: `proofs/consistency-${size}-${head.size}.txt`,
+        bytes: utf8(`${proof.map(toBase64).join('\n')}\n`),
       });
     }
+    // The payload directory names the item in full: a verifier checks its bytes against that item's intake entry.
+    const payloadPathOf = (item: EvidenceRecord) =>
+      `${segment(item.exhibitNumber)}-${item.id}/${segment(item.originalFilename ?? 'content.bin')}`;
+    const graphItems = items.map((item, i) => ({
+      item,
+      payloadPath: `data/${payloadPathOf(item)}`,
+      entries: (reports[i] as CustodyReport).entries.map(({ index, entry }) => ({ index, entry })),
+    }));
     tags.push({
       path: 'custody.jsonld',
       bytes: utf8(`${JSON.stringify(custodyGraph(graphItems, head.origin), null, 2)}\n`),

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { type LogEntry, parseVerifierKey, verifyChain } from '../../src/ledger';
-import { verifyReceipt } from '../../src/receipts/receipt';
+import { verifyReceipt } from '../../src/verify';
 import { testDatabase } from '../support/database';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 

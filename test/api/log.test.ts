@@ -10,7 +10,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/ledger';
-import { verifyReceipt } from '../../src/receipts/receipt';
+import { verifyReceipt } from '../../src/verify';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('the verifiable log over HTTP', () => {

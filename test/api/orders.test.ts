@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
-import { verifyReceipt } from '../../src/receipts/receipt';
+import { verifyReceipt } from '../../src/verify';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const DAY = 86_400_000;

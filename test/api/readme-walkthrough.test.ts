@@ -46,7 +46,7 @@ describe('the README walk-through', function () {
     });
     // What the reader is told to expect, from the commands' own output.
     expect(stdout).to.include('walkthrough/copy.img: OK');
-    expect(stdout).to.include('verified: the package is intact and every receipt in it verifies');
+    expect(stdout).to.include('verified: the package is intact and everything in it verifies');
     expect(stdout).to.match(/^verified: evidence\.acquired of evidence:/m);
     expect(stdout).to.match(/^ok {3}the log of size \d+ extends the log of size \d+/m);
     expect(stdout).to.match(

@@ -14,7 +14,7 @@ import {
   verifyInclusion,
 } from '../../src/ledger';
 import { auditLedger } from '../../src/log/ledger-audit';
-import { verifyReceipt } from '../../src/receipts/receipt';
+import { verifyReceipt } from '../../src/verify';
 import { withScratchDatabase } from '../support/database';
 import { call, testDataDir, uniqueAgency } from '../support/service';
 

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { decodeProtectedHeader } from 'jose';
 import { childEnv } from '../../scripts/lib/service-process';
 import { parseVerifierKey } from '../../src/ledger';
-import { verifyReceipt } from '../../src/receipts/receipt';
+import { verifyReceipt } from '../../src/verify';
 import { withScratchDatabase } from '../support/database';
 import { startTestService, uniqueAgency, uniqueSub } from '../support/service';
 

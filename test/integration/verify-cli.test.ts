@@ -128,7 +128,7 @@ describe('the offline verifier (npm run verify)', () => {
         path.join(dir, 'proof.json'),
       ]);
       expect(swapped.code).to.equal(1);
-      expect(swapped.stdout).to.match(/FAIL PROOF_INVALID/);
+      expect(swapped.stdout).to.match(/FAIL CONSISTENCY_INVALID/);
     });
   });
 

@@ -1,0 +1,574 @@
+import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import {
+  appendLeaves,
+  consistencyProof,
+  EMPTY_RANGE,
+  encodeTlogProof,
+  encodeVerifierKey,
+  entryLeafHash,
+  inclusionProof,
+  type LogEntry,
+  type NodeId,
+  type NoteSigner,
+  noteSigner,
+  signCheckpoint,
+  toBase64,
+  toBase64Url,
+} from '../../src/ledger';
+import type { Bundle, VerifyCode } from '../../src/verify';
+
+/**
+ * The tampered-bundle corpus: good bundles built from a small log signed with
+ * test keys, and every way an outsider (or a dishonest operator holding the
+ * log key) could try to pass a bad one. Plain JSON, so the same cases run in
+ * Node and in a browser. `expected` is the exact set of failure codes.
+ */
+export interface Corpus {
+  readonly vkey: string;
+  readonly jwks: unknown;
+  readonly cases: readonly CorpusCase[];
+}
+
+export type CorpusCase =
+  | {
+      readonly name: string;
+      readonly kind: 'bundle';
+      readonly input: Bundle;
+      readonly expected: VerifyCode[];
+    }
+  | {
+      readonly name: string;
+      readonly kind: 'receipt';
+      readonly input: unknown;
+      readonly expected: VerifyCode[];
+    };
+
+const ORIGIN = 'corpus.example/custody';
+const T0 = Date.parse('2026-11-20T09:00:00.000Z');
+const minutes = (n: number) => new Date(T0 + n * 60_000).toISOString();
+const ITEM_A = '0b0e7f9c-5a43-4d6e-9a57-3c2a1f0e4b11';
+const ITEM_B = '7d1c2e3f-8a9b-4c5d-8e6f-0a1b2c3d4e5f';
+
+interface ReceiptKey {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly jwk: Record<string, unknown>;
+}
+
+function receiptKey(kid: string, validity: Record<string, string> = {}): ReceiptKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const { kty, crv, x } = publicKey.export({ format: 'jwk' });
+  return { kid, privateKey, jwk: { kty, crv, x, kid, alg: 'EdDSA', use: 'sig', ...validity } };
+}
+
+const b64url = (value: string | Uint8Array) => Buffer.from(value).toString('base64url');
+
+/** A compact JWS made by hand, so that malformed headers and payloads can be signed too. */
+function jws(header: unknown, payload: unknown, key: KeyObject): string {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  return `${input}.${b64url(sign(null, Buffer.from(input), key))}`;
+}
+
+const digest = (algorithm: string, bytes: string) => createHash(algorithm).update(bytes).digest('hex');
+
+/** A log held in memory: entries in order, every tree node, checkpoints signed on demand. */
+class MemoryLog {
+  readonly entries: LogEntry[] = [];
+  private range = EMPTY_RANGE;
+  private readonly nodes = new Map<string, Uint8Array>();
+  private readonly heads = new Map<string, LogEntry>();
+
+  constructor(private readonly signer: NoteSigner) {}
+
+  append(subject: string, type: string, at: string, data: LogEntry['data'], seqOverride?: number): number {
+    const previous = this.heads.get(subject);
+    const seq = seqOverride ?? (previous?.seq ?? 0) + 1;
+    const entry: LogEntry = {
+      v: 1,
+      log: ORIGIN,
+      subject: { type: 'evidence', id: subject },
+      seq,
+      prev: previous ? toBase64(entryLeafHash(previous)) : null,
+      type,
+      at,
+      actor: { sub: 'investigator-1', agency: 'AZ-SSS', role: 'investigator' },
+      data,
+    };
+    this.heads.set(subject, entry);
+    this.entries.push(entry);
+    const appended = appendLeaves(this.range, [entryLeafHash(entry)]);
+    for (const node of appended.created) this.nodes.set(`${node.level}/${node.index}`, node.hash);
+    this.range = appended.range;
+    return this.entries.length - 1;
+  }
+
+  private reader() {
+    return {
+      readNodes: async (ids: readonly NodeId[]) =>
+        ids.map((id) => this.nodes.get(`${id.level}/${id.index}`) as Uint8Array),
+    };
+  }
+
+  checkpoint(size = this.entries.length): string {
+    const range = appendLeaves(EMPTY_RANGE, this.entries.slice(0, size).map(entryLeafHash));
+    return signCheckpoint({ origin: this.signer.name, size, root: range.root }, this.signer);
+  }
+
+  proof(index: number, size = this.entries.length) {
+    return inclusionProof(this.reader(), index, size);
+  }
+
+  consistency(from: number, to: number) {
+    return consistencyProof(this.reader(), from, to);
+  }
+}
+
+async function receiptOf(
+  log: MemoryLog,
+  index: number,
+  key: ReceiptKey,
+  change: { header?: object; claims?: object; iat?: number } = {},
+): Promise<string> {
+  const entry = log.entries[index] as LogEntry;
+  const proof = await log.proof(index);
+  const claims = {
+    iss: ORIGIN,
+    iat: change.iat ?? Math.floor(Date.parse(entry.at) / 1000) + 1,
+    jti: toBase64Url(entryLeafHash(entry)),
+    sub: `${entry.subject.type}:${entry.subject.id}`,
+    entry,
+    index,
+    tlog_proof: encodeTlogProof({ index, proof, checkpoint: log.checkpoint() }),
+    ...change.claims,
+  };
+  return jws(
+    { alg: 'EdDSA', kid: key.kid, typ: 'custody-receipt+jwt', ...change.header },
+    claims,
+    key.privateKey,
+  );
+}
+
+function reportOf(log: MemoryLog, item: string, size: number, key: ReceiptKey, generatedAt: string) {
+  const entries = log.entries
+    .map((entry, index) => ({ index, leafHash: toBase64(entryLeafHash(entry)), entry }))
+    .filter((row) => row.index < size && row.entry.subject.id === item);
+  const report = {
+    generatedAt,
+    item: { id: item },
+    log: { origin: ORIGIN, size, checkpoint: log.checkpoint(size) },
+    entries,
+    verification: { verdict: 'verified' },
+  };
+  return {
+    json: report,
+    jws: jws({ alg: 'EdDSA', kid: key.kid, typ: 'custody-report+jwt' }, report, key.privateKey),
+  };
+}
+
+/** Builds the corpus (fresh keys each time; the cases and their expected codes are fixed). */
+export async function buildCorpus(): Promise<Corpus> {
+  const logSigner = noteSigner(ORIGIN, new Uint8Array(32).fill(7));
+  const current = receiptKey('k-current');
+  const retired = receiptKey('k-retired', { retired_at: minutes(1.5) });
+  const compromised = receiptKey('k-compromised', { retired_at: minutes(10), compromised_at: minutes(0.5) });
+  const stranger = receiptKey('k-stranger');
+
+  const bytesA = 'exhibit A: a disk image';
+  const bytesB = 'exhibit B: a phone extraction';
+  const intake = (bytes: string) => ({
+    sha256: digest('sha256', bytes),
+    sha512: digest('sha512', bytes),
+    size: bytes.length,
+  });
+  const log = new MemoryLog(logSigner);
+  log.append(ITEM_A, 'evidence.acquired', minutes(0), intake(bytesA)); // 0
+  log.append(ITEM_B, 'evidence.acquired', minutes(0.2), intake(bytesB)); // 1
+  log.append(ITEM_A, 'custody.transferred', minutes(1), {
+    purpose: 'to the lab',
+    counterparty: { agency: 'AZ-LAB' },
+  }); // 2
+  log.append(ITEM_A, 'custody.received', minutes(2), { purpose: 'received at the lab' }); // 3
+  log.append(ITEM_A, 'report.issued', minutes(3), { format: 'json' }); // 4
+  log.append(ITEM_B, 'report.issued', minutes(4), { format: 'json' }); // 5
+  const size = log.entries.length;
+
+  const receipts = await Promise.all(
+    log.entries.map(async (_entry, index) => ({
+      name: `receipts/${index}.jws`,
+      jws: await receiptOf(log, index, current),
+    })),
+  );
+  const proofs = await Promise.all(
+    log.entries.map(async (_entry, index) => ({
+      name: `proofs/${index}.tlog-proof`,
+      text: encodeTlogProof({ index, proof: await log.proof(index), checkpoint: log.checkpoint() }),
+    })),
+  );
+  const reportA = reportOf(log, ITEM_A, 5, current, minutes(3.1));
+  const reportB = reportOf(log, ITEM_B, 6, current, minutes(4.1));
+  const reports = [
+    { name: `reports/${ITEM_A}.jws`, ...reportA },
+    { name: `reports/${ITEM_B}.jws`, ...reportB },
+  ];
+  const consistency = [
+    {
+      name: 'proofs/consistency-5-6.txt',
+      value: { from: 5, to: size, proof: (await log.consistency(5, size)).map(toBase64) },
+    },
+  ];
+  const payloadA = { path: `data/EX-1-${ITEM_A}/a.img`, evidenceId: ITEM_A, ...intake(bytesA) };
+  const payloadB = { path: `data/EX-2-${ITEM_B}/b.bin`, evidenceId: ITEM_B, ...intake(bytesB) };
+  const good: Bundle = { receipts, proofs, consistency, reports, payloads: [payloadA, payloadB] };
+  const without = <T extends { name: string }>(parts: readonly T[], ...names: string[]) =>
+    parts.filter((part) => !names.includes(part.name));
+  const receiptOnly: Bundle = { receipts };
+
+  // A dishonest operator holds the log key: it can sign other histories, which the verifier must expose.
+  const forked = new MemoryLog(logSigner);
+  forked.append(ITEM_A, 'evidence.acquired', minutes(0), intake(bytesA));
+  forked.append(ITEM_A, 'custody.transferred', minutes(1), { purpose: 'to the lab' });
+  forked.append(ITEM_A, 'custody.disposed', minutes(1.5), { purpose: 'destroyed' }, 2);
+  const reordered = new MemoryLog(logSigner);
+  reordered.append(ITEM_A, 'evidence.acquired', minutes(0), intake(bytesA));
+  reordered.append(ITEM_A, 'custody.received', minutes(2), { purpose: 'received' }, 3);
+  reordered.append(ITEM_A, 'custody.transferred', minutes(1), { purpose: 'sent' }, 2);
+  const splitView = new MemoryLog(logSigner);
+  for (const entry of log.entries.slice(0, 5))
+    splitView.append(entry.subject.id, entry.type, entry.at, entry.data);
+  splitView.append(ITEM_B, 'custody.disposed', minutes(4), { purpose: 'other history' });
+  const otherLog = new MemoryLog(noteSigner('other.example/custody', new Uint8Array(32).fill(9)));
+  otherLog.append(ITEM_A, 'evidence.acquired', minutes(0), intake(bytesA));
+
+  const receiptsOf = (other: MemoryLog) =>
+    Promise.all(
+      other.entries.map(async (_entry, index) => ({
+        name: `r${index}`,
+        jws: await receiptOf(other, index, current),
+      })),
+    );
+  const truncated = await log.proof(2);
+  const signedReceipt = (index: number, change: Parameters<typeof receiptOf>[3]) =>
+    receiptOf(log, index, current, change);
+  const tamperedReport = { ...reportA.json, verification: { verdict: 'verified', note: 'added later' } };
+  const [head, payload, signature] = String(receipts[2]?.jws ?? '').split('.') as [string, string, string];
+  const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+
+  const bundles: Array<[string, Bundle, VerifyCode[]]> = [
+    ['a complete package verifies', good, []],
+    ['receipts of complete chains alone verify', receiptOnly, []],
+    ['receipts with their detached proofs verify', { receipts, proofs }, []],
+    [
+      'a chain with an entry removed (an unacknowledged transfer, seq 2)',
+      { receipts: without(receipts, 'receipts/2.jws'), proofs: without(proofs, 'proofs/2.tlog-proof') },
+      ['CHAIN_INCOMPLETE'],
+    ],
+    [
+      'a chain with an entry removed, beside the signed report',
+      {
+        ...good,
+        receipts: without(receipts, 'receipts/2.jws'),
+        proofs: without(proofs, 'proofs/2.tlog-proof'),
+      },
+      ['CHAIN_INCOMPLETE', 'REPORT_ENTRIES_MISMATCH'],
+    ],
+    [
+      'the last entry removed, which only the signed report shows',
+      {
+        ...good,
+        receipts: without(receipts, 'receipts/4.jws'),
+        proofs: without(proofs, 'proofs/4.tlog-proof'),
+      },
+      ['REPORT_ENTRIES_MISMATCH'],
+    ],
+    [
+      'a fork: two entries claim seq 2 (signed by the log key holder)',
+      { receipts: await receiptsOf(forked) },
+      ['CHAIN_FORK'],
+    ],
+    [
+      'a chain reordered in the log: seq 3 logged before seq 2 (by the log key holder)',
+      { receipts: await receiptsOf(reordered) },
+      ['CHAIN_BROKEN'],
+    ],
+    [
+      'a report whose JSON reorders the entries it signed',
+      {
+        ...good,
+        reports: [
+          {
+            name: 'reports/a.jws',
+            jws: reportA.jws,
+            json: { ...reportA.json, entries: [...reportA.json.entries].reverse() },
+          },
+          reports[1] as (typeof reports)[number],
+        ],
+      },
+      ['REPORT_MISMATCH'],
+    ],
+    [
+      'a swapped payload (each exhibit’s bytes under the other)',
+      {
+        ...good,
+        payloads: [
+          { ...payloadA, sha256: payloadB.sha256, sha512: payloadB.sha512, size: payloadB.size },
+          { ...payloadB, sha256: payloadA.sha256, sha512: payloadA.sha512, size: payloadA.size },
+        ],
+      },
+      ['PAYLOAD_DIGEST_MISMATCH'],
+    ],
+    [
+      'a payload of an item the bundle does not prove',
+      {
+        ...good,
+        payloads: [
+          payloadA,
+          payloadB,
+          { ...payloadA, path: 'data/x/y.bin', evidenceId: '00000000-0000-4000-8000-000000000000' },
+        ],
+      },
+      ['PAYLOAD_UNATTESTED'],
+    ],
+    [
+      'a report forged after signing',
+      {
+        ...good,
+        reports: [
+          {
+            name: 'reports/a.jws',
+            jws: `${reportA.jws.split('.')[0]}.${b64url(JSON.stringify(tamperedReport))}.${reportA.jws.split('.')[2]}`,
+            json: tamperedReport,
+          },
+          reports[1] as (typeof reports)[number],
+        ],
+      },
+      ['SIGNATURE_INVALID'],
+    ],
+    [
+      'a report signed by a key the JWKS does not hold',
+      {
+        ...good,
+        reports: [
+          { name: 'reports/a.jws', ...reportOf(log, ITEM_A, 5, stranger, minutes(3.1)) },
+          reports[1] as (typeof reports)[number],
+        ],
+      },
+      ['KEY_UNKNOWN'],
+    ],
+    [
+      'a detached proof against a checkpoint of another log',
+      {
+        receipts,
+        proofs: [
+          {
+            name: 'proofs/0.tlog-proof',
+            text: encodeTlogProof({ index: 0, proof: await log.proof(0), checkpoint: otherLog.checkpoint() }),
+          },
+        ],
+      },
+      ['CHECKPOINT_INVALID'],
+    ],
+    [
+      'a split view: the log key signed two roots for size 6',
+      {
+        receipts,
+        proofs: [
+          {
+            name: 'proofs/0.tlog-proof',
+            text: encodeTlogProof({
+              index: 0,
+              proof: await splitView.proof(0),
+              checkpoint: splitView.checkpoint(),
+            }),
+          },
+        ],
+      },
+      ['SPLIT_VIEW'],
+    ],
+    [
+      'a truncated inclusion proof',
+      {
+        receipts,
+        proofs: [
+          {
+            name: 'proofs/2.tlog-proof',
+            text: encodeTlogProof({ index: 2, proof: truncated.slice(0, -1), checkpoint: log.checkpoint() }),
+          },
+        ],
+      },
+      ['INCLUSION_INVALID'],
+    ],
+    [
+      'checkpoints of two sizes without a consistency proof',
+      { ...good, consistency: [] },
+      ['CONSISTENCY_UNPROVEN'],
+    ],
+    [
+      'a consistency proof that does not hold',
+      {
+        ...good,
+        consistency: [
+          {
+            name: 'proofs/consistency-5-6.txt',
+            value: {
+              from: 5,
+              to: 6,
+              proof: [...(consistency[0]?.value.proof ?? [])].reverse().concat(toBase64(new Uint8Array(32))),
+            },
+          },
+        ],
+      },
+      ['CONSISTENCY_INVALID', 'CONSISTENCY_UNPROVEN'],
+    ],
+    [
+      'a proof for an entry the bundle has no receipt for',
+      { receipts: without(receipts, 'receipts/5.jws'), proofs },
+      ['PROOF_UNMATCHED'],
+    ],
+    [
+      'two receipts naming different entries at one index (a split view)',
+      {
+        receipts: [
+          ...receipts,
+          { name: 'receipts/5-again.jws', jws: await receiptOf(splitView, 5, current) },
+        ],
+      },
+      ['INDEX_MISMATCH', 'SPLIT_VIEW'],
+    ],
+    ['no receipts at all', { receipts: [] }, ['BUNDLE_MALFORMED']],
+    [
+      'a garbled detached proof',
+      { receipts, proofs: [{ name: 'proofs/1.tlog-proof', text: 'c2sp.org/tlog-proof@v1\nindex one\n' }] },
+      ['PROOF_MALFORMED'],
+    ],
+    [
+      'a garbled report',
+      {
+        ...good,
+        reports: [{ name: 'reports/a.jws', jws: 'not-a-report' }, reports[1] as (typeof reports)[number]],
+      },
+      ['REPORT_MALFORMED'],
+    ],
+  ];
+
+  const receiptCases: Array<[string, unknown, VerifyCode[]]> = [
+    ['a good receipt', receipts[2]?.jws, []],
+    [
+      'a receipt by a retired key, for an entry logged before its retirement',
+      await receiptOf(log, 0, retired),
+      [],
+    ],
+    [
+      'a receipt by a retired key, for an entry logged after its retirement',
+      await receiptOf(log, 3, retired),
+      ['KEY_RETIRED'],
+    ],
+    [
+      'a receipt by a compromised key, for an entry logged before the compromise',
+      await receiptOf(log, 0, compromised),
+      [],
+    ],
+    [
+      'a receipt by a compromised key, for an entry logged after the compromise',
+      await receiptOf(log, 2, compromised),
+      ['KEY_COMPROMISED'],
+    ],
+    [
+      'a receipt by a compromised key with a backdated iat',
+      await receiptOf(log, 2, compromised, { iat: Math.floor(T0 / 1000) - 60 }),
+      ['KEY_COMPROMISED'],
+    ],
+    ['a receipt by a key the JWKS does not hold', await receiptOf(log, 2, stranger), ['KEY_UNKNOWN']],
+    [
+      'a receipt claiming the current key but signed by another',
+      await receiptOf(log, 2, { ...stranger, kid: current.kid }),
+      ['SIGNATURE_INVALID'],
+    ],
+    [
+      'a receipt without kid',
+      jws({ alg: 'EdDSA', typ: 'custody-receipt+jwt' }, {}, current.privateKey),
+      ['KEY_UNKNOWN'],
+    ],
+    ['a receipt with a flipped signature bit', `${head}.${payload}.${flipped}`, ['SIGNATURE_INVALID']],
+    ['a receipt with padding appended to the signature', `${receipts[2]?.jws}==`, ['RECEIPT_MALFORMED']],
+    ['a receipt with trailing data', `${receipts[2]?.jws}.e30`, ['RECEIPT_MALFORMED']],
+    [
+      'a receipt with a crit header',
+      await signedReceipt(2, { header: { crit: ['exp'] } }),
+      ['RECEIPT_MALFORMED'],
+    ],
+    [
+      'a receipt with an embedded jwk header',
+      await signedReceipt(2, { header: { jwk: current.jwk } }),
+      ['RECEIPT_MALFORMED'],
+    ],
+    [
+      'a receipt typed as an access token',
+      await signedReceipt(2, { header: { typ: 'at+jwt' } }),
+      ['RECEIPT_MALFORMED'],
+    ],
+    [
+      'a correctly signed receipt with a null payload',
+      jws({ alg: 'EdDSA', kid: current.kid, typ: 'custody-receipt+jwt' }, null, current.privateKey),
+      ['RECEIPT_MALFORMED'],
+    ],
+    [
+      'a receipt with an extra claim',
+      await signedReceipt(2, { claims: { admin: true } }),
+      ['RECEIPT_MALFORMED'],
+    ],
+    [
+      'a receipt whose entry is not well formed',
+      await signedReceipt(2, { claims: { entry: { v: 1 } } }),
+      ['ENTRY_INVALID'],
+    ],
+    [
+      'a receipt whose jti is another entry’s',
+      await signedReceipt(2, { claims: { jti: toBase64Url(entryLeafHash(log.entries[0] as LogEntry)) } }),
+      ['LEAF_HASH_MISMATCH'],
+    ],
+    [
+      'a receipt whose index differs from its proof',
+      await signedReceipt(2, { claims: { index: 3 } }),
+      ['INDEX_MISMATCH'],
+    ],
+    [
+      'a receipt whose proof leads elsewhere',
+      await signedReceipt(2, {
+        claims: {
+          tlog_proof: encodeTlogProof({
+            index: 2,
+            proof: truncated.slice(0, -1),
+            checkpoint: log.checkpoint(),
+          }),
+        },
+      }),
+      ['INCLUSION_INVALID'],
+    ],
+    [
+      'a receipt whose checkpoint is another log’s',
+      await signedReceipt(2, {
+        claims: {
+          tlog_proof: encodeTlogProof({ index: 2, proof: truncated, checkpoint: otherLog.checkpoint() }),
+        },
+      }),
+      ['CHECKPOINT_INVALID'],
+    ],
+    [
+      'a receipt whose issuer is another log',
+      await signedReceipt(2, { claims: { iss: 'other.example/custody' } }),
+      ['ORIGIN_MISMATCH'],
+    ],
+    ['not a string', 42, ['RECEIPT_MALFORMED']],
+    ['two parts', 'eyJhbGciOiJFZERTQSJ9.e30', ['RECEIPT_MALFORMED']],
+    ['an empty string', '', ['RECEIPT_MALFORMED']],
+  ];
+
+  return {
+    vkey: encodeVerifierKey(ORIGIN, logSigner.publicKey),
+    jwks: { keys: [current.jwk, retired.jwk, compromised.jwk] },
+    cases: [
+      ...bundles.map(([name, input, expected]) => ({ name, kind: 'bundle' as const, input, expected })),
+      ...receiptCases.map(([name, input, expected]) => ({ name, kind: 'receipt' as const, input, expected })),
+    ],
+  };
+}
