@@ -82,4 +82,61 @@ describe('receipt key rotation (npm run keys -- rotate)', function () {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('when the current key is marked compromised since a time, then it is rotated out, the JWKS publishes the time, and what it made after that time no longer verifies', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-compromise-'));
+    try {
+      await withScratchDatabase(async (url) => {
+        const service = await startTestService({ DATABASE_URL: url, DATA_DIR: dataDir });
+        try {
+          const token = await service.token(uniqueSub('alice'), uniqueAgency(), 'investigator');
+          const openCase = async () =>
+            (
+              await service.call('POST', '/v1/cases', {
+                token,
+                json: { reference: randomUUID(), title: 'T' },
+              })
+            ).body.receipt as string;
+          const before = await openCase();
+          const kid = decodeProtectedHeader(before).kid as string;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const since = new Date().toISOString();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const after = await openCase();
+          const keys = (...args: string[]) =>
+            promisify(execFile)(process.execPath, [KEYS, ...args], {
+              env: childEnv({ DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }),
+            });
+
+          const future = await keys('compromised', '--kid', kid, '--since', '2999-01-01T00:00:00Z').catch(
+            (error: { code: number }) => error,
+          );
+          expect((future as { code: number }).code).to.equal(64);
+
+          const marked = JSON.parse((await keys('compromised', '--kid', kid, '--since', since)).stdout);
+          expect(marked).to.include({ compromised: kid, since });
+          expect(marked.rotated.retired).to.deep.equal([kid]);
+
+          const jwks = (await service.call('GET', '/.well-known/jwks.json')).body;
+          const published = jwks.keys.find((key: { kid: string }) => key.kid === kid);
+          expect(published.compromised_at).to.equal(since);
+          expect(published.retired_at).to.be.a('string');
+          const logKey = parseVerifierKey((await service.call('GET', '/v1/log/info')).body.vkey);
+          expect(verifyReceipt(before, { jwks, logKey }).valid).to.equal(true);
+          expect(verifyReceipt(after, { jwks, logKey }).reason).to.equal('KEY_COMPROMISED');
+          const checked = await service.call('POST', '/v1/receipts/verify', { json: { receipt: after } });
+          expect(checked.body).to.include({ valid: false, reason: 'KEY_COMPROMISED' });
+          const logged = verifyReceipt(marked.receipt, { jwks, logKey });
+          expect(logged.payload?.entry).to.deep.include({
+            subject: { type: 'key', id: kid },
+            type: 'key.compromised',
+          });
+        } finally {
+          await service.stop();
+        }
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
