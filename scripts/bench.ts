@@ -17,6 +17,11 @@
  * recorded as an audit entry before it is answered; then the machine's ceiling,
  * a one-route Express application driven the same way.
  *
+ *   npm run bench -- verify [--entries 1000000]
+ *
+ * Builds a log of real entries (batches of 1,000, each signed) and times a full
+ * `verify ledger` run over it (no recorded run, so nothing is skipped).
+ *
  *   npm run bench -- ingest [--size-mb 2048]
  *   npm run bench -- report [--entries 10000]
  *
@@ -41,8 +46,20 @@ import { openDatabase } from '../src/db/data-source';
 import { type DatabaseServer, databaseServerFor } from '../src/db/database-server';
 import { LogRepository } from '../src/db/log.repository';
 import { ensureServiceKeys } from '../src/keys/key-store';
-import { appendLeaves, EMPTY_RANGE, leafHash, type StoredNode, signCheckpoint, utf8 } from '../src/ledger';
-import { logSignerOf } from '../src/log/log-key';
+import {
+  appendLeaves,
+  EMPTY_RANGE,
+  emptyRoot,
+  fromBase64,
+  leafHash,
+  parseVerifierKey,
+  type StoredNode,
+  signCheckpoint,
+  utf8,
+} from '../src/ledger';
+import { auditLedger } from '../src/log/ledger-audit';
+import { logSignerOf, logVerifierKey } from '../src/log/log-key';
+import { type SequencedEntry, sequenceEntries } from '../src/log/sequence';
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
 import { spawnHelloServer, spawnService, stopService } from './lib/service-process';
@@ -340,6 +357,114 @@ async function buildLargeLog(url: string, dataDir: string, origin: string, size:
     await log.createHead(db, { origin, size, root, checkpoint });
   } finally {
     await db.destroy();
+  }
+}
+
+/**
+ * A log of `size` real entries over 1,000 case subjects, appended as the
+ * sequencer would (batches of 1,000, each with its nodes and signed checkpoint),
+ * but straight into the tables: `buildLargeLog` writes only tree nodes, which
+ * leaves a verifier nothing to check.
+ */
+async function buildEntryLog(url: string, dataDir: string, origin: string, size: number) {
+  const db = await openDatabase(url);
+  try {
+    const signer = logSignerOf((await ensureServiceKeys(dataDir)).log, origin);
+    const log = new LogRepository(db);
+    const empty = emptyRoot();
+    await log.createHead(db, {
+      origin,
+      size: 0,
+      root: empty,
+      checkpoint: signCheckpoint({ origin, size: 0, root: empty }, signer),
+    });
+    const heads = new Map<string, { seq: number; leafHash: Uint8Array }>();
+    let range = EMPTY_RANGE;
+    const batch = 1000;
+    for (let start = 0; start < size; start += batch) {
+      const requests = Array.from({ length: Math.min(batch, size - start) }, (_, i) => ({
+        subject: {
+          type: 'case' as const,
+          id: `00000000-0000-4000-8000-${String((start + i) % 1000).padStart(12, '0')}`,
+        },
+        type: 'case.noted',
+        actor: { sub: 'bench', agency: 'BENCH', role: 'investigator' },
+        data: { note: `synthetic entry ${start + i}`, reference: `BENCH-${start + i}` },
+      }));
+      const sequenced: SequencedEntry[] = sequenceEntries(
+        origin,
+        start,
+        requests,
+        (type, id) => heads.get(`${type}/${id}`),
+        new Date(Date.UTC(2026, 0, 1) + start),
+      );
+      for (const s of sequenced)
+        heads.set(`${s.entry.subject.type}/${s.entry.subject.id}`, {
+          seq: s.entry.seq,
+          leafHash: s.leafHash,
+        });
+      const integrated = appendLeaves(
+        range,
+        sequenced.map((s) => s.leafHash),
+      );
+      range = integrated.range;
+      const end = range.size;
+      await log.appendBatch(
+        db,
+        sequenced.map((s) => ({
+          index: s.index,
+          leafHash: s.leafHash,
+          leafData: s.leafData,
+          subjectType: s.entry.subject.type,
+          subjectId: s.entry.subject.id,
+          seq: s.entry.seq,
+          prev: s.entry.prev === null ? null : fromBase64(s.entry.prev),
+          type: s.entry.type,
+          at: new Date(s.entry.at),
+        })),
+        integrated.created,
+        {
+          origin,
+          size: end,
+          root: integrated.root,
+          checkpoint: signCheckpoint({ origin, size: end, root: integrated.root }, signer),
+        },
+      );
+    }
+    return logVerifierKey(signer);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Full verification of a built log of `entries` entries, in entries per second. */
+async function verifyBench({ config, dataDir, server }: BenchServer, options: { entries: number }) {
+  const stamp = `${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const verifyDb = await scratchDatabase(server.ownerUrl, `custody_bench_verify_${stamp}`);
+  try {
+    process.stderr.write(`bench: building a log of ${options.entries} entries\n`);
+    const vkey = await buildEntryLog(verifyDb.url, dataDir, config.logOrigin, options.entries);
+    const db = await openDatabase(verifyDb.url);
+    try {
+      process.stderr.write('bench: verifying it in full\n');
+      const started = performance.now();
+      const report = await auditLedger(new LogRepository(db), parseVerifierKey(vkey));
+      const seconds = (performance.now() - started) / 1000;
+      if (!report.ok) throw new Error(`the built log does not verify: ${report.failure?.code}`);
+      const result = {
+        benchmark: 'verify',
+        machine: { cpus: os.cpus().length, node: process.version },
+        entries: report.entries,
+        checkpoints: report.checkpoints,
+        seconds: round(seconds, 2),
+        entriesPerSecond: Math.round(report.entries / seconds),
+      };
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } finally {
+      await db.destroy();
+    }
+  } finally {
+    await verifyDb.drop().catch(() => {});
   }
 }
 
@@ -670,6 +795,11 @@ async function main(): Promise<number> {
     );
     return 0;
   }
+  if (positionals[0] === 'verify') {
+    const entries = values.entries === '10000' ? 1_000_000 : Number(values.entries);
+    await withBenchServer((bench) => verifyBench(bench, { entries }));
+    return 0;
+  }
   if (positionals[0] === 'ingest') {
     await withBenchServer((bench) => ingest(bench, { sizeMb: Number(values['size-mb']) }));
     return 0;
@@ -678,6 +808,7 @@ async function main(): Promise<number> {
     console.error(
       'usage: npm run bench -- append [--clients 64] [--seconds 20] [--proof-size 1000000] [--proofs 2000]\n' +
         '       npm run bench -- read [--clients 64] [--seconds 20]\n' +
+        '       npm run bench -- verify [--entries 1000000]\n' +
         '       npm run bench -- ingest [--size-mb 2048]\n' +
         '       npm run bench -- report [--entries 10000]',
     );

@@ -200,9 +200,11 @@ export class LogRepository {
     return preparedQuery<{ level: number; idx: string; hash: Buffer }>(
       this.db,
       'log-node-ranges',
+      // LATERAL: one index range scan per level, never a scan of the whole table.
       `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r(level, lo, hi)
-         JOIN log_nodes n ON n.level = r.level AND n.idx >= r.lo AND n.idx < r.hi
-        ORDER BY n.level, n.idx`,
+         CROSS JOIN LATERAL (
+           SELECT level, idx, hash FROM log_nodes
+            WHERE level = r.level AND idx >= r.lo AND idx < r.hi ORDER BY idx) n`,
       [levels, from, to],
     );
   }

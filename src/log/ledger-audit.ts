@@ -82,6 +82,8 @@ export async function auditLedger(
     const chains = new Map<string, { seq: number; leafHash: string }>();
     let range = await startingRange(log, options.from, bySize, head.size);
     checkRoot(range, bySize);
+    const sizes = [...bySize.keys()];
+    let nextSigned = 0;
     let next = range.size < head.size ? readPage(log, range.size, head.size) : undefined;
     while (next) {
       const { rows, nodes, to } = await next;
@@ -89,12 +91,18 @@ export async function auditLedger(
       if (rows.length === 0 || (rows[0] as AuditRow).idx !== range.size)
         fail(range.size, 'ENTRY_MISSING', `entry ${range.size} is missing`);
       if (options.from) await continueChains(log, rows, chains, start);
+      // Leaves are appended a segment at a time, from one signed size to the next: a
+      // root per checkpoint, not per leaf, and still no entry checked past a bad root.
       const created: StoredNode[] = [];
-      for (const row of rows) {
-        const appended = appendLeaves(range, [checkEntry(row, range.size, chains)]);
+      for (let at = 0; at < rows.length; ) {
+        while ((sizes[nextSigned] ?? Number.POSITIVE_INFINITY) <= range.size) nextSigned++;
+        const end = Math.min(rows.length, at + (sizes[nextSigned] ?? Number.POSITIVE_INFINITY) - range.size);
+        const leaves = rows.slice(at, end).map((row, i) => checkEntry(row, range.size + i, chains));
+        const appended = appendLeaves(range, leaves);
         for (const node of appended.created) created.push(node);
         range = appended.range;
         if (bySize.has(range.size)) checkRoot(range, bySize);
+        at = end;
       }
       if (range.size !== to) fail(range.size, 'ENTRY_MISSING', `entry ${range.size} is missing`);
       compareNodes(created, nodes);
