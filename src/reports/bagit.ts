@@ -74,6 +74,10 @@ export function writeBag(
   for (const file of [...payload.map((p) => `data/${p.path}`), ...tags.map((t) => t.path)])
     assertSafePath(file);
   const zip = new yazl.ZipFile();
+  const output = zip.outputStream as unknown as Readable;
+  // A payload whose bytes fail (changed, or gone) fails the whole bag, never the process.
+  const failBag = (error: Error) => output.destroy(error);
+  zip.on('error', failBag);
   const tagDigests: Array<[string, string]> = [];
   const addTag = (path: string, text: string | Uint8Array) => {
     const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text);
@@ -92,9 +96,11 @@ export function writeBag(
   addTag('bagit.txt', BAGIT_TXT);
   addTag('bag-info.txt', `${infoLines.join('\n')}\n`);
   for (const file of payload) {
-    zip.addReadStreamLazy(`${name}/data/${file.path}`, { compress: false }, (callback) =>
-      callback(null, file.open()),
-    );
+    zip.addReadStreamLazy(`${name}/data/${file.path}`, { compress: false }, (callback) => {
+      const bytes = file.open();
+      bytes.once('error', failBag);
+      callback(null, bytes);
+    });
   }
   addTag(
     'manifest-sha256.txt',
@@ -111,7 +117,7 @@ export function writeBag(
     { compress: false },
   );
   zip.end();
-  return zip.outputStream as unknown as Readable;
+  return output;
 }
 
 export interface BagCheck {

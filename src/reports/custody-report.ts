@@ -19,16 +19,13 @@ import {
   openCheckpoint,
   parseEntry,
   toBase64,
-  verifyChain,
   verifyConsistency,
   verifyInclusion,
 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import type { ReceiptSigningKey } from '../receipts/receipt';
+import { checkChains, REPORT_TYPE } from '../verify';
 import { type Anomaly, findAnomalies } from './anomalies';
-
-/** The JWS `typ` of signed reports: a receipt's sibling, never accepted as either a receipt or a token. */
-export const REPORT_TYPE = 'custody-report+jwt';
 
 export interface VerificationResult {
   readonly ok: boolean;
@@ -148,7 +145,15 @@ export class CustodyReports {
         equalBytes(leafHash(entryLeafData(parsed[i] as LogEntry)), row.leafHash),
       );
       if (!leafOk) throw new Error('a stored entry does not hash to its leaf hash');
-      verifyChain(parsed);
+      const [broken] = checkChains(
+        stored.map((row, i) => ({
+          entry: parsed[i] as LogEntry,
+          index: row.index,
+          leafHash: row.leafHash,
+          checkpoint: latest,
+        })),
+      ).failures;
+      if (broken) throw new Error(`${broken.code}: ${broken.detail}`);
       return `${parsed.length} entries, each linked to the one before`;
     });
     const inclusion = await attemptAsync(async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { type CaseStanding, caseAllows, caseRole, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { CaseRepository } from '../db/case.repository';
@@ -253,11 +253,11 @@ export class DisclosureService {
         size: content.size,
         sha256: content.sha256,
         sha512: content.sha512,
-        open: () => failingTheBag(content.open(), () => stream),
+        open: () => content.open(),
       };
     });
     const name = `disclosure-${disclosure.id}`;
-    const stream: Readable = writeBag(name, payload, tags, {
+    const stream = writeBag(name, payload, tags, {
       sourceOrganization: head.origin,
       externalIdentifier: disclosure.id,
       baggingDate: new Date().toISOString().slice(0, 10),
@@ -268,17 +268,6 @@ export class DisclosureService {
     });
     return { name, stream };
   }
-}
-
-/**
- * A payload file whose bytes fail verification (or cannot be read) ends the
- * whole bag with that error, so the download fails: the zip writer would
- * otherwise stall, and raise the error where no one listens.
- */
-function failingTheBag(file: Readable, bag: () => Readable): Readable {
-  const relay = new PassThrough();
-  file.once('error', (error) => bag().destroy(error));
-  return file.pipe(relay);
 }
 
 /** A tag file's bytes must be hashed before it enters the bag, so a (small) report PDF is collected first. */
