@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VERIFY_CODES } from '../verify';
 import {
   breakGlassBody,
   custodyEventBody,
@@ -382,7 +383,8 @@ export const openApiDocument = {
     },
     '/.well-known/jwks.json': {
       get: {
-        summary: 'Receipt keys, current and retired (status in `custody_ledger`)',
+        summary:
+          'Receipt keys, current and retired; each key may carry `retired_at` and `compromised_at` (RFC 3339, docs/verifying.md)',
         responses: { '200': { description: 'JWKS' } },
       },
     },
@@ -397,7 +399,34 @@ export const openApiDocument = {
             },
           },
         },
-        responses: { '200': { description: '{ valid, checks, reason? }' }, default: problem },
+        responses: {
+          '200': {
+            description:
+              'The five checks; `reason` names the first that failed (docs/verifying.md, failure codes)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['valid', 'checks'],
+                  properties: {
+                    valid: { type: 'boolean' },
+                    checks: {
+                      type: 'object',
+                      properties: Object.fromEntries(
+                        ['signature', 'leafHash', 'checkpoint', 'inclusion', 'origin'].map((check) => [
+                          check,
+                          { type: 'boolean' },
+                        ]),
+                      ),
+                    },
+                    reason: { type: 'string', enum: [...VERIFY_CODES] },
+                  },
+                },
+              },
+            },
+          },
+          default: problem,
+        },
       },
     },
     '/openapi.json': {
