@@ -17,6 +17,7 @@ import { openDatabase } from '../src/db/data-source';
 import { databaseServerFor } from '../src/db/database-server';
 import { LogRepository } from '../src/db/log.repository';
 import { ensureServiceKeys, listReceiptKeys, rotateReceiptKey } from '../src/keys/key-store';
+import { CheckpointWitness } from '../src/log/checkpoint-witness';
 import { CustodyLog } from '../src/log/custody-log';
 import { domainWrite } from '../src/log/domain-write';
 import { logSignerOf } from '../src/log/log-key';
@@ -39,13 +40,22 @@ async function withLog(body: (sequencer: Sequencer, dataDir: string) => Promise<
     const db = await openDatabase(server.url, server.ownerUrl);
     try {
       const keys = await ensureServiceKeys(config.dataDir);
+      const log = new LogRepository(db);
+      // The same rollback and split-view guard as the service: a restored database is not signed over.
+      const witness = await CheckpointWitness.open(
+        config.dataDir,
+        config.logOrigin,
+        await log.databaseName(),
+      );
       const sequencer = await Sequencer.open(
         db,
-        new LogRepository(db),
+        log,
         logSignerOf(keys.log, config.logOrigin),
-        { maxBatch: 1, maxQueue: 1 },
+        { maxBatch: 1, maxQueue: 1, witness },
         logger,
       );
+      if (sequencer.halted)
+        throw new Error(`the log refuses to sign (${sequencer.halted}); see docs/operations.md`);
       await body(sequencer, config.dataDir);
     } finally {
       await db.destroy();
