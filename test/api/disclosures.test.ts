@@ -11,6 +11,7 @@ import { ZipFile } from 'yazl';
 import { parseVerifierKey } from '../../src/ledger';
 import { openBag, verifyBag } from '../../src/reports/bagit';
 import { verifyReceipt } from '../../src/verify';
+import { openCase, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('disclosures and their packages', function () {
@@ -33,33 +34,8 @@ describe('disclosures and their packages', function () {
   it('when a forger removes an unacknowledged transfer from a package and fixes its manifests, then the package fails verification with CHAIN_INCOMPLETE', async () => {
     const agency = uniqueAgency();
     const prosecutor = await service.token(uniqueSub('pros'), agency, 'prosecutor', 'investigator');
-    const caseId = (
-      await service.call('POST', '/v1/cases', {
-        token: prosecutor,
-        json: { reference: randomUUID(), title: 'T' },
-      })
-    ).body.case.id;
-    const form = new FormData();
-    form.append(
-      'metadata',
-      JSON.stringify({
-        exhibitNumber: 'EX-2',
-        description: 'd',
-        source: 's',
-        acquiredAt: '2026-11-20T09:30:00Z',
-        acquiredBy: 'a',
-      }),
-    );
-    form.append('file', new Blob([randomBytes(2048)]), 'phone.bin');
-    const evidenceId = (
-      (await (
-        await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
-          method: 'POST',
-          headers: { authorization: `Bearer ${prosecutor}` },
-          body: form,
-        })
-      ).json()) as { evidence: { id: string } }
-    ).evidence.id;
+    const caseId = await openCase(service, prosecutor);
+    const evidenceId = await uploadItem(service, prosecutor, caseId);
     const transfer = await service.call('POST', `/v1/evidence/${evidenceId}/events`, {
       token: prosecutor,
       json: {
