@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -112,6 +112,43 @@ describe('tampering noticed at start', function () {
       }
       // Nothing left to recover.
       expect((await runScript('recover', ['rollback', '--confirm'], env)).code).to.equal(0);
+    });
+  });
+
+  it('when an older backup is restored and another site with the same keys writes a different history of the same size, then the service sees a split view and refuses to sign', async () => {
+    await withScratchDatabase(async (url) => {
+      const env = { DATABASE_URL: url, DATA_DIR: dataDir };
+      const name = new URL(url).pathname.slice(1);
+      const admin = new URL(url);
+      admin.pathname = '/postgres';
+      const backup = `${name}_backup`;
+
+      let service = await startTestService(env);
+      await openCases(service, 2);
+      await service.stop();
+      await sql(admin.toString(), [`CREATE DATABASE ${backup} TEMPLATE ${name}`]);
+      service = await startTestService(env);
+      await openCases(service, 3);
+      await service.stop();
+      await sql(admin.toString(), [
+        `DROP DATABASE ${name} WITH (FORCE)`,
+        `ALTER DATABASE ${backup} RENAME TO ${name}`,
+      ]);
+      // The other site has the keys but not this site's record of what it signed.
+      const otherSite = await mkdtemp(path.join(os.tmpdir(), 'custody-other-site-'));
+      try {
+        await cp(path.join(dataDir, 'keys'), path.join(otherSite, 'keys'), { recursive: true });
+        service = await startTestService({ ...env, DATA_DIR: otherSite });
+        await openCases(service, 3);
+        await service.stop();
+      } finally {
+        await rm(otherSite, { recursive: true, force: true });
+      }
+
+      const refused = await startAndProbe(env);
+      expect(refused.ready.status).to.equal(503);
+      expect(refused.ready.body).to.include({ code: 'LOG_INCONSISTENT', reason: 'SPLIT_VIEW' });
+      expect(refused.write.body.code).to.equal('LOG_INCONSISTENT');
     });
   });
 
