@@ -122,7 +122,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
     const orderRepository = new OrderRepository(db);
     const orders = new OrderService(orderRepository, caseRepository, custodyLog, {
-      evidence: async (principal, id) => (await evidence.get(principal, id)).item,
+      evidence: (principal, id) => evidence.attested(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
     });

@@ -263,6 +263,21 @@ export class EvidenceService {
     return (await this.entries.chain('evidence', item.id)).map(entryView);
   }
 
+  /**
+   * The item as its intake entry attests it, for an entry that cites it (an
+   * order linking it): the digest comes from the log, never from the mutable
+   * row, and a row that disagrees is recorded as `integrity.failed` and refused.
+   */
+  async attested(
+    principal: Principal,
+    id: string,
+  ): Promise<{ id: string; exhibitNumber: string; sha256: string }> {
+    const { item, standing } = await this.get(principal, id);
+    const role = caseRole(standing, 'case.read');
+    const intake = await this.trustedIntake(item, { sub: principal.sub, agency: principal.agency, role });
+    return { id: item.id, exhibitNumber: item.exhibitNumber, sha256: intake.sha256 };
+  }
+
   /** Index and leaf hash of the item's latest entry. */
   async chainHead(id: string): Promise<{ seq: number; index: number; leafHash: string } | null> {
     const last = await this.entries.chainHead('evidence', id);

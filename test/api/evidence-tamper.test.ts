@@ -207,6 +207,59 @@ describe('evidence whose record or stored bytes were tampered with', function ()
     });
   });
 
+  describe('when an item’s row is pointed at another item’s digests and an order cites it', () => {
+    it('when it is linked to an order, then 409 EVIDENCE_RECORD_TAMPERED, the order does not cite the other digest, and integrity.failed is on its chain', async () => {
+      const { victim, donor } = await tamperedPair();
+      const order = await service.call('POST', '/v1/orders', {
+        token: investigator,
+        json: {
+          kind: 'production',
+          direction: 'domestic',
+          legalBasis: { instrument: 'DOMESTIC', article: '27' },
+          caseId,
+          requestingAuthority: 'Prosecutor General',
+          channel: 'direct',
+        },
+      });
+      expect(order.status, order.text).to.equal(201);
+      const linked = await service.call('POST', `/v1/orders/${order.body.order.id}/evidence`, {
+        token: investigator,
+        json: { evidenceId: victim.id },
+      });
+      expect(linked.status).to.equal(409);
+      expect(linked.body.code).to.equal('EVIDENCE_RECORD_TAMPERED');
+      const fetched = await service.call('GET', `/v1/orders/${order.body.order.id}`, { token: investigator });
+      expect(JSON.stringify(fetched.body)).to.not.include(donor.digests.sha256);
+      const failures = (await chainOf(service, investigator, victim.id)).filter(
+        (entry) => entry.type === 'integrity.failed',
+      );
+      expect(failures).to.have.length(1);
+    });
+
+    it('when an intact item is linked to an order, then the order’s entry cites the digest its intake entry recorded', async () => {
+      const item = await upload(service, investigator, caseId, randomBytes(5_000));
+      const order = await service.call('POST', '/v1/orders', {
+        token: investigator,
+        json: {
+          kind: 'production',
+          direction: 'domestic',
+          legalBasis: { instrument: 'DOMESTIC', article: '27' },
+          caseId,
+          requestingAuthority: 'Prosecutor General',
+          channel: 'direct',
+        },
+      });
+      const linked = await service.call('POST', `/v1/orders/${order.body.order.id}/evidence`, {
+        token: investigator,
+        json: { evidenceId: item.id },
+      });
+      expect(linked.status, linked.text).to.equal(201);
+      const cited = JSON.parse(Buffer.from(linked.body.receipt.split('.')[1], 'base64url').toString()).entry
+        .data;
+      expect(cited).to.include({ evidence: item.id, sha256: item.digests.sha256 });
+    });
+  });
+
   describe('when a stored file’s bytes were changed on disk', () => {
     for (const [what, size, status] of [
       // Most of it is sent as it is read; the last chunk is held back until the digest is known.
