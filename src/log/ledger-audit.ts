@@ -1,21 +1,32 @@
 import { hash as digest } from 'node:crypto';
-import type { AuditRow, LogRepository, StoredCheckpoint } from '../db/log.repository';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AuditEntries, LogRepository, StoredCheckpoint } from '../db/log.repository';
 import { LedgerError } from '../errors';
 import {
-  appendLeaves,
   type CompactRange,
   compactRangeIds,
   compactRoot,
   EMPTY_RANGE,
   equalBytes,
-  fromUtf8,
+  type NodeId,
   type NoteVerifier,
   openCheckpoint,
-  parseEntry,
-  type StoredNode,
   toBase64,
 } from '../ledger';
 import type { TreePoint } from './checkpoint-witness';
+import {
+  type EntryFailure,
+  type EntryPage,
+  FIXED_SIZE,
+  indexAt,
+  type PageOffsets,
+  pageLength,
+  pageOffsets,
+  seqAt,
+} from './entry-check';
+import type { EntryCheckRequest } from './ledger-audit-worker';
 
 export interface AuditFailure {
   /** The first log index that fails, or null when the failure is not one entry's (a checkpoint, the head). */
@@ -40,10 +51,14 @@ export interface AuditOptions {
   /** Verify only entries from this point on: a size verified before, and its root. */
   readonly from?: TreePoint;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Entries read and checked together (tests make it small to cross page boundaries). */
+  readonly pageSize?: number;
+  /** Worker threads for the per-entry checks: one per core unless told. */
+  readonly workers?: number;
 }
 
-/** Entries read and checked per round trip. */
-const PAGE = 10_000;
+/** 2^14 entries: about 6 MB of entry bytes read in one round trip. */
+const PAGE = 16_384;
 
 class AuditStop extends Error {
   constructor(readonly failure: AuditFailure) {
@@ -55,17 +70,26 @@ const fail = (index: number | null, code: string, detail: string): never => {
   throw new AuditStop({ index, code, detail });
 };
 
+type Chains = Map<string, { seq: number; leafHash: string }>;
+
 /**
  * Re-verifies the stored log, trusting nothing stored: every checkpoint
  * signature; every entry's bytes (well-formed, canonical JCS, leaf hash, columns
  * that agree with the bytes); every chain link; every stored tree node against
  * the one recomputed from the leaves; and the recomputed root at every
- * checkpoint size and at the head. Stops at the first failure and names it.
+ * checkpoint size and at the head. Stops at the first failure in log order and
+ * names it: a segment between signed sizes at a time, its entries in order,
+ * then the root signed at its end, then the tree nodes its leaves complete.
  *
  * With `from`, the run starts at a size verified before: the tree there is taken
  * from its stored compact range, which must give the root verified then and the
  * root signed at that size; chains continue from their stored heads before it.
- * Entries are read in pages by index, the next page while this one is checked.
+ *
+ * Entries are read in pages by index, a few pages ahead. Each page's per-entry
+ * checks (parse, schema, canonical form, leaf hash, columns) run on worker
+ * threads while this thread links the chains and recomputes the page's tree
+ * from the stored leaf hashes with the platform's SHA-256; a page's result only
+ * counts up to its first failing entry, before which those hashes are proven.
  */
 export async function auditLedger(
   log: LogRepository,
@@ -76,39 +100,37 @@ export async function auditLedger(
   const start = options.from?.size ?? 0;
   if (!head) return { ok: true, from: 0, size: 0, root: new Uint8Array(), entries: 0, checkpoints: 0 };
   const checkpoints = await log.checkpointsFrom(start);
+  const pageSize = options.pageSize ?? PAGE;
   let checked = 0;
+  let checkers: EntryCheckers | undefined;
+  const reads: Array<Promise<ReadPage>> = [];
   try {
     const bySize = verifyCheckpoints(checkpoints, logKey);
-    const chains = new Map<string, { seq: number; leafHash: string }>();
+    const signed = [...bySize.keys()];
+    const chains: Chains = new Map();
+    let undecided: Found | undefined;
     let range = await startingRange(log, options.from, bySize, head.size);
     checkRoot(range, bySize);
-    const sizes = [...bySize.keys()];
-    let nextSigned = 0;
-    let next = range.size < head.size ? readPage(log, range.size, head.size) : undefined;
-    while (next) {
-      const { rows, nodes, to } = await next;
-      next = to < head.size ? readPage(log, to, head.size) : undefined;
-      if (rows.length === 0 || (rows[0] as AuditRow).idx !== range.size)
-        fail(range.size, 'ENTRY_MISSING', `entry ${range.size} is missing`);
-      if (options.from) await continueChains(log, rows, chains, start);
-      // Leaves are appended a segment at a time, from one signed size to the next: a
-      // root per checkpoint, not per leaf, and still no entry checked past a bad root.
-      const created: StoredNode[] = [];
-      for (let at = 0; at < rows.length; ) {
-        while ((sizes[nextSigned] ?? Number.POSITIVE_INFINITY) <= range.size) nextSigned++;
-        const end = Math.min(rows.length, at + (sizes[nextSigned] ?? Number.POSITIVE_INFINITY) - range.size);
-        const leaves = rows.slice(at, end).map((row, i) => checkEntry(row, range.size + i, chains));
-        const appended = appendLeaves(range, leaves);
-        for (const node of appended.created) created.push(node);
-        range = appended.range;
-        if (bySize.has(range.size)) checkRoot(range, bySize);
-        at = end;
+    if (range.size < head.size) checkers = new EntryCheckers(options.workers ?? availableParallelism());
+    // Pages are read (and handed to a worker) ahead of the one being finished here.
+    let nextRead = range.size;
+    const readAhead = () => {
+      while (checkers && reads.length <= checkers.size && nextRead < head.size) {
+        const to = Math.min(nextRead + pageSize, head.size);
+        reads.push(readPage(log, checkers, nextRead, to));
+        nextRead = to;
       }
-      if (range.size !== to) fail(range.size, 'ENTRY_MISSING', `entry ${range.size} is missing`);
-      compareNodes(created, nodes);
-      checked += rows.length;
+    };
+    readAhead();
+    while (reads.length > 0) {
+      const read = await (reads.shift() as Promise<ReadPage>);
+      readAhead();
+      if (options.from && read.page) await continueChains(log, read.page, chains, start);
+      ({ range, undecided } = await finishPage(log, read, { range, undecided }, chains, bySize, signed));
+      checked += read.page ? pageLength(read.page) : 0;
       options.onProgress?.(checked, head.size - start);
     }
+    if (undecided) throw new AuditStop(undecided.failure);
     if (!equalBytes(compactRoot(range), head.root))
       fail(null, 'LOG_INCONSISTENT', 'the head root is not the tree root');
     return {
@@ -130,22 +152,395 @@ export async function auditLedger(
       checkpoints: checkpoints.length,
       failure: error.failure,
     };
+  } finally {
+    for (const read of reads) read.catch(() => {});
+    await checkers?.close();
   }
 }
 
-/** One page of entries and the stored nodes they create, read together. */
-async function readPage(log: LogRepository, from: number, size: number) {
-  const to = Math.min(from + PAGE, size);
+/** Worker threads running the per-entry checks, a page at a time each. */
+class EntryCheckers {
+  private readonly workers: Worker[];
+  private readonly waiting = new Map<number, (failure: EntryFailure | undefined) => void>();
+  private failed: ((error: Error) => void)[] = [];
+  private next = 0;
+
+  constructor(count: number) {
+    const file = path.join(__dirname, 'ledger-audit-worker.js');
+    this.workers = Array.from({ length: Math.max(1, count) }, () => {
+      const worker = new Worker(file);
+      worker.on('message', ({ id, failure }: { id: number; failure?: EntryFailure }) => {
+        this.waiting.get(id)?.(failure);
+        this.waiting.delete(id);
+      });
+      worker.on('error', (error) => this.abort(error));
+      worker.on('exit', (code) => this.abort(new Error(`an entry check worker exited with code ${code}`)));
+      return worker;
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** The page's first failing entry, or none. */
+  check(entries: AuditEntries): Promise<EntryFailure | undefined> {
+    const id = this.next++;
+    const request: EntryCheckRequest = { id, ...entries };
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, resolve);
+      this.failed.push(reject);
+      (this.workers[id % this.workers.length] as Worker).postMessage(request);
+    });
+  }
+
+  private abort(error: Error): void {
+    for (const reject of this.failed) reject(error);
+    this.failed = [];
+    this.waiting.clear();
+  }
+
+  async close(): Promise<void> {
+    for (const worker of this.workers) worker.removeAllListeners('exit');
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+type MainPage = Omit<EntryPage, 'data'> & { readonly offsets: PageOffsets };
+
+interface ReadPage {
+  readonly from: number;
+  readonly to: number;
+  /** The entries read, in index order, less their bytes (at a worker); none when there were none. */
+  readonly page?: MainPage;
+  readonly nodes: Awaited<ReturnType<LogRepository['nodeLevels']>>;
+  readonly checked: Promise<EntryFailure | undefined>;
+}
+
+/** One page of entries and the stored nodes they create, read together; its entries go to a worker at once. */
+async function readPage(
+  log: LogRepository,
+  checkers: EntryCheckers,
+  from: number,
+  to: number,
+): Promise<ReadPage> {
   const ranges = createdNodeRanges(from, to);
-  const [rows, nodes] = await Promise.all([
-    log.auditPage(from, to),
-    log.nodeRanges(
+  const [read, nodes] = await Promise.all([
+    log.auditEntries(from, to),
+    log.nodeLevels(
       ranges.map((r) => r.level),
       ranges.map((r) => r.from),
       ranges.map((r) => r.to),
     ),
   ]);
-  return { rows, nodes, to };
+  if (!read) return { from, to, nodes, checked: Promise.resolve(undefined) };
+  const entries = inIndexOrder(read);
+  const page: MainPage = {
+    fixed: entries.fixed,
+    hashes: entries.hashes,
+    columns: JSON.parse(entries.columns),
+    offsets: pageOffsets(entries),
+  };
+  const checked = checkers.check(entries);
+  // Rejections are taken where the page is finished.
+  checked.catch(() => {});
+  return { from, to, page, nodes, checked };
+}
+
+/**
+ * The aggregates come in the order the index scan gave them, which is index
+ * order; should a plan ever differ, they are put back in it here.
+ */
+function inIndexOrder(read: AuditEntries): AuditEntries {
+  const n = read.fixed.length / FIXED_SIZE;
+  let ordered = true;
+  for (let i = 1; i < n && ordered; i++) ordered = indexAt(read, i - 1) <= indexAt(read, i);
+  if (ordered) return read;
+  const { hashAt, dataAt } = pageOffsets(read);
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => indexAt(read, a) - indexAt(read, b) || a - b,
+  );
+  const columns = JSON.parse(read.columns) as unknown[];
+  const pick = (bytes: Buffer, at: Uint32Array) =>
+    Buffer.concat(order.map((i) => bytes.subarray(at[i], at[i + 1])));
+  return {
+    fixed: Buffer.concat(order.map((i) => read.fixed.subarray(i * FIXED_SIZE, (i + 1) * FIXED_SIZE))),
+    hashes: pick(read.hashes, hashAt),
+    data: pick(Buffer.from(read.data, 'base64'), dataAt).toString('base64'),
+    columns: JSON.stringify(order.map((i) => columns[i])),
+  };
+}
+
+/** A failure found in a page, with its place in the order the checks run in (see auditLedger). */
+interface Found {
+  readonly order: readonly number[];
+  readonly failure: AuditFailure;
+}
+
+const first = (found: ReadonlyArray<Found | undefined>): Found | undefined =>
+  found.reduce<Found | undefined>(
+    (best, next) => (next && (!best || before(next.order, best.order)) ? next : best),
+    undefined,
+  );
+
+function before(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    if ((a[i] ?? -1) !== (b[i] ?? -1)) return (a[i] ?? -1) < (b[i] ?? -1);
+  return false;
+}
+
+/**
+ * Finishes a page in log order: links its chains and recomputes its tree (while
+ * the worker checks its entries), then fails with the first failure of all, or
+ * returns the tree after it and a failure that a later page may still precede.
+ */
+async function finishPage(
+  log: LogRepository,
+  read: ReadPage,
+  { range, undecided }: { range: CompactRange; undecided?: Found },
+  chains: Chains,
+  bySize: ReadonlyMap<number, Uint8Array>,
+  signed: readonly number[],
+): Promise<{ range: CompactRange; undecided?: Found }> {
+  const { from, to, page } = read;
+  if (!page) return fail(from, 'ENTRY_MISSING', `entry ${from} is missing`);
+  const n = pageLength(page);
+  // Rows line up with their indexes up to `aligned`; leaf hashes are hashes up to `leaves`.
+  let aligned = 0;
+  while (aligned < n && indexAt(page, aligned) === from + aligned) aligned++;
+  let leaves = 0;
+  while (leaves < aligned && page.offsets.hashAt[leaves + 1] === (leaves + 1) * 32) leaves++;
+  const missing: Found | undefined =
+    aligned < to - from
+      ? { order: [from + aligned, 0, 0], failure: missingEntry(from + aligned) }
+      : undefined;
+  const broken = linkChains(page, aligned, from, chains);
+  const tree = pageTree(range, page.hashes.subarray(0, leaves * 32), from);
+  const root = checkRoots(tree, from, from + leaves, bySize);
+  const node = compareLevels(log, tree, read.nodes, signed);
+  const entry = await read.checked;
+  const found = first([
+    undecided,
+    missing,
+    entry && {
+      order: [from + entry.position, 0, 1],
+      failure: { index: from + entry.position, code: entry.code, detail: entry.detail },
+    },
+    broken,
+    root,
+    await node,
+  ]);
+  // A node's failure waits for its segment's end, which may lie in a later page.
+  if (found && (found.order[0] as number) < to) throw new AuditStop(found.failure);
+  return { range: tree.range, undecided: found };
+}
+
+const missingEntry = (index: number): AuditFailure => ({
+  index,
+  code: 'ENTRY_MISSING',
+  detail: `entry ${index} is missing`,
+});
+
+/** Checks and extends each entry's chain, in order; the first broken link, if any. */
+function linkChains(page: MainPage, count: number, from: number, chains: Chains): Found | undefined {
+  for (let i = 0; i < count; i++) {
+    const [type, id, prev] = page.columns[i] as EntryPage['columns'][number];
+    const seq = seqAt(page, i);
+    const key = `${type}\u0000${id}`;
+    const previous = chains.get(key);
+    const index = from + i;
+    const broken = (detail: string): Found => ({
+      order: [index, 0, 2],
+      failure: { index, code: 'CHAIN_BROKEN', detail },
+    });
+    if (seq !== (previous?.seq ?? 0) + 1) return broken(`seq ${seq} does not follow ${previous?.seq ?? 0}`);
+    if (prev !== (previous?.seq ? previous.leafHash : null))
+      return broken('prev does not name the previous entry');
+    chains.set(key, {
+      seq,
+      leafHash: page.hashes.toString('base64', page.offsets.hashAt[i], page.offsets.hashAt[i + 1]),
+    });
+  }
+  return undefined;
+}
+
+/** For an incremental run: each subject's chain continues from its stored head before the start. */
+async function continueChains(
+  log: LogRepository,
+  page: MainPage,
+  chains: Chains,
+  before: number,
+): Promise<void> {
+  const unseen = new Map<string, { type: string; id: string }>();
+  for (const [type, id] of page.columns) {
+    const key = `${type}\u0000${id}`;
+    if (!chains.has(key)) unseen.set(key, { type, id });
+  }
+  if (unseen.size === 0) return;
+  for (const head of await log.subjectHeadsBefore([...unseen.values()], before))
+    chains.set(`${head.type}\u0000${head.id}`, { seq: head.seq, leafHash: toBase64(head.leafHash) });
+  // Subjects without an earlier entry start their chain in this run.
+  for (const key of unseen.keys()) if (!chains.has(key)) chains.set(key, { seq: 0, leafHash: '' });
+}
+
+/** The nodes a page's leaves complete, level by level: node (level, first + i) at hashes[32 i]. */
+interface PageTree {
+  readonly levels: ReadonlyArray<{ readonly level: number; readonly first: number; readonly hashes: Buffer }>;
+  /** The tree before the page. */
+  readonly before: CompactRange;
+  /** The tree after the page's leaves. */
+  readonly range: CompactRange;
+}
+
+const NODE_INPUT = Buffer.alloc(65, 0x01);
+
+/** SHA-256(0x01 || left || right) with the platform's SHA-256 (RFC 6962 §2.1). */
+function hashNode(left: Uint8Array, right: Uint8Array): Buffer {
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 33);
+  return digest('sha256', NODE_INPUT, 'buffer');
+}
+
+/**
+ * Appends a page's leaf hashes (32 bytes each, back to back) to the tree: every
+ * node they complete, a level at a time, and the compact range after them.
+ */
+function pageTree(before: CompactRange, leaves: Buffer, from: number): PageTree {
+  const to = from + leaves.length / 32;
+  const levels: Array<PageTree['levels'][number]> = [];
+  const earlier = new Map(before.nodes.map((node) => [node.level, node]));
+  let below = { level: 0, first: from, hashes: leaves };
+  if (to > from) levels.push(below);
+  for (const { level, from: firstIndex, to: end } of createdNodeRanges(from, to)) {
+    if (level === 0) continue;
+    const hashes = Buffer.allocUnsafe((end - firstIndex) * 32);
+    for (let i = firstIndex; i < end; i++) {
+      const left = 2 * i - below.first;
+      const leftHash =
+        left >= 0
+          ? below.hashes.subarray(left * 32, left * 32 + 32)
+          : (earlier.get(level - 1)?.hash as Uint8Array);
+      const right = (left + 1) * 32;
+      hashes.set(hashNode(leftHash, below.hashes.subarray(right, right + 32)), (i - firstIndex) * 32);
+    }
+    below = { level, first: firstIndex, hashes };
+    levels.push(below);
+  }
+  const tree = { levels, before, range: EMPTY_RANGE };
+  return {
+    ...tree,
+    range: { size: to, nodes: compactRangeIds(to).map((id) => ({ ...id, hash: nodeOf(tree, id) })) },
+  };
+}
+
+/** A complete node of the tree up to the page's end: computed in the page, or from the tree before it. */
+function nodeOf(tree: Pick<PageTree, 'levels' | 'before'>, id: NodeId): Uint8Array {
+  const level = tree.levels[id.level];
+  if (level && id.index >= level.first) {
+    const at = (id.index - level.first) * 32;
+    return Uint8Array.prototype.slice.call(level.hashes, at, at + 32);
+  }
+  return tree.before.nodes.find((node) => node.level === id.level && node.index === id.index)
+    ?.hash as Uint8Array;
+}
+
+/** The first signed size in (from, to] whose recomputed root is not the signed one. */
+function checkRoots(
+  tree: PageTree,
+  from: number,
+  to: number,
+  bySize: ReadonlyMap<number, Uint8Array>,
+): Found | undefined {
+  for (const [size, root] of bySize) {
+    if (size <= from || size > to) continue;
+    const nodes = compactRangeIds(size).map((id) => nodeOf(tree, id));
+    let hash = nodes[nodes.length - 1] as Uint8Array;
+    for (let i = nodes.length - 2; i >= 0; i--) hash = hashNode(nodes[i] as Uint8Array, hash);
+    if (!equalBytes(hash, root))
+      return {
+        order: [size - 1, 1],
+        failure: {
+          index: size - 1,
+          code: 'ROOT_MISMATCH',
+          detail: `the tree of size ${size} is not the signed one`,
+        },
+      };
+  }
+  return undefined;
+}
+
+/**
+ * The page's recomputed nodes against the stored ones. Each level is read as one
+ * row of (index, hash) records; a level that is not exactly the expected records
+ * is read again node by node to name its first missing or wrong node. Of all
+ * failing nodes, the first completed (then the lowest) is the one that counts.
+ */
+async function compareLevels(
+  log: LogRepository,
+  tree: PageTree,
+  stored: ReadonlyArray<{ level: number; nodes: Buffer | null }>,
+  signed: readonly number[],
+): Promise<Found | undefined> {
+  let worst: { level: number; index: number; completed: number; missing: boolean } | undefined;
+  for (const { level, first, hashes } of tree.levels) {
+    const count = hashes.length / 32;
+    const records = stored.find((row) => row.level === level)?.nodes;
+    let failing = records ? firstDifference(records, first, hashes) : 0;
+    if (failing === undefined) continue;
+    let missing = false;
+    const exact =
+      records?.length === count * NODE_RECORD &&
+      Number(records.readBigInt64BE(failing * NODE_RECORD)) === first + failing;
+    if (!exact) {
+      const rows = await log.nodeRanges([level], [first], [first + count]);
+      const byIndex = new Map(rows.map((row) => [Number(row.idx), row.hash]));
+      for (failing = 0; failing < count; failing++) {
+        const hash = byIndex.get(first + failing);
+        missing = !hash;
+        if (!hash?.equals(hashes.subarray(failing * 32, failing * 32 + 32))) break;
+      }
+      if (failing === count) continue;
+    }
+    const index = first + failing;
+    const completed = (index + 1) * 2 ** level - 1;
+    if (!worst || completed < worst.completed || (completed === worst.completed && level < worst.level))
+      worst = { level, index, completed, missing };
+  }
+  if (!worst) return undefined;
+  const { level, index, completed, missing } = worst;
+  const segmentEnd = signed.find((size) => size > completed) ?? Number.POSITIVE_INFINITY;
+  return {
+    order: [segmentEnd - 1, 2, completed, level],
+    failure: {
+      // A node covers leaves [index * 2^level, ...); name its first leaf.
+      index: index * 2 ** level,
+      code: missing ? 'NODE_MISSING' : 'NODE_MISMATCH',
+      detail: missing
+        ? `tree node ${level}/${index} is missing`
+        : `stored tree node ${level}/${index} is wrong`,
+    },
+  };
+}
+
+/** Index (int8) and hash: one stored node as `nodeLevels` reads it. */
+const NODE_RECORD = 40;
+
+/**
+ * The position of the first of `hashes` (nodes first, first + 1, ...) that the
+ * records do not hold at its place, or undefined when they hold every one.
+ */
+function firstDifference(records: Buffer, first: number, hashes: Buffer): number | undefined {
+  const count = hashes.length / 32;
+  for (let i = 0; i < count; i++) {
+    const at = i * NODE_RECORD;
+    if (
+      at + NODE_RECORD > records.length ||
+      Number(records.readBigInt64BE(at)) !== first + i ||
+      records.compare(hashes, i * 32, i * 32 + 32, at + 8, at + NODE_RECORD) !== 0
+    )
+      return i;
+  }
+  return undefined;
 }
 
 /**
@@ -188,25 +583,6 @@ async function startingRange(
   return range;
 }
 
-/** For an incremental run: each subject's chain continues from its stored head before the start. */
-async function continueChains(
-  log: LogRepository,
-  rows: readonly AuditRow[],
-  chains: Map<string, { seq: number; leafHash: string }>,
-  before: number,
-): Promise<void> {
-  const unseen = new Map<string, { type: string; id: string }>();
-  for (const row of rows) {
-    const key = `${row.subject_type}\u0000${row.subject_id}`;
-    if (!chains.has(key)) unseen.set(key, { type: row.subject_type, id: row.subject_id });
-  }
-  if (unseen.size === 0) return;
-  for (const head of await log.subjectHeadsBefore([...unseen.values()], before))
-    chains.set(`${head.type}\u0000${head.id}`, { seq: head.seq, leafHash: toBase64(head.leafHash) });
-  // Subjects without an earlier entry start their chain in this run.
-  for (const key of unseen.keys()) if (!chains.has(key)) chains.set(key, { seq: 0, leafHash: '' });
-}
-
 function verifyCheckpoints(
   checkpoints: readonly StoredCheckpoint[],
   logKey: NoteVerifier,
@@ -240,97 +616,5 @@ function checkRoot(range: CompactRange, bySize: ReadonlyMap<number, Uint8Array>)
       'ROOT_MISMATCH',
       `the tree of size ${range.size} is not the signed one`,
     );
-  }
-}
-
-const LEAF_PREFIX = Buffer.of(0x00);
-
-/** Checks one stored entry and its chain link; returns its recomputed leaf hash. */
-function checkEntry(
-  row: AuditRow,
-  expectedIndex: number,
-  chains: Map<string, { seq: number; leafHash: string }>,
-): Uint8Array {
-  const index = row.idx;
-  if (index !== expectedIndex) fail(expectedIndex, 'ENTRY_MISSING', `entry ${expectedIndex} is missing`);
-  let text: string;
-  let parsed: unknown;
-  let entry: ReturnType<typeof parseEntry>;
-  try {
-    text = fromUtf8(row.leaf_data);
-    parsed = JSON.parse(text);
-    entry = parseEntry(parsed);
-  } catch {
-    return fail(index, 'ENTRY_INVALID', 'stored bytes are not a well-formed entry');
-  }
-  // The check runs on what JSON.parse gave, in the text's key order (the schema's output is reordered).
-  if (!isCanonical(text, row.leaf_data.length, parsed))
-    fail(index, 'ENTRY_INVALID', 'stored bytes are not canonical JCS');
-  const hash = digest('sha256', Buffer.concat([LEAF_PREFIX, row.leaf_data]), 'buffer');
-  if (!hash.equals(row.leaf_hash))
-    fail(index, 'LEAF_HASH_MISMATCH', 'stored leaf hash is not the hash of the entry');
-  const columnsAgree =
-    row.subject_type === entry.subject.type &&
-    row.subject_id === entry.subject.id &&
-    row.seq === entry.seq &&
-    row.entry_type === entry.type &&
-    row.at === entry.at &&
-    row.prev === entry.prev;
-  if (!columnsAgree) fail(index, 'ENTRY_INVALID', 'stored columns differ from the entry bytes');
-
-  const key = `${entry.subject.type}\u0000${entry.subject.id}`;
-  const previous = chains.get(key);
-  if (entry.seq !== (previous?.seq ?? 0) + 1)
-    fail(index, 'CHAIN_BROKEN', `seq ${entry.seq} does not follow ${previous?.seq ?? 0}`);
-  if (entry.prev !== (previous?.seq ? previous.leafHash : null))
-    fail(index, 'CHAIN_BROKEN', 'prev does not name the previous entry');
-  const name = hash.toString('base64');
-  chains.set(key, { seq: entry.seq, leafHash: name });
-  return hash;
-}
-
-/**
- * Whether `text` is the RFC 8785 form of the entry it parsed to, without
- * re-canonicalising. For the values an entry may hold (strings, safe integers,
- * booleans, null, arrays, objects; parseEntry admits nothing else) JCS is
- * ECMAScript JSON.stringify with each object's keys sorted by UTF-16 code
- * units. JSON.stringify writes keys in the parsed order, which is the text's
- * order unless a key looks like an array index; so: every object's keys are in
- * JCS order and none looks like an index, the text serialises back to itself
- * (which also rules out white space, escapes written differently and duplicate
- * keys), and the bytes are exactly the text (no byte-order mark, which the
- * decoder drops). Anything else goes to the full canonicalisation.
- */
-function isCanonical(text: string, byteLength: number, entry: unknown): boolean {
-  return Buffer.byteLength(text) === byteLength && keysInJcsOrder(entry) && JSON.stringify(entry) === text;
-}
-
-const INDEX_LIKE = /^(?:0|[1-9][0-9]*)$/;
-
-function keysInJcsOrder(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return true;
-  if (Array.isArray(value)) return value.every(keysInJcsOrder);
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    if (INDEX_LIKE.test(key) || (i > 0 && !((keys[i - 1] as string) < key))) return false;
-    if (!keysInJcsOrder((value as Record<string, unknown>)[key])) return false;
-  }
-  return true;
-}
-
-/** The recomputed nodes of a page against the stored ones, read by range in the same order. */
-function compareNodes(
-  recomputed: readonly StoredNode[],
-  stored: ReadonlyArray<{ level: number; idx: string; hash: Buffer }>,
-) {
-  const byId = new Map(stored.map((node) => [`${node.level}/${node.idx}`, node.hash]));
-  for (const node of recomputed) {
-    const hash = byId.get(`${node.level}/${node.index}`);
-    // A node covers leaves [index * 2^level, ...); name its first leaf.
-    const first = node.index * 2 ** node.level;
-    if (!hash) fail(first, 'NODE_MISSING', `tree node ${node.level}/${node.index} is missing`);
-    else if (!hash.equals(node.hash))
-      fail(first, 'NODE_MISMATCH', `stored tree node ${node.level}/${node.index} is wrong`);
   }
 }

@@ -446,3 +446,82 @@ describe('the ledger audit, check by check', function () {
     }
   });
 });
+
+describe('the ledger audit, across small pages', function () {
+  this.timeout(120_000);
+  // Pages of 3 and 8 entries: chains, tree nodes and signed sizes all cross page boundaries.
+  for (const [pageSize, workers] of [
+    [3, 2],
+    [8, 1],
+  ] as const) {
+    const small = (options: AuditOptions = {}) => ({ ...options, pageSize, workers });
+    const cases: Array<[string, (db: DataSource) => Promise<unknown>, AuditReport['failure'] | undefined]> = [
+      ['nothing is tampered with', async () => {}, undefined],
+      [
+        'a stored leaf hash is changed',
+        (db) => db.query(`UPDATE log_entries SET leaf_hash = sha256('x') WHERE idx = 17`),
+        { index: 17, code: 'LEAF_HASH_MISMATCH', detail: 'stored leaf hash is not the hash of the entry' },
+      ],
+      [
+        'an entry is deleted',
+        (db) => db.query('DELETE FROM log_entries WHERE idx = 17'),
+        { index: 17, code: 'ENTRY_MISSING', detail: 'entry 17 is missing' },
+      ],
+      [
+        'an entry is rewritten with its hash',
+        (db) => rewrite(db, 17, '"entry 17"', '"entry 71"', true),
+        { index: 19, code: 'ROOT_MISMATCH', detail: 'the tree of size 20 is not the signed one' },
+      ],
+      [
+        'a node spanning pages is changed',
+        (db) => db.query(`UPDATE log_nodes SET hash = sha256('x') WHERE level = 3 AND idx = 2`),
+        { index: 16, code: 'NODE_MISMATCH', detail: 'stored tree node 3/2 is wrong' },
+      ],
+      [
+        'the highest node is deleted',
+        (db) => db.query('DELETE FROM log_nodes WHERE level = 5 AND idx = 0'),
+        { index: 0, code: 'NODE_MISSING', detail: 'tree node 5/0 is missing' },
+      ],
+      [
+        'a leaf node is changed and a later entry too',
+        async (db) => {
+          await db.query(`UPDATE log_nodes SET hash = sha256('x') WHERE level = 0 AND idx = 6`);
+          await db.query(`UPDATE log_entries SET leaf_hash = sha256('x') WHERE idx = 12`);
+        },
+        { index: 6, code: 'NODE_MISMATCH', detail: 'stored tree node 0/6 is wrong' },
+      ],
+      [
+        'an entry is changed and a later node too',
+        async (db) => {
+          await db.query(`UPDATE log_nodes SET hash = sha256('x') WHERE level = 0 AND idx = 12`);
+          await db.query(`UPDATE log_entries SET leaf_hash = sha256('x') WHERE idx = 11`);
+        },
+        { index: 11, code: 'LEAF_HASH_MISMATCH', detail: 'stored leaf hash is not the hash of the entry' },
+      ],
+    ];
+    for (const [when, tamper, expected] of cases) {
+      it(`in pages of ${pageSize} on ${workers} worker(s), when ${when}, then it reports ${expected?.code ?? 'no failure'}`, async () => {
+        const report = await audit(tamper, () => small());
+        expect(report.failure).to.deep.equal(expected);
+        if (!expected) expect(report).to.include({ ok: true, entries: SIZE });
+      });
+    }
+    it(`in pages of ${pageSize}, when a chain link reaches back before a verified point, then it is still checked`, async () => {
+      const report = await audit(
+        async (db) => {
+          const [other] = await db.query(
+            `SELECT encode(leaf_hash, 'base64') AS h FROM log_entries WHERE idx = 0`,
+          );
+          const [own] = await db.query(`SELECT encode(prev, 'base64') AS h FROM log_entries WHERE idx = 22`);
+          await rewrite(db, 22, own.h, other.h, true);
+          await db.query(
+            'UPDATE log_entries SET prev = (SELECT leaf_hash FROM log_entries WHERE idx = 0) WHERE idx = 22',
+          );
+        },
+        (ranges) => small({ from: { size: 20, root: compactRoot(ranges.get(20) as CompactRange) } }),
+      );
+      expect(report.failure?.code).to.equal('CHAIN_BROKEN');
+      expect(report.failure?.index).to.equal(22);
+    });
+  }
+});

@@ -1,0 +1,26 @@
+import { parentPort } from 'node:worker_threads';
+import { checkEntries } from './entry-check';
+
+/** A page of entries for the per-entry checks, as the audit posts it. */
+export interface EntryCheckRequest {
+  readonly id: number;
+  readonly fixed: Uint8Array;
+  readonly hashes: Uint8Array;
+  /** base64 (`LogRepository.auditEntries`). */
+  readonly data: string;
+  /** The page's columns as JSON text: one string clones faster than ten thousand arrays. */
+  readonly columns: string;
+}
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** Worker thread of the ledger audit: checks one page of entries at a time and answers its first failure. */
+parentPort?.on('message', (request: EntryCheckRequest) => {
+  const failure = checkEntries({
+    fixed: asBuffer(request.fixed),
+    hashes: asBuffer(request.hashes),
+    data: Buffer.from(request.data, 'base64'),
+    columns: JSON.parse(request.columns),
+  });
+  parentPort?.postMessage({ id: request.id, failure });
+});
