@@ -50,7 +50,6 @@ import {
   appendLeaves,
   EMPTY_RANGE,
   emptyRoot,
-  fromBase64,
   leafHash,
   parseVerifierKey,
   type StoredNode,
@@ -59,7 +58,7 @@ import {
 } from '../src/ledger';
 import { auditLedger } from '../src/log/ledger-audit';
 import { logSignerOf, logVerifierKey } from '../src/log/log-key';
-import { type SequencedEntry, sequenceEntries } from '../src/log/sequence';
+import { type SequencedEntry, sequenceEntries, storedEntryOf } from '../src/log/sequence';
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
 import { spawnHelloServer, spawnService, stopService } from './lib/service-process';
@@ -409,27 +408,12 @@ async function buildEntryLog(url: string, dataDir: string, origin: string, size:
       );
       range = integrated.range;
       const end = range.size;
-      await log.appendBatch(
-        db,
-        sequenced.map((s) => ({
-          index: s.index,
-          leafHash: s.leafHash,
-          leafData: s.leafData,
-          subjectType: s.entry.subject.type,
-          subjectId: s.entry.subject.id,
-          seq: s.entry.seq,
-          prev: s.entry.prev === null ? null : fromBase64(s.entry.prev),
-          type: s.entry.type,
-          at: new Date(s.entry.at),
-        })),
-        integrated.created,
-        {
-          origin,
-          size: end,
-          root: integrated.root,
-          checkpoint: signCheckpoint({ origin, size: end, root: integrated.root }, signer),
-        },
-      );
+      await log.appendBatch(db, sequenced.map(storedEntryOf), integrated.created, {
+        origin,
+        size: end,
+        root: integrated.root,
+        checkpoint: signCheckpoint({ origin, size: end, root: integrated.root }, signer),
+      });
     }
     return logVerifierKey(signer);
   } finally {

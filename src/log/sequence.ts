@@ -1,4 +1,4 @@
-import type { SubjectHead } from '../db/log.repository';
+import type { StoredEntry, SubjectHead } from '../db/log.repository';
 import {
   type Actor,
   type EntryValue,
@@ -63,7 +63,18 @@ export function sequenceEntries(
   });
 }
 
-/** The stored form of a `prev` link. */
-export function prevBytes(entry: LogEntry): Uint8Array | null {
-  return entry.prev === null ? null : fromBase64(entry.prev);
+/** A sequenced entry as a row of the log: its bytes, and the columns the database indexes. */
+export function storedEntryOf(sequenced: SequencedEntry): StoredEntry {
+  const { entry } = sequenced;
+  return {
+    index: sequenced.index,
+    leafHash: sequenced.leafHash,
+    leafData: sequenced.leafData,
+    subjectType: entry.subject.type,
+    subjectId: entry.subject.id,
+    seq: entry.seq,
+    prev: entry.prev === null ? null : fromBase64(entry.prev),
+    type: entry.type,
+    at: new Date(entry.at),
+  };
 }

@@ -24,7 +24,7 @@ import type { Logger } from '../logger';
 import { type CheckpointWitness, type TreePoint, WitnessUnreadable } from './checkpoint-witness';
 import type { DomainWrite, DomainWriter } from './domain-write';
 import { checkAgainstWitness, type HaltReason, LogHalt, verifyCheckpointChain } from './log-integrity';
-import { type EntryRequest, prevBytes, type SequencedEntry, sequenceEntries } from './sequence';
+import { type EntryRequest, type SequencedEntry, sequenceEntries, storedEntryOf } from './sequence';
 
 export type { EntryRequest } from './sequence';
 
@@ -266,22 +266,12 @@ export class Sequencer {
         { origin: this.signer.name, size, root: integrated.root },
         this.signer,
       );
-      await this.log.appendBatch(
-        tx,
-        sequenced.map((s) => ({
-          index: s.index,
-          leafHash: s.leafHash,
-          leafData: s.leafData,
-          subjectType: s.entry.subject.type,
-          subjectId: s.entry.subject.id,
-          seq: s.entry.seq,
-          prev: prevBytes(s.entry),
-          type: s.entry.type,
-          at: new Date(s.entry.at),
-        })),
-        integrated.created,
-        { origin: head.origin, size, root: integrated.root, checkpoint },
-      );
+      await this.log.appendBatch(tx, sequenced.map(storedEntryOf), integrated.created, {
+        origin: head.origin,
+        size,
+        root: integrated.root,
+        checkpoint,
+      });
 
       // Proofs come from the nodes at hand: the old compact range and what this batch created.
       const reader = memoryReader([...frontier.nodes, ...integrated.created]);
