@@ -208,9 +208,9 @@ describe('evidence whose record or stored bytes were tampered with', function ()
   });
 
   describe('when an item’s row is pointed at another item’s digests and an order cites it', () => {
-    it('when it is linked to an order, then 409 EVIDENCE_RECORD_TAMPERED, the order does not cite the other digest, and integrity.failed is on its chain', async () => {
-      const { victim, donor } = await tamperedPair();
-      const order = await service.call('POST', '/v1/orders', {
+    /** A domestic production order in the case, to link items to. */
+    const productionOrder = () =>
+      service.call('POST', '/v1/orders', {
         token: investigator,
         json: {
           kind: 'production',
@@ -221,6 +221,10 @@ describe('evidence whose record or stored bytes were tampered with', function ()
           channel: 'direct',
         },
       });
+
+    it('when it is linked to an order, then 409 EVIDENCE_RECORD_TAMPERED, the order does not cite the other digest, and integrity.failed is on its chain', async () => {
+      const { victim, donor } = await tamperedPair();
+      const order = await productionOrder();
       expect(order.status, order.text).to.equal(201);
       const linked = await service.call('POST', `/v1/orders/${order.body.order.id}/evidence`, {
         token: investigator,
@@ -238,17 +242,7 @@ describe('evidence whose record or stored bytes were tampered with', function ()
 
     it('when an intact item is linked to an order, then the order’s entry cites the digest its intake entry recorded', async () => {
       const item = await upload(service, investigator, caseId, randomBytes(5_000));
-      const order = await service.call('POST', '/v1/orders', {
-        token: investigator,
-        json: {
-          kind: 'production',
-          direction: 'domestic',
-          legalBasis: { instrument: 'DOMESTIC', article: '27' },
-          caseId,
-          requestingAuthority: 'Prosecutor General',
-          channel: 'direct',
-        },
-      });
+      const order = await productionOrder();
       const linked = await service.call('POST', `/v1/orders/${order.body.order.id}/evidence`, {
         token: investigator,
         json: { evidenceId: item.id },

@@ -40,19 +40,22 @@ async function withKeyedService(
   }
 }
 
+/** Opens a case and returns the receipt it was answered with. */
+async function receiptOfNewCase(service: RotatingService, token: string): Promise<string> {
+  const opened = await service.call('POST', '/v1/cases', {
+    token,
+    json: { reference: randomUUID(), title: 'T' },
+  });
+  return opened.body.receipt as string;
+}
+
 describe('receipt key rotation (npm run keys -- rotate)', function () {
   this.timeout(60_000);
 
   it('when the receipt key is rotated, then old receipts still verify, the rotation is logged and new receipts use the new key', async () => {
     await withKeyedService('custody-rotation-', async (service, keys) => {
       const token = await service.token(uniqueSub('alice'), uniqueAgency(), 'investigator');
-      const openCase = async () =>
-        (
-          await service.call('POST', '/v1/cases', {
-            token,
-            json: { reference: randomUUID(), title: 'T' },
-          })
-        ).body.receipt as string;
+      const openCase = () => receiptOfNewCase(service, token);
       const before = await openCase();
       const oldKid = decodeProtectedHeader(before).kid;
 
@@ -95,13 +98,7 @@ describe('receipt key rotation (npm run keys -- rotate)', function () {
   it('when the current key is marked compromised since a time, then it is rotated out, the JWKS publishes the time, and what it made after that time no longer verifies', async () => {
     await withKeyedService('custody-compromise-', async (service, keys) => {
       const token = await service.token(uniqueSub('alice'), uniqueAgency(), 'investigator');
-      const openCase = async () =>
-        (
-          await service.call('POST', '/v1/cases', {
-            token,
-            json: { reference: randomUUID(), title: 'T' },
-          })
-        ).body.receipt as string;
+      const openCase = () => receiptOfNewCase(service, token);
       const before = await openCase();
       const kid = decodeProtectedHeader(before).kid as string;
       await new Promise((resolve) => setTimeout(resolve, 50));

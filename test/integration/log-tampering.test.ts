@@ -4,20 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { withScratchDatabase } from '../support/database';
+import { runStatements, withScratchDatabase } from '../support/database';
 import { runScript } from '../support/script';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
-
-/** Runs statements as the database owner, the way an attacker with the owner's password would. */
-async function sql(url: string, statements: string[]): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const statement of statements) await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 async function openCases(service: TestService, count: number): Promise<void> {
   const token = await service.token(uniqueSub('tamper'), uniqueAgency());
@@ -29,6 +18,28 @@ async function openCases(service: TestService, count: number): Promise<void> {
     });
     expect(response.status).to.equal(201);
   }
+}
+
+/**
+ * Two cases, a backup, three more cases, then the backup restored over the
+ * database: DATA_DIR has seen checkpoints the database no longer holds.
+ */
+async function restoreOlderBackup(url: string, env: Record<string, string>): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const backup = `${name}_backup`;
+  let service = await startTestService(env);
+  await openCases(service, 2);
+  await service.stop();
+  await runStatements(admin.toString(), [`CREATE DATABASE ${backup} TEMPLATE ${name}`]);
+  service = await startTestService(env);
+  await openCases(service, 3);
+  await service.stop();
+  await runStatements(admin.toString(), [
+    `DROP DATABASE ${name} WITH (FORCE)`,
+    `ALTER DATABASE ${backup} RENAME TO ${name}`,
+  ]);
 }
 
 /** Starts the service, reads /readyz, tries a write, and stops it. */
@@ -61,22 +72,7 @@ describe('tampering noticed at start', function () {
   it('when an older backup is restored over the database, then the service refuses to sign until the rollback is recorded', async () => {
     await withScratchDatabase(async (url) => {
       const env = { DATABASE_URL: url, DATA_DIR: dataDir };
-      const name = new URL(url).pathname.slice(1);
-      const admin = new URL(url);
-      admin.pathname = '/postgres';
-      const backup = `${name}_backup`;
-
-      let service = await startTestService(env);
-      await openCases(service, 2);
-      await service.stop();
-      await sql(admin.toString(), [`CREATE DATABASE ${backup} TEMPLATE ${name}`]);
-      service = await startTestService(env);
-      await openCases(service, 3);
-      await service.stop();
-      await sql(admin.toString(), [
-        `DROP DATABASE ${name} WITH (FORCE)`,
-        `ALTER DATABASE ${backup} RENAME TO ${name}`,
-      ]);
+      await restoreOlderBackup(url, env);
 
       const refused = await startAndProbe(env);
       expect(refused.ready.status).to.equal(503);
@@ -118,27 +114,12 @@ describe('tampering noticed at start', function () {
   it('when an older backup is restored and another site with the same keys writes a different history of the same size, then the service sees a split view and refuses to sign', async () => {
     await withScratchDatabase(async (url) => {
       const env = { DATABASE_URL: url, DATA_DIR: dataDir };
-      const name = new URL(url).pathname.slice(1);
-      const admin = new URL(url);
-      admin.pathname = '/postgres';
-      const backup = `${name}_backup`;
-
-      let service = await startTestService(env);
-      await openCases(service, 2);
-      await service.stop();
-      await sql(admin.toString(), [`CREATE DATABASE ${backup} TEMPLATE ${name}`]);
-      service = await startTestService(env);
-      await openCases(service, 3);
-      await service.stop();
-      await sql(admin.toString(), [
-        `DROP DATABASE ${name} WITH (FORCE)`,
-        `ALTER DATABASE ${backup} RENAME TO ${name}`,
-      ]);
+      await restoreOlderBackup(url, env);
       // The other site has the keys but not this site's record of what it signed.
       const otherSite = await mkdtemp(path.join(os.tmpdir(), 'custody-other-site-'));
       try {
         await cp(path.join(dataDir, 'keys'), path.join(otherSite, 'keys'), { recursive: true });
-        service = await startTestService({ ...env, DATA_DIR: otherSite });
+        const service = await startTestService({ ...env, DATA_DIR: otherSite });
         await openCases(service, 3);
         await service.stop();
       } finally {
@@ -208,7 +189,7 @@ describe('tampering noticed at start', function () {
         const service = await startTestService(env);
         await openCases(service, 4);
         await service.stop();
-        await sql(url, tampering.statements);
+        await runStatements(url, tampering.statements);
         const probe = await startAndProbe(env);
         expect(probe.ready.status).to.equal(503);
         expect(probe.ready.body.reason).to.equal(tampering.reason);

@@ -3,22 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Client } from 'pg';
-import { withScratchDatabase } from '../support/database';
+import { runStatements, withScratchDatabase } from '../support/database';
 import { runScript } from '../support/script';
 import { startTestService, type TestService, testDataDir, uniqueAgency, uniqueSub } from '../support/service';
 
 const verify = (args: string[], env: Record<string, string> = {}) => runScript('verify', args, env);
-
-async function sql(url: string, statements: string[]): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const statement of statements) await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('the offline verifier (npm run verify)', () => {
   let dir: string;
@@ -139,7 +128,7 @@ describe('the offline verifier (npm run verify)', () => {
       expect(clean.code, clean.stdout + clean.stderr).to.equal(0);
       expect(clean.stdout).to.match(/12 of 12 entries checked/);
 
-      await sql(url, [
+      await runStatements(url, [
         'ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only',
         "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), 'Case 3', 'Case 9'), 'UTF8') WHERE idx = 6",
       ]);
@@ -154,7 +143,7 @@ describe('the offline verifier (npm run verify)', () => {
     await withPopulatedLog(async (_service, url) => {
       const env = { DATABASE_URL: url, DATA_DIR: await testDataDir() };
       // Rewrite entry 4 and its stored hash together: only the tree and the checkpoints betray it.
-      await sql(url, [
+      await runStatements(url, [
         'ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only',
         "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), 'Case 2', 'Case 7'), 'UTF8') WHERE idx = 4",
         "UPDATE log_entries SET leaf_hash = sha256('\\x00'::bytea || leaf_data) WHERE idx = 4",

@@ -93,3 +93,14 @@ export async function withScratchDatabase<T>(body: (url: string) => Promise<T>):
     await admin.end();
   }
 }
+
+/** Runs statements on `url` one by one (as whoever the URL names: tests tamper as the database owner). */
+export async function runStatements(url: string, statements: readonly string[]): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
