@@ -1,6 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { hash as digest } from 'node:crypto';
-import { type LogEntry, parseEntry, SUBJECT_TYPES } from '../ledger';
+// The entry module alone: a worker loads no more than it checks with.
+import { type LogEntry, parseEntry, SUBJECT_TYPES } from '../ledger/entry';
+
+/** What the audit posts to an entry-check worker to make it close its port and exit (see `EntryCheckers.close`). */
+export const CLOSE_WORKER = 'close';
 
 /**
  * The per-entry checks of the ledger audit that need no other entry: the

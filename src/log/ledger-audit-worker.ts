@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { checkEntries } from './entry-check';
+import { CLOSE_WORKER, checkEntries } from './entry-check';
 
 /** A page of entries for the per-entry checks, as the audit posts it. */
 export interface EntryCheckRequest {
@@ -15,7 +15,11 @@ export interface EntryCheckRequest {
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Worker thread of the ledger audit: checks one page of entries at a time and answers its first failure. */
-parentPort?.on('message', (request: EntryCheckRequest) => {
+parentPort?.on('message', (request: EntryCheckRequest | typeof CLOSE_WORKER) => {
+  if (request === CLOSE_WORKER) {
+    parentPort?.close();
+    return;
+  }
   const failure = checkEntries({
     fixed: asBuffer(request.fixed),
     hashes: asBuffer(request.hashes),
