@@ -1,14 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { Request, RequestHandler } from 'express';
 import multer, { type StorageEngine } from 'multer';
-import { LedgerError } from '../errors';
+import { LedgerError, ValidationError } from '../errors';
 import { Digester } from '../evidence/digests';
 import type { IntakeMetadata, ReceivedFile } from '../evidence/evidence-service';
 import { digestAlgorithms } from '../evidence/evidence-service';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { evidenceMetadata } from './schemas';
-import { parseBody } from './validation';
+import { parseBody, unstorableText } from './validation';
 
 /** What the storage engine leaves on `req.file` once the file part is in. */
 export interface UploadedEvidence {
@@ -56,6 +56,10 @@ class EvidenceStorage implements StorageEngine {
       throw new LedgerError('UPLOAD_INVALID', 'The "metadata" part must come before the "file" part');
     }
     const metadata = parseMetadata(raw);
+    const unstorable = unstorableText({ filename: file.originalname ?? '', mediaType: file.mimetype ?? '' });
+    if (unstorable.length > 0) {
+      throw new ValidationError(unstorable.map((field) => ({ ...field, pointer: `/file${field.pointer}` })));
+    }
     const staging = await this.blobs.stage();
     const digester = Digester.create(digestAlgorithms(metadata), {
       maxPendingBytesPerWorker: 8 * 1024 * 1024,
@@ -70,8 +74,8 @@ class EvidenceStorage implements StorageEngine {
           staging,
           size: staging.bytesWritten,
           digests: { ...digests, sha512: digests.sha512 as string },
-          originalFilename: file.originalname ? file.originalname.slice(0, 255) : null,
-          mediaType: file.mimetype ? file.mimetype.slice(0, 255) : null,
+          originalFilename: file.originalname ? codePoints(file.originalname, 255) : null,
+          mediaType: file.mimetype ? codePoints(file.mimetype, 255) : null,
         },
       };
     } catch (error) {
@@ -123,6 +127,11 @@ async function consume(stream: Readable, handle: (chunk: Buffer) => Promise<unkn
   } finally {
     stream.removeListener('readable', signal);
   }
+}
+
+/** The first `max` characters, never half a surrogate pair (which could not be stored). */
+function codePoints(text: string, max: number): string {
+  return Array.from(text).slice(0, max).join('');
 }
 
 function parseMetadata(raw: string): IntakeMetadata {

@@ -9,7 +9,7 @@ import { uuidParam } from './schemas';
 function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => {
     const field: FieldError = {
-      pointer: `/${issue.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+      pointer: `/${issue.path.map((part) => pointerPart(part as string | number)).join('/')}`,
       reason: issue.code,
     };
     if (issue.code === 'invalid_value') field.allowed = issue.values.map(String);
@@ -17,8 +17,44 @@ function fieldErrors(error: z.ZodError): FieldError[] {
   });
 }
 
+/**
+ * Characters no record can hold as sent: a lone UTF-16 surrogate has no UTF-8
+ * form (JCS and PostgreSQL would store something else than was signed for),
+ * and PostgreSQL's text refuses NUL.
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+const pointerPart = (part: string | number) => String(part).replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * Every string of a parsed value, member names included, that holds an
+ * unstorable character, as a field error each. Iterative, so that a deeply
+ * nested body cannot exhaust the stack.
+ */
+export function unstorableText(value: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const pending: Array<[unknown, string]> = [[value, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, pointer] = next;
+    if (typeof item === 'string') {
+      if (UNSTORABLE.test(item)) found.push({ pointer: pointer || '/', reason: 'unstorable_character' });
+    } else if (Array.isArray(item)) {
+      item.forEach((element, i) => pending.push([element, `${pointer}/${i}`]));
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, member] of Object.entries(item)) {
+        const at = `${pointer}/${pointerPart(key)}`;
+        if (UNSTORABLE.test(key)) found.push({ pointer: at, reason: 'unstorable_character' });
+        pending.push([member, at]);
+      }
+    }
+  }
+  return found;
+}
+
 /** Validates a JSON body; failures are 422 with every failing field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const unstorable = unstorableText(body);
+  if (unstorable.length > 0) throw new ValidationError(unstorable);
   const result = schema.safeParse(body);
   if (!result.success) throw new ValidationError(fieldErrors(result.error));
   return result.data;
@@ -26,6 +62,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
 
 /** Validates query parameters; failures are 400 with every failing parameter. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const unstorable = unstorableText(query);
+  if (unstorable.length > 0) throw new InvalidParameterError(unstorable);
   const result = schema.safeParse(query);
   if (!result.success) throw new InvalidParameterError(fieldErrors(result.error));
   return result.data;
