@@ -22,7 +22,8 @@ function fieldErrors(error: z.ZodError): FieldError[] {
  * form (JCS and PostgreSQL would store something else than was signed for),
  * and PostgreSQL's text refuses NUL.
  */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string) => text.includes('\0') || LONE_SURROGATE.test(text);
 
 const pointerPart = (part: string | number) => String(part).replaceAll('~', '~0').replaceAll('/', '~1');
 
@@ -37,13 +38,13 @@ export function unstorableText(value: unknown): FieldError[] {
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [item, pointer] = next;
     if (typeof item === 'string') {
-      if (UNSTORABLE.test(item)) found.push({ pointer: pointer || '/', reason: 'unstorable_character' });
+      if (unstorable(item)) found.push({ pointer: pointer || '/', reason: 'unstorable_character' });
     } else if (Array.isArray(item)) {
-      item.forEach((element, i) => pending.push([element, `${pointer}/${i}`]));
+      for (const [i, element] of item.entries()) pending.push([element, `${pointer}/${i}`]);
     } else if (typeof item === 'object' && item !== null) {
       for (const [key, member] of Object.entries(item)) {
         const at = `${pointer}/${pointerPart(key)}`;
-        if (UNSTORABLE.test(key)) found.push({ pointer: at, reason: 'unstorable_character' });
+        if (unstorable(key)) found.push({ pointer: at, reason: 'unstorable_character' });
         pending.push([member, at]);
       }
     }
@@ -53,8 +54,8 @@ export function unstorableText(value: unknown): FieldError[] {
 
 /** Validates a JSON body; failures are 422 with every failing field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const unstorable = unstorableText(body);
-  if (unstorable.length > 0) throw new ValidationError(unstorable);
+  const refused = unstorableText(body);
+  if (refused.length > 0) throw new ValidationError(refused);
   const result = schema.safeParse(body);
   if (!result.success) throw new ValidationError(fieldErrors(result.error));
   return result.data;
@@ -62,8 +63,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
 
 /** Validates query parameters; failures are 400 with every failing parameter. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const unstorable = unstorableText(query);
-  if (unstorable.length > 0) throw new InvalidParameterError(unstorable);
+  const refused = unstorableText(query);
+  if (refused.length > 0) throw new InvalidParameterError(refused);
   const result = schema.safeParse(query);
   if (!result.success) throw new InvalidParameterError(fieldErrors(result.error));
   return result.data;

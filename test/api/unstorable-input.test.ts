@@ -95,7 +95,7 @@ describe('text that cannot be stored', function () {
         acquiredBy: 'a',
       }),
       '--x',
-      "Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%00b.bin",
+      'Content-Disposition: form-data; name="file"; filename*=UTF-8\'\'a%00b.bin',
       'Content-Type: application/octet-stream',
       '',
       'bytes',
