@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type FieldError, InvalidParameterError, NotFoundError, ValidationError } from '../errors';
+import { unstorableStrings } from '../ledger';
 import { uuidParam } from './schemas';
 
 /**
@@ -17,39 +18,11 @@ function fieldErrors(error: z.ZodError): FieldError[] {
   });
 }
 
-/**
- * Characters no record can hold as sent: a lone UTF-16 surrogate has no UTF-8
- * form (JCS and PostgreSQL would store something else than was signed for),
- * and PostgreSQL's text refuses NUL.
- */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const unstorable = (text: string) => text.includes('\0') || LONE_SURROGATE.test(text);
-
 const pointerPart = (part: string | number) => String(part).replaceAll('~', '~0').replaceAll('/', '~1');
 
-/**
- * Every string of a parsed value, member names included, that holds an
- * unstorable character, as a field error each. Iterative, so that a deeply
- * nested body cannot exhaust the stack.
- */
+/** Strings that could not be stored as sent (`unstorableStrings`), as field errors. */
 export function unstorableText(value: unknown): FieldError[] {
-  const found: FieldError[] = [];
-  const pending: Array<[unknown, string]> = [[value, '']];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [item, pointer] = next;
-    if (typeof item === 'string') {
-      if (unstorable(item)) found.push({ pointer: pointer || '/', reason: 'unstorable_character' });
-    } else if (Array.isArray(item)) {
-      for (const [i, element] of item.entries()) pending.push([element, `${pointer}/${i}`]);
-    } else if (typeof item === 'object' && item !== null) {
-      for (const [key, member] of Object.entries(item)) {
-        const at = `${pointer}/${pointerPart(key)}`;
-        if (unstorable(key)) found.push({ pointer: at, reason: 'unstorable_character' });
-        pending.push([member, at]);
-      }
-    }
-  }
-  return found;
+  return unstorableStrings(value).map((pointer) => ({ pointer, reason: 'unstorable_character' }));
 }
 
 /** Validates a JSON body; failures are 422 with every failing field. */

@@ -53,6 +53,41 @@ export function fromUtf8(bytes: Uint8Array): string {
   }
 }
 
+/**
+ * Characters no record can hold as sent: a lone UTF-16 surrogate has no UTF-8
+ * form (the entry's bytes would say something else than was sent), and
+ * PostgreSQL's text refuses NUL.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string) => text.includes('\0') || LONE_SURROGATE.test(text);
+
+const pointerPart = (part: string) => part.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * The JSON Pointers (RFC 6901) of every string in a JSON value, member names
+ * included, that holds an unstorable character. Iterative, so that a deeply
+ * nested value cannot exhaust the stack.
+ */
+export function unstorableStrings(value: unknown): string[] {
+  const found: string[] = [];
+  const pending: Array<[unknown, string]> = [[value, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, pointer] = next;
+    if (typeof item === 'string') {
+      if (unstorable(item)) found.push(pointer || '/');
+    } else if (Array.isArray(item)) {
+      for (const [i, element] of item.entries()) pending.push([element, `${pointer}/${i}`]);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, member] of Object.entries(item)) {
+        const at = `${pointer}/${pointerPart(key)}`;
+        if (unstorable(key)) found.push(at);
+        pending.push([member, at]);
+      }
+    }
+  }
+  return found;
+}
+
 /** Constant-time equality of two byte strings. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

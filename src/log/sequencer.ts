@@ -14,11 +14,13 @@ import {
   type NodeId,
   type NoteSigner,
   openCheckpoint,
+  parseEntry,
   type StoredNode,
   signCheckpoint,
   toBase64,
   toHex,
   treeRoot,
+  unstorableStrings,
 } from '../ledger';
 import type { Logger } from '../logger';
 import { type CheckpointWitness, type TreePoint, WitnessUnreadable } from './checkpoint-witness';
@@ -198,6 +200,8 @@ export class Sequencer {
     if (this.haltReason)
       return Promise.reject(new LedgerError('LOG_INCONSISTENT', 'The log refuses to sign'));
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new PushbackError(1));
+    const refusal = unloggable(request, this.signer.name);
+    if (refusal) return Promise.reject(new LedgerError('ENTRY_INVALID', refusal));
     return new Promise((resolve, reject) => {
       this.queue.push({ request, proved, resolve, reject });
       this.schedule();
@@ -450,6 +454,31 @@ async function readWitness<T>(read: () => Promise<T>): Promise<T> {
     if (error instanceof WitnessUnreadable) throw new LogHalt('WITNESS_INVALID', error.message);
     throw error;
   }
+}
+
+/**
+ * Why a request could never be logged, if so: it is refused alone, before it
+ * joins a batch whose other members its failure would take down with it.
+ */
+function unloggable(request: EntryRequest, origin: string): string | undefined {
+  const probe = {
+    v: 1,
+    log: origin,
+    subject: request.subject,
+    seq: 1,
+    prev: null,
+    type: request.type,
+    at: new Date().toISOString(),
+    actor: request.actor,
+    data: request.data,
+  };
+  if (unstorableStrings(probe).length > 0) return 'the entry holds text that cannot be stored as sent';
+  try {
+    parseEntry(probe);
+  } catch {
+    return 'the entry would not be well formed';
+  }
+  return undefined;
 }
 
 /** Batches in flight at once (see `pump`). */

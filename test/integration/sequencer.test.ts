@@ -109,6 +109,35 @@ describe('the sequencer on PostgreSQL', () => {
     });
   });
 
+  it('when one request of a batch holds text that cannot be stored, then it alone is refused and the others commit', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        const subject = randomUUID();
+        const poisoned: AppendRequest[] = [
+          { ...request(subject, 0), data: { purpose: 'lone \ud800 surrogate' } },
+          { ...request(subject, 0), subject: { type: 'evidence', id: 'nul\u0000id' } },
+          { ...request(subject, 0), type: '' },
+        ];
+        const outcomes = await Promise.allSettled([
+          ...Array.from({ length: 30 }, (_, i) => sequencer.append(request(subject, i))),
+          ...poisoned.map((bad) => sequencer.append(bad)),
+        ]);
+        expect(outcomes.slice(0, 30).map((o) => o.status)).to.deep.equal(Array(30).fill('fulfilled'));
+        expect(
+          outcomes
+            .slice(30)
+            .map((o) => (o.status === 'rejected' ? (o.reason as LedgerError).code : o.status)),
+        ).to.deep.equal(['ENTRY_INVALID', 'ENTRY_INVALID', 'ENTRY_INVALID']);
+        expect(await chainOf(db, subject)).to.have.length(30);
+        expect((await auditLedger(new LogRepository(db), signer)).ok).to.equal(true);
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
   it('when 50 writers append across 1,000 subjects, then every chain links and the whole log audits clean', async () => {
     await withScratchDatabase(async (url) => {
       const db = await openDatabase(url);
