@@ -46,6 +46,7 @@ export const configSchema = z
     DATABASE_OWNER_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('./data'),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    ALLOW_UNDURABLE_DATABASE: z.enum(['true', 'false']).default('false'),
     LOG_ORIGIN: z
       .string()
       .regex(ORIGIN, 'must be a schema-less URL without spaces or "+"')
@@ -138,6 +139,11 @@ export interface Config {
   readonly databaseOwnerUrl: string | undefined;
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
+  /**
+   * Start even when PostgreSQL could lose acknowledged writes (`fsync`,
+   * `synchronous_commit` or `full_page_writes` off): for development only.
+   */
+  readonly allowUndurableDatabase: boolean;
   readonly logOrigin: string;
   readonly logLevel: (typeof LEVELS)[number];
   /** Group commit: most appends per transaction, and most waiting before PUSHBACK. */
@@ -213,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
     dataDir: path.resolve(e.DATA_DIR),
     embeddedPostgresPort: e.EMBEDDED_PG_PORT,
+    allowUndurableDatabase: e.ALLOW_UNDURABLE_DATABASE === 'true',
     logOrigin: e.LOG_ORIGIN,
     logLevel: e.LOG_LEVEL,
     logMaxBatch: e.LOG_MAX_BATCH,

@@ -8,7 +8,7 @@ import { PrincipalService } from './access/principal-service';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
-import { mayRewriteLog, openDatabase } from './db/data-source';
+import { durabilitySettings, mayRewriteLog, openDatabase, undurable } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
 import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
@@ -65,6 +65,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     cleanups.push(() => database.stop());
     const db = await openDatabase(database.url, database.ownerUrl);
     cleanups.push(() => db.destroy());
+    const durability = await durabilitySettings(db);
+    const risk = undurable(durability);
+    if (risk && !config.allowUndurableDatabase) {
+      throw new Error(`${risk}; turn them on, or set ALLOW_UNDURABLE_DATABASE=true for development`);
+    }
+    if (risk) logger.warn({ durability }, `${risk} (ALLOW_UNDURABLE_DATABASE=true)`);
     if (await mayRewriteLog(db)) {
       logger.warn(
         'the service connects as a role that could rewrite the log (owner or superuser): give it the custody_service role and the owner DATABASE_OWNER_URL',
@@ -242,6 +248,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           return draining;
         },
         halted: () => sequencer.halted,
+        details: () => ({ dataChecksums: durability.dataChecksums === 'on' }),
         check: async () => {
           await db.query('SELECT 1');
         },

@@ -67,3 +67,39 @@ export async function mayRewriteLog(db: DataSource): Promise<boolean> {
   );
   return row?.may === true;
 }
+
+/** The server settings that decide whether an acknowledged write survives a crash, and whether pages are checksummed. */
+export interface DurabilitySettings {
+  readonly fsync: string;
+  readonly synchronousCommit: string;
+  readonly fullPageWrites: string;
+  readonly dataChecksums: string;
+}
+
+export async function durabilitySettings(db: DataSource): Promise<DurabilitySettings> {
+  const [row] = await db.query(
+    `SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit,
+            current_setting('full_page_writes') AS full_page_writes, current_setting('data_checksums') AS data_checksums`,
+  );
+  return {
+    fsync: row.fsync,
+    synchronousCommit: row.synchronous_commit,
+    fullPageWrites: row.full_page_writes,
+    dataChecksums: row.data_checksums,
+  };
+}
+
+/**
+ * Why the database could lose a write the service has acknowledged with a
+ * receipt, if it could: every receipt promises the entry is durable.
+ */
+export function undurable(settings: DurabilitySettings): string | undefined {
+  const off = [
+    settings.fsync === 'off' && 'fsync',
+    settings.synchronousCommit === 'off' && 'synchronous_commit',
+    settings.fullPageWrites === 'off' && 'full_page_writes',
+  ].filter(Boolean);
+  return off.length === 0
+    ? undefined
+    : `PostgreSQL has ${off.join(', ')} off: acknowledged writes could be lost`;
+}

@@ -9,6 +9,8 @@ export interface Readiness {
   readonly draining: boolean;
   /** Why the log refuses to sign, if it does: a stable reason code (no path, no SQL). */
   halted?(): string | undefined;
+  /** What an operator should know about a ready service: whether the database checksums its pages. */
+  details?(): { readonly dataChecksums: boolean };
 }
 
 /**
@@ -36,7 +38,7 @@ export function healthRouter(readiness: Readiness): Router {
       req.log.warn({ err: cause }, 'readiness check failed');
       throw new LedgerError('SERVICE_UNAVAILABLE', 'The database is not reachable', { cause });
     }
-    res.set('Cache-Control', 'no-store').json({ status: 'ready' });
+    res.set('Cache-Control', 'no-store').json({ status: 'ready', ...readiness.details?.() });
   });
   return router;
 }

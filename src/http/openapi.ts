@@ -435,8 +435,9 @@ export const openApiDocument = {
     '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'ok' } } } },
     '/readyz': {
       get: {
-        summary: 'The database is reachable and the service is not draining',
-        responses: { '200': { description: 'ready' }, '503': problem },
+        summary:
+          'The database is reachable, the log signs and the service is not draining; 503 with `reason` when the log halted',
+        responses: { '200': { description: '{ status: "ready", dataChecksums }' }, '503': problem },
       },
     },
   },
