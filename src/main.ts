@@ -226,7 +226,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         limits: { maxBytes: config.evidenceMaxBytes, metadataMaxBytes: config.evidenceMetadataMaxBytes },
       },
       log: {
-        reader: new LogReader(logRepository, logVerifierKey(logSigner)),
+        reader: new LogReader(logRepository, logVerifierKey(logSigner), () => keyring.signingKey()),
         jwks,
         verifier: new ReceiptVerifier(jwks, logSigner),
         authenticate,

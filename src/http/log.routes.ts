@@ -62,6 +62,12 @@ export function logRouter(deps: {
       .set('Cache-Control', 'no-cache')
       .send(await reader.tlogProof(indexParam(req.params.index)));
   });
+  router.get('/v1/log/entries/:index/receipt', requireToken(deps.authenticate), async (req, res) => {
+    const view = await reader.entry(indexParam(req.params.index));
+    await deps.entryAccess.assertVisible(principalOf(res), view.entry);
+    await auditRead(req, res, view.entry.subject);
+    res.set('Cache-Control', 'no-store').json({ index: view.index, receipt: await reader.receipt(view) });
+  });
   router.get('/v1/log/entries/:index', requireToken(deps.authenticate), async (req, res) => {
     const view = await reader.entry(indexParam(req.params.index));
     await deps.entryAccess.assertVisible(principalOf(res), view.entry);

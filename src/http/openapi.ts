@@ -381,6 +381,15 @@ export const openApiDocument = {
         responses: { '200': { description: '{ index, leafHash, entry }' }, default: problem },
       },
     },
+    '/v1/log/entries/{index}/receipt': {
+      get: {
+        summary:
+          'A receipt for the entry again, against the latest checkpoint (a write whose answer was lost); 404 outside your need-to-know',
+        security: bearer,
+        parameters: [{ ...position('index', true), in: 'path' }],
+        responses: { '200': { description: '{ index, receipt }' }, default: problem },
+      },
+    },
     '/.well-known/jwks.json': {
       get: {
         summary:

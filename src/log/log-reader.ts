@@ -9,6 +9,7 @@ import {
   parseEntry,
   toBase64,
 } from '../ledger';
+import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 
 /** The public, read-only face of the log: checkpoints, proofs and entries. Hashes only, except `entry`. */
 export class LogReader {
@@ -18,6 +19,7 @@ export class LogReader {
   constructor(
     private readonly log: LogRepository,
     private readonly vkey: string,
+    private readonly receiptKey: () => ReceiptSigningKey,
   ) {}
 
   private async head() {
@@ -66,6 +68,17 @@ export class LogReader {
     if (index >= head.size) throw badParameter('/index', 'not_in_tree');
     const proof = await inclusionProof(this.log.nodeReader(), index, head.size);
     return encodeTlogProof({ index, proof, checkpoint: head.checkpoint });
+  }
+
+  /**
+   * A receipt for a stored entry again, against the latest checkpoint: a
+   * client whose write committed but whose answer was lost can fetch it. The
+   * caller decides first whether the principal may see the entry.
+   */
+  async receipt({ index, entry }: { index: number; entry: LogEntry }): Promise<string> {
+    const head = await this.head();
+    const proof = await inclusionProof(this.log.nodeReader(), index, head.size);
+    return signReceipt(this.receiptKey(), { entry, index, proof, checkpoint: head.checkpoint });
   }
 
   /** The stored entry at `index`; the caller decides whether the principal may see it. */

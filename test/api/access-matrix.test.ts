@@ -39,6 +39,7 @@ function routeModel(path: string): { family: Family; action?: CaseAction } | und
     '/v1/disclosures/{id}': { family: 'disclosure', action: 'case.read' },
     '/v1/disclosures/{id}/package': { family: 'disclosure', action: 'evidence.content' },
     '/v1/log/entries/{index}': { family: 'entry', action: 'case.read' },
+    '/v1/log/entries/{index}/receipt': { family: 'entry', action: 'case.read' },
   };
   return table[path];
 }
@@ -240,6 +241,7 @@ describe('the access matrix: every route × role × caller × object', function 
     '/v1/disclosures/{id}',
     '/v1/disclosures/{id}/package',
     '/v1/log/entries/{index}',
+    '/v1/log/entries/{index}/receipt',
   ];
   for (const route of readRoutes) {
     it(`when every role of every caller kind reads ${route}, then it gets what the permission table says, out of scope looks absent, and each request is on the record once`, async () => {

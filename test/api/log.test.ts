@@ -44,6 +44,26 @@ describe('the verifiable log over HTTP', () => {
     return response.body;
   }
 
+  it('when a client lost the answer to its write, then it fetches the entry’s receipt again, which verifies; outsiders get 404', async () => {
+    const { receipt } = await openCase();
+    const { jwks, logKey } = await trust();
+    const first = verifyReceipt(receipt, { jwks, logKey });
+    const index = first.payload?.index as number;
+    await openCase();
+    const again = await service.call('GET', `/v1/log/entries/${index}/receipt`, { token });
+    expect(again.status).to.equal(200);
+    expect(again.body.index).to.equal(index);
+    const verified = verifyReceipt(again.body.receipt, { jwks, logKey });
+    expect(verified.valid).to.equal(true);
+    expect(verified.payload?.entry).to.deep.equal(first.payload?.entry);
+    expect(verified.treeSize).to.be.greaterThan(first.treeSize as number);
+    const outsider = await service.token(uniqueSub('out'), uniqueAgency(), 'investigator');
+    const hidden = await service.call('GET', `/v1/log/entries/${index}/receipt`, { token: outsider });
+    const absent = await service.call('GET', '/v1/log/entries/999999999/receipt', { token: outsider });
+    expect(hidden.status).to.equal(404);
+    expect({ ...hidden.body, requestId: null }).to.deep.equal({ ...absent.body, requestId: null });
+  });
+
   it('when a case is opened, then its receipt verifies offline with the published JWKS and vkey', async () => {
     const { case: opened, receipt } = await openCase();
     const { jwks, logKey, info } = await trust();
