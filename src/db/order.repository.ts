@@ -152,10 +152,17 @@ export class OrderRepository {
   }
 
   /** Ids of orders whose deadline is before `before` (for the deadline sweep), soonest first. */
-  async dueBefore(before: Date, limit: number): Promise<Array<{ id: string; deadlineAt: Date }>> {
+  /** A page of the orders due before `before`, in deadline order, after `after` (keyset) if given. */
+  async dueBefore(
+    before: Date,
+    limit: number,
+    after?: { readonly id: string; readonly deadlineAt: Date },
+  ): Promise<Array<{ id: string; deadlineAt: Date }>> {
     const rows: Array<{ id: string; deadline_at: Date }> = await this.db.query(
-      'SELECT id, deadline_at FROM orders WHERE deadline_at < $1 ORDER BY deadline_at, id LIMIT $2',
-      [before, limit],
+      `SELECT id, deadline_at FROM orders
+        WHERE deadline_at < $1 AND ($3::timestamptz IS NULL OR (deadline_at, id) > ($3, $4::uuid))
+        ORDER BY deadline_at, id LIMIT $2`,
+      [before, limit, after?.deadlineAt ?? null, after?.id ?? null],
     );
     return rows.map((row) => ({ id: row.id, deadlineAt: row.deadline_at }));
   }

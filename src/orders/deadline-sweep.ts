@@ -1,8 +1,6 @@
 import type { Logger } from '../logger';
 import type { OrderService } from './order-service';
 
-const PAGE = 200;
-
 /**
  * Watches order deadlines: warns (in the log stream) about every order due
  * within `warnAheadMs`, and moves orders whose deadline has passed to `expired`
@@ -18,6 +16,8 @@ export class DeadlineSweep {
     private readonly logger: Logger,
     private readonly warnAheadMs: number,
     private readonly now: () => Date = () => new Date(),
+    /** Due orders read per query; the pass reads on until none are left. */
+    private readonly pageSize = 200,
   ) {}
 
   start(intervalMs: number): void {
@@ -42,7 +42,7 @@ export class DeadlineSweep {
     const now = this.now();
     const expired: string[] = [];
     const warned: string[] = [];
-    for (const due of await this.orders.dueBefore(new Date(now.getTime() + this.warnAheadMs), PAGE)) {
+    for await (const due of this.due(new Date(now.getTime() + this.warnAheadMs))) {
       if (due.deadlineAt.getTime() <= now.getTime()) {
         // Another process may expire the same order first; that one is then refused, and the pass goes on.
         const done = await this.orders.expireIfLapsed(due.id).catch((error: unknown) => {
@@ -65,5 +65,19 @@ export class DeadlineSweep {
       }
     }
     return { expired, warned };
+  }
+
+  /**
+   * Every order due before `before`, page by page: orders that stay due (a
+   * state that cannot expire) must never hide the ones behind them.
+   */
+  private async *due(before: Date): AsyncGenerator<{ id: string; deadlineAt: Date }> {
+    let after: { id: string; deadlineAt: Date } | undefined;
+    for (;;) {
+      const page = await this.orders.dueBefore(before, this.pageSize, after);
+      yield* page;
+      if (page.length < this.pageSize) return;
+      after = page[page.length - 1];
+    }
   }
 }

@@ -340,9 +340,9 @@ export class OrderService {
     return next;
   }
 
-  /** Orders due before `before`, for the sweep's warnings. */
-  dueBefore(before: Date, limit: number) {
-    return this.orders.dueBefore(before, limit);
+  /** A page of the orders due before `before`, after `after` if given, for the sweep. */
+  dueBefore(before: Date, limit: number, after?: { readonly id: string; readonly deadlineAt: Date }) {
+    return this.orders.dueBefore(before, limit, after);
   }
 
   /** The facts a move changes (preserved when, extensions, held until decided), and the new deadline. */

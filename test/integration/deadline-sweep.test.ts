@@ -113,4 +113,57 @@ describe('the order deadline sweep (injected clock)', () => {
       }
     });
   });
+
+  it('when more orders stay due than a page holds (states that cannot expire), then the sweep still reaches and expires the one behind them', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        let clock = new Date('2028-02-01T09:00:00.000Z');
+        const now = () => clock;
+        const sequencer = await Sequencer.open(
+          db,
+          new LogRepository(db),
+          noteSigner('test.example/custody', randomBytes(32)),
+          { maxBatch: 16, maxQueue: 100, now },
+          logger,
+        );
+        const receiptKey = { kid: 'test', key: generateKeyPairSync('ed25519').privateKey };
+        const orders = new OrderService(
+          new OrderRepository(db),
+          new CaseRepository(db),
+          new CustodyLog(sequencer, () => receiptKey),
+          {
+            evidence: async () => {
+              throw new NotFoundError('evidence');
+            },
+            centralAuthority: 'AZ-SSS',
+            periods: DEFAULT_PERIODS,
+            now,
+          },
+        );
+        const partner: Principal = { sub: 'bka-1', agency: 'DE-BKA', roles: ['partner'], issuer: 'test' };
+        const desk: Principal = { sub: 'desk-1', agency: 'AZ-SSS', roles: ['prosecutor'], issuer: 'test' };
+        const principals = new PrincipalRepository(db);
+        for (const p of [partner, desk]) await principals.record(p);
+
+        const stuck = [];
+        for (let i = 0; i < 5; i++) stuck.push((await orders.submit(partner, request)).value.id);
+        // Received requests cannot expire; give them the earliest deadlines, so they fill the first pages.
+        await db.query(`UPDATE orders SET deadline_at = '2028-01-15T00:00:00Z' WHERE id = ANY($1::uuid[])`, [
+          stuck,
+        ]);
+        const { value } = await orders.submit(partner, request);
+        for (const to of ['under_assessment', 'ordered', 'preserved'])
+          await orders.transition(desk, value.id, { to });
+
+        clock = new Date('2028-04-01T09:00:00.000Z');
+        const sweep = new DeadlineSweep(orders, logger, DAY, now, 2);
+        const pass = await sweep.sweep();
+        expect(pass.expired).to.deep.equal([value.id]);
+        expect((await orders.get(desk, value.id)).status).to.equal('expired');
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
 });
