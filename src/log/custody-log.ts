@@ -25,7 +25,21 @@ export class CustodyLog {
   ) {}
 
   async record(request: AppendRequest): Promise<Recorded> {
-    const appended = await this.sequencer.append(request);
+    return this.receipted(await this.sequencer.append(request));
+  }
+
+  /**
+   * One change that touches several subjects (a disclosure recorded on its case
+   * and on each item): every entry commits, or none does. Receipts in order.
+   */
+  async recordAll(
+    requests: readonly [AppendRequest, ...AppendRequest[]],
+  ): Promise<[Recorded, ...Recorded[]]> {
+    const [first, ...rest] = await this.sequencer.appendAll(requests);
+    return Promise.all([this.receipted(first as Appended), ...rest.map((one) => this.receipted(one))]);
+  }
+
+  private async receipted(appended: Appended): Promise<Recorded> {
     const receipt = await signReceipt(this.receiptKey(), {
       entry: appended.entry,
       index: appended.index,

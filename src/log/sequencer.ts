@@ -71,6 +71,8 @@ interface Pending {
   readonly request: AppendRequest;
   /** Whether the answer carries an inclusion proof (a receipt needs one; an audit record does not). */
   readonly proved: boolean;
+  /** The change it belongs to, when that change writes several entries: they commit together or not at all. */
+  readonly change?: object;
   resolve(appended: Appended): void;
   reject(error: unknown): void;
 }
@@ -196,16 +198,46 @@ export class Sequencer {
     await this.enqueue(request, false);
   }
 
+  /**
+   * Queues the entries of one change that touches several subjects (a
+   * disclosure on its case and on each item): they commit in one batch, all
+   * of them or none, and resolve in order.
+   */
+  appendAll(requests: readonly AppendRequest[]): Promise<Appended[]> {
+    const change = {};
+    const refusal =
+      this.refusal(requests.length) ?? requests.map((r) => unloggable(r, this.signer.name)).find(Boolean);
+    if (refusal)
+      return Promise.reject(
+        typeof refusal === 'string' ? new LedgerError('ENTRY_INVALID', refusal) : refusal,
+      );
+    const appended = requests.map(
+      (request) =>
+        new Promise<Appended>((resolve, reject) =>
+          this.queue.push({ request, proved: true, change, resolve, reject }),
+        ),
+    );
+    this.schedule();
+    return Promise.all(appended);
+  }
+
   private enqueue(request: AppendRequest, proved: boolean): Promise<Appended> {
-    if (this.haltReason)
-      return Promise.reject(new LedgerError('LOG_INCONSISTENT', 'The log refuses to sign'));
-    if (this.queue.length >= this.options.maxQueue) return Promise.reject(new PushbackError(1));
-    const refusal = unloggable(request, this.signer.name);
-    if (refusal) return Promise.reject(new LedgerError('ENTRY_INVALID', refusal));
+    const refusal = this.refusal(1) ?? unloggable(request, this.signer.name);
+    if (refusal)
+      return Promise.reject(
+        typeof refusal === 'string' ? new LedgerError('ENTRY_INVALID', refusal) : refusal,
+      );
     return new Promise((resolve, reject) => {
       this.queue.push({ request, proved, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Why `count` more entries cannot be queued now, if they cannot. */
+  private refusal(count: number): LedgerError | undefined {
+    if (this.haltReason) return new LedgerError('LOG_INCONSISTENT', 'The log refuses to sign');
+    if (this.queue.length + count > this.options.maxQueue) return new PushbackError(1);
+    return undefined;
   }
 
   /** Resolves when every queued request has been answered. */
@@ -230,7 +262,7 @@ export class Sequencer {
    */
   private pump(): void {
     while (this.inFlight < PIPELINE && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
+      const batch = this.queue.splice(0, batchEnd(this.queue, this.options.maxBatch));
       this.inFlight++;
       this.commitBatch(batch)
         .catch((error: unknown) => {
@@ -251,6 +283,21 @@ export class Sequencer {
    * that failure; the others go on.
    */
   private async commitBatch(batch: Pending[]): Promise<void> {
+    let pending = batch;
+    for (;;) {
+      try {
+        await this.commitOnce(pending);
+        return;
+      } catch (error) {
+        if (!(error instanceof ChangeFailed)) throw error;
+        // A change lost one of its writes: it fails whole, and the batch runs again without it.
+        for (const [member, cause] of error.failures) member.reject(cause);
+        pending = pending.filter((member) => !error.failures.has(member));
+      }
+    }
+  }
+
+  private async commitOnce(batch: Pending[]): Promise<void> {
     let signed: { size: number; root: Uint8Array; note: string } | undefined;
     const results = await this.db.transaction(async (tx) => {
       const accepted = await applyDomainWrites(tx, batch);
@@ -490,13 +537,35 @@ const PIPELINE = 2;
  * one, each under a savepoint, to answer exactly the failing ones with their
  * error. Returns the requests whose writes succeeded.
  */
+/**
+ * How many queued requests the next batch takes: up to `maxBatch`, and on to
+ * the end of a change that would otherwise be split across two batches.
+ */
+function batchEnd(queue: readonly Pending[], maxBatch: number): number {
+  let end = Math.min(maxBatch, queue.length);
+  while (
+    end < queue.length &&
+    queue[end]?.change !== undefined &&
+    queue[end]?.change === queue[end - 1]?.change
+  )
+    end++;
+  return end;
+}
+
+/** A change whose writes did not all succeed; its members (and the requests that failed) with their causes. */
+class ChangeFailed extends Error {
+  constructor(readonly failures: ReadonlyMap<Pending, unknown>) {
+    super('a change failed in part');
+  }
+}
+
 async function applyDomainWrites(tx: EntityManager, batch: readonly Pending[]): Promise<Pending[]> {
   const groups = new Map<DomainWriter<never>, Pending[]>();
   for (const pending of batch) {
     const write = pending.request.write;
     if (write) groups.set(write.writer, [...(groups.get(write.writer) ?? []), pending]);
   }
-  const failed = new Set<Pending>();
+  const failed = new Map<Pending, unknown>();
   for (const [writer, members] of groups) {
     const attempt = async (group: readonly Pending[]) => {
       await tx.query('SAVEPOINT domain_write');
@@ -515,12 +584,22 @@ async function applyDomainWrites(tx: EntityManager, batch: readonly Pending[]): 
     if (!(await attempt(members))) continue;
     for (const pending of members) {
       const outcome = await attempt([pending]);
-      if (outcome) {
-        failed.add(pending);
-        pending.reject(outcome.error);
-      }
+      if (outcome) failed.set(pending, outcome.error);
     }
   }
+  const broken = new Set([...failed.keys()].flatMap((pending) => (pending.change ? [pending.change] : [])));
+  if (broken.size > 0) {
+    // The other members' writes are in this transaction already: only a rollback undoes them.
+    const failures = new Map(failed);
+    for (const pending of batch) {
+      if (pending.change && broken.has(pending.change) && !failures.has(pending)) {
+        const cause = [...failed].find(([member]) => member.change === pending.change)?.[1];
+        failures.set(pending, cause);
+      }
+    }
+    throw new ChangeFailed(failures);
+  }
+  for (const [pending, error] of failed) pending.reject(error);
   return batch.filter((pending) => !failed.has(pending));
 }
 

@@ -7,6 +7,7 @@ import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor, EntryValue } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
+import type { AppendRequest } from '../log/sequencer';
 import { missingArt42Contents } from './contents';
 import { type DeadlinePeriods, deadlineOf } from './deadlines';
 import {
@@ -235,28 +236,29 @@ export class OrderService {
     }
     const at = this.now();
     const next = this.advance(order, input.to, at);
-    const { receipt } = await this.log.record({
-      subject: { type: 'order', id: order.id },
-      type: 'order.transitioned',
-      actor: { sub: principal.sub, agency: principal.agency, role },
-      data: {
-        from: order.status,
-        to: input.to,
-        ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
-        ...(input.reason ? { reason: input.reason } : {}),
-        ...(input.disclosure
-          ? { disclosure: { ...input.disclosure, fields: [...input.disclosure.fields] } }
-          : {}),
-        deadline: deadlineJson(next),
+    const actor = { sub: principal.sub, agency: principal.agency, role };
+    // A handover is recorded on every linked item's chain in the same commit as the move itself.
+    const handedOver = HANDOVER.includes(input.to) ? await this.orders.linkedEvidence(order.id) : [];
+    const [moved] = await this.log.recordAll([
+      {
+        subject: { type: 'order', id: order.id },
+        type: 'order.transitioned',
+        actor,
+        data: {
+          from: order.status,
+          to: input.to,
+          ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
+          ...(input.disclosure
+            ? { disclosure: { ...input.disclosure, fields: [...input.disclosure.fields] } }
+            : {}),
+          deadline: deadlineJson(next),
+        },
+        write: domainWrite(this.moves, { id: order.id, from: order.status, to: input.to, at }),
       },
-      write: domainWrite(this.moves, { id: order.id, from: order.status, to: input.to, at }),
-    });
-    if (HANDOVER.includes(input.to)) {
-      for (const evidenceId of await this.orders.linkedEvidence(order.id)) {
-        await this.recordDisclosure({ sub: principal.sub, agency: principal.agency, role }, next, evidenceId);
-      }
-    }
-    return { value: { ...next, statusOnly: order.statusOnly }, receipt };
+      ...handedOver.map((evidenceId) => this.disclosedEntry(actor, next, evidenceId)),
+    ]);
+    return { value: { ...next, statusOnly: order.statusOnly }, receipt: moved.receipt };
   }
 
   /**
@@ -275,26 +277,28 @@ export class OrderService {
         ? serviceRole(principal, 'order.handle')
         : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const item = await this.options.evidence(principal, evidenceId);
-    const { receipt } = await this.log.record({
-      subject: { type: 'order', id: order.id },
-      type: 'order.evidence_linked',
-      actor: { sub: principal.sub, agency: principal.agency, role },
-      data: { evidence: item.id, exhibitNumber: item.exhibitNumber, sha256: item.sha256 },
-      write: domainWrite(this.links, {
-        orderId: order.id,
-        evidenceId: item.id,
-        at: this.now(),
-        by: principal.sub,
-      }),
-    });
-    if (HANDOVER.includes(order.status)) {
-      await this.recordDisclosure({ sub: principal.sub, agency: principal.agency, role }, order, item.id);
-    }
-    return { value: order, receipt };
+    const actor = { sub: principal.sub, agency: principal.agency, role };
+    const [linked] = await this.log.recordAll([
+      {
+        subject: { type: 'order', id: order.id },
+        type: 'order.evidence_linked',
+        actor,
+        data: { evidence: item.id, exhibitNumber: item.exhibitNumber, sha256: item.sha256 },
+        write: domainWrite(this.links, {
+          orderId: order.id,
+          evidenceId: item.id,
+          at: this.now(),
+          by: principal.sub,
+        }),
+      },
+      ...(HANDOVER.includes(order.status) ? [this.disclosedEntry(actor, order, item.id)] : []),
+    ]);
+    return { value: order, receipt: linked.receipt };
   }
 
-  private async recordDisclosure(actor: Actor, order: OrderRecord, evidenceId: string): Promise<void> {
-    await this.log.record({
+  /** The entry that records, on an item's own chain, that it was handed over under the order. */
+  private disclosedEntry(actor: Actor, order: OrderRecord, evidenceId: string): AppendRequest {
+    return {
       subject: { type: 'evidence', id: evidenceId },
       type: 'evidence.disclosed',
       actor,
@@ -310,7 +314,7 @@ export class OrderService {
           ? { conditions: { ...order.safeguards } as { [key: string]: EntryValue } }
           : {}),
       },
-    });
+    };
   }
 
   /**

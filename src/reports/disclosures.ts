@@ -97,22 +97,23 @@ export class DisclosureService {
       ...(record.orderId ? { order: record.orderId } : {}),
       ...(record.conditions ? { conditions: record.conditions } : {}),
     };
-    const { receipt } = await this.log.record({
-      subject: { type: 'case', id: record.caseId },
-      type: 'disclosure.created',
-      actor,
-      data: { ...summary, evidence: [...record.evidenceIds] },
-      write: domainWrite(this.disclosures.writer, record),
-    });
-    for (const { item } of items) {
-      await this.log.record({
-        subject: { type: 'evidence', id: item.id },
+    // The case's entry and every item's commit together: no item is left without its record of the disclosure.
+    const [created] = await this.log.recordAll([
+      {
+        subject: { type: 'case', id: record.caseId },
+        type: 'disclosure.created',
+        actor,
+        data: { ...summary, evidence: [...record.evidenceIds] },
+        write: domainWrite(this.disclosures.writer, record),
+      },
+      ...items.map(({ item }) => ({
+        subject: { type: 'evidence' as const, id: item.id },
         type: 'evidence.disclosed',
         actor,
         data: summary,
-      });
-    }
-    return { value: record, receipt };
+      })),
+    ]);
+    return { value: record, receipt: created.receipt };
   }
 
   /**

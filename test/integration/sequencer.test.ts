@@ -184,6 +184,57 @@ describe('the sequencer on PostgreSQL', () => {
     });
   });
 
+  it('when one write of a multi-subject change fails, then none of the change commits and the rest of the batch does', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db);
+        const [caseSubject, item, other] = [randomUUID(), randomUUID(), randomUUID()];
+        const outcomes = await Promise.allSettled([
+          sequencer.append({ ...request(other, 1), write: domainWrite(agencyWriter, 'FR-OK') }),
+          sequencer.appendAll([
+            { ...request(caseSubject, 1), write: domainWrite(agencyWriter, 'AZ-CHANGE') },
+            { ...request(item, 1), write: domainWrite(agencyWriter, 'not valid') },
+          ]),
+          sequencer.append({ ...request(other, 2), write: domainWrite(agencyWriter, 'IT-OK') }),
+        ]);
+        expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+        expect(await chainOf(db, caseSubject)).to.deep.equal([]);
+        expect(await chainOf(db, item)).to.deep.equal([]);
+        expect((await chainOf(db, other)).map((e) => e.seq)).to.deep.equal([1, 2]);
+        const agencies = await db.query(
+          "SELECT code FROM agencies WHERE code IN ('AZ-CHANGE', 'FR-OK', 'IT-OK') ORDER BY code",
+        );
+        expect(agencies.map((row: { code: string }) => row.code)).to.deep.equal(['FR-OK', 'IT-OK']);
+        expect((await auditLedger(new LogRepository(db), signer)).ok).to.equal(true);
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  it('when a change has more entries than a batch holds, then they still commit together under one checkpoint', async () => {
+    await withScratchDatabase(async (url) => {
+      const db = await openDatabase(url);
+      try {
+        const sequencer = await open(db, 4);
+        const subjects = Array.from({ length: 10 }, () => randomUUID());
+        const [before, change] = await Promise.all([
+          sequencer.append(request(randomUUID(), 0)),
+          sequencer.appendAll(subjects.map((subject, i) => request(subject, i))),
+        ]);
+        for (const appended of change) expectVerifies(appended, signer);
+        expect(new Set(change.map((appended) => appended.treeSize)).size).to.equal(1);
+        expect(change.map((appended) => appended.index)).to.deep.equal(
+          Array.from({ length: 10 }, (_, i) => (change[0]?.index as number) + i),
+        );
+        expect(before.index).to.be.lessThan(change[0]?.index as number);
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
   it('when a request’s domain write fails, then only that request fails and it leaves no entry', async () => {
     await withScratchDatabase(async (url) => {
       const db = await openDatabase(url);
