@@ -47,6 +47,7 @@ export const configSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
     ALLOW_UNDURABLE_DATABASE: z.enum(['true', 'false']).default('false'),
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     LOG_ORIGIN: z
       .string()
       .regex(ORIGIN, 'must be a schema-less URL without spaces or "+"')
@@ -144,6 +145,8 @@ export interface Config {
    * `synchronous_commit` or `full_page_writes` off): for development only.
    */
   readonly allowUndurableDatabase: boolean;
+  /** Longest a statement of the service may run before PostgreSQL cancels it (503, never a hang). */
+  readonly databaseStatementTimeoutMs: number;
   readonly logOrigin: string;
   readonly logLevel: (typeof LEVELS)[number];
   /** Group commit: most appends per transaction, and most waiting before PUSHBACK. */
@@ -220,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     embeddedPostgresPort: e.EMBEDDED_PG_PORT,
     allowUndurableDatabase: e.ALLOW_UNDURABLE_DATABASE === 'true',
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     logOrigin: e.LOG_ORIGIN,
     logLevel: e.LOG_LEVEL,
     logMaxBatch: e.LOG_MAX_BATCH,

@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'ORDER_TRANSITION_INVALID',
   'SERVICE_UNAVAILABLE',
   'PUSHBACK',
+  'DEPENDENCY_UNAVAILABLE',
   'RATE_LIMITED',
   'INTERNAL',
   // Verification of ledger artefacts (ledger/, receipts/): attacker-controlled input.
@@ -176,6 +177,20 @@ export class ChainIntegrityError extends LedgerError {
 export class PushbackError extends LedgerError {
   constructor(readonly retryAfterSeconds: number) {
     super('PUSHBACK', 'The log is busy; retry shortly');
+  }
+}
+
+/**
+ * The database or the evidence store failed in a way that passes (it is down,
+ * restarting, stalled, full of connections, or a deadlock was broken): the
+ * request did not complete, and a retry after the given time may.
+ */
+export class DependencyUnavailableError extends LedgerError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super('DEPENDENCY_UNAVAILABLE', 'A service the ledger depends on is unavailable; retry shortly', options);
   }
 }
 

@@ -63,7 +63,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   try {
     const database = await databaseServerFor(config, logger);
     cleanups.push(() => database.stop());
-    const db = await openDatabase(database.url, database.ownerUrl);
+    const db = await openDatabase(database.url, database.ownerUrl, {
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+    });
     cleanups.push(() => db.destroy());
     const durability = await durabilitySettings(db);
     const risk = undurable(durability);

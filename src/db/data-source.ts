@@ -12,7 +12,7 @@ export const entities = [AgencyEntity, PrincipalEntity, CaseEntity, CaseGrantEnt
  * The one TypeORM data source. The schema comes from `migrations/` only;
  * `synchronize` stays off so that what runs in production is what was reviewed.
  */
-export function createDataSource(url: string): DataSource {
+export function createDataSource(url: string, limits: ConnectionLimits = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -22,8 +22,28 @@ export function createDataSource(url: string): DataSource {
     synchronize: false,
     logging: false,
     poolSize: 10,
-    extra: { application_name: 'custody-ledger', connectionTimeoutMillis: 5000 },
+    extra: {
+      application_name: 'custody-ledger',
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+      ...(limits.statementTimeoutMs
+        ? {
+            statement_timeout: limits.statementTimeoutMs,
+            idle_in_transaction_session_timeout: limits.statementTimeoutMs * 2,
+          }
+        : {}),
+    },
   });
+}
+
+/**
+ * How long the service lets one statement run (and a transaction sit idle)
+ * before PostgreSQL cancels it: a stalled database then answers 503 in
+ * seconds instead of holding every request. Migrations and operator commands
+ * run without it.
+ */
+export interface ConnectionLimits {
+  readonly statementTimeoutMs?: number;
 }
 
 /** Arbitrary but fixed: serialises schema migrations across service processes. */
@@ -35,7 +55,11 @@ const MIGRATION_LOCK = 6_962_001;
  * owner itself when no separate owner is given). Several processes may start
  * at once on one database; an advisory lock lets one migrate at a time.
  */
-export async function openDatabase(url: string, ownerUrl: string = url): Promise<DataSource> {
+export async function openDatabase(
+  url: string,
+  ownerUrl: string = url,
+  limits: ConnectionLimits = {},
+): Promise<DataSource> {
   const owner = createDataSource(ownerUrl);
   await owner.initialize();
   const lock = owner.createQueryRunner();
@@ -49,9 +73,9 @@ export async function openDatabase(url: string, ownerUrl: string = url): Promise
     throw error;
   }
   await lock.release();
-  if (ownerUrl === url) return owner;
+  if (ownerUrl === url && !limits.statementTimeoutMs) return owner;
   await owner.destroy();
-  const service = createDataSource(url);
+  const service = createDataSource(url, limits);
   await service.initialize();
   return service;
 }

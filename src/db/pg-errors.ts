@@ -7,3 +7,38 @@ export function violatedUniqueConstraint(error: unknown): string | undefined {
   const driver = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
   return driver?.code === '23505' ? (driver.constraint ?? '') : undefined;
 }
+
+/** SQLSTATE classes and codes of failures that pass: connection, resources, shutdown, cancellation, broken deadlocks. */
+const TRANSIENT_SQLSTATE = /^(?:08|53|57P0[1-3]|57014|40001|40P01)/;
+/** System errors of a connection or a volume that is gone or stalled, not of the request. */
+const TRANSIENT_SYSCALL = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EIO',
+  'EROFS',
+]);
+/** node-postgres's own words when it gives up on a connection. */
+const POOL_GAVE_UP = /^(?:timeout exceeded when trying to connect|Connection terminated)/;
+
+/**
+ * Whether an error is a dependency failing for a while (the database or the
+ * evidence volume), not the request being wrong: the answer is then 503 with
+ * Retry-After, never a 500 that reads like a bug.
+ */
+export function isTransientDependencyFailure(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause && depth < 5; depth++) {
+    const { code, message, driverError } = cause as {
+      code?: unknown;
+      message?: unknown;
+      driverError?: unknown;
+    };
+    if (typeof code === 'string' && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_SYSCALL.has(code)))
+      return true;
+    if (typeof message === 'string' && POOL_GAVE_UP.test(message)) return true;
+    cause = driverError ?? (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}

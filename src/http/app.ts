@@ -12,7 +12,15 @@ import type { Authenticator } from '../access/identity';
 import type { PrincipalService } from '../access/principal-service';
 import type { Principal } from '../access/roles';
 import type { CaseService } from '../cases/case-service';
-import { InvalidTokenError, LedgerError, NotFoundError, PushbackError, RateLimitedError } from '../errors';
+import { isTransientDependencyFailure } from '../db/pg-errors';
+import {
+  DependencyUnavailableError,
+  InvalidTokenError,
+  LedgerError,
+  NotFoundError,
+  PushbackError,
+  RateLimitedError,
+} from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
@@ -50,6 +58,9 @@ export interface AppDependencies {
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** What a client is told to wait after a dependency failed: long enough for a restart or a failover to begin. */
+const DEPENDENCY_RETRY_SECONDS = 5;
 
 /** One route the application serves: a method and an Express path such as `/v1/cases/:id`. */
 export interface ServedRoute {
@@ -185,6 +196,9 @@ function errorHandler(logger: Logger, rateLimits: RateLimits): ErrorRequestHandl
     } else if (BODY_ERRORS[bodyError]) {
       const code = BODY_ERRORS[bodyError];
       known = new LedgerError(code, BODY_DETAILS[code] ?? 'Bad request');
+    } else if (isTransientDependencyFailure(error)) {
+      logger.warn({ err: error, requestId }, 'a dependency failed');
+      known = new DependencyUnavailableError(DEPENDENCY_RETRY_SECONDS, { cause: error });
     } else {
       logger.error({ err: error, requestId }, 'unhandled error');
       known = new LedgerError(
@@ -205,7 +219,11 @@ function errorHandler(logger: Logger, rateLimits: RateLimits): ErrorRequestHandl
           : 'Bearer realm="custody-ledger", error="invalid_token"',
       );
     }
-    if (known instanceof PushbackError || known instanceof RateLimitedError) {
+    if (
+      known instanceof PushbackError ||
+      known instanceof RateLimitedError ||
+      known instanceof DependencyUnavailableError
+    ) {
       res.set('Retry-After', String(known.retryAfterSeconds));
     }
     if (res.headersSent) {

@@ -43,6 +43,7 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   ORDER_TRANSITION_INVALID: { status: 409, title: 'Order transition not allowed' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   PUSHBACK: { status: 503, title: 'Log busy' },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: 'Dependency unavailable' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },
   ENCODING_INVALID: { status: 400, title: 'Invalid encoding' },
