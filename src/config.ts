@@ -73,6 +73,12 @@ export const configSchema = z
     LOG_MAX_BATCH: z.coerce.number().int().min(1).max(4096).default(512),
     LOG_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
     BLOB_DIR: z.string().min(1).optional(),
+    BLOB_MIN_FREE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .default(256 * 1024 ** 2),
     EVIDENCE_MAX_BYTES: z.coerce
       .number()
       .int()
@@ -157,6 +163,8 @@ export interface Config {
   readonly rateLimits: RateLimitSettings;
   /** The content-addressed evidence store (default DATA_DIR/blobs): put it on the volume meant for evidence. */
   readonly blobDir: string;
+  /** Below this much free space on the evidence volume, `/readyz` says writes cannot succeed. */
+  readonly blobMinFreeBytes: number;
   readonly evidenceMaxBytes: number;
   readonly evidenceMetadataMaxBytes: number;
   /** The central authority and 24/7 point of contact: owner of incoming requests from partners. */
@@ -236,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       notFoundPerMinute: e.RATE_LIMIT_NOT_FOUND_PER_MINUTE,
     },
     blobDir: path.resolve(e.BLOB_DIR ?? path.join(e.DATA_DIR, 'blobs')),
+    blobMinFreeBytes: e.BLOB_MIN_FREE_BYTES,
     evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,

@@ -8,7 +8,13 @@ import { PrincipalService } from './access/principal-service';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
-import { durabilitySettings, mayRewriteLog, openDatabase, undurable } from './db/data-source';
+import {
+  databaseReadOnly,
+  durabilitySettings,
+  mayRewriteLog,
+  openDatabase,
+  undurable,
+} from './db/data-source';
 import { databaseServerFor } from './db/database-server';
 import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
@@ -254,6 +260,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         check: async () => {
           await db.query('SELECT 1');
         },
+        unwritable: async () =>
+          (await databaseReadOnly(db)) ? 'DATABASE_READ_ONLY' : blobs.unwritable(config.blobMinFreeBytes),
       },
     });
 

@@ -127,3 +127,11 @@ export function undurable(settings: DurabilitySettings): string | undefined {
     ? undefined
     : `PostgreSQL has ${off.join(', ')} off: acknowledged writes could be lost`;
 }
+
+/** Whether the database refuses writes now (a standby, or a session default of read-only transactions). */
+export async function databaseReadOnly(db: DataSource): Promise<boolean> {
+  const [row] = await db.query(
+    "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only",
+  );
+  return row?.read_only === true;
+}

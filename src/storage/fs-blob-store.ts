@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, promises as fs, type promises as fsp } from 'node:fs';
+import { createReadStream, promises as fs, constants as fsConstants, type promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { isAlive } from '../processes';
@@ -57,6 +57,20 @@ export class FsBlobStore implements BlobStore {
   private blobPath(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new Error('not a SHA-256 hex digest');
     return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  /**
+   * Why a write could not succeed now, if it could not: the volume is
+   * read-only (or gone), or has less than `minFreeBytes` free.
+   */
+  async unwritable(minFreeBytes: number): Promise<'STORAGE_READ_ONLY' | 'STORAGE_FULL' | undefined> {
+    try {
+      await fs.access(path.join(this.root, 'staging'), fsConstants.W_OK);
+      const volume = await fs.statfs(this.root);
+      return volume.bavail * volume.bsize < minFreeBytes ? 'STORAGE_FULL' : undefined;
+    } catch {
+      return 'STORAGE_READ_ONLY';
+    }
   }
 
   /** Staging names carry the receiving process's id, so a sweep never touches a live upload of another process. */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { withScratchDatabase } from '../support/database';
+import { runStatements, withScratchDatabase } from '../support/database';
 import { startTestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const UNAVAILABLE = 'urn:custody-ledger:problem:dependency-unavailable';
 
-describe('a database that stalls', function () {
+describe('dependencies that fail: a stalled or read-only database, a full volume', function () {
   this.timeout(60_000);
 
   it('when a table the service needs stays locked, then reads and writes answer 503 DEPENDENCY_UNAVAILABLE with Retry-After within the statement timeout, and recover when it is released', async () => {
@@ -49,5 +49,50 @@ describe('a database that stalls', function () {
         await service.stop();
       }
     });
+  });
+
+  it('when the database turns read-only, then /readyz answers 503 DATABASE_READ_ONLY, and 200 again once it takes writes', async () => {
+    await withScratchDatabase(async (url) => {
+      const service = await startTestService({ DATABASE_URL: url });
+      const name = new URL(url).pathname.slice(1);
+      // New sessions start read-only; existing ones are ended, as a failover to a standby would.
+      const admin = new URL(url);
+      admin.pathname = '/postgres';
+      const readOnly = async (on: boolean) => {
+        await runStatements(admin.toString(), [
+          `ALTER DATABASE ${name} SET default_transaction_read_only = ${on ? 'on' : 'off'}`,
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`,
+        ]);
+      };
+      const readyz = async () => {
+        for (let attempt = 0; ; attempt++) {
+          const answer = await service.call('GET', '/readyz');
+          // The first query on a connection the database ended fails; the pool then reconnects.
+          if (answer.body.reason !== undefined || answer.status === 200 || attempt === 3) return answer;
+        }
+      };
+      try {
+        expect((await readyz()).status).to.equal(200);
+        await readOnly(true);
+        const refused = await readyz();
+        expect(refused.status).to.equal(503);
+        expect(refused.body).to.include({ code: 'SERVICE_UNAVAILABLE', reason: 'DATABASE_READ_ONLY' });
+        await readOnly(false);
+        expect((await readyz()).status).to.equal(200);
+      } finally {
+        await service.stop();
+      }
+    });
+  });
+
+  it('when the evidence volume has less room than it must keep, then /readyz answers 503 STORAGE_FULL', async () => {
+    const service = await startTestService({ BLOB_MIN_FREE_BYTES: String(Number.MAX_SAFE_INTEGER) });
+    try {
+      const answer = await service.call('GET', '/readyz');
+      expect(answer.status).to.equal(503);
+      expect(answer.body).to.include({ code: 'SERVICE_UNAVAILABLE', reason: 'STORAGE_FULL' });
+    } finally {
+      await service.stop();
+    }
   });
 });
