@@ -233,6 +233,9 @@ function errorHandler(logger: Logger, rateLimits: RateLimits): ErrorRequestHandl
     // A refusal is counted against guessing, and on the record before it is answered;
     // a failure to record it is logged, never shown.
     countGuess(req, res, known, rateLimits);
+    // A refused request whose body was not read to its end is not read any further: the
+    // connection closes after the answer (an unauthenticated gigabyte is not drained).
+    if (!req.complete) res.set('Connection', 'close');
     auditDenial(req, res, known)
       .catch((cause: unknown) => logger.error({ err: cause, requestId }, 'could not record a refusal'))
       .finally(() => sendProblem(res, problemFor(known, requestId)));
