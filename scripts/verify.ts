@@ -95,7 +95,7 @@ function consistency(files: string[], options: { vkey?: string; proof?: string }
     read(files[0], 'old checkpoint'),
     read(files[1], 'new checkpoint'),
     readProof(read(options.proof, '--proof file')),
-    { jwks: { keys: [] }, logKey: parseVerifierKey(options.vkey) },
+    { logKey: parseVerifierKey(options.vkey) },
   );
   if (result.older) out(`ok   old checkpoint: ${result.older.origin} size ${result.older.size}`);
   if (result.newer) out(`ok   new checkpoint: ${result.newer.origin} size ${result.newer.size}`);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type FieldError, InvalidParameterError, NotFoundError, ValidationError } from '../errors';
-import { unstorableStrings } from '../ledger';
+import { pointerPart, unstorableStrings } from '../ledger';
 import { uuidParam } from './schemas';
 
 /**
@@ -17,8 +17,6 @@ function fieldErrors(error: z.ZodError): FieldError[] {
     return field;
   });
 }
-
-const pointerPart = (part: string | number) => String(part).replaceAll('~', '~0').replaceAll('/', '~1');
 
 /** Strings that could not be stored as sent (`unstorableStrings`), as field errors. */
 export function unstorableText(value: unknown): FieldError[] {

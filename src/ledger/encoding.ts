@@ -61,7 +61,9 @@ export function fromUtf8(bytes: Uint8Array): string {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const unstorable = (text: string) => text.includes('\0') || LONE_SURROGATE.test(text);
 
-const pointerPart = (part: string) => part.replaceAll('~', '~0').replaceAll('/', '~1');
+/** One reference token of a JSON Pointer (RFC 6901 §4): `~` and `/` escaped. */
+export const pointerPart = (part: string | number) =>
+  String(part).replaceAll('~', '~0').replaceAll('/', '~1');
 
 /**
  * The JSON Pointers (RFC 6901) of every string in a JSON value, member names

@@ -205,12 +205,8 @@ export class Sequencer {
    */
   appendAll(requests: readonly AppendRequest[]): Promise<Appended[]> {
     const change = {};
-    const refusal =
-      this.refusal(requests.length) ?? requests.map((r) => unloggable(r, this.signer.name)).find(Boolean);
-    if (refusal)
-      return Promise.reject(
-        typeof refusal === 'string' ? new LedgerError('ENTRY_INVALID', refusal) : refusal,
-      );
+    const refusal = this.refusal(requests.length) ?? this.firstUnloggable(requests);
+    if (refusal) return Promise.reject(refusal);
     const appended = requests.map(
       (request) =>
         new Promise<Appended>((resolve, reject) =>
@@ -222,11 +218,8 @@ export class Sequencer {
   }
 
   private enqueue(request: AppendRequest, proved: boolean): Promise<Appended> {
-    const refusal = this.refusal(1) ?? unloggable(request, this.signer.name);
-    if (refusal)
-      return Promise.reject(
-        typeof refusal === 'string' ? new LedgerError('ENTRY_INVALID', refusal) : refusal,
-      );
+    const refusal = this.refusal(1) ?? this.firstUnloggable([request]);
+    if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       this.queue.push({ request, proved, resolve, reject });
       this.schedule();
@@ -237,6 +230,18 @@ export class Sequencer {
   private refusal(count: number): LedgerError | undefined {
     if (this.haltReason) return new LedgerError('LOG_INCONSISTENT', 'The log refuses to sign');
     if (this.queue.length + count > this.options.maxQueue) return new PushbackError(1);
+    return undefined;
+  }
+
+  /**
+   * A request whose entry could never be logged is refused alone, before it
+   * joins a batch whose other members its failure would take down with it.
+   */
+  private firstUnloggable(requests: readonly EntryRequest[]): LedgerError | undefined {
+    for (const request of requests) {
+      const why = unloggable(request, this.signer.name);
+      if (why) return new LedgerError('ENTRY_INVALID', why);
+    }
     return undefined;
   }
 
@@ -503,10 +508,7 @@ async function readWitness<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * Why a request could never be logged, if so: it is refused alone, before it
- * joins a batch whose other members its failure would take down with it.
- */
+/** Why a request could never be logged (unstorable text, a malformed entry), if so. */
 function unloggable(request: EntryRequest, origin: string): string | undefined {
   const probe = {
     v: 1,

@@ -150,7 +150,6 @@ export class CustodyReports {
           entry: parsed[i] as LogEntry,
           index: row.index,
           leafHash: row.leafHash,
-          checkpoint: latest,
         })),
       ).failures;
       if (broken) throw new Error(`${broken.code}: ${broken.detail}`);

@@ -2,14 +2,17 @@ import { toBase64 } from '../ledger';
 import type { VerifyFailure } from './codes';
 import type { ProvenEntry } from './receipt';
 
+/** What the chain check reads of a proven entry. */
+type Link = Pick<ProvenEntry, 'entry' | 'index' | 'leafHash'>;
+
 /**
  * Each subject's chain, from the entries a bundle proves: it must run from
  * seq 1 to its last entry with no gap, one entry per seq, each `prev` naming
  * the leaf hash of the entry before, in log order. Returns one failure per
  * broken chain (the first break in it).
  */
-export function checkChains(entries: Iterable<ProvenEntry>): { failures: VerifyFailure[]; chains: number } {
-  const bySubject = new Map<string, ProvenEntry[]>();
+export function checkChains(entries: Iterable<Link>): { failures: VerifyFailure[]; chains: number } {
+  const bySubject = new Map<string, Link[]>();
   for (const proven of entries) {
     const key = `${proven.entry.subject.type}:${proven.entry.subject.id}`;
     bySubject.set(key, [...(bySubject.get(key) ?? []), proven]);
@@ -23,8 +26,8 @@ export function checkChains(entries: Iterable<ProvenEntry>): { failures: VerifyF
 }
 
 /** The chain checked by one verifier, in order of seq: a fork, a gap, or a broken link. */
-export function firstBreak(chain: readonly ProvenEntry[]): Omit<VerifyFailure, 'where'> | undefined {
-  let previous: ProvenEntry | undefined;
+export function firstBreak(chain: readonly Link[]): Omit<VerifyFailure, 'where'> | undefined {
+  let previous: Link | undefined;
   for (const proven of chain) {
     const { seq, prev } = proven.entry;
     if (previous && seq === previous.entry.seq) {

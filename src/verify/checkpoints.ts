@@ -10,7 +10,9 @@ export interface ConsistencyProof {
   readonly proof: readonly string[];
 }
 
-function decodeProof(proof: readonly unknown[]): Uint8Array[] {
+function decodeProof(proof: unknown): Uint8Array[] {
+  if (!Array.isArray(proof))
+    throw new VerifyError('PROOF_MALFORMED', 'a consistency proof is a list of hashes');
   try {
     return proof.map((hash) => fromBase64(hash));
   } catch {
@@ -19,7 +21,7 @@ function decodeProof(proof: readonly unknown[]): Uint8Array[] {
 }
 
 /** Throws CONSISTENCY_INVALID unless `newer` extends `older` by `proof` (equal sizes: equal roots, else SPLIT_VIEW). */
-export function checkConsistency(older: Checkpoint, newer: Checkpoint, proof: readonly unknown[]): void {
+export function checkConsistency(older: Checkpoint, newer: Checkpoint, proof: unknown): void {
   if (older.size === newer.size) {
     if (!equalBytes(older.root, newer.root)) {
       throw new VerifyError('SPLIT_VIEW', `two checkpoints of size ${older.size} have different roots`);
@@ -45,8 +47,8 @@ export function checkConsistency(older: Checkpoint, newer: Checkpoint, proof: re
 export function verifyCheckpointPair(
   olderNote: unknown,
   newerNote: unknown,
-  proof: readonly unknown[],
-  trust: TrustMaterial,
+  proof: unknown,
+  trust: Pick<TrustMaterial, 'logKey'>,
 ): {
   readonly valid: boolean;
   readonly older?: Checkpoint;
@@ -111,7 +113,7 @@ export function checkCheckpointSet(
     // A proof between sizes the bundle holds no checkpoint of proves nothing here, and harms nothing.
     if (!from || !to) continue;
     try {
-      checkConsistency(from.checkpoint, to.checkpoint, Array.isArray(value.proof) ? value.proof : [null]);
+      checkConsistency(from.checkpoint, to.checkpoint, value.proof);
       group.set(find(value.from), find(value.to));
     } catch (error) {
       failures.push({ code: (error as VerifyError).code, where: name, detail: (error as Error).message });

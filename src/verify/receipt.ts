@@ -91,7 +91,7 @@ function as<T>(code: VerifyCode, check: () => T): T {
  * Opens a checkpoint with the pinned log key: a checkpoint of another log, or
  * one whose signature does not verify, is CHECKPOINT_INVALID.
  */
-export function openTrustedCheckpoint(note: unknown, trust: TrustMaterial): Checkpoint {
+export function openTrustedCheckpoint(note: unknown, trust: Pick<TrustMaterial, 'logKey'>): Checkpoint {
   if (typeof note !== 'string') throw new VerifyError('CHECKPOINT_INVALID', 'a checkpoint is text');
   return as('CHECKPOINT_INVALID', () => openCheckpoint(note, trust.logKey));
 }

@@ -20,7 +20,8 @@ export interface PublishedKey {
  * checkpoint key (C2SP vkey).
  */
 export interface TrustMaterial {
-  readonly jwks: { readonly keys?: readonly PublishedKey[] } | unknown;
+  /** A JWKS (`{keys: PublishedKey[]}`), as received: read defensively, never trusted to have that shape. */
+  readonly jwks: unknown;
   readonly logKey: NoteVerifier;
 }
 

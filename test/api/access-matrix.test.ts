@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { type CaseAction, caseAllows } from '../../src/access/permissions';
 import { ROLES, type Role } from '../../src/access/roles';
 import { testDatabase } from '../support/database';
-import { openCase, uploadItem } from '../support/fixtures';
+import { openCase, productionOrderBody, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 type CallerKind = 'member' | 'non-member' | 'foreign';
@@ -156,14 +156,7 @@ describe('the access matrix: every route × role × caller × object', function 
     const orderId = (
       await service.call('POST', '/v1/orders', {
         token: lead,
-        json: {
-          kind: 'production',
-          direction: 'domestic',
-          legalBasis: { instrument: 'DOMESTIC', article: '27' },
-          caseId,
-          requestingAuthority: 'Prosecutor General',
-          channel: 'direct',
-        },
+        json: productionOrderBody(caseId),
       })
     ).body.order.id;
     const disclosureId = (
@@ -487,14 +480,7 @@ describe('the access matrix: every route × role × caller × object', function 
       method: 'POST',
       route: '/v1/orders',
       // A domestic production order in the caller's agency's case: its handlers that are members ask it.
-      json: () => ({
-        kind: 'production',
-        direction: 'domestic',
-        legalBasis: { instrument: 'DOMESTIC', article: '27' },
-        caseId: own.ids.case,
-        requestingAuthority: 'Prosecutor General',
-        channel: 'direct',
-      }),
+      json: () => productionOrderBody(own.ids.case),
       expected: (role, kind) => {
         if (role === 'anonymous') return 401;
         if (role === 'partner') return 422; // partners submit incoming requests only

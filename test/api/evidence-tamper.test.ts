@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import type { LogEntry } from '../../src/ledger';
 import { testDatabase, withScratchDatabase } from '../support/database';
-import { openCase } from '../support/fixtures';
+import { openCase, productionOrderBody } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 interface Item {
@@ -212,14 +212,7 @@ describe('evidence whose record or stored bytes were tampered with', function ()
     const productionOrder = () =>
       service.call('POST', '/v1/orders', {
         token: investigator,
-        json: {
-          kind: 'production',
-          direction: 'domestic',
-          legalBasis: { instrument: 'DOMESTIC', article: '27' },
-          caseId,
-          requestingAuthority: 'Prosecutor General',
-          channel: 'direct',
-        },
+        json: productionOrderBody(caseId),
       });
 
     it('when it is linked to an order, then 409 EVIDENCE_RECORD_TAMPERED, the order does not cite the other digest, and integrity.failed is on its chain', async () => {

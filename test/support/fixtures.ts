@@ -40,3 +40,15 @@ export async function uploadItem(
   if (response.status !== 201 || !body.evidence) throw new Error(`upload answered ${response.status}`);
   return body.evidence.id;
 }
+
+/** The body of a domestic production order (Art. 27) in a case: the simplest order a member may ask for. */
+export function productionOrderBody(caseId: string) {
+  return {
+    kind: 'production',
+    direction: 'domestic',
+    legalBasis: { instrument: 'DOMESTIC', article: '27' },
+    caseId,
+    requestingAuthority: 'Prosecutor General',
+    channel: 'direct',
+  };
+}
