@@ -9,6 +9,7 @@ import { ServiceRole1764390000000 } from './1764390000000-service-role';
 import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 import { BreakGlass1764410000000 } from './1764410000000-break-glass';
 import { KeyCompromise1764425000000 } from './1764425000000-key-compromise';
+import { IdempotencyKeys1764440000000 } from './1764440000000-idempotency-keys';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   RateLimits1764400000000,
   BreakGlass1764410000000,
   KeyCompromise1764425000000,
+  IdempotencyKeys1764440000000,
 ];

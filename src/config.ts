@@ -97,6 +97,8 @@ export const configSchema = z
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
     BREAK_GLASS_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
+    // The IETF draft asks clients to expect keys kept at least 24 hours.
+    IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().min(24).max(8760).default(24),
     RATE_LIMIT_PRINCIPAL_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
     RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(30_000),
     RATE_LIMIT_FAILED_TOKENS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60),
@@ -179,6 +181,8 @@ export interface Config {
   readonly breakGlassMs: number;
   /** How often every stored item is re-hashed (0: never). */
   readonly fixitySweepIntervalMs: number;
+  /** How long an Idempotency-Key and its answer are kept (a retry within it gets the first answer). */
+  readonly idempotencyKeyRetentionMs: number;
   readonly shutdownGraceMs: number;
   readonly tokens: {
     readonly issuer: string;
@@ -248,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
+    idempotencyKeyRetentionMs: e.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000,
     breakGlassMs: e.BREAK_GLASS_SECONDS * 1000,
     centralAuthority: e.CENTRAL_AUTHORITY,
     reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,

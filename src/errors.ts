@@ -19,6 +19,10 @@ export const ERROR_CODES = [
   'CASE_REFERENCE_TAKEN',
   'EXHIBIT_NUMBER_TAKEN',
   'HASH_MISMATCH',
+  // Idempotency-Key (IETF draft-ietf-httpapi-idempotency-key-header).
+  'IDEMPOTENCY_KEY_INVALID',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_KEY_IN_USE',
   'UPLOAD_INVALID',
   'RANGE_NOT_SATISFIABLE',
   'STORAGE_FULL',

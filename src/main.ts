@@ -18,6 +18,7 @@ import {
 import { databaseServerFor } from './db/database-server';
 import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
+import { IdempotencyRepository } from './db/idempotency.repository';
 import { LogRepository } from './db/log.repository';
 import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
@@ -27,6 +28,7 @@ import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
 import { createApp, routesOf, type ServedRoute } from './http/app';
+import { IdempotencyKeys } from './http/idempotency';
 import { RateLimits } from './http/rate-limits';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { AuditTrail } from './log/audit-trail';
@@ -44,6 +46,9 @@ import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { CustodyReports } from './reports/custody-report';
 import { DisclosureService } from './reports/disclosures';
 import { FsBlobStore } from './storage/fs-blob-store';
+
+/** Keys past retention are purged hourly: lookups ignore them already, this only frees the rows. */
+const IDEMPOTENCY_PURGE_INTERVAL_MS = 3_600_000;
 
 export interface RunningService {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
@@ -100,6 +105,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const keyring = ReceiptKeyring.start(db, keys.receipt, () => listReceiptKeys(config.dataDir));
     cleanups.push(async () => keyring.stop());
     const logRepository = new LogRepository(db);
+    const idempotencyRepository = new IdempotencyRepository(db);
     const sequencer = await Sequencer.open(
       db,
       logRepository,
@@ -107,6 +113,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       {
         maxBatch: config.logMaxBatch,
         maxQueue: config.logMaxQueue,
+        idempotency: idempotencyRepository,
         witness: await CheckpointWitness.open(
           config.dataDir,
           config.logOrigin,
@@ -217,8 +224,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     cleanups.push(() => rateLimitPool.end());
     const rateLimits = new RateLimits(rateLimitPool, config.rateLimits, logger);
     cleanups.push(() => rateLimits.stop());
+    const logReader = new LogReader(logRepository, logVerifierKey(logSigner), () => keyring.signingKey());
+    const idempotencyKeys = new IdempotencyKeys(
+      idempotencyRepository,
+      logReader,
+      config.idempotencyKeyRetentionMs,
+      logger.child({ component: 'idempotency' }),
+    );
+    idempotencyKeys.start(IDEMPOTENCY_PURGE_INTERVAL_MS);
+    cleanups.push(async () => idempotencyKeys.stop());
     let draining = false;
     const app = createApp({
+      idempotencyKeys,
       logger,
       authenticate,
       audit: new AuditTrail(sequencer),
@@ -234,7 +251,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         limits: { maxBytes: config.evidenceMaxBytes, metadataMaxBytes: config.evidenceMetadataMaxBytes },
       },
       log: {
-        reader: new LogReader(logRepository, logVerifierKey(logSigner), () => keyring.signingKey()),
+        reader: logReader,
         jwks,
         verifier: new ReceiptVerifier(jwks, logSigner),
         authenticate,

@@ -30,6 +30,7 @@ import { casesRouter } from './cases.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
+import type { IdempotencyKeys } from './idempotency';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
 import { ordersRouter } from './orders.routes';
@@ -52,6 +53,8 @@ export interface AppDependencies {
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
   readonly metrics: Registry;
+  /** Idempotency-Key handling for every write (absent: the header is ignored, as in tools and some tests). */
+  readonly idempotencyKeys?: IdempotencyKeys;
   readonly bodyLimitBytes: number;
   /** Express `trust proxy` (see Config.trustProxy); absent: the socket's peer is the source address. */
   readonly trustProxy?: string | undefined;
@@ -110,6 +113,7 @@ export function createApp(deps: AppDependencies): Express {
   // Probes stay outside the limits; everything else counts against its source address first.
   app.use(healthRouter(deps.readiness));
   app.locals.rateLimits = deps.rateLimits;
+  app.locals.idempotencyKeys = deps.idempotencyKeys;
   app.use(async (req, _res, next) => {
     await deps.rateLimits.admitAddress(req.ip ?? 'unknown');
     next();

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { Principal } from '../access/roles';
 import { InvalidTokenError } from '../errors';
+import type { IdempotencyKeys } from './idempotency';
 import type { RateLimits } from './rate-limits';
 
 const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/;
@@ -19,7 +20,10 @@ export function requireToken(authenticate: Authenticator) {
     const principal = await authenticate(match[1]);
     res.locals.principal = principal;
     await (res.app.locals.rateLimits as RateLimits | undefined)?.admitPrincipal(principal.sub);
-    next();
+    const keys = res.app.locals.idempotencyKeys as IdempotencyKeys | undefined;
+    // An upload's key is handled once its body is read: the body is part of the request's fingerprint.
+    if (keys && !req.is('multipart/form-data')) await keys.handle(req, res, principal.sub, next);
+    else next();
   };
 }
 

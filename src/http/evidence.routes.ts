@@ -11,6 +11,7 @@ import type { BlobStore, ByteRange } from '../storage/blob-store';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { evidenceUpload, uploadedEvidence } from './evidence-upload';
+import { type IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from './idempotency';
 import { custodyEventBody, trailingSha256 } from './schemas';
 import { idFromPath, parseBody } from './validation';
 
@@ -35,6 +36,7 @@ export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
     '/v1/cases/:caseId/evidence',
     requireToken(deps.authenticate),
     async (req, res, next) => {
+      idempotencyKeyOf(req);
       res.locals.case = await deps.evidence.authorizeIntake(
         principalOf(res),
         idFromPath(req.params.caseId, 'case'),
@@ -53,17 +55,40 @@ export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
         await deps.blobs.discard(uploaded.received.staging);
         throw error;
       }
-      const { value, receipt } = await deps.evidence.intake(
-        principalOf(res),
-        res.locals.case,
-        uploaded.metadata,
-        uploaded.received,
-        declared,
-      );
-      res
-        .status(201)
-        .location(`/v1/evidence/${value.id}`)
-        .json({ evidence: evidenceView(value), receipt });
+      const intake = async () => {
+        const { value, receipt } = await deps.evidence.intake(
+          principalOf(res),
+          res.locals.case,
+          uploaded.metadata,
+          uploaded.received,
+          declared,
+        );
+        res
+          .status(201)
+          .location(`/v1/evidence/${value.id}`)
+          .json({ evidence: evidenceView(value), receipt });
+      };
+      const keys = res.app.locals.idempotencyKeys as IdempotencyKeys | undefined;
+      if (!keys) return intake();
+      // The same upload is the same metadata and the same bytes (by their digest), not the same multipart framing.
+      const { received } = uploaded;
+      const fingerprint = requestFingerprint(req, {
+        metadata: (req.body as Record<string, unknown>).metadata,
+        file: {
+          sha256: received.digests.sha256,
+          size: received.size,
+          filename: received.originalFilename,
+          mediaType: received.mediaType,
+        },
+        sha256: declared ?? null,
+      });
+      try {
+        if ((await keys.run(req, res, principalOf(res).sub, fingerprint, intake)) === 'replayed')
+          await deps.blobs.discard(received.staging);
+      } catch (error) {
+        await deps.blobs.discard(received.staging);
+        throw error;
+      }
     },
   );
   return router;

@@ -53,6 +53,35 @@ function uuidPath(name: string) {
   return { name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 }
 
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'IETF draft-ietf-httpapi-idempotency-key-header: a retry with the same key and request gets the first answer ' +
+    '(header `Idempotent-Replayed: true`), or, if the service stopped between the write and its answer, the ' +
+    "entry's index and receipt (200, `Idempotent-Replayed: recovered`); the key with another request is 422 " +
+    'IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE. Kept at least 24 hours.',
+  schema: { type: 'string', minLength: 1, maxLength: 257 },
+};
+
+/** Every authenticated write (POST, DELETE) takes an Idempotency-Key. */
+function withIdempotencyKeys<T extends object>(paths: T): T {
+  type Operation = { security?: unknown; parameters?: unknown[] };
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations as Record<string, Operation>).map(([method, operation]) =>
+          method === 'get' || !operation.security
+            ? [method, operation]
+            : [method, { ...operation, parameters: [...(operation.parameters ?? []), idempotencyKey] }],
+        ),
+      ),
+    ]),
+  ) as T;
+}
+
 /** The OpenAPI 3.1 description of the routes this version serves (`GET /openapi.json`). */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -105,7 +134,7 @@ export const openApiDocument = {
       },
     },
   },
-  paths: {
+  paths: withIdempotencyKeys({
     '/v1/cases': {
       post: {
         summary: 'Open a case owned by your agency (investigator, prosecutor)',
@@ -449,5 +478,5 @@ export const openApiDocument = {
         responses: { '200': { description: '{ status: "ready", dataChecksums }' }, '503': problem },
       },
     },
-  },
+  } as const),
 } as const;

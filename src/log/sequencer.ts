@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { IdempotencyRepository } from '../db/idempotency.repository';
 import type { LogHead, LogRepository } from '../db/log.repository';
 import { LedgerError, PushbackError } from '../errors';
 import {
@@ -25,6 +26,7 @@ import {
 import type { Logger } from '../logger';
 import { type CheckpointWitness, type TreePoint, WitnessUnreadable } from './checkpoint-witness';
 import type { DomainWrite, DomainWriter } from './domain-write';
+import { type IdempotencyClaim, takeIdempotencyClaim } from './idempotency-claim';
 import { checkAgainstWitness, type HaltReason, LogHalt, verifyCheckpointChain } from './log-integrity';
 import { type EntryRequest, type SequencedEntry, sequenceEntries, storedEntryOf } from './sequence';
 
@@ -59,6 +61,11 @@ export interface SequencerOptions {
    * before, and verifies the checkpoint chain incrementally at open.
    */
   readonly witness?: CheckpointWitness;
+  /**
+   * Where a request's Idempotency-Key is claimed, in the transaction of its first
+   * entry. Without it, claims are not kept (tools that append outside requests).
+   */
+  readonly idempotency?: IdempotencyRepository;
 }
 
 /** What a rollback lost: the checkpoint signed before, and the log the database holds instead. */
@@ -73,6 +80,8 @@ interface Pending {
   readonly proved: boolean;
   /** The change it belongs to, when that change writes several entries: they commit together or not at all. */
   readonly change?: object;
+  /** The request's Idempotency-Key, claimed with this entry. */
+  readonly claim?: IdempotencyClaim;
   resolve(appended: Appended): void;
   reject(error: unknown): void;
 }
@@ -207,10 +216,18 @@ export class Sequencer {
     const change = {};
     const refusal = this.refusal(requests.length) ?? this.firstUnloggable(requests);
     if (refusal) return Promise.reject(refusal);
+    const claim = takeIdempotencyClaim();
     const appended = requests.map(
-      (request) =>
+      (request, i) =>
         new Promise<Appended>((resolve, reject) =>
-          this.queue.push({ request, proved: true, change, resolve, reject }),
+          this.queue.push({
+            request,
+            proved: true,
+            change,
+            ...(i === 0 && claim ? { claim } : {}),
+            resolve,
+            reject,
+          }),
         ),
     );
     this.schedule();
@@ -220,8 +237,10 @@ export class Sequencer {
   private enqueue(request: AppendRequest, proved: boolean): Promise<Appended> {
     const refusal = this.refusal(1) ?? this.firstUnloggable([request]);
     if (refusal) return Promise.reject(refusal);
+    // Audit records carry no claim: the key belongs to the request's change.
+    const claim = proved ? takeIdempotencyClaim() : undefined;
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, proved, resolve, reject });
+      this.queue.push({ request, proved, ...(claim ? { claim } : {}), resolve, reject });
       this.schedule();
     });
   }
@@ -312,6 +331,7 @@ export class Sequencer {
       this.refuseToSignBeside(head);
 
       const sequenced = await this.sequence(tx, head, accepted);
+      await this.claimKeys(tx, accepted, sequenced);
       const frontier = await this.frontier(tx, head);
       const integrated = appendLeaves(
         frontier,
@@ -349,7 +369,36 @@ export class Sequencer {
       }));
     });
     if (signed) await this.witnessSigned(signed);
-    for (const { pending, appended } of results) pending.resolve(appended);
+    for (const { pending, appended } of results) {
+      if (pending.claim) pending.claim.entryIndex = appended.index;
+      pending.resolve(appended);
+    }
+  }
+
+  /**
+   * Claims the batch's idempotency keys with their entries' indexes. A key that
+   * another process committed first fails its request (and the rest of its
+   * change); the batch then runs again without them.
+   */
+  private async claimKeys(tx: EntityManager, accepted: Pending[], sequenced: SequencedEntry[]): Promise<void> {
+    const store = this.options.idempotency;
+    if (!store) return;
+    const claims = accepted.flatMap((pending, i) =>
+      pending.claim ? [{ claim: pending.claim, entryIndex: (sequenced[i] as SequencedEntry).index }] : [],
+    );
+    const lost = await store.claim(tx, claims);
+    if (lost.size === 0) return;
+    const failures = new Map<Pending, unknown>();
+    const inUse = () =>
+      new LedgerError('IDEMPOTENCY_KEY_IN_USE', 'Another request with this idempotency key was committed first');
+    for (const pending of accepted) {
+      if (pending.claim && lost.has(pending.claim)) failures.set(pending, inUse());
+    }
+    const broken = new Set([...failures.keys()].flatMap((pending) => (pending.change ? [pending.change] : [])));
+    for (const pending of accepted) {
+      if (pending.change && broken.has(pending.change) && !failures.has(pending)) failures.set(pending, inUse());
+    }
+    throw new ChangeFailed(failures);
   }
 
   /**

@@ -8,6 +8,7 @@ const TABLES = [
   'cases',
   'disclosures',
   'evidence',
+  'idempotency_keys',
   'log_checkpoints',
   'log_entries',
   'log_head',
