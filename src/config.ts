@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
 import type { DeadlinePeriods } from './orders/deadlines';
 
 export interface RateLimitSettings {
@@ -184,6 +185,12 @@ export interface Config {
   /** How long an Idempotency-Key and its answer are kept (a retry within it gets the first answer). */
   readonly idempotencyKeyRetentionMs: number;
   readonly shutdownGraceMs: number;
+  /**
+   * FAULT_POINTS (src/faults.ts), for tests and benchmarks only: empty unless
+   * set, and refused when NODE_ENV=production. Outside `configSchema` because
+   * it is not a setting an operator has (the README's table lists those).
+   */
+  readonly faultPoints: FaultPlan;
   readonly tokens: {
     readonly issuer: string;
     readonly audience: string;
@@ -226,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(String(issue?.path[0] ?? 'environment'), issue?.message ?? 'is invalid');
   }
   const e = parsed.data;
+  const faultPoints = faultPointsOf(env);
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
@@ -266,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       epocPrExtensionDays: e.ORDER_EPOC_PR_EXTENSION_DAYS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    faultPoints,
     tokens: {
       issuer: e.TOKEN_ISSUER,
       audience: e.TOKEN_AUDIENCE,
@@ -284,6 +293,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
   return deepFreeze(config);
+}
+
+/** FAULT_POINTS, parsed; a production process never starts with a fault armed. */
+function faultPointsOf(env: NodeJS.ProcessEnv): FaultPlan {
+  const spec = env.FAULT_POINTS ?? '';
+  if (spec.trim() !== '' && env.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'FAULT_POINTS',
+      'must not be set when NODE_ENV=production (test and benchmark only)',
+    );
+  }
+  try {
+    return parseFaultPoints(spec);
+  } catch (error) {
+    if (error instanceof FaultSpecError) throw new ConfigError('FAULT_POINTS', error.message);
+    throw error;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -27,6 +27,7 @@ import { PrincipalStatusListener } from './db/principal-status-listener';
 import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
+import { armFaultPoints } from './faults';
 import { createApp, routesOf, type ServedRoute } from './http/app';
 import { IdempotencyKeys } from './http/idempotency';
 import { RateLimits } from './http/rate-limits';
@@ -334,6 +335,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  armFaultPoints(config.faultPoints); // tests and benchmarks only; empty unless FAULT_POINTS is set
   const logger = createLogger(config.logLevel);
   let service: RunningService;
   try {

@@ -10,6 +10,7 @@ import {
 } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, LedgerError, NotFoundError } from '../errors';
+import { faultPoint } from '../faults';
 import type { Actor, EntryValue, LogEntry } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite } from '../log/domain-write';
@@ -206,6 +207,7 @@ export class EvidenceService {
       await this.blobs.discard(file.staging);
       throw error;
     }
+    await faultPoint('blob.after-rename'); // tests: a crash with the blob stored and nothing recorded
     try {
       const { receipt } = await this.log.record({
         subject: { type: 'evidence', id: record.id },

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { IdempotencyRepository } from '../db/idempotency.repository';
 import type { LogHead, LogRepository } from '../db/log.repository';
 import { LedgerError, PushbackError } from '../errors';
+import { faultPoint } from '../faults';
 import {
   type Actor,
   appendLeaves,
@@ -369,6 +370,7 @@ export class Sequencer {
       }));
     });
     if (signed) await this.witnessSigned(signed);
+    await faultPoint('log.after-commit'); // tests: a crash with the batch committed and nobody answered
     for (const { pending, appended } of results) {
       if (pending.claim) pending.claim.entryIndex = appended.index;
       pending.resolve(appended);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, promises as fs, constants as fsConstants, type promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { faultPoint } from '../faults';
 import { isAlive } from '../processes';
 import type { BlobStore, ByteRange, StagingFile } from './blob-store';
 
@@ -27,6 +28,7 @@ class FsStagingFile implements StagingFile {
 
   async finish(): Promise<void> {
     if (!this.handle) return;
+    await faultPoint('blob.fsync'); // tests and benchmarks: a slow disk (src/faults.ts)
     await this.handle.sync();
     await this.close();
   }
@@ -85,8 +87,10 @@ export class FsBlobStore implements BlobStore {
     await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
     let created = true;
     try {
+      await faultPoint('blob.before-rename'); // tests: a crash with the bytes only in staging
       await fs.link(source, target);
       await fs.chmod(target, 0o400);
+      await faultPoint('blob.fsync'); // tests and benchmarks: a slow disk (src/faults.ts)
       await syncDirectory(path.dirname(target));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
