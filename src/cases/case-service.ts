@@ -14,7 +14,7 @@ import type { NotificationRecord, NotificationRepository } from '../db/notificat
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
-import { type DomainWriter, domainWrite } from '../log/domain-write';
+import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 
 export interface OpenCaseInput {
   readonly reference: string;
@@ -50,6 +50,8 @@ export class CaseService {
     grant: GrantRecord;
     notice: NotificationRecord | null;
   }>;
+  private readonly grants: DomainWriter<GrantRecord>;
+  private readonly revocations: DomainWriter<{ id: string; by: string; at: Date }>;
   private readonly now: () => Date;
 
   constructor(
@@ -61,10 +63,7 @@ export class CaseService {
     this.now = options.now ?? (() => new Date());
     this.breakGlassOpenings = {
       writeAll: async (tx, openings) => {
-        await this.cases.insertGrants(
-          tx,
-          openings.map((opening) => opening.grant),
-        );
+        await this.cases.insertGrants(tx, byAgency(openings.map((opening) => opening.grant)));
         await this.notifications.writer.writeAll(
           tx,
           openings.flatMap((opening) => (opening.notice ? [opening.notice] : [])),
@@ -73,15 +72,24 @@ export class CaseService {
     };
     this.openings = {
       writeAll: async (tx, openings) => {
+        // A reference sent twice at once (a retried request) is inserted in one order by every batch.
         await this.cases.caseWriter.writeAll(
           tx,
-          openings.map((opening) => opening.record),
+          inLockOrder(
+            openings.map((opening) => opening.record),
+            (record) => `${record.agency} ${record.reference}`,
+          ),
         );
-        await this.cases.insertGrants(
-          tx,
-          openings.flatMap((opening) => opening.members),
-        );
+        await this.cases.insertGrants(tx, byAgency(openings.flatMap((opening) => opening.members)));
       },
+    };
+    this.grants = { writeAll: (tx, grants) => this.cases.insertGrants(tx, byAgency(grants)) };
+    this.revocations = {
+      writeAll: (tx, revocations) =>
+        this.cases.revocationWriter.writeAll(
+          tx,
+          inLockOrder(revocations, (revocation) => revocation.id),
+        ),
     };
   }
 
@@ -208,7 +216,7 @@ export class CaseService {
         content: grant.content,
         until: grant.until?.toISOString() ?? null,
       },
-      write: domainWrite(this.cases.grantWriter, grant),
+      write: domainWrite(this.grants, grant),
     });
     return { value: grant, receipt };
   }
@@ -282,7 +290,7 @@ export class CaseService {
         type: 'access.revoked',
         actor: actor(principal, role),
         data: { grant: grant.id, case: target.id },
-        write: domainWrite(this.cases.revocationWriter, { id: grant.id, by: principal.sub, at }),
+        write: domainWrite(this.revocations, { id: grant.id, by: principal.sub, at }),
       });
       return { value: { ...grant, revokedAt: at }, receipt };
     } catch (error) {
@@ -318,4 +326,12 @@ function actor(principal: Principal, role: Role): Actor {
 /** The roles whose reach is at least `reach`: what a granter would need to give such a role. */
 function rolesReaching(reach: number): Role[] {
   return (Object.keys(ROLE_REACH) as Role[]).filter((role) => ROLE_REACH[role] >= reach && reach > 0);
+}
+
+/**
+ * Grants in the order their agencies are recorded: a grantee agency seen for
+ * the first time is inserted (and its key locked) in one order by every batch.
+ */
+function byAgency(grants: readonly GrantRecord[]): GrantRecord[] {
+  return inLockOrder(grants, (grant) => grant.agency);
 }

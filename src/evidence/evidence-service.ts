@@ -13,7 +13,7 @@ import { ConflictError, LedgerError, NotFoundError } from '../errors';
 import { faultPoint } from '../faults';
 import type { Actor, EntryValue, LogEntry } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
-import { type DomainWriter, domainWrite } from '../log/domain-write';
+import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { entryView } from '../log/log-reader';
 import type { BlobStore, ByteRange, StagingFile } from '../storage/blob-store';
 import {
@@ -135,7 +135,8 @@ export class EvidenceService {
     };
     this.custodyWriter = {
       writeAll: async (tx, changes) => {
-        for (const change of changes) {
+        // Items locked in id order, whatever order the requests came in (see `inLockOrder`).
+        for (const change of inLockOrder(changes, (c) => c.id)) {
           const locked = await this.evidence.lockCustody(tx, change.id);
           if (!locked) throw new NotFoundError('evidence');
           await this.evidence.saveCustody(

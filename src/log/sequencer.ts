@@ -308,12 +308,33 @@ export class Sequencer {
    * that failure; the others go on.
    */
   private async commitBatch(batch: Pending[]): Promise<void> {
-    let pending = batch;
-    for (;;) {
+    // Members answered along the way (a failed domain write) never run again on a retry.
+    const answered = new Set<Pending>();
+    let pending = batch.map((member) => {
+      const tracked: Pending = {
+        ...member,
+        reject: (error) => {
+          answered.add(tracked);
+          member.reject(error);
+        },
+      };
+      return tracked;
+    });
+    for (let conflicts = 0; ; ) {
       try {
         await this.commitOnce(pending);
         return;
       } catch (error) {
+        // A batch that lost a deadlock (or a serialization failure) rolled back whole: it runs again, a few times.
+        if (isLockConflict(error) && ++conflicts < LOCK_CONFLICT_ATTEMPTS) {
+          this.logger.warn(
+            { err: error, attempt: conflicts },
+            'batch lost a lock conflict; running it again',
+          );
+          await new Promise((resolve) => setTimeout(resolve, conflicts * 10 * (1 + Math.random())));
+          pending = pending.filter((member) => !answered.has(member));
+          continue;
+        }
         if (!(error instanceof ChangeFailed)) throw error;
         // A change lost one of its writes: it fails whole, and the batch runs again without it.
         for (const [member, cause] of error.failures) member.reject(cause);
@@ -584,6 +605,20 @@ function unloggable(request: EntryRequest, origin: string): string | undefined {
 /** Batches in flight at once (see `pump`). */
 const PIPELINE = 2;
 
+/** How many times a batch runs before a lock conflict fails its members (503, as a transient fault). */
+const LOCK_CONFLICT_ATTEMPTS = 5;
+
+/**
+ * PostgreSQL's deadlock_detected (40P01) and serialization_failure (40001): the
+ * transaction was chosen to give way and can run again as it is.
+ */
+function isLockConflict(error: unknown): boolean {
+  const code =
+    (error as { code?: unknown; driverError?: { code?: unknown } } | undefined)?.driverError?.code ??
+    (error as { code?: unknown } | undefined)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 /**
  * Runs the batch's domain writes, one statement per writer. If a writer's
  * statement fails (a duplicate reference, say), its requests are retried one by
@@ -630,6 +665,8 @@ async function applyDomainWrites(tx: EntityManager, batch: readonly Pending[]): 
         await tx.query('RELEASE SAVEPOINT domain_write');
         return undefined;
       } catch (error) {
+        // Retried member by member, a lost deadlock would fail whoever lost it; the whole batch runs again instead.
+        if (isLockConflict(error)) throw error;
         await tx.query('ROLLBACK TO SAVEPOINT domain_write');
         return { error };
       }

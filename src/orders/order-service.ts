@@ -6,7 +6,7 @@ import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../
 import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor, EntryValue } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
-import { type DomainWriter, domainWrite } from '../log/domain-write';
+import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import type { AppendRequest } from '../log/sequencer';
 import { missingArt42Contents } from './contents';
 import { type DeadlinePeriods, deadlineOf } from './deadlines';
@@ -97,7 +97,8 @@ export class OrderService {
     this.links = { writeAll: (tx, links) => this.orders.linkAll(tx, links) };
     this.moves = {
       writeAll: async (tx, changes) => {
-        for (const change of changes) {
+        // Orders locked in id order, whatever order the requests came in (see `inLockOrder`).
+        for (const change of inLockOrder(changes, (c) => c.id)) {
           const locked = await this.orders.lock(tx, change.id);
           if (!locked) throw new NotFoundError('order');
           // The entry says "from"; if another move got in first, this one is refused, not rewritten.

@@ -14,7 +14,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
 import { consistencyProof, encodeTlogProof, inclusionProof, toBase64, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
-import { domainWrite } from '../log/domain-write';
+import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import type { OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import { type TagFile, writeBag } from './bagit';
@@ -54,6 +54,15 @@ export interface PackageMaterial {
  * chain records that it was disclosed.
  */
 export class DisclosureService {
+  /** Revocations update their rows in id order, whatever order the requests came in (see `inLockOrder`). */
+  private readonly revocations: DomainWriter<{ id: string; by: string; at: Date }> = {
+    writeAll: (tx, revocations) =>
+      this.disclosures.revocationWriter.writeAll(
+        tx,
+        inLockOrder(revocations, (revocation) => revocation.id),
+      ),
+  };
+
   constructor(
     private readonly disclosures: DisclosureRepository,
     private readonly cases: CaseRepository,
@@ -156,7 +165,7 @@ export class DisclosureService {
         type: 'disclosure.revoked',
         actor: { sub: principal.sub, agency: principal.agency, role },
         data: { disclosure: record.id, recipient: record.recipientAgency },
-        write: domainWrite(this.disclosures.revocationWriter, { id: record.id, by: principal.sub, at }),
+        write: domainWrite(this.revocations, { id: record.id, by: principal.sub, at }),
       });
       return { value: { ...record, revokedAt: at }, receipt };
     } catch (error) {
