@@ -24,6 +24,8 @@
  *
  *   npm run bench -- ingest [--size-mb 2048]
  *   npm run bench -- report [--entries 10000]
+ *   npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]
+ *   npm run bench -- soak [--minutes 10] [...]   (scripts/lib/slow-disk.ts, scripts/lib/soak.ts)
  *
  * Generates a file, times `sha256sum` and `sha512sum` on it, then uploads it as
  * evidence over loopback with curl (the server computing SHA-256 and SHA-512)
@@ -62,16 +64,18 @@ import { type SequencedEntry, sequenceEntries, storedEntryOf } from '../src/log/
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
 import { spawnHelloServer, spawnService, stopService } from './lib/service-process';
+import { slowDisk } from './lib/slow-disk';
+import { soak } from './lib/soak';
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 /** A fresh database on the server at `baseUrl`, dropped by the returned function. */
-async function scratchDatabase(
+export async function scratchDatabase(
   baseUrl: string,
   name: string,
 ): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -97,7 +101,7 @@ async function scratchDatabase(
  * Drives `clients` concurrent keep-alive clients, each sending `send` in a loop,
  * for `seconds` after a 2 s warm-up; an answer other than `expected` is an error.
  */
-async function drive(
+export async function drive(
   clients: number,
   seconds: number,
   expected: number,
@@ -476,14 +480,14 @@ async function measureProofs(url: string, size: number, count: number) {
 }
 
 /** A token of the benchmark's investigator, for the service whose keys are under `dataDir`. */
-function benchToken(config: Config, dataDir: string): Promise<string> {
+export function benchToken(config: Config, dataDir: string): Promise<string> {
   return issueBuiltInToken(
     { ...config, dataDir },
     { sub: 'bench', agency: 'BENCH', roles: ['investigator'], ttlSeconds: config.tokens.maxLifetimeSeconds },
   );
 }
 
-interface BenchServer {
+export interface BenchServer {
   readonly config: Config;
   readonly dataDir: string;
   readonly server: DatabaseServer;
@@ -493,7 +497,7 @@ interface BenchServer {
  * Runs a benchmark with a temporary DATA_DIR and database server (DATABASE_URL's,
  * or an embedded one), both removed afterwards, also when the benchmark fails.
  */
-async function withBenchServer(body: (bench: BenchServer) => Promise<void>): Promise<void> {
+export async function withBenchServer(body: (bench: BenchServer) => Promise<void>): Promise<void> {
   const config = loadConfig();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-bench-'));
   try {
@@ -598,7 +602,7 @@ async function peakRssMb(pid: number): Promise<number> {
 }
 
 /** Streams `file` as one evidence upload (metadata part, file part) with a lean client: curl. */
-async function uploadFile(url: string, token: string, caseId: string, file: string): Promise<number> {
+export async function uploadFile(url: string, token: string, caseId: string, file: string): Promise<number> {
   const metadata = {
     exhibitNumber: `BENCH-${randomUUID().slice(0, 8)}`,
     description: 'Benchmark image',
@@ -759,6 +763,8 @@ async function reportPdf(entries: number) {
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
+    // `npm run bench -- soak -- --minutes 10` passes a second `--`: options follow it all the same.
+    args: process.argv.slice(2).filter((arg) => arg !== '--'),
     allowPositionals: true,
     options: {
       clients: { type: 'string', default: '64' },
@@ -767,6 +773,13 @@ async function main(): Promise<number> {
       proofs: { type: 'string', default: '2000' },
       'size-mb': { type: 'string', default: '2048' },
       entries: { type: 'string', default: '10000' },
+      uploaders: { type: 'string', default: '8' },
+      'fsync-delay-ms': { type: 'string', default: '2000' },
+      minutes: { type: 'string', default: '10' },
+      'reads-per-second': { type: 'string', default: '100' },
+      'events-per-second': { type: 'string', default: '50' },
+      'uploads-per-second': { type: 'string', default: '4' },
+      'abort-share': { type: 'string', default: '0.05' },
     },
   });
   if (positionals[0] === 'report') {
@@ -788,13 +801,39 @@ async function main(): Promise<number> {
     await withBenchServer((bench) => ingest(bench, { sizeMb: Number(values['size-mb']) }));
     return 0;
   }
+  if (positionals[0] === 'slow-disk') {
+    await withBenchServer((bench) =>
+      slowDisk(bench, {
+        clients: Number(values.clients),
+        seconds: Number(values.seconds),
+        uploaders: Number(values.uploaders),
+        fsyncDelayMs: Number(values['fsync-delay-ms']),
+      }),
+    );
+    return 0;
+  }
+  if (positionals[0] === 'soak') {
+    await withBenchServer((bench) =>
+      soak(bench, {
+        minutes: Number(values.minutes),
+        readsPerSecond: Number(values['reads-per-second']),
+        eventsPerSecond: Number(values['events-per-second']),
+        uploadsPerSecond: Number(values['uploads-per-second']),
+        abortShare: Number(values['abort-share']),
+      }),
+    );
+    return 0;
+  }
   if (positionals[0] !== 'append') {
     console.error(
       'usage: npm run bench -- append [--clients 64] [--seconds 20] [--proof-size 1000000] [--proofs 2000]\n' +
         '       npm run bench -- read [--clients 64] [--seconds 20]\n' +
         '       npm run bench -- verify [--entries 1000000]\n' +
         '       npm run bench -- ingest [--size-mb 2048]\n' +
-        '       npm run bench -- report [--entries 10000]',
+        '       npm run bench -- report [--entries 10000]\n' +
+        '       npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]\n' +
+        '       npm run bench -- soak [--minutes 10] [--reads-per-second 100] [--events-per-second 50]\n' +
+        '                             [--uploads-per-second 4] [--abort-share 0.05]',
     );
     return 64;
   }
@@ -809,12 +848,15 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`bench: ${(error as Error).stack}`);
-    process.exitCode = 1;
-  },
-);
+// Only when run: scripts/lib/slow-disk.ts and soak.ts import this module's helpers.
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`bench: ${(error as Error).stack}`);
+      process.exitCode = 1;
+    },
+  );
+}
