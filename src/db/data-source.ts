@@ -26,6 +26,7 @@ export function createDataSource(url: string, limits: ConnectionLimits = {}): Da
       application_name: 'custody-ledger',
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30_000,
+      onConnect: keepErrorsOfTheClient,
       ...(limits.statementTimeoutMs
         ? {
             statement_timeout: limits.statementTimeoutMs,
@@ -34,6 +35,17 @@ export function createDataSource(url: string, limits: ConnectionLimits = {}): Da
         : {}),
     },
   });
+}
+
+/**
+ * A connection the server ends right after the pool handed it out (a
+ * terminated backend, a restart) can report that before TypeORM has put its
+ * own listener on it, and an 'error' event nobody listens to ends the process.
+ * So every connection listens from the start: the error then fails its next
+ * query (a transient failure, 503) and the pool drops it.
+ */
+function keepErrorsOfTheClient(client: { on(event: 'error', listener: () => void): unknown }): void {
+  client.on('error', () => {});
 }
 
 /**

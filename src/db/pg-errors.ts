@@ -1,3 +1,5 @@
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+
 /**
  * The unique constraint a PostgreSQL error violated (SQLSTATE 23505), as
  * TypeORM wraps it; undefined for any other error. Repositories turn it into
@@ -21,7 +23,8 @@ const TRANSIENT_SYSCALL = new Set([
   'EROFS',
 ]);
 /** node-postgres's own words when it gives up on a connection. */
-const POOL_GAVE_UP = /^(?:timeout exceeded when trying to connect|Connection terminated)/;
+const POOL_GAVE_UP =
+  /^(?:timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error and is not queryable)/;
 
 /**
  * Whether an error is a dependency failing for a while (the database or the
@@ -38,6 +41,12 @@ export function isTransientDependencyFailure(error: unknown): boolean {
     if (typeof code === 'string' && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_SYSCALL.has(code)))
       return true;
     if (typeof message === 'string' && POOL_GAVE_UP.test(message)) return true;
+    // A transaction whose connection the server ended (and the pool dropped) before its next statement or its commit.
+    if (
+      cause instanceof QueryRunnerProviderAlreadyReleasedError ||
+      cause instanceof QueryRunnerAlreadyReleasedError
+    )
+      return true;
     cause = driverError ?? (cause as { cause?: unknown }).cause;
   }
   return false;
