@@ -10,6 +10,7 @@ import { RateLimits1764400000000 } from './1764400000000-rate-limits';
 import { BreakGlass1764410000000 } from './1764410000000-break-glass';
 import { KeyCompromise1764425000000 } from './1764425000000-key-compromise';
 import { IdempotencyKeys1764440000000 } from './1764440000000-idempotency-keys';
+import { OrderLapses1764450000000 } from './1764450000000-order-lapses';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   BreakGlass1764410000000,
   KeyCompromise1764425000000,
   IdempotencyKeys1764440000000,
+  OrderLapses1764450000000,
 ];

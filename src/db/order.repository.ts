@@ -135,10 +135,13 @@ export class OrderRepository {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
+  /** Saves a move; a lapse recorded in the state left is not one of the new state (see `markLapse`). */
   async saveProgress(tx: EntityManager, order: OrderRecord): Promise<void> {
     await tx.query(
       `UPDATE orders SET status = $2, preserved_at = $3, extensions = $4, held_until_decided = $5,
-              deadline_rule = $6, deadline_at = $7 WHERE id = $1`,
+              deadline_rule = $6, deadline_at = $7,
+              lapse_recorded_for = CASE WHEN status = $2 THEN lapse_recorded_for END
+        WHERE id = $1`,
       [
         order.id,
         order.status,
@@ -151,20 +154,55 @@ export class OrderRepository {
     );
   }
 
-  /** Ids of orders whose deadline is before `before` (for the deadline sweep), soonest first. */
-  /** A page of the orders due before `before`, in deadline order, after `after` (keyset) if given. */
+  /**
+   * A page of the orders whose deadline is before `before` and running (the
+   * given kinds and states), after `after` if given, soonest first. An order
+   * whose lapse is recorded for its current deadline and state is not read again.
+   */
   async dueBefore(
     before: Date,
     limit: number,
+    running: ReadonlyArray<{ readonly kind: string; readonly state: string }>,
     after?: { readonly id: string; readonly deadlineAt: Date },
   ): Promise<Array<{ id: string; deadlineAt: Date }>> {
     const rows: Array<{ id: string; deadline_at: Date }> = await this.db.query(
       `SELECT id, deadline_at FROM orders
         WHERE deadline_at < $1 AND ($3::timestamptz IS NULL OR (deadline_at, id) > ($3, $4::uuid))
+          AND (kind, status) IN (SELECT * FROM unnest($5::text[], $6::text[]))
+          AND lapse_recorded_for IS DISTINCT FROM deadline_at
         ORDER BY deadline_at, id LIMIT $2`,
-      [before, limit, after?.deadlineAt ?? null, after?.id ?? null],
+      [
+        before,
+        limit,
+        after?.deadlineAt ?? null,
+        after?.id ?? null,
+        running.map((r) => r.kind),
+        running.map((r) => r.state),
+      ],
     );
     return rows.map((row) => ({ id: row.id, deadlineAt: row.deadline_at }));
+  }
+
+  /**
+   * Marks the lapse of the order's deadline `deadlineAt` in `status` as
+   * recorded, in the batch of its entry: once per deadline and state (a move
+   * clears the mark). False when the order moved on, its deadline changed, or
+   * that lapse is recorded already (by another pass).
+   */
+  async markLapse(
+    tx: EntityManager,
+    lapse: { id: string; status: string; deadlineAt: Date },
+  ): Promise<boolean> {
+    // As a SELECT, so that the rows come back as rows (TypeORM answers an UPDATE with [rows, count]).
+    const rows = await tx.query(
+      `WITH marked AS (
+         UPDATE orders SET lapse_recorded_for = deadline_at
+          WHERE id = $1 AND status = $2 AND deadline_at = $3 AND lapse_recorded_for IS DISTINCT FROM deadline_at
+          RETURNING id)
+       SELECT id FROM marked`,
+      [lapse.id, lapse.status, lapse.deadlineAt],
+    );
+    return rows.length > 0;
   }
 
   async find(id: string): Promise<OrderRecord | undefined> {

@@ -3,9 +3,11 @@ import type { OrderService } from './order-service';
 
 /**
  * Watches order deadlines: warns (in the log stream) about every order due
- * within `warnAheadMs`, and moves orders whose deadline has passed to `expired`
- * where their lifecycle allows it (each move an entry on the order's chain).
- * Losing track of a deadline loses evidence for good, so this runs every minute.
+ * within `warnAheadMs`, and records every lapse on the order's chain: an
+ * order whose period ended becomes `expired`; one whose due date passed
+ * (non-compliance: production, EPOC, MLA ...) gets an `order.overdue` entry,
+ * once per deadline, and keeps its state (see `lapseOf`). Losing track of a
+ * deadline loses evidence for good, so this runs every minute.
  */
 export class DeadlineSweep {
   private timer: NodeJS.Timeout | undefined;
@@ -37,23 +39,24 @@ export class DeadlineSweep {
     await this.running;
   }
 
-  /** One pass; returns the orders expired and the ones warned about. */
-  async sweep(): Promise<{ expired: string[]; warned: string[] }> {
+  /** One pass; returns the orders expired, those recorded overdue, and the ones warned about. */
+  async sweep(): Promise<{ expired: string[]; overdue: string[]; warned: string[] }> {
     const now = this.now();
     const expired: string[] = [];
+    const overdue: string[] = [];
     const warned: string[] = [];
     for await (const due of this.due(new Date(now.getTime() + this.warnAheadMs))) {
       if (due.deadlineAt.getTime() <= now.getTime()) {
-        // Another process may expire the same order first; that one is then refused, and the pass goes on.
-        const done = await this.orders.expireIfLapsed(due.id).catch((error: unknown) => {
-          this.logger.info({ order: due.id, err: error }, 'order not expired by this pass');
+        // Another process may record the same lapse first; this one is then refused, and the pass goes on.
+        const done = await this.orders.recordLapse(due.id).catch((error: unknown) => {
+          this.logger.info({ order: due.id, err: error }, 'lapse not recorded by this pass');
           return undefined;
         });
         if (done) {
-          expired.push(due.id);
+          (done.lapse === 'expired' ? expired : overdue).push(due.id);
           this.logger.warn(
-            { order: due.id, deadline: due.deadlineAt.toISOString() },
-            'order deadline passed: expired',
+            { order: due.id, deadline: due.deadlineAt.toISOString(), status: done.order.status },
+            done.lapse === 'expired' ? 'order deadline passed: expired' : 'order deadline passed: overdue',
           );
         }
       } else {
@@ -64,12 +67,13 @@ export class DeadlineSweep {
         );
       }
     }
-    return { expired, warned };
+    return { expired, overdue, warned };
   }
 
   /**
-   * Every order due before `before`, page by page: orders that stay due (a
-   * state that cannot expire) must never hide the ones behind them.
+   * Every order due before `before` whose deadline runs, page by page (keyset):
+   * orders that stay due (an overdue one not yet recorded, a lapse another
+   * process holds) never hide the ones behind them.
    */
   private async *due(before: Date): AsyncGenerator<{ id: string; deadlineAt: Date }> {
     let after: { id: string; deadlineAt: Date } | undefined;

@@ -150,6 +150,48 @@ export function isFinal(kind: OrderKind, state: string): boolean {
   return nextStates(kind, state).length === 0;
 }
 
+/**
+ * What the passing of an order's deadline means in a state: the order
+ * `expires` (a period that ends: preservation, EPOC-PR), or it is `overdue`
+ * (someone failed to act in time, which is non-compliance and leaves the order
+ * as it is: production, EPOC, MLA and traffic disclosure due dates; a
+ * preservation period ending while the data are at risk; an EPOC-PR never
+ * confirmed preserved). Undefined where no deadline runs (legal-requirements.md
+ * rows 26 and 61).
+ */
+export type Lapse = 'expires' | 'overdue';
+
+const LAPSES: Readonly<Record<OrderKind, Readonly<Record<string, Lapse>>>> = {
+  preservation: {
+    preserved: 'expires',
+    extension_requested: 'expires',
+    extended: 'expires',
+    at_risk_notified: 'overdue',
+  },
+  traffic_disclosure: { received: 'overdue', info_requested: 'overdue', under_assessment: 'overdue' },
+  production: { issued: 'overdue', served: 'overdue', objected: 'overdue' },
+  mla: {
+    received: 'overdue',
+    info_requested: 'overdue',
+    under_assessment: 'overdue',
+    postponed: 'overdue',
+    accepted: 'overdue',
+    executing: 'overdue',
+    partially_executed: 'overdue',
+  },
+  epoc: { received: 'overdue', enforcing_notified: 'overdue' },
+  epoc_pr: { received: 'overdue', preserved: 'expires', extended: 'expires' },
+};
+
+/** What a passed deadline means for an order of `kind` in `state` (see `Lapse`). */
+export function lapseOf(kind: OrderKind, state: string): Lapse | undefined {
+  return Object.hasOwn(LAPSES[kind], state) ? LAPSES[kind][state] : undefined;
+}
+
+/** Every (kind, state) in which a deadline runs: the states the deadline sweep reads. */
+export const RUNNING_DEADLINES: ReadonlyArray<{ readonly kind: OrderKind; readonly state: string }> =
+  ORDER_KINDS.flatMap((kind) => Object.keys(LAPSES[kind]).map((state) => ({ kind, state })));
+
 /** An illegal move; carries both states for the problem body. */
 export class OrderTransitionError extends LedgerError {
   constructor(

@@ -3,7 +3,7 @@ import { caseRole, SERVICE_PERMISSIONS, serviceAllows, serviceRole } from '../ac
 import type { Principal, Role } from '../access/roles';
 import type { CaseRepository } from '../db/case.repository';
 import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../db/order.repository';
-import { ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor, EntryValue } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
@@ -13,9 +13,11 @@ import { type DeadlinePeriods, deadlineOf } from './deadlines';
 import {
   type Direction,
   initialState,
+  lapseOf,
   nextStates,
   type OrderKind,
   OrderTransitionError,
+  RUNNING_DEADLINES,
   transition,
 } from './lifecycle';
 
@@ -84,6 +86,7 @@ export class OrderService {
   private readonly submissions: DomainWriter<OrderRecord>;
   private readonly moves: DomainWriter<{ id: string; from: string; to: string; at: Date }>;
   private readonly links: DomainWriter<{ orderId: string; evidenceId: string; at: Date; by: string }>;
+  private readonly lapses: DomainWriter<{ id: string; status: string; deadlineAt: Date }>;
   private readonly now: () => Date;
 
   constructor(
@@ -95,6 +98,15 @@ export class OrderService {
     this.now = options.now ?? (() => new Date());
     this.submissions = { writeAll: (tx, records) => this.orders.insertAll(tx, records) };
     this.links = { writeAll: (tx, links) => this.orders.linkAll(tx, links) };
+    this.lapses = {
+      writeAll: async (tx, lapses) => {
+        for (const lapse of inLockOrder(lapses, (l) => l.id)) {
+          // Recorded by another pass, or the order moved on: this entry must not commit.
+          if (!(await this.orders.markLapse(tx, lapse)))
+            throw new ConflictError('CONFLICT', 'the lapse is recorded already, or the order moved on');
+        }
+      },
+    };
     this.moves = {
       writeAll: async (tx, changes) => {
         // Orders locked in id order, whatever order the requests came in (see `inLockOrder`).
@@ -319,35 +331,49 @@ export class OrderService {
   }
 
   /**
-   * The deadline sweep's move: an order whose deadline has passed and whose
-   * table allows it becomes `expired`, as an entry by the service itself.
-   * Returns the new state, or undefined when nothing was due.
+   * The deadline sweep's step for an order whose deadline has passed, as an
+   * entry by the service itself. Where the lapse is an expiry (see `lapseOf`)
+   * the order becomes `expired`; where it is non-compliance, an `order.overdue`
+   * entry records the deadline and the state it lapsed in, once per deadline,
+   * and the order stays as it is. Returns what was recorded, or undefined when
+   * nothing was due.
    */
-  async expireIfLapsed(id: string): Promise<OrderRecord | undefined> {
+  async recordLapse(id: string): Promise<{ lapse: 'expired' | 'overdue'; order: OrderRecord } | undefined> {
     const order = await this.orders.find(id);
     const at = this.now();
     if (!order?.deadlineAt || order.deadlineAt.getTime() > at.getTime()) return undefined;
-    if (!nextStates(order.kind, order.status).includes('expired')) return undefined;
-    const next = this.advance(order, 'expired', at);
+    const lapse = lapseOf(order.kind, order.status);
+    if (lapse === 'expires' && nextStates(order.kind, order.status).includes('expired')) {
+      const next = this.advance(order, 'expired', at);
+      await this.log.record({
+        subject: { type: 'order', id: order.id },
+        type: 'order.transitioned',
+        actor: DEADLINE_SWEEPER,
+        data: {
+          from: order.status,
+          to: 'expired',
+          reasonCode: 'DEADLINE_PASSED',
+          reason: `${order.deadlineRule} ${order.deadlineAt.toISOString()}`,
+          deadline: null,
+        },
+        write: domainWrite(this.moves, { id: order.id, from: order.status, to: 'expired', at }),
+      });
+      return { lapse: 'expired', order: next };
+    }
+    if (lapse !== 'overdue') return undefined;
     await this.log.record({
       subject: { type: 'order', id: order.id },
-      type: 'order.transitioned',
+      type: 'order.overdue',
       actor: DEADLINE_SWEEPER,
-      data: {
-        from: order.status,
-        to: 'expired',
-        reasonCode: 'DEADLINE_PASSED',
-        reason: `${order.deadlineRule} ${order.deadlineAt.toISOString()}`,
-        deadline: null,
-      },
-      write: domainWrite(this.moves, { id: order.id, from: order.status, to: 'expired', at }),
+      data: { status: order.status, deadline: deadlineJson(order) },
+      write: domainWrite(this.lapses, { id: order.id, status: order.status, deadlineAt: order.deadlineAt }),
     });
-    return next;
+    return { lapse: 'overdue', order };
   }
 
-  /** A page of the orders due before `before`, after `after` if given, for the sweep. */
+  /** A page of the orders due before `before` whose deadline runs, after `after` if given, for the sweep. */
   dueBefore(before: Date, limit: number, after?: { readonly id: string; readonly deadlineAt: Date }) {
-    return this.orders.dueBefore(before, limit, after);
+    return this.orders.dueBefore(before, limit, RUNNING_DEADLINES, after);
   }
 
   /** The facts a move changes (preserved when, extensions, held until decided), and the new deadline. */
