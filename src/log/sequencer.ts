@@ -403,7 +403,11 @@ export class Sequencer {
    * another process committed first fails its request (and the rest of its
    * change); the batch then runs again without them.
    */
-  private async claimKeys(tx: EntityManager, accepted: Pending[], sequenced: SequencedEntry[]): Promise<void> {
+  private async claimKeys(
+    tx: EntityManager,
+    accepted: Pending[],
+    sequenced: SequencedEntry[],
+  ): Promise<void> {
     const store = this.options.idempotency;
     if (!store) return;
     const claims = accepted.flatMap((pending, i) =>
@@ -413,13 +417,19 @@ export class Sequencer {
     if (lost.size === 0) return;
     const failures = new Map<Pending, unknown>();
     const inUse = () =>
-      new LedgerError('IDEMPOTENCY_KEY_IN_USE', 'Another request with this idempotency key was committed first');
+      new LedgerError(
+        'IDEMPOTENCY_KEY_IN_USE',
+        'Another request with this idempotency key was committed first',
+      );
     for (const pending of accepted) {
       if (pending.claim && lost.has(pending.claim)) failures.set(pending, inUse());
     }
-    const broken = new Set([...failures.keys()].flatMap((pending) => (pending.change ? [pending.change] : [])));
+    const broken = new Set(
+      [...failures.keys()].flatMap((pending) => (pending.change ? [pending.change] : [])),
+    );
     for (const pending of accepted) {
-      if (pending.change && broken.has(pending.change) && !failures.has(pending)) failures.set(pending, inUse());
+      if (pending.change && broken.has(pending.change) && !failures.has(pending))
+        failures.set(pending, inUse());
     }
     throw new ChangeFailed(failures);
   }
@@ -620,12 +630,6 @@ function isLockConflict(error: unknown): boolean {
 }
 
 /**
- * Runs the batch's domain writes, one statement per writer. If a writer's
- * statement fails (a duplicate reference, say), its requests are retried one by
- * one, each under a savepoint, to answer exactly the failing ones with their
- * error. Returns the requests whose writes succeeded.
- */
-/**
  * How many queued requests the next batch takes: up to `maxBatch`, and on to
  * the end of a change that would otherwise be split across two batches.
  */
@@ -647,6 +651,12 @@ class ChangeFailed extends Error {
   }
 }
 
+/**
+ * Runs the batch's domain writes, one statement per writer. If a writer's
+ * statement fails (a duplicate reference, say), its requests are retried one by
+ * one, each under a savepoint, to answer exactly the failing ones with their
+ * error. Returns the requests whose writes succeeded.
+ */
 async function applyDomainWrites(tx: EntityManager, batch: readonly Pending[]): Promise<Pending[]> {
   const groups = new Map<DomainWriter<never>, Pending[]>();
   for (const pending of batch) {
