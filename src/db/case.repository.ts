@@ -4,6 +4,7 @@ import type { Role } from '../access/roles';
 import { type Requester, standingIn } from '../access/scope';
 import type { DomainWriter } from '../log/domain-write';
 import { CaseEntity } from './entities/case.entity';
+import { changedRows } from './log.repository';
 import { violatedUniqueConstraint } from './pg-errors';
 import { preparedQuery } from './prepared';
 
@@ -93,12 +94,12 @@ export class CaseRepository {
   readonly revocationWriter: DomainWriter<{ id: string; by: string; at: Date }> = {
     writeAll: async (tx, revocations) => {
       for (const revocation of revocations) {
-        const rows = await tx.query(
-          `UPDATE case_grants SET revoked_at = $2, revoked_by = $3
-            WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+        const changed = await changedRows(
+          tx,
+          'UPDATE case_grants SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL',
           [revocation.id, revocation.at, revocation.by],
         );
-        if (rows.length === 0) throw new GrantAlreadyRevokedError();
+        if (changed === 0) throw new GrantAlreadyRevokedError();
       }
     },
   };

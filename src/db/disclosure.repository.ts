@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { DomainWriter } from '../log/domain-write';
+import { changedRows } from './log.repository';
 
 /** Evidence handed to another agency: what, to whom, under which order and conditions. */
 export interface DisclosureRecord {
@@ -47,11 +48,12 @@ export class DisclosureRepository {
   readonly revocationWriter: DomainWriter<{ id: string; by: string; at: Date }> = {
     writeAll: async (tx, revocations) => {
       for (const revocation of revocations) {
-        const rows = await tx.query(
-          'UPDATE disclosures SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+        const changed = await changedRows(
+          tx,
+          'UPDATE disclosures SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL',
           [revocation.id, revocation.at, revocation.by],
         );
-        if (rows.length === 0) throw new DisclosureAlreadyRevokedError();
+        if (changed === 0) throw new DisclosureAlreadyRevokedError();
       }
     },
   };

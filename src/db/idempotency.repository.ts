@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { IdempotencyClaim } from '../log/idempotency-claim';
-import type { Queryable } from './log.repository';
+import { changedRows, type Queryable } from './log.repository';
 
 /** A key found again: the request it was first used for, and the answer given, once known. */
 export interface StoredIdempotencyKey {
@@ -83,10 +83,6 @@ export class IdempotencyRepository {
 
   /** Forgets keys created before `before`; returns how many. */
   async purge(before: Date): Promise<number> {
-    const [, count]: [unknown, number] = await this.db.query(
-      'DELETE FROM idempotency_keys WHERE created_at < $1',
-      [before],
-    );
-    return count;
+    return changedRows(this.db, 'DELETE FROM idempotency_keys WHERE created_at < $1', [before]);
   }
 }

@@ -5,6 +5,19 @@ import { preparedQuery } from './prepared';
 /** Anything that runs SQL: the data source, or a transaction's entity manager. */
 export type Queryable = Pick<DataSource | EntityManager, 'query'>;
 
+/**
+ * Runs an UPDATE or DELETE and returns how many rows it changed. (TypeORM answers
+ * these with `[rows, count]`, not the rows: `result.length` is always 2.)
+ */
+export async function changedRows(
+  q: Queryable,
+  sql: string,
+  parameters: readonly unknown[],
+): Promise<number> {
+  const [, count]: [unknown, number] = await q.query(sql, [...parameters]);
+  return count;
+}
+
 export interface LogHead {
   readonly origin: string;
   readonly size: number;

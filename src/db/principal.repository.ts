@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { NotFoundError } from '../errors';
 import type { DomainWriter } from '../log/domain-write';
+import { changedRows } from './log.repository';
 
 /** The PostgreSQL notification channel on which a principal's status changes are announced. */
 export const PRINCIPAL_CHANNEL = 'custody_principal_status';
@@ -55,11 +56,12 @@ export class PrincipalRepository {
   readonly statusWriter: DomainWriter<{ sub: string; disabled: boolean; by: string; at: Date }> = {
     writeAll: async (tx, changes) => {
       for (const change of changes) {
-        const rows = await tx.query(
-          `UPDATE principals SET disabled_at = $2, disabled_by = $3 WHERE sub = $1 RETURNING sub`,
+        const changed = await changedRows(
+          tx,
+          'UPDATE principals SET disabled_at = $2, disabled_by = $3 WHERE sub = $1',
           [change.sub, change.disabled ? change.at : null, change.disabled ? change.by : null],
         );
-        if (rows.length === 0) throw new NotFoundError('principal');
+        if (changed === 0) throw new NotFoundError('principal');
         // Delivered to every listening process when the change commits.
         await tx.query('SELECT pg_notify($1, $2)', [PRINCIPAL_CHANNEL, change.sub]);
       }

@@ -245,6 +245,27 @@ describe('cases and need-to-know', () => {
       expect(again.status).to.equal(409);
     });
 
+    it('when one grant is revoked by several requests at once, then one revocation is logged and the others are 409', async () => {
+      const opened = await openCase();
+      const granted = await grant(opened.id, { agency, sub: uniqueSub('dana'), role: 'custodian' });
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          service.call('DELETE', `/v1/cases/${opened.id}/grants/${granted.body.grant.id}`, {
+            token: investigator,
+          }),
+        ),
+      );
+      expect(answers.map((answer) => answer.status).sort()).to.deep.equal([200, 409, 409, 409, 409]);
+      for (const answer of answers.filter((a) => a.status === 409))
+        expect(answer.body.code).to.equal('CONFLICT');
+      const [{ revocations }] = await testDatabase().db.query(
+        `SELECT count(*)::int AS revocations FROM log_entries
+          WHERE subject_type = 'access' AND subject_id = $1 AND entry_type = 'access.revoked'`,
+        [opened.id],
+      );
+      expect(revocations).to.equal(1);
+    });
+
     it('when the lead’s own membership is to be revoked, or a grant of another case, then it is refused', async () => {
       const opened = await openCase();
       const [lead] = await testDatabase().db.query('SELECT id FROM case_grants WHERE case_id = $1 AND lead', [
