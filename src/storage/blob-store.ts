@@ -15,13 +15,24 @@ export interface ByteRange {
   readonly end: number;
 }
 
+/** A stored blob and when its bytes were last written or reused (the orphan reconciler's clock). */
+export interface StoredBlob {
+  readonly sha256: string;
+  readonly modifiedAt: Date;
+}
+
 /**
  * Content-addressed storage of evidence bytes, keyed by SHA-256 (lowercase hex).
  * Identical bytes are stored once; stored blobs are never modified.
  */
 export interface BlobStore {
   stage(): Promise<StagingFile>;
-  /** Moves a finished staging file under its SHA-256; `created` is false when those bytes were already stored. */
+  /**
+   * Moves a finished staging file under its SHA-256; `created` is false when
+   * those bytes were already stored, and their modification time is then set
+   * to now: an intake is about to reference them, so the orphan reconciler's
+   * grace period starts again.
+   */
   commit(staging: StagingFile, sha256: string): Promise<{ created: boolean }>;
   /** Removes a staging file, finished or not. Never throws for a file already gone. */
   discard(staging: StagingFile): Promise<void>;
@@ -32,6 +43,10 @@ export interface BlobStore {
   remove(sha256: string): Promise<void>;
   /** Deletes staging leftovers of a crash; returns how many. */
   sweepStaging(): Promise<number>;
+  /** Every stored blob with its modification time, a directory at a time (for the orphan reconciler). */
+  stored(): AsyncIterable<StoredBlob>;
+  /** When a stored blob was last written or reused; undefined when it is not stored. */
+  modifiedAt(sha256: string): Promise<Date | undefined>;
   /** Every stored SHA-256 (for audits and tests). */
   list(): Promise<string[]>;
   /** Staging files present (for audits and tests). */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { faultPoint } from '../faults';
 import { isAlive } from '../processes';
-import type { BlobStore, ByteRange, StagingFile } from './blob-store';
+import type { BlobStore, ByteRange, StagingFile, StoredBlob } from './blob-store';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -95,9 +95,27 @@ export class FsBlobStore implements BlobStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       created = false;
+      await this.touch(source, target);
     }
     await fs.unlink(source);
     return { created };
+  }
+
+  /**
+   * Reused bytes are young again, so the orphan reconciler leaves them alone
+   * while the intake commits its row. Gone in between (reconciled as an orphan,
+   * or cleaned up by a failed intake): they are stored afresh from staging.
+   */
+  private async touch(source: string, target: string): Promise<void> {
+    const now = new Date();
+    try {
+      await fs.utimes(target, now, now);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await fs.link(source, target);
+      await fs.chmod(target, 0o400);
+      await syncDirectory(path.dirname(target));
+    }
   }
 
   async discard(staging: StagingFile): Promise<void> {
@@ -132,6 +150,30 @@ export class FsBlobStore implements BlobStore {
     });
     await Promise.all(leftovers.map((name) => fs.rm(path.join(this.root, 'staging', name), { force: true })));
     return leftovers.length;
+  }
+
+  async *stored(): AsyncIterable<StoredBlob> {
+    const base = path.join(this.root, 'sha256');
+    for (const first of await fs.readdir(base)) {
+      for (const second of await fs.readdir(path.join(base, first))) {
+        const directory = path.join(base, first, second);
+        for (const name of await fs.readdir(directory)) {
+          if (!SHA256_HEX.test(name)) continue;
+          const stats = await fs.stat(path.join(directory, name)).catch(() => undefined);
+          if (stats) yield { sha256: name, modifiedAt: stats.mtime };
+        }
+      }
+    }
+  }
+
+  async modifiedAt(sha256: string): Promise<Date | undefined> {
+    return fs.stat(this.blobPath(sha256)).then(
+      (stats) => stats.mtime,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      },
+    );
   }
 
   async list(): Promise<string[]> {
