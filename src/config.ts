@@ -87,6 +87,11 @@ export const configSchema = z
       .max(Number.MAX_SAFE_INTEGER)
       .default(2 * 1024 ** 4),
     EVIDENCE_METADATA_MAX_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
+    UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    // About 7 MB and up to 3 worker threads each: 32 bound an upload burst to ~250 MB and ~100 threads.
+    UPLOAD_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(32),
+    // Longer than any intake takes from linking its bytes to committing its row.
+    BLOB_ORPHAN_GRACE_MS: z.coerce.number().int().min(60_000).max(2_592_000_000).default(3_600_000),
     CENTRAL_AUTHORITY: z.string().regex(AGENCY_CODE_PATTERN).default('AZ-SSS'),
     ORDER_PRESERVATION_INTERNATIONAL_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
     ORDER_PRESERVATION_DOMESTIC_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
@@ -170,6 +175,16 @@ export interface Config {
   readonly blobMinFreeBytes: number;
   readonly evidenceMaxBytes: number;
   readonly evidenceMetadataMaxBytes: number;
+  /**
+   * A connection whose peer moves no byte for this long while the service waits
+   * on it (a request body not in, a response not taken) is dropped; there is no
+   * bound on a request's total time, so an upload of any size at any speed works.
+   */
+  readonly uploadIdleTimeoutMs: number;
+  /** Uploads one process receives at once; beyond it 503 PUSHBACK before the body is read. */
+  readonly uploadMaxConcurrent: number;
+  /** Stored bytes no item references are removed once their file is older than this (orphan reconciler). */
+  readonly blobOrphanGraceMs: number;
   /** The central authority and 24/7 point of contact: owner of incoming requests from partners. */
   readonly centralAuthority: string;
   /** Legal periods for order deadlines (domestic law differs; defaults are the conventions'). */
@@ -259,6 +274,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blobMinFreeBytes: e.BLOB_MIN_FREE_BYTES,
     evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+    uploadMaxConcurrent: e.UPLOAD_MAX_CONCURRENT,
+    blobOrphanGraceMs: e.BLOB_ORPHAN_GRACE_MS,
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
     idempotencyKeyRetentionMs: e.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000,
     breakGlassMs: e.BREAK_GLASS_SECONDS * 1000,

@@ -27,9 +27,11 @@ import { PrincipalStatusListener } from './db/principal-status-listener';
 import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
+import { OrphanReconciler } from './evidence/orphan-reconciler';
 import { armFaultPoints } from './faults';
 import { createApp, routesOf, type ServedRoute } from './http/app';
 import { IdempotencyKeys } from './http/idempotency';
+import { dropIdleConnections } from './http/idle-timeout';
 import { RateLimits } from './http/rate-limits';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { AuditTrail } from './log/audit-trail';
@@ -159,6 +161,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const sweep = new FixitySweep(db, evidence, metrics, logger.child({ component: 'fixity-sweep' }));
     sweep.start(config.fixitySweepIntervalMs);
     cleanups.push(() => sweep.stop());
+    // Bytes a crash left without their row: removed at start, then every grace period.
+    const orphans = new OrphanReconciler(
+      blobs,
+      new EvidenceRepository(db),
+      db,
+      logger.child({ component: 'orphan-reconciler' }),
+      { graceMs: config.blobOrphanGraceMs, registry: metrics.registry },
+    );
+    orphans.start(config.blobOrphanGraceMs);
+    cleanups.push(() => orphans.stop());
 
     const reports = new CustodyReports(
       evidence,
@@ -249,7 +261,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         evidence,
         reports,
         blobs,
-        limits: { maxBytes: config.evidenceMaxBytes, metadataMaxBytes: config.evidenceMetadataMaxBytes },
+        limits: {
+          maxBytes: config.evidenceMaxBytes,
+          metadataMaxBytes: config.evidenceMetadataMaxBytes,
+          maxConcurrent: config.uploadMaxConcurrent,
+        },
       },
       log: {
         reader: logReader,
@@ -283,7 +299,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       },
     });
 
-    const server = await listen(app, config.port, config.host);
+    const server = await listen(app, config.port, config.host, config.uploadIdleTimeoutMs);
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -304,12 +320,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   }
 }
 
-function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+function listen(
+  app: ReturnType<typeof createApp>,
+  port: number,
+  host: string,
+  idleTimeoutMs: number,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
-    // Bounded time to send headers and body: slow-loris clients cannot hold sockets forever.
+    // Bounded time to send headers, and bounded idleness after: slow-loris clients cannot hold
+    // sockets, while an upload of any size at any speed goes through (no total bound).
     server.headersTimeout = 30_000;
-    server.requestTimeout = 300_000;
+    dropIdleConnections(server, idleTimeoutMs);
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Request, RequestHandler } from 'express';
 import multer, { type StorageEngine } from 'multer';
-import { LedgerError, ValidationError } from '../errors';
+import { LedgerError, PushbackError, ValidationError } from '../errors';
 import { Digester } from '../evidence/digests';
 import type { IntakeMetadata, ReceivedFile } from '../evidence/evidence-service';
 import { digestAlgorithms } from '../evidence/evidence-service';
@@ -9,6 +9,17 @@ import type { Logger } from '../logger';
 import type { BlobStore } from '../storage/blob-store';
 import { evidenceMetadata } from './schemas';
 import { parseBody, unstorableText } from './validation';
+
+/** Limits of evidence uploads (config.ts documents each). */
+export interface UploadLimits {
+  readonly maxBytes: number;
+  readonly metadataMaxBytes: number;
+  /** Uploads received at once by this process; beyond it 503 PUSHBACK before a byte of the body is read. */
+  readonly maxConcurrent?: number;
+}
+
+/** What a refused upload is told to wait: uploads take a while, a slot rarely frees at once. */
+const UPLOAD_RETRY_SECONDS = 5;
 
 /** What the storage engine leaves on `req.file` once the file part is in. */
 export interface UploadedEvidence {
@@ -96,24 +107,38 @@ class EvidenceStorage implements StorageEngine {
  * (what `for await` does). On a failure the stream is left alone rather than
  * destroyed: destroying it would make multer report a premature close instead
  * of the real failure (a full disk, say); multer drains the request itself.
+ *
+ * An aborted request (reset, truncated, dropped for idleness) destroys the
+ * stream, with or without an error and possibly before this starts listening:
+ * a stream that is destroyed, or closes, before its end is a failure too.
+ * Without that the upload would wait forever, holding its staging file and
+ * its digest workers (issue 12).
  */
 async function consume(stream: Readable, handle: (chunk: Buffer) => Promise<unknown>): Promise<void> {
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
   const signal = () => wake?.();
-  stream.on('readable', signal);
-  stream.once('end', () => {
+  const onEnd = () => {
     ended = true;
     signal();
-  });
-  stream.once('error', (error) => {
-    failure = error;
+  };
+  const onError = (error: unknown) => {
+    failure ??= error;
     signal();
-  });
+  };
+  const onClose = () => {
+    if (!ended) failure ??= stream.errored ?? new UploadAbortedError();
+    signal();
+  };
+  stream.on('readable', signal);
+  stream.once('end', onEnd);
+  stream.once('error', onError);
+  stream.once('close', onClose);
   try {
     for (;;) {
       if (failure) throw failure;
+      if (stream.destroyed && !stream.readableEnded) throw stream.errored ?? new UploadAbortedError();
       const chunk: Buffer | null = stream.read();
       if (chunk !== null) {
         await handle(chunk);
@@ -126,6 +151,17 @@ async function consume(stream: Readable, handle: (chunk: Buffer) => Promise<unkn
     }
   } finally {
     stream.removeListener('readable', signal);
+    stream.removeListener('end', onEnd);
+    stream.removeListener('error', onError);
+    stream.removeListener('close', onClose);
+  }
+}
+
+/** The file part's stream was destroyed before its end without an error of its own (the request was aborted). */
+class UploadAbortedError extends Error {
+  constructor() {
+    super('the upload ended before its file part did');
+    this.name = new.target.name;
   }
 }
 
@@ -167,13 +203,13 @@ function uploadError(error: unknown, logger: Logger): unknown {
 
 /**
  * The multipart parser for evidence uploads: one `metadata` field, one `file`,
- * optionally a trailing `sha256` field; anything else is refused.
+ * optionally a trailing `sha256` field; anything else is refused. At most
+ * `limits.maxConcurrent` uploads are received at once: each holds a staging
+ * file, digest worker threads and their buffers (about 7 MB) until its answer
+ * is sent or its connection is gone, and one more beyond the bound is refused
+ * with 503 PUSHBACK and Retry-After before its body is read.
  */
-export function evidenceUpload(
-  blobs: BlobStore,
-  limits: { maxBytes: number; metadataMaxBytes: number },
-  logger: Logger,
-): RequestHandler {
+export function evidenceUpload(blobs: BlobStore, limits: UploadLimits, logger: Logger): RequestHandler {
   const parse = multer({
     storage: new EvidenceStorage(blobs),
     limits: { fileSize: limits.maxBytes, fieldSize: limits.metadataMaxBytes, fields: 2, files: 1, parts: 3 },
@@ -181,11 +217,22 @@ export function evidenceUpload(
     highWaterMark: 512 * 1024,
     fileHwm: 512 * 1024,
   } as multer.Options).single('file');
+  const maxConcurrent = limits.maxConcurrent ?? Number.POSITIVE_INFINITY;
+  let receiving = 0;
   return (req, res, next) => {
     if (!req.is('multipart/form-data')) {
       next(new LedgerError('UNSUPPORTED_MEDIA_TYPE', 'Send evidence as multipart/form-data'));
       return;
     }
+    if (receiving >= maxConcurrent) {
+      next(new PushbackError(UPLOAD_RETRY_SECONDS));
+      return;
+    }
+    receiving++;
+    // 'close' comes once the answer is sent or the connection is gone, whichever way the upload ended.
+    res.once('close', () => {
+      receiving--;
+    });
     parse(req, res, (error?: unknown) => next(error === undefined ? undefined : uploadError(error, logger)));
   };
 }

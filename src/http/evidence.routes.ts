@@ -10,7 +10,7 @@ import { renderReportPdf } from '../reports/report-pdf';
 import type { BlobStore, ByteRange } from '../storage/blob-store';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
-import { evidenceUpload, uploadedEvidence } from './evidence-upload';
+import { evidenceUpload, type UploadLimits, uploadedEvidence } from './evidence-upload';
 import { type IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from './idempotency';
 import { custodyEventBody, trailingSha256 } from './schemas';
 import { idFromPath, parseBody } from './validation';
@@ -20,7 +20,7 @@ export interface EvidenceRouteDependencies {
   readonly evidence: EvidenceService;
   readonly reports: CustodyReports;
   readonly blobs: BlobStore;
-  readonly limits: { maxBytes: number; metadataMaxBytes: number };
+  readonly limits: UploadLimits;
   readonly logger: Logger;
 }
 
