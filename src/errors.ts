@@ -177,10 +177,13 @@ export class ChainIntegrityError extends LedgerError {
   }
 }
 
-/** The log is busy beyond its queue; the caller should retry after `retryAfterSeconds`. */
+/** Too much work waiting (the log's queue, uploads at once); the caller should retry after `retryAfterSeconds`. */
 export class PushbackError extends LedgerError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('PUSHBACK', 'The log is busy; retry shortly');
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'The log is busy; retry shortly',
+  ) {
+    super('PUSHBACK', message);
   }
 }
 

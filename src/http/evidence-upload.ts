@@ -225,7 +225,7 @@ export function evidenceUpload(blobs: BlobStore, limits: UploadLimits, logger: L
       return;
     }
     if (receiving >= maxConcurrent) {
-      next(new PushbackError(UPLOAD_RETRY_SECONDS));
+      next(new PushbackError(UPLOAD_RETRY_SECONDS, 'Too many uploads at once; retry shortly'));
       return;
     }
     receiving++;

@@ -45,7 +45,7 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   EVIDENCE_CONTENT_CORRUPT: { status: 409, title: 'The stored bytes do not match the intake digests' },
   ORDER_TRANSITION_INVALID: { status: 409, title: 'Order transition not allowed' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
-  PUSHBACK: { status: 503, title: 'Log busy' },
+  PUSHBACK: { status: 503, title: 'Busy: retry after the time given' },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: 'Dependency unavailable' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -1,0 +1,234 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { exited, type ServiceProcess, spawnService, stopService } from '../../scripts/lib/service-process';
+import { issueBuiltInToken } from '../../src/access/built-in-issuer';
+import { loadConfig } from '../../src/config';
+import type { FaultPoint } from '../../src/faults';
+import { withScratchDatabase } from '../support/database';
+import { call, uniqueAgency } from '../support/service';
+
+/** What a crash test needs of one upload: the same request each time it is sent. */
+interface Upload {
+  readonly key: string;
+  readonly metadata: string;
+  readonly bytes: Buffer;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON shapes
+  readonly body: any;
+  readonly text: string;
+}
+
+function newUpload(exhibitNumber: string): Upload {
+  return {
+    key: randomUUID(),
+    metadata: JSON.stringify({
+      exhibitNumber,
+      description: 'Crash test exhibit',
+      source: 'Seized laptop',
+      acquiredAt: '2026-11-20T09:30:00Z',
+      acquiredBy: 'Test',
+    }),
+    bytes: randomBytes(256 * 1024),
+  };
+}
+
+/** Sends the upload with its Idempotency-Key; undefined when the connection died unanswered. */
+async function send(url: string, token: string, caseId: string, upload: Upload): Promise<Answer | undefined> {
+  const form = new FormData();
+  form.append('metadata', upload.metadata);
+  form.append('file', new Blob([upload.bytes]), 'image.dd');
+  try {
+    const response = await fetch(`${url}/v1/cases/${caseId}/evidence`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': upload.key },
+      body: form,
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, body: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The content addresses of the files in the evidence store, and the names of its staging files. */
+async function storeContents(dataDir: string): Promise<{ blobs: string[]; staging: string[] }> {
+  const root = path.join(dataDir, 'blobs');
+  const blobs = (await readdir(path.join(root, 'sha256'), { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name)
+    .sort();
+  return { blobs, staging: (await readdir(path.join(root, 'staging'))).sort() };
+}
+
+/** Makes every stored file look older than the orphan grace period (as if the restart came hours later). */
+async function ageStore(dataDir: string, hours: number): Promise<void> {
+  const root = path.join(dataDir, 'blobs', 'sha256');
+  const then = new Date(Date.now() - hours * 3_600_000);
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) await utimes(path.join(entry.parentPath, entry.name), then, then);
+  }
+}
+
+async function referencedBlobs(url: string): Promise<string[]> {
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ sha256: string }>(
+      'SELECT DISTINCT sha256 FROM evidence ORDER BY sha256',
+    );
+    return rows.map((row) => row.sha256);
+  } finally {
+    await db.end();
+  }
+}
+
+/** Polls until the store holds exactly the referenced blobs and no staging file (the reconciler runs after start). */
+async function storeMatchesRows(url: string, dataDir: string): Promise<void> {
+  let last: unknown;
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    const [store, rows] = await Promise.all([storeContents(dataDir), referencedBlobs(url)]);
+    last = { ...store, rows };
+    if (store.staging.length === 0 && JSON.stringify(store.blobs) === JSON.stringify(rows)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  expect.fail(`the evidence store does not match the evidence rows: ${JSON.stringify(last)}`);
+}
+
+function leafOf(receipt: string): string {
+  return JSON.parse(Buffer.from(receipt.split('.')[1] ?? '', 'base64url').toString('utf8')).jti;
+}
+
+async function stopIfRunning(service: ServiceProcess): Promise<void> {
+  if (service.child.exitCode === null && service.child.signalCode === null) await stopService(service.child);
+}
+
+/**
+ * The crash points of issue 12, each in a service of its own (its own database
+ * and DATA_DIR): acknowledged writes before it, one upload that dies at the
+ * point, a restart, and the retry of that upload with its Idempotency-Key.
+ */
+describe('crashes at the named fault points', function () {
+  this.timeout(180_000);
+
+  const cases: ReadonlyArray<{ point: FaultPoint; committed: boolean }> = [
+    { point: 'blob.before-rename', committed: false },
+    { point: 'blob.after-rename', committed: false },
+    { point: 'log.after-commit', committed: true },
+  ];
+
+  for (const { point, committed } of cases) {
+    it(`when the service is killed at ${point} during an upload, then after a restart every acknowledged write is there, no file lacks a row nor a row its file, and the retry with the same key ${committed ? 'returns the committed entry’s receipt' : 'stores the item once'}`, async () => {
+      await withScratchDatabase(async (url) => {
+        const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-ledger-crash-'));
+        try {
+          const env = { DATABASE_URL: url, DATA_DIR: dataDir };
+          const token = await issueBuiltInToken(loadConfig(env), {
+            sub: `crash-${randomUUID()}`,
+            agency: uniqueAgency(),
+            roles: ['investigator'],
+            ttlSeconds: 900,
+          });
+
+          // Acknowledged writes before the crash: a case, an item, two custody events.
+          const first = await spawnService(env);
+          const receipts: string[] = [];
+          let caseId: string;
+          let itemId: string;
+          try {
+            const opened = await call(first.url, 'POST', '/v1/cases', {
+              token,
+              json: { reference: `CRASH-${randomUUID()}`, title: 'Crash test' },
+            });
+            expect(opened.status, opened.text).to.equal(201);
+            caseId = opened.body.case.id;
+            receipts.push(opened.body.receipt);
+            const stored = await send(first.url, token, caseId, newUpload('EX-1'));
+            expect(stored?.status, stored?.text).to.equal(201);
+            itemId = stored?.body.evidence.id;
+            receipts.push(stored?.body.receipt);
+            for (const json of [
+              { type: 'custody.sealed', purpose: 'Sealed for storage', sealNumber: 'S-1' },
+              { type: 'custody.analysed', purpose: 'Imaging verified' },
+            ]) {
+              const event = await call(first.url, 'POST', `/v1/evidence/${itemId}/events`, { token, json });
+              expect(event.status, event.text).to.equal(201);
+              receipts.push(event.body.receipt);
+            }
+          } finally {
+            await stopService(first.child);
+          }
+
+          // The crash: the upload dies at the point, unanswered.
+          const doomed = newUpload('EX-2');
+          const crashing = await spawnService({ ...env, FAULT_POINTS: `${point}=kill` });
+          try {
+            expect(await send(crashing.url, token, caseId, doomed), 'no answer').to.equal(undefined);
+            await exited(crashing.child);
+            expect(crashing.child.signalCode).to.equal('SIGKILL');
+          } finally {
+            await stopIfRunning(crashing);
+          }
+
+          // The restart comes after the orphan grace period: whatever the crash left is cleaned up.
+          await ageStore(dataDir, 2);
+          const restarted = await spawnService(env);
+          try {
+            await storeMatchesRows(url, dataDir);
+            for (const receipt of receipts) {
+              const verified = await call(restarted.url, 'POST', '/v1/receipts/verify', {
+                json: { receipt },
+              });
+              expect(verified.body.valid, verified.text).to.equal(true);
+            }
+            const chain = await call(restarted.url, 'GET', `/v1/evidence/${itemId}/chain`, { token });
+            expect(chain.status, chain.text).to.equal(200);
+            expect(chain.body.entries.map((e: { entry: { type: string } }) => e.entry.type)).to.deep.equal([
+              'evidence.acquired',
+              'custody.sealed',
+              'custody.analysed',
+            ]);
+
+            const retried = await send(restarted.url, token, caseId, doomed);
+            const sha256 = createHash('sha256').update(doomed.bytes).digest('hex');
+            if (committed) {
+              expect(retried?.status, retried?.text).to.equal(200);
+              expect(retried?.headers.get('idempotent-replayed')).to.equal('recovered');
+              const entry = await call(restarted.url, 'GET', `/v1/log/entries/${retried?.body.index}`, {
+                token,
+              });
+              expect(entry.body.entry.type).to.equal('evidence.acquired');
+              expect(entry.body.entry.data.sha256).to.equal(sha256);
+              expect(leafOf(retried?.body.receipt)).to.equal(
+                entry.body.leafHash.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
+              );
+            } else {
+              expect(retried?.status, retried?.text).to.equal(201);
+              expect(retried?.headers.get('idempotent-replayed')).to.equal(null);
+              // The retry of the retry is the same answer: the key now names this write.
+              const again = await send(restarted.url, token, caseId, doomed);
+              expect(again?.text).to.equal(retried?.text);
+            }
+            const verified = await call(restarted.url, 'POST', '/v1/receipts/verify', {
+              json: { receipt: retried?.body.receipt },
+            });
+            expect(verified.body.valid, verified.text).to.equal(true);
+            expect(await referencedBlobs(url)).to.include(sha256);
+            await storeMatchesRows(url, dataDir);
+          } finally {
+            await stopService(restarted.child);
+          }
+        } finally {
+          await rm(dataDir, { recursive: true, force: true });
+        }
+      });
+    });
+  }
+});
