@@ -12,7 +12,14 @@ import { loadConfig } from '../../src/config';
 import { dropIdleConnections } from '../../src/http/idle-timeout';
 import { testDatabase } from '../support/database';
 import { openCase, uploadItem } from '../support/fixtures';
-import { call, startTestService, type TestService, testDataDir, uniqueAgency } from '../support/service';
+import {
+  call,
+  startTestService,
+  type TestService,
+  testDataDir,
+  UNREACHABLE_RATE_LIMITS,
+  uniqueAgency,
+} from '../support/service';
 
 const ABORTS = Number(process.env.UPLOAD_ABORTS ?? 1000);
 const BOUNDARY = 'upload-aborts-boundary';
@@ -205,6 +212,8 @@ describe('aborted uploads', function () {
       DATABASE_URL: testDatabase().url,
       DATABASE_OWNER_URL: testDatabase().ownerUrl,
       DATA_DIR: await testDataDir(),
+      // The run's database keeps the run's counters: refusals other tests provoked from 127.0.0.1 must not count here.
+      ...UNREACHABLE_RATE_LIMITS,
       BLOB_DIR: blobDir,
       UPLOAD_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
       // Above the test's 50 at a time: every upload gets as far as its file part.
@@ -224,6 +233,7 @@ describe('aborted uploads', function () {
       token,
       json: { reference: randomUUID(), title: 'Aborted uploads' },
     });
+    expect(opened.status, opened.text).to.equal(201);
     caseId = opened.body.case.id;
     // A whole upload and some aborted ones first: what is made once and kept (threads of the
     // pools, database connections, the heap and allocator arenas at their working size) is
