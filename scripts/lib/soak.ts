@@ -22,7 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { type BenchServer, benchToken, percentile, round, scratchDatabase } from '../bench';
-import { spawnService, stopService } from './service-process';
+import { collectGarbage, inspectorOptions } from './inspector';
+import { freePort, spawnService, stopService } from './service-process';
 
 export interface SoakOptions {
   readonly minutes: number;
@@ -67,11 +68,34 @@ class Tally {
   }
 }
 
-/** VmRSS (MB) and open descriptors of a process. */
-async function resources(pid: number): Promise<{ rssMB: number; openFds: number }> {
+interface Resources {
+  readonly rssMB: number;
+  readonly openFds: number;
+  /** The JavaScript heap in use: tells what the service holds from what the allocator keeps. */
+  readonly heapUsedMB: number;
+}
+
+/** VmRSS and open descriptors of the service process, and its heap in use (from its /metrics). */
+async function resources(pid: number, url: string): Promise<Resources> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
-  return { rssMB: round(kb / 1024, 1), openFds: (await readdir(`/proc/${pid}/fd`)).length };
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const heapBytes = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+  return {
+    rssMB: round(kb / 1024, 1),
+    openFds: (await readdir(`/proc/${pid}/fd`)).length,
+    heapUsedMB: round(heapBytes / 1024 / 1024, 1),
+  };
+}
+
+/**
+ * The quiet reading before and after the load: after a full garbage collection
+ * (through the inspector), so that start and end compare what the service
+ * retains, not how far the collector happened to have got.
+ */
+async function quietResources(pid: number, url: string, inspectorPort: number): Promise<Resources> {
+  const heapBytes = await collectGarbage(inspectorPort);
+  return { ...(await resources(pid, url)), heapUsedMB: round(heapBytes / 1024 / 1024, 1) };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -158,7 +182,9 @@ export async function soak({ config, dataDir, server }: BenchServer, options: So
     `custody_bench_soak_${Date.now()}_${randomBytes(3).toString('hex')}`,
   );
   try {
+    const inspectorPort = await freePort();
     const service = await spawnService({
+      NODE_OPTIONS: inspectorOptions(inspectorPort),
       DATA_DIR: dataDir,
       DATABASE_URL: db.url,
       LOG_ORIGIN: config.logOrigin,
@@ -299,14 +325,17 @@ export async function soak({ config, dataDir, server }: BenchServer, options: So
       );
       await runLoad(WARMUP_MS);
       await sleep(SETTLE_MS);
-      const start = { ...(await resources(pid)), loadAverage1m: round(os.loadavg()[0] as number) };
+      const start = {
+        ...(await quietResources(pid, service.url, inspectorPort)),
+        loadAverage1m: round(os.loadavg()[0] as number),
+      };
 
       process.stderr.write(`bench: soak, ${options.minutes} min\n`);
-      const timeline: { atSeconds: number; rssMB: number; openFds: number }[] = [];
+      const timeline: Array<{ atSeconds: number } & Resources> = [];
       const measuredFrom = Date.now();
       const sampler = setInterval(
         () => {
-          void resources(pid).then((now) =>
+          void resources(pid, service.url).then((now) =>
             timeline.push({ atSeconds: Math.round((Date.now() - measuredFrom) / 1000), ...now }),
           );
         },
@@ -319,7 +348,10 @@ export async function soak({ config, dataDir, server }: BenchServer, options: So
       const measuredSeconds = (Date.now() - measuredFrom) / 1000;
       const loadAverageAtEnd = round(os.loadavg()[0] as number);
       await sleep(SETTLE_MS);
-      const end = { ...(await resources(pid)), loadAverage1m: loadAverageAtEnd };
+      const end = {
+        ...(await quietResources(pid, service.url, inspectorPort)),
+        loadAverage1m: loadAverageAtEnd,
+      };
 
       const kinds = Object.fromEntries(
         (Object.keys(tallies) as Kind[]).map((kind) => [kind, tallies[kind].summary()]),

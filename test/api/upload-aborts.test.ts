@@ -5,7 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { WebSocket } from 'undici';
+import { collectGarbage, inspectorOptions } from '../../scripts/lib/inspector';
 import { exited, freePort, type ServiceProcess, spawnService } from '../../scripts/lib/service-process';
 import { issueBuiltInToken } from '../../src/access/built-in-issuer';
 import { loadConfig } from '../../src/config';
@@ -52,36 +52,6 @@ async function holdings(pid: number, blobDir: string): Promise<Holdings> {
     threads: (await readdir(`/proc/${pid}/task`)).length,
     rssBytes: Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * 1024,
   };
-}
-
-/**
- * Collects garbage in the service process through its inspector (the test
- * starts it with --inspect on a known port), so that memory counts what is
- * live; returns the bytes its JavaScript heap then holds.
- */
-async function collectGarbage(inspectorPort: number): Promise<number> {
-  const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Array<{
-    webSocketDebuggerUrl: string;
-  }>;
-  const socket = new WebSocket(target?.webSocketDebuggerUrl ?? '');
-  await new Promise((resolve, reject) => {
-    socket.addEventListener('open', resolve);
-    socket.addEventListener('error', reject);
-  });
-  const send = (id: number, method: string) => {
-    const answered = new Promise<{ result?: { usedSize?: number } }>((resolve) =>
-      socket.addEventListener('message', (event) => resolve(JSON.parse(String(event.data))), { once: true }),
-    );
-    socket.send(JSON.stringify({ id, method }));
-    return answered;
-  };
-  try {
-    await send(1, 'HeapProfiler.collectGarbage');
-    await send(2, 'HeapProfiler.collectGarbage');
-    return (await send(3, 'Runtime.getHeapUsage')).result?.usedSize ?? Number.NaN;
-  } finally {
-    socket.close();
-  }
 }
 
 function uploadHead(caseId: string, token: string, contentLength: number): string {
@@ -219,7 +189,7 @@ describe('aborted uploads', function () {
       // Above the test's 50 at a time: every upload gets as far as its file part.
       UPLOAD_MAX_CONCURRENT: '1000',
       // The inspector only to collect garbage before reading RSS; published over HTTP, not on stderr.
-      NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort} --inspect-publish-uid=http`,
+      NODE_OPTIONS: inspectorOptions(inspectorPort),
     };
     const spawned = await spawnService(env);
     service = { process: spawned, pid: spawned.child.pid as number, blobDir, inspectorPort };
