@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 import { openDatabase } from '../../src/db/data-source';
 import { LogRepository } from '../../src/db/log.repository';
 import { isTransientDependencyFailure } from '../../src/db/pg-errors';
@@ -283,8 +284,9 @@ describe('concurrent writers on the same rows', function () {
       };
     };
 
-    it('when it lost twice, then it runs again and commits once: nobody sees the deadlock, and a refused write stays refused alone', async () => {
-      await withScratchDatabase(async (url) => {
+    /** A sequencer of its own on a scratch database. */
+    const withSequencer = (body: (sequencer: Sequencer, db: DataSource, url: string) => Promise<void>) =>
+      withScratchDatabase(async (url) => {
         const db = await openDatabase(url);
         try {
           const sequencer = await Sequencer.open(
@@ -294,114 +296,93 @@ describe('concurrent writers on the same rows', function () {
             { maxBatch: 64, maxQueue: 1000 },
             createLogger('silent'),
           );
-          const writer = losingWriter(2);
-          const subject = randomUUID();
-          const outcomes = await Promise.allSettled([
-            sequencer.append({ ...entry(subject, 1), write: domainWrite(writer, 'AZ-ONE') }),
-            sequencer.append({ ...entry(subject, 2), write: domainWrite(writer, 'not valid') }),
-            sequencer.append({ ...entry(subject, 3), write: domainWrite(writer, 'AZ-TWO') }),
-          ]);
-          expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
-          const refused = (outcomes[1] as PromiseRejectedResult).reason;
-          expect(refused.driverError?.code ?? refused.code, 'the refusal is its own').to.equal('23514');
-          const chain = (await new LogRepository(db).chain('evidence', subject)).map((stored) =>
-            parseEntry(JSON.parse(fromUtf8(stored.leafData))),
-          );
-          expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
-          verifyChain(chain);
+          await body(sequencer, db, url);
         } finally {
           await db.destroy();
         }
       });
+
+    it('when it lost twice, then it runs again and commits once: nobody sees the deadlock, and a refused write stays refused alone', async () => {
+      await withSequencer(async (sequencer, db) => {
+        const writer = losingWriter(2);
+        const subject = randomUUID();
+        const outcomes = await Promise.allSettled([
+          sequencer.append({ ...entry(subject, 1), write: domainWrite(writer, 'AZ-ONE') }),
+          sequencer.append({ ...entry(subject, 2), write: domainWrite(writer, 'not valid') }),
+          sequencer.append({ ...entry(subject, 3), write: domainWrite(writer, 'AZ-TWO') }),
+        ]);
+        expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+        const refused = (outcomes[1] as PromiseRejectedResult).reason;
+        expect(refused.driverError?.code ?? refused.code, 'the refusal is its own').to.equal('23514');
+        const chain = (await new LogRepository(db).chain('evidence', subject)).map((stored) =>
+          parseEntry(JSON.parse(fromUtf8(stored.leafData))),
+        );
+        expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
+        verifyChain(chain);
+      });
     });
 
     it('when it loses after a member was refused, then the run again leaves that member out: no entry for a refused request', async () => {
-      await withScratchDatabase(async (url) => {
-        const db = await openDatabase(url);
-        try {
-          const sequencer = await Sequencer.open(
-            db,
-            new LogRepository(db),
-            signer,
-            { maxBatch: 64, maxQueue: 1000 },
-            createLogger('silent'),
-          );
-          // The first entry row written loses a deadlock (a sequence counts across rollbacks).
-          await runStatements(url, [
-            'CREATE SEQUENCE entry_attempts',
-            `CREATE FUNCTION lose_first_entry() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      await withSequencer(async (sequencer, db, url) => {
+        // The first entry row written loses a deadlock (a sequence counts across rollbacks).
+        await runStatements(url, [
+          'CREATE SEQUENCE entry_attempts',
+          `CREATE FUNCTION lose_first_entry() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
                IF nextval('entry_attempts') = 1 THEN
                  RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
                END IF;
                RETURN NEW;
              END $$`,
-            `CREATE TRIGGER lose_first_entry BEFORE INSERT ON log_entries
+          `CREATE TRIGGER lose_first_entry BEFORE INSERT ON log_entries
                FOR EACH ROW EXECUTE FUNCTION lose_first_entry()`,
-          ]);
-          // Refuses a value in the batch's first run only (with its group, then alone): run again, it would go through.
-          const seen = new Map<string, number>();
-          const writer: DomainWriter<string> = {
-            writeAll: async (tx, codes) => {
-              for (const code of codes.filter((c) => c.startsWith('FLAKY'))) {
-                seen.set(code, (seen.get(code) ?? 0) + 1);
-                if ((seen.get(code) ?? 0) <= 2) throw new LedgerError('CONFLICT', 'refused in the first run');
-              }
-              await tx.query('INSERT INTO agencies (code) SELECT unnest($1::text[])', [codes]);
-            },
-          };
-          const subject = randomUUID();
-          const outcomes = await Promise.allSettled([
-            sequencer.append({ ...entry(subject, 1), write: domainWrite(writer, 'AZ-ONE') }),
-            sequencer.append({ ...entry(subject, 2), write: domainWrite(writer, 'FLAKY-SSS') }),
-            sequencer.append({ ...entry(subject, 3), write: domainWrite(writer, 'AZ-TWO') }),
-          ]);
-          expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
-          expect((outcomes[1] as PromiseRejectedResult).reason.code).to.equal('CONFLICT');
-          const chain = (await new LogRepository(db).chain('evidence', subject)).map((stored) =>
-            parseEntry(JSON.parse(fromUtf8(stored.leafData))),
-          );
-          expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
-          const flaky = await db.query("SELECT 1 FROM agencies WHERE code = 'FLAKY-SSS'");
-          expect(flaky).to.have.length(0);
-        } finally {
-          await db.destroy();
-        }
+        ]);
+        // Refuses a value in the batch's first run only (with its group, then alone): run again, it would go through.
+        const seen = new Map<string, number>();
+        const writer: DomainWriter<string> = {
+          writeAll: async (tx, codes) => {
+            for (const code of codes.filter((c) => c.startsWith('FLAKY'))) {
+              seen.set(code, (seen.get(code) ?? 0) + 1);
+              if ((seen.get(code) ?? 0) <= 2) throw new LedgerError('CONFLICT', 'refused in the first run');
+            }
+            await tx.query('INSERT INTO agencies (code) SELECT unnest($1::text[])', [codes]);
+          },
+        };
+        const subject = randomUUID();
+        const outcomes = await Promise.allSettled([
+          sequencer.append({ ...entry(subject, 1), write: domainWrite(writer, 'AZ-ONE') }),
+          sequencer.append({ ...entry(subject, 2), write: domainWrite(writer, 'FLAKY-SSS') }),
+          sequencer.append({ ...entry(subject, 3), write: domainWrite(writer, 'AZ-TWO') }),
+        ]);
+        expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason.code).to.equal('CONFLICT');
+        const chain = (await new LogRepository(db).chain('evidence', subject)).map((stored) =>
+          parseEntry(JSON.parse(fromUtf8(stored.leafData))),
+        );
+        expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
+        const flaky = await db.query("SELECT 1 FROM agencies WHERE code = 'FLAKY-SSS'");
+        expect(flaky).to.have.length(0);
       });
     });
 
     it('when it keeps losing, then its members fail with the conflict (a transient failure: 503), after a bounded number of runs', async () => {
-      await withScratchDatabase(async (url) => {
-        const db = await openDatabase(url);
-        try {
-          const sequencer = await Sequencer.open(
-            db,
-            new LogRepository(db),
-            signer,
-            { maxBatch: 64, maxQueue: 1000 },
-            createLogger('silent'),
+      await withSequencer(async (sequencer) => {
+        let runs = 0;
+        const writer: DomainWriter<string> = {
+          writeAll: async (tx) => {
+            runs++;
+            await tx.query("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$");
+          },
+        };
+        const failed = await sequencer
+          .append({ ...entry(randomUUID(), 1), write: domainWrite(writer, 'AZ-ONE') })
+          .then(
+            () => expect.fail('appended'),
+            (error: unknown) => error,
           );
-          let runs = 0;
-          const writer: DomainWriter<string> = {
-            writeAll: async (tx) => {
-              runs++;
-              await tx.query(
-                "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$",
-              );
-            },
-          };
-          const failed = await sequencer
-            .append({ ...entry(randomUUID(), 1), write: domainWrite(writer, 'AZ-ONE') })
-            .then(
-              () => expect.fail('appended'),
-              (error: unknown) => error,
-            );
-          expect(isTransientDependencyFailure(failed)).to.equal(true);
-          expect(runs).to.be.within(2, 10);
-          // The sequencer goes on with the next batch.
-          await sequencer.append(entry(randomUUID(), 2));
-        } finally {
-          await db.destroy();
-        }
+        expect(isTransientDependencyFailure(failed)).to.equal(true);
+        expect(runs).to.be.within(2, 10);
+        // The sequencer goes on with the next batch.
+        await sequencer.append(entry(randomUUID(), 2));
       });
     });
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, configSchema, loadConfig } from '../../src/config';
+import { configError } from '../support/config-error';
 
 /** The README's configuration table: variable name to the Default column as written. */
 function readmeSettings(): Map<string, string> {
@@ -9,16 +10,6 @@ function readmeSettings(): Map<string, string> {
   const section = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('### Commands'));
   const rows = [...section.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+?) \| .+ \|$/gm)];
   return new Map(rows.map(([, name, fallback]) => [name as string, fallback as string]));
-}
-
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('configuration', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config';
 import { armFaultPoints, FAULT_POINTS, FaultSpecError, faultPoint, parseFaultPoints } from '../../src/faults';
+import { configError } from '../support/config-error';
 
 function specError(spec: string): FaultSpecError {
   try {
@@ -10,16 +11,6 @@ function specError(spec: string): FaultSpecError {
     throw error;
   }
   throw new Error(`expected "${spec}" to be refused`);
-}
-
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('fault points', () => {
