@@ -13,6 +13,7 @@ import {
   durabilitySettings,
   mayRewriteLog,
   openDatabase,
+  POOL_TIMEOUTS,
   undurable,
 } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
@@ -229,6 +230,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       connectionString: database.url,
       max: 8,
       application_name: 'custody-ledger',
+      ...POOL_TIMEOUTS,
+      statement_timeout: config.databaseStatementTimeoutMs,
       // Counters need no durability: a crash forgets at most a minute of them, and no commit waits for a flush.
       options: '-c synchronous_commit=off',
     });

@@ -9,6 +9,13 @@ import { PrincipalEntity } from './entities/principal.entity';
 export const entities = [AgencyEntity, PrincipalEntity, CaseEntity, CaseGrantEntity];
 
 /**
+ * node-postgres timeouts for every pool of the service: a database that does
+ * not answer a connection attempt is a 503 in seconds, and idle connections are
+ * closed (a restarted server's are replaced on next use).
+ */
+export const POOL_TIMEOUTS = { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 } as const;
+
+/**
  * The one TypeORM data source. The schema comes from `migrations/` only;
  * `synchronize` stays off so that what runs in production is what was reviewed.
  */
@@ -24,8 +31,7 @@ export function createDataSource(url: string, limits: ConnectionLimits = {}): Da
     poolSize: 10,
     extra: {
       application_name: 'custody-ledger',
-      connectionTimeoutMillis: 5000,
-      idleTimeoutMillis: 30_000,
+      ...POOL_TIMEOUTS,
       onConnect: keepErrorsOfTheClient,
       ...(limits.statementTimeoutMs
         ? {
