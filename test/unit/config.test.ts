@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, configSchema, loadConfig } from '../../src/config';
+import { configSchema, loadConfig } from '../../src/config';
 import { configError } from '../support/config-error';
 
 /** The README's configuration table: variable name to the Default column as written. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { armFaultPoints, FAULT_POINTS, FaultSpecError, faultPoint, parseFaultPoints } from '../../src/faults';
 import { configError } from '../support/config-error';
 
