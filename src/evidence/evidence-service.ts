@@ -9,7 +9,7 @@ import {
   type EvidenceRepository,
 } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
-import { ConflictError, LedgerError, NotFoundError } from '../errors';
+import { ConflictError, DependencyUnavailableError, LedgerError, NotFoundError } from '../errors';
 import { faultPoint } from '../faults';
 import type { Actor, EntryValue, LogEntry } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
@@ -126,10 +126,14 @@ export class EvidenceService {
     this.intakeWriter = {
       writeAll: async (tx, records) => {
         await this.evidence.insertAll(tx, records);
-        // Under the content-address locks: the bytes are still there (no clean-up raced us).
+        // Under the content-address locks: the bytes are still there. If a clean-up removed them
+        // since they were linked (old orphaned bytes this intake reused), the upload is refused as
+        // a passing fault: sent again, its bytes are stored anew.
         for (const record of records) {
           if (!(await this.blobs.exists(record.sha256)))
-            throw new Error('stored bytes vanished before commit');
+            throw new DependencyUnavailableError(1, {
+              cause: new Error('stored bytes vanished before commit'),
+            });
         }
       },
     };

@@ -232,3 +232,58 @@ describe('crashes at the named fault points', function () {
     });
   }
 });
+
+describe('stored bytes removed between their link and their commit', function () {
+  this.timeout(120_000);
+
+  it('when the bytes an upload linked vanish before its batch commits (a clean-up raced it), then it is 503 DEPENDENCY_UNAVAILABLE with Retry-After and no row, and the retry stores it', async () => {
+    await withScratchDatabase(async (url) => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'custody-ledger-vanish-'));
+      // Holds each upload for a while after its bytes are linked: the window a clean-up could take them in.
+      const service = await spawnService({
+        DATABASE_URL: url,
+        DATA_DIR: dataDir,
+        FAULT_POINTS: 'blob.after-rename=delay:1500',
+      });
+      try {
+        const token = await issueBuiltInToken(loadConfig({ DATABASE_URL: url, DATA_DIR: dataDir }), {
+          sub: `vanish-${randomUUID()}`,
+          agency: uniqueAgency(),
+          roles: ['investigator'],
+          ttlSeconds: 900,
+        });
+        const opened = await call(service.url, 'POST', '/v1/cases', {
+          token,
+          json: { reference: `VANISH-${randomUUID()}`, title: 'Vanishing bytes' },
+        });
+        const caseId = opened.body.case.id;
+        const upload = newUpload('EX-1');
+        const sha256 = createHash('sha256').update(upload.bytes).digest('hex');
+        const blob = path.join(dataDir, 'blobs', 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+
+        const answering = send(service.url, token, caseId, upload);
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+          if ((await storeContents(dataDir)).blobs.includes(sha256)) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await rm(blob, { force: false });
+        const refused = await answering;
+        expect(refused?.status, refused?.text).to.equal(503);
+        expect(refused?.body).to.include({
+          code: 'DEPENDENCY_UNAVAILABLE',
+          type: 'urn:custody-ledger:problem:dependency-unavailable',
+        });
+        expect(refused?.headers.get('retry-after')).to.equal('1');
+        expect(await referencedBlobs(url)).to.deep.equal([]);
+
+        const retried = await send(service.url, token, caseId, upload);
+        expect(retried?.status, retried?.text).to.equal(201);
+        await storeMatchesRows(url, dataDir);
+        expect(await referencedBlobs(url)).to.deep.equal([sha256]);
+      } finally {
+        await stopService(service.child);
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});
