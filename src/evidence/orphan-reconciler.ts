@@ -39,7 +39,9 @@ export interface ReconcileResult {
  * flight has young bytes: it links them at the end of its upload, and one that
  * reuses stored bytes makes them young again (FsBlobStore.commit). The window
  * left is a reuse of long-orphaned bytes in the instant between the check
- * under the lock and the removal; the fixity sweep would report such an item.
+ * under the lock and the removal: that intake's batch, which checks under the
+ * same lock that its bytes are there, then refuses it with a 503 to retry (no
+ * item is ever left without its bytes).
  */
 export class OrphanReconciler {
   private timer: NodeJS.Timeout | undefined;
