@@ -1,7 +1,7 @@
 /**
  * npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]
  *
- * "The log never waits on the disk of another request" (issue 12), measured:
+ * The log never waits on the disk of another request, measured:
  * the service runs with every blob fsync delayed (FAULT_POINTS=blob.fsync=delay:<ms>,
  * src/faults.ts) and case creation (POST /v1/cases, a receipted append) is
  * driven twice for the same time, once alone and once while `--uploaders`

@@ -10,6 +10,18 @@ export function violatedUniqueConstraint(error: unknown): string | undefined {
   return driver?.code === '23505' ? (driver.constraint ?? '') : undefined;
 }
 
+/**
+ * PostgreSQL's deadlock_detected (40P01) and serialization_failure (40001), as
+ * TypeORM wraps them or bare: the transaction was chosen to give way and can
+ * run again as it is.
+ */
+export function isLockConflict(error: unknown): boolean {
+  const code =
+    (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code ??
+    (error as { code?: unknown } | undefined)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 /** SQLSTATE classes and codes of failures that pass: connection, resources, shutdown, cancellation, broken deadlocks. */
 const TRANSIENT_SQLSTATE = /^(?:08|53|57P0[1-3]|57014|40001|40P01)/;
 /** System errors of a connection or a volume that is gone or stalled, not of the request. */

@@ -112,7 +112,7 @@ class EvidenceStorage implements StorageEngine {
  * stream, with or without an error and possibly before this starts listening:
  * a stream that is destroyed, or closes, before its end is a failure too.
  * Without that the upload would wait forever, holding its staging file and
- * its digest workers (issue 12).
+ * its digest workers.
  */
 async function consume(stream: Readable, handle: (chunk: Buffer) => Promise<unknown>): Promise<void> {
   let ended = false;

@@ -72,16 +72,17 @@ export function evidenceUploadRouter(deps: EvidenceRouteDependencies): Router {
       if (!keys) return intake();
       // The same upload is the same metadata and the same bytes (by their digest), not the same multipart framing.
       const { received } = uploaded;
-      const fingerprint = requestFingerprint(req, {
-        metadata: (req.body as Record<string, unknown>).metadata,
-        file: {
-          sha256: received.digests.sha256,
-          size: received.size,
-          filename: received.originalFilename,
-          mediaType: received.mediaType,
-        },
-        sha256: declared ?? null,
-      });
+      const fingerprint = () =>
+        requestFingerprint(req, {
+          metadata: (req.body as Record<string, unknown>).metadata,
+          file: {
+            sha256: received.digests.sha256,
+            size: received.size,
+            filename: received.originalFilename,
+            mediaType: received.mediaType,
+          },
+          sha256: declared ?? null,
+        });
       try {
         if ((await keys.run(req, res, principalOf(res).sub, fingerprint, intake)) === 'replayed')
           await deps.blobs.discard(received.staging);

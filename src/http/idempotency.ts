@@ -65,14 +65,14 @@ export class IdempotencyKeys {
   /**
    * After authentication: replays the answer to an earlier request with the same
    * key, or runs `proceed` with the key claimable by the request's first append.
-   * `fingerprint` is taken when the request is fully read (an upload's digest is
-   * part of it).
+   * `fingerprint` is taken, only when the request carries a key, once it is
+   * fully read (an upload's digest is part of it).
    */
   async run(
     req: Request,
     res: Response,
     principal: string,
-    fingerprint: Uint8Array,
+    fingerprintOf: () => Uint8Array,
     proceed: () => unknown,
   ): Promise<'replayed' | 'ran'> {
     const key = idempotencyKeyOf(req);
@@ -82,6 +82,7 @@ export class IdempotencyKeys {
     }
     const slot = `${principal}\n${key}`;
     if (this.running.has(slot)) throw inProgress();
+    const fingerprint = fingerprintOf();
     const found = await this.store.find(principal, key, this.oldestKept());
     if (found) {
       if (!sameFingerprint(found.fingerprint, fingerprint)) {
@@ -100,8 +101,7 @@ export class IdempotencyKeys {
 
   /** Express middleware for JSON writes, after `requireToken` put the principal on `res.locals`. */
   async handle(req: Request, res: Response, principal: string, next: NextFunction): Promise<void> {
-    if (idempotencyKeyOf(req) === undefined) next();
-    else await this.run(req, res, principal, requestFingerprint(req, req.body), next);
+    await this.run(req, res, principal, () => requestFingerprint(req, req.body), next);
   }
 
   /** Purges keys past retention every `intervalMs`. */

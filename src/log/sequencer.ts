@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { IdempotencyRepository } from '../db/idempotency.repository';
 import type { LogHead, LogRepository } from '../db/log.repository';
+import { isLockConflict } from '../db/pg-errors';
 import { LedgerError, PushbackError } from '../errors';
 import { faultPoint } from '../faults';
 import {
@@ -415,23 +416,13 @@ export class Sequencer {
     );
     const lost = await store.claim(tx, claims);
     if (lost.size === 0) return;
-    const failures = new Map<Pending, unknown>();
-    const inUse = () =>
-      new LedgerError(
-        'IDEMPOTENCY_KEY_IN_USE',
-        'Another request with this idempotency key was committed first',
-      );
-    for (const pending of accepted) {
-      if (pending.claim && lost.has(pending.claim)) failures.set(pending, inUse());
-    }
-    const broken = new Set(
-      [...failures.keys()].flatMap((pending) => (pending.change ? [pending.change] : [])),
+    const inUse = new LedgerError(
+      'IDEMPOTENCY_KEY_IN_USE',
+      'Another request with this idempotency key was committed first',
     );
-    for (const pending of accepted) {
-      if (pending.change && broken.has(pending.change) && !failures.has(pending))
-        failures.set(pending, inUse());
-    }
-    throw new ChangeFailed(failures);
+    const losers = accepted.filter((pending) => pending.claim && lost.has(pending.claim));
+    // The batch is sequenced already: it runs again without the losers, even when none belongs to a change.
+    throw changeFailed(accepted, new Map(losers.map((pending) => [pending, inUse])));
   }
 
   /**
@@ -619,17 +610,6 @@ const PIPELINE = 2;
 const LOCK_CONFLICT_ATTEMPTS = 5;
 
 /**
- * PostgreSQL's deadlock_detected (40P01) and serialization_failure (40001): the
- * transaction was chosen to give way and can run again as it is.
- */
-function isLockConflict(error: unknown): boolean {
-  const code =
-    (error as { code?: unknown; driverError?: { code?: unknown } } | undefined)?.driverError?.code ??
-    (error as { code?: unknown } | undefined)?.code;
-  return code === '40P01' || code === '40001';
-}
-
-/**
  * How many queued requests the next batch takes: up to `maxBatch`, and on to
  * the end of a change that would otherwise be split across two batches.
  */
@@ -649,6 +629,17 @@ class ChangeFailed extends Error {
   constructor(readonly failures: ReadonlyMap<Pending, unknown>) {
     super('a change failed in part');
   }
+}
+
+/** `failed`, widened to whole changes: every other member of a change one of them belongs to fails with its cause. */
+function changeFailed(batch: readonly Pending[], failed: ReadonlyMap<Pending, unknown>): ChangeFailed {
+  const failures = new Map(failed);
+  for (const pending of batch) {
+    if (!pending.change || failures.has(pending)) continue;
+    const sibling = [...failed].find(([member]) => member.change === pending.change);
+    if (sibling) failures.set(pending, sibling[1]);
+  }
+  return new ChangeFailed(failures);
 }
 
 /**
@@ -687,18 +678,8 @@ async function applyDomainWrites(tx: EntityManager, batch: readonly Pending[]): 
       if (outcome) failed.set(pending, outcome.error);
     }
   }
-  const broken = new Set([...failed.keys()].flatMap((pending) => (pending.change ? [pending.change] : [])));
-  if (broken.size > 0) {
-    // The other members' writes are in this transaction already: only a rollback undoes them.
-    const failures = new Map(failed);
-    for (const pending of batch) {
-      if (pending.change && broken.has(pending.change) && !failures.has(pending)) {
-        const cause = [...failed].find(([member]) => member.change === pending.change)?.[1];
-        failures.set(pending, cause);
-      }
-    }
-    throw new ChangeFailed(failures);
-  }
+  // A change's other members' writes are in this transaction already: only a rollback undoes them.
+  if ([...failed.keys()].some((pending) => pending.change)) throw changeFailed(batch, failed);
   for (const [pending, error] of failed) pending.reject(error);
   return batch.filter((pending) => !failed.has(pending));
 }

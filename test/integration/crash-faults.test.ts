@@ -111,7 +111,7 @@ async function stopIfRunning(service: ServiceProcess): Promise<void> {
 }
 
 /**
- * The crash points of issue 12, each in a service of its own (its own database
+ * The named crash points, each in a service of its own (its own database
  * and DATA_DIR): acknowledged writes before it, one upload that dies at the
  * point, a restart, and the retry of that upload with its Idempotency-Key.
  */
