@@ -41,6 +41,7 @@ import { CustodyLog } from './log/custody-log';
 import { logSignerOf, logVerifierKey } from './log/log-key';
 import { LogReader } from './log/log-reader';
 import { Sequencer } from './log/sequencer';
+import { TileReader } from './log/tiles';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { DeadlineSweep } from './orders/deadline-sweep';
@@ -272,6 +273,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       },
       log: {
         reader: logReader,
+        tiles: new TileReader(logRepository),
         jwks,
         verifier: new ReceiptVerifier(jwks, logSigner),
         authenticate,

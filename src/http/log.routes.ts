@@ -1,9 +1,10 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { Authenticator } from '../access/identity';
 import type { LogEntryAccess } from '../access/log-entry-access';
 import { InvalidParameterError } from '../errors';
 import type { LogReader } from '../log/log-reader';
+import { parseTilePath, type TileReader } from '../log/tiles';
 import type { ReceiptVerifier } from '../receipts/receipt-verifier';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
@@ -22,12 +23,18 @@ const verifyBody = z.strictObject({ receipt: z.string().min(1).max(1_000_000) })
 
 const TEXT = 'text/plain; charset=utf-8';
 
+/** C2SP tlog-tiles: the prefix is /v1/log, as for the checkpoint; tiles live below it. */
+const TILE_PREFIX = '/v1/log/tile/';
+/** A tile never changes once the tree holds it (a partial tile is a fixed prefix of its full tile). */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 /**
  * The log's public routes (no token: they reveal hashes only), the JWKS, receipt
  * verification, and the one scoped route that shows an entry's content.
  */
 export function logRouter(deps: {
   readonly reader: LogReader;
+  readonly tiles: TileReader;
   readonly jwks: () => Promise<unknown>;
   readonly verifier: ReceiptVerifier;
   readonly authenticate: Authenticator;
@@ -56,6 +63,15 @@ export function logRouter(deps: {
     const query = parseQuery(consistencyQuery, req.query);
     res.json(await reader.consistency(query.from, query.to));
   });
+  // Hash tiles only; `tile/entries/...` is refused (entries hold confidential case data).
+  const serveTile: RequestHandler = async (req, res) => {
+    // The path as sent, not percent-decoded: only the one canonical spelling names a tile.
+    const tile = await deps.tiles.read(parseTilePath(req.path.slice(TILE_PREFIX.length)));
+    res.type('application/octet-stream').set('Cache-Control', IMMUTABLE).send(tile);
+  };
+  // The partial form first: the wildcard of the full form would swallow `.p/<W>`.
+  router.get('/v1/log/tile/:L/*N.p/:W', serveTile);
+  router.get('/v1/log/tile/:L/*N', serveTile);
   router.get('/v1/log/entries/:index/tlog-proof', async (req, res) => {
     res
       .type(TEXT)

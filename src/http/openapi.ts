@@ -37,6 +37,37 @@ function position(name: string, required: boolean) {
   };
 }
 
+/**
+ * The tile path parameters of https://c2sp.org/tlog-tiles. `N` spans one or
+ * more path elements (index 1234067 is `x001/x234/067`), which is why it has a
+ * pattern rather than a plain integer schema.
+ */
+function tileParameters(partial: boolean) {
+  const level = {
+    name: 'L',
+    in: 'path',
+    required: true,
+    description: 'Tile level: decimal, no leading zeros',
+    schema: { type: 'integer', minimum: 0, maximum: 63 },
+  };
+  const index = {
+    name: 'N',
+    in: 'path',
+    required: true,
+    description:
+      'Tile index as zero-padded 3-digit elements, all but the last prefixed with x (x001/x234/067)',
+    schema: { type: 'string', pattern: '^(?:x[0-9]{3}/){0,5}[0-9]{3}$' },
+  };
+  const width = {
+    name: 'W',
+    in: 'path',
+    required: true,
+    description: 'Width of the partial tile: decimal, no leading zeros',
+    schema: { type: 'integer', minimum: 1, maximum: 255 },
+  };
+  return partial ? [level, index, width] : [level, index];
+}
+
 /** A UUID path parameter named `id` (evidence, orders). */
 const evidenceId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
@@ -393,6 +424,34 @@ export const openApiDocument = {
         summary: 'RFC 6962 consistency proof between two tree sizes',
         parameters: [position('from', true), position('to', true)],
         responses: { '200': { description: '{ from, to, proof }' }, default: problem },
+      },
+    },
+    '/v1/log/tile/{L}/{N}': {
+      get: {
+        summary:
+          'A full C2SP tlog-tiles hash tile: 256 hashes of tree level 8·L, 32 bytes each (8,192 bytes); ' +
+          'immutable. Entry bundles (tile/entries/...) are not published: entries hold confidential case data',
+        parameters: tileParameters(false),
+        responses: {
+          '200': {
+            description: 'application/octet-stream, Cache-Control: public, max-age=31536000, immutable',
+          },
+          default: problem,
+        },
+      },
+    },
+    '/v1/log/tile/{L}/{N}.p/{W}': {
+      get: {
+        summary:
+          'A partial C2SP tlog-tiles hash tile: the first W hashes of tile N (a fixed prefix of the full tile, ' +
+          'so immutable too); 404 NOT_FOUND while the tree holds fewer',
+        parameters: tileParameters(true),
+        responses: {
+          '200': {
+            description: 'application/octet-stream, Cache-Control: public, max-age=31536000, immutable',
+          },
+          default: problem,
+        },
       },
     },
     '/v1/log/entries/{index}/tlog-proof': {

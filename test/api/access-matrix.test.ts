@@ -443,6 +443,7 @@ describe('the access matrix: every route × role × caller × object', function 
       ['GET', '/v1/log/proof/inclusion', '/v1/log/proof/inclusion?index=0&size=2'],
       ['GET', '/v1/log/proof/consistency', '/v1/log/proof/consistency?from=1&to=2'],
       ['GET', '/v1/log/entries/{index}/tlog-proof', '/v1/log/entries/0/tlog-proof'],
+      ['GET', '/v1/log/tile/{L}/{N}.p/{W}', '/v1/log/tile/0/000.p/1'],
       ['GET', '/.well-known/jwks.json'],
       ['GET', '/openapi.json'],
       ['GET', '/healthz'],
@@ -454,6 +455,14 @@ describe('the access matrix: every route × role × caller × object', function 
       ...(path ? { path } : {}),
       expected: () => 200,
     })),
+    {
+      // A full tile needs 256 entries, more than this log may hold: a tile beyond any tree here is
+      // the same 404 for every caller, token or none (a guarded route would answer 401 without one).
+      method: 'GET',
+      route: '/v1/log/tile/{L}/{N}',
+      path: '/v1/log/tile/4/000',
+      expected: () => 404,
+    },
     {
       method: 'POST',
       route: '/v1/receipts/verify',

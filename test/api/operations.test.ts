@@ -20,7 +20,10 @@ describe('operations', () => {
       ).to.deep.equal(['reference', 'title']);
 
       // Every served route is documented, and every documented route is served.
-      const served = service.routes.map(({ method, path }) => `${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
+      // Express names parameters `:name` and multi-element wildcards `*name`; OpenAPI writes both `{name}`.
+      const served = service.routes.map(
+        ({ method, path }) => `${method} ${path.replace(/[:*](\w+)/g, '{$1}')}`,
+      );
       const documented = Object.entries(openapi.body.paths as Record<string, object>).flatMap(
         ([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
       );
