@@ -1,62 +1,156 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { FsBlobStore } from '../../src/storage/fs-blob-store';
+import { S3BlobStore } from '../../src/storage/s3-blob-store';
+import { type S3Server, s3StoreOptions, startS3Server } from '../support/s3-server';
+import { blobStoreContract } from './blob-store-contract';
+
+const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('the filesystem blob store', () => {
   let root: string;
-  beforeEach(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'custody-store-'));
-  });
-  afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
+  const opened: string[] = [];
+
+  describe('as every blob store', () => {
+    blobStoreContract({
+      partBytes: 0,
+      abortsUploads: true,
+      async open() {
+        root = await mkdtemp(path.join(os.tmpdir(), 'custody-store-'));
+        opened.push(root);
+        return FsBlobStore.open(root);
+      },
+      async close() {
+        for (const directory of opened.splice(0)) await rm(directory, { recursive: true, force: true });
+      },
+      async strayStaging(owner) {
+        const pid = owner === 'dead' ? 999_999_999 : process.ppid;
+        const file = path.join(root, 'staging', `${pid}-${randomUUID()}.part`);
+        await writeFile(file, 'an upload of another process');
+        return () => rm(file, { force: true });
+      },
+      heldUploads: async () => [],
+    });
   });
 
-  async function stageBytes(store: FsBlobStore, bytes: Uint8Array) {
-    const staging = await store.stage();
-    await staging.write(bytes);
-    await staging.finish();
-    return staging;
+  describe('on its own', () => {
+    beforeEach(async () => {
+      root = await mkdtemp(path.join(os.tmpdir(), 'custody-store-'));
+    });
+    afterEach(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it('when bytes are committed, then their file is read-only', async () => {
+      const store = await FsBlobStore.open(root);
+      const bytes = randomBytes(10_000);
+      const sha = sha256Of(bytes);
+      const staging = await store.stage();
+      await staging.write(bytes);
+      await staging.finish();
+      await store.commit(staging, sha);
+      expect(
+        (await stat(path.join(root, 'sha256', sha.slice(0, 2), sha.slice(2, 4), sha))).mode & 0o777,
+      ).to.equal(0o400);
+    });
+  });
+});
+
+describe('the S3 blob store', function () {
+  this.timeout(60_000);
+  let server: S3Server;
+  const stores: S3BlobStore[] = [];
+  let prefix: string;
+
+  before(async () => {
+    server = await startS3Server();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** A store on the test server; each test has its own key prefix, so tests see only their own objects. */
+  function s3Store(overrides: Parameters<typeof s3StoreOptions>[2] = {}): S3BlobStore {
+    const store = new S3BlobStore(s3StoreOptions(server, prefix, overrides));
+    stores.push(store);
+    return store;
   }
 
-  it('when bytes are committed twice, then they are stored once, read-only, and staging is empty', async () => {
-    const store = await FsBlobStore.open(root);
-    const bytes = randomBytes(10_000);
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    expect(await store.commit(await stageBytes(store, bytes), sha)).to.deep.equal({ created: true });
-    expect(await store.commit(await stageBytes(store, bytes), sha)).to.deep.equal({ created: false });
-    expect(await store.list()).to.deep.equal([sha]);
-    expect(await store.listStaging()).to.deep.equal([]);
-    expect(
-      (await stat(path.join(root, 'sha256', sha.slice(0, 2), sha.slice(2, 4), sha))).mode & 0o777,
-    ).to.equal(0o400);
-    const read: Buffer[] = [];
-    for await (const chunk of store.read(sha, { start: 10, end: 19 })) read.push(chunk as Buffer);
-    expect(Buffer.concat(read).equals(bytes.subarray(10, 20))).to.equal(true);
-  });
-
-  it('when the service starts after a crash, then staging files of dead processes go and those of live ones stay', async () => {
-    const store = await FsBlobStore.open(root);
-    const dead = path.join(root, 'staging', '999999999-0a1b.part');
-    const live = path.join(root, 'staging', `${process.ppid}-2c3d.part`);
-    const mine = await store.stage();
-    await writeFile(dead, 'half an upload');
-    await writeFile(live, 'an upload in another process');
-    // At start-up nothing of this process is in flight yet, so its own files count as leftovers too.
-    expect(await store.sweepStaging()).to.equal(2);
-    expect(await store.listStaging()).to.deep.equal([path.basename(live)]);
-    await store.discard(mine);
-  });
-
-  it('when a name is not a SHA-256, then the store refuses to build a path from it', async () => {
-    const store = await FsBlobStore.open(root);
-    expect(() => store.read('../../etc/passwd')).to.throw();
-    let refused: unknown;
-    await store.exists('A'.repeat(64)).catch((error: unknown) => {
-      refused = error;
+  describe('as every blob store', () => {
+    blobStoreContract({
+      partBytes: 5 * 1024 * 1024,
+      // s3rver implements neither AbortMultipartUpload nor ListMultipartUploads.
+      abortsUploads: false,
+      async open() {
+        prefix = `t-${randomUUID()}/`;
+        return s3Store();
+      },
+      async close() {
+        for (const store of stores.splice(0)) store.destroy();
+      },
+      async strayStaging(owner) {
+        const other = s3Store({ pid: owner === 'dead' ? 999_999_999 : process.ppid });
+        const staging = await other.stage();
+        await staging.write(randomBytes(100));
+        await staging.finish();
+        return () => other.discard(staging);
+      },
+      heldUploads: async () => server.incompleteUploads(prefix),
     });
-    expect(refused).to.be.instanceOf(Error);
+  });
+
+  describe('on its own', () => {
+    beforeEach(() => {
+      prefix = `t-${randomUUID()}/`;
+    });
+    afterEach(() => {
+      for (const store of stores.splice(0)) store.destroy();
+    });
+
+    it('when another host left staging, then a sweep takes it only once it is older than the staging age', async () => {
+      const otherHost = s3Store({ host: 'other-host' });
+      const staging = await otherHost.stage();
+      await staging.write(randomBytes(100));
+      await staging.finish();
+      const now = s3Store({ stagingMaxAgeMs: 3_600_000 });
+      expect(await now.sweepStaging()).to.equal(0);
+      expect(await now.listStaging()).to.have.length(1);
+      expect((await now.listStaging())[0]).to.match(/^other-host\//);
+      const later = s3Store({ stagingMaxAgeMs: 3_600_000, now: () => Date.now() + 2 * 3_600_000 });
+      expect(await later.sweepStaging()).to.equal(1);
+      expect(await later.listStaging()).to.deep.equal([]);
+    });
+
+    it('when the server is not reachable, then every call fails with EIO and the store says it is unwritable', async () => {
+      const unreachable = s3Store({ endpoint: 'http://127.0.0.1:9', requestTimeoutMs: 2_000 });
+      const failures = await Promise.all([
+        unreachable.exists('0'.repeat(64)).catch((error: NodeJS.ErrnoException) => error.code),
+        unreachable.list().catch((error: NodeJS.ErrnoException) => error.code),
+        unreachable.sweepStaging().catch((error: NodeJS.ErrnoException) => error.code),
+        (async () => {
+          const staging = await unreachable.stage();
+          await staging.write(randomBytes(10));
+          return staging.finish().catch((error: NodeJS.ErrnoException) => error.code);
+        })(),
+        new Promise((resolve) => {
+          unreachable.read('0'.repeat(64)).on('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+        }),
+      ]);
+      expect(failures).to.deep.equal(['EIO', 'EIO', 'EIO', 'EIO', 'EIO']);
+      expect(await unreachable.unwritable()).to.equal('STORAGE_UNAVAILABLE');
+      expect(await s3Store().unwritable()).to.equal(undefined);
+    });
+
+    it('when the bucket does not exist, then calls fail as a dependency fault, not as a missing blob', async () => {
+      const lost = s3Store({ bucket: 'no-such-bucket' });
+      const failure = await lost.list().then(
+        () => undefined,
+        (error: NodeJS.ErrnoException) => error,
+      );
+      expect(failure?.code).to.equal('EIO');
+    });
   });
 });
