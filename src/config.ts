@@ -80,6 +80,30 @@ export const configSchema = z
       .min(0)
       .max(Number.MAX_SAFE_INTEGER)
       .default(256 * 1024 ** 2),
+    BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_REGION: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/)
+      .default('us-east-1'),
+    S3_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+      .optional(),
+    S3_PREFIX: z
+      .string()
+      .max(256)
+      .regex(/^(?:[A-Za-z0-9!_.*'()-]+\/)+$/, 'must be path segments, each ending in "/"')
+      .optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).max(128).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).max(256).optional(),
+    S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
+    // S3's smallest part is 5 MiB; each upload holds up to two parts in memory.
+    S3_PART_SIZE_MIB: z.coerce.number().int().min(5).max(256).default(16),
+    S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    S3_STAGING_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(8760).default(24),
+    S3_OBJECT_LOCK_MODE: z.enum(['GOVERNANCE', 'COMPLIANCE']).optional(),
+    S3_OBJECT_LOCK_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
     EVIDENCE_MAX_BYTES: z.coerce
       .number()
       .int()
@@ -134,7 +158,44 @@ export const configSchema = z
         message: 'OIDC_ISSUER and OIDC_JWKS_URL must be set together',
       });
     }
+    if (env.BLOB_STORE === 's3' && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'must be set when BLOB_STORE=s3' });
+    }
+    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together',
+      });
+    }
+    if (Boolean(env.S3_OBJECT_LOCK_MODE) !== Boolean(env.S3_OBJECT_LOCK_DAYS)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.S3_OBJECT_LOCK_MODE ? 'S3_OBJECT_LOCK_DAYS' : 'S3_OBJECT_LOCK_MODE'],
+        message: 'S3_OBJECT_LOCK_MODE and S3_OBJECT_LOCK_DAYS must be set together',
+      });
+    }
   });
+
+/** The S3 (or S3-compatible) bucket that keeps evidence bytes when BLOB_STORE=s3. */
+export interface S3StoreSettings {
+  readonly bucket: string;
+  /** Key prefix of everything the store writes: '' or segments ending in '/'. */
+  readonly prefix: string;
+  readonly region: string;
+  /** A compatible server's URL; absent: AWS's endpoint for the region. */
+  readonly endpoint: string | undefined;
+  readonly forcePathStyle: boolean;
+  /** Absent: the SDK's default credential chain. Never logged. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  readonly partBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly stagingMaxAgeMs: number;
+  readonly objectLock: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number } | undefined;
+}
+
+/** S3 allows at most 10,000 parts in one upload: the largest file is 10,000 parts. */
+const S3_MAX_PARTS = 10_000;
 
 export interface Config {
   readonly port: number;
@@ -173,6 +234,8 @@ export interface Config {
   readonly blobDir: string;
   /** Below this much free space on the evidence volume, `/readyz` says writes cannot succeed. */
   readonly blobMinFreeBytes: number;
+  /** Where evidence bytes are kept: absent, on the filesystem under `blobDir`; else in this bucket. */
+  readonly s3: S3StoreSettings | undefined;
   readonly evidenceMaxBytes: number;
   readonly evidenceMetadataMaxBytes: number;
   /**
@@ -272,7 +335,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     blobDir: path.resolve(e.BLOB_DIR ?? path.join(e.DATA_DIR, 'blobs')),
     blobMinFreeBytes: e.BLOB_MIN_FREE_BYTES,
-    evidenceMaxBytes: e.EVIDENCE_MAX_BYTES,
+    s3: s3Settings(e),
+    evidenceMaxBytes: evidenceMaxBytes(e, present.EVIDENCE_MAX_BYTES !== undefined),
     evidenceMetadataMaxBytes: e.EVIDENCE_METADATA_MAX_BYTES,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
     uploadMaxConcurrent: e.UPLOAD_MAX_CONCURRENT,
@@ -311,6 +375,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
   return deepFreeze(config);
+}
+
+function s3Settings(e: z.infer<typeof configSchema>): S3StoreSettings | undefined {
+  if (e.BLOB_STORE !== 's3' || !e.S3_BUCKET) return undefined;
+  return {
+    bucket: e.S3_BUCKET,
+    prefix: e.S3_PREFIX ?? '',
+    region: e.S3_REGION,
+    endpoint: e.S3_ENDPOINT,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
+    credentials:
+      e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+        : undefined,
+    partBytes: e.S3_PART_SIZE_MIB * 1024 ** 2,
+    requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+    stagingMaxAgeMs: e.S3_STAGING_MAX_AGE_HOURS * 3_600_000,
+    objectLock:
+      e.S3_OBJECT_LOCK_MODE && e.S3_OBJECT_LOCK_DAYS
+        ? { mode: e.S3_OBJECT_LOCK_MODE, days: e.S3_OBJECT_LOCK_DAYS }
+        : undefined,
+  };
+}
+
+/**
+ * The largest evidence file. In S3 a file is at most 10,000 parts: unset, the
+ * limit is the smaller of the default and that; set above it, it is refused.
+ */
+function evidenceMaxBytes(e: z.infer<typeof configSchema>, set: boolean): number {
+  if (e.BLOB_STORE !== 's3') return e.EVIDENCE_MAX_BYTES;
+  const largest = e.S3_PART_SIZE_MIB * 1024 ** 2 * S3_MAX_PARTS;
+  if (!set) return Math.min(e.EVIDENCE_MAX_BYTES, largest);
+  if (e.EVIDENCE_MAX_BYTES > largest) {
+    throw new ConfigError(
+      'EVIDENCE_MAX_BYTES',
+      `must not exceed S3_PART_SIZE_MIB × 10,000 (${largest}) when BLOB_STORE=s3`,
+    );
+  }
+  return e.EVIDENCE_MAX_BYTES;
 }
 
 /** FAULT_POINTS, parsed; a production process never starts with a fault armed. */

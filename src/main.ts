@@ -50,7 +50,9 @@ import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/rece
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { CustodyReports } from './reports/custody-report';
 import { DisclosureService } from './reports/disclosures';
+import type { BlobStore } from './storage/blob-store';
 import { FsBlobStore } from './storage/fs-blob-store';
+import { S3BlobStore } from './storage/s3-blob-store';
 
 /** Keys past retention are purged hourly: lookups ignore them already, this only frees the rows. */
 const IDEMPOTENCY_PURGE_INTERVAL_MS = 3_600_000;
@@ -132,7 +134,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const caseRepository = new CaseRepository(db);
     const jwks = () => receiptJwks(db);
 
-    const blobs = await FsBlobStore.open(config.blobDir);
+    const { blobs, unwritable: storeUnwritable, close: closeBlobStore } = await openBlobStore(config);
+    cleanups.push(async () => closeBlobStore());
     const swept = await blobs.sweepStaging();
     if (swept > 0) logger.warn({ files: swept }, 'removed staging files left by an interrupted upload');
     const evidence = new EvidenceService(
@@ -299,8 +302,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         check: async () => {
           await db.query('SELECT 1');
         },
-        unwritable: async () =>
-          (await databaseReadOnly(db)) ? 'DATABASE_READ_ONLY' : blobs.unwritable(config.blobMinFreeBytes),
+        unwritable: async () => ((await databaseReadOnly(db)) ? 'DATABASE_READ_ONLY' : storeUnwritable()),
       },
     });
 
@@ -323,6 +325,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await runCleanups();
     throw error;
   }
+}
+
+/** The evidence store the configuration names, and why it could not take a write now (for /readyz). */
+async function openBlobStore(
+  config: Config,
+): Promise<{ blobs: BlobStore; unwritable: () => Promise<string | undefined>; close: () => void }> {
+  if (config.s3) {
+    const store = new S3BlobStore(config.s3);
+    return { blobs: store, unwritable: () => store.unwritable(), close: () => store.destroy() };
+  }
+  const store = await FsBlobStore.open(config.blobDir);
+  return { blobs: store, unwritable: () => store.unwritable(config.blobMinFreeBytes), close: () => {} };
 }
 
 function listen(
