@@ -14,8 +14,22 @@
 //	tlog-proof            {vkey, bundle, leafHash}                   -> origin, size, root, index
 //	consistency           {oldSize, oldRoot, newSize, newRoot, proof}
 //	record-hash           {data}                                     -> hash
+//	tiles                 {baseUrl, vkey, index, leafHash[, note]}   -> origin, size, root, tiles
 //
 // Hashes and data are standard base64 with padding.
+//
+// The tiles case is a partner checking an entry with nothing but the log's
+// public C2SP tlog-tiles endpoints under baseUrl (the log's prefix): it fetches
+// <baseUrl>/checkpoint and opens it with the vkey, then builds the proof of the
+// leaf at index with tlog.ProveRecord over tlog.TileHashReader, which fetches
+// the tiles it needs from <baseUrl>/tile/..., and checks it with
+// tlog.CheckRecord against the opened checkpoint's root. That last check is
+// what makes tiles trustworthy: TileHashReader is meant to authenticate them
+// too, but before x/mod v0.40.0 (CVE-2026-56865, Debian ships 0.7.0) it skips
+// some, so its hashes are never used unchecked.
+// Given note, an earlier checkpoint of the same log (opened with the same vkey),
+// it also proves the two trees consistent from the same tiles (tlog.ProveTree,
+// tlog.CheckTree). tiles counts the tile requests made.
 package main
 
 import (
@@ -23,9 +37,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -45,6 +62,7 @@ type testCase struct {
 	NewRoot  string   `json:"newRoot"`
 	Data     string   `json:"data"`
 	Bundle   string   `json:"bundle"`
+	BaseURL  string   `json:"baseUrl"`
 }
 
 type result struct {
@@ -58,6 +76,7 @@ type result struct {
 	Root   string `json:"root,omitempty"`
 	Hash   string `json:"hash,omitempty"`
 	Index  *int64 `json:"index,omitempty"`
+	Tiles  *int   `json:"tiles,omitempty"`
 }
 
 func main() {
@@ -109,6 +128,8 @@ func run(c testCase, r *result) error {
 		return checkInclusion(c, r)
 	case "consistency":
 		return checkConsistency(c)
+	case "tiles":
+		return checkWithTiles(c, r)
 	case "record-hash":
 		data, err := base64.StdEncoding.Strict().DecodeString(c.Data)
 		if err != nil {
@@ -276,4 +297,137 @@ func checkConsistency(c testCase) error {
 		return err
 	}
 	return tlog.CheckTree(tlog.TreeProof(proof), c.NewSize, newRoot, c.OldSize, oldRoot)
+}
+
+// tileHeight is the height of C2SP tlog-tiles: 256 hashes a tile.
+const tileHeight = 8
+
+// c2spTilePath is a tile's path under the log prefix per c2sp.org/tlog-tiles:
+// tile/<L>/<N>[.p/<W>], N in 3-digit elements with all but the last prefixed
+// with "x". (tlog.Tile.Path is the Go checksum database's layout, which also
+// names the height: tile/8/<L>/...; C2SP fixes the height and leaves it out.)
+func c2spTilePath(t tlog.Tile) string {
+	n := fmt.Sprintf("%03d", t.N%1000)
+	for rest := t.N / 1000; rest > 0; rest /= 1000 {
+		n = fmt.Sprintf("x%03d/%s", rest%1000, n)
+	}
+	path := fmt.Sprintf("tile/%d/%s", t.L, n)
+	if t.W < 1<<tileHeight {
+		path += fmt.Sprintf(".p/%d", t.W)
+	}
+	return path
+}
+
+// httpTiles is a tlog.TileReader over HTTP. What it downloads is untrusted
+// until a proof built from it checks out against a verified checkpoint.
+type httpTiles struct {
+	base    string
+	client  *http.Client
+	fetched int
+}
+
+func (r *httpTiles) Height() int { return tileHeight }
+
+func (r *httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	data := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		if t.H != tileHeight || t.L < 0 {
+			return nil, fmt.Errorf("tile %v is not a hash tile of height %d", t, tileHeight)
+		}
+		body, err := r.get(c2spTilePath(t), t.W*tlog.HashSize)
+		if err != nil {
+			return nil, err
+		}
+		data[i] = body
+	}
+	return data, nil
+}
+
+// SaveTiles is where a client would keep authenticated tiles; this one keeps none.
+func (r *httpTiles) SaveTiles([]tlog.Tile, [][]byte) {}
+
+// get fetches <base>/<path>, refusing any answer but 200 and bodies over limit bytes.
+func (r *httpTiles) get(path string, limit int) ([]byte, error) {
+	r.fetched++
+	resp, err := r.client.Get(r.base + "/" + path)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	if len(body) > limit {
+		return nil, fmt.Errorf("GET %s: more than %d bytes", path, limit)
+	}
+	return body, nil
+}
+
+// openCheckpoint opens a signed checkpoint with the vkey and parses it; the
+// key's name must be the checkpoint's origin.
+func openCheckpoint(vkey, signed string) (checkpoint, error) {
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return checkpoint{}, fmt.Errorf("vkey: %w", err)
+	}
+	opened, err := note.Open([]byte(signed), note.VerifierList(verifier))
+	if err != nil {
+		return checkpoint{}, err
+	}
+	cp, err := parseCheckpoint(opened.Text)
+	if err != nil {
+		return checkpoint{}, err
+	}
+	if cp.origin != verifier.Name() {
+		return checkpoint{}, fmt.Errorf("checkpoint origin %q is not the key name %q", cp.origin, verifier.Name())
+	}
+	return cp, nil
+}
+
+func checkWithTiles(c testCase, r *result) error {
+	tiles := &httpTiles{base: strings.TrimSuffix(c.BaseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+	defer func() {
+		fetched := tiles.fetched
+		r.Tiles = &fetched
+	}()
+	signed, err := tiles.get("checkpoint", 64<<10)
+	if err != nil {
+		return err
+	}
+	cp, err := openCheckpoint(c.Vkey, string(signed))
+	if err != nil {
+		return err
+	}
+	r.Origin = cp.origin
+	size := cp.size
+	r.Size = &size
+	r.Root = base64.StdEncoding.EncodeToString(cp.root[:])
+	leaf, err := decodeHash(c.LeafHash)
+	if err != nil {
+		return fmt.Errorf("leaf hash: %w", err)
+	}
+	hashes := tlog.TileHashReader(tlog.Tree{N: cp.size, Hash: cp.root}, tiles)
+	proof, err := tlog.ProveRecord(cp.size, c.Index, hashes)
+	if err != nil {
+		return fmt.Errorf("proving record %d from tiles: %w", c.Index, err)
+	}
+	if err := tlog.CheckRecord(proof, cp.size, cp.root, c.Index, leaf); err != nil {
+		return err
+	}
+	if c.Note == "" {
+		return nil
+	}
+	old, err := openCheckpoint(c.Vkey, c.Note)
+	if err != nil {
+		return fmt.Errorf("earlier checkpoint: %w", err)
+	}
+	treeProof, err := tlog.ProveTree(cp.size, old.size, hashes)
+	if err != nil {
+		return fmt.Errorf("proving tree %d in %d from tiles: %w", old.size, cp.size, err)
+	}
+	return tlog.CheckTree(treeProof, cp.size, cp.root, old.size, old.root)
 }
