@@ -723,7 +723,8 @@ describe('interop: our artefacts checked by implementations that are not ours', 
       const otherIndex = own.find((i) => i !== index) as number;
       const otherLeaf = (await leafHashes([otherIndex])).get(otherIndex) as string;
       const tileOfLeaf = `/v1/log/tile/0/${String(Math.floor(index / TILE_WIDTH)).padStart(3, '0')}`;
-      const alteredTile = await startAlteringProxy(service.url, (path) => path === tileOfLeaf);
+      // The leaf's level-0 tile, full or partial (`.p/<W>`), whichever the tree has.
+      const alteredTile = await startAlteringProxy(service.url, (path) => path.startsWith(tileOfLeaf));
       const alteredCheckpoint = await startAlteringProxy(
         service.url,
         (path) => path === '/v1/log/checkpoint',
