@@ -19,6 +19,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { DependencyUnavailableError, LedgerError } from '../errors';
 import { isAlive } from '../processes';
 import type { BlobStore, ByteRange, StagingFile, StoredBlob } from './blob-store';
 
@@ -63,20 +64,27 @@ export interface S3BlobStoreOptions {
 }
 
 /**
- * An S3 failure shaped as the filesystem's are, so that callers need to know
- * no SDK: `ENOENT` for bytes not there, `EIO` for a store that is down, slow,
- * refusing our credentials or answering 5xx (the service then answers 503
- * DEPENDENCY_UNAVAILABLE with Retry-After, as for a failing volume).
+ * Bytes not in the bucket, shaped as the filesystem's ENOENT, so that callers
+ * (a read that finds its bytes gone, a fixity check) need to know no SDK.
  */
 export class S3StoreError extends Error {
-  constructor(
-    readonly code: 'ENOENT' | 'EIO',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly code = 'ENOENT';
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'S3StoreError';
   }
+}
+
+/** What a client is told to wait when the bucket fails, as for any other dependency. */
+const STORE_RETRY_SECONDS = 5;
+
+/**
+ * The bucket is down, slow, refusing our credentials, missing, or answering
+ * 5xx: the request is answered 503 DEPENDENCY_UNAVAILABLE with Retry-After
+ * (a LedgerError, so that no layer above mistakes it for bad input).
+ */
+function unavailable(what: string, cause?: unknown): DependencyUnavailableError {
+  return new DependencyUnavailableError(STORE_RETRY_SECONDS, { cause: cause ?? new Error(what) });
 }
 
 const NETWORK_CODES = new Set([
@@ -91,21 +99,21 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH',
 ]);
 
-/** The error a store method throws for an SDK failure (see S3StoreError). */
+/** The error a store method throws for an SDK failure: S3StoreError (ENOENT), DependencyUnavailableError, or the SDK's own (a fault of ours). */
 export function storeError(error: unknown, what: string): unknown {
-  if (error instanceof S3StoreError) return error;
+  if (error instanceof S3StoreError || error instanceof DependencyUnavailableError) return error;
   const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   // A missing bucket is a store that is not there (misconfigured, deleted), not a missing blob.
-  if (e.name === 'NoSuchBucket') return new S3StoreError('EIO', `${what}: no such bucket`, { cause: error });
+  if (e.name === 'NoSuchBucket') return unavailable(`${what}: no such bucket`, error);
   if (status === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound' || e.name === 'NoSuchUpload')
-    return new S3StoreError('ENOENT', `${what}: not found`, { cause: error });
+    return new S3StoreError(`${what}: not found`, { cause: error });
   const transient =
     status === undefined
       ? NETWORK_CODES.has(e.code ?? '') ||
         ['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException'].includes(e.name ?? '')
       : status >= 500 || status === 429 || status === 408 || status === 401 || status === 403;
-  return transient ? new S3StoreError('EIO', `${what}: the object store failed`, { cause: error }) : error;
+  return transient ? unavailable(`${what}: the object store failed`, error) : error;
 }
 
 /** Whether the server answered that it does not implement a call (s3rver: listing and aborting multipart uploads). */
@@ -169,7 +177,7 @@ class S3StagingFile implements StagingFile {
   private async sendFilledPart(): Promise<void> {
     await this.settle();
     if (this.parts.length + 1 > S3_MAX_PARTS)
-      throw new S3StoreError('EIO', 'staging: more parts than a multipart upload may have');
+      throw new LedgerError('PAYLOAD_TOO_LARGE', 'The file is larger than the evidence store can take');
     const part = this.filling;
     this.filling = this.spare ?? Buffer.allocUnsafe(this.partBytes);
     this.spare = undefined;
@@ -344,7 +352,7 @@ export class S3BlobStore implements BlobStore {
         }),
       ),
     );
-    if (!created.UploadId) throw new S3StoreError('EIO', 'staging: no upload id');
+    if (!created.UploadId) throw unavailable('staging: no upload id');
     return created.UploadId;
   }
 
@@ -370,7 +378,7 @@ export class S3BlobStore implements BlobStore {
       ),
     );
     checkEcho(sent.ChecksumSHA256, checksum, 'staging part');
-    if (!sent.ETag) throw new S3StoreError('EIO', 'staging: no ETag for a part');
+    if (!sent.ETag) throw unavailable('staging: no ETag for a part');
     return sent.ETag;
   }
 
@@ -482,7 +490,7 @@ export class S3BlobStore implements BlobStore {
       await this.send('commit', () =>
         this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: target })),
       );
-      throw new S3StoreError('EIO', 'commit: the stored copy does not hash to its address');
+      throw unavailable('commit: the stored copy does not hash to its address');
     }
   }
 
@@ -494,7 +502,7 @@ export class S3BlobStore implements BlobStore {
       ),
     );
     const UploadId = created.UploadId;
-    if (!UploadId) throw new S3StoreError('EIO', 'commit: no upload id');
+    if (!UploadId) throw unavailable('commit: no upload id');
     try {
       const parts: Array<{ PartNumber: number; ETag: string }> = [];
       for (let start = 0, PartNumber = 1; start < size; start += COPY_PART_BYTES, PartNumber++) {
@@ -512,7 +520,7 @@ export class S3BlobStore implements BlobStore {
           ),
         );
         const ETag = part.CopyPartResult?.ETag;
-        if (!ETag) throw new S3StoreError('EIO', 'commit: no ETag for a copied part');
+        if (!ETag) throw unavailable('commit: no ETag for a copied part');
         parts.push({ PartNumber, ETag });
       }
       await this.send('commit', () =>
@@ -556,7 +564,7 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       if (unsupported(error)) return;
       const converted = storeError(error, 'staging');
-      if ((converted as S3StoreError).code !== 'ENOENT') throw converted;
+      if (!(converted instanceof S3StoreError)) throw converted;
     }
   }
 
@@ -567,7 +575,7 @@ export class S3BlobStore implements BlobStore {
       );
     } catch (error) {
       const converted = storeError(error, 'head');
-      if ((converted as S3StoreError).code === 'ENOENT') return undefined;
+      if (converted instanceof S3StoreError) return undefined;
       throw converted;
     }
   }
@@ -578,14 +586,14 @@ export class S3BlobStore implements BlobStore {
 
   async size(sha256: string): Promise<number> {
     const found = await this.head(sha256);
-    if (!found) throw new S3StoreError('ENOENT', 'size: not found');
+    if (!found) throw new S3StoreError('size: not found');
     return found.ContentLength ?? 0;
   }
 
   /**
    * The stored bytes (a range of them) as a stream of the object's body; a
    * reader that goes away ends the request. An object not there fails the
-   * stream with ENOENT, a store that fails with EIO.
+   * stream with ENOENT, a store that fails with DependencyUnavailableError.
    */
   read(sha256: string, range?: ByteRange): Readable {
     const Key = this.blobKey(sha256);
@@ -604,7 +612,7 @@ export class S3BlobStore implements BlobStore {
       .then(
         (got) => {
           const body = got.Body as Readable | undefined;
-          if (!body) throw new S3StoreError('EIO', 'read: no body');
+          if (!body) throw unavailable('read: no body');
           if (out.destroyed) {
             body.destroy();
             return;
@@ -612,7 +620,7 @@ export class S3BlobStore implements BlobStore {
           // A range must come back as one (some servers answer `bytes=0-0` with the whole object).
           if (range && !got.ContentRange?.startsWith(`bytes ${range.start}-`)) {
             body.destroy();
-            throw new S3StoreError('EIO', 'read: the server did not answer with the range asked for');
+            throw unavailable('read: the server did not answer with the range asked for');
           }
           const source = range ? Readable.from(atMost(body, range.end - range.start + 1)) : body;
           pipeline(source, out, (error) => {
@@ -776,5 +784,5 @@ async function* atMost(source: AsyncIterable<Buffer>, limit: number): AsyncGener
 
 /** A checksum the server sent back for what it received must be the one we sent; no echo is no check. */
 function checkEcho(echoed: string | undefined, sent: string, what: string): void {
-  if (echoed && echoed !== sent) throw new S3StoreError('EIO', `${what}: the server received other bytes`);
+  if (echoed && echoed !== sent) throw unavailable(`${what}: the server received other bytes`);
 }
