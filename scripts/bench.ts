@@ -22,14 +22,16 @@
  * Builds a log of real entries (batches of 1,000, each signed) and times a full
  * `verify ledger` run over it (no recorded run, so nothing is skipped).
  *
- *   npm run bench -- ingest [--size-mb 2048]
+ *   npm run bench -- ingest [--size-mb 2048] [--store fs|s3]
  *   npm run bench -- report [--entries 10000]
  *   npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]
  *   npm run bench -- soak [--minutes 10] [...]   (scripts/lib/slow-disk.ts, scripts/lib/soak.ts)
  *
  * Generates a file, times `sha256sum` and `sha512sum` on it, then uploads it as
  * evidence over loopback with curl (the server computing SHA-256 and SHA-512)
- * and reads the server's peak RSS.
+ * and reads the server's peak RSS. With `--store s3` the service keeps the bytes
+ * in an S3-compatible server (s3rver, its own process on loopback, writing to
+ * the same disk) instead of the filesystem store.
  * Each prints one JSON document on stdout.
  */
 import { execFile } from 'node:child_process';
@@ -63,6 +65,7 @@ import { logSignerOf, logVerifierKey } from '../src/log/log-key';
 import { type SequencedEntry, sequenceEntries, storedEntryOf } from '../src/log/sequence';
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
+import { type S3Server, startS3Server } from './lib/s3-server';
 import { spawnHelloServer, spawnService, stopService } from './lib/service-process';
 import { slowDisk } from './lib/slow-disk';
 import { soak } from './lib/soak';
@@ -630,7 +633,10 @@ export async function uploadFile(url: string, token: string, caseId: string, fil
   return (performance.now() - started) / 1000;
 }
 
-async function ingest({ config, dataDir, server }: BenchServer, options: { sizeMb: number }) {
+async function ingest(
+  { config, dataDir, server }: BenchServer,
+  options: { sizeMb: number; store: 'fs' | 's3' },
+) {
   const db = await scratchDatabase(
     server.ownerUrl,
     `custody_bench_ingest_${Date.now()}_${randomBytes(3).toString('hex')}`,
@@ -645,14 +651,20 @@ async function ingest({ config, dataDir, server }: BenchServer, options: { sizeM
     const sha256sumSeconds = await timeCommand('sha256sum', [file]);
     const sha512sumSeconds = await timeCommand('sha512sum', [file]);
 
-    process.stderr.write('bench: uploading over loopback\n');
+    process.stderr.write(`bench: uploading over loopback into the ${options.store} store\n`);
+    const s3: S3Server | undefined = options.store === 's3' ? await startS3Server() : undefined;
     const service = await spawnService({
       DATA_DIR: dataDir,
       DATABASE_URL: db.url,
       LOG_ORIGIN: config.logOrigin,
+      ...s3?.env('bench/'),
+    }).catch(async (error: unknown) => {
+      await s3?.stop();
+      throw error;
     });
     let uploadSeconds: number;
     let rss: number;
+    let s3Rss: number | undefined;
     try {
       const token = await benchToken(config, dataDir);
       const opened = await request(`${service.url}/v1/cases`, {
@@ -663,12 +675,15 @@ async function ingest({ config, dataDir, server }: BenchServer, options: { sizeM
       const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
       uploadSeconds = await uploadFile(service.url, token, caseId, file);
       rss = await peakRssMb(service.child.pid as number);
+      if (s3) s3Rss = await peakRssMb(s3.child.pid as number);
     } finally {
       await stopService(service.child);
+      await s3?.stop();
     }
     const mbps = (seconds: number) => round(size / 1e6 / seconds, 0);
     const result = {
       benchmark: 'ingest',
+      store: options.store,
       machine: { cpus: os.cpus().length, node: process.version },
       fileBytes: size,
       digests: ['sha256', 'sha512'],
@@ -677,6 +692,7 @@ async function ingest({ config, dataDir, server }: BenchServer, options: { sizeM
       sha512sumMBps: mbps(sha512sumSeconds),
       ratioToSha256sum: round(sha256sumSeconds / uploadSeconds, 2),
       serverPeakRssMB: rss,
+      ...(s3Rss === undefined ? {} : { s3ServerPeakRssMB: s3Rss }),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
@@ -772,6 +788,7 @@ async function main(): Promise<number> {
       'proof-size': { type: 'string', default: '1000000' },
       proofs: { type: 'string', default: '2000' },
       'size-mb': { type: 'string', default: '2048' },
+      store: { type: 'string', default: 'fs' },
       entries: { type: 'string', default: '10000' },
       uploaders: { type: 'string', default: '8' },
       'fsync-delay-ms': { type: 'string', default: '2000' },
@@ -798,7 +815,12 @@ async function main(): Promise<number> {
     return 0;
   }
   if (positionals[0] === 'ingest') {
-    await withBenchServer((bench) => ingest(bench, { sizeMb: Number(values['size-mb']) }));
+    if (values.store !== 'fs' && values.store !== 's3') {
+      console.error('bench: --store is fs or s3');
+      return 64;
+    }
+    const store = values.store;
+    await withBenchServer((bench) => ingest(bench, { sizeMb: Number(values['size-mb']), store }));
     return 0;
   }
   if (positionals[0] === 'slow-disk') {
@@ -829,7 +851,7 @@ async function main(): Promise<number> {
       'usage: npm run bench -- append [--clients 64] [--seconds 20] [--proof-size 1000000] [--proofs 2000]\n' +
         '       npm run bench -- read [--clients 64] [--seconds 20]\n' +
         '       npm run bench -- verify [--entries 1000000]\n' +
-        '       npm run bench -- ingest [--size-mb 2048]\n' +
+        '       npm run bench -- ingest [--size-mb 2048] [--store fs|s3]\n' +
         '       npm run bench -- report [--entries 10000]\n' +
         '       npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]\n' +
         '       npm run bench -- soak [--minutes 10] [--reads-per-second 100] [--events-per-second 50]\n' +

@@ -1,10 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { EvidenceRepository } from '../../src/db/evidence.repository';
+import { OrphanReconciler } from '../../src/evidence/orphan-reconciler';
+import { createLogger } from '../../src/logger';
 import { FsBlobStore } from '../../src/storage/fs-blob-store';
 import { S3BlobStore } from '../../src/storage/s3-blob-store';
+import { testDatabase } from '../support/database';
 import { type S3Server, s3StoreOptions, startS3Server } from '../support/s3-server';
 import { blobStoreContract } from './blob-store-contract';
 
@@ -108,6 +112,52 @@ describe('the S3 blob store', function () {
     });
     afterEach(() => {
       for (const store of stores.splice(0)) store.destroy();
+    });
+
+    it('when the orphan reconciler runs on the bucket, then old unreferenced bytes go, and reused ones stay until their reuse is old', async () => {
+      const HOUR = 3_600_000;
+      const store = s3Store();
+      const reconcilerAt = (now: number) =>
+        new OrphanReconciler(
+          store,
+          new EvidenceRepository(testDatabase().db),
+          testDatabase().db,
+          createLogger('silent'),
+          { graceMs: HOUR, now: () => now },
+        );
+      const commit = async (bytes: Uint8Array) => {
+        const staging = await store.stage();
+        await staging.write(bytes);
+        await staging.finish();
+        return store.commit(staging, sha256Of(bytes));
+      };
+      const orphan = randomBytes(700);
+      const reused = randomBytes(800);
+      await commit(orphan);
+      await commit(reused);
+      const written = (await store.modifiedAt(sha256Of(reused))) as Date;
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the bucket's one-second clock
+      expect(await commit(reused)).to.deep.equal({ created: false });
+      const reusedAt = (await store.modifiedAt(sha256Of(reused))) as Date;
+      expect(reusedAt.getTime()).to.be.greaterThan(written.getTime());
+
+      // Both written over an hour ago; one reused within the hour: only the other goes.
+      expect(await reconcilerAt(reusedAt.getTime() + HOUR - 1).reconcile()).to.deep.equal({
+        removed: 1,
+        kept: 1,
+      });
+      expect(await store.list()).to.deep.equal([sha256Of(reused)]);
+      // Once the reuse is old too, it goes with its marker (nothing is left on the server's disk).
+      expect(await reconcilerAt(reusedAt.getTime() + HOUR + 1).reconcile()).to.deep.equal({
+        removed: 1,
+        kept: 0,
+      });
+      expect(await store.list()).to.deep.equal([]);
+      const left = await readdir(path.join(server.directory, server.bucket, prefix, 'sha256')).catch(
+        () => [],
+      );
+      expect(left).to.deep.equal([]);
+      expect(await commit(reused)).to.deep.equal({ created: true });
     });
 
     it('when another host left staging, then a sweep takes it only once it is older than the staging age', async () => {
