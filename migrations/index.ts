@@ -11,6 +11,7 @@ import { BreakGlass1764410000000 } from './1764410000000-break-glass';
 import { KeyCompromise1764425000000 } from './1764425000000-key-compromise';
 import { IdempotencyKeys1764440000000 } from './1764440000000-idempotency-keys';
 import { OrderLapses1764450000000 } from './1764450000000-order-lapses';
+import { ResumableUploads1764460000000 } from './1764460000000-resumable-uploads';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   KeyCompromise1764425000000,
   IdempotencyKeys1764440000000,
   OrderLapses1764450000000,
+  ResumableUploads1764460000000,
 ];

@@ -114,6 +114,11 @@ export const configSchema = z
     UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     // About 7 MB and up to 3 worker threads each: 32 bound an upload burst to ~250 MB and ~100 threads.
     UPLOAD_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(32),
+    UPLOAD_DIR: z.string().min(1).optional(),
+    UPLOAD_EXPIRY_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
+    UPLOAD_MAX_OPEN_PER_PRINCIPAL: z.coerce.number().int().min(1).max(10_000).default(8),
+    // Renewed while a completion runs; a completion whose process stopped is taken over once it ran out.
+    UPLOAD_COMPLETION_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
     // Longer than any intake takes from linking its bytes to committing its row.
     BLOB_ORPHAN_GRACE_MS: z.coerce.number().int().min(60_000).max(2_592_000_000).default(3_600_000),
     CENTRAL_AUTHORITY: z.string().regex(AGENCY_CODE_PATTERN).default('AZ-SSS'),
@@ -248,6 +253,17 @@ export interface Config {
   readonly uploadMaxConcurrent: number;
   /** Stored bytes no item references are removed once their file is older than this (orphan reconciler). */
   readonly blobOrphanGraceMs: number;
+  /**
+   * Resumable (tus) uploads: where their bytes are received (default DATA_DIR/uploads; every process of a
+   * deployment must see the same directory, on the evidence volume), how long an upload may stay open
+   * before it is removed, how many one principal may have open, and the lease of a running completion.
+   */
+  readonly resumableUploads: {
+    readonly dir: string;
+    readonly expiryMs: number;
+    readonly maxOpenPerPrincipal: number;
+    readonly completionLeaseMs: number;
+  };
   /** The central authority and 24/7 point of contact: owner of incoming requests from partners. */
   readonly centralAuthority: string;
   /** Legal periods for order deadlines (domestic law differs; defaults are the conventions'). */
@@ -341,6 +357,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
     uploadMaxConcurrent: e.UPLOAD_MAX_CONCURRENT,
     blobOrphanGraceMs: e.BLOB_ORPHAN_GRACE_MS,
+    resumableUploads: {
+      dir: path.resolve(e.UPLOAD_DIR ?? path.join(e.DATA_DIR, 'uploads')),
+      expiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
+      maxOpenPerPrincipal: e.UPLOAD_MAX_OPEN_PER_PRINCIPAL,
+      completionLeaseMs: e.UPLOAD_COMPLETION_LEASE_SECONDS * 1000,
+    },
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
     idempotencyKeyRetentionMs: e.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000,
     breakGlassMs: e.BREAK_GLASS_SECONDS * 1000,

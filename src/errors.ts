@@ -24,6 +24,11 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_REUSED',
   'IDEMPOTENCY_KEY_IN_USE',
   'UPLOAD_INVALID',
+  // Resumable uploads (tus): the offset sent is not the one stored; too many open; not all bytes in yet.
+  'UPLOAD_OFFSET_MISMATCH',
+  'UPLOAD_LIMIT_REACHED',
+  'UPLOAD_INCOMPLETE',
+  'TUS_VERSION_UNSUPPORTED',
   'RANGE_NOT_SATISFIABLE',
   'STORAGE_FULL',
   'CUSTODY_TRANSITION_INVALID',

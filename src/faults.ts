@@ -19,6 +19,11 @@ export const FAULT_POINTS = {
   'blob.before-rename': 'storage/fs-blob-store.ts: FsBlobStore.commit, before the link into sha256/',
   /** The blob is stored under its content address; no log entry or evidence row exists yet. */
   'blob.after-rename': 'evidence/evidence-service.ts: intake, after blobs.commit, before log.record',
+  /** A resumable upload's bytes are hashed into staging; nothing of its intake is stored yet. */
+  'upload.before-intake': 'uploads/upload-service.ts: completeTaken, after the digests, before the intake',
+  /** A resumable upload's item and entry are committed; its row still says `completing`. */
+  'upload.after-intake':
+    'uploads/upload-service.ts: completeTaken, after the intake, before the row is marked',
   /** The batch's transaction has committed; no request of the batch has been answered. */
   'log.after-commit': 'log/sequencer.ts: commitOnce, after the transaction, before the requests are resolved',
 } as const;

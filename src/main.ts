@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
@@ -25,6 +26,7 @@ import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
 import { PrincipalRepository } from './db/principal.repository';
 import { PrincipalStatusListener } from './db/principal-status-listener';
+import { UploadRepository } from './db/upload.repository';
 import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
@@ -53,6 +55,12 @@ import { DisclosureService } from './reports/disclosures';
 import type { BlobStore } from './storage/blob-store';
 import { FsBlobStore } from './storage/fs-blob-store';
 import { S3BlobStore } from './storage/s3-blob-store';
+import { PgLocker } from './uploads/pg-locker';
+import { TusEndpoint } from './uploads/tus-endpoint';
+import { UploadService } from './uploads/upload-service';
+
+/** Expired resumable uploads are looked for this often at most (sooner when they expire sooner). */
+const UPLOAD_SWEEP_INTERVAL_MS = 600_000;
 
 /** Keys past retention are purged hourly: lookups ignore them already, this only frees the rows. */
 const IDEMPOTENCY_PURGE_INTERVAL_MS = 3_600_000;
@@ -253,6 +261,50 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     );
     idempotencyKeys.start(IDEMPOTENCY_PURGE_INTERVAL_MS);
     cleanups.push(async () => idempotencyKeys.stop());
+
+    // Resumable uploads: each PATCH being written holds its upload's advisory lock on a connection of this pool.
+    const uploadLockPool = new Pool({
+      connectionString: database.url,
+      max: 2 * config.uploadMaxConcurrent,
+      application_name: 'custody-ledger',
+      ...POOL_TIMEOUTS,
+    });
+    uploadLockPool.on('error', (error) => logger.warn({ err: error }, 'upload lock connection lost'));
+    cleanups.push(() => uploadLockPool.end());
+    // A holder whose client went silent is dropped after the idle timeout: a waiting request outlasts that.
+    const uploadLocker = await PgLocker.start(
+      uploadLockPool,
+      database.url,
+      { acquireTimeoutMs: config.uploadIdleTimeoutMs + 5000 },
+      logger.child({ component: 'upload-locks' }),
+    );
+    cleanups.push(() => uploadLocker.stop());
+    await mkdir(config.resumableUploads.dir, { recursive: true, mode: 0o700 });
+    const tusEndpoint = new TusEndpoint(
+      config.resumableUploads.dir,
+      uploadLocker,
+      () => uploads,
+      config.evidenceMaxBytes,
+    );
+    const uploads: UploadService = new UploadService(
+      new UploadRepository(db),
+      evidence,
+      blobs,
+      tusEndpoint.bytes(),
+      logReader,
+      {
+        maxBytes: config.evidenceMaxBytes,
+        metadataMaxBytes: config.evidenceMetadataMaxBytes,
+        maxOpenPerPrincipal: config.resumableUploads.maxOpenPerPrincipal,
+        expiryMs: config.resumableUploads.expiryMs,
+        completionLeaseMs: config.resumableUploads.completionLeaseMs,
+      },
+      logger.child({ component: 'uploads' }),
+    );
+    const expired = await uploads.sweepExpired();
+    if (expired > 0) logger.info({ uploads: expired }, 'removed expired uploads');
+    uploads.start(Math.min(UPLOAD_SWEEP_INTERVAL_MS, config.resumableUploads.expiryMs));
+    cleanups.push(async () => uploads.stop());
     let draining = false;
     const app = createApp({
       idempotencyKeys,
@@ -274,6 +326,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           maxConcurrent: config.uploadMaxConcurrent,
         },
       },
+      uploads: { uploads, tus: tusEndpoint, maxConcurrent: config.uploadMaxConcurrent },
       log: {
         reader: logReader,
         tiles: new TileReader(logRepository),

@@ -38,6 +38,7 @@ import { principalsRouter } from './principals.routes';
 import { problemFor, sendProblem } from './problem';
 import type { RateLimits } from './rate-limits';
 import { requestLog } from './request-log';
+import { type UploadRouteDependencies, uploadsRouter } from './uploads.routes';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -50,6 +51,8 @@ export interface AppDependencies {
   readonly audit: AuditTrail;
   readonly rateLimits: RateLimits;
   readonly evidence: Omit<EvidenceRouteDependencies, 'authenticate' | 'logger'>;
+  /** Resumable (tus) uploads. */
+  readonly uploads: Omit<UploadRouteDependencies, 'authenticate' | 'logger'>;
   readonly log: Parameters<typeof logRouter>[0];
   readonly readiness: Readiness;
   readonly metrics: Registry;
@@ -119,6 +122,7 @@ export function createApp(deps: AppDependencies): Express {
     next();
   });
   app.use(evidenceUploadRouter(evidenceDeps));
+  app.use(uploadsRouter({ ...deps.uploads, authenticate: deps.authenticate, logger: deps.logger }));
   app.use(requireJsonForWrites);
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: isJson }));
 

@@ -8,6 +8,7 @@ const OBJECT_PARAMS: ReadonlyArray<readonly [string, string]> = [
   ['grantId', 'grant'],
   ['caseId', 'case'],
   ['index', 'log-entry'],
+  ['uploadId', 'upload'],
 ];
 
 /** The route families whose `:id` names an object of that type. */

@@ -166,11 +166,12 @@ class UploadAbortedError extends Error {
 }
 
 /** The first `max` characters, never half a surrogate pair (which could not be stored). */
-function codePoints(text: string, max: number): string {
+export function codePoints(text: string, max: number): string {
   return Array.from(text).slice(0, max).join('');
 }
 
-function parseMetadata(raw: string): IntakeMetadata {
+/** The intake metadata JSON of an upload (multipart or resumable), validated and normalised. */
+export function parseMetadata(raw: string): IntakeMetadata {
   let json: unknown;
   try {
     json = JSON.parse(raw);

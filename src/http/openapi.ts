@@ -96,15 +96,38 @@ const idempotencyKey = {
   schema: { type: 'string', minLength: 1, maxLength: 257 },
 };
 
-/** Every authenticated write (POST, DELETE) takes an Idempotency-Key. */
+const tusResumable = {
+  name: 'Tus-Resumable',
+  in: 'header',
+  required: true,
+  schema: { type: 'string', enum: ['1.0.0'] },
+};
+
+const uploadId = uuidPath('uploadId');
+
+/** A tus request (tus.io protocol 1.0.0): refusals are problem+json like every other; see README, resumable uploads. */
+function tusOperation(operation: { summary: string; parameters?: unknown[]; responses: object }) {
+  return {
+    ...operation,
+    security: bearer,
+    'x-idempotency-key': false,
+    parameters: [...(operation.parameters ?? []), tusResumable],
+  };
+}
+
+/**
+ * Every authenticated write (POST, DELETE) takes an Idempotency-Key, except
+ * those idempotent by design (`x-idempotency-key: false`: the tus requests,
+ * which the offset makes safe to repeat, and an upload's completion).
+ */
 function withIdempotencyKeys<T extends object>(paths: T): T {
-  type Operation = { security?: unknown; parameters?: unknown[] };
+  type Operation = { security?: unknown; parameters?: unknown[]; 'x-idempotency-key'?: boolean };
   return Object.fromEntries(
     Object.entries(paths).map(([path, operations]) => [
       path,
       Object.fromEntries(
         Object.entries(operations as Record<string, Operation>).map(([method, operation]) =>
-          method === 'get' || !operation.security
+          method === 'get' || !operation.security || operation['x-idempotency-key'] === false
             ? [method, operation]
             : [method, { ...operation, parameters: [...(operation.parameters ?? []), idempotencyKey] }],
         ),
@@ -275,6 +298,74 @@ export const openApiDocument = {
           },
         },
         responses: { '201': { description: '{ evidence, receipt }' }, default: problem },
+      },
+    },
+    '/v1/uploads': {
+      options: {
+        summary:
+          'tus discovery: Tus-Version, Tus-Extension (creation, termination) and Tus-Max-Size; no token needed',
+        responses: { '204': { description: 'The protocol headers' } },
+      },
+      post: tusOperation({
+        summary:
+          'Create a resumable upload: Upload-Length, and Upload-Metadata with `caseId`, `metadata` (the intake JSON of ' +
+          'the multipart upload), `sha256` (required: of the whole file), `filename`, `filetype`; nothing is stored ' +
+          'unless the case is the caller’s (404) and the caller may upload there (403)',
+        parameters: [
+          { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 0 } },
+          { name: 'Upload-Metadata', in: 'header', required: true, schema: { type: 'string' } },
+        ],
+        responses: { '201': { description: 'Location: /v1/uploads/{uploadId}' }, default: problem },
+      }),
+    },
+    '/v1/uploads/{uploadId}': {
+      head: tusOperation({
+        summary: 'Upload-Offset: the bytes the service holds (creator only; anyone else 404)',
+        parameters: [uploadId],
+        responses: { '200': { description: 'Upload-Offset, Upload-Length' }, default: problem },
+      }),
+      patch: tusOperation({
+        summary:
+          'Append bytes (application/offset+octet-stream) at Upload-Offset; the PATCH that brings the last byte ' +
+          'completes the upload and answers 201 with `{ evidence, receipt }` (as the multipart upload)',
+        parameters: [
+          uploadId,
+          { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0 } },
+        ],
+        responses: {
+          '204': { description: 'Upload-Offset: the new offset' },
+          '201': { description: '{ evidence, receipt }: the last byte is in and the item committed' },
+          '200': { description: '{ evidence, receipt }: a repeated final PATCH of a committed upload' },
+          default: problem,
+        },
+      }),
+      delete: tusOperation({
+        summary: 'Abandon the upload: its bytes and its record are removed (an item it committed stays)',
+        parameters: [uploadId],
+        responses: { '204': { description: 'Removed' }, default: problem },
+      }),
+      get: {
+        summary:
+          'State of the upload (receiving, completing, committed, failed), offset and length; once committed its ' +
+          '`evidenceId` and `receipt` (creator only; anyone else 404)',
+        security: bearer,
+        parameters: [uploadId],
+        responses: { '200': { description: '{ upload }' }, default: problem },
+      },
+    },
+    '/v1/uploads/{uploadId}/complete': {
+      post: {
+        summary:
+          'Complete an upload whose bytes are all in (a completion whose process stopped is taken over after its ' +
+          'lease): 201 `{ evidence, receipt }`, or 200 with the same when it was committed before; never a second item',
+        security: bearer,
+        'x-idempotency-key': false,
+        parameters: [uploadId],
+        responses: {
+          '201': { description: '{ evidence, receipt }' },
+          '200': { description: '{ evidence, receipt }' },
+          default: problem,
+        },
       },
     },
     '/v1/evidence/{id}': {

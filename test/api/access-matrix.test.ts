@@ -5,6 +5,7 @@ import { ROLES, type Role } from '../../src/access/roles';
 import { testDatabase } from '../support/database';
 import { openCase, productionOrderBody, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+import { createUpload, patch, sha256Hex, TUS } from '../support/tus';
 
 type CallerKind = 'member' | 'non-member' | 'foreign';
 type ObjectKind = 'in-scope' | 'out-of-scope' | 'absent';
@@ -463,6 +464,8 @@ describe('the access matrix: every route × role × caller × object', function 
       path: '/v1/log/tile/4/000',
       expected: () => 404,
     },
+    // tus discovery: protocol headers only, no data, no token (a browser's preflight carries none).
+    { method: 'OPTIONS', route: '/v1/uploads', expected: () => 204 },
     {
       method: 'POST',
       route: '/v1/receipts/verify',
@@ -506,6 +509,70 @@ describe('the access matrix: every route × role × caller × object', function 
     })),
   ];
 
+  /** Resumable uploads: creation is case-bound (the case is in its metadata); an upload is its creator's alone. */
+  const UPLOAD_ROUTES = [
+    'POST /v1/uploads',
+    ...['HEAD', 'PATCH', 'DELETE', 'GET'].map((method) => `${method} /v1/uploads/{uploadId}`),
+    'POST /v1/uploads/{uploadId}/complete',
+  ];
+
+  const createUploadAs = (token: string, caseId: string) =>
+    createUpload(service.url, token, { caseId, length: 5, sha256: sha256Hex(Buffer.from('bytes')) });
+
+  it('when every role of every caller kind creates an upload in its agency’s case, another agency’s or an absent one, then it gets what the permission table says, and out of scope looks absent, on the record once', async () => {
+    const wrong: string[] = [];
+    for (const role of ROLES) {
+      for (const kind of ['member', 'non-member', 'foreign'] as const) {
+        const token = tokens.get(`${role}/${kind}`) as string;
+        const own_ = await createUploadAs(token, own.ids.case);
+        const expected = caseBound(role, kind, 'evidence.upload', 201);
+        if (own_.status !== expected) wrong.push(`${role}/${kind}/own: ${own_.status} ≠ ${expected}`);
+        if (own_.location) await service.call('DELETE', own_.location, { token, headers: TUS });
+        const answers = [];
+        for (const caseId of [other.ids.case, randomUUID()]) {
+          const response = await createUploadAs(token, caseId);
+          if (response.status !== 404) wrong.push(`${role}/${kind}: ${response.status}`);
+          const audited = await auditEntriesOf(response.headers.get('x-request-id') as string);
+          if (audited !== 1) wrong.push(`${role}/${kind}: ${audited} audit entries`);
+          answers.push(JSON.stringify({ status: response.status, ...response.body, requestId: null }));
+        }
+        if (answers[0] !== answers[1]) wrong.push(`${role}/${kind}: ${answers[0]} ≠ ${answers[1]}`);
+      }
+    }
+    expect(wrong).to.deep.equal([]);
+  });
+
+  it('when every role of every caller kind names an upload it did not create, then HEAD, PATCH, DELETE, GET and complete answer as for an absent one, on the record once', async () => {
+    const created = await createUploadAs(own.lead, own.ids.case);
+    expect(created.status).to.equal(201);
+    const wrong: string[] = [];
+    for (const role of ROLES) {
+      for (const kind of ['member', 'non-member', 'foreign'] as const) {
+        const token = tokens.get(`${role}/${kind}`) as string;
+        for (const method of ['HEAD', 'PATCH', 'DELETE', 'GET', 'COMPLETE']) {
+          const answers = [];
+          for (const target of [created.location as string, `/v1/uploads/${randomUUID()}`]) {
+            const response =
+              method === 'PATCH'
+                ? await patch(service.url, token, target, 0, Buffer.from('bytes'))
+                : method === 'COMPLETE'
+                  ? await service.call('POST', `${target}/complete`, { token })
+                  : await service.call(method, target, { token, headers: TUS });
+            if (response.status !== 404) wrong.push(`${method} ${role}/${kind}: ${response.status}`);
+            const audited = await auditEntriesOf(response.headers.get('x-request-id') as string);
+            if (audited !== 1) wrong.push(`${method} ${role}/${kind}: ${audited} audit entries`);
+            answers.push(JSON.stringify({ status: response.status, ...response.body, requestId: null }));
+          }
+          if (answers[0] !== answers[1])
+            wrong.push(`${method} ${role}/${kind}: ${answers[0]} ≠ ${answers[1]}`);
+        }
+      }
+    }
+    expect(wrong).to.deep.equal([]);
+    const head = await service.call('HEAD', created.location as string, { token: own.lead, headers: TUS });
+    expect([head.status, head.headers.get('upload-offset')]).to.deep.equal([200, '0']);
+  });
+
   it('when the OpenAPI document is read, then every route is in one of the matrices', async () => {
     const documented = Object.entries(
       (await service.call('GET', '/openapi.json')).body.paths as Record<string, object>,
@@ -514,6 +581,7 @@ describe('the access matrix: every route × role × caller × object', function 
       ...readRoutes.map((route) => `GET ${route}`),
       ...writes.map((write) => `${write.method} ${write.route}`),
       ...unbound.map((route) => `${route.method} ${route.route}`),
+      ...UPLOAD_ROUTES,
     ];
     expect([...documented].sort()).to.deep.equal([...new Set(modelled)].sort());
   });

@@ -8,6 +8,7 @@ const TABLES = [
   'cases',
   'disclosures',
   'evidence',
+  'evidence_uploads',
   'idempotency_keys',
   'log_checkpoints',
   'log_entries',

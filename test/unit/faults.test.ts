@@ -19,7 +19,8 @@ describe('fault points', () => {
   describe('parsing FAULT_POINTS', () => {
     it('when every named point is given an action, then each is planned with it', () => {
       const plan = parseFaultPoints(
-        ' blob.before-rename=kill, log.after-commit=kill,blob.fsync=delay:2000,blob.after-rename=delay:0 ',
+        ' blob.before-rename=kill, log.after-commit=kill,blob.fsync=delay:2000,blob.after-rename=delay:0 ,' +
+          'upload.before-intake=kill,upload.after-intake=kill',
       );
       expect([...plan.keys()].sort()).to.deep.equal(Object.keys(FAULT_POINTS).sort());
       expect(plan.get('blob.before-rename')).to.deep.equal({ kind: 'kill' });

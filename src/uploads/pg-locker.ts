@@ -1,0 +1,148 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/server';
+import { Client, type Pool, type PoolClient } from 'pg';
+import type { Logger } from '../logger';
+
+/** Seed of the session advisory locks on uploads (other locks of the service use other seeds). */
+const UPLOAD_LOCK_SEED = 7737;
+/** Where a process asks the holder of an upload's lock, in any process, to let go (payload: the upload id). */
+export const UPLOAD_RELEASE_CHANNEL = 'evidence_upload_release';
+
+export interface PgLockerOptions {
+  /** How long a request waits for an upload's lock before it is refused. */
+  readonly acquireTimeoutMs: number;
+  /** How often a waiting request tries the lock again. */
+  readonly pollMs?: number;
+}
+
+/**
+ * A tus Locker whose locks are PostgreSQL session advisory locks: every process
+ * sharing the database sees them, so two processes never write the same upload
+ * at once. Each held lock keeps one connection of `pool` (so the pool bounds
+ * the uploads written at once); a process that dies loses its connections and
+ * with them its locks, at once. A request that waits asks the holder to let go
+ * (tus ends the holder's request after its drain time): in this process
+ * directly, in others through a NOTIFY that each locker listens for.
+ */
+export class PgLocker implements Locker {
+  /** Locks held by this process, by upload id, with how to ask their request to end. */
+  readonly held = new Map<string, RequestRelease>();
+  private listener: Client | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly pool: Pool,
+    private readonly url: string,
+    readonly options: Required<PgLockerOptions>,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(pool: Pool, url: string, options: PgLockerOptions, logger: Logger): Promise<PgLocker> {
+    const locker = new PgLocker(pool, url, { pollMs: 100, ...options }, logger);
+    await locker.listen();
+    return locker;
+  }
+
+  newLock(id: string): Lock {
+    return new PgLock(id, this);
+  }
+
+  /** Asks whoever holds `id` to let go: this process's request directly, any other's by NOTIFY. */
+  async requestRelease(id: string): Promise<void> {
+    const local = this.held.get(id);
+    if (local) {
+      await local();
+      return;
+    }
+    await this.pool.query('SELECT pg_notify($1, $2)', [UPLOAD_RELEASE_CHANNEL, id]);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    await this.listener?.end().catch(() => {});
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.url, application_name: 'custody-ledger' });
+    client.on('notification', (message) => {
+      const release = message.payload ? this.held.get(message.payload) : undefined;
+      if (message.channel === UPLOAD_RELEASE_CHANNEL && release) void Promise.resolve(release());
+    });
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'upload lock listener lost its connection');
+      this.reconnectSoon();
+    });
+    client.on('end', () => this.reconnectSoon());
+    await client.connect();
+    await client.query(`LISTEN ${client.escapeIdentifier(UPLOAD_RELEASE_CHANNEL)}`);
+    this.listener = client;
+  }
+
+  /** Without the listener, a waiting request still gets the lock once the holder's connection or request ends. */
+  private reconnectSoon(): void {
+    if (this.stopped || this.retry) return;
+    this.listener?.end().catch(() => {});
+    this.listener = undefined;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.listen().catch(() => this.reconnectSoon());
+    }, 1000);
+    this.retry.unref();
+  }
+}
+
+class PgLock implements Lock {
+  private connection: PoolClient | undefined;
+
+  constructor(
+    private readonly id: string,
+    private readonly locker: PgLocker,
+  ) {}
+
+  async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
+    const connection = await this.locker.pool.connect();
+    const deadline = Date.now() + this.locker.options.acquireTimeoutMs;
+    let asked = false;
+    try {
+      for (;;) {
+        const { rows } = await connection.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, $2)) AS locked',
+          [this.id, UPLOAD_LOCK_SEED],
+        );
+        if (rows[0]?.locked) {
+          this.connection = connection;
+          this.locker.held.set(this.id, requestRelease);
+          return;
+        }
+        if (!asked) {
+          asked = true;
+          await this.locker.requestRelease(this.id);
+        }
+        if (signal.aborted || Date.now() >= deadline) throw ERRORS.ERR_LOCK_TIMEOUT;
+        await sleep(this.locker.options.pollMs, undefined, { signal }).catch(() => undefined);
+      }
+    } catch (error) {
+      connection.release();
+      throw error;
+    }
+  }
+
+  async unlock(): Promise<void> {
+    const connection = this.connection;
+    if (!connection) throw new Error('Releasing an unlocked lock!');
+    this.connection = undefined;
+    this.locker.held.delete(this.id);
+    try {
+      await connection.query('SELECT pg_advisory_unlock(hashtextextended($1, $2))', [
+        this.id,
+        UPLOAD_LOCK_SEED,
+      ]);
+      connection.release();
+    } catch (error) {
+      // A connection that could not unlock is closed: closing it releases the lock.
+      connection.release(error as Error);
+    }
+  }
+}
