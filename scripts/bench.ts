@@ -26,6 +26,7 @@
  *   npm run bench -- report [--entries 10000]
  *   npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]
  *   npm run bench -- soak [--minutes 10] [...]   (scripts/lib/slow-disk.ts, scripts/lib/soak.ts)
+ *   npm run bench -- tiles [--entries 100000] [--clients 64] [--seconds 20]   (scripts/lib/tiles-bench.ts)
  *
  * Generates a file, times `sha256sum` and `sha512sum` on it, then uploads it as
  * evidence over loopback with curl (the server computing SHA-256 and SHA-512)
@@ -69,6 +70,7 @@ import { type S3Server, startS3Server } from './lib/s3-server';
 import { spawnHelloServer, spawnService, stopService } from './lib/service-process';
 import { slowDisk } from './lib/slow-disk';
 import { soak } from './lib/soak';
+import { tilesBench } from './lib/tiles-bench';
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -372,7 +374,7 @@ async function buildLargeLog(url: string, dataDir: string, origin: string, size:
  * but straight into the tables: `buildLargeLog` writes only tree nodes, which
  * leaves a verifier nothing to check.
  */
-async function buildEntryLog(url: string, dataDir: string, origin: string, size: number) {
+export async function buildEntryLog(url: string, dataDir: string, origin: string, size: number) {
   const db = await openDatabase(url);
   try {
     const signer = logSignerOf((await ensureServiceKeys(dataDir)).log, origin);
@@ -834,6 +836,13 @@ async function main(): Promise<number> {
     );
     return 0;
   }
+  if (positionals[0] === 'tiles') {
+    const entries = values.entries === '10000' ? 100_000 : Number(values.entries);
+    await withBenchServer((bench) =>
+      tilesBench(bench, { entries, clients: Number(values.clients), seconds: Number(values.seconds) }),
+    );
+    return 0;
+  }
   if (positionals[0] === 'soak') {
     await withBenchServer((bench) =>
       soak(bench, {
@@ -854,6 +863,7 @@ async function main(): Promise<number> {
         '       npm run bench -- ingest [--size-mb 2048] [--store fs|s3]\n' +
         '       npm run bench -- report [--entries 10000]\n' +
         '       npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]\n' +
+        '       npm run bench -- tiles [--entries 100000] [--clients 64] [--seconds 20]\n' +
         '       npm run bench -- soak [--minutes 10] [--reads-per-second 100] [--events-per-second 50]\n' +
         '                             [--uploads-per-second 4] [--abort-share 0.05]',
     );

@@ -207,20 +207,30 @@ export class LruCache<V> {
 export const FULL_TILE_CACHE_SIZE = 1024;
 
 /**
- * Reads tiles from the stored tree. A full tile never changes once it exists,
- * so it is read from the database once and then served from a bounded cache;
- * a partial tile is the first W hashes of its full tile, so it is cut from the
- * cached full tile when there is one. Either way a tile costs at most one
- * statement while it lies inside the tree.
+ * Partial tiles kept in memory, apart from the full ones so that requests for
+ * many widths cannot push full tiles out: the right edge of the current tree
+ * (one partial tile a level) is what every client proving against the latest
+ * checkpoint asks for.
+ */
+export const PARTIAL_TILE_CACHE_SIZE = 256;
+
+/**
+ * Reads tiles from the stored tree. A tile never changes once the tree holds
+ * it (a partial tile is the first W hashes of its full tile), so it is read
+ * from the database once and then served from a bounded cache; a partial tile
+ * is cut from the cached full tile when there is one. Either way a tile costs
+ * at most one statement while it lies inside the tree.
  */
 export class TileReader {
   private readonly fullTiles: LruCache<Buffer>;
+  private readonly partialTiles: LruCache<Buffer>;
 
   constructor(
     private readonly log: Pick<LogRepository, 'nodeLevels' | 'head'>,
     cacheSize = FULL_TILE_CACHE_SIZE,
   ) {
     this.fullTiles = new LruCache(cacheSize);
+    this.partialTiles = new LruCache(PARTIAL_TILE_CACHE_SIZE);
   }
 
   /** Full tiles held in memory now. */
@@ -232,6 +242,8 @@ export class TileReader {
   async read(tile: TileId): Promise<Buffer> {
     const cached = this.fullTiles.get(`${tile.level}/${tile.index}`);
     if (cached) return tile.width === TILE_WIDTH ? cached : cached.subarray(0, tile.width * HASH_SIZE);
+    const partial = tile.width < TILE_WIDTH ? this.partialTiles.get(tilePath(tile)) : undefined;
+    if (partial) return partial;
     if (treeSizeFor(tile) > BigInt(Number.MAX_SAFE_INTEGER)) throw new NotFoundError('tile');
     let hashes = await this.readNodes(tile);
     if (!hashes) {
@@ -243,6 +255,7 @@ export class TileReader {
       if (!hashes) throw new Error(`log nodes of tile ${tilePath(tile)} are missing`);
     }
     if (tile.width === TILE_WIDTH) this.fullTiles.set(`${tile.level}/${tile.index}`, hashes);
+    else this.partialTiles.set(tilePath(tile), hashes);
     return hashes;
   }
 
