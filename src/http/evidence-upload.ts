@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Request, RequestHandler } from 'express';
 import multer, { type StorageEngine } from 'multer';
-import { LedgerError, PushbackError, ValidationError } from '../errors';
+import { isTransientDependencyFailure } from '../db/pg-errors';
+import { DependencyUnavailableError, LedgerError, PushbackError, ValidationError } from '../errors';
 import { Digester } from '../evidence/digests';
 import type { IntakeMetadata, ReceivedFile } from '../evidence/evidence-service';
 import { digestAlgorithms } from '../evidence/evidence-service';
@@ -190,13 +191,18 @@ export function parseMetadata(raw: string): IntakeMetadata {
   };
 }
 
-/** multer's and busboy's refusals, as our codes: sizes are 413, anything malformed 400. */
-function uploadError(error: unknown, logger: Logger): unknown {
+/** Why an upload failed, as our codes: sizes are 413, a failing evidence store 503, anything else malformed 400. */
+export function uploadError(error: unknown, logger: Logger): unknown {
   if (error instanceof LedgerError) return error;
   if (error instanceof multer.MulterError) {
     return error.code === 'LIMIT_FILE_SIZE' || error.code === 'LIMIT_FIELD_VALUE'
       ? new LedgerError('PAYLOAD_TOO_LARGE', 'A part of the upload exceeds its size limit')
       : new LedgerError('UPLOAD_INVALID', 'The multipart body does not have the expected parts');
+  }
+  // The evidence volume failing (EIO, EROFS) is the store's fault, not the body's: 503, to be retried.
+  if (isTransientDependencyFailure(error)) {
+    logger.warn({ err: error }, 'evidence store failed during an upload');
+    return new DependencyUnavailableError(5, { cause: error });
   }
   logger.info({ err: error }, 'upload stream failed');
   return new LedgerError('UPLOAD_INVALID', 'The upload could not be read to its end');
