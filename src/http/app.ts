@@ -201,6 +201,9 @@ function errorHandler(logger: Logger, rateLimits: RateLimits): ErrorRequestHandl
       typeof (error as { type?: unknown })?.type === 'string' ? (error as { type: string }).type : '';
     if (error instanceof LedgerError) {
       known = error;
+      // Raised where the fault was met (the S3 store, an upload): the operator needs its cause.
+      if (error instanceof DependencyUnavailableError)
+        logger.warn({ err: error.cause ?? error, requestId }, 'a dependency failed');
     } else if (BODY_ERRORS[bodyError]) {
       const code = BODY_ERRORS[bodyError];
       known = new LedgerError(code, BODY_DETAILS[code] ?? 'Bad request');
