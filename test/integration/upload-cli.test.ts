@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { freePort } from '../../scripts/lib/service-process';
+import { childEnv, freePort } from '../../scripts/lib/service-process';
+import { testDatabase } from '../support/database';
 import { runScript } from '../support/script';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -49,7 +52,7 @@ describe('the upload CLI (npm run upload)', () => {
         'd',
         ...extra,
       ],
-      { CUSTODY_TOKEN: token, CUSTODY_URL: service.url },
+      { CUSTODY_TOKEN: token, CUSTODY_URL: service.url, CUSTODY_UPLOAD_STATE: path.join(dir, 'state.json') },
     );
 
   it('when a file is uploaded without a terminal, then plain progress lines in human units go to stderr and the item to stdout', async () => {
@@ -106,12 +109,67 @@ describe('the upload CLI (npm run upload)', () => {
       {
         CUSTODY_TOKEN: token,
         CUSTODY_URL: `http://127.0.0.1:${port}`,
+        CUSTODY_UPLOAD_STATE: path.join(dir, 'state.json'),
       },
     );
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(`127.0.0.1:${port}`);
     expect(run.stderr).to.include('--url');
     expect(run.stderr).to.not.match(STACK_FRAME);
+  });
+
+  it('when the CLI is killed mid-upload and run again, then it resumes at the offset the service holds, without hashing or sending the file again, and stores one item', async () => {
+    const bytes = randomBytes(12 * 1024 * 1024);
+    const file = path.join(dir, 'laptop.E01');
+    await writeFile(file, bytes);
+    const proxy = await throttlingProxy(new URL(service.url), 4 * 1024 * 1024);
+    const exhibit = `EX-${randomBytes(3).toString('hex')}`;
+    const args = ['--case', caseId, '--file', file, '--exhibit', exhibit, '--description', 'd'];
+    const env = {
+      CUSTODY_TOKEN: token,
+      CUSTODY_URL: proxy.url,
+      CUSTODY_UPLOAD_STATE: path.join(dir, 'state.json'),
+    };
+    try {
+      const first = spawn(
+        process.execPath,
+        [path.join(__dirname, '..', '..', 'scripts', 'upload.js'), ...args],
+        {
+          env: childEnv(env),
+          stdio: 'ignore',
+        },
+      );
+      // Killed once the service holds a good part of the file, and not all of it.
+      let offset = 0;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline && offset < 3 * 1024 * 1024; ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        offset = await heldOffset(service, caseId);
+      }
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const held = await heldOffset(service, caseId);
+      expect(held).to.be.greaterThan(0);
+      expect(held).to.be.lessThan(bytes.length);
+      proxy.reset();
+
+      const second = await runScript('upload', args, env);
+      expect(second.code, second.stderr).to.equal(0);
+      expect(second.stderr).to.match(/^resumed an earlier upload at /m);
+      expect(second.stderr).to.not.match(/^hashing/m);
+      const { evidence } = JSON.parse(second.stdout);
+      expect(evidence.digests.sha256).to.equal(createHash('sha256').update(bytes).digest('hex'));
+      expect(evidence.exhibitNumber).to.equal(exhibit);
+      // The second run sent what the service did not hold, and requests' headers: nothing twice.
+      expect(proxy.sent()).to.be.at.most(bytes.length - held + 64 * 1024);
+      const [items] = await testDatabase().db.query(
+        'SELECT count(*)::int AS n FROM evidence WHERE case_id = $1',
+        [caseId],
+      );
+      expect(items.n).to.equal(1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('when the service refuses the upload, then it exits 1 with the problem code on one line', async () => {
@@ -124,3 +182,52 @@ describe('the upload CLI (npm run upload)', () => {
     expect(second.stderr).to.match(/^upload refused: 409 EXHIBIT_NUMBER_TAKEN/m);
   });
 });
+
+/** The bytes the service holds of the case's one open upload (its file in the upload directory). */
+async function heldOffset(service: TestService, caseId: string): Promise<number> {
+  const [row] = await testDatabase().db.query('SELECT id FROM evidence_uploads WHERE case_id = $1', [caseId]);
+  if (!row) return 0;
+  return (await stat(path.join(service.config.resumableUploads.dir, row.id)).catch(() => ({ size: 0 }))).size;
+}
+
+/**
+ * A TCP proxy to `target` that forwards the client's bytes at about
+ * `bytesPerSecond` (a slow link), counting them; the answers pass unthrottled.
+ */
+async function throttlingProxy(target: URL, bytesPerSecond: number) {
+  let sent = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      upstream.write(chunk);
+      client.pause();
+      setTimeout(() => client.resume(), (chunk.length / bytesPerSecond) * 1000);
+    });
+    client.on('end', () => upstream.end());
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    sent: () => sent,
+    reset: () => {
+      sent = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
