@@ -15,7 +15,15 @@ import {
   uniqueAgency,
   uniqueSub,
 } from '../support/service';
-import { createUpload, headOffset, interruptedPatch, patch, sha256Hex, TUS } from '../support/tus';
+import {
+  createUpload,
+  headOffset,
+  interruptedPatch,
+  patch,
+  sha256Hex,
+  stalledPatch,
+  TUS,
+} from '../support/tus';
 
 const MiB = 1024 * 1024;
 
@@ -342,9 +350,23 @@ describe('resumable evidence uploads (tus)', function () {
         sha256: sha256Hex(bytes),
       });
       const location = created.location as string;
-      expect((await patch(service.url, token, location, 0, bytes.subarray(0, MiB))).status).to.equal(204);
-      const head = await headOffset(second.url, token, location);
-      expect(Number(head.headers.get('upload-offset'))).to.equal(MiB);
+      // The first process still receives a PATCH whose link went silent: it holds the upload's lock.
+      const stalled = await stalledPatch(
+        service.url,
+        token,
+        location,
+        0,
+        bytes.subarray(0, MiB),
+        bytes.length,
+      );
+      try {
+        // The second process asks the holder to let go (NOTIFY); the first ends its PATCH, keeping its bytes.
+        const head = await headOffset(second.url, token, location);
+        expect(head.status).to.equal(200);
+        expect(Number(head.headers.get('upload-offset'))).to.equal(MiB);
+      } finally {
+        stalled.close();
+      }
       const finished = await patch(second.url, token, location, MiB, bytes.subarray(MiB));
       expect(finished.status, finished.text).to.equal(201);
       expect(finished.body.evidence.digests.sha256).to.equal(sha256Hex(bytes));

@@ -124,3 +124,32 @@ export function interruptedPatch(
     });
   });
 }
+
+/**
+ * A PATCH that sends `bytes` of a body announcing `declared` bytes and then
+ * goes silent without closing (a link that died without a word): the service
+ * still holds the upload's lock for it. `close` ends the connection.
+ */
+export async function stalledPatch(
+  base: string,
+  token: string,
+  location: string,
+  offset: number,
+  bytes: Uint8Array,
+  declared: number,
+): Promise<{ close: () => void }> {
+  const req = request(new URL(location, base), {
+    method: 'PATCH',
+    headers: {
+      ...TUS,
+      authorization: `Bearer ${token}`,
+      'upload-offset': String(offset),
+      'content-type': 'application/offset+octet-stream',
+      'content-length': String(declared),
+    },
+  });
+  req.on('error', () => {});
+  await new Promise<void>((resolve) => req.write(bytes, () => resolve()));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { close: () => req.destroy() };
+}
