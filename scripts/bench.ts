@@ -27,6 +27,7 @@
  *   npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]
  *   npm run bench -- soak [--minutes 10] [...]   (scripts/lib/slow-disk.ts, scripts/lib/soak.ts)
  *   npm run bench -- tiles [--entries 100000] [--clients 64] [--seconds 20]   (scripts/lib/tiles-bench.ts)
+ *   npm run bench -- resume [--size-mb 1024]   (scripts/lib/resume-bench.ts)
  *
  * Generates a file, times `sha256sum` and `sha512sum` on it, then uploads it as
  * evidence over loopback with curl (the server computing SHA-256 and SHA-512)
@@ -66,6 +67,7 @@ import { logSignerOf, logVerifierKey } from '../src/log/log-key';
 import { type SequencedEntry, sequenceEntries, storedEntryOf } from '../src/log/sequence';
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
+import { resumeBench } from './lib/resume-bench';
 import { type S3Server, startS3Server } from './lib/s3-server';
 import { spawnHelloServer, spawnService, stopService } from './lib/service-process';
 import { slowDisk } from './lib/slow-disk';
@@ -579,7 +581,7 @@ async function append(
 }
 
 /** A file of `bytes` bytes of random data (a random block repeated: hashing cost does not depend on content). */
-async function generateFile(file: string, bytes: number): Promise<void> {
+export async function generateFile(file: string, bytes: number): Promise<void> {
   const block = randomBytes(16 * 1024 * 1024);
   const handle = await open(file, 'w');
   try {
@@ -843,6 +845,11 @@ async function main(): Promise<number> {
     );
     return 0;
   }
+  if (positionals[0] === 'resume') {
+    const sizeMb = values['size-mb'] === '2048' ? 1024 : Number(values['size-mb']);
+    await withBenchServer((bench) => resumeBench(bench, { sizeMb }));
+    return 0;
+  }
   if (positionals[0] === 'soak') {
     await withBenchServer((bench) =>
       soak(bench, {
@@ -864,6 +871,7 @@ async function main(): Promise<number> {
         '       npm run bench -- report [--entries 10000]\n' +
         '       npm run bench -- slow-disk [--clients 64] [--seconds 20] [--uploaders 8] [--fsync-delay-ms 2000]\n' +
         '       npm run bench -- tiles [--entries 100000] [--clients 64] [--seconds 20]\n' +
+        '       npm run bench -- resume [--size-mb 1024]\n' +
         '       npm run bench -- soak [--minutes 10] [--reads-per-second 100] [--events-per-second 50]\n' +
         '                             [--uploads-per-second 4] [--abort-share 0.05]',
     );
