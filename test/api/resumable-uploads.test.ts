@@ -18,6 +18,7 @@ import {
 import {
   createUpload,
   headOffset,
+  intakeMetadata,
   interruptedPatch,
   patch,
   sha256Hex,
@@ -302,6 +303,49 @@ describe('resumable evidence uploads (tus)', function () {
     expect(again.status).to.equal(201);
     for (const location of [...locations.slice(1), again.location as string])
       await service.call('DELETE', location, { token, headers: TUS });
+  });
+
+  it('when more PATCHes arrive at once than the process takes, or the metadata is over its limit, then 503 PUSHBACK with Retry-After, or 413, and nothing is written', async () => {
+    const limited = await startTestService({
+      UPLOAD_DIR: uploadDir,
+      UPLOAD_MAX_CONCURRENT: '1',
+      EVIDENCE_METADATA_MAX_BYTES: '2048',
+    });
+    try {
+      const big = await createUpload(limited.url, token, {
+        caseId,
+        length: 10,
+        sha256: sha256Hex(randomBytes(1)),
+        metadata: { ...intakeMetadata(), description: 'x'.repeat(3000) },
+      });
+      expect([big.status, big.body.code]).to.deep.equal([413, 'PAYLOAD_TOO_LARGE']);
+      const bytes = randomBytes(2 * MiB);
+      const [first, second] = [
+        await createUpload(limited.url, token, { caseId, length: bytes.length, sha256: sha256Hex(bytes) }),
+        await createUpload(limited.url, token, { caseId, length: bytes.length, sha256: sha256Hex(bytes) }),
+      ];
+      const stalled = await stalledPatch(
+        limited.url,
+        token,
+        first.location as string,
+        0,
+        bytes.subarray(0, MiB),
+        bytes.length,
+      );
+      try {
+        const refused = await patch(limited.url, token, second.location as string, 0, bytes);
+        expect([refused.status, refused.body.code]).to.deep.equal([503, 'PUSHBACK']);
+        expect(refused.headers.get('retry-after')).to.match(/^\d+$/);
+        const head = await headOffset(limited.url, token, second.location as string);
+        expect(head.headers.get('upload-offset')).to.equal('0');
+      } finally {
+        stalled.close();
+      }
+      for (const created of [first, second])
+        await limited.call('DELETE', created.location as string, { token, headers: TUS });
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('when the final PATCH is sent twice at once and complete is called beside them, then exactly one item and one acquisition entry exist', async () => {
