@@ -186,6 +186,8 @@ function refusal(status: number, cause: unknown): LedgerError {
           'UPLOAD_INVALID',
           'The request does not follow the tus protocol (tus.io, 1.0.0)',
         );
+      // A failure of our own (the database, the disk) goes to the error handler as it is, to be classified there.
+      if (cause instanceof Error) throw cause;
       throw new Error(`tus answered ${status}`, { cause });
   }
 }
