@@ -282,9 +282,11 @@ async function main(): Promise<number> {
         filename: path.basename(file),
         filetype: 'application/octet-stream',
       },
-      onProgress: (sent) => {
-        resumedAt ??= sent;
-        bar.update(sent);
+      onProgress: (sent) => bar.update(sent),
+      // The offset the service held when this run took up an earlier upload (its first HEAD).
+      onAfterResponse: (req, res) => {
+        if (req.getMethod() === 'HEAD' && res.getStatus() === 200)
+          resumedAt ??= Number(res.getHeader('Upload-Offset'));
       },
       onSuccess: ({ lastResponse }) =>
         resolve({
@@ -302,7 +304,8 @@ async function main(): Promise<number> {
     if (previous) upload.resumeFromPreviousUpload(previous);
     upload.start();
   }).finally(() => bar.stop());
-  if (resumedAt) process.stderr.write(`resumed an earlier upload at ${humanBytes(resumedAt, size)}\n`);
+  if (resumedAt !== undefined)
+    process.stderr.write(`resumed an earlier upload at ${humanBytes(resumedAt, size)}\n`);
   let answer = outcome;
   // The last byte was in before this run (a lost answer, a completion that stopped): ask for the item.
   if (answer.status < 300 && !answer.text.includes('"evidence"'))

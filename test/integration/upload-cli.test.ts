@@ -68,6 +68,7 @@ describe('the upload CLI (npm run upload)', () => {
     expect(run.stderr).to.match(/^uploading: 100%, 3\.5 MB of 3\.5 MB, .+\/s, ETA .+$/m);
     expect(run.stderr).to.not.include('\u001b['); // no terminal control sequences in a log
     expect(run.stderr).to.match(/^stored 3\.5 MB \(3500000 bytes\)/m);
+    expect(run.stderr).to.not.include('resumed');
   });
 
   it('when --file is a directory, then it exits 64 saying so, without a stack trace or a request', async () => {
