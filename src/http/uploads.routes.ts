@@ -6,7 +6,7 @@ import { LedgerError, NotFoundError, PushbackError } from '../errors';
 import type { Logger } from '../logger';
 import { TUS_VERSION, type TusEndpoint, UPLOADS_PATH } from '../uploads/tus-endpoint';
 import { type CommittedUpload, failureOf, type UploadService } from '../uploads/upload-service';
-import { keepObjectParams } from './audit';
+import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 
 export interface UploadRouteDependencies {
@@ -113,7 +113,10 @@ export function uploadsRouter(deps: UploadRouteDependencies): Router {
 
   router.get(`${UPLOADS_PATH}/:uploadId`, auth, async (req, res) => {
     const upload = await deps.uploads.owned(principalOf(res), String(req.params.uploadId));
-    res.set('Cache-Control', 'no-store').json({ upload: await deps.uploads.status(upload) });
+    const status = await deps.uploads.status(upload);
+    // It names a case and, once committed, an item and its receipt: a read on the record, as any other.
+    await auditRead(req, res);
+    res.set('Cache-Control', 'no-store').json({ upload: status });
   });
 
   router.patch(`${UPLOADS_PATH}/:uploadId`, auth, async (req, res) => {

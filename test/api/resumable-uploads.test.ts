@@ -90,6 +90,12 @@ describe('resumable evidence uploads (tus)', function () {
     expect(last?.body.receipt).to.be.a('string');
     const status = await service.call('GET', location, { token });
     expect(status.body.upload).to.include({ state: 'committed', offset: bytes.length, length: bytes.length });
+    const [audited] = await testDatabase().db.query(
+      `SELECT count(*)::int AS n FROM log_entries
+        WHERE subject_type = 'audit' AND convert_from(leaf_data, 'UTF8')::jsonb #>> '{data,requestId}' = $1`,
+      [status.headers.get('x-request-id')],
+    );
+    expect(audited.n, 'the read is on the record').to.equal(1);
     expect(status.body.upload.evidenceId).to.equal(last?.body.evidence.id);
     expect(status.body.upload.receipt).to.equal(last?.body.receipt);
     expect(await readdir(uploadDir)).to.not.include(idOf(location));
