@@ -161,8 +161,12 @@ export class UploadService {
     return id;
   }
 
-  /** Forgets a creation whose bytes could not be set up (the row only; nothing else exists yet). */
+  /**
+   * Forgets a creation that failed after its row was written (its client got no
+   * Location, so nobody can continue it): whatever tus stored of it, then the row.
+   */
   async abandonCreation(id: string): Promise<void> {
+    await this.removeBytes(id);
     await this.uploads.remove(id);
   }
 
