@@ -303,7 +303,7 @@ export const openApiDocument = {
     '/v1/uploads': {
       options: {
         summary:
-          'tus discovery: Tus-Version, Tus-Extension (creation, termination) and Tus-Max-Size; no token needed',
+          'tus discovery: Tus-Version, Tus-Extension (creation, creation-with-upload, termination) and Tus-Max-Size; no token needed',
         responses: { '204': { description: 'The protocol headers' } },
       },
       post: tusOperation({

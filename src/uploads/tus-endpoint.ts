@@ -14,6 +14,7 @@ import type { UploadBytes, UploadService } from './upload-service';
 /** The tus path; uploads live at `/v1/uploads/{id}`. */
 export const UPLOADS_PATH = '/v1/uploads';
 export const TUS_VERSION = '1.0.0';
+export const TUS_EXTENSIONS = ['creation', 'creation-with-upload', 'termination'] as const;
 
 /** What a tus hook knows of the request it runs for (the tus server hands hooks a web Request only). */
 interface TusRequestContext {
@@ -52,6 +53,9 @@ export class TusEndpoint {
     maxBytes: number,
   ) {
     this.store = new FileStore({ directory });
+    // What the service offers: the length is declared at creation (the hash is of a known whole), and
+    // expiry is the service's own (UPLOAD_EXPIRY_HOURS), not the store's.
+    this.store.extensions = [...TUS_EXTENSIONS];
     this.server = new Server({
       path: UPLOADS_PATH,
       datastore: this.store,
@@ -175,6 +179,8 @@ function refusal(status: number, cause: unknown): LedgerError {
         'PAYLOAD_TOO_LARGE',
         'The upload exceeds its declared length or the maximum size',
       );
+    case 501:
+      return new LedgerError('UPLOAD_INVALID', `Supported tus extensions: ${TUS_EXTENSIONS.join(', ')}`);
     case 415:
       return new LedgerError(
         'UNSUPPORTED_MEDIA_TYPE',

@@ -24,6 +24,7 @@ import {
   sha256Hex,
   stalledPatch,
   TUS,
+  uploadMetadata,
 } from '../support/tus';
 
 const MiB = 1024 * 1024;
@@ -129,6 +130,44 @@ describe('resumable evidence uploads (tus)', function () {
     const finished = await patch(service.url, token, location, offset, bytes.subarray(offset));
     expect(finished.status, finished.text).to.equal(201);
     expect(finished.body.evidence.digests.sha256).to.equal(sha256Hex(bytes));
+  });
+
+  it('when the whole file comes with the creation (creation-with-upload), then the creation answers 201 with the item', async () => {
+    const bytes = randomBytes(MiB);
+    const answer = await fetch(new URL('/v1/uploads', service.url), {
+      method: 'POST',
+      headers: {
+        ...TUS,
+        authorization: `Bearer ${token}`,
+        'upload-length': String(bytes.length),
+        'upload-metadata': uploadMetadata({
+          caseId,
+          metadata: JSON.stringify(intakeMetadata()),
+          sha256: sha256Hex(bytes),
+        }),
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: bytes,
+    });
+    const response = { status: answer.status, text: await answer.text() };
+    const body = JSON.parse(response.text);
+    expect(response.status, response.text).to.equal(201);
+    expect(body.evidence.digests.sha256).to.equal(sha256Hex(bytes));
+    expect(body.receipt).to.be.a('string');
+    expect(await acquisitions(caseId)).to.equal(1);
+  });
+
+  it('when OPTIONS is asked, then it names the protocol, the extensions offered and the maximum size; a deferred length is refused', async () => {
+    const options = await service.call('OPTIONS', '/v1/uploads');
+    expect(options.status).to.equal(204);
+    expect(options.headers.get('tus-version')).to.equal('1.0.0');
+    expect(options.headers.get('tus-extension')).to.equal('creation,creation-with-upload,termination');
+    expect(options.headers.get('tus-max-size')).to.equal(String(service.config.evidenceMaxBytes));
+    const deferred = await service.call('POST', '/v1/uploads', {
+      token,
+      headers: { ...TUS, 'upload-defer-length': '1' },
+    });
+    expect([deferred.status, deferred.body.code]).to.deep.equal([400, 'UPLOAD_INVALID']);
   });
 
   it('when a PATCH names another offset than the server holds, then 409 UPLOAD_OFFSET_MISMATCH and nothing is written', async () => {
