@@ -104,6 +104,17 @@ export const configSchema = z
     S3_STAGING_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(8760).default(24),
     S3_OBJECT_LOCK_MODE: z.enum(['GOVERNANCE', 'COMPLIANCE']).optional(),
     S3_OBJECT_LOCK_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+    TILES_PUBLISH: z.enum(['off', 's3']).default('off'),
+    TILES_S3_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+      .optional(),
+    TILES_S3_PREFIX: z
+      .string()
+      .max(256)
+      .regex(/^(?:[A-Za-z0-9!_.*'()-]+\/)+$/, 'must be path segments, each ending in "/"')
+      .default('tiles/'),
+    TILES_PUBLISH_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(10_000),
     EVIDENCE_MAX_BYTES: z.coerce
       .number()
       .int()
@@ -180,7 +191,41 @@ export const configSchema = z
         message: 'S3_OBJECT_LOCK_MODE and S3_OBJECT_LOCK_DAYS must be set together',
       });
     }
+    if (env.TILES_PUBLISH === 's3' && !env.TILES_S3_BUCKET && !env.S3_BUCKET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TILES_S3_BUCKET'],
+        message: 'or S3_BUCKET must be set when TILES_PUBLISH=s3',
+      });
+    }
+    // In the evidence bucket, the published objects must stay clear of the store's own keys.
+    const tilesBucket = env.TILES_S3_BUCKET ?? env.S3_BUCKET;
+    const evidencePrefix = env.S3_PREFIX ?? '';
+    if (
+      env.TILES_PUBLISH === 's3' &&
+      env.BLOB_STORE === 's3' &&
+      tilesBucket === env.S3_BUCKET &&
+      [`${evidencePrefix}sha256/`, `${evidencePrefix}staging/`].some((taken) =>
+        env.TILES_S3_PREFIX.startsWith(taken),
+      )
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TILES_S3_PREFIX'],
+        message: 'must not lie under the evidence store’s keys (S3_PREFIX’s sha256/ or staging/)',
+      });
+    }
   });
+
+/**
+ * Where the log's tiles and checkpoint are published for static serving:
+ * the S3 connection settings (S3_*) with their own bucket and prefix.
+ */
+export interface TilePublishSettings {
+  readonly target: Omit<S3StoreSettings, 'partBytes' | 'stagingMaxAgeMs' | 'objectLock'>;
+  /** How often a round publishes what the log gained. */
+  readonly intervalMs: number;
+}
 
 /** The S3 (or S3-compatible) bucket that keeps evidence bytes when BLOB_STORE=s3. */
 export interface S3StoreSettings {
@@ -276,6 +321,8 @@ export interface Config {
   readonly breakGlassMs: number;
   /** How often every stored item is re-hashed (0: never). */
   readonly fixitySweepIntervalMs: number;
+  /** Where the log's tiles and checkpoint are published for a CDN or static server; absent: not published. */
+  readonly tilePublishing: TilePublishSettings | undefined;
   /** How long an Idempotency-Key and its answer are kept (a retry within it gets the first answer). */
   readonly idempotencyKeyRetentionMs: number;
   readonly shutdownGraceMs: number;
@@ -364,6 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       completionLeaseMs: e.UPLOAD_COMPLETION_LEASE_SECONDS * 1000,
     },
     fixitySweepIntervalMs: e.FIXITY_SWEEP_INTERVAL_SECONDS * 1000,
+    tilePublishing: tilePublishSettings(e),
     idempotencyKeyRetentionMs: e.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000,
     breakGlassMs: e.BREAK_GLASS_SECONDS * 1000,
     centralAuthority: e.CENTRAL_AUTHORITY,
@@ -418,6 +466,26 @@ function s3Settings(e: z.infer<typeof configSchema>): S3StoreSettings | undefine
       e.S3_OBJECT_LOCK_MODE && e.S3_OBJECT_LOCK_DAYS
         ? { mode: e.S3_OBJECT_LOCK_MODE, days: e.S3_OBJECT_LOCK_DAYS }
         : undefined,
+  };
+}
+
+function tilePublishSettings(e: z.infer<typeof configSchema>): TilePublishSettings | undefined {
+  const bucket = e.TILES_S3_BUCKET ?? e.S3_BUCKET;
+  if (e.TILES_PUBLISH !== 's3' || !bucket) return undefined;
+  return {
+    target: {
+      bucket,
+      prefix: e.TILES_S3_PREFIX,
+      region: e.S3_REGION,
+      endpoint: e.S3_ENDPOINT,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
+      credentials:
+        e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+          : undefined,
+      requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+    },
+    intervalMs: e.TILES_PUBLISH_INTERVAL_MS,
   };
 }
 

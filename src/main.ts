@@ -37,12 +37,14 @@ import { IdempotencyKeys } from './http/idempotency';
 import { dropIdleConnections } from './http/idle-timeout';
 import { RateLimits } from './http/rate-limits';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
+import { parseVerifierKey } from './ledger';
 import { AuditTrail } from './log/audit-trail';
 import { CheckpointWitness } from './log/checkpoint-witness';
 import { CustodyLog } from './log/custody-log';
 import { logSignerOf, logVerifierKey } from './log/log-key';
 import { LogReader } from './log/log-reader';
 import { Sequencer } from './log/sequencer';
+import { S3PublishTarget, TilePublisher } from './log/tile-publisher';
 import { TileReader } from './log/tiles';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -253,6 +255,21 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const rateLimits = new RateLimits(rateLimitPool, config.rateLimits, logger);
     cleanups.push(() => rateLimits.stop());
     const logReader = new LogReader(logRepository, logVerifierKey(logSigner), () => keyring.signingKey());
+    if (config.tilePublishing) {
+      const target = new S3PublishTarget(config.tilePublishing.target);
+      cleanups.push(async () => target.destroy());
+      // Its own small tile cache: publishing a whole log must not push out the tiles clients ask for.
+      const publisher = new TilePublisher(
+        db,
+        logRepository,
+        new TileReader(logRepository, 16),
+        target,
+        parseVerifierKey(logVerifierKey(logSigner)),
+        logger.child({ component: 'tile-publisher' }),
+      );
+      publisher.start(config.tilePublishing.intervalMs);
+      cleanups.push(() => publisher.stop());
+    }
     const idempotencyKeys = new IdempotencyKeys(
       idempotencyRepository,
       logReader,

@@ -69,6 +69,43 @@ describe('configuration', () => {
     expect(configError({ TRUST_PROXY: 'everyone' }).variable).to.equal('TRUST_PROXY');
   });
 
+  it('when TILES_PUBLISH=s3 has no bucket (neither TILES_S3_BUCKET nor S3_BUCKET), then loading fails naming TILES_S3_BUCKET', () => {
+    expect(configError({ TILES_PUBLISH: 's3' }).variable).to.equal('TILES_S3_BUCKET');
+  });
+
+  it('when TILES_PUBLISH=s3 would write among the evidence store’s keys, then loading fails naming TILES_S3_PREFIX', () => {
+    const evidence = { BLOB_STORE: 's3', S3_BUCKET: 'evidence', S3_PREFIX: 'ledger/' };
+    for (const prefix of ['ledger/sha256/', 'ledger/staging/tiles/']) {
+      expect(
+        configError({ ...evidence, TILES_PUBLISH: 's3', TILES_S3_PREFIX: prefix }).variable,
+        prefix,
+      ).to.equal('TILES_S3_PREFIX');
+    }
+    // Beside them, or in a bucket of their own, they are fine.
+    expect(
+      loadConfig({ ...evidence, TILES_PUBLISH: 's3', TILES_S3_PREFIX: 'ledger/tiles/' }).tilePublishing,
+    ).to.not.equal(undefined);
+    expect(
+      loadConfig({
+        ...evidence,
+        TILES_PUBLISH: 's3',
+        TILES_S3_BUCKET: 'proofs',
+        TILES_S3_PREFIX: 'ledger/sha256/',
+      }).tilePublishing?.target.bucket,
+    ).to.equal('proofs');
+  });
+
+  it('when TILES_PUBLISH=s3 names a bucket, then the tiles go under tiles/ in it with the S3_* connection settings', () => {
+    const config = loadConfig({ TILES_PUBLISH: 's3', S3_BUCKET: 'evidence', S3_FORCE_PATH_STYLE: 'true' });
+    expect(config.tilePublishing?.target).to.deep.include({
+      bucket: 'evidence',
+      prefix: 'tiles/',
+      forcePathStyle: true,
+    });
+    expect(config.tilePublishing?.intervalMs).to.equal(10_000);
+    expect(loadConfig({ S3_BUCKET: 'evidence' }).tilePublishing).to.equal(undefined);
+  });
+
   describe('the README’s configuration table', () => {
     const documented = readmeSettings();
     const settings = configSchema.shape;
