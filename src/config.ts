@@ -27,6 +27,21 @@ const postgresUrl = z
   .url()
   .refine((value) => /^postgres(?:ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
 
+/** Settings that mean something only as a pair: one without the other is refused, naming the one missing. */
+function requireTogether(
+  env: Record<string, unknown>,
+  ctx: z.RefinementCtx,
+  first: string,
+  second: string,
+): void {
+  if (Boolean(env[first]) === Boolean(env[second])) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: [env[first] ? second : first],
+    message: `${first} and ${second} must be set together`,
+  });
+}
+
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0).max(max).default(fallback);
 
 /**
@@ -167,30 +182,12 @@ export const configSchema = z
         message: 'must be set with DATABASE_OWNER_URL',
       });
     }
-    if (Boolean(env.OIDC_ISSUER) !== Boolean(env.OIDC_JWKS_URL)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.OIDC_ISSUER ? 'OIDC_JWKS_URL' : 'OIDC_ISSUER'],
-        message: 'OIDC_ISSUER and OIDC_JWKS_URL must be set together',
-      });
-    }
+    requireTogether(env, ctx, 'OIDC_ISSUER', 'OIDC_JWKS_URL');
     if (env.BLOB_STORE === 's3' && !env.S3_BUCKET) {
       ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'must be set when BLOB_STORE=s3' });
     }
-    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'],
-        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together',
-      });
-    }
-    if (Boolean(env.S3_OBJECT_LOCK_MODE) !== Boolean(env.S3_OBJECT_LOCK_DAYS)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.S3_OBJECT_LOCK_MODE ? 'S3_OBJECT_LOCK_DAYS' : 'S3_OBJECT_LOCK_MODE'],
-        message: 'S3_OBJECT_LOCK_MODE and S3_OBJECT_LOCK_DAYS must be set together',
-      });
-    }
+    requireTogether(env, ctx, 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY');
+    requireTogether(env, ctx, 'S3_OBJECT_LOCK_MODE', 'S3_OBJECT_LOCK_DAYS');
     if (env.TILES_PUBLISH === 's3' && !env.TILES_S3_BUCKET && !env.S3_BUCKET) {
       ctx.addIssue({
         code: 'custom',
