@@ -279,6 +279,10 @@ export class UploadService {
       await faultPoint('upload.after-intake');
       await this.uploads.markCommitted(upload.id, value.id, receipt);
       await this.removeBytes(upload.id);
+      this.logger.info(
+        { upload: upload.id, evidence: value.id, bytes: value.size },
+        'resumable upload committed',
+      );
       return { committed: { evidence: evidenceView(value), receipt }, fresh: true };
     } catch (error) {
       if (error instanceof LedgerError && error.code === 'IDEMPOTENCY_KEY_IN_USE') {
