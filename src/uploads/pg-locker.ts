@@ -7,6 +7,8 @@ import type { Logger } from '../logger';
 const UPLOAD_LOCK_SEED = 7737;
 /** Where a process asks the holder of an upload's lock, in any process, to let go (payload: the upload id). */
 export const UPLOAD_RELEASE_CHANNEL = 'evidence_upload_release';
+/** How often a waiting request asks the holder again. */
+const ASK_AGAIN_MS = 2000;
 
 export interface PgLockerOptions {
   /** How long a request waits for an upload's lock before it is refused. */
@@ -104,7 +106,8 @@ class PgLock implements Lock {
   async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
     const connection = await this.locker.pool.connect();
     const deadline = Date.now() + this.locker.options.acquireTimeoutMs;
-    let asked = false;
+    // Asked again now and then: a holder that took the lock a moment before may not have heard the first ask.
+    let askAgainAt = 0;
     try {
       for (;;) {
         const { rows } = await connection.query<{ locked: boolean }>(
@@ -116,8 +119,8 @@ class PgLock implements Lock {
           this.locker.held.set(this.id, requestRelease);
           return;
         }
-        if (!asked) {
-          asked = true;
+        if (Date.now() >= askAgainAt) {
+          askAgainAt = Date.now() + ASK_AGAIN_MS;
           await this.locker.requestRelease(this.id);
         }
         if (signal.aborted || Date.now() >= deadline) throw ERRORS.ERR_LOCK_TIMEOUT;
