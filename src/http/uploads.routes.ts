@@ -14,7 +14,7 @@ export interface UploadRouteDependencies {
   readonly uploads: UploadService;
   readonly tus: TusEndpoint;
   readonly logger: Logger;
-  /** PATCH requests one process receives at once; beyond it 503 PUSHBACK before a byte of the body is read. */
+  /** PATCHes and completions one process runs at once; beyond it 503 PUSHBACK before a byte of the body is read. */
   readonly maxConcurrent: number;
 }
 
@@ -35,6 +35,16 @@ export function uploadsRouter(deps: UploadRouteDependencies): Router {
   keepObjectParams(router);
   const auth = requireToken(deps.authenticate);
   let receiving = 0;
+
+  /** Counts a PATCH or a completion until its answer is sent; one beyond the bound is 503 PUSHBACK at once. */
+  const admit = (res: Response): void => {
+    if (receiving >= deps.maxConcurrent)
+      throw new PushbackError(PATCH_RETRY_SECONDS, 'Too many uploads at once; retry shortly');
+    receiving++;
+    res.once('close', () => {
+      receiving--;
+    });
+  };
 
   /**
    * Runs the request through the tus server and sends its answer (after
@@ -121,13 +131,8 @@ export function uploadsRouter(deps: UploadRouteDependencies): Router {
 
   router.patch(`${UPLOADS_PATH}/:uploadId`, auth, async (req, res) => {
     const upload = await deps.uploads.owned(principalOf(res), String(req.params.uploadId));
+    admit(res);
     if (upload.state !== 'receiving') return patchSent(req, res, upload);
-    if (receiving >= deps.maxConcurrent)
-      throw new PushbackError(PATCH_RETRY_SECONDS, 'Too many uploads at once; retry shortly');
-    receiving++;
-    res.once('close', () => {
-      receiving--;
-    });
     try {
       await tus(req, res, { gone: async () => patchSent(req, res, await reread(res, upload)) });
     } catch (error) {
@@ -154,6 +159,8 @@ export function uploadsRouter(deps: UploadRouteDependencies): Router {
   });
 
   router.post(`${UPLOADS_PATH}/:uploadId/complete`, auth, async (req, res) => {
+    // A completion reads and hashes the whole file, on digest worker threads: it counts as an upload.
+    admit(res);
     const { committed, fresh } = await deps.uploads.complete(principalOf(res), String(req.params.uploadId));
     sendCommitted(res, committed, fresh);
   });
