@@ -22,7 +22,7 @@ export interface UploadRouteDependencies {
 const PATCH_RETRY_SECONDS = 5;
 
 /**
- * Resumable uploads (tus 1.0.0, creation and termination): mounted before the
+ * Resumable uploads (tus 1.0.0: creation, creation-with-upload, termination): mounted before the
  * JSON body parser, as their bodies are bytes. Every request but OPTIONS (the
  * protocol's discovery, which carries no token and shows no data) needs a
  * token; every request naming an upload is answered only for its creator, as
@@ -34,15 +34,15 @@ export function uploadsRouter(deps: UploadRouteDependencies): Router {
   const router = Router();
   keepObjectParams(router);
   const auth = requireToken(deps.authenticate);
-  let receiving = 0;
+  let running = 0;
 
   /** Counts a PATCH or a completion until its answer is sent; one beyond the bound is 503 PUSHBACK at once. */
   const admit = (res: Response): void => {
-    if (receiving >= deps.maxConcurrent)
+    if (running >= deps.maxConcurrent)
       throw new PushbackError(PATCH_RETRY_SECONDS, 'Too many uploads at once; retry shortly');
-    receiving++;
+    running++;
     res.once('close', () => {
-      receiving--;
+      running--;
     });
   };
 
