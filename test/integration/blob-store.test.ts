@@ -21,7 +21,6 @@ describe('the filesystem blob store', () => {
   describe('as every blob store', () => {
     blobStoreContract({
       partBytes: 0,
-      abortsUploads: true,
       async open() {
         root = await mkdtemp(path.join(os.tmpdir(), 'custody-store-'));
         opened.push(root);
@@ -86,8 +85,6 @@ describe('the S3 blob store', function () {
   describe('as every blob store', () => {
     blobStoreContract({
       partBytes: 5 * 1024 * 1024,
-      // s3rver implements neither AbortMultipartUpload nor ListMultipartUploads.
-      abortsUploads: false,
       async open() {
         prefix = `t-${randomUUID()}/`;
         return s3Store();
