@@ -52,16 +52,7 @@ import { openDatabase } from '../src/db/data-source';
 import { type DatabaseServer, databaseServerFor } from '../src/db/database-server';
 import { LogRepository } from '../src/db/log.repository';
 import { ensureServiceKeys } from '../src/keys/key-store';
-import {
-  appendLeaves,
-  EMPTY_RANGE,
-  emptyRoot,
-  leafHash,
-  parseVerifierKey,
-  type StoredNode,
-  signCheckpoint,
-  utf8,
-} from '../src/ledger';
+import { appendLeaves, EMPTY_RANGE, emptyRoot, parseVerifierKey, signCheckpoint } from '../src/ledger';
 import { auditLedger } from '../src/log/ledger-audit';
 import { logSignerOf, logVerifierKey } from '../src/log/log-key';
 import { type SequencedEntry, sequenceEntries, storedEntryOf } from '../src/log/sequence';
@@ -340,41 +331,10 @@ async function insertRows(
 }
 
 /**
- * Phase 3 set-up: a log of `size` synthetic entries written straight into the
- * tables (tree nodes, head and a checkpoint signed with the deployment's log
- * key), so the service starts on a log of that size and proves from it.
- */
-async function buildLargeLog(url: string, dataDir: string, origin: string, size: number) {
-  const db = await openDatabase(url);
-  try {
-    const keys = await ensureServiceKeys(dataDir);
-    const signer = logSignerOf(keys.log, origin);
-    const log = new LogRepository(db);
-    let range = EMPTY_RANGE;
-    const chunk = 50_000;
-    for (let start = 0; start < size; start += chunk) {
-      const leaves = Array.from({ length: Math.min(chunk, size - start) }, (_, i) =>
-        leafHash(utf8(`synthetic ${start + i}`)),
-      );
-      const appended = appendLeaves(range, leaves);
-      range = appended.range;
-      for (let i = 0; i < appended.created.length; i += 20_000) {
-        await log.insertNodes(db, appended.created.slice(i, i + 20_000) as StoredNode[]);
-      }
-    }
-    const root = appendLeaves(range, []).root;
-    const checkpoint = signCheckpoint({ origin, size, root }, signer);
-    await log.createHead(db, { origin, size, root, checkpoint });
-  } finally {
-    await db.destroy();
-  }
-}
-
-/**
  * A log of `size` real entries over 1,000 case subjects, appended as the
  * sequencer would (batches of 1,000, each with its nodes and signed checkpoint),
- * but straight into the tables: `buildLargeLog` writes only tree nodes, which
- * leaves a verifier nothing to check.
+ * but straight into the tables: a service opens it as its own (its checkpoint
+ * chain verifies from size 0), and a verifier has every entry to check.
  */
 export async function buildEntryLog(url: string, dataDir: string, origin: string, size: number) {
   const db = await openDatabase(url);
@@ -555,7 +515,7 @@ async function append(
     const raw = await rawCeiling(appendDb.url, 8, Math.max(1, Math.round(batches.meanBatch)));
 
     process.stderr.write(`bench: building a log of ${options.proofSize} entries for proof latency\n`);
-    await buildLargeLog(proofDb.url, dataDir, config.logOrigin, options.proofSize);
+    await buildEntryLog(proofDb.url, dataDir, config.logOrigin, options.proofSize);
     const proofService = await spawnService({ ...env, DATABASE_URL: proofDb.url });
     let proofs: Awaited<ReturnType<typeof measureProofs>>;
     try {
