@@ -444,11 +444,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return deepFreeze(config);
 }
 
-function s3Settings(e: z.infer<typeof configSchema>): S3StoreSettings | undefined {
-  if (e.BLOB_STORE !== 's3' || !e.S3_BUCKET) return undefined;
+/** How to reach the S3 server (the evidence bucket's and the published tiles' alike). */
+function s3Connection(e: z.infer<typeof configSchema>) {
   return {
-    bucket: e.S3_BUCKET,
-    prefix: e.S3_PREFIX ?? '',
     region: e.S3_REGION,
     endpoint: e.S3_ENDPOINT,
     forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
@@ -456,8 +454,17 @@ function s3Settings(e: z.infer<typeof configSchema>): S3StoreSettings | undefine
       e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
         ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
         : undefined,
-    partBytes: e.S3_PART_SIZE_MIB * 1024 ** 2,
     requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+  };
+}
+
+function s3Settings(e: z.infer<typeof configSchema>): S3StoreSettings | undefined {
+  if (e.BLOB_STORE !== 's3' || !e.S3_BUCKET) return undefined;
+  return {
+    bucket: e.S3_BUCKET,
+    prefix: e.S3_PREFIX ?? '',
+    ...s3Connection(e),
+    partBytes: e.S3_PART_SIZE_MIB * 1024 ** 2,
     stagingMaxAgeMs: e.S3_STAGING_MAX_AGE_HOURS * 3_600_000,
     objectLock:
       e.S3_OBJECT_LOCK_MODE && e.S3_OBJECT_LOCK_DAYS
@@ -473,14 +480,7 @@ function tilePublishSettings(e: z.infer<typeof configSchema>): TilePublishSettin
     target: {
       bucket,
       prefix: e.TILES_S3_PREFIX,
-      region: e.S3_REGION,
-      endpoint: e.S3_ENDPOINT,
-      forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
-      credentials:
-        e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
-          ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
-          : undefined,
-      requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+      ...s3Connection(e),
     },
     intervalMs: e.TILES_PUBLISH_INTERVAL_MS,
   };

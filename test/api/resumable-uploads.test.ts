@@ -39,6 +39,16 @@ async function acquisitions(caseId: string): Promise<number> {
   return row.n;
 }
 
+/** A refused creation left no file in the upload directory and no row for the case. */
+async function expectNothingStored(uploadDir: string, filesBefore: string[], caseId: string): Promise<void> {
+  expect(await readdir(uploadDir)).to.deep.equal(filesBefore);
+  const [rows] = await testDatabase().db.query(
+    'SELECT count(*)::int AS n FROM evidence_uploads WHERE case_id = $1',
+    [caseId],
+  );
+  expect(rows.n).to.equal(0);
+}
+
 async function uploadRow(id: string) {
   const [row] = await testDatabase().db.query('SELECT * FROM evidence_uploads WHERE id = $1', [id]);
   return row;
@@ -273,12 +283,7 @@ describe('resumable evidence uploads (tus)', function () {
     });
     expect(forbidden.status).to.equal(403);
     expect(forbidden.body.code).to.equal('FORBIDDEN_ROLE');
-    expect(await readdir(uploadDir)).to.deep.equal(filesBefore);
-    const [rows] = await testDatabase().db.query(
-      'SELECT count(*)::int AS n FROM evidence_uploads WHERE case_id = $1',
-      [caseId],
-    );
-    expect(rows.n).to.equal(0);
+    await expectNothingStored(uploadDir, filesBefore, caseId);
   });
 
   it('when a creation lacks the declared SHA-256, has invalid metadata, is too long, or has no token, then it is refused with its code and nothing is stored', async () => {
@@ -309,12 +314,7 @@ describe('resumable evidence uploads (tus)', function () {
       headers: { 'upload-length': '10' },
     });
     expect([noVersion.status, noVersion.body.code]).to.deep.equal([412, 'TUS_VERSION_UNSUPPORTED']);
-    expect(await readdir(uploadDir)).to.deep.equal(filesBefore);
-    const [rows] = await testDatabase().db.query(
-      'SELECT count(*)::int AS n FROM evidence_uploads WHERE case_id = $1',
-      [caseId],
-    );
-    expect(rows.n).to.equal(0);
+    await expectNothingStored(uploadDir, filesBefore, caseId);
   });
 
   it('when a principal has as many open uploads as allowed, then the next creation is 409 UPLOAD_LIMIT_REACHED until one is deleted', async () => {

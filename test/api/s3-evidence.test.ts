@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { S3BlobStore } from '../../src/storage/s3-blob-store';
 import { testDatabase } from '../support/database';
-import { openCase, uploadItem } from '../support/fixtures';
+import { openCase, postExhibit, uploadItem } from '../support/fixtures';
 import { type S3Server, s3StoreOptions, startS3Server } from '../support/s3-server';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -102,23 +102,7 @@ describe('evidence kept in an S3 bucket (BLOB_STORE=s3)', function () {
     });
 
     it('then an upload answers 503 DEPENDENCY_UNAVAILABLE with Retry-After and records nothing, and /readyz says why', async () => {
-      const form = new FormData();
-      form.append(
-        'metadata',
-        JSON.stringify({
-          exhibitNumber: `EX-${randomUUID().slice(0, 8)}`,
-          description: 'Test exhibit',
-          source: 'Test',
-          acquiredAt: '2026-11-20T09:30:00Z',
-          acquiredBy: 'Test',
-        }),
-      );
-      form.append('file', new Blob([randomBytes(1000)]), 'exhibit.bin');
-      const response = await fetch(new URL(`/v1/cases/${lostCase}/evidence`, lost.url), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${lostToken}` },
-        body: form,
-      });
+      const response = await postExhibit(lost, lostToken, lostCase);
       expect(response.status).to.equal(503);
       expect(response.headers.get('retry-after')).to.match(/^\d+$/);
       expect(await response.json()).to.include({ code: 'DEPENDENCY_UNAVAILABLE', type: UNAVAILABLE });

@@ -12,13 +12,13 @@ export async function openCase(service: TestService, token: string, title = 'Tes
   return response.body.case.id;
 }
 
-/** Uploads `bytes` as an exhibit of the case as `token` and returns the item's id. */
-export async function uploadItem(
+/** Sends `bytes` as a new exhibit of the case as `token` (a multipart upload), whatever the answer. */
+export function postExhibit(
   service: TestService,
   token: string,
   caseId: string,
   bytes: Uint8Array = randomBytes(1000),
-): Promise<string> {
+): Promise<Response> {
   const form = new FormData();
   form.append(
     'metadata',
@@ -31,11 +31,21 @@ export async function uploadItem(
     }),
   );
   form.append('file', new Blob([bytes]), 'exhibit.bin');
-  const response = await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
+  return fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
     body: form,
   });
+}
+
+/** Uploads `bytes` as an exhibit of the case as `token` and returns the item's id. */
+export async function uploadItem(
+  service: TestService,
+  token: string,
+  caseId: string,
+  bytes: Uint8Array = randomBytes(1000),
+): Promise<string> {
+  const response = await postExhibit(service, token, caseId, bytes);
   const body = (await response.json()) as { evidence?: { id: string } };
   if (response.status !== 201 || !body.evidence) throw new Error(`upload answered ${response.status}`);
   return body.evidence.id;

@@ -103,16 +103,7 @@ export function interruptedPatch(
   declared: number,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(location, base), {
-      method: 'PATCH',
-      headers: {
-        ...TUS,
-        authorization: `Bearer ${token}`,
-        'upload-offset': String(offset),
-        'content-type': 'application/offset+octet-stream',
-        'content-length': String(declared),
-      },
-    });
+    const req = patchRequest(base, token, location, offset, declared);
     req.on('error', () => resolve());
     req.on('response', () => reject(new Error('the interrupted PATCH was answered')));
     req.write(bytes, () => {
@@ -122,6 +113,20 @@ export function interruptedPatch(
         resolve();
       }, 300);
     });
+  });
+}
+
+/** A PATCH announcing a body of `declared` bytes, its body left to the caller. */
+function patchRequest(base: string, token: string, location: string, offset: number, declared: number) {
+  return request(new URL(location, base), {
+    method: 'PATCH',
+    headers: {
+      ...TUS,
+      authorization: `Bearer ${token}`,
+      'upload-offset': String(offset),
+      'content-type': 'application/offset+octet-stream',
+      'content-length': String(declared),
+    },
   });
 }
 
@@ -138,16 +143,7 @@ export async function stalledPatch(
   bytes: Uint8Array,
   declared: number,
 ): Promise<{ close: () => void }> {
-  const req = request(new URL(location, base), {
-    method: 'PATCH',
-    headers: {
-      ...TUS,
-      authorization: `Bearer ${token}`,
-      'upload-offset': String(offset),
-      'content-type': 'application/offset+octet-stream',
-      'content-length': String(declared),
-    },
-  });
+  const req = patchRequest(base, token, location, offset, declared);
   req.on('error', () => {});
   await new Promise<void>((resolve) => req.write(bytes, () => resolve()));
   await new Promise((resolve) => setTimeout(resolve, 300));
