@@ -4,7 +4,7 @@ import type { Authenticator } from '../access/identity';
 import type { LogEntryAccess } from '../access/log-entry-access';
 import { InvalidParameterError } from '../errors';
 import type { LogReader } from '../log/log-reader';
-import { parseTilePath, type TileReader } from '../log/tiles';
+import { parseTilePath, TILE_CACHE_CONTROL, type TileReader } from '../log/tiles';
 import type { ReceiptVerifier } from '../receipts/receipt-verifier';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
@@ -25,8 +25,6 @@ const TEXT = 'text/plain; charset=utf-8';
 
 /** C2SP tlog-tiles: the prefix is /v1/log, as for the checkpoint; tiles live below it. */
 const TILE_PREFIX = '/v1/log/tile/';
-/** A tile never changes once the tree holds it (a partial tile is a fixed prefix of its full tile). */
-const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
  * The log's public routes (no token: they reveal hashes only), the JWKS, receipt
@@ -67,7 +65,7 @@ export function logRouter(deps: {
   const serveTile: RequestHandler = async (req, res) => {
     // The path as sent, not percent-decoded: only the one canonical spelling names a tile.
     const tile = await deps.tiles.read(parseTilePath(req.path.slice(TILE_PREFIX.length)));
-    res.type('application/octet-stream').set('Cache-Control', IMMUTABLE).send(tile);
+    res.type('application/octet-stream').set('Cache-Control', TILE_CACHE_CONTROL).send(tile);
   };
   // The partial form first: the wildcard of the full form would swallow `.p/<W>`.
   router.get('/v1/log/tile/:L/*N.p/:W', serveTile);

@@ -4,15 +4,13 @@ import type { TilePublishSettings } from '../config';
 import type { LogHead } from '../db/log.repository';
 import { type NoteVerifier, openCheckpoint } from '../ledger';
 import type { Logger } from '../logger';
-import { TILE_WIDTH, type TileId, type TileReader, tileAt, tilePath } from './tiles';
+import { TILE_CACHE_CONTROL, TILE_WIDTH, type TileId, type TileReader, tileAt, tilePath } from './tiles';
 
 /** Arbitrary but fixed: one publishing process per database at a time. */
 const PUBLISH_LOCK = 6_962_003;
 /** Tiles sent at once: enough to hide the bucket's latency, few enough not to crowd the pool. */
 const PARALLEL_PUTS = 8;
 
-/** A tile never changes once the tree holds it: a CDN or browser may keep it forever. */
-export const TILE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** The checkpoint moves with the log: a cache must ask again each time. */
 export const CHECKPOINT_CACHE_CONTROL = 'no-cache';
 export const TILE_CONTENT_TYPE = 'application/octet-stream';

@@ -10,6 +10,9 @@ import { HASH_SIZE, type NodeId, type NodeReader, nodeHash } from '../ledger';
  * (`tile/entries/...`) would expose the entries, which hold confidential case data.
  */
 
+/** A tile never changes once the tree holds it (a partial one is a fixed prefix of its full tile): caches keep it forever. */
+export const TILE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
 export const TILE_HEIGHT = 8;
 /** Hashes in a full tile (2^TILE_HEIGHT). */
 export const TILE_WIDTH = 256;
