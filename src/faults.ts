@@ -13,11 +13,22 @@
 
 /** Every fault point, with where it sits. A crash-recovery test names its point from here. */
 export const FAULT_POINTS = {
-  /** Around the fsync of a received file (staging) and of a blob's directory after the link: a slow disk. */
-  'blob.fsync': 'storage/fs-blob-store.ts: FsStagingFile.finish and FsBlobStore.commit, before each fsync',
-  /** The bytes are fsynced in staging, not yet under their content address. */
-  'blob.before-rename': 'storage/fs-blob-store.ts: FsBlobStore.commit, before the link into sha256/',
-  /** The blob is stored under its content address; no log entry or evidence row exists yet. */
+  /**
+   * Where a received file becomes durable, and where its copy under its content address does: a slow
+   * disk (fs) or bucket (s3). A delay is all that makes sense here: a kill is the point before or after.
+   */
+  'blob.fsync':
+    'storage/fs-blob-store.ts: FsStagingFile.finish and FsBlobStore.commit, before each fsync; ' +
+    'storage/s3-blob-store.ts: S3StagingFile.finish, before the last part and the completion (or the one ' +
+    'PutObject), and S3BlobStore.commit, after the copy to sha256/, before the staging object is deleted',
+  /** The bytes are whole in staging (fsynced; or a completed S3 object), not yet under their content address. */
+  'blob.before-rename':
+    'storage/fs-blob-store.ts: FsBlobStore.commit, before the link into sha256/; ' +
+    'storage/s3-blob-store.ts: S3BlobStore.commit, before the server-side copy to sha256/',
+  /**
+   * The blob is stored under its content address and its staging is gone (both stores); no log entry
+   * or evidence row exists yet.
+   */
   'blob.after-rename': 'evidence/evidence-service.ts: intake, after blobs.commit, before log.record',
   /** A resumable upload's bytes are hashed into staging; nothing of its intake is stored yet. */
   'upload.before-intake': 'uploads/upload-service.ts: completeTaken, after the digests, before the intake',

@@ -20,6 +20,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { DependencyUnavailableError, LedgerError } from '../errors';
+import { faultPoint } from '../faults';
 import { isAlive } from '../processes';
 import type { BlobStore, ByteRange, StagingFile, StoredBlob } from './blob-store';
 
@@ -212,6 +213,7 @@ class S3StagingFile implements StagingFile {
     if (this.finished) return;
     if (this.closed) throw new Error('staging file is closed');
     await this.settle();
+    await faultPoint('blob.fsync'); // tests and benchmarks: a slow store (src/faults.ts)
     if (this.uploadId === undefined) {
       await this.store.putSmall(this.key, this.filling.subarray(0, this.filled));
     } else {
@@ -424,6 +426,7 @@ export class S3BlobStore implements BlobStore {
     const file = staging as S3StagingFile;
     if (!file.finished) throw new Error('staging file is not finished');
     const target = this.blobKey(sha256);
+    await faultPoint('blob.before-rename'); // tests: a crash with the bytes only in staging
     let created = false;
     if (await this.exists(sha256)) {
       await this.markReused(sha256);
@@ -432,7 +435,10 @@ export class S3BlobStore implements BlobStore {
     } else {
       created = true;
     }
-    if (created) await this.copyIn(file.key, target, sha256, staging.bytesWritten);
+    if (created) {
+      await this.copyIn(file.key, target, sha256, staging.bytesWritten);
+      await faultPoint('blob.fsync'); // tests and benchmarks: a slow store (src/faults.ts)
+    }
     await this.send('staging', () =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: file.key })),
     );
