@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
 import type { DeadlinePeriods } from './orders/deadlines';
+import { largestUploadBytes } from './storage/s3-part-size';
 
 export interface RateLimitSettings {
   /** Any requests of one principal. */
@@ -113,7 +114,7 @@ export const configSchema = z
     S3_ACCESS_KEY_ID: z.string().min(1).max(128).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).max(256).optional(),
     S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
-    // S3's smallest part is 5 MiB; each upload holds up to two parts in memory.
+    // S3's smallest part is 5 MiB; parts start at this size and double every 1,000 parts.
     S3_PART_SIZE_MIB: z.coerce.number().int().min(5).max(256).default(16),
     S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     S3_STAGING_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(8760).default(24),
@@ -240,9 +241,6 @@ export interface S3StoreSettings {
   readonly stagingMaxAgeMs: number;
   readonly objectLock: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number } | undefined;
 }
-
-/** S3 allows at most 10,000 parts in one upload: the largest file is 10,000 parts. */
-const S3_MAX_PARTS = 10_000;
 
 export interface Config {
   readonly port: number;
@@ -487,17 +485,18 @@ function tilePublishSettings(e: z.infer<typeof configSchema>): TilePublishSettin
 }
 
 /**
- * The largest evidence file. In S3 a file is at most 10,000 parts: unset, the
- * limit is the smaller of the default and that; set above it, it is refused.
+ * The largest evidence file. In S3 a file is at most 10,000 parts, growing
+ * from S3_PART_SIZE_MIB to 5 GiB (src/storage/s3-part-size.ts): unset, the
+ * limit is the smaller of the default and what they hold; set above it, it is refused.
  */
 function evidenceMaxBytes(e: z.infer<typeof configSchema>, set: boolean): number {
   if (e.BLOB_STORE !== 's3') return e.EVIDENCE_MAX_BYTES;
-  const largest = e.S3_PART_SIZE_MIB * 1024 ** 2 * S3_MAX_PARTS;
+  const largest = largestUploadBytes(e.S3_PART_SIZE_MIB * 1024 ** 2);
   if (!set) return Math.min(e.EVIDENCE_MAX_BYTES, largest);
   if (e.EVIDENCE_MAX_BYTES > largest) {
     throw new ConfigError(
       'EVIDENCE_MAX_BYTES',
-      `must not exceed S3_PART_SIZE_MIB × 10,000 (${largest}) when BLOB_STORE=s3`,
+      `must not exceed what 10,000 parts hold from S3_PART_SIZE_MIB (${largest}) when BLOB_STORE=s3`,
     );
   }
   return e.EVIDENCE_MAX_BYTES;

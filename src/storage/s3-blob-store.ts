@@ -23,12 +23,10 @@ import { DependencyUnavailableError, LedgerError } from '../errors';
 import { faultPoint } from '../faults';
 import { isAlive } from '../processes';
 import type { BlobStore, ByteRange, StagingFile, StoredBlob } from './blob-store';
+import { PARTS_PER_SIZE_STEP, partBytesOf, S3_MAX_PARTS } from './s3-part-size';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const MIB = 1024 * 1024;
-/** S3's bounds on a multipart upload: every part but the last at least 5 MiB, at most 10,000 parts. */
-export const S3_MIN_PART_BYTES = 5 * MIB;
-export const S3_MAX_PARTS = 10_000;
 /** The largest object one CopyObject may copy; beyond it the copy goes part by part (UploadPartCopy). */
 const SINGLE_COPY_MAX_BYTES = 5 * 1024 * MIB;
 const COPY_PART_BYTES = 1024 * MIB;
@@ -48,8 +46,13 @@ export interface S3BlobStoreOptions {
   readonly forcePathStyle: boolean;
   /** Absent: the SDK's default credential chain (environment, profile, instance or task role). */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
-  /** Bytes held in memory per part; an upload holds at most two parts (one filling, one sending). */
+  /**
+   * The size of an upload's first parts; it doubles every 1,000 parts (src/storage/s3-part-size.ts).
+   * An upload holds at most two parts of its current size in memory (one filling, one sending).
+   */
   readonly partBytes: number;
+  /** How many parts go at one size before it doubles (default 1,000); tests set a few to reach larger parts. */
+  readonly partsPerSizeStep?: number;
   /** Retention applied to stored bytes, on buckets with Object Lock enabled. */
   readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number } | undefined;
   /** Staging of other hosts older than this is swept (their liveness cannot be checked from here). */
@@ -136,10 +139,12 @@ interface SentPart {
 
 /**
  * An upload being received: bytes gather in a part-sized buffer; a full part
- * is sent while the next one fills, so an upload holds at most two parts in
- * memory whatever its size. A file smaller than one part is sent with one
- * PutObject at `finish`; a larger one is a multipart upload, started with its
- * first full part. After `finish` the bytes are one object under `key`.
+ * is sent while the next one fills, so an upload holds at most two parts of
+ * its current size in memory. Parts grow as the upload does (partBytesOf), so
+ * that 10,000 of them hold the largest file without small files needing large
+ * parts. A file smaller than one part is sent with one PutObject at `finish`;
+ * a larger one is a multipart upload, started with its first full part. After
+ * `finish` the bytes are one object under `key`.
  */
 class S3StagingFile implements StagingFile {
   bytesWritten = 0;
@@ -156,31 +161,40 @@ class S3StagingFile implements StagingFile {
   constructor(
     private readonly store: S3BlobStore,
     readonly key: string,
-    private readonly partBytes: number,
+    private readonly firstPartBytes: number,
+    private readonly partsPerSizeStep: number,
   ) {
-    this.filling = Buffer.allocUnsafe(partBytes);
+    this.filling = Buffer.allocUnsafe(firstPartBytes);
+  }
+
+  /** How many parts the upload has sent (tests: that the part size grew). */
+  get partsSent(): number {
+    return this.parts.length;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.closed || this.finished) throw new Error('staging file is closed');
     let offset = 0;
     while (offset < chunk.length) {
-      const taken = Math.min(chunk.length - offset, this.partBytes - this.filled);
+      const taken = Math.min(chunk.length - offset, this.filling.length - this.filled);
       this.filling.set(chunk.subarray(offset, offset + taken), this.filled);
       this.filled += taken;
       offset += taken;
-      if (this.filled === this.partBytes) await this.sendFilledPart();
+      if (this.filled === this.filling.length) await this.sendFilledPart();
     }
     this.bytesWritten += chunk.length;
   }
 
-  /** Waits for the part in flight, then sends the full buffer in the background and fills the other one. */
+  /** Waits for the part in flight, then sends the full buffer in the background and fills the next one. */
   private async sendFilledPart(): Promise<void> {
     await this.settle();
+    // The part in flight has been added to `parts`: the full buffer is part parts.length + 1.
     if (this.parts.length + 1 > S3_MAX_PARTS)
       throw new LedgerError('PAYLOAD_TOO_LARGE', 'The file is larger than the evidence store can take');
     const part = this.filling;
-    this.filling = this.spare ?? Buffer.allocUnsafe(this.partBytes);
+    const nextBytes = partBytesOf(this.parts.length + 2, this.firstPartBytes, this.partsPerSizeStep);
+    // The spare buffer is reused while the size holds; once it grows, the smaller one is let go.
+    this.filling = this.spare?.length === nextBytes ? this.spare : Buffer.allocUnsafe(nextBytes);
     this.spare = undefined;
     this.filled = 0;
     this.sending = this.sendPart(part, part.length).then(
@@ -217,7 +231,11 @@ class S3StagingFile implements StagingFile {
     if (this.uploadId === undefined) {
       await this.store.putSmall(this.key, this.filling.subarray(0, this.filled));
     } else {
-      if (this.filled > 0) await this.sendPart(this.filling, this.filled);
+      if (this.filled > 0) {
+        if (this.parts.length + 1 > S3_MAX_PARTS)
+          throw new LedgerError('PAYLOAD_TOO_LARGE', 'The file is larger than the evidence store can take');
+        await this.sendPart(this.filling, this.filled);
+      }
       await this.store.completeUpload(this.key, this.uploadId, this.parts);
       this.uploadId = undefined;
     }
@@ -340,7 +358,12 @@ export class S3BlobStore implements BlobStore {
 
   async stage(): Promise<StagingFile> {
     const key = `${this.stagingPrefix}${this.host}/${this.pid}-${randomUUID()}`;
-    return new S3StagingFile(this, key, this.options.partBytes);
+    return new S3StagingFile(
+      this,
+      key,
+      this.options.partBytes,
+      this.options.partsPerSizeStep ?? PARTS_PER_SIZE_STEP,
+    );
   }
 
   /** @internal S3StagingFile: starts the multipart upload of a staging key. */

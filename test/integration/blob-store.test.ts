@@ -111,6 +111,42 @@ describe('the S3 blob store', function () {
       for (const store of stores.splice(0)) store.destroy();
     });
 
+    it('when an upload runs past the parts of one size, then its parts double in size, and the stored bytes read back whole and in ranges across parts', async () => {
+      const MIB = 1024 * 1024;
+      // 5, 5, 10, 10 and 3 MiB: five parts where one size would need seven.
+      const bytes = randomBytes(33 * MIB);
+      const sha256 = sha256Of(bytes);
+      const partsOf = async (store: S3BlobStore) => {
+        const staging = await store.stage();
+        for (let offset = 0; offset < bytes.length; offset += 3 * MIB + 17) {
+          await staging.write(bytes.subarray(offset, offset + 3 * MIB + 17));
+        }
+        await staging.finish();
+        const sent = (staging as unknown as { partsSent: number }).partsSent;
+        return { staging, sent };
+      };
+      const growing = s3Store({ partsPerSizeStep: 2 });
+      const { staging, sent } = await partsOf(growing);
+      expect(sent).to.equal(5);
+      expect(await growing.commit(staging, sha256)).to.deep.equal({ created: true });
+      expect(await growing.size(sha256)).to.equal(bytes.length);
+      const hash = createHash('sha256');
+      for await (const chunk of growing.read(sha256)) hash.update(chunk);
+      expect(hash.digest('hex')).to.equal(sha256);
+      // Across the ends of the second part (10 MiB) and of the fourth (30 MiB).
+      for (const start of [10 * MIB - 5, 30 * MIB - 5]) {
+        const read: Buffer[] = [];
+        for await (const chunk of growing.read(sha256, { start, end: start + 9 })) read.push(chunk);
+        expect(Buffer.concat(read).equals(bytes.subarray(start, start + 10))).to.equal(true);
+      }
+
+      // At the default step the same file goes in seven parts of one size.
+      const steady = s3Store();
+      const fixed = await partsOf(steady);
+      expect(fixed.sent).to.equal(7);
+      await steady.discard(fixed.staging);
+    });
+
     it('when the orphan reconciler runs on the bucket, then old unreferenced bytes go, and reused ones stay until their reuse is old', async () => {
       const HOUR = 3_600_000;
       const store = s3Store();

@@ -106,6 +106,24 @@ describe('configuration', () => {
     expect(loadConfig({ S3_BUCKET: 'evidence' }).tilePublishing).to.equal(undefined);
   });
 
+  it('when BLOB_STORE=s3 leaves EVIDENCE_MAX_BYTES unset, then the 2 TiB default holds at every part size', () => {
+    for (const mib of ['5', '16', '256']) {
+      const config = loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'evidence', S3_PART_SIZE_MIB: mib });
+      expect(config.evidenceMaxBytes, mib).to.equal(2 * 1024 ** 4);
+    }
+  });
+
+  it('when BLOB_STORE=s3 sets EVIDENCE_MAX_BYTES beyond what 10,000 growing parts hold, then loading fails naming EVIDENCE_MAX_BYTES, and within it the limit is taken', () => {
+    const s3 = { BLOB_STORE: 's3', S3_BUCKET: 'evidence', S3_PART_SIZE_MIB: '5' };
+    // From 5 MiB, 10,000 parts hold 4.9 TiB; from 16 MiB, 12.7 TiB.
+    const tenTiB = String(10 * 1024 ** 4);
+    expect(configError({ ...s3, EVIDENCE_MAX_BYTES: tenTiB }).variable).to.equal('EVIDENCE_MAX_BYTES');
+    expect(
+      loadConfig({ ...s3, S3_PART_SIZE_MIB: '16', EVIDENCE_MAX_BYTES: tenTiB }).evidenceMaxBytes,
+    ).to.equal(10 * 1024 ** 4);
+    expect(loadConfig({ EVIDENCE_MAX_BYTES: tenTiB }).evidenceMaxBytes).to.equal(10 * 1024 ** 4);
+  });
+
   describe('the README’s configuration table', () => {
     const documented = readmeSettings();
     const settings = configSchema.shape;
