@@ -192,7 +192,9 @@ class S3StagingFile implements StagingFile {
     if (this.parts.length + 1 > S3_MAX_PARTS)
       throw new LedgerError('PAYLOAD_TOO_LARGE', 'The file is larger than the evidence store can take');
     const part = this.filling;
-    const nextBytes = partBytesOf(this.parts.length + 2, this.firstPartBytes, this.partsPerSizeStep);
+    const next = this.parts.length + 2;
+    // No part can follow the last one S3 takes: an empty buffer, whose next byte is refused above.
+    const nextBytes = next > S3_MAX_PARTS ? 0 : partBytesOf(next, this.firstPartBytes, this.partsPerSizeStep);
     // The spare buffer is reused while the size holds; once it grows, the smaller one is let go.
     this.filling = this.spare?.length === nextBytes ? this.spare : Buffer.allocUnsafe(nextBytes);
     this.spare = undefined;
@@ -231,11 +233,7 @@ class S3StagingFile implements StagingFile {
     if (this.uploadId === undefined) {
       await this.store.putSmall(this.key, this.filling.subarray(0, this.filled));
     } else {
-      if (this.filled > 0) {
-        if (this.parts.length + 1 > S3_MAX_PARTS)
-          throw new LedgerError('PAYLOAD_TOO_LARGE', 'The file is larger than the evidence store can take');
-        await this.sendPart(this.filling, this.filled);
-      }
+      if (this.filled > 0) await this.sendPart(this.filling, this.filled);
       await this.store.completeUpload(this.key, this.uploadId, this.parts);
       this.uploadId = undefined;
     }
