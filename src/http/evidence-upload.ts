@@ -72,7 +72,11 @@ class EvidenceStorage implements StorageEngine {
     if (unstorable.length > 0) {
       throw new ValidationError(unstorable.map((field) => ({ ...field, pointer: `/file${field.pointer}` })));
     }
-    const staging = await this.blobs.stage();
+    // The request's length bounds the file's (a chunked request has none).
+    const declared = Number(req.get('content-length'));
+    const staging = await this.blobs.stage(
+      Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined,
+    );
     const digester = Digester.create(digestAlgorithms(metadata), {
       maxPendingBytesPerWorker: 8 * 1024 * 1024,
     });

@@ -26,7 +26,11 @@ export interface StoredBlob {
  * Identical bytes are stored once; stored blobs are never modified.
  */
 export interface BlobStore {
-  stage(): Promise<StagingFile>;
+  /**
+   * A new staging file; `sizeBound`, when known, is the most bytes it will
+   * receive (the S3 store then sizes its parts for it up front).
+   */
+  stage(sizeBound?: number): Promise<StagingFile>;
   /**
    * Moves a finished staging file under its SHA-256; `created` is false when
    * those bytes were already stored, and their modification time is then set

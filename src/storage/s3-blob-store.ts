@@ -23,7 +23,7 @@ import { DependencyUnavailableError, LedgerError } from '../errors';
 import { faultPoint } from '../faults';
 import { isAlive } from '../processes';
 import type { BlobStore, ByteRange, StagingFile, StoredBlob } from './blob-store';
-import { PARTS_PER_SIZE_STEP, partBytesOf, S3_MAX_PARTS } from './s3-part-size';
+import { fixedPartBytes, PARTS_PER_SIZE_STEP, partBytesOf, S3_MAX_PARTS } from './s3-part-size';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const MIB = 1024 * 1024;
@@ -140,9 +140,9 @@ interface SentPart {
 /**
  * An upload being received: bytes gather in a part-sized buffer; a full part
  * is sent while the next one fills, so an upload holds at most two parts of
- * its current size in memory. Parts grow as the upload does (partBytesOf), so
- * that 10,000 of them hold the largest file without small files needing large
- * parts. A file smaller than one part is sent with one PutObject at `finish`;
+ * its current size in memory. Parts are of one size when the store was told
+ * the most bytes to expect, and otherwise grow as the upload does
+ * (s3-part-size.ts), so that 10,000 of them hold the largest file. A file smaller than one part is sent with one PutObject at `finish`;
  * a larger one is a multipart upload, started with its first full part. After
  * `finish` the bytes are one object under `key`.
  */
@@ -354,14 +354,18 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async stage(): Promise<StagingFile> {
+  async stage(sizeBound?: number): Promise<StagingFile> {
     const key = `${this.stagingPrefix}${this.host}/${this.pid}-${randomUUID()}`;
-    return new S3StagingFile(
-      this,
-      key,
-      this.options.partBytes,
-      this.options.partsPerSizeStep ?? PARTS_PER_SIZE_STEP,
-    );
+    const fixed = sizeBound === undefined ? undefined : fixedPartBytes(sizeBound, this.options.partBytes);
+    // Parts of one size for a known bound (they never need to grow), growing ones otherwise.
+    return fixed === undefined
+      ? new S3StagingFile(
+          this,
+          key,
+          this.options.partBytes,
+          this.options.partsPerSizeStep ?? PARTS_PER_SIZE_STEP,
+        )
+      : new S3StagingFile(this, key, fixed, Number.POSITIVE_INFINITY);
   }
 
   /** @internal S3StagingFile: starts the multipart upload of a staging key. */

@@ -9,9 +9,11 @@
  * reach 4.9 TiB from 5 MiB and 12.7 TiB from 16 MiB. From 16 MiB, a file of
  * up to 15.6 GiB goes in 16 MiB parts (32 MiB held), one of 500 GiB ends with
  * 512 MiB parts (1 GiB held), one of 2 TiB with 2 GiB parts (4 GiB held).
- * Choosing the size up front from the expected length would hold less for the
- * largest files, but a multipart form's length is not the file's and a chunked
- * request has none, so growing parts is the one design that fits every intake.
+ * When the most bytes the file can have is known (a resumable upload's length,
+ * a request's Content-Length), the parts are sized up front instead
+ * (`fixedPartBytes`): one size for all 10,000 parts, which holds far less for
+ * the largest files (2 TiB: 210 MiB parts, 420 MiB held). Growing parts are for
+ * the intake that does not know (a chunked request).
  */
 
 const MIB = 1024 * 1024;
@@ -38,4 +40,16 @@ export function largestUploadBytes(startBytes: number, partsPerStep = PARTS_PER_
     total += parts * partBytesOf(first, startBytes, partsPerStep);
   }
   return total;
+}
+
+/**
+ * One part size for a file of at most `sizeBound` bytes: the configured
+ * `startBytes`, or the whole MiBs that 10,000 parts need, whichever is larger;
+ * undefined when even 5 GiB parts would not do (the growing sizes then apply,
+ * and the upload is refused past their limit).
+ */
+export function fixedPartBytes(sizeBound: number, startBytes: number): number | undefined {
+  const needed = Math.ceil(sizeBound / S3_MAX_PARTS / MIB) * MIB;
+  const size = Math.max(startBytes, needed);
+  return size <= S3_MAX_PART_BYTES ? size : undefined;
 }

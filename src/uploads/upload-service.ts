@@ -301,7 +301,7 @@ export class UploadService {
 
   /** Streams the received file through the digest workers into a staging file of the blob store. */
   private async receive(upload: UploadRecord, metadata: IntakeMetadata): Promise<ReceivedFile> {
-    const staging = await this.blobs.stage();
+    const staging = await this.blobs.stage(upload.length);
     const digester = Digester.create(digestAlgorithms(metadata));
     try {
       for await (const chunk of this.bytes.read(upload.id)) {

@@ -116,8 +116,8 @@ describe('the S3 blob store', function () {
       // 5, 5, 10, 10 and 3 MiB: five parts where one size would need seven.
       const bytes = randomBytes(33 * MIB);
       const sha256 = sha256Of(bytes);
-      const partsOf = async (store: S3BlobStore) => {
-        const staging = await store.stage();
+      const partsOf = async (store: S3BlobStore, sizeBound?: number) => {
+        const staging = await store.stage(sizeBound);
         for (let offset = 0; offset < bytes.length; offset += 3 * MIB + 17) {
           await staging.write(bytes.subarray(offset, offset + 3 * MIB + 17));
         }
@@ -145,6 +145,11 @@ describe('the S3 blob store', function () {
       const fixed = await partsOf(steady);
       expect(fixed.sent).to.equal(7);
       await steady.discard(fixed.staging);
+
+      // A known bound sizes the parts up front: one size throughout, however short the step.
+      const bounded = await partsOf(growing, bytes.length);
+      expect(bounded.sent).to.equal(7);
+      await growing.discard(bounded.staging);
     });
 
     it('when the orphan reconciler runs on the bucket, then old unreferenced bytes go, and reused ones stay until their reuse is old', async () => {
