@@ -137,6 +137,9 @@ interface SentPart {
   readonly ChecksumSHA256: string;
 }
 
+/** The first buffer of an upload; it doubles as bytes come, up to the part size. */
+const FIRST_BUFFER_BYTES = 1024 * 1024;
+
 /**
  * An upload being received: bytes gather in a part-sized buffer; a full part
  * is sent while the next one fills, so an upload holds at most two parts of
@@ -152,6 +155,8 @@ class S3StagingFile implements StagingFile {
   finished = false;
   private closed = false;
   private filling: Buffer;
+  /** The size of the part being filled; `filling` may still be shorter (the first part grows as bytes come). */
+  private partBytes: number;
   private spare: Buffer | undefined;
   private filled = 0;
   private readonly parts: SentPart[] = [];
@@ -164,7 +169,9 @@ class S3StagingFile implements StagingFile {
     private readonly firstPartBytes: number,
     private readonly partsPerSizeStep: number,
   ) {
-    this.filling = Buffer.allocUnsafe(firstPartBytes);
+    // Memory follows the bytes received, not the part size asked for (a declared length may be false).
+    this.partBytes = firstPartBytes;
+    this.filling = Buffer.allocUnsafe(Math.min(firstPartBytes, FIRST_BUFFER_BYTES));
   }
 
   /** How many parts the upload has sent (tests: that the part size grew). */
@@ -180,7 +187,8 @@ class S3StagingFile implements StagingFile {
       this.filling.set(chunk.subarray(offset, offset + taken), this.filled);
       this.filled += taken;
       offset += taken;
-      if (this.filled === this.filling.length) await this.sendFilledPart();
+      if (this.filled === this.partBytes) await this.sendFilledPart();
+      else if (this.filled === this.filling.length) this.growBuffer();
     }
     this.bytesWritten += chunk.length;
   }
@@ -196,6 +204,7 @@ class S3StagingFile implements StagingFile {
     // No part can follow the last one S3 takes: an empty buffer, whose next byte is refused above.
     const nextBytes = next > S3_MAX_PARTS ? 0 : partBytesOf(next, this.firstPartBytes, this.partsPerSizeStep);
     // The spare buffer is reused while the size holds; once it grows, the smaller one is let go.
+    this.partBytes = nextBytes;
     this.filling = this.spare?.length === nextBytes ? this.spare : Buffer.allocUnsafe(nextBytes);
     this.spare = undefined;
     this.filled = 0;
@@ -207,6 +216,13 @@ class S3StagingFile implements StagingFile {
         this.failure ??= error;
       },
     );
+  }
+
+  /** Doubles the buffer of a part not yet full (up to the part's size), keeping what it holds. */
+  private growBuffer(): void {
+    const larger = Buffer.allocUnsafe(Math.min(this.partBytes, this.filling.length * 2));
+    this.filling.copy(larger, 0, 0, this.filled);
+    this.filling = larger;
   }
 
   /** The part in flight has arrived, or its failure is thrown. */
@@ -250,6 +266,7 @@ class S3StagingFile implements StagingFile {
   }
 
   private release(): void {
+    this.partBytes = 0;
     this.filling = Buffer.alloc(0);
     this.spare = undefined;
     this.filled = 0;

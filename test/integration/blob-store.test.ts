@@ -152,6 +152,22 @@ describe('the S3 blob store', function () {
       await growing.discard(bounded.staging);
     });
 
+    it('when an upload declares far more bytes than it sends, then the store holds memory for what arrived, not for the declared size', async () => {
+      const store = s3Store();
+      const bytes = randomBytes(100_000);
+      const before = process.memoryUsage().arrayBuffers;
+      // 2 TiB declared: parts of 210 MiB each, were they allocated up front.
+      const staging = await store.stage(2 * 1024 ** 4);
+      await staging.write(bytes);
+      expect(process.memoryUsage().arrayBuffers - before).to.be.below(16 * 1024 * 1024);
+      await staging.finish();
+      const sha256 = sha256Of(bytes);
+      await store.commit(staging, sha256);
+      const read: Buffer[] = [];
+      for await (const chunk of store.read(sha256)) read.push(chunk);
+      expect(Buffer.concat(read).equals(bytes)).to.equal(true);
+    });
+
     it('when the orphan reconciler runs on the bucket, then old unreferenced bytes go, and reused ones stay until their reuse is old', async () => {
       const HOUR = 3_600_000;
       const store = s3Store();
