@@ -1,9 +1,10 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DataSource } from 'typeorm';
 import type { TilePublishSettings } from '../config';
 import type { LogHead } from '../db/log.repository';
 import { type NoteVerifier, openCheckpoint } from '../ledger';
 import type { Logger } from '../logger';
+import { createS3Client } from '../storage/s3-client';
 import { TILE_CACHE_CONTROL, TILE_WIDTH, type TileId, type TileReader, tileAt, tilePath } from './tiles';
 
 /** Arbitrary but fixed: one publishing process per database at a time. */
@@ -28,20 +29,7 @@ export class S3PublishTarget implements PublishTarget {
   private readonly client: S3Client;
 
   constructor(private readonly settings: TilePublishSettings['target']) {
-    this.client = new S3Client({
-      region: settings.region,
-      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-      forcePathStyle: settings.forcePathStyle,
-      ...(settings.credentials ? { credentials: { ...settings.credentials } } : {}),
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
-      retryMode: 'standard',
-      requestHandler: {
-        connectionTimeout: Math.min(settings.requestTimeoutMs, 5_000),
-        requestTimeout: settings.requestTimeoutMs,
-      },
-    });
+    this.client = createS3Client(settings);
   }
 
   async read(path: string): Promise<string | undefined> {

@@ -23,6 +23,7 @@ import { DependencyUnavailableError, LedgerError } from '../errors';
 import { faultPoint } from '../faults';
 import { isAlive } from '../processes';
 import type { BlobStore, ByteRange, StagingFile, StoredBlob } from './blob-store';
+import { createS3Client, type S3Connection } from './s3-client';
 import { fixedPartBytes, PARTS_PER_SIZE_STEP, partBytesOf, S3_MAX_PARTS } from './s3-part-size';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -36,16 +37,10 @@ const REUSED = '.reused';
 const PROBE_CACHE_MS = 5_000;
 const PROBE_TIMEOUT_MS = 3_000;
 
-export interface S3BlobStoreOptions {
+export interface S3BlobStoreOptions extends S3Connection {
   readonly bucket: string;
   /** Key prefix of everything the store writes ('' or ending in '/'). */
   readonly prefix: string;
-  readonly region: string;
-  /** An S3-compatible server's URL; absent: AWS's endpoint for the region. */
-  readonly endpoint?: string | undefined;
-  readonly forcePathStyle: boolean;
-  /** Absent: the SDK's default credential chain (environment, profile, instance or task role). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
   /**
    * The size of an upload's first parts; it doubles every 1,000 parts (src/storage/s3-part-size.ts).
    * An upload holds at most two parts of its current size in memory (one filling, one sending).
@@ -57,8 +52,6 @@ export interface S3BlobStoreOptions {
   readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number } | undefined;
   /** Staging of other hosts older than this is swept (their liveness cannot be checked from here). */
   readonly stagingMaxAgeMs: number;
-  /** Longest wait for a response, or between two packets of one, before the request fails. */
-  readonly requestTimeoutMs: number;
   /** This host's name in staging keys (default: os.hostname()). */
   readonly host?: string;
   /** This process's id in staging keys (default: process.pid); tests set another to play a second process. */
@@ -290,22 +283,7 @@ export class S3BlobStore implements BlobStore {
   private probe: { at: number; answer: Promise<string | undefined> } | undefined;
 
   constructor(private readonly options: S3BlobStoreOptions) {
-    this.client = new S3Client({
-      region: options.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      forcePathStyle: options.forcePathStyle,
-      ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-      // The store sends its own SHA-256 of every part; the SDK's extra CRC32 (and the
-      // aws-chunked bodies that carry it) would add nothing, and many compatible servers refuse them.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
-      retryMode: 'standard',
-      requestHandler: {
-        connectionTimeout: Math.min(options.requestTimeoutMs, 5_000),
-        requestTimeout: options.requestTimeoutMs,
-      },
-    });
+    this.client = createS3Client(options);
     this.host = (options.host ?? os.hostname()).replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 63) || 'host';
     this.pid = options.pid ?? process.pid;
     this.now = options.now ?? Date.now;
