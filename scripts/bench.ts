@@ -154,6 +154,16 @@ async function driveAppends(url: string, token: string, clients: number, seconds
   return { appendsPerSecond: perSecond, appends: count, ...rest };
 }
 
+/** Opens a case for a benchmark's writes and returns its id. */
+export async function openBenchCase(url: string, token: string, title: string): Promise<string> {
+  const opened = await request(`${url}/v1/cases`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title }),
+  });
+  return ((await opened.body.json()) as { case: { id: string } }).case.id;
+}
+
 /**
  * Audited reads: `--clients` members read one of their cases, one of its items
  * and its chain in turn (each read an audit entry), for `--seconds`.
@@ -175,12 +185,7 @@ async function reads(
     try {
       const token = await benchToken(config, dataDir);
       const headers = { authorization: `Bearer ${token}` };
-      const opened = await request(`${service.url}/v1/cases`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: 'Read benchmark' }),
-      });
-      const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
+      const caseId = await openBenchCase(service.url, token, 'Read benchmark');
       const form = new FormData();
       form.append(
         'metadata',
@@ -631,12 +636,7 @@ async function ingest(
     let s3Rss: number | undefined;
     try {
       const token = await benchToken(config, dataDir);
-      const opened = await request(`${service.url}/v1/cases`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: 'Ingest benchmark' }),
-      });
-      const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
+      const caseId = await openBenchCase(service.url, token, 'Ingest benchmark');
       uploadSeconds = await uploadFile(service.url, token, caseId, file);
       rss = await peakRssMb(service.child.pid as number);
       if (s3) s3Rss = await peakRssMb(s3.child.pid as number);

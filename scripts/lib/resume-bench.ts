@@ -19,7 +19,7 @@ import { request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import { type BenchServer, benchToken, generateFile, round, scratchDatabase } from '../bench';
+import { type BenchServer, benchToken, generateFile, openBenchCase, round, scratchDatabase } from '../bench';
 import { spawnService, stopService } from './service-process';
 
 export interface ResumeBenchOptions {
@@ -188,12 +188,7 @@ export async function resumeBench({ config, dataDir, server }: BenchServer, opti
     });
     try {
       const token = await benchToken(config, dataDir);
-      const opened = await request(`${service.url}/v1/cases`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: 'Resume benchmark' }),
-      });
-      const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
+      const caseId = await openBenchCase(service.url, token, 'Resume benchmark');
       const runs = [];
       for (const way of ['dropped', 'silent'] as const) {
         process.stderr.write(`bench: an upload ${way} halfway, then resumed\n`);

@@ -21,6 +21,7 @@ import {
   type BenchServer,
   benchToken,
   drive,
+  openBenchCase,
   percentile,
   round,
   scratchDatabase,
@@ -62,12 +63,7 @@ export async function slowDisk({ config, dataDir, server }: BenchServer, options
       process.stderr.write(`bench: case creation alone, ${options.clients} clients, ${options.seconds}s\n`);
       const alone = await createCases();
 
-      const opened = await request(`${service.url}/v1/cases`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reference: `BENCH-${randomUUID()}`, title: 'Slow disk uploads' }),
-      });
-      const caseId = ((await opened.body.json()) as { case: { id: string } }).case.id;
+      const caseId = await openBenchCase(service.url, token, 'Slow disk uploads');
       process.stderr.write(
         `bench: case creation while ${options.uploaders} clients upload 1 MiB files (fsync +${options.fsyncDelayMs} ms)\n`,
       );
