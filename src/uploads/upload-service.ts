@@ -327,11 +327,15 @@ export class UploadService {
     }
   }
 
-  /** Removes an upload: its bytes, then its row (a completion in progress is left to finish). */
+  /**
+   * Removes an upload: its bytes, then its row (a completion in progress is
+   * left to finish). Bytes that cannot be removed fail the request and keep the
+   * row, which alone leads a later removal or the expiry sweep to them.
+   */
   async remove(upload: UploadRecord): Promise<void> {
     if (upload.state === 'completing' && upload.leaseUntil && upload.leaseUntil.getTime() > Date.now())
       throw new PushbackError(COMPLETING_RETRY_SECONDS, 'The upload is being completed; retry shortly');
-    await this.removeBytes(upload.id);
+    await this.bytes.remove(upload.id);
     await this.uploads.remove(upload.id);
   }
 
@@ -349,11 +353,23 @@ export class UploadService {
     let removed = 0;
     for (;;) {
       const expired = await this.uploads.expired(batch);
+      let removedNow = 0;
       for (const upload of expired) {
-        await this.removeBytes(upload.id);
-        removed += await this.uploads.remove(upload.id);
+        try {
+          await this.bytes.remove(upload.id);
+        } catch (error) {
+          // The row stays, so that the next sweep finds the bytes again.
+          this.logger.warn(
+            { err: error, upload: upload.id },
+            'could not remove the bytes of an expired upload',
+          );
+          continue;
+        }
+        removedNow += await this.uploads.remove(upload.id);
       }
-      if (expired.length < batch) return removed;
+      removed += removedNow;
+      // A full batch none of whose bytes could go would come back as it is: the next sweep tries again.
+      if (expired.length < batch || removedNow === 0) return removed;
     }
   }
 

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { exited, spawnService, stopService } from '../../scripts/lib/service-process';
 import { FsBlobStore } from '../../src/storage/fs-blob-store';
@@ -30,6 +32,8 @@ import {
 const MiB = 1024 * 1024;
 
 /** How many `evidence.acquired` entries the log holds for items of a case. */
+const run = promisify(execFile);
+
 async function acquisitions(caseId: string): Promise<number> {
   const [row] = await testDatabase().db.query(
     `SELECT count(*)::int AS n FROM log_entries l JOIN evidence e ON l.subject_id = e.id::text
@@ -516,6 +520,36 @@ describe('resumable evidence uploads (tus)', function () {
     // Every process sweeps at start, then on a timer.
     const restarted = await startTestService({ UPLOAD_DIR: uploadDir });
     await restarted.stop();
+    expect(await uploadRow(idOf(location))).to.equal(undefined);
+    expect((await readdir(uploadDir)).filter((name) => name.startsWith(idOf(location)))).to.deep.equal([]);
+  });
+
+  it('when an expired upload’s bytes cannot be removed, then its row stays until a later sweep removes both', async function () {
+    // An immutable file (chattr +i) is one even root cannot remove; that needs root and a filesystem that has the flag.
+    if (process.getuid?.() !== 0) this.skip();
+    const bytes = randomBytes(1000);
+    const created = await createUpload(service.url, token, {
+      caseId,
+      length: bytes.length,
+      sha256: sha256Hex(bytes),
+    });
+    const location = created.location as string;
+    await patch(service.url, token, location, 0, bytes.subarray(0, 500));
+    await testDatabase().db.query(
+      `UPDATE evidence_uploads SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [idOf(location)],
+    );
+    const file = path.join(uploadDir, idOf(location));
+    await run('chattr', ['+i', file]);
+    try {
+      const first = await startTestService({ UPLOAD_DIR: uploadDir });
+      await first.stop();
+      expect(await uploadRow(idOf(location))).to.not.equal(undefined);
+    } finally {
+      await run('chattr', ['-i', file]);
+    }
+    const second = await startTestService({ UPLOAD_DIR: uploadDir });
+    await second.stop();
     expect(await uploadRow(idOf(location))).to.equal(undefined);
     expect((await readdir(uploadDir)).filter((name) => name.startsWith(idOf(location)))).to.deep.equal([]);
   });
