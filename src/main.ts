@@ -9,6 +9,7 @@ import { PrincipalService } from './access/principal-service';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
+import { ChannelListener } from './db/channel-listener';
 import {
   databaseReadOnly,
   durabilitySettings,
@@ -24,8 +25,7 @@ import { IdempotencyRepository } from './db/idempotency.repository';
 import { LogRepository } from './db/log.repository';
 import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
-import { PrincipalRepository } from './db/principal.repository';
-import { PrincipalStatusListener } from './db/principal-status-listener';
+import { PRINCIPAL_CHANNEL, PrincipalRepository } from './db/principal.repository';
 import { UploadRepository } from './db/upload.repository';
 import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
@@ -114,7 +114,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     );
     const principalRepository = new PrincipalRepository(db);
     const authenticate = createAuthenticator(verifyToken, principalRepository);
-    const statusListener = await PrincipalStatusListener.start(database.url, authenticate.forget, logger);
+    // A principal disabled in any process is refused here from its next request.
+    const statusListener = await ChannelListener.start(
+      database.url,
+      PRINCIPAL_CHANNEL,
+      authenticate.forget,
+      logger,
+    );
     cleanups.push(() => statusListener.stop());
 
     const logSigner = logSignerOf(keys.log, config.logOrigin);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/server';
-import { Client, type Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { ChannelListener } from '../db/channel-listener';
 import type { Logger } from '../logger';
 
 /** Seed of the session advisory locks on uploads (other locks of the service use other seeds). */
@@ -29,20 +30,24 @@ export interface PgLockerOptions {
 export class PgLocker implements Locker {
   /** Locks held by this process, by upload id, with how to ask their request to end. */
   readonly held = new Map<string, RequestRelease>();
-  private listener: Client | undefined;
-  private stopped = false;
-  private retry: NodeJS.Timeout | undefined;
+  private listener: ChannelListener | undefined;
 
   private constructor(
     readonly pool: Pool,
-    private readonly url: string,
     readonly options: Required<PgLockerOptions>,
-    private readonly logger: Logger,
   ) {}
 
   static async start(pool: Pool, url: string, options: PgLockerOptions, logger: Logger): Promise<PgLocker> {
-    const locker = new PgLocker(pool, url, { pollMs: 100, ...options }, logger);
-    await locker.listen();
+    const locker = new PgLocker(pool, { pollMs: 100, ...options });
+    locker.listener = await ChannelListener.start(
+      url,
+      UPLOAD_RELEASE_CHANNEL,
+      (id) => {
+        const release = locker.held.get(id);
+        if (release) void Promise.resolve(release());
+      },
+      logger,
+    );
     return locker;
   }
 
@@ -61,37 +66,7 @@ export class PgLocker implements Locker {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-    await this.listener?.end().catch(() => {});
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.url, application_name: 'custody-ledger' });
-    client.on('notification', (message) => {
-      const release = message.payload ? this.held.get(message.payload) : undefined;
-      if (message.channel === UPLOAD_RELEASE_CHANNEL && release) void Promise.resolve(release());
-    });
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'upload lock listener lost its connection');
-      this.reconnectSoon();
-    });
-    client.on('end', () => this.reconnectSoon());
-    await client.connect();
-    await client.query(`LISTEN ${client.escapeIdentifier(UPLOAD_RELEASE_CHANNEL)}`);
-    this.listener = client;
-  }
-
-  /** Without the listener, a waiting request still gets the lock once the holder's connection or request ends. */
-  private reconnectSoon(): void {
-    if (this.stopped || this.retry) return;
-    this.listener?.end().catch(() => {});
-    this.listener = undefined;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.listen().catch(() => this.reconnectSoon());
-    }, 1000);
-    this.retry.unref();
+    await this.listener?.stop();
   }
 }
 

@@ -503,7 +503,8 @@ describe('resumable evidence uploads (tus)', function () {
     });
   }
 
-  it('when an upload has expired, then the sweep removes its bytes and its row, and its creator gets 404', async () => {
+  /** An upload that received half its bytes and is past its expiry; its location. */
+  async function expiredHalfSentUpload(): Promise<string> {
     const bytes = randomBytes(1000);
     const created = await createUpload(service.url, token, {
       caseId,
@@ -516,6 +517,11 @@ describe('resumable evidence uploads (tus)', function () {
       `UPDATE evidence_uploads SET expires_at = now() - interval '1 second' WHERE id = $1`,
       [idOf(location)],
     );
+    return location;
+  }
+
+  it('when an upload has expired, then the sweep removes its bytes and its row, and its creator gets 404', async () => {
+    const location = await expiredHalfSentUpload();
     expect((await service.call('GET', location, { token })).status).to.equal(404);
     // Every process sweeps at start, then on a timer.
     const restarted = await startTestService({ UPLOAD_DIR: uploadDir });
@@ -527,18 +533,7 @@ describe('resumable evidence uploads (tus)', function () {
   it('when an expired upload’s bytes cannot be removed, then its row stays until a later sweep removes both', async function () {
     // An immutable file (chattr +i) is one even root cannot remove; that needs root and a filesystem that has the flag.
     if (process.getuid?.() !== 0) this.skip();
-    const bytes = randomBytes(1000);
-    const created = await createUpload(service.url, token, {
-      caseId,
-      length: bytes.length,
-      sha256: sha256Hex(bytes),
-    });
-    const location = created.location as string;
-    await patch(service.url, token, location, 0, bytes.subarray(0, 500));
-    await testDatabase().db.query(
-      `UPDATE evidence_uploads SET expires_at = now() - interval '1 second' WHERE id = $1`,
-      [idOf(location)],
-    );
+    const location = await expiredHalfSentUpload();
     const file = path.join(uploadDir, idOf(location));
     await run('chattr', ['+i', file]);
     try {

@@ -24,7 +24,7 @@ export interface TestService {
 export interface CallOptions {
   token?: string;
   json?: unknown;
-  body?: string;
+  body?: string | Uint8Array;
   headers?: Record<string, string>;
 }
 

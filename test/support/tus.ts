@@ -57,6 +57,16 @@ export async function createUpload(
   return { ...response, location: response.headers.get('location') ?? undefined };
 }
 
+/** The headers of a PATCH at `offset`. */
+function patchHeaders(token: string, offset: number): Record<string, string> {
+  return {
+    ...TUS,
+    authorization: `Bearer ${token}`,
+    'upload-offset': String(offset),
+    'content-type': 'application/offset+octet-stream',
+  };
+}
+
 /** One PATCH of `bytes` at `offset`. */
 export async function patch(
   base: string,
@@ -65,24 +75,7 @@ export async function patch(
   offset: number,
   bytes: Uint8Array,
 ): Promise<TestResponse> {
-  const response = await fetch(new URL(location, base), {
-    method: 'PATCH',
-    headers: {
-      ...TUS,
-      authorization: `Bearer ${token}`,
-      'upload-offset': String(offset),
-      'content-type': 'application/offset+octet-stream',
-    },
-    body: bytes,
-  });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body };
+  return call(base, 'PATCH', location, { headers: patchHeaders(token, offset), body: bytes });
 }
 
 /** The offset the server holds (HEAD). */
@@ -120,13 +113,7 @@ export function interruptedPatch(
 function patchRequest(base: string, token: string, location: string, offset: number, declared: number) {
   return request(new URL(location, base), {
     method: 'PATCH',
-    headers: {
-      ...TUS,
-      authorization: `Bearer ${token}`,
-      'upload-offset': String(offset),
-      'content-type': 'application/offset+octet-stream',
-      'content-length': String(declared),
-    },
+    headers: { ...patchHeaders(token, offset), 'content-length': String(declared) },
   });
 }
 

@@ -1,30 +1,32 @@
 import { Client } from 'pg';
 import type { Logger } from '../logger';
-import { PRINCIPAL_CHANNEL } from './principal.repository';
 
 /**
- * Listens for principal status changes (PRINCIPAL_CHANNEL) so that a principal
- * disabled in any process is refused here from its next request. A lost
- * connection is re-established; until then the authenticator's short recheck
- * interval bounds the delay.
+ * Listens on one PostgreSQL notification channel (LISTEN) and hands each
+ * payload to `onPayload`: how one process hears what another did (a principal
+ * disabled, an upload lock asked for). A lost connection is re-established
+ * after a second; what is announced meanwhile is missed, so every user has a
+ * slower path that does not depend on it (a recheck interval, a lock timeout).
  */
-export class PrincipalStatusListener {
+export class ChannelListener {
   private client: Client | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly url: string,
-    private readonly onChange: (sub: string) => void,
+    private readonly channel: string,
+    private readonly onPayload: (payload: string) => void,
     private readonly logger: Logger,
   ) {}
 
   static async start(
     url: string,
-    onChange: (sub: string) => void,
+    channel: string,
+    onPayload: (payload: string) => void,
     logger: Logger,
-  ): Promise<PrincipalStatusListener> {
-    const listener = new PrincipalStatusListener(url, onChange, logger);
+  ): Promise<ChannelListener> {
+    const listener = new ChannelListener(url, channel, onPayload, logger);
     await listener.connect();
     return listener;
   }
@@ -32,15 +34,15 @@ export class PrincipalStatusListener {
   private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.url, application_name: 'custody-ledger' });
     client.on('notification', (message) => {
-      if (message.channel === PRINCIPAL_CHANNEL && message.payload) this.onChange(message.payload);
+      if (message.channel === this.channel && message.payload) this.onPayload(message.payload);
     });
     client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'principal status listener lost its connection');
+      this.logger.warn({ err: error, channel: this.channel }, 'a notification listener lost its connection');
       this.reconnectSoon();
     });
     client.on('end', () => this.reconnectSoon());
     await client.connect();
-    await client.query(`LISTEN ${client.escapeIdentifier(PRINCIPAL_CHANNEL)}`);
+    await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
     this.client = client;
   }
 
