@@ -12,6 +12,7 @@ import { KeyCompromise1764425000000 } from './1764425000000-key-compromise';
 import { IdempotencyKeys1764440000000 } from './1764440000000-idempotency-keys';
 import { OrderLapses1764450000000 } from './1764450000000-order-lapses';
 import { ResumableUploads1764460000000 } from './1764460000000-resumable-uploads';
+import { EntryDisclosures1764470000000 } from './1764470000000-entry-disclosures';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   IdempotencyKeys1764440000000,
   OrderLapses1764450000000,
   ResumableUploads1764460000000,
+  EntryDisclosures1764470000000,
 ];

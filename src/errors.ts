@@ -45,6 +45,9 @@ export const ERROR_CODES = [
   // Verification of ledger artefacts (ledger/, receipts/): attacker-controlled input.
   'ENCODING_INVALID',
   'ENTRY_INVALID',
+  // A disclosure of a withheld entry field (formats.md §1.1): malformed, or matching no digest of its entry.
+  'DISCLOSURE_INVALID',
+  'DISCLOSURE_UNMATCHED',
   'PROOF_INVALID',
   'NOTE_INVALID',
   'SIGNATURE_INVALID',
@@ -148,6 +151,8 @@ export class VerificationError extends LedgerError {
       ErrorCode,
       | 'ENCODING_INVALID'
       | 'ENTRY_INVALID'
+      | 'DISCLOSURE_INVALID'
+      | 'DISCLOSURE_UNMATCHED'
       | 'PROOF_INVALID'
       | 'NOTE_INVALID'
       | 'SIGNATURE_INVALID'

@@ -357,9 +357,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         verifier: new ReceiptVerifier(jwks, logSigner),
         authenticate,
         entryAccess: new LogEntryAccess({
-          case: visibleIfFound((principal, id) => cases.get(principal, id)),
-          access: visibleIfFound((principal, id) => cases.get(principal, id)),
-          evidence: visibleIfFound((principal, id) => evidence.get(principal, id)),
+          case: visibleIfFound(async (principal, id) => {
+            await cases.get(principal, id);
+          }),
+          access: visibleIfFound(async (principal, id) => {
+            await cases.get(principal, id);
+          }),
+          evidence: visibleIfFound(async (principal, id) => (await evidence.get(principal, id)).audience),
           // The submitting side's status view does not extend to the order's entries.
           order: visibleIfFound(async (principal, id) => {
             if ((await orders.get(principal, id)).statusOnly) throw new NotFoundError('order');

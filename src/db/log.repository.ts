@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { NodeId, NodeReader, StoredNode } from '../ledger';
+import type { EntryDisclosure, NodeId, NodeReader, StoredNode } from '../ledger';
 import { preparedQuery } from './prepared';
 
 /** Anything that runs SQL: the data source, or a transaction's entity manager. */
@@ -37,6 +37,11 @@ export interface StoredEntry {
   readonly prev: Uint8Array | null;
   readonly type: string;
   readonly at: Date;
+}
+
+/** A disclosure with the log index of the entry that commits to it. */
+export interface IndexedDisclosure extends EntryDisclosure {
+  readonly index: number;
 }
 
 export interface SubjectHead {
@@ -102,6 +107,7 @@ export class LogRepository {
     entries: readonly StoredEntry[],
     nodes: readonly StoredNode[],
     head: LogHead,
+    disclosures: readonly IndexedDisclosure[] = [],
   ): Promise<void> {
     await preparedQuery(
       q,
@@ -114,6 +120,9 @@ export class LogRepository {
          INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($10::smallint[], $11::bigint[], $12::bytea[])
        ), signed AS (
          INSERT INTO log_checkpoints (size, root, note) VALUES ($13, $14, $15)
+       ), disclosures AS (
+         INSERT INTO log_disclosures (idx, withheld_in, name, disclosure)
+         SELECT * FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[])
        )
        UPDATE log_head SET size = $13, root = $14, checkpoint = $15`,
       [
@@ -124,8 +133,32 @@ export class LogRepository {
         head.size,
         bytes(head.root),
         head.checkpoint,
+        disclosures.map((d) => d.index),
+        disclosures.map((d) => d.in),
+        disclosures.map((d) => d.name),
+        disclosures.map((d) => d.disclosure),
       ],
     );
+  }
+
+  /** The disclosures stored for the entries at `indexes` (formats.md §1.1), by index; entries without any are absent. */
+  async disclosures(indexes: readonly number[]): Promise<Map<number, EntryDisclosure[]>> {
+    const byIndex = new Map<number, EntryDisclosure[]>();
+    if (indexes.length === 0) return byIndex;
+    const rows = await preparedQuery<{ idx: string; withheld_in: 'actor' | 'data'; name: string; disclosure: string }>(
+      this.db,
+      'log-disclosures',
+      `SELECT idx, withheld_in, name, disclosure FROM log_disclosures
+        WHERE idx = ANY($1::bigint[]) ORDER BY idx, withheld_in, name`,
+      [indexes],
+    );
+    for (const row of rows) {
+      const index = Number(row.idx);
+      const list = byIndex.get(index) ?? [];
+      list.push({ in: row.withheld_in, name: row.name, disclosure: row.disclosure });
+      byIndex.set(index, list);
+    }
+    return byIndex;
   }
 
   /** The latest entry of each subject (its `seq` and leaf hash); absent subjects have none yet. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { type DisclosureAudience, MEMBER_AUDIENCE, PUBLIC_AUDIENCE } from '../access/disclosure-scope';
 import { CASE_PERMISSIONS, type CaseAction, type CaseStanding, caseRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { AccessibleCase, CaseRepository } from '../db/case.repository';
@@ -14,7 +15,7 @@ import { faultPoint } from '../faults';
 import type { Actor, EntryValue, LogEntry } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
-import { entryView } from '../log/log-reader';
+import { type EntryView, entryViews } from '../log/log-reader';
 import type { BlobStore, ByteRange, StagingFile } from '../storage/blob-store';
 import {
   acquiredState,
@@ -101,6 +102,8 @@ export interface PackagedContent extends IntakeDigests {
 export interface AccessibleItem {
   readonly item: EvidenceRecord;
   readonly standing: CaseStanding;
+  /** Which withheld entry fields the caller receives: all for a member of the case, none for a holder or receiver who is not. */
+  readonly audience: DisclosureAudience;
 }
 
 export function digestAlgorithms(metadata: Pick<IntakeMetadata, 'legacyDigests'>): DigestAlgorithm[] {
@@ -247,7 +250,7 @@ export class EvidenceService {
     const found = await this.evidence.findWithStanding(id, principal);
     const standing = found && (found.standing ?? custodyStanding(principal, found.item.custody));
     if (!found || !standing) throw new NotFoundError('evidence');
-    return { item: found.item, standing };
+    return { item: found.item, standing, audience: found.standing ? MEMBER_AUDIENCE : PUBLIC_AUDIENCE };
   }
 
   /** The item, if the caller may read it (see `access`). */
@@ -265,9 +268,9 @@ export class EvidenceService {
   }
 
   /** Every entry of the item's chain, in order, with its log index and leaf hash. */
-  async chain(principal: Principal, id: string) {
-    const { item } = await this.get(principal, id);
-    return (await this.entries.chain('evidence', item.id)).map(entryView);
+  async chain(principal: Principal, id: string): Promise<EntryView[]> {
+    const { item, audience } = await this.get(principal, id);
+    return entryViews(this.entries, await this.entries.chain('evidence', item.id), audience);
   }
 
   /**

@@ -78,15 +78,15 @@ export function logRouter(deps: {
   });
   router.get('/v1/log/entries/:index/receipt', requireToken(deps.authenticate), async (req, res) => {
     const view = await reader.entry(indexParam(req.params.index));
-    await deps.entryAccess.assertVisible(principalOf(res), view.entry);
+    await deps.entryAccess.audience(principalOf(res), view.entry);
     await auditRead(req, res, view.entry.subject);
     res.set('Cache-Control', 'no-store').json({ index: view.index, receipt: await reader.receipt(view) });
   });
   router.get('/v1/log/entries/:index', requireToken(deps.authenticate), async (req, res) => {
     const view = await reader.entry(indexParam(req.params.index));
-    await deps.entryAccess.assertVisible(principalOf(res), view.entry);
+    const audience = await deps.entryAccess.audience(principalOf(res), view.entry);
     await auditRead(req, res, view.entry.subject);
-    res.set('Cache-Control', 'no-store').json(view);
+    res.set('Cache-Control', 'no-store').json({ ...view, disclosures: await reader.disclosures(view, audience) });
   });
   router.get('/.well-known/jwks.json', async (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(await deps.jwks());

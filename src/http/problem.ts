@@ -55,6 +55,8 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   INTERNAL: { status: 500, title: 'Internal error' },
   ENCODING_INVALID: { status: 400, title: 'Invalid encoding' },
   ENTRY_INVALID: { status: 400, title: 'Invalid log entry' },
+  DISCLOSURE_INVALID: { status: 400, title: 'Invalid disclosure' },
+  DISCLOSURE_UNMATCHED: { status: 400, title: 'Disclosure matches no digest of its entry' },
   PROOF_INVALID: { status: 400, title: 'Invalid proof' },
   NOTE_INVALID: { status: 400, title: 'Invalid signed note' },
   SIGNATURE_INVALID: { status: 400, title: 'Invalid signature' },

@@ -22,9 +22,8 @@ export interface Actor {
 /** JSON values without floating-point numbers (formats.md §1: entries hold none). */
 export type EntryValue = string | number | boolean | null | EntryValue[] | { [key: string]: EntryValue };
 
-/** One log entry (formats.md §1). Its JCS bytes are the leaf data; their leaf hash is its name. */
-export interface LogEntry {
-  readonly v: 1;
+/** What every entry version holds besides its actor and data. */
+interface EntryFrame {
   readonly log: string;
   readonly subject: Subject;
   readonly seq: number;
@@ -33,9 +32,35 @@ export interface LogEntry {
   readonly type: string;
   /** RFC 3339 UTC with milliseconds. */
   readonly at: string;
+}
+
+/** A version 1 entry (formats.md §1): every field in the clear. */
+export interface LogEntryV1 extends EntryFrame {
+  readonly v: 1;
   readonly actor: Actor;
   readonly data: { readonly [key: string]: EntryValue };
 }
+
+/** The actor of a version 2 entry: the person (`sub`) is withheld, its digest in `_sd`. */
+export interface WithholdingActor {
+  readonly agency: string;
+  readonly role: string;
+  readonly _sd: readonly string[];
+}
+
+/**
+ * A version 2 entry (formats.md §1.1): fields that are not public are
+ * withheld, and `_sd` lists their disclosures' digests; `data._sd_alg` names
+ * the digest algorithm.
+ */
+export interface LogEntryV2 extends EntryFrame {
+  readonly v: 2;
+  readonly actor: WithholdingActor;
+  readonly data: { readonly [key: string]: EntryValue };
+}
+
+/** One log entry. Its JCS bytes are the leaf data; their leaf hash is its name. */
+export type LogEntry = LogEntryV1 | LogEntryV2;
 
 const RFC3339_MS_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -64,25 +89,52 @@ const jsonValue: z.ZodType<EntryValue> = z.lazy(() =>
   ]),
 );
 
+const DIGEST = /^[A-Za-z0-9_-]{43}$/;
+
+/** `_sd`: one or more digests, sorted and each once (formats.md §1.1). */
+const digestList = z
+  .array(z.string().regex(DIGEST))
+  .min(1)
+  .refine((digests) => digests.every((digest, i) => i === 0 || (digests[i - 1] as string) < digest), 'sorted, each once');
+
+const frame = {
+  log: z.string().min(1).max(255),
+  subject: z.strictObject({ type: z.enum(SUBJECT_TYPES), id: z.string().min(1).max(128) }),
+  seq: z.number().int().min(1).refine(Number.isSafeInteger),
+  prev: z.string().nullable(),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/)
+    .max(64),
+  at: z.string().regex(RFC3339_MS_UTC).refine(isRealInstant),
+};
+
+const agency = z.string().min(1).max(32);
+const role = z.string().min(1).max(32);
+
+const entryV1 = z.strictObject({
+  v: z.literal(1),
+  ...frame,
+  actor: z.strictObject({ sub: z.string().min(1).max(255), agency, role }),
+  data: z.record(z.string(), jsonValue),
+});
+
+/** Version 2 data: `_sd_alg` always (the actor always withholds), `_sd` when a data field is withheld. */
+const withholdingData = z.record(z.string(), jsonValue).superRefine((data, context) => {
+  if (data._sd_alg !== 'sha-256') context.addIssue({ code: 'custom', message: '_sd_alg is sha-256' });
+  if (data._sd !== undefined && !digestList.safeParse(data._sd).success)
+    context.addIssue({ code: 'custom', message: '_sd lists sorted digests' });
+});
+
+const entryV2 = z.strictObject({
+  v: z.literal(2),
+  ...frame,
+  actor: z.strictObject({ agency, role, _sd: digestList }),
+  data: withholdingData,
+});
+
 const entrySchema = z
-  .strictObject({
-    v: z.literal(1),
-    log: z.string().min(1).max(255),
-    subject: z.strictObject({ type: z.enum(SUBJECT_TYPES), id: z.string().min(1).max(128) }),
-    seq: z.number().int().min(1).refine(Number.isSafeInteger),
-    prev: z.string().nullable(),
-    type: z
-      .string()
-      .regex(/^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/)
-      .max(64),
-    at: z.string().regex(RFC3339_MS_UTC).refine(isRealInstant),
-    actor: z.strictObject({
-      sub: z.string().min(1).max(255),
-      agency: z.string().min(1).max(32),
-      role: z.string().min(1).max(32),
-    }),
-    data: z.record(z.string(), jsonValue),
-  })
+  .discriminatedUnion('v', [entryV1, entryV2])
   .refine((entry) => (entry.seq === 1) === (entry.prev === null), 'prev is null exactly when seq is 1');
 
 /**

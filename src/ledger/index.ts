@@ -10,4 +10,5 @@ export * from './entry';
 export * from './hash';
 export * from './merkle';
 export * from './note';
+export * from './selective-disclosure';
 export * from './tlog-proof';

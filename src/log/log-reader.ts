@@ -1,3 +1,4 @@
+import { type DisclosureAudience, disclosuresFor } from '../access/disclosure-scope';
 import type { LogRepository, StoredEntry } from '../db/log.repository';
 import { InvalidParameterError, LedgerError, NotFoundError } from '../errors';
 import {
@@ -81,12 +82,26 @@ export class LogReader {
     return signReceipt(this.receiptKey(), { entry, index, proof, checkpoint: head.checkpoint });
   }
 
-  /** The stored entry at `index`; the caller decides whether the principal may see it. */
+  /** The stored entry at `index`, without disclosures; the caller decides whether the principal may see it. */
   async entry(index: number): Promise<{ index: number; leafHash: string; entry: LogEntry }> {
     const stored = await this.log.entry(index);
     if (!stored) throw new NotFoundError('log entry');
     return entryView(stored);
   }
+
+  /** The disclosures of the entry at `index` that `audience` receives (formats.md §1.1). */
+  async disclosures(view: { index: number; entry: LogEntry }, audience: DisclosureAudience): Promise<string[]> {
+    const stored = (await this.log.disclosures([view.index])).get(view.index) ?? [];
+    return disclosuresFor(audience, view.entry, stored).map((d) => d.disclosure);
+  }
+}
+
+/** An entry as one reader receives it: the entry as logged, and the disclosures of its withheld fields given to that reader. */
+export interface EntryView {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly entry: LogEntry;
+  readonly disclosures: readonly string[];
 }
 
 export function entryView(stored: StoredEntry): { index: number; leafHash: string; entry: LogEntry } {
@@ -95,6 +110,20 @@ export function entryView(stored: StoredEntry): { index: number; leafHash: strin
     leafHash: toBase64(stored.leafHash),
     entry: parseEntry(JSON.parse(fromUtf8(stored.leafData))),
   };
+}
+
+/** Stored entries as `audience` reads them, each with the disclosures it receives. */
+export async function entryViews(
+  log: LogRepository,
+  stored: readonly StoredEntry[],
+  audience: DisclosureAudience,
+): Promise<EntryView[]> {
+  const disclosures = await log.disclosures(stored.map((row) => row.index));
+  return stored.map((row) => {
+    const view = entryView(row);
+    const given = disclosuresFor(audience, view.entry, disclosures.get(row.index) ?? []);
+    return { ...view, disclosures: given.map((d) => d.disclosure) };
+  });
 }
 
 function badParameter(pointer: string, reason: string): InvalidParameterError {

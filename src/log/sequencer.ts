@@ -8,6 +8,7 @@ import {
   type Actor,
   appendLeaves,
   type CompactRange,
+  type EntryDisclosure,
   compactRangeIds,
   compactRoot,
   emptyRoot,
@@ -30,7 +31,13 @@ import { type CheckpointWitness, type TreePoint, WitnessUnreadable } from './che
 import type { DomainWrite, DomainWriter } from './domain-write';
 import { type IdempotencyClaim, takeIdempotencyClaim } from './idempotency-claim';
 import { checkAgainstWitness, type HaltReason, LogHalt, verifyCheckpointChain } from './log-integrity';
-import { type EntryRequest, type SequencedEntry, sequenceEntries, storedEntryOf } from './sequence';
+import {
+  type EntryRequest,
+  type SequencedEntry,
+  sequenceEntries,
+  storedDisclosuresOf,
+  storedEntryOf,
+} from './sequence';
 
 export type { EntryRequest } from './sequence';
 
@@ -43,6 +50,8 @@ export interface AppendRequest extends EntryRequest {
 /** An appended entry with what its receipt needs: its index and an inclusion proof under a signed checkpoint. */
 export interface Appended {
   readonly entry: LogEntry;
+  /** The entry's withheld fields as disclosures: for the writer, who may see all of them. */
+  readonly disclosures: readonly EntryDisclosure[];
   readonly index: number;
   readonly leafHash: Uint8Array;
   readonly treeSize: number;
@@ -365,12 +374,13 @@ export class Sequencer {
         { origin: this.signer.name, size, root: integrated.root },
         this.signer,
       );
-      await this.log.appendBatch(tx, sequenced.map(storedEntryOf), integrated.created, {
-        origin: head.origin,
-        size,
-        root: integrated.root,
-        checkpoint,
-      });
+      await this.log.appendBatch(
+        tx,
+        sequenced.map(storedEntryOf),
+        integrated.created,
+        { origin: head.origin, size, root: integrated.root, checkpoint },
+        storedDisclosuresOf(sequenced),
+      );
 
       // Proofs come from the nodes at hand: the old compact range and what this batch created.
       const reader = memoryReader([...frontier.nodes, ...integrated.created]);
@@ -383,6 +393,7 @@ export class Sequencer {
         pending: accepted[i] as Pending,
         appended: {
           entry: s.entry,
+          disclosures: s.disclosures,
           index: s.index,
           leafHash: s.leafHash,
           treeSize: size,

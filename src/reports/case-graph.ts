@@ -53,7 +53,7 @@ export function custodyGraph(
       '@type': 'case-investigation:InvestigativeAction',
       'uco-core:name': entry.type,
       'uco-action:startTime': entry.at,
-      'uco-action:performer': `kb:principal-${entry.actor.agency}-${entry.actor.sub}`,
+      'uco-action:performer': `kb:principal-${entry.actor.agency}-${'sub' in entry.actor ? entry.actor.sub : entry.actor.role}`,
       'uco-action:object': file,
       'uco-core:description': `log ${origin} entry ${index} (seq ${entry.seq})`,
     }));

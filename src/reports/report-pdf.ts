@@ -140,7 +140,7 @@ export function renderReportPdf(report: CustodyReport, jwsLength: number): Reada
       .text(`#${entry.seq}  ${entry.at}  ${entry.type}`)
       .font('Helvetica')
       .text(
-        `by ${entry.actor.sub} (${entry.actor.role}, ${entry.actor.agency})${facts.length ? ` - ${facts.join('; ')}` : ''}`,
+        `by ${'sub' in entry.actor ? entry.actor.sub : 'withheld'} (${entry.actor.role}, ${entry.actor.agency})${facts.length ? ` - ${facts.join('; ')}` : ''}`,
         {
           indent: 12,
         },

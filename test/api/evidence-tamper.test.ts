@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import type { LogEntry } from '../../src/ledger';
 import { testDatabase, withScratchDatabase } from '../support/database';
 import { openCase, productionOrderBody } from '../support/fixtures';
+import { type RevealedEntry, revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 interface Item {
@@ -65,10 +66,10 @@ async function overwriteBlob(blobDir: string, sha256: string, bytes: Uint8Array)
   await writeFile(file, bytes);
 }
 
-async function chainOf(service: TestService, token: string, id: string): Promise<LogEntry[]> {
+async function chainOf(service: TestService, token: string, id: string): Promise<RevealedEntry[]> {
   const response = await service.call('GET', `/v1/evidence/${id}/chain`, { token });
   expect(response.status).to.equal(200);
-  return response.body.entries.map((e: { entry: LogEntry }) => e.entry);
+  return response.body.entries.map(revealed);
 }
 
 /**
@@ -337,7 +338,7 @@ describe('evidence whose record or stored bytes were tampered with', function ()
           const victim = await upload(sweeping, token, sweepCase, randomBytes(10_000));
           const donor = await upload(sweeping, token, sweepCase, randomBytes(12_000));
           await pointRowAt(url, victim, donor);
-          let failure: LogEntry | undefined;
+          let failure: RevealedEntry | undefined;
           for (const deadline = Date.now() + 20_000; !failure && Date.now() < deadline; ) {
             await new Promise((resolve) => setTimeout(resolve, 200));
             failure = (await chainOf(sweeping, token, victim.id)).find((entry) =>

@@ -11,6 +11,7 @@ const TABLES = [
   'evidence_uploads',
   'idempotency_keys',
   'log_checkpoints',
+  'log_disclosures',
   'log_entries',
   'log_head',
   'log_nodes',

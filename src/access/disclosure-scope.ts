@@ -1,0 +1,97 @@
+import { decodeDisclosure, type EntryDisclosure, type LogEntry } from '../ledger';
+
+/**
+ * Which withheld entry fields (formats.md §1.1) a reader receives: the one
+ * place that decides it. Routes, reports and packages ask; they never choose
+ * disclosures themselves.
+ *
+ * - A **member** of the case (any role that may read its chains), and the
+ *   writer of an entry, receive every disclosure.
+ * - The **public** (a key rotation read by anyone) receives none.
+ * - A **recipient** of a disclosure (a foreign partner's package) receives the
+ *   facts the disclosure names, on every entry of the disclosed items' chains,
+ *   and everything of the entries that record the hand-over to it (its own
+ *   conditions). Entries that record hand-overs to anyone else give it nothing
+ *   beyond their public fields, whatever facts were chosen.
+ */
+export type DisclosureAudience =
+  | { readonly kind: 'member' }
+  | { readonly kind: 'public' }
+  | {
+      readonly kind: 'recipient';
+      readonly agency: string;
+      /** The disclosure the recipient holds. */
+      readonly disclosureId: string;
+      /** The order it answers, if any: a hand-over recorded under that order is the recipient's own too. */
+      readonly orderId: string | null;
+      readonly facts: readonly DisclosableFact[];
+    };
+
+/**
+ * The facts a disclosure may name for its recipient, beyond what every
+ * reader sees: the people who acted (`actor.sub`) and the withheld data
+ * fields of an item's chain, by name.
+ */
+export const DISCLOSABLE_FACTS = [
+  'actor.sub',
+  'purpose',
+  'location',
+  'counterparty',
+  'sealNumber',
+  'sealCondition',
+  'authorityRef',
+  'notes',
+  'exhibitNumber',
+  'description',
+  'source',
+  'acquiredBy',
+  'acquisitionTool',
+  'filename',
+] as const;
+
+export type DisclosableFact = (typeof DISCLOSABLE_FACTS)[number];
+
+/** Entry types that record a hand-over of the item to someone: only its recipient may read them. */
+const HAND_OVER_TYPES: ReadonlySet<string> = new Set(['evidence.disclosed']);
+
+export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };
+export const PUBLIC_AUDIENCE: DisclosureAudience = { kind: 'public' };
+
+/** The disclosures of `entry` (from those stored for it) that `audience` receives, in stored order. */
+export function disclosuresFor(
+  audience: DisclosureAudience,
+  entry: LogEntry,
+  stored: readonly EntryDisclosure[],
+): EntryDisclosure[] {
+  switch (audience.kind) {
+    case 'member':
+      return [...stored];
+    case 'public':
+      return [];
+    case 'recipient': {
+      if (HAND_OVER_TYPES.has(entry.type))
+        return isOwnHandOver(audience, stored) ? [...stored] : [];
+      const facts: ReadonlySet<string> = new Set(audience.facts);
+      return stored.filter((disclosure) =>
+        facts.has(disclosure.in === 'actor' ? `actor.${disclosure.name}` : disclosure.name),
+      );
+    }
+  }
+}
+
+/**
+ * Whether a hand-over entry records the recipient's own disclosure (or the
+ * order it answers): decided on the stored disclosures, which the service
+ * wrote and trusts, before any is handed out.
+ */
+function isOwnHandOver(
+  audience: Extract<DisclosureAudience, { kind: 'recipient' }>,
+  stored: readonly EntryDisclosure[],
+): boolean {
+  const value = (name: string) => {
+    const found = stored.find((disclosure) => disclosure.in === 'data' && disclosure.name === name);
+    return found ? decodeDisclosure(found.disclosure).value : undefined;
+  };
+  if (value('disclosure') === audience.disclosureId) return true;
+  return audience.orderId !== null && value('order') === audience.orderId;
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Actor,
+  type EntryDisclosure,
+  type EntryValue,
+  SALT_BYTES,
+  SD_ALG,
+  SD_ALG_KEY,
+  toBase64Url,
+  type WithholdingActor,
+  withholdFields,
+} from '../ledger';
+
+/**
+ * Which `data` fields each entry type writes in the clear (formats.md §1.1).
+ * Everything else is withheld as a disclosure: free text (purposes, notes,
+ * reasons), people and places, other recipients and their conditions, order
+ * contents and safeguards, case titles and references. A type not listed
+ * publishes nothing of its data. The person acting (`actor.sub`) is always
+ * withheld; `actor.agency` and `actor.role` are always public.
+ *
+ * The public fields are what every reader of a chain may rely on without a
+ * disclosure: identifiers that link entries together, content digests and
+ * sizes, states and times.
+ */
+export const PUBLIC_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  'case.opened': ['agency'],
+  'access.granted': ['grant', 'case', 'role', 'content', 'until'],
+  'access.break_glass': ['grant', 'case', 'role', 'until'],
+  'access.revoked': ['grant', 'case'],
+  'evidence.acquired': ['acquiredAt', 'mediaType', 'size', 'sha256', 'sha512', 'md5', 'sha1', 'acquisitionHash'],
+  'evidence.accessed': ['range', 'bytes'],
+  'integrity.verified': ['sha256', 'sha512', 'size', 'method'],
+  'integrity.failed': ['sha256', 'sha512', 'size', 'method', 'reason', 'fields'],
+  'report.issued': ['format'],
+  'disclosure.created': ['disclosure', 'evidence'],
+  'disclosure.revoked': ['disclosure'],
+  'disclosure.fetched': ['disclosure'],
+  'order.received': ['kind', 'direction', 'status', 'channel', 'urgency', 'missing', 'deadline'],
+  'order.transitioned': ['from', 'to', 'reasonCode', 'deadline'],
+  'order.evidence_linked': ['evidence', 'sha256'],
+  'order.overdue': ['status', 'deadline'],
+  'audit.read': ['action', 'object', 'outcome', 'roles', 'requestId'],
+  'audit.denied': ['action', 'object', 'outcome', 'roles', 'requestId'],
+  'key.rotated': ['purpose', 'kid', 'publicJwk', 'retires'],
+  'key.compromised': ['purpose', 'kid', 'since'],
+  'log.rolled_back': ['reason', 'lost', 'found'],
+  'ledger.verified': ['ok', 'from', 'to', 'root', 'entries', 'failure'],
+};
+
+/** A version 2 entry's actor and data, and the disclosures of what they withhold. */
+export interface WithheldEntryParts {
+  readonly actor: WithholdingActor;
+  readonly data: { readonly [key: string]: EntryValue };
+  readonly disclosures: readonly EntryDisclosure[];
+}
+
+const newSalt = () => toBase64Url(randomBytes(SALT_BYTES));
+
+/** Writes an entry's actor and data the version 2 way: public fields in the clear, the rest as disclosures. */
+export function withholdEntryParts(
+  type: string,
+  actor: Actor,
+  data: { readonly [key: string]: EntryValue },
+  salt: () => string = newSalt,
+): WithheldEntryParts {
+  const publicData = new Set(PUBLIC_FIELDS[type] ?? []);
+  const withheldActor = withholdFields(
+    { sub: actor.sub, agency: actor.agency, role: actor.role },
+    (name) => name !== 'sub',
+    salt,
+    'actor',
+  );
+  const withheldData = withholdFields(data, (name) => publicData.has(name), salt, 'data');
+  return {
+    actor: withheldActor.object as unknown as WithholdingActor,
+    data: { ...withheldData.object, [SD_ALG_KEY]: SD_ALG },
+    disclosures: [...withheldActor.disclosures, ...withheldData.disclosures],
+  };
+}
