@@ -87,7 +87,13 @@ export function decodeDisclosure(disclosure: unknown): DisclosedField {
   const [salt, name, value] = parsed as [unknown, unknown, unknown];
   if (typeof salt !== 'string' || salt.length < MIN_SALT_LENGTH || !BASE64URL.test(salt))
     throw invalid('the salt is at least 128 bits in base64url');
-  if (typeof name !== 'string' || name.length === 0 || name === SD_KEY || name === SD_ALG_KEY || name === '...')
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name === SD_KEY ||
+    name === SD_ALG_KEY ||
+    name === '...'
+  )
     throw invalid('the name is not one a field may have');
   if (!isEntryValue(value)) throw invalid('the value holds a number that is not a safe integer');
   return { salt, name, value };
@@ -116,7 +122,7 @@ export function withholdFields(
   for (const [name, value] of Object.entries(object)) {
     if (name === SD_KEY || name === SD_ALG_KEY)
       throw new VerificationError('ENTRY_INVALID', `${into} may not hold a member named ${name}`);
-    if (isPublic(name)) clear[name] = value;
+    if (isPublic(name)) setField(clear, name, value);
     else disclosures.push({ in: into, name, disclosure: encodeDisclosure(salt(), name, value) });
   }
   if (disclosures.length > 0) clear[SD_KEY] = disclosures.map((d) => disclosureDigest(d.disclosure)).sort();
@@ -177,8 +183,11 @@ export function revealFields(
       );
     const target = into === 'actor' ? actor : data;
     if (Object.hasOwn(target, field.name))
-      throw new VerificationError('DISCLOSURE_INVALID', `"${field.name}" is disclosed twice or is already clear`);
-    target[field.name] = field.value;
+      throw new VerificationError(
+        'DISCLOSURE_INVALID',
+        `"${field.name}" is disclosed twice or is already clear`,
+      );
+    setField(target, field.name, field.value);
     disclosed.push({ in: into, name: field.name, disclosure: disclosure as string });
   }
   return {
@@ -195,8 +204,16 @@ export function revealFields(
 function clearMembers(object: { readonly [key: string]: unknown }): { [key: string]: EntryValue } {
   const clear: { [key: string]: EntryValue } = {};
   for (const [name, value] of Object.entries(object))
-    if (name !== SD_KEY && name !== SD_ALG_KEY) clear[name] = value as EntryValue;
+    if (name !== SD_KEY && name !== SD_ALG_KEY) setField(clear, name, value as EntryValue);
   return clear;
+}
+
+/**
+ * Sets an own member, whatever its name: a plain assignment to `__proto__`,
+ * which JSON may name as a field, would swap the object's prototype instead.
+ */
+function setField(object: { [key: string]: EntryValue }, name: string, value: EntryValue): void {
+  Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function digestsOf(object: { readonly [key: string]: unknown }): string[] {

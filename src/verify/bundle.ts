@@ -2,6 +2,7 @@ import { equalBytes, toBase64, verifyInclusion } from '../ledger';
 import { checkChains } from './chain';
 import { type ConsistencyProof, checkCheckpointSet } from './checkpoints';
 import { VerifyError, type VerifyFailure } from './codes';
+import { checkDisclosureFiles, type DisclosedEntry, disclosedEntry, sameDisclosures } from './disclosures';
 import { openTrustedCheckpoint, type ProvenEntry, parseProof, verifyReceipt } from './receipt';
 import { type SignedReport, verifySignedReport } from './report';
 import type { TrustMaterial } from './trust';
@@ -19,13 +20,16 @@ export interface PayloadFile {
  * Everything a partner or court holds about some items, each part named as
  * it was received (a package's file names): receipts, detached tlog-proofs,
  * consistency proofs between the checkpoints, signed reports (with the JSON
- * they were given as) and the payload files' measured digests.
+ * they were given as), the disclosures of withheld entry fields
+ * (`disclosures/<log index>.json`, parsed JSON) and the payload files'
+ * measured digests.
  */
 export interface Bundle {
   readonly receipts: ReadonlyArray<{ readonly name: string; readonly jws: unknown }>;
   readonly proofs?: ReadonlyArray<{ readonly name: string; readonly text: unknown }>;
   readonly consistency?: ReadonlyArray<{ readonly name: string; readonly value: ConsistencyProof }>;
   readonly reports?: ReadonlyArray<{ readonly name: string; readonly jws: unknown; readonly json?: unknown }>;
+  readonly disclosures?: ReadonlyArray<{ readonly name: string; readonly value: unknown }>;
   readonly payloads?: readonly PayloadFile[];
 }
 
@@ -34,6 +38,12 @@ export interface BundleVerification {
   readonly failures: readonly VerifyFailure[];
   /** What was checked and held, in words, for a person to read. */
   readonly passed: readonly string[];
+  /**
+   * Every entry a receipt proves, in log order, with the fields disclosed to
+   * this reader (by its disclosures file, else by a signed report) and how
+   * many stay withheld. Only disclosures that check are applied.
+   */
+  readonly entries: readonly DisclosedEntry[];
 }
 
 /**
@@ -41,9 +51,11 @@ export interface BundleVerification {
  * failure (each with its code and the part it concerns), not only the first:
  * receipts; detached proofs against the entries the receipts prove; one
  * history across every checkpoint seen; every subject's chain complete; each
- * report signed and listing exactly the proven entries of its item; each
- * payload's size and digests those of its own item's `evidence.acquired`
- * entry. Pure: no network, no file system; runs in Node and in browsers.
+ * report signed and listing exactly the proven entries of its item; every
+ * disclosure (files and reports) matching a digest of its entry, and a report
+ * giving the same disclosures as the file for that entry; each payload's size
+ * and digests those of its own item's `evidence.acquired` entry. Pure: no
+ * network, no file system; runs in Node and in browsers.
  */
 export function verifyBundle(bundle: Bundle, trust: TrustMaterial): BundleVerification {
   const failures: VerifyFailure[] = [];
@@ -58,6 +70,7 @@ export function verifyBundle(bundle: Bundle, trust: TrustMaterial): BundleVerifi
       valid: false,
       failures: [{ code: 'BUNDLE_MALFORMED', where: 'receipts', detail: 'no receipts' }],
       passed,
+      entries: [],
     };
   }
 
@@ -104,6 +117,13 @@ export function verifyBundle(bundle: Bundle, trust: TrustMaterial): BundleVerifi
     }
   }
 
+  const disclosures = checkDisclosureFiles(bundle.disclosures ?? [], proven);
+  failures.push(...disclosures.failures);
+  if (bundle.disclosures?.length)
+    passed.push(
+      `${disclosures.given.size} of ${bundle.disclosures.length} disclosures files name a proven entry and are lists of disclosures`,
+    );
+
   const reports: Array<{ name: string; report: SignedReport }> = [];
   for (const { name, jws, json } of bundle.reports ?? []) {
     try {
@@ -127,6 +147,15 @@ export function verifyBundle(bundle: Bundle, trust: TrustMaterial): BundleVerifi
         detail: `the report lists ${listed.length} entries of item ${report.itemId}, the receipts prove ${receipted.length} others or more`,
       });
     }
+    for (const row of report.entries) {
+      const file = disclosures.given.get(row.index);
+      if (file && !sameDisclosures(file.listed, row.disclosures))
+        failures.push({
+          code: 'REPORT_ENTRIES_MISMATCH',
+          where: name,
+          detail: `the report gives entry ${row.index} other disclosures than disclosures/${row.index}.json`,
+        });
+    }
   }
   passed.push(`${reports.length} of ${bundle.reports?.length ?? 0} signed reports verify`);
 
@@ -144,7 +173,24 @@ export function verifyBundle(bundle: Bundle, trust: TrustMaterial): BundleVerifi
   }
   if (bundle.payloads?.length)
     passed.push(`${bundle.payloads.length} payload files checked against their intake entries`);
-  return { valid: failures.length === 0, failures, passed };
+
+  // A report's disclosures checked with the report; they show an entry no disclosures file covers.
+  const reported = new Map(
+    reports.flatMap(({ report }) =>
+      report.entries.map((row) => [`${row.index}:${row.leafHash}`, row.disclosures]),
+    ),
+  );
+  const entries = [...proven.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((entry) =>
+      disclosedEntry(
+        entry,
+        disclosures.given.get(entry.index)?.checked ??
+          reported.get(`${entry.index}:${toBase64(entry.leafHash)}`) ??
+          [],
+      ),
+    );
+  return { valid: failures.length === 0, failures, passed, entries };
 }
 
 /** A payload file must be the bytes its own item's `evidence.acquired` entry recorded. */

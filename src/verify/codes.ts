@@ -10,7 +10,7 @@ export const VERIFY_FAILURES = {
     'The signed report is not a compact JWS of the custody-report form, or its payload is not a report.',
   PROOF_MALFORMED: 'A tlog-proof or consistency proof cannot be parsed (header, index line, hash lines).',
   BUNDLE_MALFORMED:
-    'The bundle itself is incomplete or inconsistent: a required part is missing or duplicated.',
+    'The bundle itself is incomplete or inconsistent: a required part is missing, duplicated or not of its form.',
   KEY_UNKNOWN: 'The JWS names no key (`kid`), or a key that the pinned JWKS does not hold.',
   KEY_RETIRED: 'The JWS was made with a key after the time the JWKS says the key was retired.',
   KEY_COMPROMISED: 'The JWS was made with a key after the time the JWKS says the key was compromised.',
@@ -35,11 +35,17 @@ export const VERIFY_FAILURES = {
     'An entry’s `prev` does not name the leaf hash of the entry before it in its subject’s chain.',
   CHAIN_FORK: 'Two different entries claim the same place (seq) in one subject’s chain.',
   REPORT_MISMATCH: 'The report given as JSON is not the report that was signed.',
-  REPORT_ENTRIES_MISMATCH: 'The signed report’s entries are not exactly the entries the receipts prove.',
+  REPORT_ENTRIES_MISMATCH:
+    'The signed report’s entries are not exactly the entries the receipts prove, or it gives an entry other disclosures than the bundle’s disclosures file for it.',
   PAYLOAD_UNATTESTED: 'A payload file belongs to no item whose `evidence.acquired` entry the bundle proves.',
   PAYLOAD_DIGEST_MISMATCH:
     'A payload file’s bytes do not have the size and digests its item’s `evidence.acquired` entry recorded.',
-  PROOF_UNMATCHED: 'A proof names a log index for which the bundle holds no verified entry.',
+  PROOF_UNMATCHED:
+    'A proof or a disclosures file names a log index for which the bundle holds no verified entry.',
+  DISCLOSURE_INVALID:
+    'A disclosure is not the base64url (no padding) of a JSON array [salt, name, value] of formats.md §1.1 (a salt under 128 bits, a floating-point value), or it is given twice, or it names a field the entry already holds in the clear.',
+  DISCLOSURE_UNMATCHED:
+    'A disclosure’s digest (base64url SHA-256 of the disclosure string) is not listed in the `_sd` of its entry’s actor or data: the entry never committed to that field and value.',
 } as const satisfies Record<string, string>;
 
 export type VerifyCode = keyof typeof VERIFY_FAILURES;

@@ -1,13 +1,15 @@
 /**
  * The one verifier (architecture.md): receipts, checkpoints, proofs, chains,
- * signed reports and payload digests, checked against trust material passed
- * in (the pinned JWKS and log vkey). Pure: no network, no file system, no
- * Node-only modules, so the CLI, the service and a browser run the same code.
+ * disclosures of withheld entry fields, signed reports and payload digests,
+ * checked against trust material passed in (the pinned JWKS and log vkey).
+ * Pure: no network, no file system, no Node-only modules, so the CLI, the
+ * service and a browser run the same code.
  */
 export { type Bundle, type BundleVerification, type PayloadFile, verifyBundle } from './bundle';
 export { checkChains } from './chain';
 export { type ConsistencyProof, verifyCheckpointPair } from './checkpoints';
 export { VERIFY_CODES, VERIFY_FAILURES, type VerifyCode, type VerifyFailure } from './codes';
+export type { DisclosedEntry } from './disclosures';
 export {
   type ProvenEntry,
   RECEIPT_TYPE,

@@ -3,6 +3,8 @@ import {
   appendLeaves,
   consistencyProof,
   EMPTY_RANGE,
+  type EntryDisclosure,
+  encodeDisclosure,
   encodeTlogProof,
   encodeVerifierKey,
   entryLeafHash,
@@ -15,6 +17,7 @@ import {
   toBase64,
   toBase64Url,
 } from '../../src/ledger';
+import { withholdEntryParts } from '../../src/log/entry-policy';
 import type { Bundle, VerifyCode } from '../../src/verify';
 
 /**
@@ -48,6 +51,8 @@ const T0 = Date.parse('2026-11-20T09:00:00.000Z');
 const minutes = (n: number) => new Date(T0 + n * 60_000).toISOString();
 const ITEM_A = '0b0e7f9c-5a43-4d6e-9a57-3c2a1f0e4b11';
 const ITEM_B = '7d1c2e3f-8a9b-4c5d-8e6f-0a1b2c3d4e5f';
+const ITEM_C = 'c3d4e5f6-1a2b-4c3d-9e4f-5a6b7c8d9e0f';
+const ACTOR = { sub: 'investigator-1', agency: 'AZ-SSS', role: 'investigator' };
 
 interface ReceiptKey {
   readonly kid: string;
@@ -71,31 +76,49 @@ function jws(header: unknown, payload: unknown, key: KeyObject): string {
 
 const digest = (algorithm: string, bytes: string) => createHash(algorithm).update(bytes).digest('hex');
 
-/** A log held in memory: entries in order, every tree node, checkpoints signed on demand. */
+/** What an `evidence.acquired` entry records of an exhibit's bytes, and a payload file's measure. */
+const intake = (bytes: string) => ({
+  sha256: digest('sha256', bytes),
+  sha512: digest('sha512', bytes),
+  size: bytes.length,
+});
+
+/**
+ * A log held in memory: entries in order, every tree node, checkpoints signed
+ * on demand. Version 2 entries withhold what the service's entry policy
+ * withholds; their disclosures are kept by index.
+ */
 class MemoryLog {
   readonly entries: LogEntry[] = [];
+  readonly disclosures: EntryDisclosure[][] = [];
   private range = EMPTY_RANGE;
   private readonly nodes = new Map<string, Uint8Array>();
   private readonly heads = new Map<string, LogEntry>();
 
-  constructor(private readonly signer: NoteSigner) {}
+  constructor(
+    private readonly signer: NoteSigner,
+    private readonly version: LogEntry['v'] = 1,
+  ) {}
 
   append(subject: string, type: string, at: string, data: LogEntry['data'], seqOverride?: number): number {
     const previous = this.heads.get(subject);
     const seq = seqOverride ?? (previous?.seq ?? 0) + 1;
-    const entry: LogEntry = {
-      v: 1,
+    const frame = {
       log: ORIGIN,
-      subject: { type: 'evidence', id: subject },
+      subject: { type: 'evidence' as const, id: subject },
       seq,
       prev: previous ? toBase64(entryLeafHash(previous)) : null,
       type,
       at,
-      actor: { sub: 'investigator-1', agency: 'AZ-SSS', role: 'investigator' },
-      data,
     };
+    const parts = withholdEntryParts(type, ACTOR, data);
+    const entry: LogEntry =
+      this.version === 1
+        ? { v: 1, ...frame, actor: ACTOR, data }
+        : { v: 2, ...frame, actor: parts.actor, data: parts.data };
     this.heads.set(subject, entry);
     this.entries.push(entry);
+    this.disclosures.push(this.version === 1 ? [] : [...parts.disclosures]);
     const appended = appendLeaves(this.range, [entryLeafHash(entry)]);
     for (const node of appended.created) this.nodes.set(`${node.level}/${node.index}`, node.hash);
     this.range = appended.range;
@@ -148,9 +171,32 @@ async function receiptOf(
   );
 }
 
-function reportOf(log: MemoryLog, item: string, size: number, key: ReceiptKey, generatedAt: string) {
+/** Which disclosures a reader is given for the entry at an index. */
+type Audience = (index: number) => readonly string[];
+
+/**
+ * A signed custody report of one item. Given an audience, each entry lists
+ * the disclosures it gives and the fields it withholds (as reports of
+ * version 2 entries do); without one, the entries are as version 1 reports list them.
+ */
+function reportOf(
+  log: MemoryLog,
+  item: string,
+  size: number,
+  key: ReceiptKey,
+  generatedAt: string,
+  audience?: Audience,
+) {
   const entries = log.entries
-    .map((entry, index) => ({ index, leafHash: toBase64(entryLeafHash(entry)), entry }))
+    .map((entry, index) => {
+      const row = { index, leafHash: toBase64(entryLeafHash(entry)), entry };
+      if (!audience) return row;
+      const given = audience(index);
+      const withheld = (log.disclosures[index] ?? [])
+        .filter((one) => !given.includes(one.disclosure))
+        .map((one) => `${one.in}.${one.name}`);
+      return { ...row, disclosures: [...given], withheld };
+    })
     .filter((row) => row.index < size && row.entry.subject.id === item);
   const report = {
     generatedAt,
@@ -175,11 +221,6 @@ export async function buildCorpus(): Promise<Corpus> {
 
   const bytesA = 'exhibit A: a disk image';
   const bytesB = 'exhibit B: a phone extraction';
-  const intake = (bytes: string) => ({
-    sha256: digest('sha256', bytes),
-    sha512: digest('sha512', bytes),
-    size: bytes.length,
-  });
   const log = new MemoryLog(logSigner);
   log.append(ITEM_A, 'evidence.acquired', minutes(0), intake(bytesA)); // 0
   log.append(ITEM_B, 'evidence.acquired', minutes(0.2), intake(bytesB)); // 1
@@ -562,13 +603,225 @@ export async function buildCorpus(): Promise<Corpus> {
     ['two parts', 'eyJhbGciOiJFZERTQSJ9.e30', ['RECEIPT_MALFORMED']],
     ['an empty string', '', ['RECEIPT_MALFORMED']],
   ];
+  const withholding = await selectiveDisclosureCases(logSigner, current, receipts);
 
   return {
     vkey: encodeVerifierKey(ORIGIN, logSigner.publicKey),
     jwks: { keys: [current.jwk, retired.jwk, compromised.jwk] },
     cases: [
-      ...bundles.map(([name, input, expected]) => ({ name, kind: 'bundle' as const, input, expected })),
-      ...receiptCases.map(([name, input, expected]) => ({ name, kind: 'receipt' as const, input, expected })),
+      ...[...bundles, ...withholding.bundles].map(([name, input, expected]) => ({
+        name,
+        kind: 'bundle' as const,
+        input,
+        expected,
+      })),
+      ...[...receiptCases, ...withholding.receipts].map(([name, input, expected]) => ({
+        name,
+        kind: 'receipt' as const,
+        input,
+        expected,
+      })),
+    ],
+  };
+}
+
+/** The base64url (no padding) of a JSON value: a disclosure written by hand, well formed or not. */
+const handDisclosure = (value: unknown) => b64url(JSON.stringify(value));
+
+/**
+ * Selective disclosure (formats.md §1.1): item C's chain is logged as version
+ * 2 entries, which withhold the person acting, notes and purposes behind
+ * salted digests. Good bundles give a reader all, some or none of the
+ * disclosures; bad ones alter, invent, garble or repeat one, give one for an
+ * entry the bundle does not prove, or sign a report that disagrees with the
+ * package's disclosures files.
+ */
+async function selectiveDisclosureCases(
+  signer: NoteSigner,
+  key: ReceiptKey,
+  v1Receipts: Bundle['receipts'],
+): Promise<{
+  bundles: Array<[string, Bundle, VerifyCode[]]>;
+  receipts: Array<[string, unknown, VerifyCode[]]>;
+}> {
+  const bytes = 'exhibit C: a memory card';
+  const log = new MemoryLog(signer, 2);
+  log.append(ITEM_C, 'evidence.acquired', minutes(0), {
+    ...intake(bytes),
+    seizedFrom: 'a flat in Baku',
+    examiner: 'K. Aliyev',
+  }); // 0
+  log.append(ITEM_C, 'custody.transferred', minutes(1), {
+    purpose: 'to the lab',
+    counterparty: { agency: 'AZ-LAB' },
+  }); // 1
+  log.append(ITEM_C, 'custody.received', minutes(2), {
+    purpose: 'received at the lab',
+    notes: 'seal intact',
+  }); // 2
+  log.append(ITEM_C, 'report.issued', minutes(3), { format: 'json' }); // 3: its data withholds nothing
+  const last = log.entries.length - 1;
+
+  const receipts = await Promise.all(
+    log.entries.map(async (_entry, index) => ({
+      name: `receipts/${index}.jws`,
+      jws: await receiptOf(log, index, key),
+    })),
+  );
+  const proofs = await Promise.all(
+    log.entries.map(async (_entry, index) => ({
+      name: `proofs/${index}.tlog-proof`,
+      text: encodeTlogProof({ index, proof: await log.proof(index), checkpoint: log.checkpoint() }),
+    })),
+  );
+  const payload = { path: `data/EX-3-${ITEM_C}/c.img`, evidenceId: ITEM_C, ...intake(bytes) };
+
+  const given = (index: number, pick: (one: EntryDisclosure) => boolean) =>
+    (log.disclosures[index] ?? []).filter(pick).map((one) => one.disclosure);
+  const everything: Audience = (index) => given(index, () => true);
+  // The data, except the notes: the reader learns what happened, not who did it.
+  const some: Audience = (index) => given(index, (one) => one.in === 'data' && one.name !== 'notes');
+  const nothing: Audience = () => [];
+  const filesOf = (audience: Audience) =>
+    log.entries.map((_entry, index) => ({
+      name: `disclosures/${index}.json`,
+      value: [...audience(index)] as unknown,
+    }));
+  const reportFor = (audience: Audience) => ({
+    name: `reports/${ITEM_C}.jws`,
+    ...reportOf(log, ITEM_C, log.entries.length, key, minutes(3.1), audience),
+  });
+  const packaged = (audience: Audience): Bundle => ({
+    receipts,
+    proofs,
+    reports: [reportFor(audience)],
+    disclosures: filesOf(audience),
+    payloads: [payload],
+  });
+  /** The disclosures files of every disclosure, with entry 1's list replaced. */
+  const withTransfer = (list: unknown) =>
+    filesOf(everything).map((file) => (file.name === 'disclosures/1.json' ? { ...file, value: list } : file));
+
+  const purpose = given(1, (one) => one.name === 'purpose')[0] as string;
+  const counterparty = given(1, (one) => one.name === 'counterparty')[0] as string;
+  const [salt] = JSON.parse(Buffer.from(purpose, 'base64url').toString('utf8')) as [string];
+  const freshSalt = toBase64Url(new Uint8Array(16).fill(42));
+  const altered = encodeDisclosure(salt, 'purpose', 'to the incinerator');
+  const lying = reportFor((index) => (index === 1 ? [altered] : everything(index)));
+
+  const bundles: Array<[string, Bundle, VerifyCode[]]> = [
+    ['version 2 entries with every disclosure, beside the report that gives them', packaged(everything), []],
+    ['version 2 entries with some of their fields disclosed', packaged(some), []],
+    ['version 2 entries with nothing disclosed', packaged(nothing), []],
+    ['receipts of version 2 entries alone verify', { receipts }, []],
+    [
+      'disclosures files that list them in another order than the report',
+      {
+        ...packaged(everything),
+        disclosures: filesOf(everything).map((file) => ({
+          ...file,
+          value: [...(file.value as string[])].reverse(),
+        })),
+      },
+      [],
+    ],
+    [
+      'an altered disclosure: the same salt and field, another value',
+      { receipts, disclosures: withTransfer([altered, counterparty]) },
+      ['DISCLOSURE_UNMATCHED'],
+    ],
+    [
+      'an altered disclosure beside the signed report that gives the genuine one',
+      { ...packaged(everything), disclosures: withTransfer([altered, counterparty]) },
+      ['DISCLOSURE_UNMATCHED', 'REPORT_ENTRIES_MISMATCH'],
+    ],
+    [
+      'a disclosure of a field the entry does not commit to',
+      {
+        receipts,
+        disclosures: withTransfer([purpose, counterparty, encodeDisclosure(freshSalt, 'informant', 'N. N.')]),
+      },
+      ['DISCLOSURE_UNMATCHED'],
+    ],
+    [
+      'a disclosure given for a version 1 entry, which withholds nothing',
+      { receipts: v1Receipts, disclosures: [{ name: 'disclosures/2.json', value: [purpose] }] },
+      ['DISCLOSURE_UNMATCHED'],
+    ],
+    [
+      'a disclosure with base64 padding',
+      { receipts, disclosures: withTransfer([`${purpose}==`, counterparty]) },
+      ['DISCLOSURE_INVALID'],
+    ],
+    [
+      'a disclosure that is not base64url at all',
+      { receipts, disclosures: withTransfer([purpose, 'not a disclosure!']) },
+      ['DISCLOSURE_INVALID'],
+    ],
+    [
+      'a disclosure that is not a [salt, name, value] array',
+      { receipts, disclosures: withTransfer([handDisclosure([salt, 'purpose']), counterparty]) },
+      ['DISCLOSURE_INVALID'],
+    ],
+    [
+      'a disclosure whose salt is shorter than 128 bits',
+      {
+        receipts,
+        disclosures: withTransfer([encodeDisclosure('c2FsdA', 'purpose', 'to the lab'), counterparty]),
+      },
+      ['DISCLOSURE_INVALID'],
+    ],
+    [
+      'a disclosure with a floating-point value',
+      { receipts, disclosures: withTransfer([purpose, handDisclosure([freshSalt, 'weight', 1.5])]) },
+      ['DISCLOSURE_INVALID'],
+    ],
+    [
+      'the same disclosure given twice',
+      { receipts, disclosures: withTransfer([purpose, counterparty, purpose]) },
+      ['DISCLOSURE_INVALID'],
+    ],
+    [
+      'a disclosures file for an entry the bundle has no receipt for',
+      { receipts: receipts.slice(0, last), disclosures: filesOf(everything) },
+      ['PROOF_UNMATCHED'],
+    ],
+    [
+      'a disclosures file that is not a list of strings',
+      { receipts, disclosures: withTransfer({ purpose: 'to the lab' }) },
+      ['BUNDLE_MALFORMED'],
+    ],
+    [
+      'a disclosures file not named by a log index',
+      { receipts, disclosures: [...filesOf(everything), { name: 'disclosures/01.json', value: [] }] },
+      ['BUNDLE_MALFORMED'],
+    ],
+    [
+      'a report that gives other disclosures than the package’s files',
+      { ...packaged(everything), disclosures: filesOf(some) },
+      ['REPORT_ENTRIES_MISMATCH'],
+    ],
+    [
+      'a report signed with a disclosure its entry does not commit to',
+      { receipts, proofs, reports: [lying] },
+      ['DISCLOSURE_UNMATCHED'],
+    ],
+  ];
+
+  const transfer = log.entries[1] as LogEntry;
+  const unsorted = {
+    ...transfer,
+    data: { ...transfer.data, _sd: [...(transfer.data._sd as string[])].reverse() },
+  };
+  return {
+    bundles,
+    receipts: [
+      ['a receipt of a version 2 entry', receipts[1]?.jws, []],
+      [
+        'a receipt whose version 2 entry lists its digests unsorted',
+        await receiptOf(log, 1, key, { claims: { entry: unsorted } }),
+        ['ENTRY_INVALID'],
+      ],
     ],
   };
 }

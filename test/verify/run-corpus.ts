@@ -1,5 +1,5 @@
 import { parseVerifierKey } from '../../src/ledger';
-import { verifyBundle, verifyReceipt } from '../../src/verify';
+import { type DisclosedEntry, verifyBundle, verifyReceipt } from '../../src/verify';
 import type { Corpus } from './corpus';
 
 /**
@@ -8,7 +8,7 @@ import type { Corpus } from './corpus';
  * browser bundle run this same function.
  */
 export function runCorpus(corpus: Corpus): Record<string, string[]> {
-  const trust = { jwks: corpus.jwks, logKey: parseVerifierKey(corpus.vkey) };
+  const trust = trustOf(corpus);
   const results: Record<string, string[]> = {};
   for (const one of corpus.cases) {
     const codes =
@@ -18,4 +18,17 @@ export function runCorpus(corpus: Corpus): Record<string, string[]> {
     results[one.name] = [...new Set(codes)].sort();
   }
   return results;
+}
+
+/** Per bundle case, its entries as the verifier shows them to the reader: disclosed fields and withheld counts. */
+export function revealCorpus(corpus: Corpus): Record<string, readonly DisclosedEntry[]> {
+  const trust = trustOf(corpus);
+  const results: Record<string, readonly DisclosedEntry[]> = {};
+  for (const one of corpus.cases)
+    if (one.kind === 'bundle') results[one.name] = verifyBundle(one.input, trust).entries;
+  return results;
+}
+
+function trustOf(corpus: Corpus) {
+  return { jwks: corpus.jwks, logKey: parseVerifierKey(corpus.vkey) };
 }
