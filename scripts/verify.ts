@@ -24,6 +24,7 @@ import { type OpenedBag, openBag, verifyBag } from '../src/reports/bagit';
 import {
   type Bundle,
   type ConsistencyProof,
+  type DisclosedEntry,
   type TrustMaterial,
   verifyBundle,
   verifyCheckpointPair,
@@ -153,12 +154,38 @@ async function bundleOf(
       ...(bag.files.has(json) ? { json: await jsonOf(json) } : {}),
     });
   }
+  // Every file under disclosures/ goes to the verifier, which refuses one not named `<log index>.json`.
+  const disclosures = [];
+  for (const name of names.filter((n) => n.startsWith('disclosures/'))) {
+    disclosures.push({ name, value: await jsonOf(name) });
+  }
   // A payload directory is named `<exhibit>-<evidence id>`: the id says which intake entry its bytes must match.
   const payloads = payload.map((file) => ({
     ...file,
     evidenceId: UUID.exec(file.path.split('/')[1] ?? '')?.[0] ?? '(none)',
   }));
-  return { receipts, proofs, consistency, reports, payloads };
+  return { receipts, proofs, consistency, reports, disclosures, payloads };
+}
+
+/** `name=value` for each field, values as JSON. */
+const fieldsText = (fields: DisclosedEntry['data']) =>
+  Object.entries(fields)
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(' ');
+
+/**
+ * One proven entry as this package's recipient may read it: the fields in
+ * the clear or disclosed, and how many the entry commits to without giving
+ * them to this reader (withheld: they exist, their values were not given).
+ */
+function printEntry(entry: DisclosedEntry): void {
+  const { actor, data, withheld } = entry;
+  const count = (n: number) => (n === 0 ? '' : `  (${n} withheld)`);
+  out(
+    `     entry ${entry.index}: ${entry.type} of ${entry.subject.type}:${entry.subject.id} seq ${entry.seq} at ${entry.at}`,
+  );
+  out(`       actor ${fieldsText(actor)}${count(withheld.actor)}`);
+  out(`       data  ${fieldsText(data) || '-'}${count(withheld.data)}`);
 }
 
 /** CASE/UCO JSON-LD, expanded offline: a context that would have to be fetched is refused. */
@@ -182,10 +209,11 @@ async function checkGraph(bag: OpenedBag, payloadPaths: readonly string[]): Prom
 /**
  * A disclosure package, offline: the bag (declaration, manifests, oxum, tag
  * manifest), then everything in it through the one verifier (receipts,
- * proofs, one history of checkpoints, complete chains, signed reports, each
- * payload against its own item's intake entry) with the log key pinned by
- * --vkey (or the package's own log.vkey, which proves less), and the CASE/UCO
- * graph read without the network.
+ * proofs, one history of checkpoints, complete chains, signed reports, the
+ * disclosures of withheld entry fields, each payload against its own item's
+ * intake entry) with the log key pinned by --vkey (or the package's own
+ * log.vkey, which proves less), and the CASE/UCO graph read without the
+ * network. Prints each proven entry with what was disclosed and how much is withheld.
  */
 async function verifyPackage(files: string[], options: { vkey?: string }): Promise<number> {
   const file = files[0];
@@ -218,6 +246,8 @@ async function verifyPackage(files: string[], options: { vkey?: string }): Promi
     };
     const verdict = verifyBundle(await bundleOf(bag, checked.payload), trust);
     for (const line of verdict.passed) out(`     ${line}`);
+    if (verdict.entries.length > 0) out('     the proven entries, as disclosed to this package’s recipient:');
+    for (const entry of verdict.entries) printEntry(entry);
     for (const failure of verdict.failures)
       report(false, `${failure.code} ${failure.where}: ${failure.detail}`);
     const graph = await checkGraph(

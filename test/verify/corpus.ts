@@ -625,6 +625,9 @@ export async function buildCorpus(): Promise<Corpus> {
   };
 }
 
+/** The bytes of item C, whose chain is logged as version 2 entries. */
+export const EXHIBIT_C = 'exhibit C: a memory card';
+
 /** The base64url (no padding) of a JSON value: a disclosure written by hand, well formed or not. */
 const handDisclosure = (value: unknown) => b64url(JSON.stringify(value));
 
@@ -644,7 +647,7 @@ async function selectiveDisclosureCases(
   bundles: Array<[string, Bundle, VerifyCode[]]>;
   receipts: Array<[string, unknown, VerifyCode[]]>;
 }> {
-  const bytes = 'exhibit C: a memory card';
+  const bytes = EXHIBIT_C;
   const log = new MemoryLog(signer, 2);
   log.append(ITEM_C, 'evidence.acquired', minutes(0), {
     ...intake(bytes),
