@@ -6,6 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * of its actor or its data. Kept beside the log, not in it: the entry commits
  * to each disclosure by its digest, and who reads which disclosure is decided
  * per reader. Append-only like the log; the service may only add and read.
+ * A disclosure to another agency names the facts its recipient receives.
  */
 export class EntryDisclosures1764470000000 implements MigrationInterface {
   name = 'EntryDisclosures1764470000000';
@@ -23,6 +24,7 @@ export class EntryDisclosures1764470000000 implements MigrationInterface {
                       FOR EACH ROW EXECUTE FUNCTION log_refuse_change()`);
     await db.query(`CREATE TRIGGER log_disclosures_no_truncate BEFORE TRUNCATE ON log_disclosures
                       FOR EACH STATEMENT EXECUTE FUNCTION log_refuse_change()`);
+    await db.query(`ALTER TABLE disclosures ADD COLUMN facts text[] NOT NULL DEFAULT '{}'`);
     await db.query(`
       DO $$
       BEGIN
@@ -33,6 +35,7 @@ export class EntryDisclosures1764470000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query('ALTER TABLE disclosures DROP COLUMN facts');
     await db.query('DROP TABLE log_disclosures');
   }
 }

@@ -10,7 +10,7 @@ import { decodeDisclosure, type EntryDisclosure, type LogEntry } from '../ledger
  * - The **public** (a key rotation read by anyone) receives none.
  * - A **recipient** of a disclosure (a foreign partner's package) receives the
  *   facts the disclosure names, on every entry of the disclosed items' chains,
- *   and everything of the entries that record the hand-over to it (its own
+ *   and the data of the entries that record the hand-over to it (its own
  *   conditions). Entries that record hand-overs to anyone else give it nothing
  *   beyond their public fields, whatever facts were chosen.
  */
@@ -69,11 +69,12 @@ export function disclosuresFor(
     case 'public':
       return [];
     case 'recipient': {
-      if (HAND_OVER_TYPES.has(entry.type))
-        return isOwnHandOver(audience, stored) ? [...stored] : [];
+      const own = HAND_OVER_TYPES.has(entry.type) && isOwnHandOver(audience, stored);
+      if (HAND_OVER_TYPES.has(entry.type) && !own) return [];
       const facts: ReadonlySet<string> = new Set(audience.facts);
+      // The people stay a chosen fact even on the recipient's own hand-over.
       return stored.filter((disclosure) =>
-        facts.has(disclosure.in === 'actor' ? `actor.${disclosure.name}` : disclosure.name),
+        disclosure.in === 'actor' ? facts.has(`actor.${disclosure.name}`) : own || facts.has(disclosure.name),
       );
     }
   }

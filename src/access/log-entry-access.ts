@@ -33,7 +33,7 @@ export class LogEntryAccess {
  * visible, as the audience the lookup returns (a member, unless it says otherwise).
  */
 export function visibleIfFound(
-  get: (principal: Principal, id: string) => Promise<DisclosureAudience | undefined | void>,
+  get: (principal: Principal, id: string) => Promise<DisclosureAudience | undefined | undefined>,
 ): SubjectVisibility {
   return async (principal, id) => {
     try {

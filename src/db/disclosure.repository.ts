@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { DisclosableFact } from '../access/disclosure-scope';
 import type { DomainWriter } from '../log/domain-write';
 import { changedRows } from './log.repository';
 
@@ -9,6 +10,8 @@ export interface DisclosureRecord {
   readonly recipientAgency: string;
   readonly orderId: string | null;
   readonly conditions: string | null;
+  /** The withheld facts of the items' chains its recipient receives (access/disclosure-scope.ts). */
+  readonly facts: readonly DisclosableFact[];
   readonly evidenceIds: readonly string[];
   readonly createdBy: string;
   readonly createdAt: Date;
@@ -27,8 +30,8 @@ export class DisclosureRepository {
       for (const r of records) {
         await tx.query(
           `INSERT INTO disclosures (id, case_id, recipient_agency, order_id, conditions, evidence_ids, created_by,
-                                    created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+                                    created_at, facts)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
           [
             r.id,
             r.caseId,
@@ -38,6 +41,7 @@ export class DisclosureRepository {
             r.evidenceIds,
             r.createdBy,
             r.createdAt,
+            r.facts,
           ],
         );
       }
@@ -60,7 +64,8 @@ export class DisclosureRepository {
 
   async find(id: string): Promise<DisclosureRecord | undefined> {
     const rows = await this.db.query(
-      `SELECT id, case_id, recipient_agency, order_id, conditions, evidence_ids, created_by, created_at, revoked_at
+      `SELECT id, case_id, recipient_agency, order_id, conditions, facts, evidence_ids, created_by, created_at,
+              revoked_at
          FROM disclosures WHERE id = $1`,
       [id],
     );
@@ -72,6 +77,7 @@ export class DisclosureRepository {
           recipientAgency: row.recipient_agency,
           orderId: row.order_id,
           conditions: row.conditions,
+          facts: row.facts,
           evidenceIds: row.evidence_ids,
           createdBy: row.created_by,
           createdAt: row.created_at,

@@ -16,6 +16,7 @@ import type { Actor, EntryValue, LogEntry } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { type EntryView, entryViews } from '../log/log-reader';
+import type { Appended } from '../log/sequencer';
 import type { BlobStore, ByteRange, StagingFile } from '../storage/blob-store';
 import {
   acquiredState,
@@ -105,6 +106,13 @@ export interface AccessibleItem {
   /** Which withheld entry fields the caller receives: all for a member of the case, none for a holder or receiver who is not. */
   readonly audience: DisclosureAudience;
 }
+
+/** An entry a caller just wrote, with its receipt and the disclosures of its withheld fields: the writer may see them all. */
+export interface RecordedEntry extends Receipted<LogEntry> {
+  readonly disclosures: readonly string[];
+}
+
+const writersDisclosures = (appended: Appended) => appended.disclosures.map((d) => d.disclosure);
 
 export function digestAlgorithms(metadata: Pick<IntakeMetadata, 'legacyDigests'>): DigestAlgorithm[] {
   return metadata.legacyDigests ? ['sha256', 'sha512', 'md5', 'sha1'] : ['sha256', 'sha512'];
@@ -297,7 +305,7 @@ export class EvidenceService {
   }
 
   /** Records a custody event on the item's chain; the state rules apply inside the log batch. */
-  async recordEvent(principal: Principal, id: string, event: CustodyEvent): Promise<Receipted<LogEntry>> {
+  async recordEvent(principal: Principal, id: string, event: CustodyEvent): Promise<RecordedEntry> {
     const { item, standing } = await this.access(principal, id);
     const actor: CustodyActor = { sub: principal.sub, agency: principal.agency };
     const role = caseRole(standing, custodyAction(event.type));
@@ -310,7 +318,7 @@ export class EvidenceService {
       data: eventData(event),
       write: domainWrite(this.custodyWriter, { id: item.id, event, actor }),
     });
-    return { value: appended.entry, receipt };
+    return { value: appended.entry, disclosures: writersDisclosures(appended), receipt };
   }
 
   /**
@@ -404,7 +412,7 @@ export class EvidenceService {
    * Checks the record against the intake entry and re-hashes the stored bytes
    * now; records `integrity.verified` or `integrity.failed` with what was found.
    */
-  async checkFixity(principal: Principal, id: string): Promise<Receipted<LogEntry> & { intact: boolean }> {
+  async checkFixity(principal: Principal, id: string): Promise<RecordedEntry & { intact: boolean }> {
     const { item, standing } = await this.access(principal, id);
     const role = caseRole(standing, 'evidence.handle');
     const { intact, recorded } = await this.checkStored(
@@ -413,7 +421,7 @@ export class EvidenceService {
       true,
     );
     const { appended, receipt } = recorded as Recorded;
-    return { value: appended.entry, receipt, intact };
+    return { value: appended.entry, disclosures: writersDisclosures(appended), receipt, intact };
   }
 
   /** The scheduled sweep's check of one item (no principal: the service itself acts). */

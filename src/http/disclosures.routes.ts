@@ -21,13 +21,16 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
     res
       .status(201)
       .location(`/v1/disclosures/${value.id}`)
-      .json({ disclosure: disclosureJson(value), receipt });
+      .json({ disclosure: disclosureJson(value, true), receipt });
   });
 
   router.get('/v1/disclosures/:id', auth, async (req, res) => {
-    const found = await disclosures.get(principalOf(res), idFromPath(req.params.id, 'disclosure'));
+    const { record, member } = await disclosures.get(
+      principalOf(res),
+      idFromPath(req.params.id, 'disclosure'),
+    );
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(found) });
+    res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(record, member) });
   });
 
   router.delete('/v1/disclosures/:id', auth, async (req, res) => {
@@ -35,7 +38,7 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
       principalOf(res),
       idFromPath(req.params.id, 'disclosure'),
     );
-    res.json({ disclosure: disclosureJson(value), receipt });
+    res.json({ disclosure: disclosureJson(value, true), receipt });
   });
 
   router.get('/v1/disclosures/:id/package', auth, async (req, res) => {
@@ -54,15 +57,20 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
   return router;
 }
 
-function disclosureJson(record: DisclosureRecord) {
+/**
+ * A disclosure as its reader may see it: the recipient learns what it was
+ * given and on which terms, not the disclosing case or who disclosed it.
+ */
+function disclosureJson(record: DisclosureRecord, member: boolean) {
   return {
     id: record.id,
-    caseId: record.caseId,
+    ...(member ? { caseId: record.caseId } : {}),
     recipientAgency: record.recipientAgency,
     orderId: record.orderId,
     conditions: record.conditions,
+    facts: record.facts,
     evidenceIds: record.evidenceIds,
-    createdBy: record.createdBy,
+    ...(member ? { createdBy: record.createdBy } : {}),
     createdAt: record.createdAt.toISOString(),
     revokedAt: record.revokedAt?.toISOString() ?? null,
   };

@@ -173,13 +173,22 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   router.post('/v1/evidence/:id/events', async (req, res) => {
     const id = idFromPath(req.params.id, 'evidence');
     const body = parseBody(custodyEventBody, req.body);
-    const { value: entry, receipt } = await deps.evidence.recordEvent(principalOf(res), id, body);
-    res.status(201).json({ entry, receipt });
+    const {
+      value: entry,
+      disclosures,
+      receipt,
+    } = await deps.evidence.recordEvent(principalOf(res), id, body);
+    res.status(201).json({ entry, disclosures, receipt });
   });
 
   router.post('/v1/evidence/:id/fixity', async (req, res) => {
     const result = await deps.evidence.checkFixity(principalOf(res), idFromPath(req.params.id, 'evidence'));
-    res.status(201).json({ intact: result.intact, entry: result.value, receipt: result.receipt });
+    res.status(201).json({
+      intact: result.intact,
+      entry: result.value,
+      disclosures: result.disclosures,
+      receipt: result.receipt,
+    });
   });
 
   return router;

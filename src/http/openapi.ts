@@ -254,7 +254,8 @@ export const openApiDocument = {
     },
     '/v1/disclosures/{id}': {
       get: {
-        summary: 'A disclosure (its recipient agency’s partners until revoked; the case’s members)',
+        summary:
+          'A disclosure (its recipient agency’s partners until revoked; the case’s members). The recipient sees what it was given, its terms and facts, not the case or who disclosed',
         security: bearer,
         parameters: [uuidPath('id')],
         responses: { '200': { description: '{ disclosure }' }, default: problem },
@@ -378,10 +379,14 @@ export const openApiDocument = {
     },
     '/v1/evidence/{id}/chain': {
       get: {
-        summary: 'Every entry of the item, in order, with log index and leaf hash',
+        summary:
+          'Every entry of the item, in order, with log index, leaf hash and the disclosures of its withheld fields (formats.md §1.1) the caller receives: all for members of the case, none for a holder or receiver who is not one',
         security: bearer,
         parameters: [evidenceId],
-        responses: { '200': { description: '{ entries }' }, default: problem },
+        responses: {
+          '200': { description: '{ entries: [{ index, leafHash, entry, disclosures }] }' },
+          default: problem,
+        },
       },
     },
     '/v1/evidence/{id}/content': {
@@ -419,7 +424,7 @@ export const openApiDocument = {
         security: bearer,
         parameters: [evidenceId],
         requestBody: jsonBody(custodyEventBody),
-        responses: { '201': { description: '{ entry, receipt }' }, default: problem },
+        responses: { '201': { description: '{ entry, disclosures, receipt }' }, default: problem },
       },
     },
     '/v1/evidence/{id}/fixity': {
@@ -427,7 +432,7 @@ export const openApiDocument = {
         summary: 'Re-hash the stored bytes now and record integrity.verified or integrity.failed',
         security: bearer,
         parameters: [evidenceId],
-        responses: { '201': { description: '{ intact, entry, receipt }' }, default: problem },
+        responses: { '201': { description: '{ intact, entry, disclosures, receipt }' }, default: problem },
       },
     },
     '/v1/orders': {
@@ -554,10 +559,11 @@ export const openApiDocument = {
     },
     '/v1/log/entries/{index}': {
       get: {
-        summary: 'One log entry with its leaf hash (404 outside your need-to-know)',
+        summary:
+          'One log entry with its leaf hash and the disclosures of its withheld fields the caller receives (404 outside your need-to-know; key entries: public fields only)',
         security: bearer,
         parameters: [{ ...position('index', true), in: 'path' }],
-        responses: { '200': { description: '{ index, leafHash, entry }' }, default: problem },
+        responses: { '200': { description: '{ index, leafHash, entry, disclosures }' }, default: problem },
       },
     },
     '/v1/log/entries/{index}/receipt': {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
 import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
@@ -167,6 +168,17 @@ export const disclosureBody = z.strictObject({
   evidenceIds: z.array(z.uuid()).min(1).max(1000),
   orderId: z.uuid().optional(),
   conditions: z.string().min(1).max(4000).optional(),
+  /**
+   * The withheld facts of the items' chains the recipient receives beyond the
+   * public ones (formats.md §1.1); by default none: the items, their digests,
+   * custody actions and times, the roles and agencies that acted, and the
+   * recipient's own conditions.
+   */
+  facts: z
+    .array(z.enum(DISCLOSABLE_FACTS))
+    .max(DISCLOSABLE_FACTS.length)
+    .refine((facts) => new Set(facts).size === facts.length, 'each fact once')
+    .default([]),
 });
 
 /** A principal's subject in a path: what tokens may carry as `sub`. */

@@ -23,12 +23,23 @@ import {
  * disclosure: identifiers that link entries together, content digests and
  * sizes, states and times.
  */
-export const PUBLIC_FIELDS: Readonly<Record<string, readonly string[]>> = {
+export type PublicFields = Readonly<Record<string, readonly string[]>>;
+
+export const PUBLIC_FIELDS: PublicFields = {
   'case.opened': ['agency'],
   'access.granted': ['grant', 'case', 'role', 'content', 'until'],
   'access.break_glass': ['grant', 'case', 'role', 'until'],
   'access.revoked': ['grant', 'case'],
-  'evidence.acquired': ['acquiredAt', 'mediaType', 'size', 'sha256', 'sha512', 'md5', 'sha1', 'acquisitionHash'],
+  'evidence.acquired': [
+    'acquiredAt',
+    'mediaType',
+    'size',
+    'sha256',
+    'sha512',
+    'md5',
+    'sha1',
+    'acquisitionHash',
+  ],
   'evidence.accessed': ['range', 'bytes'],
   'integrity.verified': ['sha256', 'sha512', 'size', 'method'],
   'integrity.failed': ['sha256', 'sha512', 'size', 'method', 'reason', 'fields'],
@@ -62,9 +73,10 @@ export function withholdEntryParts(
   type: string,
   actor: Actor,
   data: { readonly [key: string]: EntryValue },
+  publicFields: PublicFields = PUBLIC_FIELDS,
   salt: () => string = newSalt,
 ): WithheldEntryParts {
-  const publicData = new Set(PUBLIC_FIELDS[type] ?? []);
+  const publicData = new Set(publicFields[type] ?? []);
   const withheldActor = withholdFields(
     { sub: actor.sub, agency: actor.agency, role: actor.role },
     (name) => name !== 'sub',

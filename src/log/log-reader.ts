@@ -8,6 +8,7 @@ import {
   inclusionProof,
   type LogEntry,
   parseEntry,
+  revealFields,
   toBase64,
 } from '../ledger';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
@@ -90,9 +91,15 @@ export class LogReader {
   }
 
   /** The disclosures of the entry at `index` that `audience` receives (formats.md §1.1). */
-  async disclosures(view: { index: number; entry: LogEntry }, audience: DisclosureAudience): Promise<string[]> {
+  async disclosures(
+    view: { index: number; entry: LogEntry },
+    audience: DisclosureAudience,
+  ): Promise<string[]> {
     const stored = (await this.log.disclosures([view.index])).get(view.index) ?? [];
-    return disclosuresFor(audience, view.entry, stored).map((d) => d.disclosure);
+    return committed(
+      view.entry,
+      disclosuresFor(audience, view.entry, stored).map((d) => d.disclosure),
+    );
   }
 }
 
@@ -121,9 +128,28 @@ export async function entryViews(
   const disclosures = await log.disclosures(stored.map((row) => row.index));
   return stored.map((row) => {
     const view = entryView(row);
-    const given = disclosuresFor(audience, view.entry, disclosures.get(row.index) ?? []);
-    return { ...view, disclosures: given.map((d) => d.disclosure) };
+    const given = disclosuresFor(audience, view.entry, disclosures.get(row.index) ?? []).map(
+      (d) => d.disclosure,
+    );
+    return { ...view, disclosures: committed(view.entry, given) };
   });
+}
+
+/**
+ * The disclosures, checked against the digests their entry commits to: a
+ * stored disclosure changed behind the log's back is never handed out as the
+ * entry's fact; the read fails with LOG_INCONSISTENT instead.
+ */
+function committed(entry: LogEntry, disclosures: readonly string[]): string[] {
+  try {
+    revealFields(entry, disclosures);
+    return [...disclosures];
+  } catch (error) {
+    throw new LedgerError(
+      'LOG_INCONSISTENT',
+      `a stored disclosure does not match its entry: ${(error as Error).message}`,
+    );
+  }
 }
 
 function badParameter(pointer: string, reason: string): InvalidParameterError {

@@ -10,7 +10,7 @@ import {
   type Subject,
   toBase64,
 } from '../ledger';
-import { withholdEntryParts } from './entry-policy';
+import { PUBLIC_FIELDS, type PublicFields, withholdEntryParts } from './entry-policy';
 
 /** What a caller asks the log to record; the sequencer adds `log`, `seq`, `prev` and `at`. */
 export interface EntryRequest {
@@ -42,6 +42,7 @@ export function sequenceEntries(
   requests: readonly EntryRequest[],
   storedHead: (type: string, id: string) => SubjectHead | undefined,
   at: Date,
+  publicFields: PublicFields = PUBLIC_FIELDS,
 ): SequencedEntry[] {
   const heads = new Map<string, { seq: number; leafHash: string }>();
   return requests.map((request, position) => {
@@ -51,7 +52,7 @@ export function sequenceEntries(
       const stored = storedHead(request.subject.type, request.subject.id);
       head = stored ? { seq: stored.seq, leafHash: toBase64(stored.leafHash) } : { seq: 0, leafHash: '' };
     }
-    const parts = withholdEntryParts(request.type, request.actor, request.data);
+    const parts = withholdEntryParts(request.type, request.actor, request.data, publicFields);
     const entry: LogEntry = {
       v: 2,
       log: origin,

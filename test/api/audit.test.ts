@@ -2,18 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { testDatabase } from '../support/database';
 import { openCase } from '../support/fixtures';
+import { revealedChain } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 // biome-ignore lint/suspicious/noExplicitAny: entries are read back as plain JSON
 type AuditEntry = Record<string, any>;
 
-/** The audit entries recorded about one object, in order. */
+/** The audit entries recorded about one object, in order, with every withheld field revealed from its disclosure. */
 async function auditOf(object: string): Promise<Array<AuditEntry>> {
-  const rows = await testDatabase().db.query(
-    "SELECT convert_from(leaf_data, 'UTF8')::jsonb AS entry FROM log_entries WHERE subject_type = 'audit' AND subject_id = $1 ORDER BY seq",
-    [object],
-  );
-  return rows.map((row: { entry: AuditEntry }) => row.entry);
+  const chain = await revealedChain(testDatabase().db, 'audit', object);
+  return chain.map(({ entry, actor, data }) => ({ ...entry, actor, data }));
 }
 
 describe('the audit trail (every read and every refusal, in the verifiable log)', () => {

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { type LogEntry, parseVerifierKey, verifyChain } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
 import { testDatabase } from '../support/database';
+import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const run = promisify(execFile);
@@ -455,7 +456,9 @@ describe('evidence intake, custody and access', () => {
         sealCondition: 'intact',
       });
       expect(right.status).to.equal(201);
-      expect(right.body.entry.data).to.deep.include({ sealNumber: 'S-1', sealCondition: 'intact' });
+      // Seal facts are withheld by default: the writer gets their disclosures beside the entry.
+      expect(right.body.entry.data).not.to.have.property('sealNumber');
+      expect(revealed(right.body).data).to.deep.include({ sealNumber: 'S-1', sealCondition: 'intact' });
     });
 
     it('when disposal lacks an authority or the item is on hold, then it is refused; after disposal nothing more is accepted', async () => {

@@ -3,8 +3,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { LogEntry } from '../../src/ledger';
 import { withScratchDatabase } from '../support/database';
+import { type RevealedEntry, revealed } from '../support/revealed';
 import { startTestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('the scheduled fixity sweep', function () {
@@ -60,8 +60,8 @@ describe('the scheduled fixity sweep', function () {
 
           const integrity = async (id: string) =>
             (await service.call('GET', `/v1/evidence/${id}/chain`, { token })).body.entries
-              .map((e: { entry: LogEntry }) => e.entry)
-              .filter((entry: LogEntry) => entry.type.startsWith('integrity.'));
+              .map(revealed)
+              .filter((entry: RevealedEntry) => entry.type.startsWith('integrity.'));
           for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
             if (
               (await integrity(ids[0] as string)).length > 0 &&

@@ -11,6 +11,7 @@ import {
   verifyInclusion,
 } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
+import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('the verifiable log over HTTP', () => {
@@ -77,18 +78,19 @@ describe('the verifiable log over HTTP', () => {
     });
     expect(result.valid).to.equal(true);
     expect(result.payload?.entry).to.deep.include({
-      v: 1,
+      v: 2,
       log: info.origin,
       subject: { type: 'case', id: opened.id },
       seq: 1,
       prev: null,
       type: 'case.opened',
     });
-    expect(result.payload?.entry.actor).to.deep.equal({
-      sub: opened.createdBy,
-      agency,
-      role: 'investigator',
-    });
+    // The person is withheld behind a salted digest; a member reading the entry gets its disclosure.
+    expect(result.payload?.entry.actor).to.have.all.keys('agency', 'role', '_sd');
+    const index = result.payload?.index as number;
+    const read = await service.call('GET', `/v1/log/entries/${index}`, { token });
+    expect(read.status).to.equal(200);
+    expect(revealed(read.body).actor).to.deep.equal({ sub: opened.createdBy, agency, role: 'investigator' });
     expect(result.payload?.sub).to.equal(`case:${opened.id}`);
   });
 

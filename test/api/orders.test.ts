@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
+import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const DAY = 86_400_000;
@@ -29,6 +30,13 @@ function art42Request(overrides: Record<string, unknown> = {}) {
 }
 
 describe('legal orders', () => {
+  /** A log entry as `token` reads it, with the disclosures it receives applied. */
+  async function revealedEntry(index: number, token: string) {
+    const read = await service.call('GET', `/v1/log/entries/${index}`, { token });
+    expect(read.status, read.text).to.equal(200);
+    return revealed(read.body);
+  }
+
   let service: TestService;
   let central: string;
   let handler: string;
@@ -127,7 +135,7 @@ describe('legal orders', () => {
     const receipt = await verifyReceipt(response.body.receipt, await trust());
     expect(receipt.valid).to.equal(true);
     expect(receipt.payload?.entry).to.deep.include({ type: 'order.received', seq: 1 });
-    expect(receipt.payload?.entry.data.safeguards).to.deep.equal({
+    expect((await revealedEntry(receipt.payload?.index as number, handler)).data.safeguards).to.deep.equal({
       confidential: true,
       noUserNotification: true,
     });
@@ -323,17 +331,18 @@ describe('legal orders', () => {
       json: { evidenceId },
     });
     expect(linked.status, linked.text).to.equal(201);
-    const linkEntry = (await verifyReceipt(linked.body.receipt, await trust())).payload?.entry;
-    expect(linkEntry).to.deep.include({ type: 'order.evidence_linked' });
-    expect(linkEntry?.data).to.deep.include({ evidence: evidenceId, exhibitNumber: 'EX-1' });
+    const linkPayload = (await verifyReceipt(linked.body.receipt, await trust())).payload;
+    expect(linkPayload?.entry).to.deep.include({ type: 'order.evidence_linked' });
+    expect((await revealedEntry(linkPayload?.index as number, handler)).data).to.deep.include({
+      evidence: evidenceId,
+      exhibitNumber: 'EX-1',
+    });
 
     for (const to of ['pending_mla_decision', 'produced'])
       expect((await move(id, handler, to)).status).to.equal(200);
     const chain = (await service.call('GET', `/v1/evidence/${evidenceId}/chain`, { token: investigator }))
       .body.entries;
-    const disclosed = chain
-      .map((e: { entry: { type: string; data: Record<string, unknown> } }) => e.entry)
-      .at(-1);
+    const disclosed = chain.map(revealed).at(-1);
     expect(disclosed.type).to.equal('evidence.disclosed');
     expect(disclosed.data).to.deep.include({
       order: id,
@@ -363,7 +372,7 @@ describe('legal orders', () => {
     ).to.equal(422);
     const done = await move(id, handler, 'disclosed', { disclosure });
     expect(done.status).to.equal(200);
-    const entry = (await verifyReceipt(done.body.receipt, await trust())).payload?.entry;
-    expect(entry?.data.disclosure).to.deep.equal(disclosure);
+    const index = (await verifyReceipt(done.body.receipt, await trust())).payload?.index as number;
+    expect((await revealedEntry(index, handler)).data.disclosure).to.deep.equal(disclosure);
   });
 });

@@ -17,6 +17,7 @@ import { DEFAULT_PERIODS } from '../../src/orders/deadlines';
 import { lapseOf, nextStates, ORDER_KINDS, RUNNING_DEADLINES } from '../../src/orders/lifecycle';
 import { type OrderInput, OrderService } from '../../src/orders/order-service';
 import { withScratchDatabase } from '../support/database';
+import { type RevealedEntry, revealedChain } from '../support/revealed';
 
 const DAY = 86_400_000;
 const logger = createLogger('silent');
@@ -120,9 +121,8 @@ describe('the order deadline sweep (injected clock)', () => {
       expect(await sweep.sweep()).to.deep.equal({ expired: [lapsing], overdue: [], warned: [] });
       expect((await orders.get(desk, lapsing)).status).to.equal('expired');
 
-      const chain = await new LogRepository(db).chain('order', lapsing);
-      const last = parseEntry(JSON.parse(fromUtf8(chain[chain.length - 1]?.leafData ?? new Uint8Array())));
-      expect(last).to.deep.include({ type: 'order.transitioned', at: '2028-04-01T09:00:00.000Z' });
+      const last = await lastEntry(db, lapsing);
+      expect(last.entry).to.deep.include({ type: 'order.transitioned', at: '2028-04-01T09:00:00.000Z' });
       expect(last.data).to.deep.include({
         from: 'preserved',
         to: 'expired',
@@ -160,10 +160,10 @@ describe('the order deadline sweep (injected clock)', () => {
     });
   });
 
-  /** The order's last entry, parsed. */
+  /** The order's last entry, its withheld fields revealed. */
   async function lastEntry(db: DataSource, id: string) {
-    const chain = await new LogRepository(db).chain('order', id);
-    return parseEntry(JSON.parse(fromUtf8(chain[chain.length - 1]?.leafData ?? new Uint8Array())));
+    const chain = await revealedChain(db, 'order', id);
+    return chain[chain.length - 1] as RevealedEntry;
   }
 
   it('every state a lapse expires can move to expired, and every kind has a state whose lapse is recorded', () => {
@@ -237,7 +237,7 @@ describe('the order deadline sweep (injected clock)', () => {
         ).to.have.length(1);
         const last = await lastEntry(db, id);
         const order = await orders.get(desk, id);
-        expect(last).to.deep.include({ type: 'order.overdue', at: dueIn(30).toISOString() });
+        expect(last.entry).to.deep.include({ type: 'order.overdue', at: dueIn(30).toISOString() });
         expect(last.data).to.deep.equal({
           status,
           deadline: { rule: order.deadlineRule, at: order.deadlineAt?.toISOString() },

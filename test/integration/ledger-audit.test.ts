@@ -55,6 +55,8 @@ async function buildLog(db: DataSource): Promise<Map<number, CompactRange>> {
       requests,
       (_type, id) => heads.get(id),
       new Date(Date.UTC(2026, 0, 1) + start),
+      // In the clear, so that tampering with the data can be aimed at its text.
+      { 'case.noted': ['note', 'tags'] },
     );
     for (const s of sequenced) heads.set(s.entry.subject.id, { seq: s.entry.seq, leafHash: s.leafHash });
     const integrated = appendLeaves(
@@ -165,7 +167,7 @@ describe('the ledger audit, check by check', function () {
       ],
       [
         'the entry breaks its schema',
-        (db) => rewrite(db, 17, '"v":1', '"v":2'),
+        (db) => rewrite(db, 17, '"v":2', '"v":3'),
         17,
         'ENTRY_INVALID',
         /well-formed/,
@@ -193,7 +195,7 @@ describe('the ledger audit, check by check', function () {
       ],
       [
         'the bytes gain white space',
-        (db) => rewrite(db, 17, '"v":1', '"v": 1', true),
+        (db) => rewrite(db, 17, '"v":2', '"v": 2', true),
         17,
         'ENTRY_INVALID',
         /canonical/,
@@ -208,7 +210,7 @@ describe('the ledger audit, check by check', function () {
       [
         'two keys swap places',
         (db) =>
-          rewrite(db, 17, '"role":"investigator","sub":"auditor"', '"sub":"auditor","role":"investigator"'),
+          rewrite(db, 17, '"agency":"TEST","role":"investigator"', '"role":"investigator","agency":"TEST"'),
         17,
         'ENTRY_INVALID',
         /canonical/,

@@ -63,7 +63,7 @@ describe('verify ledger, incrementally', function () {
         try {
           await client.query('ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only');
           await client.query(
-            "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), 'Case 1', 'Case 8'), 'UTF8') WHERE idx = 1",
+            "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), '\"agency\":\"', '\"agency\":\"X'), 'UTF8') WHERE idx = 1",
           );
         } finally {
           await client.end();

@@ -6,20 +6,14 @@ import { openDatabase } from '../../src/db/data-source';
 import { LogRepository } from '../../src/db/log.repository';
 import { isTransientDependencyFailure } from '../../src/db/pg-errors';
 import { LedgerError } from '../../src/errors';
-import {
-  fromUtf8,
-  type LogEntry,
-  noteSigner,
-  parseEntry,
-  parseVerifierKey,
-  verifyChain,
-} from '../../src/ledger';
+import { type LogEntry, noteSigner, parseVerifierKey, verifyChain } from '../../src/ledger';
 import { type DomainWriter, domainWrite } from '../../src/log/domain-write';
 import { auditLedger } from '../../src/log/ledger-audit';
 import { type AppendRequest, Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
 import { runStatements, withScratchDatabase } from '../support/database';
 import { openCase, productionOrderBody, uploadItem } from '../support/fixtures';
+import { revealedChain } from '../support/revealed';
 import {
   startTestService,
   type TestResponse,
@@ -314,11 +308,9 @@ describe('concurrent writers on the same rows', function () {
         expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
         const refused = (outcomes[1] as PromiseRejectedResult).reason;
         expect(refused.driverError?.code ?? refused.code, 'the refusal is its own').to.equal('23514');
-        const chain = (await new LogRepository(db).chain('evidence', subject)).map((stored) =>
-          parseEntry(JSON.parse(fromUtf8(stored.leafData))),
-        );
+        const chain = await revealedChain(db, 'evidence', subject);
         expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
-        verifyChain(chain);
+        verifyChain(chain.map((e) => e.entry));
       });
     });
 
@@ -355,9 +347,7 @@ describe('concurrent writers on the same rows', function () {
         ]);
         expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
         expect((outcomes[1] as PromiseRejectedResult).reason.code).to.equal('CONFLICT');
-        const chain = (await new LogRepository(db).chain('evidence', subject)).map((stored) =>
-          parseEntry(JSON.parse(fromUtf8(stored.leafData))),
-        );
+        const chain = await revealedChain(db, 'evidence', subject);
         expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 3']);
         const flaky = await db.query("SELECT 1 FROM agencies WHERE code = 'FLAKY-SSS'");
         expect(flaky).to.have.length(0);

@@ -18,6 +18,7 @@ import { auditLedger } from '../../src/log/ledger-audit';
 import { type Appended, type AppendRequest, Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
 import { withScratchDatabase } from '../support/database';
+import { revealedChain } from '../support/revealed';
 
 const ORIGIN = 'test.example/custody';
 
@@ -253,9 +254,9 @@ describe('the sequencer on PostgreSQL', () => {
           'rejected',
           'fulfilled',
         ]);
-        const chain = await chainOf(db, subject);
+        const chain = await revealedChain(db, 'evidence', subject);
         expect(chain.map((e) => e.data.purpose)).to.deep.equal(['analysis 1', 'analysis 2', 'analysis 4']);
-        verifyChain(chain);
+        verifyChain(chain.map((e) => e.entry));
         const agencies = await db.query(
           "SELECT code FROM agencies WHERE code IN ('AZ-OK', 'DE-OK') ORDER BY code",
         );

@@ -130,7 +130,7 @@ describe('the offline verifier (npm run verify)', () => {
 
       await runStatements(url, [
         'ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only',
-        "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), 'Case 3', 'Case 9'), 'UTF8') WHERE idx = 6",
+        "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), '\"agency\":\"', '\"agency\":\"X'), 'UTF8') WHERE idx = 6",
       ]);
       // The first run was recorded, so only a full run goes back over entry 6.
       const tampered = await verify(['ledger', '--full'], env);
@@ -145,7 +145,7 @@ describe('the offline verifier (npm run verify)', () => {
       // Rewrite entry 4 and its stored hash together: only the tree and the checkpoints betray it.
       await runStatements(url, [
         'ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only',
-        "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), 'Case 2', 'Case 7'), 'UTF8') WHERE idx = 4",
+        "UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), '\"agency\":\"', '\"agency\":\"X'), 'UTF8') WHERE idx = 4",
         "UPDATE log_entries SET leaf_hash = sha256('\\x00'::bytea || leaf_data) WHERE idx = 4",
       ]);
       const tampered = await verify(['ledger'], env);
