@@ -35,7 +35,10 @@ const AFTER_CLOSE_ALLOWED = new Set(['report.issued', 'evidence.disclosed']);
  * was never acknowledged, a time without a holder (between a transfer and its
  * receipt) longer than `maxGapMs`, a failed integrity check, and anything
  * happening to the item after its release or disposal. `now` closes an open
- * transfer for the gap rule.
+ * transfer for the gap rule. Reads the entries as logged, never a
+ * disclosure: types, times and the public `reason` of an integrity failure
+ * (formats.md §1.1), so an anomaly says the same to every reader of a report
+ * and nothing that was withheld from one.
  */
 export function findAnomalies(entries: readonly LogEntry[], maxGapMs: number, now: Date): Anomaly[] {
   const found: Anomaly[] = [];

@@ -1,11 +1,11 @@
 import { CompactSign } from 'jose';
+import type { DisclosureAudience } from '../access/disclosure-scope';
 import { caseRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { LedgerError } from '../errors';
 import type { EvidenceService, IntegrityCheck } from '../evidence/evidence-service';
-import { evidenceView } from '../evidence/evidence-view';
 import {
   type Actor,
   consistencyProof,
@@ -26,49 +26,42 @@ import type { CustodyLog } from '../log/custody-log';
 import type { ReceiptSigningKey } from '../receipts/receipt';
 import { checkChains, REPORT_TYPE } from '../verify';
 import { type Anomaly, findAnomalies } from './anomalies';
+import {
+  type ItemContext,
+  type ReportContext,
+  type ReportEntry,
+  type ReportItem,
+  readerEntry,
+  reportContext,
+  reportItem,
+} from './report-audience';
+
+export type { ItemContext, ReportContext, ReportEntry, ReportItem } from './report-audience';
 
 export interface VerificationResult {
   readonly ok: boolean;
   readonly detail: string;
 }
 
-/** The legal frame of an item: its case and the orders it was preserved or produced under. */
-export interface ReportContext {
-  readonly case: {
-    readonly reference: string;
-    readonly title: string;
-    readonly agency: string;
-    readonly legalBasis: string | null;
-  } | null;
-  readonly orders: ReadonlyArray<{
-    readonly id: string;
-    readonly kind: string;
-    readonly status: string;
-    readonly legalBasis: unknown;
-    readonly requestingAuthority: string;
-    readonly safeguards: unknown;
-  }>;
-  /** Every break-glass opening of the case: who, when, until when, and why. */
-  readonly breakGlass: ReadonlyArray<{
-    readonly sub: string | null;
-    readonly agency: string;
-    readonly role: string;
-    readonly at: string;
-    readonly until: string | null;
-    readonly reason: string;
-  }>;
+/**
+ * Whom a report was issued to, and as what: the audience decides which
+ * withheld fields it shows (formats.md §1.1), so the signed report says so.
+ */
+export interface ReportReader {
+  readonly agency: string;
+  readonly role: string;
+  readonly as: DisclosureAudience['kind'];
+  /** The disclosure a recipient's report was issued under. */
+  readonly disclosure?: string;
 }
 
 export interface CustodyReport {
   readonly generatedAt: string;
+  readonly issuedTo: ReportReader;
   readonly context: ReportContext;
   readonly log: { readonly origin: string; readonly size: number; readonly checkpoint: string };
-  readonly item: ReturnType<typeof evidenceView>;
-  readonly entries: ReadonlyArray<{
-    readonly index: number;
-    readonly leafHash: string;
-    readonly entry: LogEntry;
-  }>;
+  readonly item: ReportItem;
+  readonly entries: readonly ReportEntry[];
   readonly verification: {
     readonly verdict: 'verified' | 'failed';
     readonly bytes: VerificationResult;
@@ -85,6 +78,9 @@ export interface CustodyReport {
  * intake entry and the stored bytes re-hashed, every chain link and
  * leaf hash, every entry's inclusion under the latest checkpoint, and the
  * consistency of each entry's own checkpoint with the latest), plus anomalies.
+ * A report is issued to one audience (access/disclosure-scope.ts): each entry
+ * carries exactly the disclosures that audience receives, and the item and
+ * the legal frame show no more than it may see (report-audience.ts).
  * Issuing a report is itself an entry on the item's chain; the report is signed
  * with the receipt key. A failed record or bytes check is recorded on the chain
  * (`integrity.failed`) before the chain is read, so the report lists it as an
@@ -98,24 +94,29 @@ export class CustodyReports {
     private readonly logKey: NoteVerifier,
     private readonly signingKey: () => ReceiptSigningKey,
     private readonly maxGapMs: number,
-    private readonly contextOf: (item: EvidenceRecord) => Promise<ReportContext>,
+    private readonly contextOf: (item: EvidenceRecord) => Promise<ItemContext>,
   ) {}
 
+  /** A report for a reader of the item: a member of its case sees everything, a holder outside it what is public. */
   async issue(
     principal: Principal,
     id: string,
     format: 'json' | 'pdf' = 'json',
   ): Promise<{ report: CustodyReport; jws: string }> {
-    const { item, standing } = await this.evidence.get(principal, id, 'evidence.report');
-    return this.issueFor(principal, item, caseRole(standing, 'evidence.report'), format);
+    const { item, standing, audience } = await this.evidence.get(principal, id, 'evidence.report');
+    return this.issueFor(principal, item, caseRole(standing, 'evidence.report'), format, audience);
   }
 
-  /** As `issue`, for an item the caller is already entitled to, acting in `role` (a disclosure's recipient). */
+  /**
+   * As `issue`, for an item the caller is already entitled to, acting in
+   * `role`, shown to `audience` (a disclosure's recipient, for its package).
+   */
   async issueFor(
     principal: Principal,
     item: EvidenceRecord,
     role: Role,
     format: 'json' | 'pdf',
+    audience: DisclosureAudience,
   ): Promise<{ report: CustodyReport; jws: string }> {
     const actor: Actor = { sub: principal.sub, agency: principal.agency, role };
     await this.log.record({
@@ -124,20 +125,39 @@ export class CustodyReports {
       actor,
       data: { format },
     });
-    const report = await this.build(item, actor);
+    const issuedTo: ReportReader = {
+      agency: principal.agency,
+      role,
+      as: audience.kind,
+      ...(audience.kind === 'recipient' ? { disclosure: audience.disclosureId } : {}),
+    };
+    const report = await this.build(item, actor, audience, issuedTo);
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(report)))
       .setProtectedHeader({ alg: 'EdDSA', kid: this.signingKey().kid, typ: REPORT_TYPE })
       .sign(this.signingKey().key);
     return { report, jws };
   }
 
-  private async build(item: EvidenceRecord, actor: Actor): Promise<CustodyReport> {
+  private async build(
+    item: EvidenceRecord,
+    actor: Actor,
+    audience: DisclosureAudience,
+    issuedTo: ReportReader,
+  ): Promise<CustodyReport> {
     const bytes = bytesResult(await this.evidence.checkStored(item, actor, false));
     const head = await this.entries.head();
     if (!head) throw new LedgerError('SERVICE_UNAVAILABLE', 'The log is not initialised');
     const latest = openCheckpoint(head.checkpoint, this.logKey);
     const stored = await this.entries.chain('evidence', item.id);
     const parsed = stored.map((row) => parseEntry(JSON.parse(fromUtf8(row.leafData))));
+    const disclosures = await this.entries.disclosures(stored.map((row) => row.index));
+    const entries = stored.map((row, i) =>
+      readerEntry(
+        { index: row.index, leafHash: toBase64(row.leafHash), entry: parsed[i] as LogEntry },
+        disclosures.get(row.index) ?? [],
+        audience,
+      ),
+    );
     const reader = this.entries.nodeReader();
 
     const chain = attempt(() => {
@@ -153,7 +173,10 @@ export class CustodyReports {
         })),
       ).failures;
       if (broken) throw new Error(`${broken.code}: ${broken.detail}`);
-      return `${parsed.length} entries, each linked to the one before`;
+      const unusable = entries.find((entry) => entry.problem !== undefined);
+      if (unusable)
+        throw new Error(`the stored disclosures of an entry do not match it, ${unusable.problem}`);
+      return `${parsed.length} entries, each linked to the one before, their disclosures matching their digests`;
     });
     const inclusion = await attemptAsync(async () => {
       for (const row of stored) {
@@ -187,17 +210,22 @@ export class CustodyReports {
       return `${sizes.size} earlier checkpoints are consistent with the latest`;
     });
     const ok = bytes.ok && chain.ok && inclusion.ok && consistency.ok;
+    const intake = entries.find(({ entry }) => entry.seq === 1 && entry.type === 'evidence.acquired');
     return {
       generatedAt: new Date().toISOString(),
-      context: await this.contextOf(item),
+      issuedTo,
+      context: reportContext(audience, await this.contextOf(item)),
       log: { origin: latest.origin, size: latest.size, checkpoint: head.checkpoint },
-      item: evidenceView(item),
-      entries: stored.map((row, i) => ({
-        index: row.index,
-        leafHash: toBase64(row.leafHash),
-        entry: parsed[i] as LogEntry,
+      item: reportItem(audience, item, intake),
+      entries: entries.map(({ index, leafHash, entry, disclosures, withheld }) => ({
+        index,
+        leafHash,
+        entry,
+        disclosures,
+        withheld,
       })),
       verification: { verdict: ok ? 'verified' : 'failed', bytes, chain, inclusion, consistency },
+      // Anomalies read only what every reader sees (anomalies.ts), so they say the same to every audience.
       anomalies: findAnomalies(parsed, this.maxGapMs, new Date()),
     };
   }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { LogEntry } from '../../src/ledger';
+import { withholdEntryParts } from '../../src/log/entry-policy';
 import { findAnomalies } from '../../src/reports/anomalies';
 
 const HOUR = 3_600_000;
@@ -59,5 +60,27 @@ describe('custody anomalies', () => {
       ['integrity_failed', 2],
       ['event_after_disposal', 5],
     ]);
+  });
+
+  it('when version 2 entries withhold their facts, then anomalies are found from the public fields alone and name nothing withheld', () => {
+    const actor = { sub: 'alice-1', agency: 'AZ-SSS', role: 'custodian' };
+    const v2 = chain(['evidence.acquired', 0], ['integrity.failed', 2], ['custody.transferred', 3]).map(
+      (entry): LogEntry => {
+        const data: { [key: string]: string } =
+          entry.type === 'integrity.failed'
+            ? { reason: 'content_missing', method: 'rehash' }
+            : { purpose: 'Informant KESTREL', notes: 'Informant KESTREL' };
+        const parts = withholdEntryParts(entry.type, actor, data);
+        return { ...entry, v: 2, actor: parts.actor, data: parts.data };
+      },
+    );
+    const found = findAnomalies(v2, 24 * HOUR, now);
+    expect(found.map((a) => [a.kind, a.seq])).to.deep.equal([
+      ['integrity_failed', 2],
+      ['transfer_unacknowledged', 3],
+      ['holder_gap', 3],
+    ]);
+    expect(found[0]?.detail).to.equal('the stored bytes were missing');
+    expect(JSON.stringify(found)).not.to.match(/KESTREL|alice-1/);
   });
 });
