@@ -161,6 +161,8 @@ const TYPE = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/;
 const RFC3339_MS_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Canonical base64 of 32 bytes: 43 characters, the last with its two pad bits zero, and one '='. */
 const BASE64_HASH = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+/** A digest as `_sd` lists it: base64url of SHA-256, no padding. */
+const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 /** Deeper data goes to parseEntry, so that both judge it with the same recursion. */
 const MAX_DEPTH = 32;
 
@@ -185,7 +187,7 @@ function hasExactly(value: Record<string, unknown>, keys: readonly string[]): bo
 export function isWellFormedEntry(value: unknown): value is LogEntry {
   if (!isObject(value) || !hasExactly(value, ENTRY_KEYS)) return false;
   const { v, log, subject, seq, prev, type, at, actor, data } = value;
-  if (v !== 1 || !isString(log, 1, 255)) return false;
+  if ((v !== 1 && v !== 2) || !isString(log, 1, 255)) return false;
   if (!isObject(subject) || !hasExactly(subject, ['type', 'id'])) return false;
   if (typeof subject.type !== 'string' || !SUBJECTS.has(subject.type) || !isString(subject.id, 1, 128))
     return false;
@@ -195,10 +197,27 @@ export function isWellFormedEntry(value: unknown): value is LogEntry {
   if (!isString(type, 0, 64) || !TYPE.test(type)) return false;
   if (typeof at !== 'string' || (at !== lastInstant && !isRealInstant(at))) return false;
   lastInstant = at;
-  if (!isObject(actor) || !hasExactly(actor, ['sub', 'agency', 'role'])) return false;
-  if (!isString(actor.sub, 1, 255) || !isString(actor.agency, 1, 32) || !isString(actor.role, 1, 32))
-    return false;
-  return isObject(data) && isJsonRecord(data, 0);
+  if (!isObject(actor) || !isObject(data) || !isJsonRecord(data, 0)) return false;
+  if (!isString(actor.agency, 1, 32) || !isString(actor.role, 1, 32)) return false;
+  return v === 1
+    ? hasExactly(actor, ['sub', 'agency', 'role']) && isString(actor.sub, 1, 255)
+    : hasExactly(actor, ['agency', 'role', '_sd']) && isDigestList(actor._sd) && isWithholdingData(data);
+}
+
+/** Version 2 data (formats.md §1.1): `_sd_alg` always, `_sd` when a data field is withheld. */
+function isWithholdingData(data: Record<string, unknown>): boolean {
+  return data._sd_alg === 'sha-256' && (data._sd === undefined || isDigestList(data._sd));
+}
+
+/** `_sd`: one or more digests (43 base64url characters), sorted and each once. */
+function isDigestList(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const digest = value[i];
+    if (typeof digest !== 'string' || !DIGEST.test(digest) || (i > 0 && !(value[i - 1] < digest)))
+      return false;
+  }
+  return true;
 }
 
 function isRealInstant(at: string): boolean {
