@@ -116,7 +116,8 @@ export function reportItem(
   if (audience.kind === 'member') return { ...evidenceView(record), withheld: [] };
   if (!intake) return { id: record.id, withheld: [...BEYOND_INTAKE] };
   const { data } = revealFields(intake.entry, intake.disclosures);
-  const field = (name: string) => (name in INTAKE_NAMES ? INTAKE_NAMES[name] : name) as keyof FullItem;
+  const field = (name: string) =>
+    (Object.hasOwn(INTAKE_NAMES, name) ? INTAKE_NAMES[name] : name) as keyof FullItem;
   const text = (name: string) => (typeof data[name] === 'string' ? (data[name] as string) : undefined);
   const shown: { -readonly [key in keyof FullItem]?: unknown } = {
     caseId: text('case'),
@@ -143,7 +144,7 @@ export function reportItem(
   const withheld = intake.withheld
     .filter((path) => path.startsWith('data.'))
     .map((path) => field(path.slice('data.'.length)))
-    .filter((name) => name in shown);
+    .filter((name) => Object.hasOwn(shown, name));
   return { ...known, id: record.id, withheld: [...withheld, ...BEYOND_INTAKE] } as ReportItem;
 }
 
