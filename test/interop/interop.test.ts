@@ -13,11 +13,15 @@ import {
   type CompactRange,
   consistencyProof,
   EMPTY_RANGE,
+  type EntryDisclosure,
+  encodeDisclosure,
   encodeTlogProof,
   encodeVerifierKey,
+  entryLeafHash,
   formatCheckpoint,
   fromBase64,
   inclusionProof,
+  type LogEntry,
   leafHash,
   type NodeId,
   type NodeReader,
@@ -30,6 +34,7 @@ import {
   toBase64Url,
   utf8,
 } from '../../src/ledger';
+import { withholdEntryParts } from '../../src/log/entry-policy';
 import { TILE_WIDTH } from '../../src/log/tiles';
 import { growLog, logSize } from '../support/grow-log';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
@@ -37,12 +42,15 @@ import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../
 /**
  * Interoperability: artefacts made by src/ledger are checked by implementations
  * that are not ours — golang.org/x/mod/sumdb/note and sumdb/tlog (Go, the
- * reference formats.md names) and Python jwcrypto for receipts. Sources live in
+ * reference formats.md names), Python jwcrypto for receipts, and entries'
+ * leaf hashes (RFC 8785) and disclosures (formats.md §1.1) checked with the
+ * Python and Go standard libraries from the formats alone. Sources live in
  * the source tree, not in dist; build output goes under os.tmpdir().
  */
 const INTEROP = path.join(__dirname, '..', '..', '..', 'test', 'interop');
 const GO_SOURCE = path.join(INTEROP, 'go', 'verify.go');
 const JWS_SCRIPT = path.join(INTEROP, 'verify_jws.py');
+const ENTRY_SCRIPT = path.join(INTEROP, 'check_entry.py');
 const GOPATH = '/usr/share/gocode';
 const XMOD = path.join(GOPATH, 'src', 'golang.org', 'x', 'mod', 'sumdb');
 const DEBIAN_PYTHON = '/usr/bin/python3';
@@ -156,9 +164,17 @@ type GoCase =
       index: number;
       leafHash: string;
       note?: string;
-    };
+    }
+  | { id: string; kind: 'disclosures'; entry: unknown; disclosures: string[] };
 
-interface GoResult {
+/** Fields of an entry as a reader sees them once its disclosures are applied, and how many stay withheld. */
+interface Revealed {
+  readonly actor?: Record<string, unknown>;
+  readonly data?: Record<string, unknown>;
+  readonly withheld?: { actor: number; data: number };
+}
+
+interface GoResult extends Revealed {
   readonly id: string;
   readonly kind: string;
   readonly ok: boolean;
@@ -170,6 +186,15 @@ interface GoResult {
   readonly hash?: string;
   readonly index?: number;
   readonly tiles?: number;
+}
+
+/** What test/interop/check_entry.py answers for an entry and its disclosures. */
+interface EntryResult extends Revealed {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  /** Base64 SHA-256(0x00 || JCS(entry)), computed in Python. */
+  readonly leafHash?: string;
 }
 
 interface JwsResult {
@@ -196,11 +221,15 @@ class MemoryTree implements NodeReader {
   growTo(size: number): void {
     const batch: Uint8Array[] = [];
     for (let i = this.range.size; i < size; i++) batch.push(leafHash(utf8(`entry ${i}`)));
+    this.append(batch);
+  }
+
+  append(batch: readonly Uint8Array[]): void {
     const { created, range, root } = appendLeaves(this.range, batch);
     for (const node of created) this.nodes.set(`${node.level}/${node.index}`, node.hash);
     this.leaves.push(...batch);
     this.range = range;
-    this.roots.set(size, root);
+    this.roots.set(range.size, root);
   }
 
   async readNodes(ids: readonly NodeId[]): Promise<Uint8Array[]> {
@@ -643,6 +672,235 @@ describe('interop: our artefacts checked by implementations that are not ours', 
         jwcryptoVerify(await sign(payload, stranger)),
       ]);
       expect(results.map((r) => r.ok)).to.deep.equal([true, false]);
+    });
+    describe('log entries of both versions and their disclosures, from formats.md alone (jwcrypto, Python, Go)', () => {
+      const SD_ORIGIN = 'entries.interop.example/custody';
+      const entriesTree = new MemoryTree();
+      const entryLog = noteSigner(SD_ORIGIN, new Uint8Array(randomBytes(32)));
+      const entryVkey = encodeVerifierKey(SD_ORIGIN, entryLog.publicKey);
+      const actor = { sub: 'officer-7', agency: 'AZ-SSS', role: 'custodian' };
+      const item = '6f1c2b7e-8a53-4c1d-9a2e-0d7b5e3f4a10';
+      /** What each entry was written from: its actor and data before anything was withheld. */
+      const written: Array<{ data: Record<string, unknown>; disclosures: readonly EntryDisclosure[] }> = [];
+      const entries: LogEntry[] = [];
+      let checkpoint = '';
+
+      /** Appends an entry of item's chain: version 1 with every field clear, version 2 as the service withholds. */
+      function append(v: 1 | 2, type: string, data: Record<string, LogEntry['data'][string]>): void {
+        const previous = entries[entries.length - 1];
+        const frame = {
+          log: SD_ORIGIN,
+          subject: { type: 'evidence' as const, id: item },
+          seq: entries.length + 1,
+          prev: previous ? toBase64(entryLeafHash(previous)) : null,
+          type,
+          at: new Date(Date.UTC(2026, 10, 20, 9, entries.length)).toISOString(),
+        };
+        const parts = withholdEntryParts(type, actor, data);
+        entries.push(
+          v === 1
+            ? { v: 1, ...frame, actor, data }
+            : { v: 2, ...frame, actor: parts.actor, data: parts.data },
+        );
+        written.push({ data, disclosures: v === 1 ? [] : parts.disclosures });
+      }
+
+      before(() => {
+        // JCS orders members by UTF-16 code units: U+FF61 sorts after U+1F600 there, before it by code point.
+        append(1, 'evidence.acquired', {
+          sha256: 'ab'.repeat(32),
+          size: 4096,
+          '\uff61': 'halfwidth',
+          '\u{1f600}': 'astral',
+          'quote"and\\slash': 'tab\tnul\u0001 é',
+        });
+        append(2, 'custody.transferred', {
+          purpose: 'to the lab, sealed',
+          counterparty: { agency: 'AZ-LAB', sub: 'analyst-3' },
+          bags: [1, 2, 3],
+        });
+        append(2, 'integrity.verified', {
+          sha256: 'ab'.repeat(32),
+          size: 4096,
+          method: 'rehash',
+          notes: 'ok',
+        });
+        append(2, 'report.issued', { format: 'json' });
+        entriesTree.append(entries.map(entryLeafHash));
+        checkpoint = signCheckpoint(
+          { origin: SD_ORIGIN, size: entries.length, root: entriesTree.root(entries.length) },
+          entryLog,
+        );
+      });
+
+      async function receipt(index: number): Promise<string> {
+        const entry = entries[index] as LogEntry;
+        const proof = await inclusionProof(entriesTree, index, entries.length);
+        return sign({
+          iss: SD_ORIGIN,
+          iat: Math.floor(Date.parse(entry.at) / 1000) + 1,
+          jti: toBase64Url(entryLeafHash(entry)),
+          sub: `evidence:${item}`,
+          entry,
+          index,
+          tlog_proof: encodeTlogProof({ index, proof, checkpoint }),
+        });
+      }
+
+      async function pythonCheck(
+        cases: ReadonlyArray<{ id: string; entry: unknown; disclosures: readonly string[] }>,
+      ): Promise<Map<string, EntryResult>> {
+        const output = await run(DEBIAN_PYTHON, ['-I', ENTRY_SCRIPT], JSON.stringify({ cases }), {
+          env: pythonEnv(),
+        });
+        if (output.code !== 0) throw new Error(`check_entry.py exited ${output.code}: ${output.stderr}`);
+        const { results } = JSON.parse(output.stdout) as { results: EntryResult[] };
+        expect(results.map((r) => r.id)).to.deep.equal(cases.map((c) => c.id));
+        return new Map(results.map((r) => [r.id, r]));
+      }
+
+      /** The same cases through Python and through Go, each from the standards alone. */
+      async function bothCheck(cases: ReadonlyArray<{ id: string; entry: unknown; disclosures: string[] }>) {
+        const [python, go] = await Promise.all([
+          pythonCheck(cases),
+          goCheck(cases.map((c) => ({ ...c, kind: 'disclosures' as const }))),
+        ]);
+        return cases.map(({ id }) => ({ id, python: python.get(id) as EntryResult, go: result(go, id) }));
+      }
+
+      const disclosuresOf = (index: number, pick: (one: EntryDisclosure) => boolean = () => true) =>
+        (written[index]?.disclosures ?? []).filter(pick).map((one) => one.disclosure);
+
+      it('when receipts of version 1 and 2 entries are verified by jwcrypto, then Python recomputes each leaf hash (RFC 8785, RFC 6962) as its jti names it, and Go proves it in the signed tree', async () => {
+        const verified = await Promise.all(
+          entries.map(async (_entry, index) => jwcryptoVerify(await receipt(index))),
+        );
+        for (const one of verified) expect(one.ok, one.error).to.equal(true);
+        const payloads = verified.map(
+          (one) => one.payload as { entry: LogEntry; jti: string; tlog_proof: string },
+        );
+        const altered = payloads[1]?.entry as LogEntry;
+        const hashes = await pythonCheck([
+          ...payloads.map((payload, index) => ({
+            id: `entry-${index}`,
+            entry: payload.entry,
+            disclosures: [],
+          })),
+          // One digest of `_sd` changed: the entry commits to other fields, so it is another leaf.
+          {
+            id: 'sd-changed',
+            entry: {
+              ...altered,
+              data: { ...altered.data, _sd: [...(altered.data._sd as string[])].reverse() },
+            },
+            disclosures: [],
+          },
+        ]);
+        const cases: GoCase[] = payloads.map((payload, index) => {
+          const python = hashes.get(`entry-${index}`) as EntryResult;
+          expect(python.ok, python.error).to.equal(true);
+          expect(Buffer.from(python.leafHash as string, 'base64').toString('base64url')).to.equal(
+            payload.jti,
+          );
+          return {
+            id: `proof-${index}`,
+            kind: 'tlog-proof',
+            vkey: entryVkey,
+            bundle: payload.tlog_proof,
+            leafHash: python.leafHash as string,
+          };
+        });
+        cases.push({
+          ...(cases[1] as GoCase & { kind: 'tlog-proof' }),
+          id: 'sd-changed',
+          leafHash: hashes.get('sd-changed')?.leafHash as string,
+        });
+        expect(entries.map((entry) => entry.v)).to.deep.equal([1, 2, 2, 2]);
+        const proofs = await goCheck(cases);
+        for (const index of entries.keys()) {
+          const proven = result(proofs, `proof-${index}`);
+          expect(proven.ok, proven.error).to.equal(true);
+          expect(proven.index).to.equal(index);
+        }
+        expect(result(proofs, 'sd-changed').ok).to.equal(false);
+      });
+
+      it('when the disclosures of version 2 entries are checked by Python and by Go, then each reveals its field where the entry committed to it, and what is not given counts as withheld', async () => {
+        const v2 = [1, 2, 3];
+        const cases = v2.flatMap((index) => [
+          { id: `all-${index}`, entry: entries[index], disclosures: disclosuresOf(index) },
+          { id: `none-${index}`, entry: entries[index], disclosures: [] },
+          {
+            id: `data-only-${index}`,
+            entry: entries[index],
+            disclosures: disclosuresOf(index, (one) => one.in === 'data').reverse(),
+          },
+        ]);
+        const published = (index: number) => {
+          const { _sd, _sd_alg, ...clear } = (entries[index] as LogEntry).data;
+          return clear;
+        };
+        const withheldData = (index: number) => disclosuresOf(index, (one) => one.in === 'data').length;
+        const expected = (id: string): Revealed => {
+          const [kind, index] = [id.replace(/-\d+$/, ''), Number(id.split('-').pop())];
+          const { agency, role } = actor;
+          if (kind === 'all') return { actor, data: written[index]?.data, withheld: { actor: 0, data: 0 } };
+          if (kind === 'none')
+            return {
+              actor: { agency, role },
+              data: published(index),
+              withheld: { actor: 1, data: withheldData(index) },
+            };
+          return { actor: { agency, role }, data: written[index]?.data, withheld: { actor: 1, data: 0 } };
+        };
+        for (const { id, python, go } of await bothCheck(cases)) {
+          expect(python.ok, `${id}: ${python.error}`).to.equal(true);
+          expect(go.ok, `${id}: ${go.error}`).to.equal(true);
+          const want = expected(id);
+          expect(
+            { actor: python.actor, data: python.data, withheld: python.withheld },
+            `python ${id}`,
+          ).to.deep.equal(want);
+          expect({ actor: go.actor, data: go.data, withheld: go.withheld }, `go ${id}`).to.deep.equal(want);
+        }
+        // A transfer publishes none of its data: a reader given no disclosures sees three fields withheld.
+        expect(withheldData(1)).to.equal(3);
+      });
+
+      it('when a disclosure is altered, invented, malformed, repeated or given for another entry, then Python and Go both refuse it', async () => {
+        const [purpose, counterparty] = [
+          disclosuresOf(1, (one) => one.name === 'purpose')[0] as string,
+          disclosuresOf(1, (one) => one.name === 'counterparty')[0] as string,
+        ];
+        const [salt] = JSON.parse(Buffer.from(purpose, 'base64url').toString('utf8')) as [string];
+        const freshSalt = toBase64Url(new Uint8Array(randomBytes(16)));
+        const middle = Math.floor(purpose.length / 2);
+        const oneCharacter = `${purpose.slice(0, middle)}${purpose[middle] === 'A' ? 'B' : 'A'}${purpose.slice(middle + 1)}`;
+        const hand = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        // The alphabet of RFC 4648 §4, with padding: not the base64url formats.md names.
+        const standard = Buffer.from(JSON.stringify([freshSalt, 'purpose', 'x/y?>>>'])).toString('base64');
+        expect(standard).to.match(/[+/=]/);
+        const bad: Array<[string, number, string[]]> = [
+          ['genuine', 1, [purpose, counterparty]],
+          ['altered-value', 1, [encodeDisclosure(salt, 'purpose', 'to the incinerator')]],
+          ['one-character', 1, [oneCharacter]],
+          ['invented-field', 1, [purpose, encodeDisclosure(freshSalt, 'informant', 'N. N.')]],
+          ['padded', 1, [`${purpose}=`]],
+          ['standard-base64', 1, [standard]],
+          ['two-elements', 1, [hand([salt, 'purpose'])]],
+          ['short-salt', 1, [encodeDisclosure('c2FsdA', 'purpose', 'to the lab, sealed')]],
+          ['float-value', 1, [hand([freshSalt, 'weight', 1.5])]],
+          ['twice', 1, [purpose, counterparty, purpose]],
+          ['another-entry', 2, [purpose]],
+          ['version-1-entry', 0, [purpose]],
+        ];
+        const cases = bad.map(([id, index, disclosures]) => ({ id, entry: entries[index], disclosures }));
+        const answers = await bothCheck(cases);
+        expect(oneCharacter).to.not.equal(purpose);
+        expect(answers.map(({ id, python, go }) => [id, python.ok, go.ok])).to.deep.equal(
+          bad.map(([id]) => [id, id === 'genuine', id === 'genuine']),
+        );
+      });
     });
   });
 

@@ -15,8 +15,18 @@
 //	consistency           {oldSize, oldRoot, newSize, newRoot, proof}
 //	record-hash           {data}                                     -> hash
 //	tiles                 {baseUrl, vkey, index, leafHash[, note]}   -> origin, size, root, tiles
+//	disclosures           {entry, disclosures}                       -> actor, data, withheld
 //
 // Hashes and data are standard base64 with padding.
+//
+// The disclosures case checks the disclosures of a log entry's withheld fields
+// from formats.md §1.1 and the SD-JWT rules it adopts (RFC 9901), with the
+// standard library alone: each disclosure is base64url without padding of the
+// UTF-8 JSON array [salt, name, value] (salt at least 128 bits of base64url, no
+// floating-point value), its digest is the base64url SHA-256 of the ASCII
+// disclosure string, and that digest must be listed in the `_sd` of the entry's
+// actor or data, once. It answers the fields each part shows with the
+// disclosed ones in place, and how many digests no disclosure matched.
 //
 // The tiles case is a partner checking an entry with nothing but the log's
 // public C2SP tlog-tiles endpoints under baseUrl (the log's prefix): it fetches
@@ -33,6 +43,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -63,6 +75,9 @@ type testCase struct {
 	Data     string   `json:"data"`
 	Bundle   string   `json:"bundle"`
 	BaseURL  string   `json:"baseUrl"`
+
+	Entry       json.RawMessage `json:"entry"`
+	Disclosures []string        `json:"disclosures"`
 }
 
 type result struct {
@@ -77,6 +92,11 @@ type result struct {
 	Hash   string `json:"hash,omitempty"`
 	Index  *int64 `json:"index,omitempty"`
 	Tiles  *int   `json:"tiles,omitempty"`
+
+	// Pointers, so that an empty object is still written and other kinds write none.
+	Actor    *map[string]interface{} `json:"actor,omitempty"`
+	Data     *map[string]interface{} `json:"data,omitempty"`
+	Withheld map[string]int          `json:"withheld,omitempty"`
 }
 
 func main() {
@@ -130,6 +150,8 @@ func run(c testCase, r *result) error {
 		return checkConsistency(c)
 	case "tiles":
 		return checkWithTiles(c, r)
+	case "disclosures":
+		return checkDisclosures(c, r)
 	case "record-hash":
 		data, err := base64.StdEncoding.Strict().DecodeString(c.Data)
 		if err != nil {
@@ -430,4 +452,148 @@ func checkWithTiles(c testCase, r *result) error {
 		return fmt.Errorf("proving tree %d in %d from tiles: %w", old.size, cp.size, err)
 	}
 	return tlog.CheckTree(treeProof, cp.size, cp.root, old.size, old.root)
+}
+
+// decodeJSON reads one JSON value, numbers kept as written so that a
+// floating-point one can be told apart, and nothing after it.
+func decodeJSON(data []byte, into interface{}) error {
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.UseNumber()
+	if err := decoder.Decode(into); err != nil {
+		return err
+	}
+	if decoder.More() {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// hasFloat reports a number written with a fraction or an exponent: entries hold none.
+func hasFloat(value interface{}) bool {
+	switch v := value.(type) {
+	case json.Number:
+		return strings.ContainsAny(string(v), ".eE")
+	case []interface{}:
+		for _, item := range v {
+			if hasFloat(item) {
+				return true
+			}
+		}
+	case map[string]interface{}:
+		for _, item := range v {
+			if hasFloat(item) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isBase64URL(text string) bool {
+	for _, c := range text {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// readDisclosure decodes [salt, name, value] from a disclosure string.
+func readDisclosure(disclosure string) (string, interface{}, error) {
+	// RawURLEncoding takes no padding; Strict refuses non-zero pad bits (one spelling only).
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(disclosure)
+	if err != nil || disclosure == "" {
+		return "", nil, fmt.Errorf("not base64url without padding: %v", err)
+	}
+	var triple []interface{}
+	if err := decodeJSON(raw, &triple); err != nil {
+		return "", nil, fmt.Errorf("not a JSON array: %w", err)
+	}
+	if len(triple) != 3 {
+		return "", nil, fmt.Errorf("a disclosure is [salt, name, value], not %d elements", len(triple))
+	}
+	salt, ok := triple[0].(string)
+	if !ok || len(salt) < 22 || !isBase64URL(salt) {
+		return "", nil, errors.New("the salt is under 128 bits of base64url")
+	}
+	name, ok := triple[1].(string)
+	if !ok || name == "" || name == "_sd" || name == "_sd_alg" {
+		return "", nil, errors.New("not a field name")
+	}
+	if hasFloat(triple[2]) {
+		return "", nil, errors.New("entries hold no floating-point numbers")
+	}
+	return name, triple[2], nil
+}
+
+func checkDisclosures(c testCase, r *result) error {
+	var entry map[string]interface{}
+	if err := decodeJSON(c.Entry, &entry); err != nil {
+		return fmt.Errorf("entry: %w", err)
+	}
+	withholding := entry["v"] == json.Number("2")
+	parts := map[string]map[string]interface{}{}
+	listed := map[string][]string{}
+	for _, part := range []string{"actor", "data"} {
+		members, ok := entry[part].(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("entry %s is not an object", part)
+		}
+		parts[part] = map[string]interface{}{}
+		for name, value := range members {
+			if withholding && (name == "_sd" || name == "_sd_alg") {
+				continue
+			}
+			parts[part][name] = value
+		}
+		if digests, ok := members["_sd"].([]interface{}); ok && withholding {
+			for _, d := range digests {
+				text, ok := d.(string)
+				if !ok {
+					return fmt.Errorf("%s._sd holds a non-string", part)
+				}
+				listed[part] = append(listed[part], text)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, disclosure := range c.Disclosures {
+		name, value, err := readDisclosure(disclosure)
+		if err != nil {
+			return fmt.Errorf("disclosure %d: %w", i, err)
+		}
+		sum := sha256.Sum256([]byte(disclosure))
+		digest := base64.RawURLEncoding.EncodeToString(sum[:])
+		if seen[digest] {
+			return fmt.Errorf("disclosure %d is given twice", i)
+		}
+		seen[digest] = true
+		part := ""
+		for _, p := range []string{"actor", "data"} {
+			for _, d := range listed[p] {
+				if d == digest {
+					part = p
+				}
+			}
+		}
+		if part == "" {
+			return fmt.Errorf("disclosure %d: digest %s is in no _sd of the entry", i, digest)
+		}
+		if _, clear := parts[part][name]; clear {
+			return fmt.Errorf("disclosure %d: %s.%s is already there", i, part, name)
+		}
+		parts[part][name] = value
+	}
+	actor, data := parts["actor"], parts["data"]
+	r.Actor, r.Data = &actor, &data
+	r.Withheld = map[string]int{}
+	for _, p := range []string{"actor", "data"} {
+		r.Withheld[p] = 0
+		for _, d := range listed[p] {
+			if !seen[d] {
+				r.Withheld[p]++
+			}
+		}
+	}
+	return nil
 }
