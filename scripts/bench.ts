@@ -53,9 +53,15 @@ import { type DatabaseServer, databaseServerFor } from '../src/db/database-serve
 import { LogRepository } from '../src/db/log.repository';
 import { ensureServiceKeys } from '../src/keys/key-store';
 import { appendLeaves, EMPTY_RANGE, emptyRoot, parseVerifierKey, signCheckpoint } from '../src/ledger';
+import { withholdEntryParts } from '../src/log/entry-policy';
 import { auditLedger } from '../src/log/ledger-audit';
 import { logSignerOf, logVerifierKey } from '../src/log/log-key';
-import { type SequencedEntry, sequenceEntries, storedEntryOf } from '../src/log/sequence';
+import {
+  type SequencedEntry,
+  sequenceEntries,
+  storedDisclosuresOf,
+  storedEntryOf,
+} from '../src/log/sequence';
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
 import { resumeBench } from './lib/resume-bench';
@@ -384,12 +390,18 @@ export async function buildEntryLog(url: string, dataDir: string, origin: string
       );
       range = integrated.range;
       const end = range.size;
-      await log.appendBatch(db, sequenced.map(storedEntryOf), integrated.created, {
-        origin,
-        size: end,
-        root: integrated.root,
-        checkpoint: signCheckpoint({ origin, size: end, root: integrated.root }, signer),
-      });
+      await log.appendBatch(
+        db,
+        sequenced.map(storedEntryOf),
+        integrated.created,
+        {
+          origin,
+          size: end,
+          root: integrated.root,
+          checkpoint: signCheckpoint({ origin, size: end, root: integrated.root }, signer),
+        },
+        storedDisclosuresOf(sequenced),
+      );
     }
     return logVerifierKey(signer);
   } finally {
@@ -675,10 +687,12 @@ async function reportPdf(entries: number) {
   ];
   const report = {
     generatedAt: new Date().toISOString(),
+    issuedTo: { agency: 'BENCH', role: 'custodian', as: 'member' as const },
     context: {
       case: { reference: 'BENCH-1', title: 'Benchmark', agency: 'BENCH', legalBasis: null },
       orders: [],
       breakGlass: [],
+      withheld: [],
     },
     log: { origin: 'bench.example/custody', size: entries, checkpoint: 'bench.example/custody\n1\nAAAA\n' },
     item: {
@@ -706,22 +720,34 @@ async function reportPdf(entries: number) {
         sealNumber: null,
         onHold: false,
       },
+      withheld: [],
     },
-    entries: Array.from({ length: entries }, (_, i) => ({
-      index: i,
-      leafHash: 'bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=',
-      entry: {
-        v: 1 as const,
-        log: 'bench.example/custody',
-        subject: { type: 'evidence' as const, id: 'x' },
-        seq: i + 1,
-        prev: null,
-        type: types[i % types.length] as string,
-        at: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
-        actor: { sub: 'custodian-1', agency: 'BENCH', role: 'custodian' },
-        data: { purpose: 'benchmark handling', location: 'Vault 2' },
-      },
-    })),
+    // Version 2 entries, every field disclosed to the reader: the PDF renders what the disclosures reveal.
+    entries: Array.from({ length: entries }, (_, i) => {
+      const type = types[i % types.length] as string;
+      const parts = withholdEntryParts(
+        type,
+        { sub: 'custodian-1', agency: 'BENCH', role: 'custodian' },
+        { purpose: 'benchmark handling', location: 'Vault 2' },
+      );
+      return {
+        index: i,
+        leafHash: 'bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=',
+        entry: {
+          v: 2 as const,
+          log: 'bench.example/custody',
+          subject: { type: 'evidence' as const, id: 'x' },
+          seq: i + 1,
+          prev: null,
+          type,
+          at: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+          actor: parts.actor,
+          data: parts.data,
+        },
+        disclosures: parts.disclosures.map((d) => d.disclosure),
+        withheld: [],
+      };
+    }),
     verification: {
       verdict: 'verified' as const,
       bytes: { ok: true, detail: 'bench' },

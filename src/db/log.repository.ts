@@ -141,11 +141,48 @@ export class LogRepository {
     );
   }
 
+  /** Entries [from, to) in order, each with its bytes and every disclosure stored for it, for the ledger audit. */
+  async entriesWithDisclosures(
+    from: number,
+    to: number,
+  ): Promise<Array<{ index: number; leafData: Uint8Array; disclosures: EntryDisclosure[] }>> {
+    const rows: Array<{
+      idx: string;
+      leaf_data: Buffer;
+      places: string[];
+      names: string[];
+      texts: string[];
+    }> = await this.db.query(
+      `SELECT e.idx, e.leaf_data,
+                coalesce(array_agg(d.withheld_in ORDER BY d.withheld_in, d.name) FILTER (WHERE d.idx IS NOT NULL), '{}') AS places,
+                coalesce(array_agg(d.name ORDER BY d.withheld_in, d.name) FILTER (WHERE d.idx IS NOT NULL), '{}') AS names,
+                coalesce(array_agg(d.disclosure ORDER BY d.withheld_in, d.name) FILTER (WHERE d.idx IS NOT NULL), '{}') AS texts
+           FROM log_entries e LEFT JOIN log_disclosures d ON d.idx = e.idx
+          WHERE e.idx >= $1 AND e.idx < $2
+          GROUP BY e.idx ORDER BY e.idx`,
+      [from, to],
+    );
+    return rows.map((row) => ({
+      index: Number(row.idx),
+      leafData: row.leaf_data,
+      disclosures: row.texts.map((disclosure, i) => ({
+        in: row.places[i] as EntryDisclosure['in'],
+        name: row.names[i] as string,
+        disclosure,
+      })),
+    }));
+  }
+
   /** The disclosures stored for the entries at `indexes` (formats.md §1.1), by index; entries without any are absent. */
   async disclosures(indexes: readonly number[]): Promise<Map<number, EntryDisclosure[]>> {
     const byIndex = new Map<number, EntryDisclosure[]>();
     if (indexes.length === 0) return byIndex;
-    const rows = await preparedQuery<{ idx: string; withheld_in: 'actor' | 'data'; name: string; disclosure: string }>(
+    const rows = await preparedQuery<{
+      idx: string;
+      withheld_in: 'actor' | 'data';
+      name: string;
+      disclosure: string;
+    }>(
       this.db,
       'log-disclosures',
       `SELECT idx, withheld_in, name, disclosure FROM log_disclosures

@@ -220,3 +220,49 @@ function digestsOf(object: { readonly [key: string]: unknown }): string[] {
   const digests = object[SD_KEY];
   return Array.isArray(digests) ? (digests as string[]) : [];
 }
+
+/** Why the disclosures kept for an entry cannot be relied on: a stable code and the evidence in words. */
+export interface StoredDisclosureProblem {
+  readonly code: 'DISCLOSURE_INVALID' | 'DISCLOSURE_UNMATCHED' | 'DISCLOSURE_MISSING';
+  readonly detail: string;
+}
+
+/**
+ * Checks the disclosures a service keeps for one entry, as filed (formats.md
+ * §1.1: every disclosure is kept): each matches a digest of the entry, each is
+ * filed under the field it reveals (a reader's share is chosen by those
+ * names), and together they cover every digest. Undefined when they hold.
+ */
+export function storedDisclosureProblem(
+  entry: Pick<LogEntry, 'v' | 'actor' | 'data'>,
+  stored: readonly EntryDisclosure[],
+): StoredDisclosureProblem | undefined {
+  let revealed: RevealedFields;
+  try {
+    revealed = revealFields(
+      entry,
+      stored.map((s) => s.disclosure),
+    );
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return {
+      code: code === 'DISCLOSURE_UNMATCHED' ? code : 'DISCLOSURE_INVALID',
+      detail: `a kept disclosure does not match its entry: ${(error as Error).message}`,
+    };
+  }
+  const misfiled = revealed.disclosed.find(
+    (found, i) => found.in !== stored[i]?.in || found.name !== stored[i]?.name,
+  );
+  if (misfiled)
+    return {
+      code: 'DISCLOSURE_UNMATCHED',
+      detail: `the disclosure of ${misfiled.in}.${misfiled.name} is filed under another field`,
+    };
+  const missing = revealed.withheld.actor.length + revealed.withheld.data.length;
+  if (missing > 0)
+    return {
+      code: 'DISCLOSURE_MISSING',
+      detail: `${missing} withheld fields of the entry have no kept disclosure`,
+    };
+  return undefined;
+}

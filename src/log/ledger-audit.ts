@@ -16,6 +16,7 @@ import {
   toBase64,
 } from '../ledger';
 import type { TreePoint } from './checkpoint-witness';
+import { auditDisclosures } from './disclosure-audit';
 import {
   CLOSE_WORKER,
   type EntryFailure,
@@ -78,7 +79,8 @@ type Chains = Map<string, { seq: number; leafHash: string }>;
  * signature; every entry's bytes (well-formed, canonical JCS, leaf hash, columns
  * that agree with the bytes); every chain link; every stored tree node against
  * the one recomputed from the leaves; and the recomputed root at every
- * checkpoint size and at the head. Stops at the first failure in log order and
+ * checkpoint size and at the head; then the disclosures kept beside the
+ * entries (disclosure-audit.ts). Stops at the first failure in log order and
  * names it: a segment between signed sizes at a time, its entries in order,
  * then the root signed at its end, then the tree nodes its leaves complete.
  *
@@ -134,6 +136,8 @@ export async function auditLedger(
     if (undecided) throw new AuditStop(undecided.failure);
     if (!equalBytes(compactRoot(range), head.root))
       fail(null, 'LOG_INCONSISTENT', 'the head root is not the tree root');
+    const withheld = await auditDisclosures(log, start, head.size);
+    if (withheld) throw new AuditStop(withheld);
     return {
       ok: true,
       from: start,

@@ -3,12 +3,13 @@ import type { LogRepository, StoredEntry } from '../db/log.repository';
 import { InvalidParameterError, LedgerError, NotFoundError } from '../errors';
 import {
   consistencyProof,
+  type EntryDisclosure,
   encodeTlogProof,
   fromUtf8,
   inclusionProof,
   type LogEntry,
   parseEntry,
-  revealFields,
+  storedDisclosureProblem,
   toBase64,
 } from '../ledger';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
@@ -95,10 +96,10 @@ export class LogReader {
     view: { index: number; entry: LogEntry },
     audience: DisclosureAudience,
   ): Promise<string[]> {
-    const stored = (await this.log.disclosures([view.index])).get(view.index) ?? [];
-    return committed(
+    return givenDisclosures(
+      audience,
       view.entry,
-      disclosuresFor(audience, view.entry, stored).map((d) => d.disclosure),
+      (await this.log.disclosures([view.index])).get(view.index) ?? [],
     );
   }
 }
@@ -128,28 +129,24 @@ export async function entryViews(
   const disclosures = await log.disclosures(stored.map((row) => row.index));
   return stored.map((row) => {
     const view = entryView(row);
-    const given = disclosuresFor(audience, view.entry, disclosures.get(row.index) ?? []).map(
-      (d) => d.disclosure,
-    );
-    return { ...view, disclosures: committed(view.entry, given) };
+    return { ...view, disclosures: givenDisclosures(audience, view.entry, disclosures.get(row.index) ?? []) };
   });
 }
 
 /**
- * The disclosures, checked against the digests their entry commits to: a
- * stored disclosure changed behind the log's back is never handed out as the
- * entry's fact; the read fails with LOG_INCONSISTENT instead.
+ * The disclosures `audience` receives of an entry, from those kept for it,
+ * which are checked first (storedDisclosureProblem): a disclosure changed or
+ * refiled behind the log's back is never handed out as the entry's fact; the
+ * read fails with LOG_INCONSISTENT instead.
  */
-function committed(entry: LogEntry, disclosures: readonly string[]): string[] {
-  try {
-    revealFields(entry, disclosures);
-    return [...disclosures];
-  } catch (error) {
-    throw new LedgerError(
-      'LOG_INCONSISTENT',
-      `a stored disclosure does not match its entry: ${(error as Error).message}`,
-    );
-  }
+function givenDisclosures(
+  audience: DisclosureAudience,
+  entry: LogEntry,
+  stored: readonly EntryDisclosure[],
+): string[] {
+  const problem = storedDisclosureProblem(entry, stored);
+  if (problem) throw new LedgerError('LOG_INCONSISTENT', `${problem.code}: ${problem.detail}`);
+  return disclosuresFor(audience, entry, stored).map((d) => d.disclosure);
 }
 
 function badParameter(pointer: string, reason: string): InvalidParameterError {

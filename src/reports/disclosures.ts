@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { type DisclosableFact, type DisclosureAudience } from '../access/disclosure-scope';
 import { type CaseStanding, caseAllows, caseRole, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { CaseRepository } from '../db/case.repository';
@@ -27,6 +28,7 @@ export interface DisclosureInput {
   readonly evidenceIds: readonly string[];
   readonly orderId?: string | undefined;
   readonly conditions?: string | undefined;
+  readonly facts?: readonly DisclosableFact[] | undefined;
 }
 
 /** A disclosure as one caller may use it: as the recipient agency, or as a member of the disclosing case. */
@@ -94,6 +96,7 @@ export class DisclosureService {
       recipientAgency: input.recipientAgency,
       orderId: input.orderId ?? null,
       conditions: input.conditions ?? null,
+      facts: [...new Set(input.facts ?? [])],
       evidenceIds: items.map(({ item }) => item.id),
       createdBy: principal.sub,
       createdAt: new Date(),
@@ -105,6 +108,7 @@ export class DisclosureService {
       recipient: record.recipientAgency,
       ...(record.orderId ? { order: record.orderId } : {}),
       ...(record.conditions ? { conditions: record.conditions } : {}),
+      facts: [...record.facts],
     };
     // The case's entry and every item's commit together: no item is left without its record of the disclosure.
     const [created] = await this.log.recordAll([
@@ -145,8 +149,10 @@ export class DisclosureService {
     return { record, standing: member ? inCase?.standing : undefined, recipient };
   }
 
-  async get(principal: Principal, id: string): Promise<DisclosureRecord> {
-    return (await this.access(principal, id)).record;
+  /** The disclosure, and whether the caller reads it as a member of the disclosing case (else as its recipient). */
+  async get(principal: Principal, id: string): Promise<{ record: DisclosureRecord; member: boolean }> {
+    const { record, standing } = await this.access(principal, id);
+    return { record, member: standing !== undefined };
   }
 
   /**
@@ -205,9 +211,11 @@ export class DisclosureService {
       { path: 'log.vkey', bytes: utf8(`${this.material.vkey}\n`) },
     ];
     const reader = this.entries.nodeReader();
+    // The package is what its recipient receives, whoever downloads it: a member sees what goes out.
+    const audience = recipientAudience(disclosure);
     const reports: CustodyReport[] = [];
     for (const item of items) {
-      const { report, jws } = await this.reports.issueFor(principal, item, role, 'json');
+      const { report, jws } = await this.reports.issueFor(principal, item, role, 'json', audience);
       reports.push(report);
       tags.push({ path: `reports/${item.id}.json`, bytes: utf8(`${JSON.stringify(report, null, 2)}\n`) });
       tags.push({ path: `reports/${item.id}.jws`, bytes: utf8(`${jws}\n`) });
@@ -221,7 +229,7 @@ export class DisclosureService {
     const head = await this.entries.head();
     if (!head) throw new NotFoundError('log');
     for (const report of reports) {
-      for (const { index, entry } of report.entries) {
+      for (const { index, entry, disclosures } of report.entries) {
         const proof = await inclusionProof(reader, index, head.size);
         const receipt = await signReceipt(this.material.receiptKey(), {
           entry,
@@ -230,6 +238,8 @@ export class DisclosureService {
           checkpoint: head.checkpoint,
         });
         tags.push({ path: `receipts/${index}.jws`, bytes: utf8(`${receipt}\n`) });
+        if (entry.v === 2)
+          tags.push({ path: `disclosures/${index}.json`, bytes: utf8(`${JSON.stringify(disclosures)}\n`) });
         tags.push({
           path: `proofs/${index}.tlog-proof`,
           bytes: utf8(encodeTlogProof({ index, proof, checkpoint: head.checkpoint })),
@@ -244,13 +254,20 @@ export class DisclosureService {
         bytes: utf8(`${proof.map(toBase64).join('\n')}\n`),
       });
     }
-    // The payload directory names the item in full: a verifier checks its bytes against that item's intake entry.
-    const payloadPathOf = (item: EvidenceRecord) =>
-      `${segment(item.exhibitNumber)}-${item.id}/${segment(item.originalFilename ?? 'content.bin')}`;
+    // The payload directory names the item in full: a verifier checks its bytes against that item's
+    // intake entry. Its exhibit number and file name appear only when they are disclosed facts.
+    const disclosed = new Set<string>(disclosure.facts);
+    const payloadPathOf = (item: EvidenceRecord) => {
+      const directory = disclosed.has('exhibitNumber')
+        ? `${segment(item.exhibitNumber)}-${item.id}`
+        : item.id;
+      const file = disclosed.has('filename') && item.originalFilename ? item.originalFilename : 'content.bin';
+      return `${directory}/${segment(file)}`;
+    };
     const graphItems = items.map((item, i) => ({
-      item,
+      item: (reports[i] as CustodyReport).item,
       payloadPath: `data/${payloadPathOf(item)}`,
-      entries: (reports[i] as CustodyReport).entries.map(({ index, entry }) => ({ index, entry })),
+      entries: (reports[i] as CustodyReport).entries,
     }));
     tags.push({
       path: 'custody.jsonld',
@@ -278,6 +295,17 @@ export class DisclosureService {
     });
     return { name, stream };
   }
+}
+
+/** What a disclosure's recipient receives of the items' chains (access/disclosure-scope.ts). */
+function recipientAudience(disclosure: DisclosureRecord): DisclosureAudience {
+  return {
+    kind: 'recipient',
+    agency: disclosure.recipientAgency,
+    disclosureId: disclosure.id,
+    orderId: disclosure.orderId,
+    facts: disclosure.facts,
+  };
 }
 
 /** A tag file's bytes must be hashed before it enters the bag, so a (small) report PDF is collected first. */

@@ -1,8 +1,13 @@
 import { type DisclosureAudience, disclosuresFor } from '../access/disclosure-scope';
 import type { EvidenceRecord } from '../db/evidence.repository';
-import { LedgerError } from '../errors';
 import { evidenceView } from '../evidence/evidence-view';
-import { type EntryDisclosure, type EntryValue, type LogEntry, revealFields } from '../ledger';
+import {
+  type EntryDisclosure,
+  type EntryValue,
+  type LogEntry,
+  revealFields,
+  storedDisclosureProblem,
+} from '../ledger';
 
 /**
  * What a custody report shows its reader (formats.md §1.1): each entry with
@@ -48,22 +53,8 @@ export function readerEntry(
   audience: DisclosureAudience,
 ): ReaderEntry {
   const pathOf = (disclosure: EntryDisclosure) => `${disclosure.in}.${disclosure.name}`;
-  let problem: string | undefined;
-  try {
-    const all = revealFields(
-      row.entry,
-      stored.map((disclosure) => disclosure.disclosure),
-    );
-    const misfiled = all.disclosed.find(
-      (found, i) => found.name !== stored[i]?.name || found.in !== stored[i]?.in,
-    );
-    if (misfiled)
-      problem = `DISCLOSURE_INVALID: a disclosure of ${pathOf(misfiled)} is filed under another name`;
-    const unknown = all.withheld.actor.length + all.withheld.data.length;
-    if (unknown > 0) problem ??= `DISCLOSURE_MISSING: ${unknown} withheld fields have no stored disclosure`;
-  } catch (error) {
-    problem = error instanceof LedgerError ? `${error.code}: ${error.message}` : String(error);
-  }
+  const failed = storedDisclosureProblem(row.entry, stored);
+  const problem = failed && `${failed.code}: ${failed.detail}`;
   if (problem !== undefined)
     return {
       ...row,

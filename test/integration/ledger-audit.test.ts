@@ -9,12 +9,13 @@ import {
   compactRoot,
   EMPTY_RANGE,
   emptyRoot,
+  encodeDisclosure,
   fromBase64,
   noteSigner,
   signCheckpoint,
 } from '../../src/ledger';
 import { type AuditOptions, type AuditReport, auditLedger } from '../../src/log/ledger-audit';
-import { sequenceEntries } from '../../src/log/sequence';
+import { sequenceEntries, storedDisclosuresOf } from '../../src/log/sequence';
 import { withScratchDatabase } from '../support/database';
 
 /*
@@ -85,6 +86,7 @@ async function buildLog(db: DataSource): Promise<Map<number, CompactRange>> {
         root: integrated.root,
         checkpoint: signCheckpoint({ origin: ORIGIN, size: range.size, root: integrated.root }, signer),
       },
+      storedDisclosuresOf(sequenced),
     );
   }
   return ranges;
@@ -99,7 +101,7 @@ async function audit(
     const db = await openDatabase(url);
     try {
       const ranges = await buildLog(db);
-      for (const table of ['log_entries', 'log_nodes', 'log_checkpoints', 'log_head'])
+      for (const table of ['log_entries', 'log_nodes', 'log_checkpoints', 'log_head', 'log_disclosures'])
         await db.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
       await tamper(db);
       return await auditLedger(new LogRepository(db), signer, options(ranges));
@@ -124,6 +126,12 @@ const rewrite = (db: DataSource, index: number, from: string, to: string, rehash
           ])
         : undefined,
     );
+
+/** Deletes entry `index` as its owner could, with the disclosures that refer to it. */
+const deleteEntry = async (db: DataSource, index: number) => {
+  await db.query('DELETE FROM log_disclosures WHERE idx = $1', [index]);
+  await db.query('DELETE FROM log_entries WHERE idx = $1', [index]);
+};
 
 const failure = (report: AuditReport) =>
   report.failure && { index: report.failure.index, code: report.failure.code };
@@ -257,20 +265,8 @@ describe('the ledger audit, check by check', function () {
         'ENTRY_INVALID',
         /columns/,
       ],
-      [
-        'an entry is deleted',
-        (db) => db.query('DELETE FROM log_entries WHERE idx = 17'),
-        17,
-        'ENTRY_MISSING',
-        /missing/,
-      ],
-      [
-        'the last entry is deleted',
-        (db) => db.query('DELETE FROM log_entries WHERE idx = 39'),
-        39,
-        'ENTRY_MISSING',
-        /missing/,
-      ],
+      ['an entry is deleted', (db) => deleteEntry(db, 17), 17, 'ENTRY_MISSING', /missing/],
+      ['the last entry is deleted', (db) => deleteEntry(db, 39), 39, 'ENTRY_MISSING', /missing/],
       [
         'a seq is skipped, bytes, hash and columns alike',
         async (db) => {
@@ -303,6 +299,40 @@ describe('the ledger audit, check by check', function () {
         19,
         'ROOT_MISMATCH',
         /size 20/,
+      ],
+      [
+        'the stored disclosure of the person is replaced by another well-formed one',
+        (db) =>
+          db.query(`UPDATE log_disclosures SET disclosure = $1 WHERE idx = 17`, [
+            encodeDisclosure('AAAAAAAAAAAAAAAAAAAAAA', 'sub', 'mallory'),
+          ]),
+        17,
+        'DISCLOSURE_UNMATCHED',
+        /does not match/,
+      ],
+      [
+        'the stored disclosure of the person has a salt of 40 bits',
+        (db) =>
+          db.query(`UPDATE log_disclosures SET disclosure = $1 WHERE idx = 17`, [
+            Buffer.from(JSON.stringify(['c2FsdA', 'sub', 'auditor'])).toString('base64url'),
+          ]),
+        17,
+        'DISCLOSURE_INVALID',
+        /does not match/,
+      ],
+      [
+        'the stored disclosure is filed under another name',
+        (db) => db.query(`UPDATE log_disclosures SET name = 'agency' WHERE idx = 17`),
+        17,
+        'DISCLOSURE_UNMATCHED',
+        /another field/,
+      ],
+      [
+        'the stored disclosure is deleted',
+        (db) => db.query('DELETE FROM log_disclosures WHERE idx = 17'),
+        17,
+        'DISCLOSURE_MISSING',
+        /no kept disclosure/,
       ],
     ];
     for (const [when, tamper, index, code, detail] of cases) {
@@ -466,7 +496,7 @@ describe('the ledger audit, across small pages', function () {
       ],
       [
         'an entry is deleted',
-        (db) => db.query('DELETE FROM log_entries WHERE idx = 17'),
+        (db) => deleteEntry(db, 17),
         { index: 17, code: 'ENTRY_MISSING', detail: 'entry 17 is missing' },
       ],
       [
