@@ -86,7 +86,9 @@ export function logRouter(deps: {
     const view = await reader.entry(indexParam(req.params.index));
     const audience = await deps.entryAccess.audience(principalOf(res), view.entry);
     await auditRead(req, res, view.entry.subject);
-    res.set('Cache-Control', 'no-store').json({ ...view, disclosures: await reader.disclosures(view, audience) });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ ...view, disclosures: await reader.disclosures(view, audience) });
   });
   router.get('/.well-known/jwks.json', async (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(await deps.jwks());

@@ -95,7 +95,10 @@ const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 const digestList = z
   .array(z.string().regex(DIGEST))
   .min(1)
-  .refine((digests) => digests.every((digest, i) => i === 0 || (digests[i - 1] as string) < digest), 'sorted, each once');
+  .refine(
+    (digests) => digests.every((digest, i) => i === 0 || (digests[i - 1] as string) < digest),
+    'sorted, each once',
+  );
 
 const frame = {
   log: z.string().min(1).max(255),
