@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:cryp
 import {
   appendLeaves,
   consistencyProof,
+  disclosureDigest,
   EMPTY_RANGE,
   type EntryDisclosure,
   encodeDisclosure,
@@ -17,7 +18,7 @@ import {
   toBase64,
   toBase64Url,
 } from '../../src/ledger';
-import { withholdEntryParts } from '../../src/log/entry-policy';
+import { type WithheldEntryParts, withholdEntryParts } from '../../src/log/entry-policy';
 import type { Bundle, VerifyCode } from '../../src/verify';
 
 /**
@@ -101,6 +102,23 @@ class MemoryLog {
   ) {}
 
   append(subject: string, type: string, at: string, data: LogEntry['data'], seqOverride?: number): number {
+    return this.version === 1
+      ? this.add(subject, type, at, { actor: ACTOR, data, disclosures: [] }, seqOverride)
+      : this.add(subject, type, at, withholdEntryParts(type, ACTOR, data), seqOverride);
+  }
+
+  /** Appends a version 2 entry made by hand, as a holder of the log key could. */
+  appendWithheld(subject: string, type: string, at: string, parts: WithheldEntryParts): number {
+    return this.add(subject, type, at, parts);
+  }
+
+  private add(
+    subject: string,
+    type: string,
+    at: string,
+    parts: Pick<LogEntry, 'actor' | 'data'> & { disclosures: readonly EntryDisclosure[] },
+    seqOverride?: number,
+  ): number {
     const previous = this.heads.get(subject);
     const seq = seqOverride ?? (previous?.seq ?? 0) + 1;
     const frame = {
@@ -111,14 +129,10 @@ class MemoryLog {
       type,
       at,
     };
-    const parts = withholdEntryParts(type, ACTOR, data);
-    const entry: LogEntry =
-      this.version === 1
-        ? { v: 1, ...frame, actor: ACTOR, data }
-        : { v: 2, ...frame, actor: parts.actor, data: parts.data };
+    const entry = { v: this.version, ...frame, actor: parts.actor, data: parts.data } as LogEntry;
     this.heads.set(subject, entry);
     this.entries.push(entry);
-    this.disclosures.push(this.version === 1 ? [] : [...parts.disclosures]);
+    this.disclosures.push([...parts.disclosures]);
     const appended = appendLeaves(this.range, [entryLeafHash(entry)]);
     for (const node of appended.created) this.nodes.set(`${node.level}/${node.index}`, node.hash);
     this.range = appended.range;
@@ -712,6 +726,25 @@ async function selectiveDisclosureCases(
   const altered = encodeDisclosure(salt, 'purpose', 'to the incinerator');
   const lying = reportFor((index) => (index === 1 ? [altered] : everything(index)));
 
+  // The log key holder logs an entry that commits to two values for one field: each disclosure
+  // matches a digest, but they cannot both be the field.
+  const twoValues = new MemoryLog(signer, 2);
+  const first = encodeDisclosure(freshSalt, 'purpose', 'to the lab');
+  const second = encodeDisclosure(salt, 'purpose', 'to the incinerator');
+  twoValues.appendWithheld(ITEM_C, 'custody.transferred', minutes(1), {
+    actor: {
+      agency: ACTOR.agency,
+      role: ACTOR.role,
+      _sd: [disclosureDigest(handDisclosure([freshSalt, 'sub', ACTOR.sub]))],
+    },
+    data: { _sd: [disclosureDigest(first), disclosureDigest(second)].sort(), _sd_alg: 'sha-256' },
+    disclosures: [],
+  });
+  const reportJson = reportFor(everything).json;
+  const garbledReport = {
+    ...reportJson,
+    entries: reportJson.entries.map((row, index) => (index === 1 ? { ...row, disclosures: [42] } : row)),
+  };
   const bundles: Array<[string, Bundle, VerifyCode[]]> = [
     ['version 2 entries with every disclosure, beside the report that gives them', packaged(everything), []],
     ['version 2 entries with some of their fields disclosed', packaged(some), []],
@@ -808,6 +841,37 @@ async function selectiveDisclosureCases(
       'a report signed with a disclosure its entry does not commit to',
       { receipts, proofs, reports: [lying] },
       ['DISCLOSURE_UNMATCHED'],
+    ],
+    [
+      'the disclosures of one entry in two files',
+      { receipts, disclosures: [...filesOf(everything), { name: 'disclosures/1.json', value: [purpose] }] },
+      ['BUNDLE_MALFORMED'],
+    ],
+    [
+      'two disclosures of one field, an entry committing to both (by the log key holder)',
+      {
+        receipts: [{ name: 'receipts/0.jws', jws: await receiptOf(twoValues, 0, key) }],
+        disclosures: [{ name: 'disclosures/0.json', value: [first, second] }],
+      },
+      ['DISCLOSURE_INVALID'],
+    ],
+    [
+      'a signed report whose entry lists disclosures that are not strings',
+      {
+        receipts,
+        reports: [
+          {
+            name: `reports/${ITEM_C}.jws`,
+            json: garbledReport,
+            jws: jws(
+              { alg: 'EdDSA', kid: key.kid, typ: 'custody-report+jwt' },
+              garbledReport,
+              key.privateKey,
+            ),
+          },
+        ],
+      },
+      ['REPORT_MALFORMED'],
     ],
   ];
 

@@ -112,6 +112,15 @@ describe('the verifier against the tampered-bundle corpus', function () {
       expect(entries[1]?.withheld).to.deep.equal({ actor: 1, data: 1 });
     });
 
+    it('when an entry commits to two values for one field and both are given, then neither is shown', () => {
+      const { valid, entries } = shown(
+        'two disclosures of one field, an entry committing to both (by the log key holder)',
+      );
+      expect(valid).to.equal(false);
+      expect(entries[0]?.data).to.deep.equal({});
+      expect(entries[0]?.withheld).to.deep.equal({ actor: 1, data: 2 });
+    });
+
     it('when the entries are version 1, then everything shows and nothing is withheld', () => {
       const { entries } = shown('a complete package verifies');
       expect(entries).to.have.length(6);
