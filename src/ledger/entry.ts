@@ -145,6 +145,8 @@ const entrySchema = z
  * verifier is handed goes through here first; failures are ENTRY_INVALID.
  */
 export function parseEntry(value: unknown): LogEntry {
+  if (hasProtoMember(value, 0))
+    throw new VerificationError('ENTRY_INVALID', 'an entry has no member named __proto__');
   const parsed = entrySchema.safeParse(value);
   if (!parsed.success) throw new VerificationError('ENTRY_INVALID', 'not a well-formed log entry');
   const entry = parsed.data as LogEntry;
@@ -152,6 +154,19 @@ export function parseEntry(value: unknown): LogEntry {
     throw new VerificationError('ENTRY_INVALID', 'prev is not a base64 SHA-256 hash');
   }
   return entry;
+}
+
+/**
+ * JSON.parse keeps a member named `__proto__` as a field, but zod's records
+ * skip it: the parsed entry would lose a member its bytes commit to. No entry
+ * holds one (deeper than any entry nests, the schema refuses anyway).
+ */
+function hasProtoMember(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object' || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((item) => hasProtoMember(item, depth + 1));
+  return (
+    Object.hasOwn(value, '__proto__') || Object.values(value).some((item) => hasProtoMember(item, depth + 1))
+  );
 }
 
 /**

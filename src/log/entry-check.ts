@@ -228,7 +228,8 @@ function isRealInstant(at: string): boolean {
 
 function isJsonRecord(value: Record<string, unknown>, depth: number): boolean {
   for (const key in value)
-    if (!Object.hasOwn(value, key) || !isJsonValue(value[key], depth + 1)) return false;
+    if (!Object.hasOwn(value, key) || key === '__proto__' || !isJsonValue(value[key], depth + 1))
+      return false;
   return true;
 }
 

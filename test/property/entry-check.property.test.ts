@@ -25,6 +25,8 @@ const hash = fc
 const instant = fc
   .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2999-12-31T23:59:59Z'), noInvalidDate: true })
   .map((date) => date.toISOString());
+/** Member names of valid entries: any string but `__proto__`, which no entry holds (parseEntry refuses it). */
+const memberName = fc.string().filter((name) => name !== '__proto__');
 const json = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
@@ -33,7 +35,7 @@ const json = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.string(), tie('value'), { maxKeys: 3 }),
+    fc.dictionary(memberName, tie('value'), { maxKeys: 3 }),
   ),
 })).value;
 
@@ -55,7 +57,7 @@ const validEntryV1 = fc
   .record({
     ...frame,
     actor: fc.record({ sub: fc.string({ minLength: 1, maxLength: 255 }), agency, role }),
-    data: fc.dictionary(fc.string(), json, { maxKeys: 4 }),
+    data: fc.dictionary(memberName, json, { maxKeys: 4 }),
   })
   .map((entry) => ({ v: 1, ...entry, prev: entry.seq === 1 ? null : entry.prev }));
 
@@ -74,7 +76,7 @@ const validEntryV2 = fc
     data: fc.record(
       {
         clear: fc.dictionary(
-          fc.string().filter((name) => name !== '_sd' && name !== '_sd_alg'),
+          memberName.filter((name) => name !== '_sd' && name !== '_sd_alg'),
           json,
           { maxKeys: 4 },
         ),
@@ -159,6 +161,7 @@ const brokenEntry = fc
       'data._sd',
       'data._sd_alg',
       'actor.__proto__',
+      'data.__proto__',
       'extra',
       '__proto__',
     ),

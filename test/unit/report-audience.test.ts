@@ -97,7 +97,7 @@ describe('what a custody report shows its reader', () => {
             : d,
       );
       const view = readerEntry(row, misfiled, recipient(['purpose']));
-      expect(view.problem).to.contain('DISCLOSURE_INVALID');
+      expect(view.problem).to.contain('DISCLOSURE_UNMATCHED');
       expect(view.disclosures).to.deep.equal([]);
     });
 
