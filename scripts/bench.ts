@@ -56,12 +56,7 @@ import { appendLeaves, EMPTY_RANGE, emptyRoot, parseVerifierKey, signCheckpoint 
 import { withholdEntryParts } from '../src/log/entry-policy';
 import { auditLedger } from '../src/log/ledger-audit';
 import { logSignerOf, logVerifierKey } from '../src/log/log-key';
-import {
-  type SequencedEntry,
-  sequenceEntries,
-  storedDisclosuresOf,
-  storedEntryOf,
-} from '../src/log/sequence';
+import { type SequencedEntry, sequenceEntries, storedEntryOf, withhold } from '../src/log/sequence';
 import { createLogger } from '../src/logger';
 import { renderReportPdf } from '../src/reports/report-pdf';
 import { resumeBench } from './lib/resume-bench';
@@ -375,7 +370,7 @@ export async function buildEntryLog(url: string, dataDir: string, origin: string
       const sequenced: SequencedEntry[] = sequenceEntries(
         origin,
         start,
-        requests,
+        requests.map((request) => withhold(request)),
         (type, id) => heads.get(`${type}/${id}`),
         new Date(Date.UTC(2026, 0, 1) + start),
       );
@@ -390,18 +385,12 @@ export async function buildEntryLog(url: string, dataDir: string, origin: string
       );
       range = integrated.range;
       const end = range.size;
-      await log.appendBatch(
-        db,
-        sequenced.map(storedEntryOf),
-        integrated.created,
-        {
-          origin,
-          size: end,
-          root: integrated.root,
-          checkpoint: signCheckpoint({ origin, size: end, root: integrated.root }, signer),
-        },
-        storedDisclosuresOf(sequenced),
-      );
+      await log.appendBatch(db, sequenced.map(storedEntryOf), integrated.created, {
+        origin,
+        size: end,
+        root: integrated.root,
+        checkpoint: signCheckpoint({ origin, size: end, root: integrated.root }, signer),
+      });
     }
     return logVerifierKey(signer);
   } finally {

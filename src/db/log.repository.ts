@@ -37,11 +37,8 @@ export interface StoredEntry {
   readonly prev: Uint8Array | null;
   readonly type: string;
   readonly at: Date;
-}
-
-/** A disclosure with the log index of the entry that commits to it. */
-export interface IndexedDisclosure extends EntryDisclosure {
-  readonly index: number;
+  /** The disclosures of its withheld fields (formats.md §1.1); none for a version 1 entry. */
+  readonly disclosures: readonly EntryDisclosure[];
 }
 
 export interface SubjectHead {
@@ -107,24 +104,21 @@ export class LogRepository {
     entries: readonly StoredEntry[],
     nodes: readonly StoredNode[],
     head: LogHead,
-    disclosures: readonly IndexedDisclosure[] = [],
   ): Promise<void> {
     await preparedQuery(
       q,
       'log-append-batch',
       `WITH entries AS (
-         INSERT INTO log_entries (idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at)
+         INSERT INTO log_entries (idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at,
+                                  disclosures)
          SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::bigint[],
-                              $7::bytea[], $8::text[], $9::timestamptz[])
+                              $7::bytea[], $8::text[], $9::timestamptz[], $10::jsonb[])
        ), nodes AS (
-         INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($10::smallint[], $11::bigint[], $12::bytea[])
+         INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($11::smallint[], $12::bigint[], $13::bytea[])
        ), signed AS (
-         INSERT INTO log_checkpoints (size, root, note) VALUES ($13, $14, $15)
-       ), disclosures AS (
-         INSERT INTO log_disclosures (idx, withheld_in, name, disclosure)
-         SELECT * FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[])
+         INSERT INTO log_checkpoints (size, root, note) VALUES ($14, $15, $16)
        )
-       UPDATE log_head SET size = $13, root = $14, checkpoint = $15`,
+       UPDATE log_head SET size = $14, root = $15, checkpoint = $16`,
       [
         ...entryColumns(entries),
         nodes.map((n) => n.level),
@@ -133,69 +127,25 @@ export class LogRepository {
         head.size,
         bytes(head.root),
         head.checkpoint,
-        disclosures.map((d) => d.index),
-        disclosures.map((d) => d.in),
-        disclosures.map((d) => d.name),
-        disclosures.map((d) => d.disclosure),
       ],
     );
   }
 
-  /** Entries [from, to) in order, each with its bytes and every disclosure stored for it, for the ledger audit. */
+  /** Entries [from, to) in order, each with its bytes and the disclosures kept with it, for the ledger audit. */
   async entriesWithDisclosures(
     from: number,
     to: number,
   ): Promise<Array<{ index: number; leafData: Uint8Array; disclosures: EntryDisclosure[] }>> {
-    const rows: Array<{
-      idx: string;
-      leaf_data: Buffer;
-      places: string[];
-      names: string[];
-      texts: string[];
-    }> = await this.db.query(
-      `SELECT e.idx, e.leaf_data,
-                coalesce(array_agg(d.withheld_in ORDER BY d.withheld_in, d.name) FILTER (WHERE d.idx IS NOT NULL), '{}') AS places,
-                coalesce(array_agg(d.name ORDER BY d.withheld_in, d.name) FILTER (WHERE d.idx IS NOT NULL), '{}') AS names,
-                coalesce(array_agg(d.disclosure ORDER BY d.withheld_in, d.name) FILTER (WHERE d.idx IS NOT NULL), '{}') AS texts
-           FROM log_entries e LEFT JOIN log_disclosures d ON d.idx = e.idx
-          WHERE e.idx >= $1 AND e.idx < $2
-          GROUP BY e.idx ORDER BY e.idx`,
-      [from, to],
-    );
+    const rows: Array<{ idx: string; leaf_data: Buffer; disclosures: EntryDisclosure[] }> =
+      await this.db.query(
+        'SELECT idx, leaf_data, disclosures FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
+        [from, to],
+      );
     return rows.map((row) => ({
       index: Number(row.idx),
       leafData: row.leaf_data,
-      disclosures: row.texts.map((disclosure, i) => ({
-        in: row.places[i] as EntryDisclosure['in'],
-        name: row.names[i] as string,
-        disclosure,
-      })),
+      disclosures: row.disclosures,
     }));
-  }
-
-  /** The disclosures stored for the entries at `indexes` (formats.md §1.1), by index; entries without any are absent. */
-  async disclosures(indexes: readonly number[]): Promise<Map<number, EntryDisclosure[]>> {
-    const byIndex = new Map<number, EntryDisclosure[]>();
-    if (indexes.length === 0) return byIndex;
-    const rows = await preparedQuery<{
-      idx: string;
-      withheld_in: 'actor' | 'data';
-      name: string;
-      disclosure: string;
-    }>(
-      this.db,
-      'log-disclosures',
-      `SELECT idx, withheld_in, name, disclosure FROM log_disclosures
-        WHERE idx = ANY($1::bigint[]) ORDER BY idx, withheld_in, name`,
-      [indexes],
-    );
-    for (const row of rows) {
-      const index = Number(row.idx);
-      const list = byIndex.get(index) ?? [];
-      list.push({ in: row.withheld_in, name: row.name, disclosure: row.disclosure });
-      byIndex.set(index, list);
-    }
-    return byIndex;
   }
 
   /** The latest entry of each subject (its `seq` and leaf hash); absent subjects have none yet. */
@@ -424,11 +374,12 @@ function entryColumns(entries: readonly StoredEntry[]) {
     entries.map((e) => (e.prev ? bytes(e.prev) : null)),
     entries.map((e) => e.type),
     entries.map((e) => e.at),
+    entries.map((e) => JSON.stringify(e.disclosures)),
   ];
 }
 
 const ENTRY_COLUMNS =
-  'SELECT idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at FROM log_entries';
+  'SELECT idx, leaf_hash, leaf_data, subject_type, subject_id, seq, prev, entry_type, at, disclosures FROM log_entries';
 
 interface HeadRow {
   origin: string;
@@ -462,6 +413,7 @@ interface EntryRow {
   prev: Buffer | null;
   entry_type: string;
   at: Date;
+  disclosures: EntryDisclosure[];
 }
 
 function toEntry(row: EntryRow): StoredEntry {
@@ -475,5 +427,6 @@ function toEntry(row: EntryRow): StoredEntry {
     prev: row.prev,
     type: row.entry_type,
     at: row.at,
+    disclosures: row.disclosures,
   };
 }

@@ -278,7 +278,7 @@ export class EvidenceService {
   /** Every entry of the item's chain, in order, with its log index and leaf hash. */
   async chain(principal: Principal, id: string): Promise<EntryView[]> {
     const { item, audience } = await this.get(principal, id);
-    return entryViews(this.entries, await this.entries.chain('evidence', item.id), audience);
+    return entryViews(await this.entries.chain('evidence', item.id), audience);
   }
 
   /**

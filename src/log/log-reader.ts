@@ -96,11 +96,8 @@ export class LogReader {
     view: { index: number; entry: LogEntry },
     audience: DisclosureAudience,
   ): Promise<string[]> {
-    return givenDisclosures(
-      audience,
-      view.entry,
-      (await this.log.disclosures([view.index])).get(view.index) ?? [],
-    );
+    const stored = await this.log.entry(view.index);
+    return givenDisclosures(audience, view.entry, stored?.disclosures ?? []);
   }
 }
 
@@ -121,15 +118,10 @@ export function entryView(stored: StoredEntry): { index: number; leafHash: strin
 }
 
 /** Stored entries as `audience` reads them, each with the disclosures it receives. */
-export async function entryViews(
-  log: LogRepository,
-  stored: readonly StoredEntry[],
-  audience: DisclosureAudience,
-): Promise<EntryView[]> {
-  const disclosures = await log.disclosures(stored.map((row) => row.index));
+export function entryViews(stored: readonly StoredEntry[], audience: DisclosureAudience): EntryView[] {
   return stored.map((row) => {
     const view = entryView(row);
-    return { ...view, disclosures: givenDisclosures(audience, view.entry, disclosures.get(row.index) ?? []) };
+    return { ...view, disclosures: givenDisclosures(audience, view.entry, row.disclosures) };
   });
 }
 
@@ -144,9 +136,25 @@ function givenDisclosures(
   entry: LogEntry,
   stored: readonly EntryDisclosure[],
 ): string[] {
+  if (stored.length > 0 || entry.v === 2) checkKept(entry, stored);
+  return disclosuresFor(audience, entry, stored).map((d) => d.disclosure);
+}
+
+/**
+ * Kept disclosures that held, by their entry's digests and the disclosures
+ * themselves: the same bytes need checking once, while chains are read over
+ * and over. Anything changed is a different key and is checked again.
+ */
+const heldDisclosures = new Set<string>();
+const HELD_DISCLOSURES_KEPT = 10_000;
+
+function checkKept(entry: LogEntry, stored: readonly EntryDisclosure[]): void {
+  const key = JSON.stringify([entry.v, entry.actor, entry.data, stored]);
+  if (heldDisclosures.has(key)) return;
   const problem = storedDisclosureProblem(entry, stored);
   if (problem) throw new LedgerError('LOG_INCONSISTENT', `${problem.code}: ${problem.detail}`);
-  return disclosuresFor(audience, entry, stored).map((d) => d.disclosure);
+  if (heldDisclosures.size >= HELD_DISCLOSURES_KEPT) heldDisclosures.clear();
+  heldDisclosures.add(key);
 }
 
 function badParameter(pointer: string, reason: string): InvalidParameterError {

@@ -1,4 +1,4 @@
-import type { IndexedDisclosure, StoredEntry, SubjectHead } from '../db/log.repository';
+import type { StoredEntry, SubjectHead } from '../db/log.repository';
 import {
   type Actor,
   type EntryDisclosure,
@@ -10,7 +10,12 @@ import {
   type Subject,
   toBase64,
 } from '../ledger';
-import { PUBLIC_FIELDS, type PublicFields, withholdEntryParts } from './entry-policy';
+import {
+  PUBLIC_FIELDS,
+  type PublicFields,
+  type WithheldEntryParts,
+  withholdEntryParts,
+} from './entry-policy';
 
 /** What a caller asks the log to record; the sequencer adds `log`, `seq`, `prev` and `at`. */
 export interface EntryRequest {
@@ -18,6 +23,21 @@ export interface EntryRequest {
   readonly type: string;
   readonly actor: Actor;
   readonly data: { readonly [key: string]: EntryValue };
+}
+
+/**
+ * A request whose fields are already withheld (entry-policy.ts): salting and
+ * hashing happen when it is queued, not while its batch holds the log head.
+ */
+export interface WithheldRequest extends EntryRequest {
+  readonly parts: WithheldEntryParts;
+}
+
+export function withhold<R extends EntryRequest>(
+  request: R,
+  publicFields: PublicFields = PUBLIC_FIELDS,
+): R & WithheldRequest {
+  return { ...request, parts: withholdEntryParts(request.type, request.actor, request.data, publicFields) };
 }
 
 export interface SequencedEntry {
@@ -30,19 +50,17 @@ export interface SequencedEntry {
 }
 
 /**
- * Sequencing: gives each request its log index (from `firstIndex` on, in
- * order) and its place in its subject's chain, continuing from the subject's
- * stored head or from an earlier request of the same batch. Entries are
- * written as version 2: what their type does not publish is withheld behind
- * freshly salted digests (entry-policy.ts).
+ * Sequencing (pure): gives each request its log index (from `firstIndex` on,
+ * in order) and its place in its subject's chain, continuing from the
+ * subject's stored head or from an earlier request of the same batch. Entries
+ * are written as version 2, with the parts their requests withheld.
  */
 export function sequenceEntries(
   origin: string,
   firstIndex: number,
-  requests: readonly EntryRequest[],
+  requests: readonly WithheldRequest[],
   storedHead: (type: string, id: string) => SubjectHead | undefined,
   at: Date,
-  publicFields: PublicFields = PUBLIC_FIELDS,
 ): SequencedEntry[] {
   const heads = new Map<string, { seq: number; leafHash: string }>();
   return requests.map((request, position) => {
@@ -52,7 +70,7 @@ export function sequenceEntries(
       const stored = storedHead(request.subject.type, request.subject.id);
       head = stored ? { seq: stored.seq, leafHash: toBase64(stored.leafHash) } : { seq: 0, leafHash: '' };
     }
-    const parts = withholdEntryParts(request.type, request.actor, request.data, publicFields);
+    const { parts } = request;
     const entry: LogEntry = {
       v: 2,
       log: origin,
@@ -71,12 +89,7 @@ export function sequenceEntries(
   });
 }
 
-/** The disclosures of sequenced entries, as rows beside the log. */
-export function storedDisclosuresOf(sequenced: readonly SequencedEntry[]): IndexedDisclosure[] {
-  return sequenced.flatMap((s) => s.disclosures.map((disclosure) => ({ index: s.index, ...disclosure })));
-}
-
-/** A sequenced entry as a row of the log: its bytes, and the columns the database indexes. */
+/** A sequenced entry as a row of the log: its bytes, the columns the database indexes, and its disclosures. */
 export function storedEntryOf(sequenced: SequencedEntry): StoredEntry {
   const { entry } = sequenced;
   return {
@@ -89,5 +102,6 @@ export function storedEntryOf(sequenced: SequencedEntry): StoredEntry {
     prev: entry.prev === null ? null : fromBase64(entry.prev),
     type: entry.type,
     at: new Date(entry.at),
+    disclosures: sequenced.disclosures,
   };
 }

@@ -19,6 +19,8 @@ import {
   type NoteSigner,
   openCheckpoint,
   parseEntry,
+  SD_ALG_KEY,
+  SD_KEY,
   type StoredNode,
   signCheckpoint,
   toBase64,
@@ -29,14 +31,16 @@ import {
 import type { Logger } from '../logger';
 import { type CheckpointWitness, type TreePoint, WitnessUnreadable } from './checkpoint-witness';
 import type { DomainWrite, DomainWriter } from './domain-write';
+import { isWellFormedEntry } from './entry-check';
 import { type IdempotencyClaim, takeIdempotencyClaim } from './idempotency-claim';
 import { checkAgainstWitness, type HaltReason, LogHalt, verifyCheckpointChain } from './log-integrity';
 import {
   type EntryRequest,
   type SequencedEntry,
   sequenceEntries,
-  storedDisclosuresOf,
   storedEntryOf,
+  type WithheldRequest,
+  withhold,
 } from './sequence';
 
 export type { EntryRequest } from './sequence';
@@ -86,7 +90,7 @@ export interface RollbackEvidence {
 }
 
 interface Pending {
-  readonly request: AppendRequest;
+  readonly request: AppendRequest & WithheldRequest;
   /** Whether the answer carries an inclusion proof (a receipt needs one; an audit record does not). */
   readonly proved: boolean;
   /** The change it belongs to, when that change writes several entries: they commit together or not at all. */
@@ -227,8 +231,9 @@ export class Sequencer {
     const change = {};
     const refusal = this.refusal(requests.length) ?? this.firstUnloggable(requests);
     if (refusal) return Promise.reject(refusal);
+    const withheld = requests.map((request) => withhold(request));
     const claim = takeIdempotencyClaim();
-    const appended = requests.map(
+    const appended = withheld.map(
       (request, i) =>
         new Promise<Appended>((resolve, reject) =>
           this.queue.push({
@@ -248,10 +253,11 @@ export class Sequencer {
   private enqueue(request: AppendRequest, proved: boolean): Promise<Appended> {
     const refusal = this.refusal(1) ?? this.firstUnloggable([request]);
     if (refusal) return Promise.reject(refusal);
+    const withheld = withhold(request);
     // Audit records carry no claim: the key belongs to the request's change.
     const claim = proved ? takeIdempotencyClaim() : undefined;
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, proved, ...(claim ? { claim } : {}), resolve, reject });
+      this.queue.push({ request: withheld, proved, ...(claim ? { claim } : {}), resolve, reject });
       this.schedule();
     });
   }
@@ -374,13 +380,12 @@ export class Sequencer {
         { origin: this.signer.name, size, root: integrated.root },
         this.signer,
       );
-      await this.log.appendBatch(
-        tx,
-        sequenced.map(storedEntryOf),
-        integrated.created,
-        { origin: head.origin, size, root: integrated.root, checkpoint },
-        storedDisclosuresOf(sequenced),
-      );
+      await this.log.appendBatch(tx, sequenced.map(storedEntryOf), integrated.created, {
+        origin: head.origin,
+        size,
+        root: integrated.root,
+        checkpoint,
+      });
 
       // Proofs come from the nodes at hand: the old compact range and what this batch created.
       const reader = memoryReader([...frontier.nodes, ...integrated.created]);
@@ -606,6 +611,11 @@ function unloggable(request: EntryRequest, origin: string): string | undefined {
     data: request.data,
   };
   if (unstorableStrings(probe).length > 0) return 'the entry holds text that cannot be stored as sent';
+  // Version 2 entries carry their digests under these names (formats.md §1.1).
+  if (Object.hasOwn(request.data, SD_KEY) || Object.hasOwn(request.data, SD_ALG_KEY))
+    return 'the entry data may not use the names of selective-disclosure digests';
+  // The audit's fast check says yes to what parseEntry accepts (a property test holds them alike); only a no asks zod.
+  if (isWellFormedEntry(probe)) return undefined;
   try {
     parseEntry(probe);
   } catch {

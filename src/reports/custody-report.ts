@@ -150,11 +150,10 @@ export class CustodyReports {
     const latest = openCheckpoint(head.checkpoint, this.logKey);
     const stored = await this.entries.chain('evidence', item.id);
     const parsed = stored.map((row) => parseEntry(JSON.parse(fromUtf8(row.leafData))));
-    const disclosures = await this.entries.disclosures(stored.map((row) => row.index));
     const entries = stored.map((row, i) =>
       readerEntry(
         { index: row.index, leafHash: toBase64(row.leafHash), entry: parsed[i] as LogEntry },
-        disclosures.get(row.index) ?? [],
+        row.disclosures,
         audience,
       ),
     );

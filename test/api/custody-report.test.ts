@@ -447,10 +447,15 @@ describe('court custody reports (JSON and PDF)', function () {
       const received = ofType(before, 'custody.received');
       const admin = new Client({ connectionString: url });
       await admin.connect();
-      await admin.query('ALTER TABLE log_disclosures DISABLE TRIGGER log_disclosures_append_only');
+      await admin.query('ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only');
       await admin.query(
-        `UPDATE log_disclosures SET disclosure = (SELECT disclosure FROM log_disclosures WHERE idx = $2 AND name = 'purpose')
-          WHERE idx = $1 AND name = 'purpose'`,
+        `UPDATE log_entries e SET disclosures = (
+           SELECT jsonb_agg(CASE WHEN d->>'name' = 'purpose'
+                                 THEN (SELECT r FROM log_entries o, jsonb_array_elements(o.disclosures) r
+                                        WHERE o.idx = $2 AND r->>'name' = 'purpose')
+                                 ELSE d END)
+             FROM jsonb_array_elements(e.disclosures) d)
+          WHERE idx = $1`,
         [sealed.index, received.index],
       );
       await admin.end();

@@ -10,12 +10,11 @@ import {
   EMPTY_RANGE,
   emptyRoot,
   encodeDisclosure,
-  fromBase64,
   noteSigner,
   signCheckpoint,
 } from '../../src/ledger';
 import { type AuditOptions, type AuditReport, auditLedger } from '../../src/log/ledger-audit';
-import { sequenceEntries, storedDisclosuresOf } from '../../src/log/sequence';
+import { sequenceEntries, storedEntryOf, withhold } from '../../src/log/sequence';
 import { withScratchDatabase } from '../support/database';
 
 /*
@@ -53,11 +52,10 @@ async function buildLog(db: DataSource): Promise<Map<number, CompactRange>> {
     const sequenced = sequenceEntries(
       ORIGIN,
       start,
-      requests,
+      // In the clear, so that tampering with the data can be aimed at its text.
+      requests.map((request) => withhold(request, { 'case.noted': ['note', 'tags'] })),
       (_type, id) => heads.get(id),
       new Date(Date.UTC(2026, 0, 1) + start),
-      // In the clear, so that tampering with the data can be aimed at its text.
-      { 'case.noted': ['note', 'tags'] },
     );
     for (const s of sequenced) heads.set(s.entry.subject.id, { seq: s.entry.seq, leafHash: s.leafHash });
     const integrated = appendLeaves(
@@ -66,28 +64,12 @@ async function buildLog(db: DataSource): Promise<Map<number, CompactRange>> {
     );
     range = integrated.range;
     ranges.set(range.size, range);
-    await log.appendBatch(
-      db,
-      sequenced.map((s) => ({
-        index: s.index,
-        leafHash: s.leafHash,
-        leafData: s.leafData,
-        subjectType: s.entry.subject.type,
-        subjectId: s.entry.subject.id,
-        seq: s.entry.seq,
-        prev: s.entry.prev === null ? null : fromBase64(s.entry.prev),
-        type: s.entry.type,
-        at: new Date(s.entry.at),
-      })),
-      integrated.created,
-      {
-        origin: ORIGIN,
-        size: range.size,
-        root: integrated.root,
-        checkpoint: signCheckpoint({ origin: ORIGIN, size: range.size, root: integrated.root }, signer),
-      },
-      storedDisclosuresOf(sequenced),
-    );
+    await log.appendBatch(db, sequenced.map(storedEntryOf), integrated.created, {
+      origin: ORIGIN,
+      size: range.size,
+      root: integrated.root,
+      checkpoint: signCheckpoint({ origin: ORIGIN, size: range.size, root: integrated.root }, signer),
+    });
   }
   return ranges;
 }
@@ -101,7 +83,7 @@ async function audit(
     const db = await openDatabase(url);
     try {
       const ranges = await buildLog(db);
-      for (const table of ['log_entries', 'log_nodes', 'log_checkpoints', 'log_head', 'log_disclosures'])
+      for (const table of ['log_entries', 'log_nodes', 'log_checkpoints', 'log_head'])
         await db.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
       await tamper(db);
       return await auditLedger(new LogRepository(db), signer, options(ranges));
@@ -127,11 +109,17 @@ const rewrite = (db: DataSource, index: number, from: string, to: string, rehash
         : undefined,
     );
 
-/** Deletes entry `index` as its owner could, with the disclosures that refer to it. */
-const deleteEntry = async (db: DataSource, index: number) => {
-  await db.query('DELETE FROM log_disclosures WHERE idx = $1', [index]);
-  await db.query('DELETE FROM log_entries WHERE idx = $1', [index]);
-};
+/** Replaces the disclosures kept with entry `index` (its only one: the person's). */
+const keepDisclosure = (
+  db: DataSource,
+  index: number,
+  place: { in: string; name: string },
+  disclosure: string,
+) =>
+  db.query('UPDATE log_entries SET disclosures = $2::jsonb WHERE idx = $1', [
+    index,
+    JSON.stringify([{ ...place, disclosure }]),
+  ]);
 
 const failure = (report: AuditReport) =>
   report.failure && { index: report.failure.index, code: report.failure.code };
@@ -265,8 +253,20 @@ describe('the ledger audit, check by check', function () {
         'ENTRY_INVALID',
         /columns/,
       ],
-      ['an entry is deleted', (db) => deleteEntry(db, 17), 17, 'ENTRY_MISSING', /missing/],
-      ['the last entry is deleted', (db) => deleteEntry(db, 39), 39, 'ENTRY_MISSING', /missing/],
+      [
+        'an entry is deleted',
+        (db) => db.query('DELETE FROM log_entries WHERE idx = 17'),
+        17,
+        'ENTRY_MISSING',
+        /missing/,
+      ],
+      [
+        'the last entry is deleted',
+        (db) => db.query('DELETE FROM log_entries WHERE idx = 39'),
+        39,
+        'ENTRY_MISSING',
+        /missing/,
+      ],
       [
         'a seq is skipped, bytes, hash and columns alike',
         async (db) => {
@@ -303,9 +303,12 @@ describe('the ledger audit, check by check', function () {
       [
         'the stored disclosure of the person is replaced by another well-formed one',
         (db) =>
-          db.query(`UPDATE log_disclosures SET disclosure = $1 WHERE idx = 17`, [
+          keepDisclosure(
+            db,
+            17,
+            { in: 'actor', name: 'sub' },
             encodeDisclosure('AAAAAAAAAAAAAAAAAAAAAA', 'sub', 'mallory'),
-          ]),
+          ),
         17,
         'DISCLOSURE_UNMATCHED',
         /does not match/,
@@ -313,23 +316,29 @@ describe('the ledger audit, check by check', function () {
       [
         'the stored disclosure of the person has a salt of 40 bits',
         (db) =>
-          db.query(`UPDATE log_disclosures SET disclosure = $1 WHERE idx = 17`, [
+          keepDisclosure(
+            db,
+            17,
+            { in: 'actor', name: 'sub' },
             Buffer.from(JSON.stringify(['c2FsdA', 'sub', 'auditor'])).toString('base64url'),
-          ]),
+          ),
         17,
         'DISCLOSURE_INVALID',
         /does not match/,
       ],
       [
         'the stored disclosure is filed under another name',
-        (db) => db.query(`UPDATE log_disclosures SET name = 'agency' WHERE idx = 17`),
+        (db) =>
+          db.query(
+            `UPDATE log_entries SET disclosures = jsonb_set(disclosures, '{0,name}', '"agency"') WHERE idx = 17`,
+          ),
         17,
         'DISCLOSURE_UNMATCHED',
         /another field/,
       ],
       [
         'the stored disclosure is deleted',
-        (db) => db.query('DELETE FROM log_disclosures WHERE idx = 17'),
+        (db) => db.query(`UPDATE log_entries SET disclosures = '[]' WHERE idx = 17`),
         17,
         'DISCLOSURE_MISSING',
         /no kept disclosure/,
@@ -496,7 +505,7 @@ describe('the ledger audit, across small pages', function () {
       ],
       [
         'an entry is deleted',
-        (db) => deleteEntry(db, 17),
+        (db) => db.query('DELETE FROM log_entries WHERE idx = 17'),
         { index: 17, code: 'ENTRY_MISSING', detail: 'entry 17 is missing' },
       ],
       [

@@ -11,7 +11,6 @@ const TABLES = [
   'evidence_uploads',
   'idempotency_keys',
   'log_checkpoints',
-  'log_disclosures',
   'log_entries',
   'log_head',
   'log_nodes',

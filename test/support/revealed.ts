@@ -35,5 +35,5 @@ export function revealed(view: {
 /** A subject's stored chain as a member reads it, each entry with its stored disclosures applied. */
 export async function revealedChain(db: DataSource, type: string, id: string): Promise<RevealedEntry[]> {
   const log = new LogRepository(db);
-  return (await entryViews(log, await log.chain(type, id), MEMBER_AUDIENCE)).map(revealed);
+  return entryViews(await log.chain(type, id), MEMBER_AUDIENCE).map(revealed);
 }
