@@ -131,23 +131,6 @@ export class LogRepository {
     );
   }
 
-  /** Entries [from, to) in order, each with its bytes and the disclosures kept with it, for the ledger audit. */
-  async entriesWithDisclosures(
-    from: number,
-    to: number,
-  ): Promise<Array<{ index: number; leafData: Uint8Array; disclosures: EntryDisclosure[] }>> {
-    const rows: Array<{ idx: string; leaf_data: Buffer; disclosures: EntryDisclosure[] }> =
-      await this.db.query(
-        'SELECT idx, leaf_data, disclosures FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
-        [from, to],
-      );
-    return rows.map((row) => ({
-      index: Number(row.idx),
-      leafData: row.leaf_data,
-      disclosures: row.disclosures,
-    }));
-  }
-
   /** The latest entry of each subject (its `seq` and leaf hash); absent subjects have none yet. */
   async subjectHeads(q: Queryable, subjects: ReadonlyArray<{ type: string; id: string }>) {
     const rows = await preparedQuery<{ t: string; i: string; seq: string; leaf_hash: Buffer }>(
@@ -229,7 +212,8 @@ export class LogRepository {
               string_agg(leaf_hash, ''::bytea) AS hashes,
               encode(string_agg(leaf_data, ''::bytea), 'base64') AS data,
               json_agg(json_build_array(subject_type, subject_id, encode(prev, 'base64'), entry_type,
-                       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text AS columns
+                       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text AS columns,
+              json_agg(disclosures)::text AS disclosures
          FROM (SELECT * FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3) e`,
       [from, to, to - from],
     );
@@ -401,6 +385,8 @@ export interface AuditEntries {
   /** base64, with line breaks. */
   data: string;
   columns: string;
+  /** Per entry, the disclosures kept with it, as JSON text (only the workers that check them parse it). */
+  disclosures: string;
 }
 
 interface EntryRow {

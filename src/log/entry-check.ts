@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { hash as digest } from 'node:crypto';
-// The entry module alone: a worker loads no more than it checks with.
+// The entry and disclosure modules alone: a worker loads no more than it checks with.
 import { type LogEntry, parseEntry, SUBJECT_TYPES } from '../ledger/entry';
+import { type EntryDisclosure, storedDisclosureProblem } from '../ledger/selective-disclosure';
+import { NATIVE_CODEC } from './native-codec';
 
 /** What the audit posts to an entry-check worker to make it close its port and exit (see `EntryCheckers.close`). */
 export const CLOSE_WORKER = 'close';
@@ -9,7 +11,8 @@ export const CLOSE_WORKER = 'close';
 /**
  * The per-entry checks of the ledger audit that need no other entry: the
  * bytes are a well-formed entry in canonical JCS, hash to the stored leaf hash
- * and agree with the stored columns. Pure and independent per entry, so the
+ * and agree with the stored columns, and the disclosures kept with it hold.
+ * Pure and independent per entry, so the
  * audit runs them on worker threads (ledger-audit-worker.ts).
  */
 
@@ -21,6 +24,8 @@ export interface EntryPage {
   readonly data: Buffer;
   /** Per entry: [subject_type, subject_id, prev (base64) or null, entry_type, at]. */
   readonly columns: ReadonlyArray<readonly [string, string, string | null, string, string]>;
+  /** Per entry: the disclosures kept with it (formats.md §1.1). */
+  readonly disclosures: ReadonlyArray<readonly EntryDisclosure[]>;
 }
 
 export const FIXED_SIZE = 24;
@@ -71,6 +76,7 @@ export function checkEntries(page: EntryPage): EntryFailure | undefined {
       page.hashes.subarray(hashAt[i], hashAt[i + 1]),
       seqAt(page, i),
       page.columns[i] as EntryPage['columns'][number],
+      page.disclosures[i] ?? [],
     );
     if (code) return { position: i, code: code[0], detail: code[1] };
   }
@@ -82,6 +88,7 @@ function checkEntry(
   storedHash: Buffer,
   seq: number,
   [subjectType, subjectId, prev, type, at]: EntryPage['columns'][number],
+  disclosures: readonly EntryDisclosure[],
 ): [string, string] | undefined {
   let text: string;
   let parsed: unknown;
@@ -106,7 +113,10 @@ function checkEntry(
     at === entry.at &&
     prev === entry.prev;
   if (!columnsAgree) return ['ENTRY_INVALID', 'stored columns differ from the entry bytes'];
-  return undefined;
+  // Every disclosure kept, matching, filed under its field, and none missing (formats.md §1.1).
+  if (disclosures.length === 0 && entry.v === 1) return undefined;
+  const problem = storedDisclosureProblem(entry, disclosures, NATIVE_CODEC);
+  return problem && [problem.code, problem.detail];
 }
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];

@@ -10,6 +10,7 @@ import {
   type WithholdingActor,
   withholdFields,
 } from '../ledger';
+import { NATIVE_CODEC } from './native-codec';
 
 /**
  * Which `data` fields each entry type writes in the clear (formats.md §1.1).
@@ -96,8 +97,9 @@ export function withholdEntryParts(
     (name) => name !== 'sub',
     salt,
     'actor',
+    NATIVE_CODEC,
   );
-  const withheldData = withholdFields(data, (name) => publicData.has(name), salt, 'data');
+  const withheldData = withholdFields(data, (name) => publicData.has(name), salt, 'data', NATIVE_CODEC);
   return {
     actor: withheldActor.object as unknown as WithholdingActor,
     data: { ...withheldData.object, [SD_ALG_KEY]: SD_ALG },

@@ -10,6 +10,8 @@ export interface EntryCheckRequest {
   readonly data: string;
   /** The page's columns as JSON text: one string clones faster than ten thousand arrays. */
   readonly columns: string;
+  /** Per entry, the disclosures kept with it, as JSON text. */
+  readonly disclosures: string;
 }
 
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -25,6 +27,7 @@ parentPort?.on('message', (request: EntryCheckRequest | typeof CLOSE_WORKER) => 
     hashes: asBuffer(request.hashes),
     data: Buffer.from(request.data, 'base64'),
     columns: JSON.parse(request.columns),
+    disclosures: JSON.parse(request.disclosures),
   });
   parentPort?.postMessage({ id: request.id, failure });
 });

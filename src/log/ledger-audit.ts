@@ -16,7 +16,6 @@ import {
   toBase64,
 } from '../ledger';
 import type { TreePoint } from './checkpoint-witness';
-import { auditDisclosures } from './disclosure-audit';
 import {
   CLOSE_WORKER,
   type EntryFailure,
@@ -79,8 +78,7 @@ type Chains = Map<string, { seq: number; leafHash: string }>;
  * signature; every entry's bytes (well-formed, canonical JCS, leaf hash, columns
  * that agree with the bytes); every chain link; every stored tree node against
  * the one recomputed from the leaves; and the recomputed root at every
- * checkpoint size and at the head; then the disclosures kept beside the
- * entries (disclosure-audit.ts). Stops at the first failure in log order and
+ * checkpoint size and at the head. Stops at the first failure in log order and
  * names it: a segment between signed sizes at a time, its entries in order,
  * then the root signed at its end, then the tree nodes its leaves complete.
  *
@@ -89,7 +87,8 @@ type Chains = Map<string, { seq: number; leafHash: string }>;
  * root signed at that size; chains continue from their stored heads before it.
  *
  * Entries are read in pages by index, a few pages ahead. Each page's per-entry
- * checks (parse, schema, canonical form, leaf hash, columns) run on worker
+ * checks (parse, schema, canonical form, leaf hash, columns, the disclosures
+ * kept with the entry) run on worker
  * threads while this thread links the chains and recomputes the page's tree
  * from the stored leaf hashes with the platform's SHA-256; a page's result only
  * counts up to its first failing entry, before which those hashes are proven.
@@ -136,8 +135,6 @@ export async function auditLedger(
     if (undecided) throw new AuditStop(undecided.failure);
     if (!equalBytes(compactRoot(range), head.root))
       fail(null, 'LOG_INCONSISTENT', 'the head root is not the tree root');
-    const withheld = await auditDisclosures(log, start, head.size);
-    if (withheld) throw new AuditStop(withheld);
     return {
       ok: true,
       from: start,
@@ -222,7 +219,7 @@ class EntryCheckers {
   }
 }
 
-type MainPage = Omit<EntryPage, 'data'> & { readonly offsets: PageOffsets };
+type MainPage = Omit<EntryPage, 'data' | 'disclosures'> & { readonly offsets: PageOffsets };
 
 interface ReadPage {
   readonly from: number;
@@ -277,6 +274,7 @@ function inIndexOrder(read: AuditEntries): AuditEntries {
     (a, b) => indexAt(read, a) - indexAt(read, b) || a - b,
   );
   const columns = JSON.parse(read.columns) as unknown[];
+  const disclosures = JSON.parse(read.disclosures) as unknown[];
   const pick = (bytes: Buffer, at: Uint32Array) =>
     Buffer.concat(order.map((i) => bytes.subarray(at[i], at[i + 1])));
   return {
@@ -284,6 +282,7 @@ function inIndexOrder(read: AuditEntries): AuditEntries {
     hashes: pick(read.hashes, hashAt),
     data: pick(Buffer.from(read.data, 'base64'), dataAt).toString('base64'),
     columns: JSON.stringify(order.map((i) => columns[i])),
+    disclosures: JSON.stringify(order.map((i) => disclosures[i])),
   };
 }
 

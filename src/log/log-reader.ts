@@ -13,6 +13,7 @@ import {
   toBase64,
 } from '../ledger';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
+import { NATIVE_CODEC } from './native-codec';
 
 /** The public, read-only face of the log: checkpoints, proofs and entries. Hashes only, except `entry`. */
 export class LogReader {
@@ -151,7 +152,7 @@ const HELD_DISCLOSURES_KEPT = 10_000;
 function checkKept(entry: LogEntry, stored: readonly EntryDisclosure[]): void {
   const key = JSON.stringify([entry.v, entry.actor, entry.data, stored]);
   if (heldDisclosures.has(key)) return;
-  const problem = storedDisclosureProblem(entry, stored);
+  const problem = storedDisclosureProblem(entry, stored, NATIVE_CODEC);
   if (problem) throw new LedgerError('LOG_INCONSISTENT', `${problem.code}: ${problem.detail}`);
   if (heldDisclosures.size >= HELD_DISCLOSURES_KEPT) heldDisclosures.clear();
   heldDisclosures.add(key);

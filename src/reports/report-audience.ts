@@ -8,6 +8,7 @@ import {
   revealFields,
   storedDisclosureProblem,
 } from '../ledger';
+import { NATIVE_CODEC } from '../log/native-codec';
 
 /**
  * What a custody report shows its reader (formats.md §1.1): each entry with
@@ -53,7 +54,7 @@ export function readerEntry(
   audience: DisclosureAudience,
 ): ReaderEntry {
   const pathOf = (disclosure: EntryDisclosure) => `${disclosure.in}.${disclosure.name}`;
-  const failed = storedDisclosureProblem(row.entry, stored);
+  const failed = storedDisclosureProblem(row.entry, stored, NATIVE_CODEC);
   const problem = failed && `${failed.code}: ${failed.detail}`;
   if (problem !== undefined)
     return {
