@@ -45,7 +45,6 @@ export interface EntryDisclosure {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
-const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The byte work disclosures need. The pure default runs anywhere (a browser
@@ -79,11 +78,6 @@ export function encodeDisclosure(
 /** Its digest: base64url (no padding) of SHA-256 over the disclosure's ASCII characters. */
 export function disclosureDigest(disclosure: string, codec: DisclosureCodec = PURE_CODEC): string {
   return codec.encode(codec.sha256(utf8(disclosure)));
-}
-
-/** Whether `text` is a digest as `_sd` lists them: 43 base64url characters. */
-export function isDisclosureDigest(text: unknown): text is string {
-  return typeof text === 'string' && DIGEST.test(text);
 }
 
 /**
