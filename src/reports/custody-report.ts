@@ -81,7 +81,8 @@ export interface CustodyReport {
  * A report is issued to one audience (access/disclosure-scope.ts): each entry
  * carries exactly the disclosures that audience receives, and the item and
  * the legal frame show no more than it may see (report-audience.ts).
- * Issuing a report is itself an entry on the item's chain; the report is signed
+ * Issuing a report is itself an entry on the item's chain (a package's reports
+ * are recorded by its fetch, on the case's chain); the report is signed
  * with the receipt key. A failed record or bytes check is recorded on the chain
  * (`integrity.failed`) before the chain is read, so the report lists it as an
  * anomaly as well as failing its verdict.
@@ -119,12 +120,15 @@ export class CustodyReports {
     audience: DisclosureAudience,
   ): Promise<{ report: CustodyReport; jws: string }> {
     const actor: Actor = { sub: principal.sub, agency: principal.agency, role };
-    await this.log.record({
-      subject: { type: 'evidence', id: item.id },
-      type: 'report.issued',
-      actor,
-      data: { format },
-    });
+    // A package's reports are recorded by its fetch (`disclosure.fetched`, on the case's chain). On the
+    // item's chain, whose acting agencies every later recipient reads, they would name this recipient.
+    if (audience.kind !== 'recipient')
+      await this.log.record({
+        subject: { type: 'evidence', id: item.id },
+        type: 'report.issued',
+        actor,
+        data: { format },
+      });
     const issuedTo: ReportReader = {
       agency: principal.agency,
       role,

@@ -157,7 +157,7 @@ describe('disclosures and their packages', function () {
         expect(result.valid, name).to.equal(true);
         types.push(result.payload?.entry.type ?? '');
       }
-      expect(types).to.include.members(['evidence.acquired', 'evidence.disclosed', 'report.issued']);
+      expect(types).to.include.members(['evidence.acquired', 'evidence.disclosed']);
       expect((await bag.read(`reports/${evidenceId}.pdf`)).subarray(0, 5).toString()).to.equal('%PDF-');
       const report = JSON.parse((await bag.read(`reports/${evidenceId}.json`)).toString());
       expect(report.verification.verdict).to.equal('verified');

@@ -114,6 +114,13 @@ describe('selective disclosure: partners see the whole chain, but only the discl
       json: { recipientAgency: secrets.fbiAgency, evidenceIds: [itemId], conditions: secrets.fbiConditions },
     });
     expect(toFbi.status, toFbi.text).to.equal(201);
+    // US-FBI fetches its package first: nothing of that may reach a later recipient either.
+    const fbi = await service.token(uniqueSub('fbi.agent'), secrets.fbiAgency, 'partner');
+    const fetched = await fetch(new URL(`/v1/disclosures/${toFbi.body.disclosure.id}/package`, service.url), {
+      headers: { authorization: `Bearer ${fbi}` },
+    });
+    expect(fetched.status).to.equal(200);
+    await fetched.arrayBuffer();
     const bkaAgency = uniqueAgency('DEBKA');
     const bkaConditions = `Use in proceedings of DE-BKA ${run} only`;
     const toBka = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
