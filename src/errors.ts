@@ -37,6 +37,10 @@ export const ERROR_CODES = [
   'EVIDENCE_RECORD_TAMPERED',
   'EVIDENCE_CONTENT_CORRUPT',
   'ORDER_TRANSITION_INVALID',
+  // A disclosure without the order that authorises it, under one that does not, or against a condition of the data.
+  'LEGAL_BASIS_REQUIRED',
+  'LEGAL_BASIS_INVALID',
+  'CONDITION_FORBIDS',
   'SERVICE_UNAVAILABLE',
   'PUSHBACK',
   'DEPENDENCY_UNAVAILABLE',
