@@ -63,7 +63,7 @@ const REQUESTER_MOVES = ['withdrawn', 'extension_requested'];
 const REFUSALS = ['refused', 'mla_refused', 'refused_by_enforcing', 'impossible'];
 
 /** States in which data were handed over: items linked to the order get a disclosure entry. */
-const HANDOVER = ['produced', 'executed', 'partially_executed', 'disclosed'];
+export const HANDOVER: readonly string[] = ['produced', 'executed', 'partially_executed', 'disclosed'];
 
 export interface OrderServiceOptions {
   /** Finds an evidence item the principal may see (404 otherwise): the evidence service's `get`. */
