@@ -18,6 +18,17 @@ export interface DisclosureRecord {
   readonly revokedAt: Date | null;
 }
 
+/** An order an item is linked to, as far as a hand-over of the item depends on it. */
+export interface ItemOrder {
+  readonly evidenceId: string;
+  readonly orderId: string;
+  readonly kind: string;
+  readonly direction: string;
+  readonly status: string;
+  readonly submittedByAgency: string;
+  readonly safeguards: Readonly<Record<string, unknown>>;
+}
+
 /** Thrown when a disclosure was revoked by someone else first. */
 export class DisclosureAlreadyRevokedError extends Error {}
 
@@ -61,6 +72,33 @@ export class DisclosureRepository {
       }
     },
   };
+
+  /** Every order the items are linked to: the legal basis of handing them over, and the conditions they came with. */
+  async ordersOfItems(evidenceIds: readonly string[]): Promise<ItemOrder[]> {
+    const rows: Array<{
+      evidence_id: string;
+      order_id: string;
+      kind: string;
+      direction: string;
+      status: string;
+      submitted_by_agency: string;
+      safeguards: Record<string, unknown>;
+    }> = await this.db.query(
+      `SELECT oe.evidence_id, o.id AS order_id, o.kind, o.direction, o.status, o.submitted_by_agency, o.safeguards
+         FROM order_evidence oe JOIN orders o ON o.id = oe.order_id
+        WHERE oe.evidence_id = ANY($1::uuid[])`,
+      [evidenceIds],
+    );
+    return rows.map((row) => ({
+      evidenceId: row.evidence_id,
+      orderId: row.order_id,
+      kind: row.kind,
+      direction: row.direction,
+      status: row.status,
+      submittedByAgency: row.submitted_by_agency,
+      safeguards: row.safeguards,
+    }));
+  }
 
   async find(id: string): Promise<DisclosureRecord | undefined> {
     const rows = await this.db.query(

@@ -245,7 +245,8 @@ export const openApiDocument = {
     },
     '/v1/cases/{id}/disclosures': {
       post: {
-        summary: 'Disclose items of the case to another agency (prosecutor members)',
+        summary:
+          'Disclose items of the case to another agency (prosecutor members), under the order that authorises it: a request of the recipient in a hand-over state, covering every item (422 LEGAL_BASIS_REQUIRED, 409 LEGAL_BASIS_INVALID, 409 CONDITION_FORBIDS otherwise)',
         security: bearer,
         parameters: [caseId],
         requestBody: jsonBody(disclosureBody),

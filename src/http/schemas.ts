@@ -162,7 +162,11 @@ export const orderListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
-/** `POST /v1/cases/:id/disclosures`: which items go to which agency, under which order and conditions. */
+/**
+ * `POST /v1/cases/:id/disclosures`: which items go to which agency, under
+ * which order and conditions. The order is required by the service (its
+ * legal basis), not by the schema: its absence is LEGAL_BASIS_REQUIRED.
+ */
 export const disclosureBody = z.strictObject({
   recipientAgency: z.string().regex(AGENCY_CODE),
   evidenceIds: z.array(z.uuid()).min(1).max(1000),

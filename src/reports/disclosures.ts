@@ -11,12 +11,12 @@ import {
 } from '../db/disclosure.repository';
 import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, LedgerError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
 import { consistencyProof, encodeTlogProof, inclusionProof, toBase64, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
-import type { OrderService } from '../orders/order-service';
+import { HANDOVER, type OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import { type TagFile, writeBag } from './bagit';
 import { custodyGraph } from './case-graph';
@@ -89,7 +89,11 @@ export class DisclosureService {
     const foreign = items.findIndex(({ item }) => item.caseId !== target.record.id);
     if (foreign >= 0)
       throw new ValidationError([{ pointer: `/evidenceIds/${foreign}`, reason: 'not_in_this_case' }]);
-    if (input.orderId) await this.orders.get(principal, input.orderId);
+    await this.checkLegalBasis(
+      principal,
+      input,
+      items.map(({ item }) => item.id),
+    );
     const record: DisclosureRecord = {
       id: randomUUID(),
       caseId: target.record.id,
@@ -127,6 +131,49 @@ export class DisclosureService {
       })),
     ]);
     return { value: record, receipt: created.receipt };
+  }
+
+  /**
+   * The legal basis of a hand-over: preservation does not authorise one, a
+   * decided request does (UN 42(1) against 44; Bud 29 against 31). The order
+   * must be one the caller handles, in a state that hands data over, requested
+   * by the recipient, and linked to every item; and no item may have come in
+   * under a request whose supplier forbade passing it on (UN 36(3)).
+   */
+  private async checkLegalBasis(
+    principal: Principal,
+    input: DisclosureInput,
+    itemIds: readonly string[],
+  ): Promise<void> {
+    if (!input.orderId)
+      throw new LedgerError(
+        'LEGAL_BASIS_REQUIRED',
+        'Name the order that authorises handing these items over',
+      );
+    const order = await this.orders.get(principal, input.orderId);
+    // The requesting side's status view is no standing to hand anything over.
+    if (order.statusOnly) throw new NotFoundError('order');
+    if (!HANDOVER.includes(order.status))
+      throw new LedgerError(
+        'LEGAL_BASIS_INVALID',
+        `The order is ${order.status}: that does not hand data over`,
+      );
+    if (order.submittedByAgency !== input.recipientAgency)
+      throw new LedgerError('LEGAL_BASIS_INVALID', 'The order was not requested by the recipient agency');
+    const linked = await this.disclosures.ordersOfItems(itemIds);
+    if (itemIds.some((id) => !linked.some((link) => link.evidenceId === id && link.orderId === order.id)))
+      throw new LedgerError(
+        'LEGAL_BASIS_INVALID',
+        'The order does not cover every item: link them to it first',
+      );
+    const received = linked.find(
+      (link) => link.direction === 'outgoing' && link.safeguards.onwardTransferAllowed === false,
+    );
+    if (received)
+      throw new LedgerError(
+        'CONDITION_FORBIDS',
+        `An item came in under request ${received.orderId}, whose supplier forbade passing it on`,
+      );
   }
 
   /**

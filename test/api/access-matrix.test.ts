@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { type CaseAction, caseAllows } from '../../src/access/permissions';
 import { ROLES, type Role } from '../../src/access/roles';
 import { testDatabase } from '../support/database';
-import { openCase, productionOrderBody, uploadItem } from '../support/fixtures';
+import { executedRequestFor, openCase, productionOrderBody, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 import { createUpload, patch, sha256Hex, TUS } from '../support/tus';
 
@@ -19,6 +19,8 @@ interface Fixture {
   readonly ids: Record<Family, string>;
   /** A membership of the case (a court's), for the revocation route. */
   readonly grantId: string;
+  /** A partner's executed request covering the item: the legal basis a disclosure to it cites. */
+  readonly handOver: { readonly recipient: string; readonly order: string };
 }
 
 /** Roles a case can be granted to (partners and operators never become members). */
@@ -150,24 +152,31 @@ describe('the access matrix: every route × role × caller × object', function 
   const tokens = new Map<string, string>();
   const subs = new Map<string, { sub: string; agency: string }>();
 
-  async function fixture(agency = uniqueAgency()): Promise<Fixture> {
-    const lead = await service.token(uniqueSub('lead'), agency, 'investigator', 'prosecutor');
-    const caseId = await openCase(service, lead, 'Matrix');
-    const evidenceId = await uploadItem(service, lead, caseId);
+  /**
+   * A case of `agency` with an item, an order, a disclosure and a grant, made
+   * through `via`: a process whose central authority is that agency, so that
+   * it discloses under a partner's request it received.
+   */
+  async function fixture(agency: string, via: TestService): Promise<Fixture> {
+    const lead = await via.token(uniqueSub('lead'), agency, 'investigator', 'prosecutor');
+    const caseId = await openCase(via, lead, 'Matrix');
+    const evidenceId = await uploadItem(via, lead, caseId);
+    const recipient = uniqueAgency('P');
+    const handOver = { recipient, order: await executedRequestFor(via, lead, recipient, [evidenceId]) };
     const orderId = (
-      await service.call('POST', '/v1/orders', {
+      await via.call('POST', '/v1/orders', {
         token: lead,
         json: productionOrderBody(caseId),
       })
     ).body.order.id;
     const disclosureId = (
-      await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      await via.call('POST', `/v1/cases/${caseId}/disclosures`, {
         token: lead,
-        json: { recipientAgency: uniqueAgency('P'), evidenceIds: [evidenceId] },
+        json: { recipientAgency: recipient, evidenceIds: [evidenceId], orderId: handOver.order },
       })
     ).body.disclosure.id;
     const grantId = (
-      await service.call('POST', `/v1/cases/${caseId}/grants`, {
+      await via.call('POST', `/v1/cases/${caseId}/grants`, {
         token: lead,
         json: { agency: uniqueAgency('C'), role: 'court' },
       })
@@ -187,13 +196,22 @@ describe('the access matrix: every route × role × caller × object', function 
         entry: acquired.idx,
       },
       grantId,
+      handOver,
     };
   }
 
   before(async () => {
-    service = await startTestService();
-    own = await fixture();
-    other = await fixture();
+    const ownAgency = uniqueAgency();
+    const otherAgency = uniqueAgency();
+    service = await startTestService({ CENTRAL_AUTHORITY: ownAgency });
+    own = await fixture(ownAgency, service);
+    // The other agency's case is set up through a process for which that agency is the central authority.
+    const otherProcess = await startTestService({ CENTRAL_AUTHORITY: otherAgency });
+    try {
+      other = await fixture(otherAgency, otherProcess);
+    } finally {
+      await otherProcess.stop();
+    }
     for (const role of ROLES) {
       for (const kind of ['member', 'non-member', 'foreign'] as const) {
         const sub = uniqueSub(`${role}-${kind}`);
@@ -319,7 +337,11 @@ describe('the access matrix: every route × role × caller × object', function 
       route: '/v1/cases/{id}/disclosures',
       expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 201),
       path: (t) => `/v1/cases/${t?.ids.case ?? randomUUID()}/disclosures`,
-      json: (t) => ({ recipientAgency: uniqueAgency('P'), evidenceIds: [t?.ids.evidence ?? randomUUID()] }),
+      json: (t) => ({
+        recipientAgency: t?.handOver.recipient ?? uniqueAgency('P'),
+        evidenceIds: [t?.ids.evidence ?? randomUUID()],
+        ...(t ? { orderId: t.handOver.order } : {}),
+      }),
     },
     {
       method: 'POST',
@@ -401,7 +423,7 @@ describe('the access matrix: every route × role × caller × object', function 
       for (const role of ROLES) {
         for (const kind of ['member', 'non-member', 'foreign'] as const) {
           // A fresh case of the caller's agency for every write: what one write changes, the next does not see.
-          const fresh = await fixture(own.agency);
+          const fresh = await fixture(own.agency, service);
           const caller = subs.get(`${role}/${kind}`) as { sub: string; agency: string };
           if (kind === 'member' && MEMBER_ROLES.includes(role)) {
             await service.call('POST', `/v1/cases/${fresh.ids.case}/grants`, {

@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { openBag } from '../../src/reports/bagit';
 import type { CustodyReport } from '../../src/reports/custody-report';
 import { withScratchDatabase } from '../support/database';
+import { executedRequestFor } from '../support/fixtures';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -91,9 +92,14 @@ describe('court custody reports (JSON and PDF)', function () {
     const blobDir = await mkdtemp(path.join(os.tmpdir(), 'custody-report-'));
     try {
       await withScratchDatabase(async (url) => {
-        const service = await startTestService({ DATABASE_URL: url, BLOB_DIR: blobDir });
+        // The case's agency is the central authority: it discloses under the requests it received.
+        const agency = uniqueAgency();
+        const service = await startTestService({
+          DATABASE_URL: url,
+          BLOB_DIR: blobDir,
+          CENTRAL_AUTHORITY: agency,
+        });
         try {
-          const agency = uniqueAgency();
           const leadSub = uniqueSub('alice');
           const token = await service.token(leadSub, agency, 'investigator', 'prosecutor');
           const reference = randomUUID();
@@ -335,7 +341,13 @@ describe('court custody reports (JSON and PDF)', function () {
       const conditions = 'Speciality: use only in proceedings 4711';
       const created = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
         token: lead.token,
-        json: { recipientAgency: partnerAgency, evidenceIds: [item.id], conditions, facts: ['sealNumber'] },
+        json: {
+          recipientAgency: partnerAgency,
+          evidenceIds: [item.id],
+          orderId: await executedRequestFor(service, lead.token, partnerAgency, [item.id]),
+          conditions,
+          facts: ['sealNumber'],
+        },
       });
       expect(created.status, created.text).to.equal(201);
       const disclosureId = created.body.disclosure.id;
@@ -365,8 +377,10 @@ describe('court custody reports (JSON and PDF)', function () {
           const transferred = ofType(report, 'custody.transferred');
           expect(transferred.withheld).to.include.members(['actor.sub', 'data.notes', 'data.location']);
           expect(revealed(transferred).actor).not.to.have.property('sub');
-          // Its own hand-over: the conditions it was given under.
-          expect(revealed(ofType(report, 'evidence.disclosed')).data).to.include({ conditions });
+          // Its own hand-overs, in full: the request executed for it, and the disclosure with its conditions.
+          const handOvers = report.entries.filter((e) => e.entry.type === 'evidence.disclosed').map(revealed);
+          expect(handOvers.map((h) => h.data.conditions)).to.deep.include(conditions);
+          expect(handOvers.every((h) => h.withheld === 1)).to.equal(true);
           expect(report.item.withheld).to.include.members(['exhibitNumber', 'description', 'acquiredBy']);
           expect(report.context).not.to.have.property('case');
           expect(report.context.breakGlass[0]?.withheld).to.deep.equal(['sub', 'reason']);

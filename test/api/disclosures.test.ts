@@ -11,15 +11,17 @@ import { ZipFile } from 'yazl';
 import { parseVerifierKey } from '../../src/ledger';
 import { openBag, verifyBag } from '../../src/reports/bagit';
 import { verifyReceipt } from '../../src/verify';
-import { openCase, uploadItem } from '../support/fixtures';
+import { executedRequestFor, openCase, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('disclosures and their packages', function () {
   this.timeout(60_000);
   let service: TestService;
   let dir: string;
+  /** The central authority: it receives the partners' requests and discloses under them. */
+  const central = uniqueAgency('SSS');
   before(async () => {
-    service = await startTestService();
+    service = await startTestService({ CENTRAL_AUTHORITY: central });
   });
   after(async () => {
     await service.stop();
@@ -32,8 +34,7 @@ describe('disclosures and their packages', function () {
   });
 
   it('when a forger removes an unacknowledged transfer from a package and fixes its manifests, then the package fails verification with CHAIN_INCOMPLETE', async () => {
-    const agency = uniqueAgency();
-    const prosecutor = await service.token(uniqueSub('pros'), agency, 'prosecutor', 'investigator');
+    const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
     const caseId = await openCase(service, prosecutor);
     const evidenceId = await uploadItem(service, prosecutor, caseId);
     const transfer = await service.call('POST', `/v1/evidence/${evidenceId}/events`, {
@@ -52,7 +53,11 @@ describe('disclosures and their packages', function () {
     const disclosureId = (
       await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
         token: prosecutor,
-        json: { recipientAgency: partnerAgency, evidenceIds: [evidenceId] },
+        json: {
+          recipientAgency: partnerAgency,
+          evidenceIds: [evidenceId],
+          orderId: await executedRequestFor(service, prosecutor, partnerAgency, [evidenceId]),
+        },
       })
     ).body.disclosure.id;
     const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
@@ -86,8 +91,7 @@ describe('disclosures and their packages', function () {
   });
 
   it('when a prosecutor discloses an item to a partner, then the partner’s package verifies, receipts included, and nobody else gets it', async () => {
-    const agency = uniqueAgency();
-    const prosecutor = await service.token(uniqueSub('pros'), agency, 'prosecutor', 'investigator');
+    const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
     const caseId = (
       await service.call('POST', '/v1/cases', {
         token: prosecutor,
@@ -125,6 +129,7 @@ describe('disclosures and their packages', function () {
       json: {
         recipientAgency: partnerAgency,
         evidenceIds: [evidenceId],
+        orderId: await executedRequestFor(service, prosecutor, partnerAgency, [evidenceId]),
         conditions: 'Speciality: use only in proceedings 4711',
       },
     });
@@ -212,6 +217,155 @@ describe('disclosures and their packages', function () {
     expect(byRecipient.status).to.equal(404);
     const memberView = await service.call('GET', `/v1/disclosures/${disclosureId}`, { token: prosecutor });
     expect(memberView.body.disclosure.revokedAt).to.equal(revoked.body.disclosure.revokedAt);
+  });
+});
+
+describe('the legal basis of a hand-over', function () {
+  this.timeout(60_000);
+  let service: TestService;
+  const central = uniqueAgency('SSS');
+  before(async () => {
+    service = await startTestService({ CENTRAL_AUTHORITY: central });
+  });
+  after(async () => {
+    await service.stop();
+  });
+
+  /** A request of `agency` to the central authority, of `kind`, with the contents its kind needs. */
+  async function request(
+    agency: string,
+    kind: 'mla' | 'preservation',
+    overrides: Record<string, unknown> = {},
+  ) {
+    const partner = await service.token(uniqueSub('requester'), agency, 'partner');
+    const submitted = await service.call('POST', '/v1/orders', {
+      token: partner,
+      json: {
+        kind,
+        direction: 'incoming',
+        legalBasis: { instrument: 'UNCC', article: kind === 'mla' ? '44' : '42' },
+        requestingState: 'DE',
+        requestedState: 'AZ',
+        requestingAuthority: 'Bundeskriminalamt',
+        channel: kind === 'mla' ? 'central_authority' : '24/7',
+        offence: 'Computer fraud',
+        factsSummary: 'Phishing kit hosted in Baku',
+        dataToPreserve: 'Logs of host 203.0.113.7',
+        relationToOffence: 'The server received the credentials',
+        custodian: 'AzerHost LLC',
+        necessity: 'Logs rotate after 14 days',
+        intendsMla: true,
+        ...overrides,
+      },
+    });
+    expect(submitted.status, submitted.text).to.equal(201);
+    return submitted.body.order.id as string;
+  }
+
+  async function moveAll(
+    orderId: string,
+    token: string,
+    moves: ReadonlyArray<string | Record<string, string>>,
+  ) {
+    for (const move of moves) {
+      const json = typeof move === 'string' ? { to: move } : move;
+      const moved = await service.call('POST', `/v1/orders/${orderId}/transitions`, { token, json });
+      expect(moved.status, `${JSON.stringify(json)}: ${moved.text}`).to.equal(200);
+    }
+  }
+
+  it('when a disclosure names no order, a preservation, a refused request, another requester’s, or one that does not cover the item, then it is refused and the item’s chain does not grow', async () => {
+    const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
+    const caseId = await openCase(service, prosecutor);
+    const evidenceId = await uploadItem(service, prosecutor, caseId);
+    const recipient = uniqueAgency('DE');
+    const chainLength = async () =>
+      (await service.call('GET', `/v1/evidence/${evidenceId}/chain`, { token: prosecutor })).body.entries
+        .length;
+
+    const preservation = await request(recipient, 'preservation');
+    await moveAll(preservation, prosecutor, ['under_assessment', 'ordered', 'preserved']);
+    await service.call('POST', `/v1/orders/${preservation}/evidence`, {
+      token: prosecutor,
+      json: { evidenceId },
+    });
+    const refused = await request(recipient, 'mla');
+    await moveAll(refused, prosecutor, [
+      'under_assessment',
+      { to: 'refused', reasonCode: 'ESSENTIAL_INTERESTS', reason: 'Prejudices essential interests' },
+    ]);
+    const othersRequest = await executedRequestFor(service, prosecutor, uniqueAgency('FR'), [evidenceId]);
+    const uncovering = await executedRequestFor(service, prosecutor, recipient, []);
+    const before = await chainLength();
+
+    for (const [orderId, code] of [
+      [undefined, 'LEGAL_BASIS_REQUIRED'],
+      [preservation, 'LEGAL_BASIS_INVALID'],
+      [refused, 'LEGAL_BASIS_INVALID'],
+      [othersRequest, 'LEGAL_BASIS_INVALID'],
+      [uncovering, 'LEGAL_BASIS_INVALID'],
+    ] as const) {
+      const attempt = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+        token: prosecutor,
+        json: { recipientAgency: recipient, evidenceIds: [evidenceId], ...(orderId ? { orderId } : {}) },
+      });
+      expect(attempt.body.code, `${orderId}: ${attempt.text}`).to.equal(code);
+      expect(attempt.status).to.equal(code === 'LEGAL_BASIS_REQUIRED' ? 422 : 409);
+      expect(attempt.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    }
+    expect(await chainLength()).to.equal(before);
+
+    // Under the recipient's own executed request that covers the item, the same disclosure goes through.
+    const granted = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token: prosecutor,
+      json: {
+        recipientAgency: recipient,
+        evidenceIds: [evidenceId],
+        orderId: await executedRequestFor(service, prosecutor, recipient, [evidenceId]),
+      },
+    });
+    expect(granted.status, granted.text).to.equal(201);
+  });
+
+  it('when an item came in under a request whose supplier forbade passing it on, then disclosing it to a third state is 409 CONDITION_FORBIDS', async () => {
+    const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
+    const caseId = await openCase(service, prosecutor);
+    const evidenceId = await uploadItem(service, prosecutor, caseId);
+    // Our own request to the Netherlands, whose answer came with "no onward transfer".
+    const outgoing = await service.call('POST', '/v1/orders', {
+      token: prosecutor,
+      json: {
+        kind: 'mla',
+        direction: 'outgoing',
+        legalBasis: { instrument: 'UNCC', article: '44' },
+        caseId,
+        requestingState: 'AZ',
+        requestedState: 'NL',
+        requestingAuthority: 'Prosecutor General of Azerbaijan',
+        channel: 'central_authority',
+        offence: 'Computer fraud',
+        factsSummary: 'Servers in Amsterdam',
+        onwardTransferAllowed: false,
+      },
+    });
+    expect(outgoing.status, outgoing.text).to.equal(201);
+    const linked = await service.call('POST', `/v1/orders/${outgoing.body.order.id}/evidence`, {
+      token: prosecutor,
+      json: { evidenceId },
+    });
+    expect(linked.status, linked.text).to.equal(201);
+
+    const third = uniqueAgency('US');
+    const onward = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token: prosecutor,
+      json: {
+        recipientAgency: third,
+        evidenceIds: [evidenceId],
+        orderId: await executedRequestFor(service, prosecutor, third, [evidenceId]),
+      },
+    });
+    expect(onward.status, onward.text).to.equal(409);
+    expect(onward.body.code).to.equal('CONDITION_FORBIDS');
   });
 });
 

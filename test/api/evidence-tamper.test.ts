@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import type { LogEntry } from '../../src/ledger';
 import { testDatabase, withScratchDatabase } from '../support/database';
-import { openCase, productionOrderBody } from '../support/fixtures';
+import { executedRequestFor, openCase, productionOrderBody } from '../support/fixtures';
 import { type RevealedEntry, revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -113,8 +113,9 @@ describe('evidence whose record or stored bytes were tampered with', function ()
 
   before(async () => {
     blobDir = await mkdtemp(path.join(os.tmpdir(), 'custody-tamper-'));
-    service = await startTestService({ BLOB_DIR: blobDir });
     agency = uniqueAgency();
+    // The case's agency is the central authority: it discloses under the requests it received.
+    service = await startTestService({ BLOB_DIR: blobDir, CENTRAL_AUTHORITY: agency });
     investigator = await service.token(uniqueSub('inv'), agency, 'investigator', 'prosecutor');
     caseId = await openCase(service, investigator);
     tamperedPair = async () => {
@@ -183,11 +184,15 @@ describe('evidence whose record or stored bytes were tampered with', function ()
     });
 
     it('when a disclosure package holding it is fetched, then 409 EVIDENCE_RECORD_TAMPERED and integrity.failed is on its chain', async () => {
-      const { victim, donor } = await tamperedPair();
+      // Disclosed under the recipient's executed request, the rows changed after: the request saw them intact.
+      const victim = await upload(service, investigator, caseId, randomBytes(20_000));
+      const donor = await upload(service, investigator, caseId, randomBytes(30_000));
       const partnerAgency = uniqueAgency('DE');
+      const orderId = await executedRequestFor(service, investigator, partnerAgency, [donor.id, victim.id]);
+      await pointRowAt(testDatabase().ownerUrl, victim, donor);
       const created = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
         token: investigator,
-        json: { recipientAgency: partnerAgency, evidenceIds: [donor.id, victim.id] },
+        json: { recipientAgency: partnerAgency, evidenceIds: [donor.id, victim.id], orderId },
       });
       expect(created.status, created.text).to.equal(201);
       const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
@@ -298,11 +303,12 @@ describe('evidence whose record or stored bytes were tampered with', function ()
 
     it('when a disclosure package holding it is fetched, then the transfer breaks off and integrity.failed is on its chain', async () => {
       const item = await upload(service, investigator, caseId, randomBytes(200_000));
-      await overwriteBlob(blobDir, item.digests.sha256, randomBytes(200_000));
       const partnerAgency = uniqueAgency('DE');
+      const orderId = await executedRequestFor(service, investigator, partnerAgency, [item.id]);
+      await overwriteBlob(blobDir, item.digests.sha256, randomBytes(200_000));
       const created = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
         token: investigator,
-        json: { recipientAgency: partnerAgency, evidenceIds: [item.id] },
+        json: { recipientAgency: partnerAgency, evidenceIds: [item.id], orderId },
       });
       const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
       const download = await fetchAll(

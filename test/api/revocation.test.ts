@@ -1,17 +1,19 @@
 import { expect } from 'chai';
 import { PRINCIPAL_RECHECK_MS } from '../../src/access/identity';
 import { testDatabase } from '../support/database';
-import { openCase, uploadItem } from '../support/fixtures';
+import { executedRequestFor, openCase, uploadItem } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('revocation in every process (principals, grants, disclosures)', () => {
   let first: TestService;
   let second: TestService;
+  /** The central authority: it discloses under the requests it received. */
+  const central = uniqueAgency('SSS');
 
   before(async () => {
     // Two processes of one deployment on one database.
-    first = await startTestService();
-    second = await startTestService();
+    first = await startTestService({ CENTRAL_AUTHORITY: central });
+    second = await startTestService({ CENTRAL_AUTHORITY: central });
   });
   after(async () => {
     await first.stop();
@@ -90,7 +92,7 @@ describe('revocation in every process (principals, grants, disclosures)', () => 
   });
 
   it('when a grant or a disclosure is revoked in one process, then the very next request in the other is refused', async () => {
-    const agency = uniqueAgency();
+    const agency = central;
     const lead = await first.token(uniqueSub('lead'), agency, 'investigator', 'prosecutor');
     const caseId = await openCase(first, lead, 'Revocation');
     const itemId = await uploadItem(first, lead, caseId);
@@ -108,7 +110,11 @@ describe('revocation in every process (principals, grants, disclosures)', () => 
     const recipient = uniqueAgency('P');
     const disclosure = await first.call('POST', `/v1/cases/${caseId}/disclosures`, {
       token: lead,
-      json: { recipientAgency: recipient, evidenceIds: [itemId] },
+      json: {
+        recipientAgency: recipient,
+        evidenceIds: [itemId],
+        orderId: await executedRequestFor(first, lead, recipient, [itemId]),
+      },
     });
     const partner = await second.token(uniqueSub('bka'), recipient, 'partner');
     const packageOf = () =>

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { revealFields } from '../../src/ledger';
 import { openBag } from '../../src/reports/bagit';
-import { productionOrderBody } from '../support/fixtures';
+import { executedRequestFor, productionOrderBody } from '../support/fixtures';
 import { runScript } from '../support/script';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -21,8 +21,10 @@ describe('selective disclosure: partners see the whole chain, but only the discl
   this.timeout(120_000);
   let service: TestService;
   let dir: string;
+  /** The central authority: it receives the partners' requests and discloses under them. */
+  const central = uniqueAgency('AZSSS');
   before(async () => {
-    service = await startTestService();
+    service = await startTestService({ CENTRAL_AUTHORITY: central });
     dir = await mkdtemp(path.join(os.tmpdir(), 'custody-selective-'));
   });
   after(async () => {
@@ -43,7 +45,7 @@ describe('selective disclosure: partners see the whole chain, but only the discl
 
   async function scenario() {
     const run = randomUUID().slice(0, 8);
-    const agency = uniqueAgency('AZ');
+    const agency = central;
     const prosecutorSub = uniqueSub('prosecutor.aliyeva');
     const investigatorSub = uniqueSub('investigator.mammadov');
     const prosecutor = await service.token(prosecutorSub, agency, 'prosecutor', 'investigator');
@@ -111,7 +113,12 @@ describe('selective disclosure: partners see the whole chain, but only the discl
 
     const toFbi = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
       token: prosecutor,
-      json: { recipientAgency: secrets.fbiAgency, evidenceIds: [itemId], conditions: secrets.fbiConditions },
+      json: {
+        recipientAgency: secrets.fbiAgency,
+        evidenceIds: [itemId],
+        orderId: await executedRequestFor(service, prosecutor, secrets.fbiAgency, [itemId]),
+        conditions: secrets.fbiConditions,
+      },
     });
     expect(toFbi.status, toFbi.text).to.equal(201);
     // US-FBI fetches its package first: nothing of that may reach a later recipient either.
@@ -123,9 +130,15 @@ describe('selective disclosure: partners see the whole chain, but only the discl
     await fetched.arrayBuffer();
     const bkaAgency = uniqueAgency('DEBKA');
     const bkaConditions = `Use in proceedings of DE-BKA ${run} only`;
+    const bkaOrder = await executedRequestFor(service, prosecutor, bkaAgency, [itemId]);
     const toBka = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
       token: prosecutor,
-      json: { recipientAgency: bkaAgency, evidenceIds: [itemId], conditions: bkaConditions },
+      json: {
+        recipientAgency: bkaAgency,
+        evidenceIds: [itemId],
+        orderId: bkaOrder,
+        conditions: bkaConditions,
+      },
     });
     expect(toBka.status, toBka.text).to.equal(201);
     return {
@@ -134,6 +147,7 @@ describe('selective disclosure: partners see the whole chain, but only the discl
       itemId,
       bkaAgency,
       bkaConditions,
+      bkaOrder,
       bkaDisclosure: toBka.body.disclosure.id as string,
     };
   }
@@ -169,7 +183,8 @@ describe('selective disclosure: partners see the whole chain, but only the discl
   }
 
   it('when DE-BKA fetches its package, then it verifies offline with the whole chain and holds nothing that was not disclosed to it, while the prosecutor’s own report shows all of it', async () => {
-    const { secrets, prosecutor, itemId, bkaAgency, bkaConditions, bkaDisclosure } = await scenario();
+    const { secrets, prosecutor, itemId, bkaAgency, bkaConditions, bkaOrder, bkaDisclosure } =
+      await scenario();
     const partner = await service.token(uniqueSub('bka.officer'), bkaAgency, 'partner');
     const response = await fetch(new URL(`/v1/disclosures/${bkaDisclosure}/package`, service.url), {
       headers: { authorization: `Bearer ${partner}` },
@@ -207,13 +222,21 @@ describe('selective disclosure: partners see the whole chain, but only the discl
     const handOvers = report.entries.filter(
       (e: { entry: { type: string } }) => e.entry.type === 'evidence.disclosed',
     );
-    expect(handOvers).to.have.length(2);
+    // Per recipient: its request executed under the order, and the disclosure that cites it.
+    expect(handOvers).to.have.length(4);
     const revealedToBka = handOvers.map((e: { entry: never; disclosures: string[] }) =>
       revealFields(e.entry, e.disclosures),
     );
+    // Its own two are shown to it (the order it requested, and its conditions); the other two are not.
+    const shown = revealedToBka.filter((r: { data: object }) => Object.keys(r.data).length > 0);
+    expect(shown.map((r: { data: { order?: string } }) => r.data.order)).to.deep.equal([bkaOrder, bkaOrder]);
+    expect(shown.map((r: { data: { disclosure?: string } }) => r.data.disclosure ?? null)).to.have.members([
+      bkaDisclosure,
+      null,
+    ]);
     expect(
-      revealedToBka.map((r: { data: { conditions?: string } }) => r.data.conditions ?? null),
-    ).to.have.members([bkaConditions, null]);
+      shown.some((r: { data: { conditions?: unknown } }) => r.data.conditions === bkaConditions),
+    ).to.equal(true);
     for (const { index, disclosures } of report.entries) {
       const name = `disclosures/${index}.json`;
       expect(JSON.parse(files.get(name) as string), name).to.deep.equal(disclosures);
@@ -246,7 +269,12 @@ describe('selective disclosure: partners see the whole chain, but only the discl
     const lab = uniqueAgency('NL');
     const created = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
       token: prosecutor,
-      json: { recipientAgency: lab, evidenceIds: [itemId], facts: ['notes', 'actor.sub', 'exhibitNumber'] },
+      json: {
+        recipientAgency: lab,
+        evidenceIds: [itemId],
+        orderId: await executedRequestFor(service, prosecutor, lab, [itemId]),
+        facts: ['notes', 'actor.sub', 'exhibitNumber'],
+      },
     });
     expect(created.status, created.text).to.equal(201);
     expect(created.body.disclosure.facts).to.deep.equal(['notes', 'actor.sub', 'exhibitNumber']);

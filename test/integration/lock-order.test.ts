@@ -12,7 +12,7 @@ import { auditLedger } from '../../src/log/ledger-audit';
 import { type AppendRequest, Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
 import { runStatements, withScratchDatabase } from '../support/database';
-import { openCase, productionOrderBody, uploadItem } from '../support/fixtures';
+import { executedRequestFor, openCase, productionOrderBody, uploadItem } from '../support/fixtures';
 import { revealedChain } from '../support/revealed';
 import {
   startTestService,
@@ -164,9 +164,10 @@ describe('concurrent writers on the same rows', function () {
 
   it('when custody events, order moves with handovers, grants and disclosures run at once on shared rows, then none answers 5xx and every chain verifies', async () => {
     await withScratchDatabase(async (url) => {
-      const service = await startTestService({ DATABASE_URL: url });
+      // The case's agency is the central authority: it discloses under the partner's request it received.
+      const agency = uniqueAgency();
+      const service = await startTestService({ DATABASE_URL: url, CENTRAL_AUTHORITY: agency });
       try {
-        const agency = uniqueAgency();
         const token = await service.token(uniqueSub('pros'), agency, 'prosecutor', 'investigator');
         const caseId = await openCase(service, token);
         const items: string[] = [];
@@ -196,6 +197,10 @@ describe('concurrent writers on the same rows', function () {
         // Grantee agencies never seen before: each grant records its agency first, as the others do.
         const newAgencies = [uniqueAgency('P'), uniqueAgency('Q'), uniqueAgency('R')];
         const partner = uniqueAgency('DE');
+        const partnersRequest = await executedRequestFor(service, token, partner, [
+          items[0],
+          items[1],
+        ] as string[]);
         await slowRowWrites(url, ['evidence', 'orders', 'agencies', 'case_grants', 'disclosures']);
 
         const expecting = async (expected: number, answers: Promise<TestResponse[]>) =>
@@ -246,6 +251,7 @@ describe('concurrent writers on the same rows', function () {
                 json: {
                   recipientAgency: partner,
                   evidenceIds: (client + round) % 2 === 0 ? [items[0], items[1]] : [items[1], items[0]],
+                  orderId: partnersRequest,
                 },
               }),
             ),

@@ -62,3 +62,54 @@ export function productionOrderBody(caseId: string) {
     channel: 'direct',
   };
 }
+
+/**
+ * The legal basis a disclosure needs: `recipientAgency`'s mutual legal
+ * assistance request (UN Art. 44), received by the service's central
+ * authority, linked to the items and executed by `handler` (a prosecutor or
+ * investigator of the central authority who is a member of the items' case).
+ * Returns the order's id.
+ */
+export async function executedRequestFor(
+  service: TestService,
+  handler: string,
+  recipientAgency: string,
+  itemIds: readonly string[],
+): Promise<string> {
+  const requester = await service.token(`requester-${randomUUID().slice(0, 8)}`, recipientAgency, 'partner');
+  const submitted = await service.call('POST', '/v1/orders', {
+    token: requester,
+    json: {
+      kind: 'mla',
+      direction: 'incoming',
+      legalBasis: { instrument: 'UNCC', article: '44' },
+      requestingState: 'DE',
+      requestedState: 'AZ',
+      requestingAuthority: 'Requesting authority',
+      channel: 'central_authority',
+      offence: 'Computer fraud',
+      factsSummary: 'Production of the preserved data',
+    },
+  });
+  if (submitted.status !== 201)
+    throw new Error(`submitting the request answered ${submitted.status}: ${submitted.text}`);
+  const orderId: string = submitted.body.order.id;
+  const move = async (to: string) => {
+    const moved = await service.call('POST', `/v1/orders/${orderId}/transitions`, {
+      token: handler,
+      json: { to },
+    });
+    if (moved.status !== 200)
+      throw new Error(`moving the request to ${to} answered ${moved.status}: ${moved.text}`);
+  };
+  for (const to of ['under_assessment', 'accepted', 'executing']) await move(to);
+  for (const evidenceId of itemIds) {
+    const linked = await service.call('POST', `/v1/orders/${orderId}/evidence`, {
+      token: handler,
+      json: { evidenceId },
+    });
+    if (linked.status !== 201) throw new Error(`linking an item answered ${linked.status}: ${linked.text}`);
+  }
+  await move('executed');
+  return orderId;
+}
