@@ -13,6 +13,7 @@ import { IdempotencyKeys1764440000000 } from './1764440000000-idempotency-keys';
 import { OrderLapses1764450000000 } from './1764450000000-order-lapses';
 import { ResumableUploads1764460000000 } from './1764460000000-resumable-uploads';
 import { EntryDisclosures1764470000000 } from './1764470000000-entry-disclosures';
+import { OrderHolds1764488000000 } from './1764488000000-order-holds';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   OrderLapses1764450000000,
   ResumableUploads1764460000000,
   EntryDisclosures1764470000000,
+  OrderHolds1764488000000,
 ];

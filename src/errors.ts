@@ -37,6 +37,9 @@ export const ERROR_CODES = [
   'EVIDENCE_RECORD_TAMPERED',
   'EVIDENCE_CONTENT_CORRUPT',
   'ORDER_TRANSITION_INVALID',
+  // An order move made after the deadline it had to beat, or before the one it must wait for.
+  'ORDER_DEADLINE_PASSED',
+  'ORDER_DEADLINE_NOT_REACHED',
   // A disclosure without the order that authorises it, under one that does not, or against a condition of the data.
   'LEGAL_BASIS_REQUIRED',
   'LEGAL_BASIS_INVALID',

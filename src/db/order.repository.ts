@@ -28,9 +28,15 @@ export interface OrderRecord {
   readonly preservedAt: Date | null;
   readonly extensions: number;
   readonly heldUntilDecided: boolean;
+  /** The MLA request that holds an international preservation until it is decided. */
+  readonly linkedMlaId: string | null;
+  /** EPOC: when the enforcing authority was recorded as notified (Reg. 2023/1543 Art. 8). */
+  readonly enforcingNotifiedAt: Date | null;
   readonly requestedBy: Date | null;
   readonly deadlineRule: string | null;
   readonly deadlineAt: Date | null;
+  /** The lapse of the current deadline is on the order's chain (see `markLapse`). */
+  readonly lapseRecorded: boolean;
   readonly createdBy: string;
   readonly createdAt: Date;
 }
@@ -139,7 +145,7 @@ export class OrderRepository {
   async saveProgress(tx: EntityManager, order: OrderRecord): Promise<void> {
     await tx.query(
       `UPDATE orders SET status = $2, preserved_at = $3, extensions = $4, held_until_decided = $5,
-              deadline_rule = $6, deadline_at = $7,
+              deadline_rule = $6, deadline_at = $7, linked_mla_id = $8, enforcing_notified_at = $9,
               lapse_recorded_for = CASE WHEN status = $2 THEN lapse_recorded_for END
         WHERE id = $1`,
       [
@@ -150,25 +156,28 @@ export class OrderRepository {
         order.heldUntilDecided,
         order.deadlineRule,
         order.deadlineAt,
+        order.linkedMlaId,
+        order.enforcingNotifiedAt,
       ],
     );
   }
 
   /**
-   * A page of the orders whose deadline is before `before` and running (the
-   * given kinds and states), after `after` if given, soonest first. An order
-   * whose lapse is recorded for its current deadline and state is not read again.
+   * A page of the orders whose deadline is at or before `before` and running (the
+   * given kinds, directions and states), after `after` if given, soonest
+   * first. An order whose lapse is recorded for its current deadline and
+   * state is not read again.
    */
   async dueBefore(
     before: Date,
     limit: number,
-    running: ReadonlyArray<{ readonly kind: string; readonly state: string }>,
+    running: ReadonlyArray<{ readonly kind: string; readonly direction: string; readonly state: string }>,
     after?: { readonly id: string; readonly deadlineAt: Date },
   ): Promise<Array<{ id: string; deadlineAt: Date }>> {
     const rows: Array<{ id: string; deadline_at: Date }> = await this.db.query(
       `SELECT id, deadline_at FROM orders
-        WHERE deadline_at < $1 AND ($3::timestamptz IS NULL OR (deadline_at, id) > ($3, $4::uuid))
-          AND (kind, status) IN (SELECT * FROM unnest($5::text[], $6::text[]))
+        WHERE deadline_at <= $1 AND ($3::timestamptz IS NULL OR (deadline_at, id) > ($3, $4::uuid))
+          AND (kind, direction, status) IN (SELECT * FROM unnest($5::text[], $6::text[], $7::text[]))
           AND lapse_recorded_for IS DISTINCT FROM deadline_at
         ORDER BY deadline_at, id LIMIT $2`,
       [
@@ -177,6 +186,7 @@ export class OrderRepository {
         after?.deadlineAt ?? null,
         after?.id ?? null,
         running.map((r) => r.kind),
+        running.map((r) => r.direction),
         running.map((r) => r.state),
       ],
     );
@@ -256,7 +266,9 @@ function toVisible(row: Row & { status_only: boolean }): VisibleOrder {
 
 const SELECT = `SELECT id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
   requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
-  preserved_at, extensions, held_until_decided, requested_by, deadline_rule, deadline_at, created_by, created_at
+  preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
+  deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
+  created_at
   FROM orders`;
 const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
@@ -280,9 +292,12 @@ interface Row {
   preserved_at: Date | null;
   extensions: number;
   held_until_decided: boolean;
+  linked_mla_id: string | null;
+  enforcing_notified_at: Date | null;
   requested_by: Date | null;
   deadline_rule: string | null;
   deadline_at: Date | null;
+  lapse_recorded: boolean;
   created_by: string;
   created_at: Date;
 }
@@ -308,9 +323,12 @@ function toRecord(row: Row): OrderRecord {
     preservedAt: row.preserved_at,
     extensions: row.extensions,
     heldUntilDecided: row.held_until_decided,
+    linkedMlaId: row.linked_mla_id,
+    enforcingNotifiedAt: row.enforcing_notified_at,
     requestedBy: row.requested_by,
     deadlineRule: row.deadline_rule,
     deadlineAt: row.deadline_at,
+    lapseRecorded: row.lapse_recorded,
     createdBy: row.created_by,
     createdAt: row.created_at,
   };

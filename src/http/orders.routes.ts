@@ -126,6 +126,7 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     urgency: order.urgency,
     details: order.details,
     safeguards: order.safeguards,
+    linkedMlaId: order.linkedMlaId,
     ownerAgency: order.ownerAgency,
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),
@@ -133,12 +134,19 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
   };
 }
 
+/**
+ * The deadline and the facts it follows from. `lapseRecorded`: the deadline
+ * has passed and the order's chain says so (overdue, or a preservation's
+ * minimum period reached: the data may be released).
+ */
 function deadlinesJson(order: OrderRecord) {
   return {
     rule: order.deadlineRule,
     at: order.deadlineAt?.toISOString() ?? null,
+    lapseRecorded: order.lapseRecorded,
     preservedAt: order.preservedAt?.toISOString() ?? null,
     extensions: order.extensions,
     untilDecided: order.heldUntilDecided,
+    enforcingNotifiedAt: order.enforcingNotifiedAt?.toISOString() ?? null,
   };
 }

@@ -9,6 +9,7 @@ import {
   ValidationError,
 } from '../errors';
 import { OrderTransitionError } from '../orders/lifecycle';
+import { OrderDeadlineError } from '../orders/move-timing';
 
 interface ProblemKind {
   readonly status: number;
@@ -48,6 +49,8 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   EVIDENCE_RECORD_TAMPERED: { status: 409, title: 'The evidence record no longer matches its intake entry' },
   EVIDENCE_CONTENT_CORRUPT: { status: 409, title: 'The stored bytes do not match the intake digests' },
   ORDER_TRANSITION_INVALID: { status: 409, title: 'Order transition not allowed' },
+  ORDER_DEADLINE_PASSED: { status: 409, title: 'The deadline for this order move has passed' },
+  ORDER_DEADLINE_NOT_REACHED: { status: 409, title: 'This order move must wait for its deadline' },
   LEGAL_BASIS_REQUIRED: { status: 422, title: 'A hand-over needs the order that authorises it' },
   LEGAL_BASIS_INVALID: { status: 409, title: 'The order does not authorise this hand-over' },
   CONDITION_FORBIDS: { status: 409, title: 'A condition attached to the data forbids this hand-over' },
@@ -92,6 +95,8 @@ export interface ProblemBody {
   /** For a refused state change: the state it was refused from and the state or event it asked for. */
   from?: string;
   to?: string;
+  /** For an order move refused for its timing: the deadline it missed or waits for. */
+  deadline?: { rule: string; at: string | null } | null;
   /** For a refused role: the roles that would have been allowed. */
   needed?: readonly string[];
 }
@@ -109,6 +114,14 @@ export function problemFor(error: LedgerError, requestId: string): ProblemBody {
   };
   if (error instanceof ValidationError || error instanceof InvalidParameterError) body.errors = error.fields;
   if (error instanceof OrderTransitionError) Object.assign(body, { from: error.from, to: error.to });
+  if (error instanceof OrderDeadlineError) {
+    const { rule, at } = error.deadline ?? {};
+    Object.assign(body, {
+      from: error.from,
+      to: error.to,
+      deadline: rule ? { rule, at: at?.toISOString() ?? null } : null,
+    });
+  }
   if (error instanceof CustodyTransitionError) Object.assign(body, { from: error.from, to: error.event });
   if (error instanceof ForbiddenRoleError && error.needed.length > 0) body.needed = error.needed;
   return body;

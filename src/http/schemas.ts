@@ -147,6 +147,8 @@ const trafficDisclosure = z.strictObject({
 export const orderTransitionBody = z.strictObject({
   to: z.string().regex(/^[a-z_]{1,64}$/),
   disclosure: trafficDisclosure.optional(),
+  /** For `pending_mla_decision`: the MLA request that holds the preserved data until it is decided. */
+  mlaOrderId: z.uuid().optional(),
   reasonCode: z
     .string()
     .regex(/^[A-Z0-9_]{1,64}$/)

@@ -3,11 +3,14 @@ import type { OrderService } from './order-service';
 
 /**
  * Watches order deadlines: warns (in the log stream) about every order due
- * within `warnAheadMs`, and records every lapse on the order's chain: an
- * order whose period ended becomes `expired`; one whose due date passed
- * (non-compliance: production, EPOC, MLA ...) gets an `order.overdue` entry,
- * once per deadline, and keeps its state (see `lapseOf`). Losing track of a
- * deadline loses evidence for good, so this runs every minute.
+ * within `warnAheadMs`, and records every lapse on the order's chain (see
+ * `lapseStepOf`): an order whose period ended becomes `expired`; a production
+ * order whose date passed becomes `overdue`; any other missed due date
+ * (non-compliance: EPOC, MLA, an urgent 24/7 request not answered ...) gets
+ * an `order.overdue` entry, and a reached floor (the 60 days of an
+ * international preservation) an `order.minimum_reached` entry, once per
+ * deadline, and the order keeps its state. Losing track of a deadline loses
+ * evidence for good, so this runs every minute.
  */
 export class DeadlineSweep {
   private timer: NodeJS.Timeout | undefined;
@@ -39,24 +42,28 @@ export class DeadlineSweep {
     await this.running;
   }
 
-  /** One pass; returns the orders expired, those recorded overdue, and the ones warned about. */
-  async sweep(): Promise<{ expired: string[]; overdue: string[]; warned: string[] }> {
+  /** One pass; returns the orders expired, those recorded overdue, those whose floor was reached, and the ones warned about. */
+  async sweep(): Promise<{
+    expired: string[];
+    overdue: string[];
+    minimumReached: string[];
+    warned: string[];
+  }> {
     const now = this.now();
-    const expired: string[] = [];
-    const overdue: string[] = [];
+    const lapsed = { expired: [] as string[], overdue: [] as string[], minimum_reached: [] as string[] };
     const warned: string[] = [];
     for await (const due of this.due(new Date(now.getTime() + this.warnAheadMs))) {
       if (due.deadlineAt.getTime() <= now.getTime()) {
-        // Another process may record the same lapse first; this one is then refused, and the pass goes on.
+        // Another process, or a move, may record the same lapse first; this one is then refused, and the pass goes on.
         const done = await this.orders.recordLapse(due.id).catch((error: unknown) => {
           this.logger.info({ order: due.id, err: error }, 'lapse not recorded by this pass');
           return undefined;
         });
         if (done) {
-          (done.lapse === 'expired' ? expired : overdue).push(due.id);
+          lapsed[done.lapse].push(due.id);
           this.logger.warn(
             { order: due.id, deadline: due.deadlineAt.toISOString(), status: done.order.status },
-            done.lapse === 'expired' ? 'order deadline passed: expired' : 'order deadline passed: overdue',
+            `order deadline passed: ${done.lapse}`,
           );
         }
       } else {
@@ -67,7 +74,12 @@ export class DeadlineSweep {
         );
       }
     }
-    return { expired, overdue, warned };
+    return {
+      expired: lapsed.expired,
+      overdue: lapsed.overdue,
+      minimumReached: lapsed.minimum_reached,
+      warned,
+    };
   }
 
   /**

@@ -5,21 +5,23 @@ import type { CaseRepository } from '../db/case.repository';
 import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../db/order.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor, EntryValue } from '../ledger';
-import type { CustodyLog, Receipted } from '../log/custody-log';
+import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import type { AppendRequest } from '../log/sequencer';
 import { missingArt42Contents } from './contents';
-import { type DeadlinePeriods, deadlineOf } from './deadlines';
+import { type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
 import {
   type Direction,
   initialState,
-  lapseOf,
+  type LapseStep,
+  lapseStepOf,
   nextStates,
   type OrderKind,
   OrderTransitionError,
   RUNNING_DEADLINES,
   transition,
 } from './lifecycle';
+import { admitMove, type TimedOrder } from './move-timing';
 
 export interface OrderInput {
   readonly kind: OrderKind;
@@ -53,14 +55,49 @@ export interface TransitionInput {
   readonly reasonCode?: string | undefined;
   readonly reason?: string | undefined;
   readonly disclosure?: TrafficDisclosure | undefined;
+  /** For `pending_mla_decision`: the MLA request that now holds the preserved data. */
+  readonly mlaOrderId?: string | undefined;
+}
+
+/** One move as its domain write sees it; `lapse` is the deadline whose lapse the same change records. */
+interface Move {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly at: Date;
+  readonly mlaOrderId?: string | undefined;
+  readonly lapse?: Date | undefined;
 }
 
 /** Who the deadline sweep is in the log: the service itself. */
 const DEADLINE_SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role: 'prosecutor' } as const;
 
-/** Moves a foreign requester may make on its own request; everything else is the requested side's. */
+/**
+ * Moves a foreign requester may make on its own request; everything else is
+ * the requested side's. The issuing authority of an EPOC-PR confirms the
+ * production request (Annex V), extends (Annex VI) and says when the data are
+ * no longer needed (Art. 11(3)).
+ */
 const REQUESTER_MOVES = ['withdrawn', 'extension_requested'];
-const REFUSALS = ['refused', 'mla_refused', 'refused_by_enforcing', 'impossible'];
+const ISSUER_MOVES: Readonly<Partial<Record<OrderKind, readonly string[]>>> = {
+  epoc_pr: ['extended', 'production_confirmed', 'lifted'],
+};
+
+function requesterMay(kind: OrderKind, to: string): boolean {
+  return REQUESTER_MOVES.includes(to) || (ISSUER_MOVES[kind] ?? []).includes(to);
+}
+
+/** Moves that state a ground against the request, or against the data handed over: they are reasoned. */
+const REFUSALS = [
+  'refused',
+  'mla_refused',
+  'refused_by_enforcing',
+  'deletion_or_restriction_required',
+  'impossible',
+];
+
+/** MLA requests that can no longer hold preserved data. */
+const ENDED_MLA = ['refused', 'withdrawn', 'closed'];
 
 /** States in which data were handed over: items linked to the order get a disclosure entry. */
 export const HANDOVER: readonly string[] = ['produced', 'executed', 'partially_executed', 'disclosed'];
@@ -84,7 +121,7 @@ export interface OrderServiceOptions {
  */
 export class OrderService {
   private readonly submissions: DomainWriter<OrderRecord>;
-  private readonly moves: DomainWriter<{ id: string; from: string; to: string; at: Date }>;
+  private readonly moves: DomainWriter<Move>;
   private readonly links: DomainWriter<{ orderId: string; evidenceId: string; at: Date; by: string }>;
   private readonly lapses: DomainWriter<{ id: string; status: string; deadlineAt: Date }>;
   private readonly now: () => Date;
@@ -115,9 +152,13 @@ export class OrderService {
           if (!locked) throw new NotFoundError('order');
           // The entry says "from"; if another move got in first, this one is refused, not rewritten.
           if (locked.status !== change.from)
-            throw new OrderTransitionError(locked.kind, locked.status, change.to);
-          transition(locked.kind, locked.status, change.to);
-          await this.orders.saveProgress(tx, this.advance(locked, change.to, change.at));
+            throw new OrderTransitionError(locked.kind, locked.direction, locked.status, change.to);
+          transition(locked.kind, locked.direction, locked.status, change.to);
+          // The lapse this change records first: if a sweep recorded it meanwhile, this change must not.
+          const lapse = change.lapse && { id: change.id, status: change.from, deadlineAt: change.lapse };
+          if (lapse && !(await this.orders.markLapse(tx, lapse)))
+            throw new ConflictError('CONFLICT', 'the lapse is recorded already');
+          await this.orders.saveProgress(tx, this.advance(locked, change));
         }
       },
     };
@@ -170,9 +211,12 @@ export class OrderService {
       preservedAt: null,
       extensions: 0,
       heldUntilDecided: false,
+      linkedMlaId: null,
+      enforcingNotifiedAt: null,
       requestedBy: input.requestedBy ?? null,
       deadlineRule: null,
       deadlineAt: null,
+      lapseRecorded: false,
       createdBy: principal.sub,
       createdAt: now,
     };
@@ -221,7 +265,13 @@ export class OrderService {
     return this.orders.listVisible(orderScopeOf(principal), filter);
   }
 
-  /** Moves an order along its kind's table; refusals need a reason code and text. */
+  /**
+   * Moves an order along the table of its kind and direction, checked against
+   * the clock (see `admitMove`): where the order's deadline has lapsed and the
+   * sweep has not recorded it yet, the same change records that lapse first,
+   * as the sweep would. Refusals need a reason code and text; holding
+   * preserved data for an MLA request names that request.
+   */
   async transition(
     principal: Principal,
     id: string,
@@ -231,10 +281,11 @@ export class OrderService {
     const owner = order.ownerAgency === principal.agency && serviceAllows(principal, 'order.handle');
     const role = owner
       ? serviceRole(principal, 'order.handle')
-      : order.submittedByAgency === principal.agency && REQUESTER_MOVES.includes(input.to)
+      : order.submittedByAgency === principal.agency && requesterMay(order.kind, input.to)
         ? serviceRole(principal, 'order.request_move')
         : forbidden(SERVICE_PERMISSIONS['order.handle']);
-    transition(order.kind, order.status, input.to);
+    const at = this.now();
+    const lapse = admitMove(timedOrder(order), input.to, at, this.options.periods);
     if (REFUSALS.includes(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
     }
@@ -247,31 +298,81 @@ export class OrderService {
         },
       ]);
     }
-    const at = this.now();
-    const next = this.advance(order, input.to, at);
+    await this.checkMlaHold(principal, order, input);
+    const lapsed = lapse && this.lapseRecord(order, lapse, at, 'with_move');
+    const current = lapsed ? lapsed.order : order;
+    const move: Move = {
+      id: order.id,
+      from: current.status,
+      to: input.to,
+      at,
+      mlaOrderId: input.mlaOrderId,
+      lapse: lapse && 'entry' in lapse ? (order.deadlineAt ?? undefined) : undefined,
+    };
+    const next = this.advance(current, move);
     const actor = { sub: principal.sub, agency: principal.agency, role };
     // A handover is recorded on every linked item's chain in the same commit as the move itself.
     const handedOver = HANDOVER.includes(input.to) ? await this.orders.linkedEvidence(order.id) : [];
-    const [moved] = await this.log.recordAll([
-      {
-        subject: { type: 'order', id: order.id },
-        type: 'order.transitioned',
-        actor,
-        data: {
-          from: order.status,
-          to: input.to,
-          ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
-          ...(input.reason ? { reason: input.reason } : {}),
-          ...(input.disclosure
-            ? { disclosure: { ...input.disclosure, fields: [...input.disclosure.fields] } }
-            : {}),
-          deadline: deadlineJson(next),
-        },
-        write: domainWrite(this.moves, { id: order.id, from: order.status, to: input.to, at }),
+    const moveRequest: AppendRequest = {
+      subject: { type: 'order', id: order.id },
+      type: 'order.transitioned',
+      actor,
+      data: {
+        from: current.status,
+        to: input.to,
+        ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+        ...(input.reason ? { reason: input.reason } : {}),
+        ...(input.disclosure
+          ? { disclosure: { ...input.disclosure, fields: [...input.disclosure.fields] } }
+          : {}),
+        ...(input.mlaOrderId ? { mla: input.mlaOrderId } : {}),
+        deadline: deadlineJson(next),
       },
-      ...handedOver.map((evidenceId) => this.disclosedEntry(actor, next, evidenceId)),
-    ]);
-    return { value: { ...next, statusOnly: order.statusOnly }, receipt: moved.receipt };
+      write: domainWrite(this.moves, move),
+    };
+    const handovers = handedOver.map((evidenceId) => this.disclosedEntry(actor, next, evidenceId));
+    const recorded = lapsed
+      ? (await this.log.recordAll([lapsed.request, moveRequest, ...handovers])).slice(1)
+      : await this.log.recordAll([moveRequest, ...handovers]);
+    return { value: { ...next, statusOnly: order.statusOnly }, receipt: (recorded[0] as Recorded).receipt };
+  }
+
+  /**
+   * An international preservation is held for an MLA request only while the
+   * data are still held (the table's states), and only for a request the
+   * caller handles: an `mla` request of the same direction and requesting
+   * state that is still open (UN Art. 42, Budapest Art. 29(7): preservation
+   * continues until the request is decided).
+   */
+  private async checkMlaHold(
+    principal: Principal,
+    order: OrderRecord,
+    input: TransitionInput,
+  ): Promise<void> {
+    const holding = input.to === 'pending_mla_decision';
+    if (holding !== (input.mlaOrderId !== undefined)) {
+      throw new ValidationError([
+        {
+          pointer: '/mlaOrderId',
+          reason: holding ? 'required_for_pending_mla_decision' : 'only_for_pending_mla_decision',
+        },
+      ]);
+    }
+    if (!input.mlaOrderId) return;
+    const mla = await this.orders.findVisible(input.mlaOrderId, orderScopeOf(principal));
+    const reason =
+      !mla || mla.statusOnly
+        ? 'unknown_order'
+        : mla.kind !== 'mla'
+          ? 'not_an_mla_request'
+          : mla.direction !== order.direction
+            ? 'other_direction'
+            : mla.requestingState && order.requestingState && mla.requestingState !== order.requestingState
+              ? 'other_requesting_state'
+              : ENDED_MLA.includes(mla.status)
+                ? 'mla_request_ended'
+                : undefined;
+    if (reason) throw new ValidationError([{ pointer: '/mlaOrderId', reason }]);
   }
 
   /**
@@ -331,44 +432,73 @@ export class OrderService {
   }
 
   /**
-   * The deadline sweep's step for an order whose deadline has passed, as an
-   * entry by the service itself. Where the lapse is an expiry (see `lapseOf`)
-   * the order becomes `expired`; where it is non-compliance, an `order.overdue`
-   * entry records the deadline and the state it lapsed in, once per deadline,
-   * and the order stays as it is. Returns what was recorded, or undefined when
-   * nothing was due.
+   * The deadline sweep's step for an order whose deadline has passed, by the
+   * service itself (see `lapseStepOf`): a period that ends makes the order
+   * `expired`; a production order's missed date makes it `overdue`; any other
+   * missed due date gets an `order.overdue` entry, and a reached floor an
+   * `order.minimum_reached` entry, once per deadline and state, and the order
+   * stays as it is. Returns what was recorded, or undefined when nothing was due.
    */
-  async recordLapse(id: string): Promise<{ lapse: 'expired' | 'overdue'; order: OrderRecord } | undefined> {
+  async recordLapse(
+    id: string,
+  ): Promise<{ lapse: 'expired' | 'overdue' | 'minimum_reached'; order: OrderRecord } | undefined> {
     const order = await this.orders.find(id);
     const at = this.now();
-    if (!order?.deadlineAt || order.deadlineAt.getTime() > at.getTime()) return undefined;
-    const lapse = lapseOf(order.kind, order.status);
-    if (lapse === 'expires' && nextStates(order.kind, order.status).includes('expired')) {
-      const next = this.advance(order, 'expired', at);
-      await this.log.record({
-        subject: { type: 'order', id: order.id },
-        type: 'order.transitioned',
-        actor: DEADLINE_SWEEPER,
-        data: {
-          from: order.status,
-          to: 'expired',
-          reasonCode: 'DEADLINE_PASSED',
-          reason: `${order.deadlineRule} ${order.deadlineAt.toISOString()}`,
-          deadline: null,
+    if (!order?.deadlineAt || order.deadlineAt.getTime() > at.getTime() || order.lapseRecorded)
+      return undefined;
+    const step = lapseStepOf(order.kind, order.direction, order.status);
+    if (!step) return undefined;
+    const lapsed = this.lapseRecord(order, step, at, 'alone');
+    await this.log.record(lapsed.request);
+    const lapse = 'move' in step ? step.move : step.entry === 'order.overdue' ? 'overdue' : 'minimum_reached';
+    return { lapse, order: lapsed.order };
+  }
+
+  /**
+   * The entry that records a lapse, by the service itself, and the order after
+   * it. An entry that stands `alone` marks the lapse recorded through its own
+   * write; one that goes `with_move` leaves that to the move's write, which
+   * runs under the order's lock.
+   */
+  private lapseRecord(
+    order: OrderRecord,
+    step: LapseStep,
+    at: Date,
+    mode: 'alone' | 'with_move',
+  ): { request: AppendRequest; order: OrderRecord } {
+    const deadlineAt = order.deadlineAt as Date;
+    const subject = { type: 'order', id: order.id } as const;
+    if ('move' in step) {
+      const move: Move = { id: order.id, from: order.status, to: step.move, at };
+      const next = this.advance(order, move);
+      return {
+        order: next,
+        request: {
+          subject,
+          type: 'order.transitioned',
+          actor: DEADLINE_SWEEPER,
+          data: {
+            from: order.status,
+            to: step.move,
+            reasonCode: 'DEADLINE_PASSED',
+            reason: `${order.deadlineRule} ${deadlineAt.toISOString()}`,
+            deadline: deadlineJson(next),
+          },
+          write: domainWrite(this.moves, move),
         },
-        write: domainWrite(this.moves, { id: order.id, from: order.status, to: 'expired', at }),
-      });
-      return { lapse: 'expired', order: next };
+      };
     }
-    if (lapse !== 'overdue') return undefined;
-    await this.log.record({
-      subject: { type: 'order', id: order.id },
-      type: 'order.overdue',
-      actor: DEADLINE_SWEEPER,
-      data: { status: order.status, deadline: deadlineJson(order) },
-      write: domainWrite(this.lapses, { id: order.id, status: order.status, deadlineAt: order.deadlineAt }),
-    });
-    return { lapse: 'overdue', order };
+    const mark = { id: order.id, status: order.status, deadlineAt };
+    return {
+      order: { ...order, lapseRecorded: true },
+      request: {
+        subject,
+        type: step.entry,
+        actor: DEADLINE_SWEEPER,
+        data: { status: order.status, deadline: deadlineJson(order) },
+        ...(mode === 'alone' ? { write: domainWrite(this.lapses, mark) } : {}),
+      },
+    };
   }
 
   /** A page of the orders due before `before` whose deadline runs, after `after` if given, for the sweep. */
@@ -376,42 +506,52 @@ export class OrderService {
     return this.orders.dueBefore(before, limit, RUNNING_DEADLINES, after);
   }
 
-  /** The facts a move changes (preserved when, extensions, held until decided), and the new deadline. */
-  private advance(order: OrderRecord, to: string, at: Date): OrderRecord {
+  /**
+   * The facts a move changes (preserved when, extensions, held until decided
+   * and for which MLA request, enforcing authority notified), and the new
+   * deadline, whose lapse is not recorded yet.
+   */
+  private advance(order: OrderRecord, move: Move): OrderRecord {
+    const { to, at } = move;
+    const holds = to === 'pending_mla_decision' || to === 'production_confirmed';
     return this.withDeadline({
       ...order,
       status: to,
       preservedAt: to === 'preserved' && !order.preservedAt ? at : order.preservedAt,
       extensions: to === 'extended' ? order.extensions + 1 : order.extensions,
-      heldUntilDecided:
-        to === 'pending_mla_decision' || to === 'production_confirmed'
-          ? true
-          : to === 'mla_refused'
-            ? false
-            : order.heldUntilDecided,
+      heldUntilDecided: holds ? true : to === 'mla_refused' ? false : order.heldUntilDecided,
+      linkedMlaId: to === 'pending_mla_decision' ? (move.mlaOrderId ?? null) : order.linkedMlaId,
+      enforcingNotifiedAt: to === 'enforcing_notified' ? at : order.enforcingNotifiedAt,
+      lapseRecorded: false,
     });
   }
 
   /** Only orders still in play have a deadline; one whose only way on is `closed` has none. */
   private withDeadline(order: OrderRecord): OrderRecord {
-    const live = nextStates(order.kind, order.status).some((state) => state !== 'closed');
-    const deadline = live
-      ? deadlineOf(
-          {
-            kind: order.kind,
-            direction: order.direction,
-            emergency: order.urgency === 'emergency',
-            receivedAt: order.receivedAt,
-            preservedAt: order.preservedAt,
-            extensions: order.extensions,
-            heldUntilDecided: order.heldUntilDecided,
-            requestedBy: order.requestedBy,
-          },
-          this.options.periods,
-        )
-      : null;
+    const live = nextStates(order.kind, order.direction, order.status).some((state) => state !== 'closed');
+    const deadline = live ? deadlineOf(timelineOf(order), this.options.periods) : null;
     return { ...order, deadlineRule: deadline?.rule ?? null, deadlineAt: deadline?.at ?? null };
   }
+}
+
+function timelineOf(order: OrderRecord): OrderTimeline {
+  return {
+    kind: order.kind,
+    direction: order.direction,
+    status: order.status,
+    channel: order.channel,
+    urgency: order.urgency,
+    receivedAt: order.receivedAt,
+    preservedAt: order.preservedAt,
+    extensions: order.extensions,
+    heldUntilDecided: order.heldUntilDecided,
+    requestedBy: order.requestedBy,
+    enforcingNotified: order.enforcingNotifiedAt !== null,
+  };
+}
+
+function timedOrder(order: OrderRecord): TimedOrder {
+  return { ...timelineOf(order), lapseRecorded: order.lapseRecorded };
 }
 
 function orderScopeOf(principal: Principal): OrderScope {

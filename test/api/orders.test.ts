@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
+import { testDatabase } from '../support/database';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -25,6 +26,32 @@ function art42Request(overrides: Record<string, unknown> = {}) {
     intendsMla: true,
     confidential: true,
     noUserNotification: true,
+    ...overrides,
+  };
+}
+
+/** The partner's MLA request (Art. 44) for the data preserved under `art42Request`. */
+function mlaRequest() {
+  return {
+    kind: 'mla',
+    direction: 'incoming',
+    legalBasis: { instrument: 'UNCC', article: '44' },
+    requestingState: 'DE',
+    requestedState: 'AZ',
+    requestingAuthority: 'Bundesamt für Justiz',
+    channel: 'central_authority',
+    offence: 'Computer fraud (StGB § 263a)',
+    factsSummary: 'Production of the preserved data',
+  };
+}
+
+function epocRequest(overrides: Record<string, unknown> = {}) {
+  return {
+    kind: 'epoc',
+    direction: 'incoming',
+    legalBasis: { instrument: 'EU_2023_1543', article: '10' },
+    requestingAuthority: 'Staatsanwaltschaft Köln',
+    channel: 'eu_decentralised_system',
     ...overrides,
   };
 }
@@ -66,6 +93,19 @@ describe('legal orders', () => {
 
   async function move(id: string, token: string, to: string, extra: Record<string, unknown> = {}) {
     return service.call('POST', `/v1/orders/${id}/transitions`, { token, json: { to, ...extra } });
+  }
+
+  async function newOrder(json: Record<string, unknown>, token = partner): Promise<string> {
+    const response = await service.call('POST', '/v1/orders', { token, json });
+    expect(response.status, response.text).to.equal(201);
+    return response.body.order.id;
+  }
+
+  async function movedThrough(id: string, moves: readonly string[]) {
+    for (const to of moves) {
+      const response = await move(id, handler, to);
+      expect(response.status, `${to}: ${response.text}`).to.equal(200);
+    }
   }
 
   it('when the listing names a status no order kind has, then the answer is 400 INVALID_PARAMETER listing the statuses', async () => {
@@ -198,7 +238,12 @@ describe('legal orders', () => {
     await step(partner, 'extension_requested');
     const extended = await step(handler, 'extended');
     expect(Date.parse(extended.deadlines.at) - preservedAt).to.equal(120 * DAY);
-    const pending = await step(handler, 'pending_mla_decision');
+    const mla = await newOrder(mlaRequest());
+    const held = await move(id, handler, 'pending_mla_decision', { mlaOrderId: mla });
+    expect(held.status, held.text).to.equal(200);
+    receipts.push(held.body.receipt);
+    const pending = held.body.order;
+    expect(pending.linkedMlaId).to.equal(mla);
     expect(pending.deadlines).to.deep.include({
       rule: 'preserve_until_decided',
       at: null,
@@ -338,8 +383,9 @@ describe('legal orders', () => {
       exhibitNumber: 'EX-1',
     });
 
-    for (const to of ['pending_mla_decision', 'produced'])
-      expect((await move(id, handler, to)).status).to.equal(200);
+    const mla = await newOrder(mlaRequest());
+    expect((await move(id, handler, 'pending_mla_decision', { mlaOrderId: mla })).status).to.equal(200);
+    expect((await move(id, handler, 'produced')).status).to.equal(200);
     const chain = (await service.call('GET', `/v1/evidence/${evidenceId}/chain`, { token: investigator }))
       .body.entries;
     const disclosed = chain.map(revealed).at(-1);
@@ -374,5 +420,89 @@ describe('legal orders', () => {
     expect(done.status).to.equal(200);
     const index = (await verifyReceipt(done.body.receipt, await trust())).payload?.index as number;
     expect((await revealedEntry(index, handler)).data.disclosure).to.deep.equal(disclosure);
+  });
+
+  it('when a domestic preservation order is moved to wait for an MLA request, then 409 ORDER_TRANSITION_INVALID: it cannot be held beyond its term', async () => {
+    const id = await newOrder(
+      art42Request({
+        direction: 'domestic',
+        legalBasis: { instrument: 'DOMESTIC', article: '25' },
+        channel: 'direct',
+      }),
+      handler,
+    );
+    await movedThrough(id, ['under_assessment', 'ordered', 'preserved']);
+    const response = await move(id, handler, 'pending_mla_decision');
+    expect(response.status).to.equal(409);
+    expect(response.body).to.include({
+      code: 'ORDER_TRANSITION_INVALID',
+      type: 'urn:custody-ledger:problem:order-transition-invalid',
+      from: 'preserved',
+      to: 'pending_mla_decision',
+    });
+    expect((await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order.status).to.equal(
+      'preserved',
+    );
+  });
+
+  it('when preserved data are to wait for an MLA request, then the move names that request: without it 422, with it the order links it and its entry records it', async () => {
+    const id = await newOrder(art42Request());
+    await movedThrough(id, ['under_assessment', 'ordered', 'preserved']);
+    const bare = await move(id, handler, 'pending_mla_decision');
+    expect(bare.status).to.equal(422);
+    expect(bare.body.code).to.equal('VALIDATION_FAILED');
+    expect(bare.body.errors).to.deep.equal([
+      { pointer: '/mlaOrderId', reason: 'required_for_pending_mla_decision' },
+    ]);
+    const mla = await newOrder(mlaRequest());
+    const held = await move(id, handler, 'pending_mla_decision', { mlaOrderId: mla });
+    expect(held.status, held.text).to.equal(200);
+    const view = (await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order;
+    expect(view).to.deep.include({ status: 'pending_mla_decision', linkedMlaId: mla });
+    const index = (await verifyReceipt(held.body.receipt, await trust())).payload?.index as number;
+    expect((await revealedEntry(index, handler)).data).to.deep.include({ to: 'pending_mla_decision', mla });
+  });
+
+  it('when an EPOC notified to the enforcing authority is produced at once, then 409 ORDER_DEADLINE_NOT_REACHED naming the end of its window; once it confirms, production goes ahead', async () => {
+    const id = await newOrder(epocRequest());
+    await movedThrough(id, ['enforcing_notified']);
+    const early = await move(id, handler, 'produced');
+    expect(early.status).to.equal(409);
+    expect(early.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    const receivedAt = Date.parse(
+      (await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order.receivedAt,
+    );
+    expect(early.body).to.deep.include({
+      code: 'ORDER_DEADLINE_NOT_REACHED',
+      type: 'urn:custody-ledger:problem:order-deadline-not-reached',
+      from: 'enforcing_notified',
+      to: 'produced',
+      deadline: { rule: 'enforcing_window_ends', at: new Date(receivedAt + 10 * DAY).toISOString() },
+    });
+    await movedThrough(id, ['enforcing_confirmed', 'produced']);
+  });
+
+  it('when an EPOC-PR’s 60 days from receipt have passed and no sweep has run, then its extension is 409 ORDER_DEADLINE_PASSED and nothing moves', async () => {
+    const id = await newOrder(
+      epocRequest({ kind: 'epoc_pr', legalBasis: { instrument: 'EU_2023_1543', article: '11' } }),
+    );
+    await movedThrough(id, ['preserved']);
+    await testDatabase().db.query(
+      `UPDATE orders SET received_at = received_at - interval '61 days', deadline_at = deadline_at - interval '61 days'
+        WHERE id = $1`,
+      [id],
+    );
+    const late = await move(id, handler, 'extended');
+    expect(late.status).to.equal(409);
+    expect(late.body).to.include({
+      code: 'ORDER_DEADLINE_PASSED',
+      type: 'urn:custody-ledger:problem:order-deadline-passed',
+      from: 'preserved',
+      to: 'extended',
+    });
+    expect(late.body.deadline.rule).to.equal('preservation_order_ends');
+    const order = (await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order;
+    expect(order).to.deep.include({ status: 'preserved' });
+    expect(order.deadlines.extensions).to.equal(0);
   });
 });

@@ -1,191 +1,117 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import type { DataSource } from 'typeorm';
-import type { Principal } from '../../src/access/roles';
-import { CaseRepository } from '../../src/db/case.repository';
-import { openDatabase } from '../../src/db/data-source';
 import { LogRepository } from '../../src/db/log.repository';
-import { OrderRepository } from '../../src/db/order.repository';
-import { PrincipalRepository } from '../../src/db/principal.repository';
-import { NotFoundError } from '../../src/errors';
-import { fromUtf8, noteSigner, parseEntry } from '../../src/ledger';
-import { CustodyLog } from '../../src/log/custody-log';
-import { Sequencer } from '../../src/log/sequencer';
+import { fromUtf8, parseEntry } from '../../src/ledger';
 import { createLogger } from '../../src/logger';
 import { DeadlineSweep } from '../../src/orders/deadline-sweep';
-import { DEFAULT_PERIODS } from '../../src/orders/deadlines';
 import { lapseOf, nextStates, ORDER_KINDS, RUNNING_DEADLINES } from '../../src/orders/lifecycle';
-import { type OrderInput, OrderService } from '../../src/orders/order-service';
-import { withScratchDatabase } from '../support/database';
-import { type RevealedEntry, revealedChain } from '../support/revealed';
+import type { OrderInput } from '../../src/orders/order-service';
+import { art42Request, DAY, HOUR, mlaRequest, START, withOrders } from '../support/orders';
 
-const DAY = 86_400_000;
 const logger = createLogger('silent');
 
-const request: OrderInput = {
-  kind: 'preservation',
-  direction: 'incoming',
-  legalBasis: { instrument: 'UNCC', article: '42' },
-  requestingAuthority: 'Bundeskriminalamt',
-  channel: '24/7',
-  urgency: 'urgent',
-  details: {
-    offence: 'Computer fraud',
-    factsSummary: 'Phishing',
-    dataToPreserve: 'Logs of host 203.0.113.7',
-    relationToOffence: 'Received the credentials',
-    custodian: 'AzerHost LLC',
-    necessity: 'Logs rotate',
-    intendsMla: true,
-  },
-  safeguards: { confidential: true, noUserNotification: true },
+const SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role: 'prosecutor' };
+
+/** A domestic preservation order (Art. 25) of the desk's own agency. */
+const domesticPreservation: OrderInput = {
+  ...art42Request,
+  direction: 'domestic',
+  legalBasis: { instrument: 'DOMESTIC', article: '25' },
+  requestingState: undefined,
+  requestingAuthority: 'Prosecutor General',
+  channel: 'direct',
+  urgency: 'normal',
 };
 
-/** The order service on a scratch database, with an injected clock, a partner and a central authority's desk. */
-async function withOrders(
-  body: (harness: {
-    readonly db: DataSource;
-    readonly orders: OrderService;
-    readonly partner: Principal;
-    readonly desk: Principal;
-    readonly now: () => Date;
-    setClock(at: Date): void;
-  }) => Promise<void>,
-): Promise<void> {
-  await withScratchDatabase(async (url) => {
-    const db = await openDatabase(url);
-    try {
-      let clock = new Date('2028-02-01T09:00:00.000Z');
-      const now = () => clock;
-      const sequencer = await Sequencer.open(
-        db,
-        new LogRepository(db),
-        noteSigner('test.example/custody', randomBytes(32)),
-        { maxBatch: 16, maxQueue: 100, now },
-        logger,
-      );
-      const receiptKey = { kid: 'test', key: generateKeyPairSync('ed25519').privateKey };
-      const orders = new OrderService(
-        new OrderRepository(db),
-        new CaseRepository(db),
-        new CustodyLog(sequencer, () => receiptKey),
-        {
-          evidence: async () => {
-            throw new NotFoundError('evidence');
-          },
-          centralAuthority: 'AZ-SSS',
-          periods: DEFAULT_PERIODS,
-          now,
-        },
-      );
-      const partner: Principal = { sub: 'bka-1', agency: 'DE-BKA', roles: ['partner'], issuer: 'test' };
-      const desk: Principal = { sub: 'desk-1', agency: 'AZ-SSS', roles: ['prosecutor'], issuer: 'test' };
-      const principals = new PrincipalRepository(db);
-      for (const p of [partner, desk]) await principals.record(p);
-      await body({
-        db,
-        orders,
-        partner,
-        desk,
-        now,
-        setClock: (at) => {
-          clock = at;
-        },
-      });
-    } finally {
-      await db.destroy();
-    }
-  });
-}
+const nothing = { expired: [], overdue: [], minimumReached: [], warned: [] };
 
 describe('the order deadline sweep (injected clock)', () => {
-  it('when a preservation period runs out, then the sweep warns ahead, expires it on time as a log entry, and never expires one held for MLA', async () => {
-    await withOrders(async ({ db, orders, partner, desk, setClock, now }) => {
-      const preserve = async () => {
-        const { value } = await orders.submit(partner, request);
-        for (const to of ['under_assessment', 'ordered', 'preserved'])
-          await orders.transition(desk, value.id, { to });
-        return value.id;
-      };
-      const lapsing = await preserve();
-      const held = await preserve();
-      await orders.transition(desk, held, { to: 'pending_mla_decision' });
-
+  it('when an international preservation reaches its 60 days, then the sweep warns ahead, records the floor once on time, and the data stay preserved', async () => {
+    await withOrders(async ({ orders, desk, setClock, now, orderIn, chain }) => {
+      const floor = await orderIn(art42Request, ['under_assessment', 'ordered', 'preserved']);
       const sweep = new DeadlineSweep(orders, logger, 2 * DAY, now);
-      setClock(new Date(now().getTime() + 59 * DAY));
-      expect(await sweep.sweep()).to.deep.equal({ expired: [], overdue: [], warned: [lapsing] });
+      setClock(new Date(START.getTime() + 59 * DAY));
+      expect(await sweep.sweep()).to.deep.equal({ ...nothing, warned: [floor] });
+      setClock(new Date(START.getTime() + 60 * DAY - 1));
+      expect((await sweep.sweep()).minimumReached).to.deep.equal([]);
 
-      setClock(new Date(new Date('2028-02-01T09:00:00.000Z').getTime() + 60 * DAY - 1));
-      expect((await sweep.sweep()).expired).to.deep.equal([]);
       setClock(new Date('2028-04-01T09:00:00.000Z')); // 60 days on, across 29 February
-      expect(await sweep.sweep()).to.deep.equal({ expired: [lapsing], overdue: [], warned: [] });
-      expect((await orders.get(desk, lapsing)).status).to.equal('expired');
-
-      const last = await lastEntry(db, lapsing);
-      expect(last.entry).to.deep.include({ type: 'order.transitioned', at: '2028-04-01T09:00:00.000Z' });
-      expect(last.data).to.deep.include({
-        from: 'preserved',
-        to: 'expired',
-        reasonCode: 'DEADLINE_PASSED',
+      expect(await sweep.sweep()).to.deep.equal({ ...nothing, minimumReached: [floor] });
+      const order = await orders.get(desk, floor);
+      expect(order.status).to.equal('preserved');
+      expect(order.lapseRecorded).to.equal(true);
+      const last = (await chain(floor)).at(-1);
+      expect(last?.entry).to.deep.include({ type: 'order.minimum_reached', at: '2028-04-01T09:00:00.000Z' });
+      expect(last?.data).to.deep.equal({
+        status: 'preserved',
+        deadline: { rule: 'preserve_at_least_until', at: '2028-04-01T09:00:00.000Z' },
       });
-      expect(last.actor).to.deep.equal({
-        sub: 'service:deadline-sweep',
-        agency: 'SYSTEM',
-        role: 'prosecutor',
-      });
+      expect(last?.actor).to.deep.equal(SWEEPER);
 
+      // Months on, nothing more is recorded and nothing expires by itself.
       setClock(new Date('2029-06-01T00:00:00.000Z'));
-      expect(await sweep.sweep()).to.deep.equal({ expired: [], overdue: [], warned: [] });
+      expect(await sweep.sweep()).to.deep.equal(nothing);
+      expect((await orders.get(desk, floor)).status).to.equal('preserved');
+    });
+  });
+
+  it('when a domestic preservation order’s 90 days run out, then the sweep expires it as a log entry, and an international one held for an MLA request never lapses', async () => {
+    await withOrders(async ({ orders, desk, setClock, now, orderIn, chain }) => {
+      const domestic = await orderIn(domesticPreservation, ['under_assessment', 'ordered', 'preserved']);
+      const mla = await orderIn(mlaRequest, []);
+      const held = await orderIn(art42Request, ['under_assessment', 'ordered', 'preserved']);
+      await orders.transition(desk, held, { to: 'pending_mla_decision', mlaOrderId: mla });
+
+      const sweep = new DeadlineSweep(orders, logger, DAY, now);
+      setClock(new Date(START.getTime() + 90 * DAY));
+      expect((await sweep.sweep()).expired).to.deep.equal([domestic]);
+      expect((await orders.get(desk, domestic)).status).to.equal('expired');
+      const last = (await chain(domestic)).at(-1);
+      expect(last?.entry).to.deep.include({ type: 'order.transitioned' });
+      expect(last?.data).to.deep.include({ from: 'preserved', to: 'expired', reasonCode: 'DEADLINE_PASSED' });
+      expect(last?.actor).to.deep.equal(SWEEPER);
+
+      setClock(new Date('2031-06-01T00:00:00.000Z'));
+      await sweep.sweep();
       expect((await orders.get(desk, held)).status).to.equal('pending_mla_decision');
     });
   });
 
-  it('when orders in states whose deadline does not run have passed deadlines, more than a page holds, then the sweep does not read them and still expires the one behind them', async () => {
-    await withOrders(async ({ db, orders, partner, desk, setClock, now }) => {
+  it('when orders in states whose deadline does not run have passed deadlines, more than a page holds, then the sweep does not read them and still records the one behind them', async () => {
+    await withOrders(async ({ db, orders, desk, setClock, now, orderIn }) => {
       const stuck = [];
-      for (let i = 0; i < 5; i++) stuck.push((await orders.submit(partner, request)).value.id);
-      // Received requests cannot expire; give them the earliest deadlines, so they fill the first pages.
+      for (let i = 0; i < 5; i++) stuck.push(await orderIn(art42Request, ['under_assessment', 'ordered']));
+      // Ordered and not yet preserved, no deadline runs; give them the earliest deadlines, so they fill the first pages.
       await db.query(`UPDATE orders SET deadline_at = '2028-01-15T00:00:00Z' WHERE id = ANY($1::uuid[])`, [
         stuck,
       ]);
-      const { value } = await orders.submit(partner, request);
-      for (const to of ['under_assessment', 'ordered', 'preserved'])
-        await orders.transition(desk, value.id, { to });
+      const domestic = await orderIn(domesticPreservation, ['under_assessment', 'ordered', 'preserved']);
 
-      setClock(new Date('2028-04-01T09:00:00.000Z'));
-      const sweep = new DeadlineSweep(orders, logger, DAY, now, 2);
-      const pass = await sweep.sweep();
-      expect(pass.expired).to.deep.equal([value.id]);
-      expect((await orders.get(desk, value.id)).status).to.equal('expired');
+      setClock(new Date(START.getTime() + 91 * DAY));
+      const pass = await new DeadlineSweep(orders, logger, DAY, now, 2).sweep();
+      expect(pass).to.deep.equal({ ...nothing, expired: [domestic] });
+      expect((await orders.get(desk, domestic)).status).to.equal('expired');
     });
   });
 
-  /** The order's last entry, its withheld fields revealed. */
-  async function lastEntry(db: DataSource, id: string) {
-    const chain = await revealedChain(db, 'order', id);
-    return chain[chain.length - 1] as RevealedEntry;
-  }
-
-  it('every state a lapse expires can move to expired, and every kind has a state whose lapse is recorded', () => {
-    for (const { kind, state } of RUNNING_DEADLINES) {
-      if (lapseOf(kind, state) === 'expires')
-        expect(nextStates(kind, state), `${kind} ${state}`).to.include('expired');
+  it('every state a lapse expires can move to expired, every kind has a state whose lapse is recorded, and no domestic preservation waits for an MLA request', () => {
+    for (const { kind, direction, state } of RUNNING_DEADLINES) {
+      if (lapseOf(kind, direction, state) === 'expires')
+        expect(nextStates(kind, direction, state), `${kind} ${direction} ${state}`).to.include('expired');
     }
     expect(new Set(RUNNING_DEADLINES.map((r) => r.kind))).to.deep.equal(new Set(ORDER_KINDS));
+    expect(lapseOf('preservation', 'incoming', 'preserved')).to.equal('minimum_reached');
+    expect(lapseOf('preservation', 'domestic', 'preserved')).to.equal('expires');
   });
 
-  it('when production orders, EPOCs and MLA requests pass their due dates, more of them than a page holds, then each gets one order.overdue entry with its deadline and state, keeps its state, and is never recorded twice', async () => {
-    await withOrders(async ({ db, orders, partner, desk, setClock, now }) => {
-      const start = now();
-      const dueIn = (days: number) => new Date(start.getTime() + days * DAY);
+  it('when production orders, EPOCs and MLA requests pass their due dates, more of them than a page holds, then a served production order becomes overdue, every other one gets one order.overdue entry and keeps its state, and none is recorded twice', async () => {
+    await withOrders(async ({ db, orders, partner, desk, setClock, now, chain }) => {
+      const dueIn = (days: number) => new Date(START.getTime() + days * DAY);
       const production: string[] = [];
       for (let i = 0; i < 3; i++) {
         const { value } = await orders.submit(desk, {
-          ...request,
+          ...domesticPreservation,
           kind: 'production',
-          direction: 'domestic',
           legalBasis: { instrument: 'DOMESTIC', article: '27' },
-          channel: 'direct',
           requestedBy: dueIn(5 + i),
           details: {},
           safeguards: {},
@@ -193,31 +119,24 @@ describe('the order deadline sweep (injected clock)', () => {
         if (i > 0) await orders.transition(desk, value.id, { to: 'served' });
         production.push(value.id);
       }
-      const epoc = (await orders.submit(partner, { ...request, kind: 'epoc', details: {}, safeguards: {} }))
-        .value.id;
-      const emergency = (
-        await orders.submit(partner, {
-          ...request,
+      const [issued, ...served] = production as [string, ...string[]];
+      const epocOf = (urgency: OrderInput['urgency']) =>
+        orders.submit(partner, {
+          ...art42Request,
           kind: 'epoc',
-          urgency: 'emergency',
+          channel: 'eu_decentralised_system',
+          urgency,
           details: {},
           safeguards: {},
-        })
-      ).value.id;
-      const mla = (
-        await orders.submit(partner, {
-          ...request,
-          kind: 'mla',
-          legalBasis: { instrument: 'UNCC', article: '44' },
-          requestedBy: dueIn(20),
-          details: {},
-          safeguards: {},
-        })
-      ).value.id;
+        });
+      const epoc = (await epocOf('normal')).value.id;
+      const emergency = (await epocOf('emergency')).value.id;
+      const mla = (await orders.submit(partner, { ...mlaRequest, requestedBy: dueIn(20) })).value.id;
       await orders.transition(desk, mla, { to: 'under_assessment' });
+      const alerted = [issued, epoc, emergency, mla];
       const statusOf = async (id: string) => (await orders.get(desk, id)).status;
       const before = new Map<string, string>();
-      for (const id of [...production, epoc, emergency, mla]) before.set(id, await statusOf(id));
+      for (const id of alerted) before.set(id, await statusOf(id));
 
       // Two passes at once, three orders a page: each lapse is recorded by one of them, once.
       setClock(dueIn(30));
@@ -227,61 +146,98 @@ describe('the order deadline sweep (injected clock)', () => {
       expect(overdue).to.deep.equal([...production, epoc, emergency, mla].sort());
       expect(passes.flatMap((pass) => pass.expired)).to.deep.equal([]);
 
+      for (const id of served) {
+        expect(await statusOf(id)).to.equal('overdue');
+        const last = (await chain(id)).at(-1);
+        expect(last?.data).to.deep.include({ from: 'served', to: 'overdue', reasonCode: 'DEADLINE_PASSED' });
+        expect(last?.actor).to.deep.equal(SWEEPER);
+      }
       for (const [id, status] of before) {
         expect(await statusOf(id), id).to.equal(status);
-        const chain = await new LogRepository(db).chain('order', id);
-        const entries = chain.map((stored) => parseEntry(JSON.parse(fromUtf8(stored.leafData))));
+        const stored = await new LogRepository(db).chain('order', id);
+        const entries = stored.map((one) => parseEntry(JSON.parse(fromUtf8(one.leafData))));
         expect(
           entries.filter((e) => e.type === 'order.overdue'),
           id,
         ).to.have.length(1);
-        const last = await lastEntry(db, id);
+        const last = (await chain(id)).at(-1);
         const order = await orders.get(desk, id);
-        expect(last.entry).to.deep.include({ type: 'order.overdue', at: dueIn(30).toISOString() });
-        expect(last.data).to.deep.equal({
+        expect(last?.entry).to.deep.include({ type: 'order.overdue', at: dueIn(30).toISOString() });
+        expect(last?.data).to.deep.equal({
           status,
           deadline: { rule: order.deadlineRule, at: order.deadlineAt?.toISOString() },
         });
-        expect(last.actor).to.deep.equal({
-          sub: 'service:deadline-sweep',
-          agency: 'SYSTEM',
-          role: 'prosecutor',
-        });
+        expect(last?.actor).to.deep.equal(SWEEPER);
       }
       // The EU deadlines: 10 days, and 8 hours in an emergency (Reg. 2023/1543 Art. 10).
       expect((await orders.get(desk, epoc)).deadlineAt?.toISOString()).to.equal(dueIn(10).toISOString());
-      expect((await orders.get(desk, emergency)).deadlineAt?.getTime()).to.equal(
-        start.getTime() + 8 * 3_600_000,
-      );
+      expect((await orders.get(desk, emergency)).deadlineAt?.getTime()).to.equal(START.getTime() + 8 * HOUR);
 
       // Later passes record nothing again for the same deadlines.
       setClock(dueIn(60));
-      expect(await sweep()).to.deep.equal({ expired: [], overdue: [], warned: [] });
+      expect(await sweep()).to.deep.equal(nothing);
     });
   });
 
-  it('when an order moves on after its lapse was recorded, then the lapse in its new state is recorded once as well', async () => {
-    await withOrders(async ({ db, orders, desk, setClock, now }) => {
-      const start = now();
+  it('when a production order is served after its date, then the sweep makes it overdue; from there it may be escalated or produced late, never expired', async () => {
+    await withOrders(async ({ orders, desk, setClock, now, chain }) => {
       const { value } = await orders.submit(desk, {
-        ...request,
+        ...domesticPreservation,
         kind: 'production',
-        direction: 'domestic',
         legalBasis: { instrument: 'DOMESTIC', article: '27' },
-        channel: 'direct',
-        requestedBy: new Date(start.getTime() + 5 * DAY),
+        requestedBy: new Date(START.getTime() + 5 * DAY),
         details: {},
         safeguards: {},
       });
       const sweep = new DeadlineSweep(orders, logger, DAY, now);
-      setClock(new Date(start.getTime() + 6 * DAY));
+      setClock(new Date(START.getTime() + 6 * DAY));
       expect((await sweep.sweep()).overdue).to.deep.equal([value.id]);
+      expect((await chain(value.id)).at(-1)?.data).to.deep.include({ status: 'issued' });
       expect((await sweep.sweep()).overdue).to.deep.equal([]);
-      // Served late: the same due date lapses again in another state, a fact of its own.
+      // Served late: the same due date lapses again, now as the holder's non-compliance.
       await orders.transition(desk, value.id, { to: 'served' });
       expect((await sweep.sweep()).overdue).to.deep.equal([value.id]);
-      expect((await lastEntry(db, value.id)).data).to.deep.include({ status: 'served' });
+      expect((await orders.get(desk, value.id)).status).to.equal('overdue');
       expect((await sweep.sweep()).overdue).to.deep.equal([]);
+      const escalated = await orders.transition(desk, value.id, { to: 'escalated' });
+      expect(escalated.value.status).to.equal('escalated');
+      expect((await orders.transition(desk, value.id, { to: 'produced' })).value.status).to.equal('produced');
+      expect((await chain(value.id)).map((e) => e.data.to ?? e.type)).to.deep.equal([
+        'order.received',
+        'order.overdue',
+        'served',
+        'overdue',
+        'escalated',
+        'produced',
+      ]);
+    });
+  });
+
+  it('when an urgent request through the 24/7 point of contact is not answered in time, then it is overdue after 24 hours (8 in an emergency); one answered in time is not', async () => {
+    await withOrders(async ({ orders, desk, setClock, now, orderIn, chain }) => {
+      const urgent = await orderIn(art42Request, ['under_assessment']);
+      const emergency = await orderIn({ ...art42Request, urgency: 'emergency' }, []);
+      const answered = await orderIn(art42Request, []);
+      const normal = await orderIn({ ...art42Request, urgency: 'normal' }, []);
+      const viaCentralAuthority = await orderIn({ ...art42Request, channel: 'central_authority' }, []);
+      expect((await orders.get(desk, urgent)).deadlineRule).to.equal('act_by');
+      expect((await orders.get(desk, normal)).deadlineAt).to.equal(null);
+      expect((await orders.get(desk, viaCentralAuthority)).deadlineAt).to.equal(null);
+
+      const sweep = new DeadlineSweep(orders, logger, 0, now);
+      setClock(new Date(START.getTime() + 8 * HOUR));
+      expect(await sweep.sweep()).to.deep.equal({ ...nothing, overdue: [emergency] });
+      setClock(new Date(START.getTime() + 23 * HOUR));
+      await orders.transition(desk, answered, { to: 'under_assessment' });
+      await orders.transition(desk, answered, { to: 'ordered' });
+      expect((await orders.get(desk, answered)).deadlineAt).to.equal(null);
+      setClock(new Date(START.getTime() + 24 * HOUR));
+      expect(await sweep.sweep()).to.deep.equal({ ...nothing, overdue: [urgent] });
+      expect((await chain(urgent)).at(-1)?.data).to.deep.equal({
+        status: 'under_assessment',
+        deadline: { rule: 'act_by', at: new Date(START.getTime() + 24 * HOUR).toISOString() },
+      });
+      expect((await chain(emergency)).at(-1)?.data).to.deep.include({ status: 'received' });
     });
   });
 });

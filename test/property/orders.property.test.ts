@@ -4,6 +4,8 @@ import { LedgerError } from '../../src/errors';
 import { ART_42_CONTENTS, type Art42Element, missingArt42Contents } from '../../src/orders/contents';
 import { DEFAULT_PERIODS, deadlineOf, hasLapsed, type OrderTimeline } from '../../src/orders/deadlines';
 import {
+  DIRECTIONS,
+  type Direction,
   initialState,
   isFinal,
   nextStates,
@@ -18,12 +20,12 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 /** States from which `closed` can be reached (a backwards search over the table). */
-function canClose(kind: OrderKind): Set<string> {
+function canClose(kind: OrderKind, direction: Direction): Set<string> {
   const reach = new Set(['closed']);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const state of statesOf(kind)) {
-      if (!reach.has(state) && nextStates(kind, state).some((next) => reach.has(next))) {
+    for (const state of statesOf(kind, direction)) {
+      if (!reach.has(state) && nextStates(kind, direction, state).some((next) => reach.has(next))) {
         reach.add(state);
         grew = true;
       }
@@ -34,30 +36,35 @@ function canClose(kind: OrderKind): Set<string> {
 
 describe('order lifecycles (properties)', () => {
   for (const kind of ORDER_KINDS) {
-    it(`when the ${kind} table is read, then every target is a state, it starts at a state, and every state can reach closed`, () => {
-      const states = new Set(statesOf(kind));
-      expect(states.has(initialState(kind))).to.equal(true);
-      for (const state of states)
-        for (const next of nextStates(kind, state))
-          expect(states.has(next), `${state}->${next}`).to.equal(true);
-      expect([...canClose(kind)].sort()).to.deep.equal([...states].sort());
-      expect(statesOf(kind).filter((state) => isFinal(kind, state))).to.deep.equal(['closed']);
-    });
+    for (const direction of DIRECTIONS) {
+      it(`when the ${direction} ${kind} table is read, then every target is a state, it starts at a state, and every state can reach closed`, () => {
+        const states = new Set(statesOf(kind, direction));
+        expect(states.has(initialState(kind))).to.equal(true);
+        for (const state of states)
+          for (const next of nextStates(kind, direction, state))
+            expect(states.has(next), `${state}->${next}`).to.equal(true);
+        expect([...canClose(kind, direction)].sort()).to.deep.equal([...states].sort());
+        expect(statesOf(kind, direction).filter((state) => isFinal(kind, direction, state))).to.deep.equal([
+          'closed',
+        ]);
+      });
+    }
   }
 
   it('when random moves are tried from any reachable state, then exactly the table’s moves succeed and the rest are ORDER_TRANSITION_INVALID', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...ORDER_KINDS),
+        fc.constantFrom(...DIRECTIONS),
         fc.array(fc.nat(), { minLength: 1, maxLength: 60 }),
-        (kind, choices) => {
-          const all = [...statesOf(kind), 'nonsense', ''];
+        (kind, direction, choices) => {
+          const all = [...statesOf(kind, direction), 'nonsense', ''];
           let state = initialState(kind);
           for (const choice of choices) {
             const target = all[choice % all.length] as string;
-            const allowed = nextStates(kind, state).includes(target);
+            const allowed = nextStates(kind, direction, state).includes(target);
             try {
-              state = transition(kind, state, target);
+              state = transition(kind, direction, state, target);
               expect(allowed, `${kind}: ${state} accepted ${target}`).to.equal(true);
             } catch (error) {
               expect(allowed).to.equal(false);
@@ -65,7 +72,7 @@ describe('order lifecycles (properties)', () => {
               expect((error as LedgerError).code).to.equal('ORDER_TRANSITION_INVALID');
               expect(error).to.include({ from: state, to: target });
             }
-            expect(statesOf(kind)).to.include(state);
+            expect(statesOf(kind, direction)).to.include(state);
           }
         },
       ),
@@ -81,12 +88,15 @@ function timeline(overrides: Partial<OrderTimeline>): OrderTimeline {
   return {
     kind: 'preservation',
     direction: 'incoming',
-    emergency: false,
+    status: 'preserved',
+    channel: 'central_authority',
+    urgency: 'normal',
     receivedAt: new Date('2026-11-28T10:00:00.000Z'),
     preservedAt: null,
     extensions: 0,
     heldUntilDecided: false,
     requestedBy: null,
+    enforcingNotified: false,
     ...overrides,
   };
 }
@@ -139,18 +149,29 @@ describe('order deadlines (properties)', () => {
   it('when an EPOC arrives, then production is due in 10 days, or 8 hours in an emergency', () => {
     fc.assert(
       fc.property(instant, fc.boolean(), (at, emergency) => {
-        const deadline = deadlineOf(timeline({ kind: 'epoc', receivedAt: at, emergency }));
+        const deadline = deadlineOf(
+          timeline({
+            kind: 'epoc',
+            status: 'received',
+            receivedAt: at,
+            urgency: emergency ? 'emergency' : 'normal',
+          }),
+        );
         expect(deadline?.rule).to.equal('produce_by');
         expect((deadline?.at?.getTime() ?? 0) - at.getTime()).to.equal(emergency ? 8 * HOUR : 10 * DAY);
       }),
     );
   });
 
-  it('when an EPOC-PR is extended, then it gains 30 days once, however often extension is recorded', () => {
+  it('when an EPOC-PR is extended, then it gains 30 days once, however often extension is recorded, counted from receipt whenever the data were preserved', () => {
     fc.assert(
-      fc.property(instant, fc.integer({ min: 0, max: 4 }), (at, extensions) => {
-        const deadline = deadlineOf(timeline({ kind: 'epoc_pr', preservedAt: at, extensions }));
-        expect((deadline?.at?.getTime() ?? 0) - at.getTime()).to.equal((extensions > 0 ? 90 : 60) * DAY);
+      fc.property(instant, instant, fc.integer({ min: 0, max: 4 }), (received, preserved, extensions) => {
+        const deadline = deadlineOf(
+          timeline({ kind: 'epoc_pr', receivedAt: received, preservedAt: preserved, extensions }),
+        );
+        expect((deadline?.at?.getTime() ?? 0) - received.getTime()).to.equal(
+          (extensions > 0 ? 90 : 60) * DAY,
+        );
       }),
     );
   });
@@ -188,7 +209,12 @@ describe('order deadlines (properties)', () => {
     const common = deadlineOf(timeline({ preservedAt: new Date('2027-02-01T09:00:00.000Z') }));
     expect(common?.at?.toISOString()).to.equal('2027-04-02T09:00:00.000Z');
     const baku = deadlineOf(
-      timeline({ kind: 'epoc', emergency: true, receivedAt: new Date('2026-12-31T22:30:00+04:00') }),
+      timeline({
+        kind: 'epoc',
+        status: 'received',
+        urgency: 'emergency',
+        receivedAt: new Date('2026-12-31T22:30:00+04:00'),
+      }),
     );
     expect(baku?.at?.toISOString()).to.equal('2027-01-01T02:30:00.000Z');
     expect(DEFAULT_PERIODS.internationalPreservationDays).to.equal(60);
