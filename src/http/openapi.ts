@@ -157,6 +157,13 @@ export const openApiDocument = {
           detail: { type: 'string' },
           code: { type: 'string' },
           requestId: { type: 'string' },
+          from: { type: 'string', description: 'a refused state change: the state it was refused from' },
+          to: { type: 'string', description: 'a refused state change: the state or event it asked for' },
+          deadline: {
+            type: ['object', 'null'],
+            description: 'an order move refused for its timing: the deadline it missed or waits for',
+            properties: { rule: { type: 'string' }, at: { type: ['string', 'null'], format: 'date-time' } },
+          },
           errors: {
             type: 'array',
             items: {
@@ -460,7 +467,15 @@ export const openApiDocument = {
     },
     '/v1/orders/{id}/transitions': {
       post: {
-        summary: 'Move an order along its lifecycle (409 ORDER_TRANSITION_INVALID otherwise)',
+        summary: 'Move an order along its lifecycle, checked against its deadlines when the move is made',
+        description:
+          'The table of the order’s kind and direction decides which moves exist (409 ORDER_TRANSITION_INVALID ' +
+          'otherwise; a domestic preservation never waits for an MLA request). The clock decides when: a move ' +
+          'after the deadline it had to beat, such as an extension after the period ended, is 409 ' +
+          'ORDER_DEADLINE_PASSED; one that must wait, such as `expired` before the period ends or EPOC ' +
+          'production inside the enforcing authority’s window, is 409 ORDER_DEADLINE_NOT_REACHED; both name ' +
+          'the `deadline`. A lapse the deadline sweep has not recorded yet is recorded first, in the same ' +
+          'change, as the sweep would. `pending_mla_decision` names the MLA request in `mlaOrderId`.',
         security: bearer,
         parameters: [evidenceId],
         requestBody: jsonBody(orderTransitionBody),
