@@ -299,15 +299,19 @@ export const RUNNING_DEADLINES: ReadonlyArray<{
   ),
 );
 
-/** An illegal move; carries both states for the problem body. */
+/** An illegal move; carries both states for the problem body, and why when the table alone does not say. */
 export class OrderTransitionError extends LedgerError {
   constructor(
     readonly kind: OrderKind,
     readonly direction: Direction,
     readonly from: string,
     readonly to: string,
+    why?: string,
   ) {
-    super('ORDER_TRANSITION_INVALID', `A ${direction} ${kind} order cannot go from ${from} to ${to}`);
+    super(
+      'ORDER_TRANSITION_INVALID',
+      `A ${direction} ${kind} order cannot go from ${from} to ${to}${why ? `: ${why}` : ''}`,
+    );
   }
 }
 

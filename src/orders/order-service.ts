@@ -299,6 +299,7 @@ export class OrderService {
       ]);
     }
     await this.checkMlaHold(principal, order, input);
+    await this.checkMlaDecided(order, input.to);
     const lapsed = lapse && this.lapseRecord(order, lapse, at, 'with_move');
     const current = lapsed ? lapsed.order : order;
     const move: Move = {
@@ -373,6 +374,27 @@ export class OrderService {
                 ? 'mla_request_ended'
                 : undefined;
     if (reason) throw new ValidationError([{ pointer: '/mlaOrderId', reason }]);
+  }
+
+  /**
+   * Data held for an MLA request are held until it is decided: produced once
+   * it is executed (in whole or part), released as refused once it is
+   * refused. Holds recorded before requests were linked name none and are not
+   * checked.
+   */
+  private async checkMlaDecided(order: OrderRecord, to: string): Promise<void> {
+    const needed =
+      to === 'produced' ? ['executed', 'partially_executed'] : to === 'mla_refused' ? ['refused'] : undefined;
+    if (order.status !== 'pending_mla_decision' || !needed || !order.linkedMlaId) return;
+    const mla = await this.orders.find(order.linkedMlaId);
+    if (!mla || !needed.includes(mla.status))
+      throw new OrderTransitionError(
+        order.kind,
+        order.direction,
+        order.status,
+        to,
+        `the MLA request holding it is ${mla?.status ?? 'gone'}`,
+      );
   }
 
   /**

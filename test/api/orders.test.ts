@@ -249,6 +249,7 @@ describe('legal orders', () => {
       at: null,
       untilDecided: true,
     });
+    await movedThrough(mla, ['under_assessment', 'accepted', 'executing', 'executed']);
     await step(handler, 'produced');
     const closed = await step(handler, 'closed');
     expect(closed.deadlines.at).to.equal(null);
@@ -385,6 +386,7 @@ describe('legal orders', () => {
 
     const mla = await newOrder(mlaRequest());
     expect((await move(id, handler, 'pending_mla_decision', { mlaOrderId: mla })).status).to.equal(200);
+    await movedThrough(mla, ['under_assessment', 'accepted', 'executing', 'executed']);
     expect((await move(id, handler, 'produced')).status).to.equal(200);
     const chain = (await service.call('GET', `/v1/evidence/${evidenceId}/chain`, { token: investigator }))
       .body.entries;

@@ -111,6 +111,36 @@ describe('order moves against the clock (injected clock)', () => {
       });
     });
 
+    it('when the MLA request holding the data is not decided, then they are neither produced nor released as refused; its decision decides', async () => {
+      await withOrders(async ({ orders, desk, orderIn }) => {
+        const executed = await orderIn(mlaRequest, ['under_assessment', 'accepted', 'executing']);
+        const refused = await orderIn(mlaRequest, ['under_assessment']);
+        const held = async (mla: string) => {
+          const id = await orderIn(art42Request, ['under_assessment', 'ordered', 'preserved']);
+          await orders.transition(desk, id, { to: 'pending_mla_decision', mlaOrderId: mla });
+          return id;
+        };
+        const forProduction = await held(executed);
+        const forRefusal = await held(refused);
+        const decline = { to: 'mla_refused', ...reasoned };
+        expect(await refusalCode(orders.transition(desk, forProduction, { to: 'produced' }))).to.equal(
+          'ORDER_TRANSITION_INVALID',
+        );
+        expect(await refusalCode(orders.transition(desk, forRefusal, decline))).to.equal(
+          'ORDER_TRANSITION_INVALID',
+        );
+        await orders.transition(desk, executed, { to: 'executed' });
+        await orders.transition(desk, refused, { to: 'refused', ...reasoned });
+        expect(await refusalCode(orders.transition(desk, forProduction, decline))).to.equal(
+          'ORDER_TRANSITION_INVALID',
+        );
+        expect((await orders.transition(desk, forProduction, { to: 'produced' })).value.status).to.equal(
+          'produced',
+        );
+        expect((await orders.transition(desk, forRefusal, decline)).value.status).to.equal('mla_refused');
+      });
+    });
+
     it('when the MLA request named is missing, another kind, from another state, or ended, then 422 and nothing moves', async () => {
       await withOrders(async ({ orders, partner, desk, orderIn }) => {
         const preservation = await orderIn(art42Request, ['under_assessment', 'ordered', 'preserved']);
