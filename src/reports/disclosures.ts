@@ -153,10 +153,11 @@ export class DisclosureService {
     const order = await this.orders.get(principal, input.orderId);
     // The requesting side's status view is no standing to hand anything over.
     if (order.statusOnly) throw new NotFoundError('order');
-    if (!HANDOVER.includes(order.status))
+    // A preservation that reached `produced` did so under its MLA request: that request is the basis to cite.
+    if (order.kind === 'preservation' || !HANDOVER.includes(order.status))
       throw new LedgerError(
         'LEGAL_BASIS_INVALID',
-        `The order is ${order.status}: that does not hand data over`,
+        `A ${order.kind} order that is ${order.status} does not hand data over`,
       );
     if (order.submittedByAgency !== input.recipientAgency)
       throw new LedgerError('LEGAL_BASIS_INVALID', 'The order was not requested by the recipient agency');
