@@ -5,22 +5,19 @@ import { createLogger } from '../../src/logger';
 import { DeadlineSweep } from '../../src/orders/deadline-sweep';
 import { lapseOf, nextStates, ORDER_KINDS, RUNNING_DEADLINES } from '../../src/orders/lifecycle';
 import type { OrderInput } from '../../src/orders/order-service';
-import { art42Request, DAY, HOUR, mlaRequest, START, withOrders } from '../support/orders';
+import {
+  art42Request,
+  DAY,
+  domesticPreservation,
+  HOUR,
+  mlaRequest,
+  START,
+  withOrders,
+} from '../support/orders';
 
 const logger = createLogger('silent');
 
 const SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role: 'prosecutor' };
-
-/** A domestic preservation order (Art. 25) of the desk's own agency. */
-const domesticPreservation: OrderInput = {
-  ...art42Request,
-  direction: 'domestic',
-  legalBasis: { instrument: 'DOMESTIC', article: '25' },
-  requestingState: undefined,
-  requestingAuthority: 'Prosecutor General',
-  channel: 'direct',
-  urgency: 'normal',
-};
 
 const nothing = { expired: [], overdue: [], minimumReached: [], warned: [] };
 

@@ -3,7 +3,16 @@ import { expect } from 'chai';
 import { createLogger } from '../../src/logger';
 import { DeadlineSweep } from '../../src/orders/deadline-sweep';
 import type { OrderInput } from '../../src/orders/order-service';
-import { art42Request, DAY, HOUR, mlaRequest, refusalCode, START, withOrders } from '../support/orders';
+import {
+  art42Request,
+  DAY,
+  domesticPreservation,
+  HOUR,
+  mlaRequest,
+  refusalCode,
+  START,
+  withOrders,
+} from '../support/orders';
 
 const logger = createLogger('silent');
 const SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role: 'prosecutor' };
@@ -21,15 +30,6 @@ const epocPrRequest: OrderInput = {
   ...epocRequest,
   kind: 'epoc_pr',
   legalBasis: { instrument: 'EU_2023_1543', article: '11' },
-};
-const domesticPreservation: OrderInput = {
-  ...art42Request,
-  direction: 'domestic',
-  legalBasis: { instrument: 'DOMESTIC', article: '25' },
-  requestingState: undefined,
-  requestingAuthority: 'Prosecutor General',
-  channel: 'direct',
-  urgency: 'normal',
 };
 const at = (days: number, hours = 0) => new Date(START.getTime() + days * DAY + hours * HOUR);
 const reasoned = { reasonCode: 'FUNDAMENTAL_RIGHTS', reason: 'Manifest breach of a fundamental right' };

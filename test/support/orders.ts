@@ -43,6 +43,17 @@ export const art42Request: OrderInput = {
   safeguards: { confidential: true, noUserNotification: true },
 };
 
+/** A domestic preservation order (Art. 25) of the desk's own agency. */
+export const domesticPreservation: OrderInput = {
+  ...art42Request,
+  direction: 'domestic',
+  legalBasis: { instrument: 'DOMESTIC', article: '25' },
+  requestingState: undefined,
+  requestingAuthority: 'Prosecutor General',
+  channel: 'direct',
+  urgency: 'normal',
+};
+
 /** The partner's MLA request (Art. 44) for the data preserved under `art42Request`. */
 export const mlaRequest: OrderInput = {
   ...art42Request,
