@@ -255,7 +255,8 @@ describe('selective disclosure: partners see the whole chain, but only the discl
       secrets.internalNote,
       secrets.fbiAgency,
       secrets.fbiConditions,
-      ...secrets.people.slice(0, 2),
+      secrets.safeguard,
+      ...secrets.people,
     ])
       expect(ownText, secret).to.include(secret);
     expect(ownText).to.include(secrets.caseTitle);
