@@ -8,6 +8,11 @@ import { decodeDisclosure, type EntryDisclosure, type LogEntry } from '../ledger
  * - A **member** of the case (any role that may read its chains), and the
  *   writer of an entry, receive every disclosure.
  * - The **public** (a key rotation read by anyone) receives none.
+ * - The **requester** of an order (the submitting agency, through its status
+ *   view) receives, on the order's chain, what it submitted and the reasons
+ *   and disclosures of the moves made on its request (a refusal or
+ *   postponement is reasoned to the requesting party; Art. 43 traffic data go
+ *   to it), never the people who handled it.
  * - A **recipient** of a disclosure (a foreign partner's package) receives the
  *   facts the disclosure names, on every entry of the disclosed items' chains,
  *   and the data of the entries that record the hand-over to it (its own
@@ -17,6 +22,7 @@ import { decodeDisclosure, type EntryDisclosure, type LogEntry } from '../ledger
 export type DisclosureAudience =
   | { readonly kind: 'member' }
   | { readonly kind: 'public' }
+  | { readonly kind: 'requester' }
   | {
       readonly kind: 'recipient';
       readonly agency: string;
@@ -54,7 +60,14 @@ export type DisclosableFact = (typeof DISCLOSABLE_FACTS)[number];
 /** Entry types that record a hand-over of the item to someone: only its recipient may read them. */
 const HAND_OVER_TYPES: ReadonlySet<string> = new Set(['evidence.disclosed']);
 
+/** What a requester receives of each order entry type: data fields by name (`*`: all of them). */
+const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
+  'order.received': ['*'],
+  'order.transitioned': ['reason', 'disclosure'],
+};
+
 export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };
+export const REQUESTER_AUDIENCE: DisclosureAudience = { kind: 'requester' };
 export const PUBLIC_AUDIENCE: DisclosureAudience = { kind: 'public' };
 
 /** The disclosures of `entry` (from those stored for it) that `audience` receives, in stored order. */
@@ -68,6 +81,12 @@ export function disclosuresFor(
       return [...stored];
     case 'public':
       return [];
+    case 'requester': {
+      const owed = OWED_TO_REQUESTER[entry.type] ?? [];
+      return stored.filter(
+        (disclosure) => disclosure.in === 'data' && (owed.includes('*') || owed.includes(disclosure.name)),
+      );
+    }
     case 'recipient': {
       const own = HAND_OVER_TYPES.has(entry.type) && isOwnHandOver(audience, stored);
       if (HAND_OVER_TYPES.has(entry.type) && !own) return [];

@@ -465,6 +465,18 @@ export const openApiDocument = {
         responses: { '200': { description: '{ order }' }, default: problem },
       },
     },
+    '/v1/orders/{id}/chain': {
+      get: {
+        summary:
+          'The order’s history: every entry of its chain with the disclosures the caller receives (the handling side all of them; the requesting side what it submitted and the reasons and disclosures of the moves on its request, never who handled it)',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: {
+          '200': { description: '{ entries: [{ index, leafHash, entry, disclosures }] }' },
+          default: problem,
+        },
+      },
+    },
     '/v1/orders/{id}/transitions': {
       post: {
         summary: 'Move an order along its lifecycle, checked against its deadlines when the move is made',

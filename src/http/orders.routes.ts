@@ -82,6 +82,12 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
     res.set('Cache-Control', 'no-store').json({ order: orderJson(order) });
   });
 
+  router.get('/v1/orders/:id/chain', async (req, res) => {
+    const entries = await orders.chain(principalOf(res), idFromPath(req.params.id, 'order'));
+    await auditRead(req, res);
+    res.set('Cache-Control', 'no-store').json({ entries });
+  });
+
   router.post('/v1/orders/:id/transitions', async (req, res) => {
     const id = idFromPath(req.params.id, 'order');
     const body = parseBody(orderTransitionBody, req.body);

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { MEMBER_AUDIENCE, REQUESTER_AUDIENCE } from '../access/disclosure-scope';
 import { caseRole, SERVICE_PERMISSIONS, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { CaseRepository } from '../db/case.repository';
+import type { LogRepository } from '../db/log.repository';
 import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../db/order.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { Actor, EntryValue } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
+import { type EntryView, entryViews } from '../log/log-reader';
 import type { AppendRequest } from '../log/sequencer';
 import { missingArt42Contents } from './contents';
 import { type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
@@ -111,6 +114,8 @@ export interface OrderServiceOptions {
   /** The central authority and 24/7 point of contact that owns incoming requests from partners. */
   readonly centralAuthority: string;
   readonly periods: DeadlinePeriods;
+  /** Where an order's chain is read from (its history). */
+  readonly entries: LogRepository;
   readonly now?: () => Date;
 }
 
@@ -256,6 +261,18 @@ export class OrderService {
     const found = await this.orders.findVisible(id, orderScopeOf(principal));
     if (!found) throw new NotFoundError('order');
     return found;
+  }
+
+  /**
+   * The order's history: every entry of its chain, each with the disclosures
+   * the caller receives. The handling side receives them all; the requesting
+   * side, which sees the order through its status view, what it submitted and
+   * the reasons it is owed (access/disclosure-scope.ts).
+   */
+  async chain(principal: Principal, id: string): Promise<EntryView[]> {
+    const order = await this.get(principal, id);
+    const audience = order.statusOnly ? REQUESTER_AUDIENCE : MEMBER_AUDIENCE;
+    return entryViews(await this.options.entries.chain('order', order.id), audience);
   }
 
   list(

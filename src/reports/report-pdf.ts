@@ -224,6 +224,7 @@ function issuedTo(reader: ReportReader): string {
     case 'recipient':
       return `${who}, as the recipient of disclosure ${reader.disclosure}: fields not disclosed to it read ${WITHHELD}.`;
     case 'public':
+    case 'requester':
       return `${who}, outside the case: fields that are not public read ${WITHHELD}.`;
   }
 }

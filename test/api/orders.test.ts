@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
@@ -159,6 +160,40 @@ describe('legal orders', () => {
     const withdrawn = await move(id, partner, 'withdrawn');
     expect(withdrawn.status).to.equal(200);
     expect(withdrawn.body.order).to.include({ status: 'withdrawn', statusOnly: true });
+  });
+
+  it('when the partner reads its request’s history, then it gets what it submitted and the reasons it is owed, never who handled it, while the handling side gets everything', async () => {
+    const submitted = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
+    expect(submitted.status, submitted.text).to.equal(201);
+    const id = submitted.body.order.id;
+    expect((await move(id, handler, 'under_assessment')).status).to.equal(200);
+    const reason = 'Execution would prejudice the essential interests of the State';
+    const refused = await move(id, handler, 'refused', { reasonCode: 'ESSENTIAL_INTERESTS', reason });
+    expect(refused.status, refused.text).to.equal(200);
+
+    const asRequester = await service.call('GET', `/v1/orders/${id}/chain`, { token: partner });
+    expect(asRequester.status, asRequester.text).to.equal(200);
+    const seen = asRequester.body.entries.map(revealed);
+    expect(seen.map((e: { type: string }) => e.type)).to.deep.equal([
+      'order.received',
+      'order.transitioned',
+      'order.transitioned',
+    ]);
+    expect(seen[0].data).to.include({ requestingAuthority: 'Bundeskriminalamt, SO 43' });
+    expect(seen[2].data).to.include({ to: 'refused', reasonCode: 'ESSENTIAL_INTERESTS', reason });
+    for (const entry of seen) expect(entry.actor).not.to.have.property('sub');
+
+    const asHandler = (
+      await service.call('GET', `/v1/orders/${id}/chain`, { token: handler })
+    ).body.entries.map(revealed);
+    expect(asHandler.every((entry: { withheld: number }) => entry.withheld === 0)).to.equal(true);
+    expect(asHandler[2].actor.sub).to.be.a('string');
+
+    const outsider = await service.token(uniqueSub('fr'), uniqueAgency('FR'), 'partner');
+    const hidden = await service.call('GET', `/v1/orders/${id}/chain`, { token: outsider });
+    const absent = await service.call('GET', `/v1/orders/${randomUUID()}/chain`, { token: outsider });
+    expect(hidden.status).to.equal(404);
+    expect({ ...hidden.body, requestId: null }).to.deep.equal({ ...absent.body, requestId: null });
   });
 
   it('when a partner sends a complete Art. 42 request, then it is received by the central authority and the receipt acknowledges it', async () => {

@@ -108,6 +108,7 @@ export async function withOrders(body: (harness: OrderHarness) => Promise<void>)
           },
           centralAuthority: 'AZ-SSS',
           periods: DEFAULT_PERIODS,
+          entries: new LogRepository(db),
           now,
         },
       );
