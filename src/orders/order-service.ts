@@ -174,7 +174,8 @@ export class OrderService {
    * incoming requests only; they belong to the central authority, and the 201
    * receipt is the signed acknowledgement that starts the clock. An incoming
    * international preservation request lacking an Art. 42 element starts in
-   * `info_requested`, naming what is missing.
+   * `info_requested`, naming what is missing; an outgoing one is refused
+   * (422, each missing element named), since the requested state could not act on it.
    */
   async submit(principal: Principal, input: OrderInput): Promise<Receipted<VisibleOrder>> {
     const partner = !serviceAllows(principal, 'order.handle');
@@ -187,14 +188,20 @@ export class OrderService {
       if (!target) throw new NotFoundError('case');
       caseRole(target.standing, 'order.request');
     }
-    const missing =
-      input.kind === 'preservation' && input.direction === 'incoming'
+    const lacking =
+      input.kind === 'preservation' && input.direction !== 'domestic'
         ? missingArt42Contents({
             ...input.details,
             ...input.safeguards,
             requestingAuthority: input.requestingAuthority,
           })
         : [];
+    // Our own request must carry what the requested state needs to act on it (Bud 29(2); UN 42(3)).
+    if (input.direction === 'outgoing' && lacking.length > 0)
+      throw new ValidationError(
+        lacking.map((element) => ({ pointer: `/${element}`, reason: 'required_by_art_42' })),
+      );
+    const missing = input.direction === 'incoming' ? lacking : [];
     const now = this.now();
     const draft: OrderRecord = {
       id: randomUUID(),

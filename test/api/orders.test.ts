@@ -358,6 +358,31 @@ describe('legal orders', () => {
     ).to.equal(403);
   });
 
+  it('when our own preservation request to another state lacks an Art. 42 element, then it is refused naming each, and a complete one is recorded', async () => {
+    const outgoing = (overrides: Record<string, unknown>) =>
+      service.call('POST', '/v1/orders', {
+        token: handler,
+        json: art42Request({
+          direction: 'outgoing',
+          requestingState: 'AZ',
+          requestedState: 'NL',
+          requestingAuthority: 'State Security Service of Azerbaijan',
+          ...overrides,
+        }),
+      });
+    const incomplete = await outgoing({ necessity: undefined, custodian: undefined, intendsMla: false });
+    expect(incomplete.status, incomplete.text).to.equal(422);
+    expect(incomplete.body.code).to.equal('VALIDATION_FAILED');
+    expect(incomplete.body.errors.map((e: { pointer: string }) => e.pointer)).to.have.members([
+      '/custodian',
+      '/necessity',
+      '/intendsMla',
+    ]);
+    const complete = await outgoing({});
+    expect(complete.status, complete.text).to.equal(201);
+    expect(complete.body.order).to.include({ direction: 'outgoing', status: 'received' });
+  });
+
   it('when an EPOC arrives as an emergency, then production is due in 8 hours', async () => {
     const response = await service.call('POST', '/v1/orders', {
       token: handler,
