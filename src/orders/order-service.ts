@@ -90,13 +90,17 @@ function requesterMay(kind: OrderKind, to: string): boolean {
   return REQUESTER_MOVES.includes(to) || (ISSUER_MOVES[kind] ?? []).includes(to);
 }
 
-/** Moves that state a ground against the request, or against the data handed over: they are reasoned. */
-const REFUSALS = [
+/**
+ * Moves that state a ground against the request, or against the data handed
+ * over, or put its execution off: they are reasoned (Bud 27(5)-(7); UN 40).
+ */
+const REASONED = [
   'refused',
   'mla_refused',
   'refused_by_enforcing',
   'deletion_or_restriction_required',
   'impossible',
+  'postponed',
 ];
 
 /** MLA requests that can no longer hold preserved data. */
@@ -310,7 +314,7 @@ export class OrderService {
         : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const at = this.now();
     const lapse = admitMove(timedOrder(order), input.to, at, this.options.periods);
-    if (REFUSALS.includes(input.to) && (!input.reasonCode || !input.reason)) {
+    if (REASONED.includes(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
     }
     const tracing = order.kind === 'traffic_disclosure' && input.to === 'disclosed';

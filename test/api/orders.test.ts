@@ -383,6 +383,25 @@ describe('legal orders', () => {
     expect(complete.body.order).to.include({ direction: 'outgoing', status: 'received' });
   });
 
+  it('when an MLA request is postponed, then the move needs its reason, and the requesting agency reads it', async () => {
+    const submitted = await service.call('POST', '/v1/orders', { token: partner, json: mlaRequest() });
+    expect(submitted.status, submitted.text).to.equal(201);
+    const id = submitted.body.order.id;
+    expect((await move(id, handler, 'under_assessment')).status).to.equal(200);
+    const unreasoned = await move(id, handler, 'postponed');
+    expect(unreasoned.status).to.equal(422);
+    expect(unreasoned.body.code).to.equal('VALIDATION_FAILED');
+    expect(unreasoned.body.errors[0]).to.include({ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' });
+    const reason = 'Execution would prejudice the trial under way in Baku';
+    expect(
+      (await move(id, handler, 'postponed', { reasonCode: 'ONGOING_PROCEEDINGS', reason })).status,
+    ).to.equal(200);
+    const history = (
+      await service.call('GET', `/v1/orders/${id}/chain`, { token: partner })
+    ).body.entries.map(revealed);
+    expect(history.at(-1)?.data).to.include({ to: 'postponed', reason });
+  });
+
   it('when an EPOC arrives as an emergency, then production is due in 8 hours', async () => {
     const response = await service.call('POST', '/v1/orders', {
       token: handler,
