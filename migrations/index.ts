@@ -14,6 +14,7 @@ import { OrderLapses1764450000000 } from './1764450000000-order-lapses';
 import { ResumableUploads1764460000000 } from './1764460000000-resumable-uploads';
 import { EntryDisclosures1764470000000 } from './1764470000000-entry-disclosures';
 import { OrderHolds1764488000000 } from './1764488000000-order-holds';
+import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   ResumableUploads1764460000000,
   EntryDisclosures1764470000000,
   OrderHolds1764488000000,
+  OrderRegistry1764490000000,
 ];

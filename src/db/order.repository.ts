@@ -4,6 +4,8 @@ import type { Direction, OrderKind } from '../orders/lifecycle';
 /** A legal order or request as stored; `status` and the deadline follow its chain in the log. */
 export interface OrderRecord {
   readonly id: string;
+  /** The registry number both sides quote: `<owner agency>/<year>/<IN|OUT|DOM>/<number>`. */
+  readonly registryNumber: string;
   readonly kind: OrderKind;
   readonly direction: Direction;
   readonly status: string;
@@ -69,9 +71,9 @@ export class OrderRepository {
         `INSERT INTO orders (id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
                              requesting_authority, channel, urgency, details, safeguards, owner_agency,
                              submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
-                             requested_by, deadline_rule, deadline_at, created_by, created_at)
+                             requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24)`,
+                 $22, $23, $24, $25)`,
         [
           order.id,
           order.kind,
@@ -97,9 +99,21 @@ export class OrderRepository {
           order.deadlineAt,
           order.createdBy,
           order.createdAt,
+          order.registryNumber,
         ],
       );
     }
+  }
+
+  /**
+   * The next registry number for an order of `ownerAgency` in `direction`
+   * received at `at`: taken before the order's entry is written, so that the
+   * entry records it (a submission that then fails leaves its number unused).
+   */
+  async nextRegistryNumber(ownerAgency: string, direction: Direction, at: Date): Promise<string> {
+    const [row] = await this.db.query(`SELECT nextval('order_registry_seq')::text AS n`);
+    const code = direction === 'incoming' ? 'IN' : direction === 'outgoing' ? 'OUT' : 'DOM';
+    return `${ownerAgency}/${at.getUTCFullYear()}/${code}/${String(row.n).padStart(6, '0')}`;
   }
 
   /** Links items to orders; a link that exists already is a conflict the caller reports. */
@@ -264,7 +278,7 @@ function toVisible(row: Row & { status_only: boolean }): VisibleOrder {
   return { ...toRecord(row), statusOnly: row.status_only };
 }
 
-const SELECT = `SELECT id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
+const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
   requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
@@ -274,6 +288,7 @@ const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_o
 
 interface Row {
   id: string;
+  registry_number: string;
   kind: OrderKind;
   direction: Direction;
   status: string;
@@ -305,6 +320,7 @@ interface Row {
 function toRecord(row: Row): OrderRecord {
   return {
     id: row.id,
+    registryNumber: row.registry_number,
     kind: row.kind,
     direction: row.direction,
     status: row.status,

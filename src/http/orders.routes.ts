@@ -113,6 +113,7 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
 function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
   const status = {
     id: order.id,
+    registryNumber: order.registryNumber,
     kind: order.kind,
     direction: order.direction,
     status: order.status,

@@ -207,8 +207,10 @@ export class OrderService {
       );
     const missing = input.direction === 'incoming' ? lacking : [];
     const now = this.now();
+    const ownerAgency = partner ? this.options.centralAuthority : principal.agency;
     const draft: OrderRecord = {
       id: randomUUID(),
+      registryNumber: await this.orders.nextRegistryNumber(ownerAgency, input.direction, now),
       kind: input.kind,
       direction: input.direction,
       status: missing.length > 0 ? 'info_requested' : initialState(input.kind),
@@ -221,7 +223,7 @@ export class OrderService {
       urgency: input.urgency,
       details: input.details,
       safeguards: input.safeguards,
-      ownerAgency: partner ? this.options.centralAuthority : principal.agency,
+      ownerAgency,
       submittedByAgency: principal.agency,
       receivedAt: now,
       preservedAt: null,
@@ -242,6 +244,7 @@ export class OrderService {
       type: 'order.received',
       actor: { sub: principal.sub, agency: principal.agency, role },
       data: {
+        registryNumber: order.registryNumber,
         kind: order.kind,
         direction: order.direction,
         status: order.status,

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
 import { testDatabase } from '../support/database';
+import { openCase, productionOrderBody } from '../support/fixtures';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -400,6 +401,34 @@ describe('legal orders', () => {
       await service.call('GET', `/v1/orders/${id}/chain`, { token: partner })
     ).body.entries.map(revealed);
     expect(history.at(-1)?.data).to.include({ to: 'postponed', reason });
+  });
+
+  it('when requests and orders are registered, then each gets its own registry number, quoted to the requester and recorded in its entry', async () => {
+    const first = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
+    const second = await service.call('POST', '/v1/orders', { token: partner, json: mlaRequest() });
+    const year = new Date().getUTCFullYear();
+    const incoming = new RegExp(`^${central}/${year}/IN/\\d{6}$`);
+    expect(first.body.order.registryNumber).to.match(incoming);
+    expect(second.body.order.registryNumber).to.match(incoming);
+    const sequence = (number: string) => Number(number.split('/').at(-1));
+    expect(sequence(second.body.order.registryNumber)).to.be.greaterThan(
+      sequence(first.body.order.registryNumber),
+    );
+    const statusView = await service.call('GET', `/v1/orders/${first.body.order.id}`, { token: partner });
+    expect(statusView.body.order).to.include({
+      statusOnly: true,
+      registryNumber: first.body.order.registryNumber,
+    });
+    const entry = (await verifyReceipt(first.body.receipt, await trust())).payload?.entry;
+    expect(entry?.data.registryNumber).to.equal(first.body.order.registryNumber);
+
+    const caseId = await openCase(service, handler);
+    const domestic = await service.call('POST', '/v1/orders', {
+      token: handler,
+      json: productionOrderBody(caseId),
+    });
+    expect(domestic.status, domestic.text).to.equal(201);
+    expect(domestic.body.order.registryNumber).to.match(new RegExp(`^${central}/${year}/DOM/\\d{6}$`));
   });
 
   it('when an EPOC arrives as an emergency, then production is due in 8 hours', async () => {
