@@ -82,21 +82,32 @@ export class IdempotencyKeys {
     }
     const slot = `${principal}\n${key}`;
     if (this.running.has(slot)) throw inProgress();
-    const fingerprint = fingerprintOf();
-    const found = await this.store.find(principal, key, this.oldestKept());
-    if (found) {
-      if (!sameFingerprint(found.fingerprint, fingerprint)) {
-        throw new LedgerError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for another request');
-      }
-      await this.replay(res, found);
-      return 'replayed';
-    }
+    // Taken before the stored keys are looked up: a copy arriving meanwhile is refused, never run beside it
+    // (both would pass the lookup, and the second's write would fail on the first's row instead).
     this.running.add(slot);
-    res.once('close', () => this.running.delete(slot));
-    const claim: IdempotencyClaim = { principal, key, fingerprint };
-    this.keepAnswer(res, claim);
-    await withIdempotencyClaim(claim, proceed);
-    return 'ran';
+    const release = () => this.running.delete(slot);
+    res.once('close', release);
+    try {
+      const fingerprint = fingerprintOf();
+      const found = await this.store.find(principal, key, this.oldestKept());
+      if (found) {
+        if (!sameFingerprint(found.fingerprint, fingerprint)) {
+          throw new LedgerError(
+            'IDEMPOTENCY_KEY_REUSED',
+            'This idempotency key was used for another request',
+          );
+        }
+        await this.replay(res, found);
+        return 'replayed';
+      }
+      const claim: IdempotencyClaim = { principal, key, fingerprint };
+      this.keepAnswer(res, claim);
+      await withIdempotencyClaim(claim, proceed);
+      return 'ran';
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** Express middleware for JSON writes, after `requireToken` put the principal on `res.locals`. */
