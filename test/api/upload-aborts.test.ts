@@ -209,8 +209,9 @@ describe('aborted uploads', function () {
     // pools, database connections, the heap and allocator arenas at their working size) is
     // there before the count; only growth beyond it would be a leak.
     await uploadItem({ url: spawned.url } as TestService, token, caseId);
+    // As many as each test then counts: the allocators' arenas reach the size the load keeps them at.
     for (const kind of ['reset', 'truncated'] as const) {
-      await inParallel(100, 50, () => abortedUpload(spawned.url, caseId, token, kind));
+      await inParallel(ABORTS, 50, () => abortedUpload(spawned.url, caseId, token, kind));
     }
     baseline = await settled(service, await holdings(service.pid, blobDir));
   });
