@@ -88,8 +88,9 @@ export function disclosuresFor(
       );
     }
     case 'recipient': {
-      const own = HAND_OVER_TYPES.has(entry.type) && isOwnHandOver(audience, stored);
-      if (HAND_OVER_TYPES.has(entry.type) && !own) return [];
+      const handOver = HAND_OVER_TYPES.has(entry.type);
+      const own = handOver && isOwnHandOver(audience, stored);
+      if (handOver && !own) return [];
       const facts: ReadonlySet<string> = new Set(audience.facts);
       // The people stay a chosen fact even on the recipient's own hand-over.
       return stored.filter((disclosure) =>

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../access/identity';
 import type { LogEntryAccess } from '../access/log-entry-access';
 import { InvalidParameterError } from '../errors';
-import type { LogReader } from '../log/log-reader';
+import { givenDisclosures, type LogReader } from '../log/log-reader';
 import { parseTilePath, TILE_CACHE_CONTROL, type TileReader } from '../log/tiles';
 import type { ReceiptVerifier } from '../receipts/receipt-verifier';
 import { auditRead, keepObjectParams } from './audit';
@@ -83,12 +83,12 @@ export function logRouter(deps: {
     res.set('Cache-Control', 'no-store').json({ index: view.index, receipt: await reader.receipt(view) });
   });
   router.get('/v1/log/entries/:index', requireToken(deps.authenticate), async (req, res) => {
-    const view = await reader.entry(indexParam(req.params.index));
+    const { view, kept } = await reader.stored(indexParam(req.params.index));
     const audience = await deps.entryAccess.audience(principalOf(res), view.entry);
     await auditRead(req, res, view.entry.subject);
     res
       .set('Cache-Control', 'no-store')
-      .json({ ...view, disclosures: await reader.disclosures(view, audience) });
+      .json({ ...view, disclosures: givenDisclosures(audience, view.entry, kept) });
   });
   router.get('/.well-known/jwks.json', async (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(await deps.jwks());

@@ -99,17 +99,16 @@ export function withholdEntryParts(
   actor: Actor,
   data: { readonly [key: string]: EntryValue },
   publicFields: PublicFields = PUBLIC_FIELDS,
-  salt: () => string = newSalt,
 ): WithheldEntryParts {
   const publicData = new Set(publicFields[type] ?? []);
   const withheldActor = withholdFields(
     { sub: actor.sub, agency: actor.agency, role: actor.role },
     (name) => name !== 'sub',
-    salt,
+    newSalt,
     'actor',
     NATIVE_CODEC,
   );
-  const withheldData = withholdFields(data, (name) => publicData.has(name), salt, 'data', NATIVE_CODEC);
+  const withheldData = withholdFields(data, (name) => publicData.has(name), newSalt, 'data', NATIVE_CODEC);
   return {
     actor: withheldActor.object as unknown as WithholdingActor,
     data: { ...withheldData.object, [SD_ALG_KEY]: SD_ALG },

@@ -87,18 +87,20 @@ export class LogReader {
 
   /** The stored entry at `index`, without disclosures; the caller decides whether the principal may see it. */
   async entry(index: number): Promise<{ index: number; leafHash: string; entry: LogEntry }> {
-    const stored = await this.log.entry(index);
-    if (!stored) throw new NotFoundError('log entry');
-    return entryView(stored);
+    return (await this.stored(index)).view;
   }
 
-  /** The disclosures of the entry at `index` that `audience` receives (formats.md §1.1). */
-  async disclosures(
-    view: { index: number; entry: LogEntry },
-    audience: DisclosureAudience,
-  ): Promise<string[]> {
-    const stored = await this.log.entry(view.index);
-    return givenDisclosures(audience, view.entry, stored?.disclosures ?? []);
+  /**
+   * The stored entry at `index` and the disclosures kept with it, read once;
+   * the caller decides what of them the principal receives (`givenDisclosures`).
+   */
+  async stored(index: number): Promise<{
+    view: { index: number; leafHash: string; entry: LogEntry };
+    kept: readonly EntryDisclosure[];
+  }> {
+    const stored = await this.log.entry(index);
+    if (!stored) throw new NotFoundError('log entry');
+    return { view: entryView(stored), kept: stored.disclosures };
   }
 }
 
@@ -132,7 +134,7 @@ export function entryViews(stored: readonly StoredEntry[], audience: DisclosureA
  * refiled behind the log's back is never handed out as the entry's fact; the
  * read fails with LOG_INCONSISTENT instead.
  */
-function givenDisclosures(
+export function givenDisclosures(
   audience: DisclosureAudience,
   entry: LogEntry,
   stored: readonly EntryDisclosure[],

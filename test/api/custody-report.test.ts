@@ -47,6 +47,8 @@ async function pdfText(context: Mocha.Context, pdf: Uint8Array): Promise<string>
   if (tools.includes(false)) {
     if (process.env.INTEROP_REQUIRED === '1')
       throw new Error('qpdf and pdftotext are required: run scripts/install-interop-tools.sh');
+    // Without them the PDF's text cannot be read back; scripts/install-interop-tools.sh installs
+    // them, and CI sets INTEROP_REQUIRED=1 so that this never skips there.
     context.skip();
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'custody-pdf-'));
