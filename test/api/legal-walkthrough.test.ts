@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { parseVerifierKey } from '../../src/ledger';
+import { openBag, verifyBag } from '../../src/reports/bagit';
+import { verifyReceipt } from '../../src/verify';
+import { openCase, uploadItem } from '../support/fixtures';
+import { revealed } from '../support/revealed';
+import {
+  startTestService,
+  type TestResponse,
+  type TestService,
+  uniqueAgency,
+  uniqueSub,
+} from '../support/service';
+
+/**
+ * The walk-throughs a legal review follows, through the API only: each party
+ * acts with its own token, reads what it is owed at every step, and checks
+ * every receipt it is given against the log's published keys.
+ */
+describe('legal walk-throughs', function () {
+  this.timeout(120_000);
+  let service: TestService;
+  let dir: string;
+  /** Azerbaijan's State Security Service: central authority and 24/7 point of contact. */
+  const central = uniqueAgency('SSS');
+
+  before(async () => {
+    service = await startTestService({ CENTRAL_AUTHORITY: central });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'custody-walkthrough-'));
+  });
+  after(async () => {
+    await service.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Every receipt a party was given, checked offline against the published keys before the test ends. */
+  let receipts: string[];
+  beforeEach(() => {
+    receipts = [];
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'passed') return;
+    const info = (await service.call('GET', '/v1/log/info')).body;
+    const trust = {
+      jwks: (await service.call('GET', '/.well-known/jwks.json')).body,
+      logKey: parseVerifierKey(info.vkey),
+    };
+    for (const receipt of receipts) {
+      const result = await verifyReceipt(receipt, trust);
+      expect(result.reason, JSON.stringify(result.checks)).to.equal(undefined);
+      expect(result.valid).to.equal(true);
+    }
+  });
+
+  /** A write that must succeed with `status`; its receipt joins those checked at the end. */
+  async function write(
+    method: string,
+    route: string,
+    token: string,
+    json: unknown,
+    status = 200,
+  ): Promise<TestResponse> {
+    const response = await service.call(method, route, { token, json });
+    expect(response.status, `${method} ${route}: ${response.text}`).to.equal(status);
+    expect(response.body.receipt, `${route} gives a receipt`).to.be.a('string');
+    receipts.push(response.body.receipt);
+    return response;
+  }
+
+  const move = (id: string, token: string, to: string, extra: Record<string, unknown> = {}) =>
+    write('POST', `/v1/orders/${id}/transitions`, token, { to, ...extra });
+
+  /** What the requesting side sees of its request: the status view and the history owed to it. */
+  async function requesterView(id: string, token: string) {
+    const view = await service.call('GET', `/v1/orders/${id}`, { token });
+    expect(view.status, view.text).to.equal(200);
+    expect(view.body.order.statusOnly).to.equal(true);
+    const chain = await service.call('GET', `/v1/orders/${id}/chain`, { token });
+    expect(chain.status, chain.text).to.equal(200);
+    return {
+      order: view.body.order,
+      history: (chain.body.entries as Parameters<typeof revealed>[0][]).map(revealed),
+    };
+  }
+
+  it('when Germany asks Azerbaijan to preserve, then to disclose traffic data, then for the data, then each step is receipted, the requester follows it, and the package it receives verifies', async () => {
+    const bka = await service.token(uniqueSub('bka'), uniqueAgency('DE'), 'partner');
+    const desk = await service.token(uniqueSub('desk'), central, 'prosecutor', 'investigator');
+
+    // Art. 42: the 24/7 point of contact receives the request; the receipt is the acknowledgement.
+    const received = await write(
+      'POST',
+      '/v1/orders',
+      bka,
+      {
+        kind: 'preservation',
+        direction: 'incoming',
+        legalBasis: { instrument: 'UNCC', article: '42' },
+        requestingState: 'DE',
+        requestedState: 'AZ',
+        requestingAuthority: 'Bundeskriminalamt, SO 43',
+        channel: '24/7',
+        urgency: 'urgent',
+        offence: 'Computer fraud (StGB § 263a)',
+        factsSummary: 'Phishing kit hosted on a server in Baku',
+        dataToPreserve: 'Logs of host 203.0.113.7, 2026-11-01 to 2026-11-27',
+        relationToOffence: 'The server received the phished credentials',
+        custodian: 'AzerHost LLC',
+        necessity: 'Logs rotate after 14 days',
+        intendsMla: true,
+        confidential: true,
+        noUserNotification: true,
+      },
+      201,
+    );
+    const preservation: string = received.body.order.id;
+    let seen = await requesterView(preservation, bka);
+    expect(seen.order).to.include({ status: 'received' });
+    expect(seen.order.registryNumber).to.match(new RegExp(`^${central}/\\d{4}/IN/\\d{6}$`));
+    expect(seen.order.deadlines.rule).to.equal('act_by');
+
+    // Preservation: assessed, ordered, the custodian's copy taken into the case and linked.
+    const caseId = await openCase(service, desk, 'Phishing kit, AzerHost');
+    const logs = await uploadItem(service, desk, caseId, randomBytes(30_000));
+    await move(preservation, desk, 'under_assessment');
+    await move(preservation, desk, 'ordered');
+    await write('POST', `/v1/orders/${preservation}/evidence`, desk, { evidenceId: logs }, 201);
+    await move(preservation, desk, 'preserved');
+    seen = await requesterView(preservation, bka);
+    expect(seen.order).to.include({ status: 'preserved' });
+    expect(seen.order.deadlines.rule).to.equal('preserve_at_least_until');
+    expect(seen.history.map((entry) => entry.data.to ?? entry.type)).to.deep.equal([
+      'order.received',
+      'under_assessment',
+      'ordered',
+      'order.evidence_linked',
+      'preserved',
+    ]);
+
+    // Art. 44: the request for the data arrives at the central authority and holds the preserved data.
+    const mla: string = (
+      await write(
+        'POST',
+        '/v1/orders',
+        bka,
+        {
+          kind: 'mla',
+          direction: 'incoming',
+          legalBasis: { instrument: 'UNCC', article: '44' },
+          requestingState: 'DE',
+          requestedState: 'AZ',
+          requestingAuthority: 'Bundesamt für Justiz',
+          channel: 'central_authority',
+          offence: 'Computer fraud (StGB § 263a)',
+          factsSummary: 'Production of the preserved logs',
+        },
+        201,
+      )
+    ).body.order.id;
+    await move(preservation, desk, 'pending_mla_decision', { mlaOrderId: mla });
+    expect((await requesterView(preservation, bka)).order.deadlines.rule).to.equal('preserve_until_decided');
+
+    // Execution: the data go to the requester in a package under its own request, and nowhere else.
+    for (const to of ['under_assessment', 'accepted', 'executing']) await move(mla, desk, to);
+    await write('POST', `/v1/orders/${mla}/evidence`, desk, { evidenceId: logs }, 201);
+    await move(mla, desk, 'executed');
+    await move(preservation, desk, 'produced');
+    const bkaAgency = seen.order.submittedByAgency as string;
+    const disclosure = await write(
+      'POST',
+      `/v1/cases/${caseId}/disclosures`,
+      desk,
+      {
+        recipientAgency: bkaAgency,
+        evidenceIds: [logs],
+        orderId: mla,
+        conditions: 'Speciality: use only in proceedings 4711 Js 1/26',
+      },
+      201,
+    );
+    expect((await requesterView(mla, bka)).order.status).to.equal('executed');
+    expect((await requesterView(preservation, bka)).order.status).to.equal('produced');
+
+    const packageResponse = await fetch(
+      new URL(`/v1/disclosures/${disclosure.body.disclosure.id}/package`, service.url),
+      { headers: { authorization: `Bearer ${bka}` } },
+    );
+    expect(packageResponse.status).to.equal(200);
+    const file = path.join(dir, 'de-package.zip');
+    await writeFile(file, Buffer.from(await packageResponse.arrayBuffer()));
+    const bag = await openBag(file);
+    try {
+      const { checks } = await verifyBag(bag);
+      expect(checks.filter((check) => !check.ok)).to.deep.equal([]);
+    } finally {
+      bag.close();
+    }
+  });
+});
