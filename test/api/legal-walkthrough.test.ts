@@ -200,4 +200,98 @@ describe('legal walk-throughs', function () {
       bag.close();
     }
   });
+
+  it('when Azerbaijan asks the Netherlands to preserve and then for the data, then its requests carry what the Netherlands needs, every answer is receipted, and data received under "no onward transfer" do not go on to a third state', async () => {
+    const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
+    const caseId = await openCase(service, prosecutor, 'Servers in Amsterdam');
+    const outgoing = {
+      direction: 'outgoing',
+      caseId,
+      requestingState: 'AZ',
+      requestedState: 'NL',
+      requestingAuthority: 'Prosecutor General of Azerbaijan',
+      offence: 'Computer fraud (Criminal Code of Azerbaijan, Art. 273-1)',
+      factsSummary: 'Phishing proceeds laundered through accounts hosted in Amsterdam',
+    };
+    const preservationRequest = {
+      ...outgoing,
+      kind: 'preservation',
+      legalBasis: { instrument: 'UNCC', article: '42' },
+      channel: '24/7',
+      urgency: 'urgent',
+      dataToPreserve: 'Account and access logs of mail.example.nl, 2026-10-01 to 2026-11-27',
+      relationToOffence: 'The phishing mails were sent from this account',
+      custodian: 'Example Hosting B.V.',
+      necessity: 'Access logs are deleted after 30 days',
+      intendsMla: true,
+    };
+
+    // Without what Art. 42(3) requires, the Netherlands could not act: refused before anything is recorded.
+    const { necessity: _, ...incomplete } = preservationRequest;
+    const refused = await service.call('POST', '/v1/orders', { token: prosecutor, json: incomplete });
+    expect(refused.status).to.equal(422);
+    expect(refused.body.errors).to.deep.include({ pointer: '/necessity', reason: 'required_by_art_42' });
+
+    const preservation: string = (await write('POST', '/v1/orders', prosecutor, preservationRequest, 201))
+      .body.order.id;
+    const ours = (await service.call('GET', `/v1/orders/${preservation}`, { token: prosecutor })).body.order;
+    expect(ours.registryNumber).to.match(new RegExp(`^${central}/\\d{4}/OUT/\\d{6}$`));
+    // The Netherlands' answers, as the desk records them.
+    for (const to of ['under_assessment', 'ordered', 'preserved']) await move(preservation, prosecutor, to);
+
+    const mla: string = (
+      await write(
+        'POST',
+        '/v1/orders',
+        prosecutor,
+        {
+          ...outgoing,
+          kind: 'mla',
+          legalBasis: { instrument: 'UNCC', article: '44' },
+          channel: 'central_authority',
+          onwardTransferAllowed: false,
+        },
+        201,
+      )
+    ).body.order.id;
+    await move(preservation, prosecutor, 'pending_mla_decision', { mlaOrderId: mla });
+    for (const to of ['under_assessment', 'accepted', 'executing']) await move(mla, prosecutor, to);
+    // The Netherlands' production arrives and enters the case under the request that obtained it.
+    const received = await uploadItem(service, prosecutor, caseId, randomBytes(20_000));
+    await write('POST', `/v1/orders/${mla}/evidence`, prosecutor, { evidenceId: received }, 201);
+    await move(mla, prosecutor, 'executed');
+    await move(preservation, prosecutor, 'produced');
+
+    // The United States ask for the same data: the supplier's condition refuses it.
+    const usAgency = uniqueAgency('US');
+    const fbi = await service.token(uniqueSub('fbi'), usAgency, 'partner');
+    const usRequest = (
+      await write(
+        'POST',
+        '/v1/orders',
+        fbi,
+        {
+          kind: 'mla',
+          direction: 'incoming',
+          legalBasis: { instrument: 'UNCC', article: '44' },
+          requestingState: 'US',
+          requestedState: 'AZ',
+          requestingAuthority: 'US Department of Justice, OIA',
+          channel: 'central_authority',
+          offence: 'Wire fraud',
+          factsSummary: 'The same phishing campaign',
+        },
+        201,
+      )
+    ).body.order.id;
+    for (const to of ['under_assessment', 'accepted', 'executing']) await move(usRequest, prosecutor, to);
+    await write('POST', `/v1/orders/${usRequest}/evidence`, prosecutor, { evidenceId: received }, 201);
+    await move(usRequest, prosecutor, 'executed');
+    const onward = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token: prosecutor,
+      json: { recipientAgency: usAgency, evidenceIds: [received], orderId: usRequest },
+    });
+    expect(onward.status).to.equal(409);
+    expect(onward.body.code).to.equal('CONDITION_FORBIDS');
+  });
 });
