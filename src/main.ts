@@ -27,6 +27,7 @@ import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
 import { PRINCIPAL_CHANNEL, PrincipalRepository } from './db/principal.repository';
 import { UploadRepository } from './db/upload.repository';
+import { UserNoticeRepository } from './db/user-notice.repository';
 import { NotFoundError } from './errors';
 import { EvidenceService } from './evidence/evidence-service';
 import { FixitySweep } from './evidence/fixity-sweep';
@@ -50,6 +51,7 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { DeadlineSweep } from './orders/deadline-sweep';
 import { OrderService } from './orders/order-service';
+import { UserNotices } from './orders/user-notices';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { CustodyReports } from './reports/custody-report';
@@ -339,6 +341,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,
+      userNotices: new UserNotices(orders, new UserNoticeRepository(db), custodyLog),
       disclosures,
       evidence: {
         evidence,

@@ -24,6 +24,7 @@ import {
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
+import type { UserNotices } from '../orders/user-notices';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
@@ -39,12 +40,14 @@ import { problemFor, sendProblem } from './problem';
 import type { RateLimits } from './rate-limits';
 import { requestLog } from './request-log';
 import { type UploadRouteDependencies, uploadsRouter } from './uploads.routes';
+import { userNoticesRouter } from './user-notices.routes';
 
 export interface AppDependencies {
   readonly logger: Logger;
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
   readonly orders: OrderService;
+  readonly userNotices: UserNotices;
   readonly disclosures: DisclosureService;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
@@ -138,6 +141,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
   app.use(ordersRouter(deps.authenticate, deps.orders));
+  app.use(userNoticesRouter(deps.authenticate, deps.userNotices));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
   app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));

@@ -12,6 +12,7 @@ import {
   orderEvidenceBody,
   orderTransitionBody,
   principalStatusBody,
+  userNoticeBody,
 } from './schemas';
 
 const problem = {
@@ -501,6 +502,26 @@ export const openApiDocument = {
         parameters: [evidenceId],
         requestBody: jsonBody(orderEvidenceBody),
         responses: { '201': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/user-notice': {
+      post: {
+        summary:
+          'Record whether the person the order concerns was told: notified, deferred until a date, or not notified',
+        description:
+          'A deferral or an omission names its ground (Directive 2016/680 Art. 13(3), or the requesting ' +
+          'state’s request under UN Art. 42(3)(g)); a deferral ends within a year and is then reviewed. ' +
+          'Notifying against the requester’s request is 409 CONDITION_FORBIDS. Handlers of the owning agency.',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(userNoticeBody),
+        responses: { '201': { description: '{ userNotice, receipt }' }, default: problem },
+      },
+      get: {
+        summary: 'The decision that stands, with `reviewDue` once a deferral has run out',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ userNotice }' }, default: problem },
       },
     },
     '/v1/principals/{sub}/disable': {

@@ -3,6 +3,7 @@ import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
 import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
+import { USER_NOTICE_DECISIONS, USER_NOTICE_GROUNDS, type UserNoticeGround } from '../orders/user-notices';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
 
@@ -157,6 +158,14 @@ export const orderTransitionBody = z.strictObject({
 });
 
 export const orderEvidenceBody = z.strictObject({ evidenceId: z.uuid() });
+
+/** `POST /v1/orders/:id/user-notice`: what was decided about telling the person concerned, and why. */
+export const userNoticeBody = z.strictObject({
+  decision: z.enum(USER_NOTICE_DECISIONS),
+  ground: z.enum(Object.keys(USER_NOTICE_GROUNDS) as [UserNoticeGround, ...UserNoticeGround[]]).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  reason: text(4000),
+});
 
 export const orderListQuery = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),

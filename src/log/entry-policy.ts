@@ -62,6 +62,7 @@ export const PUBLIC_FIELDS: PublicFields = {
   'order.evidence_linked': ['evidence', 'sha256'],
   'order.overdue': ['status', 'deadline'],
   'order.minimum_reached': ['status', 'deadline'],
+  'order.user_notice': ['decision', 'ground', 'until'],
   'audit.read': ['action', 'object', 'outcome', 'roles', 'requestId'],
   'audit.denied': ['action', 'object', 'outcome', 'roles', 'requestId'],
   'key.rotated': ['purpose', 'kid', 'publicJwk', 'retires'],
