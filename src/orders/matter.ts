@@ -144,6 +144,9 @@ const IN_FORCE: readonly string[] = [
   'extended',
 ];
 
+/** Domestic preservation states before the order is made: it executes nothing yet. */
+const NOT_YET_MADE: readonly string[] = ['received', 'info_requested', 'under_assessment'];
+
 /** What the execution check reads of an order. */
 export interface TermedOrder {
   readonly id: string;
@@ -162,8 +165,9 @@ export interface TermedOrder {
  * its term (at most 90 days, renewable). The central authority needs to know,
  * before the term ends, that it must renew it:
  * - `none`: no data are held, or the request is not an international preservation;
- * - `unexecuted`: data are held and no domestic order is linked as executing it;
- * - `lapsed`: every executing order has ended (expired, lifted, withdrawn, or its term passed);
+ * - `unexecuted`: data are held and no domestic order executing it has been made yet;
+ * - `lapsed`: an executing order was made and none is in force any more (expired,
+ *   lifted, withdrawn, or its term passed): the data are held without one;
  * - `renewal_needed`: the latest term in force ends before the international hold may end
  *   (the hold is open-ended while an MLA request is pending, or its minimum
  *   period is reached): renew by `renewBy`;
@@ -182,11 +186,11 @@ export function executionStanding(
     return { standing: 'none' };
   if (!HOLDS_DATA.includes(international.status)) return { standing: 'none' };
   const domestic = executing.filter((o) => o.kind === 'preservation' && o.direction === 'domestic');
-  if (domestic.length === 0) return { standing: 'unexecuted' };
   const terms = domestic
     .filter((o) => IN_FORCE.includes(o.status) && (o.deadlineAt === null || o.deadlineAt > now))
     .map((o) => o.deadlineAt);
-  if (terms.length === 0) return { standing: 'lapsed' };
+  if (terms.length === 0)
+    return { standing: domestic.every((o) => NOT_YET_MADE.includes(o.status)) ? 'unexecuted' : 'lapsed' };
   // An order in force without a term end yet (ordered, not preserved) holds open-endedly for now.
   const renewBy = terms.some((t) => t === null)
     ? null
