@@ -11,6 +11,7 @@ import {
   type ExecutionStanding,
   executionStanding,
   HOLDS_DATA,
+  inForce,
   type Relation,
   relationProblems,
 } from './matter';
@@ -231,14 +232,20 @@ export class OrderMatters {
   }
 
   /**
-   * When the sweep ends the term of a domestic preservation order that
-   * executes an international preservation still holding data, and no other
-   * executing order is in force, the international order's chain says so
-   * (`order.execution_lapsed`), in the same batch: the central authority must
-   * order preservation again or release the data (row 13). None otherwise.
+   * When a domestic preservation order that executes an international
+   * preservation still holding data leaves force (`from` a state in force:
+   * its term ends in the sweep, or a human lifts or withdraws it), and no
+   * other executing order is in force, the international order's chain says
+   * so (`order.execution_lapsed`), in the same batch as that change: the
+   * central authority must order preservation again or release the data
+   * (row 13). None otherwise. Two executing orders ending at the same moment
+   * may each see the other still in force; the matter view shows the lapse
+   * either way.
    */
-  async executionLapses(ended: OrderRecord, actor: Actor, at: Date): Promise<AppendRequest[]> {
-    if (ended.relation !== 'executes' || !ended.relatedOrderId || ended.status !== 'expired') return [];
+  async executionLapses(ended: OrderRecord, from: string, actor: Actor, at: Date): Promise<AppendRequest[]> {
+    const leftForce = inForce(from) && !inForce(ended.status);
+    if (ended.relation !== 'executes' || !ended.relatedOrderId || !leftForce) return [];
+    if (ended.kind !== 'preservation' || ended.direction !== 'domestic') return [];
     const international = await this.orders.find(ended.relatedOrderId);
     if (!international || !HOLDS_DATA.includes(international.status)) return [];
     const executing = (await this.orders.executing(international.id)).map((o) =>

@@ -144,6 +144,11 @@ const IN_FORCE: readonly string[] = [
   'extended',
 ];
 
+/** Whether a domestic preservation order in `status` is in force (its term runs). */
+export function inForce(status: string): boolean {
+  return IN_FORCE.includes(status);
+}
+
 /** Domestic preservation states before the order is made: it executes nothing yet. */
 const NOT_YET_MADE: readonly string[] = ['received', 'info_requested', 'under_assessment'];
 

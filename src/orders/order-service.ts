@@ -389,9 +389,11 @@ export class OrderService {
       },
       write: domainWrite(this.moves, move),
     };
+    // A domestic order executing an international preservation that leaves force with data still held (row 13).
+    const unexecuted = await this.matters.executionLapses(next, order.status, actor, at);
     const recorded = lapsed
-      ? (await this.log.recordAll([lapsed.request, moveRequest])).slice(1)
-      : await this.log.recordAll([moveRequest]);
+      ? (await this.log.recordAll([lapsed.request, moveRequest, ...unexecuted])).slice(1)
+      : await this.log.recordAll([moveRequest, ...unexecuted]);
     return { value: { ...next, statusOnly: order.statusOnly }, receipt: (recorded[0] as Recorded).receipt };
   }
 
@@ -505,7 +507,7 @@ export class OrderService {
     if (!step) return undefined;
     const lapsed = this.lapseRecord(order, step, at, 'alone');
     // A domestic order executing an international preservation that ends with data still held (row 13).
-    const unexecuted = await this.matters.executionLapses(lapsed.order, DEADLINE_SWEEPER, at);
+    const unexecuted = await this.matters.executionLapses(lapsed.order, order.status, DEADLINE_SWEEPER, at);
     await this.log.recordAll([lapsed.request, ...unexecuted]);
     const lapse = 'move' in step ? step.move : step.entry === 'order.overdue' ? 'overdue' : 'minimum_reached';
     return { lapse, order: lapsed.order };

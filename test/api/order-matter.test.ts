@@ -335,6 +335,36 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
     });
   });
 
+  describe('the domestic order that executes an international preservation, when it is lifted', () => {
+    it('when the one executing order in force is lifted while the data are held, then the international order’s chain records order.execution_lapsed; while another is in force, nothing', async () => {
+      const preservation = await preservedRequest();
+      const executing = async () => {
+        const id = await submitted(
+          domesticOrder({ relatedOrderId: preservation, relation: 'executes' }),
+          handler,
+        );
+        await movedThrough(id, ['under_assessment', 'ordered', 'preserved']);
+        return id;
+      };
+      const first = await executing();
+      const second = await executing();
+      const lapses = async () =>
+        (await chainOf(preservation, handler))
+          .map(revealed)
+          .filter((e) => e.type === 'order.execution_lapsed');
+      await movedThrough(first, ['lifted']);
+      expect(await lapses()).to.deep.equal([]);
+      await movedThrough(second, ['lifted']);
+      const [lapsed, ...more] = await lapses();
+      expect(more).to.deep.equal([]);
+      expect(lapsed?.data).to.deep.include({ status: 'preserved', executingOrder: second });
+      expect(lapsed?.actor).to.deep.include({ agency: central, role: 'prosecutor' });
+      // Closing the lifted order later records nothing more.
+      await movedThrough(second, ['closed']);
+      expect(await lapses()).to.have.length(1);
+    });
+  });
+
   describe('partial disclosure of traffic data (UN 43(1), 26; Bud 30(1), 17)', () => {
     it('when traffic data are disclosed from a preserved request through two providers, then the requester reads both hops on its chain, and the public fields say only how many', async () => {
       const preservation = await preservedRequest();
