@@ -149,14 +149,6 @@ export class OrderRepository {
     return rows.map(toRecord);
   }
 
-  async linkedEvidence(orderId: string): Promise<string[]> {
-    const rows: Array<{ evidence_id: string }> = await this.db.query(
-      'SELECT evidence_id FROM order_evidence WHERE order_id = $1 ORDER BY linked_at, evidence_id',
-      [orderId],
-    );
-    return rows.map((row) => row.evidence_id);
-  }
-
   async lock(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
     const rows = await tx.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;
