@@ -64,6 +64,8 @@ const HAND_OVER_TYPES: ReadonlySet<string> = new Set(['evidence.disclosed']);
 const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.received': ['*'],
   'order.transitioned': ['reason', 'disclosure'],
+  // A partial disclosure of traffic data is given to the requesting party (UN 43(1); Bud 30(1)).
+  'order.traffic_disclosed': ['*'],
 };
 
 export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Direction, OrderKind } from '../orders/lifecycle';
+import type { Relation } from '../orders/matter';
 
 /** A legal order or request as stored; `status` and the deadline follow its chain in the log. */
 export interface OrderRecord {
@@ -32,6 +33,9 @@ export interface OrderRecord {
   readonly heldUntilDecided: boolean;
   /** The MLA request that holds an international preservation until it is decided. */
   readonly linkedMlaId: string | null;
+  /** The order this one follows from in the same matter, and how (orders/matter.ts); set once, at registration. */
+  readonly relatedOrderId: string | null;
+  readonly relation: Relation | null;
   /** EPOC: when the enforcing authority was recorded as notified (Reg. 2023/1543 Art. 8). */
   readonly enforcingNotifiedAt: Date | null;
   readonly requestedBy: Date | null;
@@ -71,9 +75,10 @@ export class OrderRepository {
         `INSERT INTO orders (id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
                              requesting_authority, channel, urgency, details, safeguards, owner_agency,
                              submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
-                             requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number)
+                             requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number,
+                             related_order_id, relation)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24, $25)`,
+                 $22, $23, $24, $25, $26, $27)`,
         [
           order.id,
           order.kind,
@@ -100,6 +105,8 @@ export class OrderRepository {
           order.createdBy,
           order.createdAt,
           order.registryNumber,
+          order.relatedOrderId,
+          order.relation,
         ],
       );
     }
@@ -140,14 +147,6 @@ export class OrderRepository {
       [evidenceId],
     );
     return rows.map(toRecord);
-  }
-
-  async linkedEvidence(orderId: string): Promise<string[]> {
-    const rows: Array<{ evidence_id: string }> = await this.db.query(
-      'SELECT evidence_id FROM order_evidence WHERE order_id = $1 ORDER BY linked_at, evidence_id',
-      [orderId],
-    );
-    return rows.map((row) => row.evidence_id);
   }
 
   async lock(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
@@ -242,6 +241,39 @@ export class OrderRepository {
     return rows[0] ? toVisible(rows[0]) : undefined;
   }
 
+  /**
+   * The orders of the matter `id` belongs to that the scope may see, oldest
+   * first: every order reachable from it through the orders they follow from
+   * (`related_order_id`) and the MLA requests that hold preserved data
+   * (`linked_mla_id`), in either direction. At most `limit`.
+   */
+  async matterVisible(id: string, scope: OrderScope, limit: number): Promise<VisibleOrder[]> {
+    const rows = await this.db.query(
+      `WITH RECURSIVE links AS (
+         SELECT id AS a, related_order_id AS b FROM orders WHERE related_order_id IS NOT NULL
+         UNION ALL
+         SELECT id, linked_mla_id FROM orders WHERE linked_mla_id IS NOT NULL
+       ), matter (id) AS (
+         SELECT $7::uuid
+         UNION
+         SELECT CASE WHEN l.a = m.id THEN l.b ELSE l.a END FROM links l JOIN matter m ON m.id IN (l.a, l.b)
+       )
+       ${SELECT_VISIBLE} WHERE id IN (SELECT id FROM matter) AND ${VISIBLE}
+        ORDER BY received_at, created_at, id LIMIT $8`,
+      [...scopeParams(scope), id, limit],
+    );
+    return rows.map(toVisible);
+  }
+
+  /** The orders registered as executing `id` (relation `executes`), oldest first. */
+  async executing(id: string): Promise<OrderRecord[]> {
+    const rows = await this.db.query(
+      `${SELECT} WHERE related_order_id = $1 AND relation = 'executes' ORDER BY received_at, id`,
+      [id],
+    );
+    return rows.map(toRecord);
+  }
+
   /** Visible orders, soonest deadline first, optionally by status and by a deadline before `dueBefore`. */
   async listVisible(
     scope: OrderScope,
@@ -282,7 +314,7 @@ const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis
   requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
-  created_at
+  created_at, related_order_id, relation
   FROM orders`;
 const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
@@ -315,6 +347,8 @@ interface Row {
   lapse_recorded: boolean;
   created_by: string;
   created_at: Date;
+  related_order_id: string | null;
+  relation: Relation | null;
 }
 
 function toRecord(row: Row): OrderRecord {
@@ -347,5 +381,7 @@ function toRecord(row: Row): OrderRecord {
     lapseRecorded: row.lapse_recorded,
     createdBy: row.created_by,
     createdAt: row.created_at,
+    relatedOrderId: row.related_order_id,
+    relation: row.relation,
   };
 }

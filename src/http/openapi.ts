@@ -12,6 +12,7 @@ import {
   orderEvidenceBody,
   orderTransitionBody,
   principalStatusBody,
+  trafficDisclosureBody,
   userNoticeBody,
 } from './schemas';
 
@@ -522,6 +523,33 @@ export const openApiDocument = {
         security: bearer,
         parameters: [evidenceId],
         responses: { '200': { description: '{ userNotice }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/matter': {
+      get: {
+        summary:
+          'The orders of the order’s matter the caller may see (the orders each follows from, and the MLA requests holding preserved data), oldest first',
+        description:
+          'Handlers see every order of the matter; the requesting side sees only its own requests, as status views. ' +
+          'Each international preservation the caller handles carries `execution`: where the domestic orders ' +
+          'executing it stand (`unexecuted`, `lapsed`, `renewal_needed` with `renewBy`, `in_force`, `none`).',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ orders }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/traffic-disclosures': {
+      post: {
+        summary:
+          'Record a partial disclosure of preserved traffic data (UN 43(1), 26; Bud 30(1), 17): the path, one hop or several, never content or subscriber data',
+        description:
+          'By the order’s handlers, on an incoming preservation that holds data (preserved, extended, pending an ' +
+          'MLA decision) or a domestic preservation in force; otherwise 409 ORDER_TRANSITION_INVALID with ' +
+          '`to: traffic_disclosed`. The hops are given to the requesting party: its chain view receives them.',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(trafficDisclosureBody),
+        responses: { '201': { description: '{ order, receipt }' }, default: problem },
       },
     },
     '/v1/principals/{sub}/disable': {

@@ -5,6 +5,7 @@ import type { EntryValue } from '../ledger';
 import type { OrderService } from '../orders/order-service';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
+import { orderMatterRouter } from './order-matter.routes';
 import { orderBody, orderEvidenceBody, orderListQuery, orderTransitionBody } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
@@ -23,6 +24,7 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
   const router = Router();
   keepObjectParams(router);
   router.use('/v1/orders', requireToken(authenticate));
+  router.use(orderMatterRouter(orders));
 
   router.post('/v1/orders', async (req, res) => {
     const {
@@ -36,6 +38,8 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       channel,
       urgency,
       requestedBy,
+      relatedOrderId,
+      relation,
       ...contents
     } = parseBody(orderBody, req.body);
     // What the request states: its safeguards, and the kind-specific details (offence, facts, data, ...).
@@ -58,6 +62,7 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       requestedBy: requestedBy === undefined ? undefined : new Date(requestedBy),
       details,
       safeguards,
+      related: relatedOrderId && relation ? { orderId: relatedOrderId, relation } : undefined,
     });
     res
       .status(201)
@@ -110,7 +115,7 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
  * that submitted a request only where it stands (`statusOnly`), not how it is
  * handled.
  */
-function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
+export function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
   const status = {
     id: order.id,
     registryNumber: order.registryNumber,
@@ -134,6 +139,8 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     details: order.details,
     safeguards: order.safeguards,
     linkedMlaId: order.linkedMlaId,
+    relatedOrderId: order.relatedOrderId,
+    relation: order.relation,
     ownerAgency: order.ownerAgency,
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),

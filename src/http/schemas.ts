@@ -3,6 +3,7 @@ import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
 import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
+import { RELATIONS } from '../orders/matter';
 import { USER_NOTICE_DECISIONS, USER_NOTICE_GROUNDS, type UserNoticeGround } from '../orders/user-notices';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
@@ -119,28 +120,72 @@ export const orderBody = z
     onwardTransferAllowed: z.boolean().optional(),
     authorisingBody: optionalText(500),
     authorisingReference: optionalText(255),
+    /** The order this one follows from in the same matter, and how (orders/matter.ts). */
+    relatedOrderId: z.uuid().optional(),
+    relation: z.enum(RELATIONS).optional(),
   })
   .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
     message: 'an emergency needs its justification',
     path: ['urgencyJustification'],
+  })
+  .refine((body) => (body.relatedOrderId === undefined) === (body.relation === undefined), {
+    message: 'a related order is named with its relation',
+    path: ['relation'],
   });
 
+/** Traffic data fields a disclosure may release (Arts 26/43): tracing data only. */
+const trafficFields = z
+  .array(
+    z.enum([
+      'source_address',
+      'destination_address',
+      'timestamps',
+      'time_zone',
+      'route',
+      'next_hop_provider',
+    ]),
+  )
+  .min(1);
+
+/** One provider on the path (UN 26(a)-(b); Bud 17(1)): who, where (ISO 3166-1 alpha-2), when, and what was given. */
+const trafficHop = z
+  .strictObject({
+    provider: text(500),
+    country: z.string().regex(/^[A-Z]{2}$/),
+    from: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    fields: trafficFields,
+  })
+  .refine((hop) => !hop.from || !hop.until || Date.parse(hop.from) <= Date.parse(hop.until), {
+    message: 'the window ends before it starts',
+    path: ['until'],
+  });
+
+/** The path, one provider or several: "regardless of whether one or more service providers were involved". */
+const trafficHops = z.array(trafficHop).min(1).max(50);
+
 /** What a traffic disclosure released (Arts 26/43): tracing data only, stated explicitly. */
-const trafficDisclosure = z.strictObject({
-  fields: z
-    .array(
-      z.enum([
-        'source_address',
-        'destination_address',
-        'timestamps',
-        'time_zone',
-        'route',
-        'next_hop_provider',
-      ]),
-    )
-    .min(1),
-  nextHopProvider: text(500),
-  nextHopCountry: z.string().regex(/^[A-Z]{2}$/),
+const trafficDisclosure = z
+  .strictObject({
+    fields: trafficFields,
+    nextHopProvider: text(500).optional(),
+    nextHopCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .optional(),
+    hops: trafficHops.optional(),
+    contentDisclosed: z.literal(false),
+    subscriberDisclosed: z.literal(false),
+  })
+  .refine(
+    (body) =>
+      body.hops !== undefined || (body.nextHopProvider !== undefined && body.nextHopCountry !== undefined),
+    { message: 'name the next hop, or the hops', path: ['hops'] },
+  );
+
+/** `POST /v1/orders/:id/traffic-disclosures` (UN 43(1), 26; Bud 30(1), 17): the path, never content or subscriber data. */
+export const trafficDisclosureBody = z.strictObject({
+  hops: trafficHops,
   contentDisclosed: z.literal(false),
   subscriberDisclosed: z.literal(false),
 });

@@ -6,7 +6,7 @@ import type { CaseRepository } from '../db/case.repository';
 import type { LogRepository } from '../db/log.repository';
 import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../db/order.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
-import type { Actor, EntryValue } from '../ledger';
+import type { EntryValue } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { type EntryView, entryViews } from '../log/log-reader';
@@ -24,6 +24,8 @@ import {
   RUNNING_DEADLINES,
   transition,
 } from './lifecycle';
+import type { Relation } from './matter';
+import { OrderMatters, type TrafficHop, trafficDisclosureJson } from './matter-service';
 import { admitMove, type TimedOrder } from './move-timing';
 
 export interface OrderInput {
@@ -39,6 +41,8 @@ export interface OrderInput {
   readonly requestedBy?: Date | undefined;
   readonly details: Readonly<Record<string, EntryValue>>;
   readonly safeguards: Readonly<Record<string, EntryValue>>;
+  /** The order this one follows from in the same matter, and how (matter.ts). */
+  readonly related?: { readonly orderId: string; readonly relation: Relation } | undefined;
 }
 
 /**
@@ -47,8 +51,10 @@ export interface OrderInput {
  */
 export interface TrafficDisclosure {
   readonly fields: readonly string[];
-  readonly nextHopProvider: string;
-  readonly nextHopCountry: string;
+  readonly nextHopProvider?: string | undefined;
+  readonly nextHopCountry?: string | undefined;
+  /** The path through one provider or several (UN 26(a)-(b); Bud 17(1)), instead of the next hop alone. */
+  readonly hops?: readonly TrafficHop[] | undefined;
   readonly contentDisclosed: false;
   readonly subscriberDisclosed: false;
 }
@@ -106,7 +112,11 @@ const REASONED = [
 /** MLA requests that can no longer hold preserved data. */
 const ENDED_MLA = ['refused', 'withdrawn', 'closed'];
 
-/** States in which data were handed over: items linked to the order get a disclosure entry. */
+/**
+ * States in which data are handed over under the order. The hand-over itself
+ * is recorded once, by the disclosure that carries the data and names the
+ * order (reports/disclosures.ts); the move records only the order's state.
+ */
 export const HANDOVER: readonly string[] = ['produced', 'executed', 'partially_executed', 'disclosed'];
 
 export interface OrderServiceOptions {
@@ -134,6 +144,8 @@ export class OrderService {
   private readonly links: DomainWriter<{ orderId: string; evidenceId: string; at: Date; by: string }>;
   private readonly lapses: DomainWriter<{ id: string; status: string; deadlineAt: Date }>;
   private readonly now: () => Date;
+  /** The order's matter, the domestic orders executing it, and traffic disclosures from it (matter-service.ts). */
+  readonly matters: OrderMatters;
 
   constructor(
     private readonly orders: OrderRepository,
@@ -142,6 +154,11 @@ export class OrderService {
     private readonly options: OrderServiceOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.matters = new OrderMatters(orders, log, {
+      scopeOf: orderScopeOf,
+      get: (principal, id) => this.get(principal, id),
+      now: this.now,
+    });
     this.submissions = { writeAll: (tx, records) => this.orders.insertAll(tx, records) };
     this.links = { writeAll: (tx, links) => this.orders.linkAll(tx, links) };
     this.lapses = {
@@ -208,6 +225,15 @@ export class OrderService {
     const missing = input.direction === 'incoming' ? lacking : [];
     const now = this.now();
     const ownerAgency = partner ? this.options.centralAuthority : principal.agency;
+    const related =
+      input.related &&
+      (await this.matters.related(principal, partner, input.related, {
+        kind: input.kind,
+        direction: input.direction,
+        requestingState: input.requestingState ?? null,
+        requestedState: input.requestedState ?? null,
+        ownerAgency,
+      }));
     const draft: OrderRecord = {
       id: randomUUID(),
       registryNumber: await this.orders.nextRegistryNumber(ownerAgency, input.direction, now),
@@ -230,6 +256,8 @@ export class OrderService {
       extensions: 0,
       heldUntilDecided: false,
       linkedMlaId: null,
+      relatedOrderId: related ? related.id : null,
+      relation: input.related?.relation ?? null,
       enforcingNotifiedAt: null,
       requestedBy: input.requestedBy ?? null,
       deadlineRule: null,
@@ -258,6 +286,9 @@ export class OrderService {
         details: { ...input.details },
         safeguards: { ...input.safeguards },
         ...(missing.length > 0 ? { missing } : {}),
+        ...(order.relatedOrderId && order.relation
+          ? { related: { order: order.relatedOrderId, relation: order.relation } }
+          : {}),
         deadline: deadlineJson(order),
       },
       write: domainWrite(this.submissions, order),
@@ -343,8 +374,6 @@ export class OrderService {
     };
     const next = this.advance(current, move);
     const actor = { sub: principal.sub, agency: principal.agency, role };
-    // A handover is recorded on every linked item's chain in the same commit as the move itself.
-    const handedOver = HANDOVER.includes(input.to) ? await this.orders.linkedEvidence(order.id) : [];
     const moveRequest: AppendRequest = {
       subject: { type: 'order', id: order.id },
       type: 'order.transitioned',
@@ -354,18 +383,17 @@ export class OrderService {
         to: input.to,
         ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
         ...(input.reason ? { reason: input.reason } : {}),
-        ...(input.disclosure
-          ? { disclosure: { ...input.disclosure, fields: [...input.disclosure.fields] } }
-          : {}),
+        ...(input.disclosure ? { disclosure: trafficDisclosureJson(input.disclosure) } : {}),
         ...(input.mlaOrderId ? { mla: input.mlaOrderId } : {}),
         deadline: deadlineJson(next),
       },
       write: domainWrite(this.moves, move),
     };
-    const handovers = handedOver.map((evidenceId) => this.disclosedEntry(actor, next, evidenceId));
+    // A domestic order executing an international preservation that leaves force with data still held (row 13).
+    const unexecuted = await this.matters.executionLapses(next, order.status, actor, at);
     const recorded = lapsed
-      ? (await this.log.recordAll([lapsed.request, moveRequest, ...handovers])).slice(1)
-      : await this.log.recordAll([moveRequest, ...handovers]);
+      ? (await this.log.recordAll([lapsed.request, moveRequest, ...unexecuted])).slice(1)
+      : await this.log.recordAll([moveRequest, ...unexecuted]);
     return { value: { ...next, statusOnly: order.statusOnly }, receipt: (recorded[0] as Recorded).receipt };
   }
 
@@ -430,8 +458,8 @@ export class OrderService {
 
   /**
    * Links an item preserved or produced under the order (an entry on the
-   * order's chain). If the order already handed data over, the item's own
-   * chain records the disclosure too.
+   * order's chain). Handing it over is a disclosure naming the order, which
+   * records it on the item's chain.
    */
   async linkEvidence(
     principal: Principal,
@@ -445,43 +473,19 @@ export class OrderService {
         : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const item = await this.options.evidence(principal, evidenceId);
     const actor = { sub: principal.sub, agency: principal.agency, role };
-    const [linked] = await this.log.recordAll([
-      {
-        subject: { type: 'order', id: order.id },
-        type: 'order.evidence_linked',
-        actor,
-        data: { evidence: item.id, exhibitNumber: item.exhibitNumber, sha256: item.sha256 },
-        write: domainWrite(this.links, {
-          orderId: order.id,
-          evidenceId: item.id,
-          at: this.now(),
-          by: principal.sub,
-        }),
-      },
-      ...(HANDOVER.includes(order.status) ? [this.disclosedEntry(actor, order, item.id)] : []),
-    ]);
-    return { value: order, receipt: linked.receipt };
-  }
-
-  /** The entry that records, on an item's own chain, that it was handed over under the order. */
-  private disclosedEntry(actor: Actor, order: OrderRecord, evidenceId: string): AppendRequest {
-    return {
-      subject: { type: 'evidence', id: evidenceId },
-      type: 'evidence.disclosed',
+    const { receipt } = await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.evidence_linked',
       actor,
-      data: {
-        order: order.id,
-        kind: order.kind,
-        legalBasis: { ...order.legalBasis },
-        recipient: {
-          authority: order.requestingAuthority,
-          ...(order.requestingState ? { state: order.requestingState } : {}),
-        },
-        ...(Object.keys(order.safeguards).length > 0
-          ? { conditions: { ...order.safeguards } as { [key: string]: EntryValue } }
-          : {}),
-      },
-    };
+      data: { evidence: item.id, exhibitNumber: item.exhibitNumber, sha256: item.sha256 },
+      write: domainWrite(this.links, {
+        orderId: order.id,
+        evidenceId: item.id,
+        at: this.now(),
+        by: principal.sub,
+      }),
+    });
+    return { value: order, receipt };
   }
 
   /**
@@ -502,7 +506,9 @@ export class OrderService {
     const step = lapseStepOf(order.kind, order.direction, order.status);
     if (!step) return undefined;
     const lapsed = this.lapseRecord(order, step, at, 'alone');
-    await this.log.record(lapsed.request);
+    // A domestic order executing an international preservation that ends with data still held (row 13).
+    const unexecuted = await this.matters.executionLapses(lapsed.order, order.status, DEADLINE_SWEEPER, at);
+    await this.log.recordAll([lapsed.request, ...unexecuted]);
     const lapse = 'move' in step ? step.move : step.entry === 'order.overdue' ? 'overdue' : 'minimum_reached';
     return { lapse, order: lapsed.order };
   }

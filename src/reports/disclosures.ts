@@ -115,6 +115,7 @@ export class DisclosureService {
       facts: [...record.facts],
     };
     // The case's entry and every item's commit together: no item is left without its record of the disclosure.
+    // That item entry is the one record of this hand-over; the order's own move writes none (legal row 74).
     const [created] = await this.log.recordAll([
       {
         subject: { type: 'case', id: record.caseId },

@@ -41,6 +41,7 @@ function routeModel(path: string): { family: Family; action?: CaseAction } | und
     '/v1/orders/{id}': { family: 'order' },
     '/v1/orders/{id}/chain': { family: 'order' },
     '/v1/orders/{id}/user-notice': { family: 'order' },
+    '/v1/orders/{id}/matter': { family: 'order' },
     '/v1/disclosures/{id}': { family: 'disclosure', action: 'case.read' },
     '/v1/disclosures/{id}/package': { family: 'disclosure', action: 'evidence.content' },
     '/v1/log/entries/{index}': { family: 'entry', action: 'case.read' },
@@ -254,6 +255,7 @@ describe('the access matrix: every route × role × caller × object', function 
     '/v1/orders/{id}',
     '/v1/orders/{id}/chain',
     '/v1/orders/{id}/user-notice',
+    '/v1/orders/{id}/matter',
     '/v1/disclosures/{id}',
     '/v1/disclosures/{id}/package',
     '/v1/log/entries/{index}',
@@ -381,6 +383,18 @@ describe('the access matrix: every route × role × caller × object', function 
       expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 201 : 403) : 404),
       path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/user-notice`,
       json: () => ({ decision: 'not_notified', ground: 'OBSTRUCT_INQUIRIES', reason: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      // The fixture's order is a production order: its handlers learn it holds no preserved data (409).
+      route: '/v1/orders/{id}/traffic-disclosures',
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 409 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/traffic-disclosures`,
+      json: () => ({
+        hops: [{ provider: 'P', country: 'DE', fields: ['route'] }],
+        contentDisclosed: false,
+        subscriberDisclosed: false,
+      }),
     },
     {
       method: 'DELETE',

@@ -228,7 +228,7 @@ describe('concurrent writers on the same rows', function () {
               200,
               move((round) => (round % 2 === 0 ? 'objected' : 'served'), 6),
             );
-            // ...then all are produced at once: each move writes evidence.disclosed on its two items.
+            // ...then all are produced at once, each move locking its order while the items' chains grow.
             await expecting(
               200,
               move(() => 'produced', 1),
