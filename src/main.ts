@@ -50,6 +50,7 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { DeadlineSweep } from './orders/deadline-sweep';
 import { OrderService } from './orders/order-service';
+import { OrderSupplements } from './orders/supplements';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { CustodyReports } from './reports/custody-report';
@@ -171,6 +172,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
       entries: logRepository,
+      acceptedLanguages: config.acceptedRequestLanguages,
+    });
+    const orderSupplements = new OrderSupplements(orderRepository, custodyLog, {
+      find: (principal, id) => orders.get(principal, id),
+      periods: config.orderPeriods,
+      acceptedLanguages: config.acceptedRequestLanguages,
     });
     const deadlines = new DeadlineSweep(
       orders,
@@ -339,6 +346,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,
+      orderSupplements,
       disclosures,
       evidence: {
         evidence,

@@ -41,6 +41,10 @@ export interface OrderRecord {
   readonly lapseRecorded: boolean;
   readonly createdBy: string;
   readonly createdAt: Date;
+  /** The elements the request still lacks (UN Arts 40(15), 42(3), 27; `translation`: 40(14)); empty when complete. */
+  readonly missing: readonly string[];
+  /** When the formal confirmation of an urgent request sent ahead is due, if one is to follow (Bud 25(3)). */
+  readonly formalConfirmationDue: Date | null;
 }
 
 /**
@@ -71,9 +75,10 @@ export class OrderRepository {
         `INSERT INTO orders (id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
                              requesting_authority, channel, urgency, details, safeguards, owner_agency,
                              submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
-                             requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number)
+                             requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number,
+                             missing, formal_confirmation_due)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24, $25)`,
+                 $22, $23, $24, $25, $26, $27)`,
         [
           order.id,
           order.kind,
@@ -100,6 +105,8 @@ export class OrderRepository {
           order.createdBy,
           order.createdAt,
           order.registryNumber,
+          [...order.missing],
+          order.formalConfirmationDue,
         ],
       );
     }
@@ -153,6 +160,23 @@ export class OrderRepository {
   async lock(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
     const rows = await tx.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Saves what a supplement changed: the merged contents and what is still
+   * missing (row locked by the caller). The status and deadline go through
+   * `saveProgress`.
+   */
+  async saveContents(
+    tx: EntityManager,
+    order: Pick<OrderRecord, 'id' | 'details' | 'safeguards' | 'missing'>,
+  ): Promise<void> {
+    await tx.query('UPDATE orders SET details = $2, safeguards = $3, missing = $4 WHERE id = $1', [
+      order.id,
+      JSON.stringify(order.details),
+      JSON.stringify(order.safeguards),
+      [...order.missing],
+    ]);
   }
 
   /** Saves a move; a lapse recorded in the state left is not one of the new state (see `markLapse`). */
@@ -282,7 +306,7 @@ const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis
   requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
-  created_at
+  created_at, missing, formal_confirmation_due
   FROM orders`;
 const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
@@ -315,6 +339,8 @@ interface Row {
   lapse_recorded: boolean;
   created_by: string;
   created_at: Date;
+  missing: string[];
+  formal_confirmation_due: Date | null;
 }
 
 function toRecord(row: Row): OrderRecord {
@@ -347,5 +373,7 @@ function toRecord(row: Row): OrderRecord {
     lapseRecorded: row.lapse_recorded,
     createdBy: row.created_by,
     createdAt: row.created_at,
+    missing: row.missing,
+    formalConfirmationDue: row.formal_confirmation_due,
   };
 }

@@ -90,7 +90,11 @@ function checkEnforcingWindow(order: TimedOrder, to: string, now: Date, periods?
   const window = enforcingWindow(order, periods);
   const open = !hasLapsed(window, now);
   const emergency = order.urgency === 'emergency';
-  if (order.status === 'enforcing_notified' && to === 'produced' && !emergency && open)
+  // A certificate sent back for clarification after the notification still waits for the window's end.
+  const notified =
+    order.status === 'enforcing_notified' ||
+    (order.status === 'clarification_requested' && order.enforcingNotified);
+  if (notified && to === 'produced' && !emergency && open)
     throw new OrderDeadlineError('ORDER_DEADLINE_NOT_REACHED', order.status, to, window);
   if (to === 'refused_by_enforcing' && !open)
     throw new OrderDeadlineError('ORDER_DEADLINE_PASSED', order.status, to, window);
