@@ -463,6 +463,9 @@ describe('order contents, supplements and forms', () => {
       const asked = await move(id, handler, 'clarification_requested');
       expect(asked.status, asked.text).to.equal(200);
       expect(asked.body.order.deadlines.rule).to.equal(null);
+      const unnotified = await move(id, handler, 'enforcing_confirmed');
+      expect(unnotified.status).to.equal(409);
+      expect(unnotified.body.code).to.equal('ORDER_TRANSITION_INVALID');
       const notified = await move(id, handler, 'enforcing_notified');
       expect(notified.status, notified.text).to.equal(200);
       expect(notified.body.order.deadlines.rule).to.equal('produce_by');
