@@ -16,6 +16,7 @@ import { EntryDisclosures1764470000000 } from './1764470000000-entry-disclosures
 import { OrderHolds1764488000000 } from './1764488000000-order-holds';
 import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
 import { OrderMatters1764500000000 } from './1764500000000-order-matters';
+import { OrderContents1764510000000 } from './1764510000000-order-contents';
 import { UserNotices1764550000000 } from './1764550000000-user-notices';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
@@ -38,5 +39,6 @@ export const migrations = [
   OrderHolds1764488000000,
   OrderRegistry1764490000000,
   OrderMatters1764500000000,
+  OrderContents1764510000000,
   UserNotices1764550000000,
 ];

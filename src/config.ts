@@ -160,6 +160,13 @@ export const configSchema = z
     ORDER_EPOC_TRANSMIT_HOURS: z.coerce.number().int().min(1).max(720).default(24),
     ORDER_URGENT_ACT_BY_HOURS: z.coerce.number().int().min(1).max(720).default(24),
     ORDER_EMERGENCY_ACT_BY_HOURS: z.coerce.number().int().min(1).max(720).default(8),
+    ORDER_FORMAL_CONFIRMATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    // UN Art. 40(14): the languages requests are accepted in (ISO 639-1 codes, comma-separated).
+    ACCEPTED_REQUEST_LANGUAGES: z
+      .string()
+      .regex(/^[a-z]{2,3}(,[a-z]{2,3})*$/)
+      .default('az,en,ru')
+      .transform((list) => list.split(',')),
     ORDER_DEADLINE_WARNING_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
     BREAK_GLASS_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
@@ -313,6 +320,8 @@ export interface Config {
   readonly centralAuthority: string;
   /** Legal periods for order deadlines (domestic law differs; defaults are the conventions'). */
   readonly orderPeriods: DeadlinePeriods;
+  /** The languages requests are accepted in (UN Art. 40(14)): a request in another needs a translation. */
+  readonly acceptedRequestLanguages: readonly string[];
   /** How long before an order's deadline the sweep starts warning. */
   readonly orderDeadlineWarningMs: number;
   /** Custody reports flag an item without a holder (in transit) for longer than this. */
@@ -429,7 +438,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       epocTransmitHours: e.ORDER_EPOC_TRANSMIT_HOURS,
       urgentActByHours: e.ORDER_URGENT_ACT_BY_HOURS,
       emergencyActByHours: e.ORDER_EMERGENCY_ACT_BY_HOURS,
+      formalConfirmationDays: e.ORDER_FORMAL_CONFIRMATION_DAYS,
     },
+    acceptedRequestLanguages: e.ACCEPTED_REQUEST_LANGUAGES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     faultPoints,
     tokens: {

@@ -40,6 +40,8 @@ export const ERROR_CODES = [
   // An order move made after the deadline it had to beat, or before the one it must wait for.
   'ORDER_DEADLINE_PASSED',
   'ORDER_DEADLINE_NOT_REACHED',
+  // A supplement to an order that is finished (only closing it remains).
+  'ORDER_CLOSED',
   // A disclosure without the order that authorises it, under one that does not, or against a condition of the data.
   'LEGAL_BASIS_REQUIRED',
   'LEGAL_BASIS_INVALID',

@@ -51,6 +51,7 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { DeadlineSweep } from './orders/deadline-sweep';
 import { OrderService } from './orders/order-service';
+import { OrderSupplements } from './orders/supplements';
 import { UserNotices } from './orders/user-notices';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
@@ -173,6 +174,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
       entries: logRepository,
+      acceptedLanguages: config.acceptedRequestLanguages,
+    });
+    const orderSupplements = new OrderSupplements(orderRepository, custodyLog, {
+      find: (principal, id) => orders.get(principal, id),
+      periods: config.orderPeriods,
+      acceptedLanguages: config.acceptedRequestLanguages,
     });
     const deadlines = new DeadlineSweep(
       orders,
@@ -342,6 +349,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       cases,
       orders,
       userNotices: new UserNotices(orders, new UserNoticeRepository(db), custodyLog),
+      orderSupplements,
       disclosures,
       evidence: {
         evidence,

@@ -63,6 +63,8 @@ const HAND_OVER_TYPES: ReadonlySet<string> = new Set(['evidence.disclosed']);
 /** What a requester receives of each order entry type: data fields by name (`*`: all of them). */
 const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.received': ['*'],
+  // Its own supplement, and what is still missing.
+  'order.supplemented': ['*'],
   'order.transitioned': ['reason', 'disclosure'],
   // A partial disclosure of traffic data is given to the requesting party (UN 43(1); Bud 30(1)).
   'order.traffic_disclosed': ['*'],

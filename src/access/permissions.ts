@@ -38,6 +38,8 @@ export const SERVICE_PERMISSIONS = {
   'order.handle': ['investigator', 'prosecutor'],
   /** The requesting side's own moves on its request (withdraw it, ask for an extension). */
   'order.request_move': ['partner'],
+  /** Supply what the caller's agency's own request lacks, or its formal confirmation (UN 40(14); Bud 25(3)). */
+  'order.supplement': ['partner'],
   /** Read the status view of requests the caller's agency submitted. */
   'order.read_status': ['partner'],
   /** Fetch a package disclosed to the caller's agency. */

@@ -45,6 +45,10 @@ export interface OrderRecord {
   readonly lapseRecorded: boolean;
   readonly createdBy: string;
   readonly createdAt: Date;
+  /** The elements the request still lacks (UN Arts 40(15), 42(3), 27; `translation`: 40(14)); empty when complete. */
+  readonly missing: readonly string[];
+  /** When the formal confirmation of an urgent request sent ahead is due, if one is to follow (Bud 25(3)). */
+  readonly formalConfirmationDue: Date | null;
 }
 
 /**
@@ -76,9 +80,9 @@ export class OrderRepository {
                              requesting_authority, channel, urgency, details, safeguards, owner_agency,
                              submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
                              requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number,
-                             related_order_id, relation)
+                             related_order_id, relation, missing, formal_confirmation_due)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24, $25, $26, $27)`,
+                 $22, $23, $24, $25, $26, $27, $28, $29)`,
         [
           order.id,
           order.kind,
@@ -107,6 +111,8 @@ export class OrderRepository {
           order.registryNumber,
           order.relatedOrderId,
           order.relation,
+          [...order.missing],
+          order.formalConfirmationDue,
         ],
       );
     }
@@ -152,6 +158,23 @@ export class OrderRepository {
   async lock(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {
     const rows = await tx.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Saves what a supplement changed: the merged contents and what is still
+   * missing (row locked by the caller). The status and deadline go through
+   * `saveProgress`.
+   */
+  async saveContents(
+    tx: EntityManager,
+    order: Pick<OrderRecord, 'id' | 'details' | 'safeguards' | 'missing'>,
+  ): Promise<void> {
+    await tx.query('UPDATE orders SET details = $2, safeguards = $3, missing = $4 WHERE id = $1', [
+      order.id,
+      JSON.stringify(order.details),
+      JSON.stringify(order.safeguards),
+      [...order.missing],
+    ]);
   }
 
   /** Saves a move; a lapse recorded in the state left is not one of the new state (see `markLapse`). */
@@ -314,7 +337,7 @@ const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis
   requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
-  created_at, related_order_id, relation
+  created_at, related_order_id, relation, missing, formal_confirmation_due
   FROM orders`;
 const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
@@ -349,6 +372,8 @@ interface Row {
   created_at: Date;
   related_order_id: string | null;
   relation: Relation | null;
+  missing: string[];
+  formal_confirmation_due: Date | null;
 }
 
 function toRecord(row: Row): OrderRecord {
@@ -383,5 +408,7 @@ function toRecord(row: Row): OrderRecord {
     createdAt: row.created_at,
     relatedOrderId: row.related_order_id,
     relation: row.relation,
+    missing: row.missing,
+    formalConfirmationDue: row.formal_confirmation_due,
   };
 }

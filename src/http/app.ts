@@ -24,6 +24,7 @@ import {
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
+import type { OrderSupplements } from '../orders/supplements';
 import type { UserNotices } from '../orders/user-notices';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
@@ -34,6 +35,7 @@ import { healthRouter, type Readiness } from './health.routes';
 import type { IdempotencyKeys } from './idempotency';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
+import { orderContentsRouter } from './order-contents.routes';
 import { ordersRouter } from './orders.routes';
 import { principalsRouter } from './principals.routes';
 import { problemFor, sendProblem } from './problem';
@@ -48,6 +50,8 @@ export interface AppDependencies {
   readonly cases: CaseService;
   readonly orders: OrderService;
   readonly userNotices: UserNotices;
+  /** Supplements to requests (missing contents, translations, formal confirmations). */
+  readonly orderSupplements: OrderSupplements;
   readonly disclosures: DisclosureService;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
@@ -140,6 +144,7 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
+  app.use(orderContentsRouter(deps.authenticate, deps.orderSupplements));
   app.use(ordersRouter(deps.authenticate, deps.orders));
   app.use(userNoticesRouter(deps.authenticate, deps.userNotices));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));

@@ -10,6 +10,7 @@ import {
   openCaseBody,
   orderBody,
   orderEvidenceBody,
+  orderSupplementBody,
   orderTransitionBody,
   principalStatusBody,
   trafficDisclosureBody,
@@ -494,6 +495,35 @@ export const openApiDocument = {
         parameters: [evidenceId],
         requestBody: jsonBody(orderTransitionBody),
         responses: { '200': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/supplement': {
+      post: {
+        summary:
+          'Supply what a request lacks, a translation, or the formal confirmation of an urgent request',
+        description:
+          'By the agency that submitted the request, or the handling agency on its behalf; only content fields, ' +
+          'under the names of the submission. The contents are merged and checked again; the ' +
+          '`order.supplemented` entry names what was supplied and what is still `missing`, and a request ' +
+          'waiting in `info_requested` that now lacks nothing goes to `under_assessment` in the same change. ' +
+          '`formalConfirmation` records the formal request that confirms an urgent one sent ahead through an ' +
+          'expedited channel (Bud 25(3), 27(9); UN 40(14)). A finished order is 409 ORDER_CLOSED.',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(orderSupplementBody),
+        responses: { '200': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders/templates/{kind}': {
+      get: {
+        summary:
+          'The request forms of a kind, one per direction: each field with whether it is required and the provision asking for it',
+        security: bearer,
+        parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: '{ kind, forms: [{ direction, whenLacking, fields }] }' },
+          default: problem,
+        },
       },
     },
     '/v1/orders/{id}/evidence': {

@@ -9,7 +9,7 @@ import { orderMatterRouter } from './order-matter.routes';
 import { orderBody, orderEvidenceBody, orderListQuery, orderTransitionBody } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
-const SAFEGUARDS = [
+export const SAFEGUARDS = [
   'confidential',
   'noUserNotification',
   'specialityConditions',
@@ -126,6 +126,9 @@ export function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     submittedByAgency: order.submittedByAgency,
     receivedAt: order.receivedAt.toISOString(),
     deadlines: deadlinesJson(order),
+    // What the request still lacks, and its formal confirmation: the requester must learn both (UN 40(14), 40(15)).
+    missing: order.missing,
+    formalConfirmation: formalConfirmationJson(order),
   };
   if (order.statusOnly) return { ...status, statusOnly: true };
   return {
@@ -145,6 +148,21 @@ export function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),
     statusOnly: false,
+  };
+}
+
+/**
+ * The formal confirmation an urgent request sent ahead awaits (Bud 25(3),
+ * 27(9); UN 40(14)): when it is due, whether it is still outstanding, and
+ * once received its reference and date. Null when none is to follow.
+ */
+function formalConfirmationJson(order: OrderRecord) {
+  if (!order.formalConfirmationDue) return null;
+  const received = order.details.formalConfirmation as { reference: string; receivedAt: string } | undefined;
+  return {
+    due: order.formalConfirmationDue.toISOString(),
+    outstanding: received === undefined,
+    ...(received ? { reference: received.reference, receivedAt: received.receivedAt } : {}),
   };
 }
 

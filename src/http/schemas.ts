@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
+import { DATA_CATEGORIES, PRODUCTION_ADDRESSEES } from '../orders/contents';
 import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 import { RELATIONS } from '../orders/matter';
 import { USER_NOTICE_DECISIONS, USER_NOTICE_GROUNDS, type UserNoticeGround } from '../orders/user-notices';
@@ -87,6 +88,34 @@ const stateCode = z
   .regex(/^[A-Z]{2}$/)
   .optional();
 
+/** A language tag (BCP 47, RFC 5646): an ISO 639 language, then optional subtags such as a script or region. */
+const languageTag = z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8}){0,4}$/);
+
+/** A translation of the request sent with it (UN Art. 40(14)): its language, the document's digest, its title. */
+const translation = z.strictObject({
+  language: languageTag,
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/),
+  title: text(500),
+});
+
+/** A person the request concerns, as far as known (UN Art. 40(15)(e)). */
+const personConcerned = z.strictObject({
+  identity: text(500),
+  location: optionalText(500),
+  nationality: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+});
+
+/** The period the specified data of a production order cover (UN Art. 27, Budapest Art. 18). */
+const dataPeriod = z
+  .strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
+  .refine((period) => Date.parse(period.from) <= Date.parse(period.to), {
+    message: 'the period ends before it starts',
+    path: ['to'],
+  });
+
 /** `POST /v1/orders` (api.md): the request, with the Art. 42 names where contents overlap. */
 export const orderBody = z
   .strictObject({
@@ -123,6 +152,32 @@ export const orderBody = z
     /** The order this one follows from in the same matter, and how (orders/matter.ts). */
     relatedOrderId: z.uuid().optional(),
     relation: z.enum(RELATIONS).optional(),
+    // UN Art. 40(15): an MLA request's contents beyond the offence and facts.
+    conductingAuthority: optionalText(1000),
+    assistanceSought: optionalText(8000),
+    particularProcedure: optionalText(4000),
+    personsConcerned: z.array(personConcerned).min(1).max(50).optional(),
+    purpose: optionalText(4000),
+    // UN Art. 27, Budapest Art. 18: whom a production order addresses, and for which data.
+    addresseeType: z.enum(PRODUCTION_ADDRESSEES).optional(),
+    addressee: optionalText(500),
+    dataCategories: z
+      .array(z.enum(DATA_CATEGORIES))
+      .min(1)
+      .max(DATA_CATEGORIES.length)
+      .refine((categories) => new Set(categories).size === categories.length, 'each category once')
+      .optional(),
+    dataDescription: optionalText(8000),
+    dataPeriod: dataPeriod.optional(),
+    format: optionalText(500),
+    // UN Art. 40(14): the request's language and its translations.
+    language: languageTag.optional(),
+    translations: z.array(translation).min(1).max(20).optional(),
+    // Bud 25(3), 27(9); UN 40(14): sent ahead through an expedited channel, the formal request to follow.
+    formalConfirmationToFollow: z.boolean().optional(),
+    // UN 44(3), Bud 31(3): data vulnerable to loss or modification, answered on an expedited basis.
+    dataVulnerable: z.boolean().optional(),
+    vulnerabilityReason: optionalText(2000),
   })
   .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
     message: 'an emergency needs its justification',
@@ -163,6 +218,61 @@ const trafficHop = z
 
 /** The path, one provider or several: "regardless of whether one or more service providers were involved". */
 const trafficHops = z.array(trafficHop).min(1).max(50);
+
+/**
+ * The fields a supplement may supply: the request's contents, under the names
+ * of the submission. Not what the request is (kind, direction, legal basis,
+ * parties, channel, urgency), which a supplement cannot change.
+ */
+export const SUPPLEMENTABLE_FIELDS = [
+  'offence',
+  'factsSummary',
+  'dataToPreserve',
+  'relationToOffence',
+  'custodian',
+  'systemLocation',
+  'necessity',
+  'intendsMla',
+  'confidential',
+  'noUserNotification',
+  'specialityConditions',
+  'dataProtectionConditions',
+  'onwardTransferAllowed',
+  'authorisingBody',
+  'authorisingReference',
+  'conductingAuthority',
+  'assistanceSought',
+  'particularProcedure',
+  'personsConcerned',
+  'purpose',
+  'addressee',
+  'dataCategories',
+  'dataDescription',
+  'dataPeriod',
+  'format',
+  'language',
+  'translations',
+] as const;
+
+const supplementShape = Object.fromEntries(
+  SUPPLEMENTABLE_FIELDS.map((field) => [field, orderBody.shape[field].unwrap()]),
+) as { [F in (typeof SUPPLEMENTABLE_FIELDS)[number]]: ReturnType<(typeof orderBody.shape)[F]['unwrap']> };
+
+/**
+ * `POST /v1/orders/:id/supplement`: missing contents supplied (legal row 3),
+ * and the formal confirmation of an urgent request sent ahead (row 34). At
+ * least one field; an unknown one is an error.
+ */
+export const orderSupplementBody = z
+  .strictObject({
+    ...supplementShape,
+    formalConfirmation: z.strictObject({
+      reference: text(255),
+      receivedAt: z.iso.datetime({ offset: true }),
+    }),
+  })
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, { message: 'supply at least one field' });
 
 /** What a traffic disclosure released (Arts 26/43): tracing data only, stated explicitly. */
 const trafficDisclosure = z

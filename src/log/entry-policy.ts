@@ -56,9 +56,12 @@ export const PUBLIC_FIELDS: PublicFields = {
     'channel',
     'urgency',
     'missing',
+    'formalConfirmationDue',
     'deadline',
     'related',
   ],
+  // What was supplied (by name; the contents are withheld) and what is still missing.
+  'order.supplemented': ['supplied', 'missing', 'status'],
   'order.transitioned': ['from', 'to', 'reasonCode', 'deadline', 'mla'],
   'order.evidence_linked': ['evidence', 'sha256'],
   'order.overdue': ['status', 'deadline'],

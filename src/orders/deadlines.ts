@@ -37,6 +37,12 @@ export interface DeadlinePeriods {
    */
   readonly urgentActByHours?: number;
   readonly emergencyActByHours?: number;
+  /**
+   * How long after an urgent request sent through an expedited channel its
+   * formal confirmation is due (Bud 25(3), 27(9); UN 40(14) say "followed";
+   * the days are practice, not law).
+   */
+  readonly formalConfirmationDays?: number;
 }
 
 export const DEFAULT_PERIODS: Required<DeadlinePeriods> = Object.freeze({
@@ -51,6 +57,7 @@ export const DEFAULT_PERIODS: Required<DeadlinePeriods> = Object.freeze({
   epocTransmitHours: 24,
   urgentActByHours: 24,
   emergencyActByHours: 8,
+  formalConfirmationDays: 30,
 });
 
 /** The facts of an order that its deadline depends on. */
@@ -71,6 +78,8 @@ export interface OrderTimeline {
   readonly requestedBy: Date | null;
   /** EPOC: the enforcing authority was notified (Reg. 2023/1543 Art. 8). */
   readonly enforcingNotified: boolean;
+  /** An Art. 44 request states that the data are vulnerable to loss or modification (UN 44(3), Bud 31(3)). */
+  readonly dataVulnerable?: boolean;
 }
 
 export type DeadlineRule =
@@ -125,6 +134,8 @@ function legalDeadline(timeline: OrderTimeline, periods: Required<DeadlinePeriod
       };
     }
     case 'epoc': {
+      // Asked back for clarification: the production deadlines do not run until it comes (Reg. 2023/1543 Art. 10(5)).
+      if (timeline.status === 'clarification_requested') return null;
       if (timeline.urgency === 'emergency')
         return { rule: 'produce_by', at: after(timeline.receivedAt, periods.epocEmergencyHours * HOUR) };
       // Notified and not confirmed: the data go when the enforcing window ends (Art. 10(2)).
@@ -153,8 +164,22 @@ const POINT_OF_CONTACT_KINDS: readonly OrderKind[] = ['preservation', 'traffic_d
 /** States in which the requested side has not yet answered a request. */
 const UNANSWERED = ['received', 'under_assessment'];
 
-/** The time by which an urgent incoming 24/7 request must be answered, while it is not (legal-requirements rows 5, 61). */
+/**
+ * The time by which an urgent incoming 24/7 request must be answered, while it
+ * is not (legal-requirements rows 5, 61); and an incoming Art. 44 request whose
+ * data are vulnerable to loss or modification, through whatever channel, as
+ * an urgent one (UN 44(3), Bud 31(3): "on an expedited basis"; row 41).
+ */
 function actBy(timeline: OrderTimeline, periods: Required<DeadlinePeriods>): Deadline | null {
+  if (
+    timeline.dataVulnerable === true &&
+    timeline.kind === 'mla' &&
+    timeline.direction === 'incoming' &&
+    UNANSWERED.includes(timeline.status)
+  ) {
+    const hours = timeline.urgency === 'emergency' ? periods.emergencyActByHours : periods.urgentActByHours;
+    return { rule: 'act_by', at: after(timeline.receivedAt, hours * HOUR) };
+  }
   if (
     timeline.direction !== 'incoming' ||
     timeline.channel !== '24/7' ||

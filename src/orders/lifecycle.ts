@@ -28,7 +28,11 @@ type Table = Readonly<Record<string, readonly string[]>>;
  * `preserved`, not a state. The period is a floor: reaching it changes
  * nothing by itself, and a human releases the data (`expired`, `lifted`).
  * An MLA request received while the data are still held keeps them until it
- * is decided (`pending_mla_decision`).
+ * is decided (`pending_mla_decision`). Once told that preservation will not
+ * ensure the data's availability or threatens confidentiality
+ * (`at_risk_notified`), the requester decides whether to go ahead (Bud
+ * 29(6)): it confirms (`proceed_confirmed`, its own move) or withdraws; the
+ * requested side goes on preserving only after that.
  */
 const INTERNATIONAL_PRESERVATION = {
   received: ['info_requested', 'under_assessment', 'withdrawn'],
@@ -44,7 +48,8 @@ const INTERNATIONAL_PRESERVATION = {
     'withdrawn',
     'lifted',
   ],
-  at_risk_notified: ['preserved', 'pending_mla_decision', 'withdrawn', 'lifted'],
+  at_risk_notified: ['proceed_confirmed', 'pending_mla_decision', 'withdrawn', 'lifted'],
+  proceed_confirmed: ['preserved', 'pending_mla_decision', 'withdrawn', 'lifted'],
   extension_requested: ['extended', 'preserved', 'pending_mla_decision', 'expired', 'withdrawn'],
   extended: ['extension_requested', 'pending_mla_decision', 'expired', 'withdrawn', 'lifted'],
   pending_mla_decision: ['produced', 'mla_refused', 'withdrawn'],
@@ -129,12 +134,30 @@ const MLA = {
  * notified (Art. 8) the data wait for the end of its window unless it
  * confirms earlier (`enforcing_confirmed`, Art. 10(2)-(3)); in an emergency
  * they go at once, and an objection within its 96 hours means the data
- * handed over must be deleted or their use restricted (Art. 10(4)).
+ * handed over must be deleted or their use restricted (Art. 10(4)). An
+ * incomplete certificate, or one with manifest errors, goes back to the
+ * issuing authority (`clarification_requested`, Annex III, Art. 10(5)): the
+ * data are kept meanwhile, the production deadlines wait for the answer, and
+ * the order goes on from where a received certificate goes.
  */
 const EPOC = {
-  received: ['enforcing_notified', 'produced', 'impossible', 'withdrawn'],
-  enforcing_notified: ['enforcing_confirmed', 'produced', 'refused_by_enforcing', 'impossible', 'withdrawn'],
-  enforcing_confirmed: ['produced', 'impossible', 'withdrawn'],
+  received: ['enforcing_notified', 'clarification_requested', 'produced', 'impossible', 'withdrawn'],
+  clarification_requested: [
+    'enforcing_notified',
+    'enforcing_confirmed',
+    'produced',
+    'impossible',
+    'withdrawn',
+  ],
+  enforcing_notified: [
+    'enforcing_confirmed',
+    'clarification_requested',
+    'produced',
+    'refused_by_enforcing',
+    'impossible',
+    'withdrawn',
+  ],
+  enforcing_confirmed: ['clarification_requested', 'produced', 'impossible', 'withdrawn'],
   produced: ['deletion_or_restriction_required', 'closed'],
   deletion_or_restriction_required: ['closed'],
   refused_by_enforcing: ['closed'],
@@ -146,11 +169,15 @@ const EPOC = {
 /**
  * EPOC-PR (Annex II): 60 days from receipt, one 30-day extension during them
  * (Annex VI), kept until produced once production is confirmed (Annex V).
+ * An incomplete certificate goes back to the issuing authority for
+ * clarification (Annex III, Art. 11(4)) while the data are preserved: the
+ * period runs on, and a clarified order is `preserved` again.
  */
 const EPOC_PR = {
-  received: ['preserved', 'impossible', 'withdrawn'],
-  preserved: ['extended', 'production_confirmed', 'expired', 'lifted'],
-  extended: ['production_confirmed', 'expired', 'lifted'],
+  received: ['preserved', 'clarification_requested', 'impossible', 'withdrawn'],
+  clarification_requested: ['preserved', 'impossible', 'expired', 'lifted', 'withdrawn'],
+  preserved: ['extended', 'clarification_requested', 'production_confirmed', 'expired', 'lifted'],
+  extended: ['clarification_requested', 'production_confirmed', 'expired', 'lifted'],
   production_confirmed: ['produced', 'lifted'],
   produced: ['closed'],
   impossible: ['closed'],
@@ -243,6 +270,7 @@ const LAPSES: Readonly<Record<Flow, Readonly<Record<string, Lapse>>>> = {
     extension_requested: 'minimum_reached',
     extended: 'minimum_reached',
     at_risk_notified: 'overdue',
+    proceed_confirmed: 'overdue',
   },
   traffic_disclosure: { ...UNANSWERED, info_requested: 'overdue' },
   production: { issued: 'overdue', served: 'overdue', objected: 'overdue' },
@@ -255,7 +283,12 @@ const LAPSES: Readonly<Record<Flow, Readonly<Record<string, Lapse>>>> = {
     partially_executed: 'overdue',
   },
   epoc: { received: 'overdue', enforcing_notified: 'overdue', enforcing_confirmed: 'overdue' },
-  epoc_pr: { received: 'overdue', preserved: 'expires', extended: 'expires' },
+  epoc_pr: {
+    received: 'overdue',
+    clarification_requested: 'expires',
+    preserved: 'expires',
+    extended: 'expires',
+  },
 };
 
 /** What a passed deadline means for an order of `kind` in `direction` and `state` (see `Lapse`). */

@@ -90,8 +90,21 @@ function checkEnforcingWindow(order: TimedOrder, to: string, now: Date, periods?
   const window = enforcingWindow(order, periods);
   const open = !hasLapsed(window, now);
   const emergency = order.urgency === 'emergency';
-  if (order.status === 'enforcing_notified' && to === 'produced' && !emergency && open)
+  // A certificate sent back for clarification after the notification still waits for the window's end.
+  const notified =
+    order.status === 'enforcing_notified' ||
+    (order.status === 'clarification_requested' && order.enforcingNotified);
+  if (notified && to === 'produced' && !emergency && open)
     throw new OrderDeadlineError('ORDER_DEADLINE_NOT_REACHED', order.status, to, window);
+  // Back from clarification, only an authority that was notified can have confirmed (Art. 10(2)).
+  if (to === 'enforcing_confirmed' && !order.enforcingNotified)
+    throw new OrderTransitionError(
+      order.kind,
+      order.direction,
+      order.status,
+      to,
+      'the enforcing authority was not notified',
+    );
   if (to === 'refused_by_enforcing' && !open)
     throw new OrderDeadlineError('ORDER_DEADLINE_PASSED', order.status, to, window);
   if (to === 'deletion_or_restriction_required') {

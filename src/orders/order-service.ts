@@ -11,8 +11,9 @@ import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { type EntryView, entryViews } from '../log/log-reader';
 import type { AppendRequest } from '../log/sequencer';
-import { missingArt42Contents } from './contents';
-import { type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
+import { canAskForInformation, checkContentRules, lackingContents } from './content-check';
+import { DEFAULT_ACCEPTED_LANGUAGES } from './contents';
+import { DEFAULT_PERIODS, type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
 import {
   type Direction,
   initialState,
@@ -90,6 +91,8 @@ const DEADLINE_SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role
 const REQUESTER_MOVES = ['withdrawn', 'extension_requested'];
 const ISSUER_MOVES: Readonly<Partial<Record<OrderKind, readonly string[]>>> = {
   epoc_pr: ['extended', 'production_confirmed', 'lifted'],
+  // Told that preservation will not ensure availability, the requester decides to go ahead (Bud 29(6)).
+  preservation: ['proceed_confirmed'],
 };
 
 function requesterMay(kind: OrderKind, to: string): boolean {
@@ -130,6 +133,8 @@ export interface OrderServiceOptions {
   readonly periods: DeadlinePeriods;
   /** Where an order's chain is read from (its history). */
   readonly entries: LogRepository;
+  /** The languages the requested state accepts requests in (UN Art. 40(14)); default `DEFAULT_ACCEPTED_LANGUAGES`. */
+  readonly acceptedLanguages?: readonly string[];
   readonly now?: () => Date;
 }
 
@@ -194,9 +199,11 @@ export class OrderService {
    * Records a request or order. A `partner` (a foreign authority) may submit
    * incoming requests only; they belong to the central authority, and the 201
    * receipt is the signed acknowledgement that starts the clock. An incoming
-   * international preservation request lacking an Art. 42 element starts in
-   * `info_requested`, naming what is missing; an outgoing one is refused
-   * (422, each missing element named), since the requested state could not act on it.
+   * request lacking contents (UN Art. 42(3), Art. 40(15), or a translation
+   * under Art. 40(14)) starts in `info_requested`, naming what is missing; an
+   * outgoing request or a production order lacking contents (UN Art. 27) is
+   * refused (422, each missing element named), since the other side could
+   * not act on it.
    */
   async submit(principal: Principal, input: OrderInput): Promise<Receipted<VisibleOrder>> {
     const partner = !serviceAllows(principal, 'order.handle');
@@ -209,21 +216,22 @@ export class OrderService {
       if (!target) throw new NotFoundError('case');
       caseRole(target.standing, 'order.request');
     }
-    const lacking =
-      input.kind === 'preservation' && input.direction !== 'domestic'
-        ? missingArt42Contents({
-            ...input.details,
-            ...input.safeguards,
-            requestingAuthority: input.requestingAuthority,
-          })
-        : [];
-    // Our own request must carry what the requested state needs to act on it (Bud 29(2); UN 42(3)).
-    if (input.direction === 'outgoing' && lacking.length > 0)
-      throw new ValidationError(
-        lacking.map((element) => ({ pointer: `/${element}`, reason: 'required_by_art_42' })),
-      );
-    const missing = input.direction === 'incoming' ? lacking : [];
+    checkContentRules(input);
+    const lacking = lackingContents(
+      input.kind,
+      input.direction,
+      { ...input.details, ...input.safeguards, requestingAuthority: input.requestingAuthority },
+      this.options.acceptedLanguages ?? DEFAULT_ACCEPTED_LANGUAGES,
+    );
+    // Our own request must carry what the requested state needs to act on it (Bud 29(2); UN 40(15),
+    // 42(3)), and an order what its addressee must produce (UN 27): only a foreign request is asked for more.
+    const asks = input.direction === 'incoming' && canAskForInformation(input.kind, input.direction);
+    if (!asks && lacking.length > 0)
+      throw new ValidationError(lacking.map(({ element, reason }) => ({ pointer: `/${element}`, reason })));
+    const missing = lacking.map(({ element }) => element);
     const now = this.now();
+    const confirmationDays =
+      this.options.periods.formalConfirmationDays ?? DEFAULT_PERIODS.formalConfirmationDays;
     const ownerAgency = partner ? this.options.centralAuthority : principal.agency;
     const related =
       input.related &&
@@ -265,6 +273,11 @@ export class OrderService {
       lapseRecorded: false,
       createdBy: principal.sub,
       createdAt: now,
+      missing,
+      formalConfirmationDue:
+        input.details.formalConfirmationToFollow === true
+          ? new Date(now.getTime() + confirmationDays * 86_400_000)
+          : null,
     };
     const order = this.withDeadline(draft);
     const { receipt } = await this.log.record({
@@ -288,6 +301,9 @@ export class OrderService {
         ...(missing.length > 0 ? { missing } : {}),
         ...(order.relatedOrderId && order.relation
           ? { related: { order: order.relatedOrderId, relation: order.relation } }
+          : {}),
+        ...(order.formalConfirmationDue
+          ? { formalConfirmationDue: order.formalConfirmationDue.toISOString() }
           : {}),
         deadline: deadlineJson(order),
       },
@@ -576,7 +592,12 @@ export class OrderService {
     return this.withDeadline({
       ...order,
       status: to,
-      preservedAt: to === 'preserved' && !order.preservedAt ? at : order.preservedAt,
+      // An EPOC-PR sent back for clarification is preserved meanwhile (Reg. 2023/1543 Art. 11(4)).
+      preservedAt:
+        (to === 'preserved' || (order.kind === 'epoc_pr' && to === 'clarification_requested')) &&
+        !order.preservedAt
+          ? at
+          : order.preservedAt,
       extensions: to === 'extended' ? order.extensions + 1 : order.extensions,
       heldUntilDecided: holds ? true : to === 'mla_refused' ? false : order.heldUntilDecided,
       linkedMlaId: to === 'pending_mla_decision' ? (move.mlaOrderId ?? null) : order.linkedMlaId,
@@ -593,7 +614,7 @@ export class OrderService {
   }
 }
 
-function timelineOf(order: OrderRecord): OrderTimeline {
+export function timelineOf(order: OrderRecord): OrderTimeline {
   return {
     kind: order.kind,
     direction: order.direction,
@@ -606,6 +627,7 @@ function timelineOf(order: OrderRecord): OrderTimeline {
     heldUntilDecided: order.heldUntilDecided,
     requestedBy: order.requestedBy,
     enforcingNotified: order.enforcingNotifiedAt !== null,
+    dataVulnerable: order.details.dataVulnerable === true,
   };
 }
 

@@ -397,6 +397,14 @@ describe('the access matrix: every route × role × caller × object', function 
       }),
     },
     {
+      method: 'POST',
+      route: '/v1/orders/{id}/supplement',
+      // The order is a domestic production order: its agency's handlers supplement it; nobody requested it from abroad.
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 200 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/supplement`,
+      json: () => ({ format: 'CSV export' }),
+    },
+    {
       method: 'DELETE',
       route: '/v1/disclosures/{id}',
       expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 200),
@@ -533,6 +541,12 @@ describe('the access matrix: every route × role × caller × object', function 
     {
       method: 'GET',
       route: '/v1/orders',
+      expected: (role) => (role === 'anonymous' ? 401 : 200),
+    },
+    {
+      method: 'GET',
+      route: '/v1/orders/templates/{kind}',
+      path: '/v1/orders/templates/mla',
       expected: (role) => (role === 'anonymous' ? 401 : 200),
     },
     {

@@ -255,6 +255,14 @@ describe('the legal basis of a hand-over', function () {
         custodian: 'AzerHost LLC',
         necessity: 'Logs rotate after 14 days',
         intendsMla: true,
+        // An MLA request's further contents (UN Art. 40(15)).
+        ...(kind === 'mla'
+          ? {
+              conductingAuthority: 'Staatsanwaltschaft Köln',
+              assistanceSought: 'Production of the preserved logs',
+              purpose: 'Evidence in the criminal proceedings',
+            }
+          : {}),
         ...overrides,
       },
     });
@@ -344,7 +352,10 @@ describe('the legal basis of a hand-over', function () {
         requestingAuthority: 'Prosecutor General of Azerbaijan',
         channel: 'central_authority',
         offence: 'Computer fraud',
+        conductingAuthority: 'Prosecutor General of Azerbaijan, Cybercrime department',
         factsSummary: 'Servers in Amsterdam',
+        assistanceSought: 'Production of the server logs',
+        purpose: 'Evidence in the criminal proceedings',
         onwardTransferAllowed: false,
       },
     });

@@ -156,7 +156,10 @@ describe('legal walk-throughs', function () {
           requestingAuthority: 'Bundesamt für Justiz',
           channel: 'central_authority',
           offence: 'Computer fraud (StGB § 263a)',
+          conductingAuthority: 'Staatsanwaltschaft Köln',
           factsSummary: 'Production of the preserved logs',
+          assistanceSought: 'The access logs preserved under the Art. 42 request, with their digests',
+          purpose: 'Evidence in proceedings 4711 Js 1/26',
         },
         201,
       )
@@ -212,6 +215,7 @@ describe('legal walk-throughs', function () {
       requestingAuthority: 'Prosecutor General of Azerbaijan',
       offence: 'Computer fraud (Criminal Code of Azerbaijan, Art. 273-1)',
       factsSummary: 'Phishing proceeds laundered through accounts hosted in Amsterdam',
+      conductingAuthority: 'Prosecutor General of Azerbaijan, cybercrime department',
     };
     const preservationRequest = {
       ...outgoing,
@@ -249,6 +253,8 @@ describe('legal walk-throughs', function () {
           kind: 'mla',
           legalBasis: { instrument: 'UNCC', article: '44' },
           channel: 'central_authority',
+          assistanceSought: 'Production of the preserved account and access logs',
+          purpose: 'Evidence in the criminal proceedings in Baku',
           onwardTransferAllowed: false,
         },
         201,
@@ -279,7 +285,10 @@ describe('legal walk-throughs', function () {
           requestingAuthority: 'US Department of Justice, OIA',
           channel: 'central_authority',
           offence: 'Wire fraud',
+          conductingAuthority: 'US Attorney, Southern District of New York',
           factsSummary: 'The same phishing campaign',
+          assistanceSought: 'The logs Azerbaijan obtained from the Netherlands',
+          purpose: 'Evidence at trial',
         },
         201,
       )

@@ -52,6 +52,9 @@ function mlaRequest(overrides: Record<string, unknown> = {}) {
     channel: 'central_authority',
     offence: 'Computer fraud (StGB § 263a)',
     factsSummary: 'Production of the preserved data',
+    conductingAuthority: 'Staatsanwaltschaft Köln',
+    assistanceSought: 'Production of the preserved logs',
+    purpose: 'Evidence in proceedings 4711 Js 1/26',
     ...overrides,
   };
 }

@@ -43,7 +43,10 @@ function mlaRequest() {
     requestingAuthority: 'Bundesamt für Justiz',
     channel: 'central_authority',
     offence: 'Computer fraud (StGB § 263a)',
+    conductingAuthority: 'Staatsanwaltschaft Köln, Cybercrime unit',
     factsSummary: 'Production of the preserved data',
+    assistanceSought: 'Production of the logs preserved under the Art. 42 request',
+    purpose: 'Evidence in the criminal proceedings',
   };
 }
 

@@ -11,6 +11,7 @@ import {
   domesticPreservation,
   HOUR,
   mlaRequest,
+  productionContents,
   START,
   withOrders,
 } from '../support/orders';
@@ -110,7 +111,7 @@ describe('the order deadline sweep (injected clock)', () => {
           kind: 'production',
           legalBasis: { instrument: 'DOMESTIC', article: '27' },
           requestedBy: dueIn(5 + i),
-          details: {},
+          details: productionContents,
           safeguards: {},
         });
         if (i > 0) await orders.transition(desk, value.id, { to: 'served' });
@@ -183,7 +184,7 @@ describe('the order deadline sweep (injected clock)', () => {
         kind: 'production',
         legalBasis: { instrument: 'DOMESTIC', article: '27' },
         requestedBy: new Date(START.getTime() + 5 * DAY),
-        details: {},
+        details: productionContents,
         safeguards: {},
       });
       const sweep = new DeadlineSweep(orders, logger, DAY, now);

@@ -9,6 +9,7 @@ import {
   domesticPreservation,
   HOUR,
   mlaRequest,
+  productionContents,
   refusalCode,
   START,
   withOrders,
@@ -314,7 +315,7 @@ describe('order moves against the clock (injected clock)', () => {
           kind: 'production',
           legalBasis: { instrument: 'DOMESTIC', article: '27' },
           requestedBy: at(5),
-          details: {},
+          details: productionContents,
           safeguards: {},
         });
         await orders.transition(desk, value.id, { to: 'served' });

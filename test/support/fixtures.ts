@@ -60,6 +60,12 @@ export function productionOrderBody(caseId: string) {
     caseId,
     requestingAuthority: 'Prosecutor General',
     channel: 'direct',
+    // What the addressee must produce (UN Art. 27, Budapest Art. 18).
+    addresseeType: 'person_in_territory',
+    addressee: 'AzerHost LLC',
+    dataCategories: ['traffic'],
+    dataDescription: 'Connection logs of host 203.0.113.7',
+    dataPeriod: { from: '2026-11-01T00:00:00Z', to: '2026-11-27T23:59:59Z' },
   };
 }
 
@@ -88,7 +94,10 @@ export async function executedRequestFor(
       requestingAuthority: 'Requesting authority',
       channel: 'central_authority',
       offence: 'Computer fraud',
+      conductingAuthority: 'Staatsanwaltschaft Köln',
       factsSummary: 'Production of the preserved data',
+      assistanceSought: 'Production of the preserved data',
+      purpose: 'Evidence in the criminal proceedings',
     },
   });
   if (submitted.status !== 201)

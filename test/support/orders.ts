@@ -61,8 +61,23 @@ export const mlaRequest: OrderInput = {
   legalBasis: { instrument: 'UNCC', article: '44' },
   channel: 'central_authority',
   urgency: 'normal',
-  details: { offence: 'Computer fraud', factsSummary: 'Production of the preserved data' },
+  details: {
+    offence: 'Computer fraud',
+    conductingAuthority: 'Staatsanwaltschaft Köln, prosecuting computer fraud',
+    factsSummary: 'Production of the preserved data',
+    assistanceSought: 'Production of the logs preserved under the Art. 42 request',
+    purpose: 'Evidence in the criminal proceedings',
+  },
   safeguards: {},
+};
+
+/** What a domestic production order must name (UN Art. 27, Budapest Art. 18). */
+export const productionContents = {
+  addresseeType: 'person_in_territory',
+  addressee: 'AzerHost LLC',
+  dataCategories: ['traffic'],
+  dataDescription: 'Connection logs of host 203.0.113.7',
+  dataPeriod: { from: '2028-01-01T00:00:00Z', to: '2028-01-31T23:59:59Z' },
 };
 
 export interface OrderHarness {
