@@ -48,6 +48,7 @@ import { S3PublishTarget, TilePublisher } from './log/tile-publisher';
 import { TileReader } from './log/tiles';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { ConsultationService } from './orders/consultations';
 import { DeadlineSweep } from './orders/deadline-sweep';
 import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
@@ -170,6 +171,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       evidence: (principal, id) => evidence.attested(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
+      legal: config.legal,
       entries: logRepository,
     });
     const deadlines = new DeadlineSweep(
@@ -339,6 +341,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,
+      consultations: new ConsultationService(custodyLog, {
+        order: (principal, id) => orders.get(principal, id),
+        entries: logRepository,
+      }),
       disclosures,
       evidence: {
         evidence,

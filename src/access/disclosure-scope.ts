@@ -64,6 +64,8 @@ const HAND_OVER_TYPES: ReadonlySet<string> = new Set(['evidence.disclosed']);
 const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.received': ['*'],
   'order.transitioned': ['reason', 'disclosure'],
+  // A consultation is held with the requester (Bud 27(6); UN 40(26) [U]): it reads every word of it.
+  'order.consulted': ['*'],
 };
 
 export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };

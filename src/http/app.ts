@@ -23,10 +23,12 @@ import {
 } from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
+import type { ConsultationService } from '../orders/consultations';
 import type { OrderService } from '../orders/order-service';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
+import { consultationsRouter } from './consultations.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
@@ -45,6 +47,7 @@ export interface AppDependencies {
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
   readonly orders: OrderService;
+  readonly consultations: ConsultationService;
   readonly disclosures: DisclosureService;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
@@ -137,6 +140,7 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
+  app.use(consultationsRouter(deps.authenticate, deps.consultations));
   app.use(ordersRouter(deps.authenticate, deps.orders));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
   app.use(principalsRouter(deps.authenticate, deps.principals));

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
+import { ANSWERS, PROPOSALS } from '../orders/consultations';
+import { OFFENCE_CATEGORY_CODES } from '../orders/grounds';
 import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
@@ -104,6 +106,8 @@ export const orderBody = z
     urgencyJustification: optionalText(2000),
     requestedBy: z.iso.datetime({ offset: true }).optional(),
     offence: optionalText(1000),
+    /** The Convention offence (UN Arts 7-17, Budapest Arts 2-10), or `other`: decides whether a reserved dual-criminality ground is available. */
+    offenceCategory: z.enum(OFFENCE_CATEGORY_CODES).optional(),
     factsSummary: optionalText(8000),
     dataToPreserve: optionalText(8000),
     relationToOffence: optionalText(4000),
@@ -157,6 +161,22 @@ export const orderTransitionBody = z.strictObject({
 });
 
 export const orderEvidenceBody = z.strictObject({ evidenceId: z.uuid() });
+
+/**
+ * `POST /v1/orders/:id/consultations`: the requested side's proposal before a
+ * refusal or postponement (`proposes`), or the requester's `answer`.
+ */
+export const consultationBody = z.strictObject({
+  proposes: z
+    .array(z.enum(PROPOSALS))
+    .min(1)
+    .max(PROPOSALS.length)
+    .refine((items) => new Set(items).size === items.length, 'each proposal once')
+    .optional(),
+  answer: z.enum(ANSWERS).optional(),
+  conditions: optionalText(4000),
+  message: text(4000),
+});
 
 export const orderListQuery = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),

@@ -11,8 +11,12 @@ import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { type EntryView, entryViews } from '../log/log-reader';
 import type { AppendRequest } from '../log/sequencer';
+import { checkConsulted } from './consultations';
 import { missingArt42Contents } from './contents';
 import { type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
+import { checkGround } from './grounds';
+import { checkLegalBasis } from './legal-basis';
+import type { LegalSettings } from './legal-settings';
 import {
   type Direction,
   initialState,
@@ -118,6 +122,8 @@ export interface OrderServiceOptions {
   /** The central authority and 24/7 point of contact that owns incoming requests from partners. */
   readonly centralAuthority: string;
   readonly periods: DeadlinePeriods;
+  /** This state, its EU roles, reservations and authorisation rules: what the legal checks apply. */
+  readonly legal: LegalSettings;
   /** Where an order's chain is read from (its history). */
   readonly entries: LogRepository;
   readonly now?: () => Date;
@@ -187,6 +193,7 @@ export class OrderService {
     if (partner && input.direction !== 'incoming') {
       throw new ValidationError([{ pointer: '/direction', reason: 'partners_submit_incoming_requests' }]);
     }
+    checkLegalBasis(input, this.options.legal);
     if (input.caseId !== undefined) {
       const target = partner ? undefined : await this.cases.findAccessible(input.caseId, principal);
       if (!target) throw new NotFoundError('case');
@@ -320,6 +327,8 @@ export class OrderService {
     if (REASONED.includes(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
     }
+    checkGround(order, input.to, input.reasonCode, this.options.legal);
+    await checkConsulted(order, input.to, this.options.entries);
     const tracing = order.kind === 'traffic_disclosure' && input.to === 'disclosed';
     if (tracing !== (input.disclosure !== undefined)) {
       throw new ValidationError([

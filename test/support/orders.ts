@@ -12,6 +12,7 @@ import { CustodyLog } from '../../src/log/custody-log';
 import { Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
 import { DEFAULT_PERIODS } from '../../src/orders/deadlines';
+import { DEFAULT_LEGAL_SETTINGS } from '../../src/orders/legal-settings';
 import { type OrderInput, OrderService } from '../../src/orders/order-service';
 import { withScratchDatabase } from './database';
 import { type RevealedEntry, revealedChain } from './revealed';
@@ -108,6 +109,8 @@ export async function withOrders(body: (harness: OrderHarness) => Promise<void>)
           },
           centralAuthority: 'AZ-SSS',
           periods: DEFAULT_PERIODS,
+          // A provider's deployment, so the EU orders of these tests apply to it (Reg. 2023/1543 Art. 7).
+          legal: { ...DEFAULT_LEGAL_SETTINGS, euRoles: ['service_provider'] },
           entries: new LogRepository(db),
           now,
         },
