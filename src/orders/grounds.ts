@@ -128,8 +128,8 @@ const TREATY = [
   ground('POLITICAL_OFFENCE', 'the treaty', REFUSED),
   ground('ESSENTIAL_INTERESTS', 'the treaty', REFUSED),
   ground('DUAL_CRIMINALITY', 'the treaty', REFUSED),
-  ground('ONGOING_PROCEEDINGS', 'the treaty', POSTPONED),
 ];
+const TREATY_MLA = [...TREATY, ground('ONGOING_PROCEEDINGS', 'the treaty', POSTPONED)];
 
 /** A domestic order is refused by the authority that would issue it: UN Art. 24 [U]; Budapest Art. 15 [P]. */
 const DOMESTIC = [
@@ -168,10 +168,13 @@ const EPOC_PR = [
 
 type KindGrounds = Readonly<Partial<Record<OrderKind, readonly Ground[]>>>;
 
+/** Domestic orders that can be refused (a production order is objected to by its holder, which states no ground). */
+const DOMESTIC_GROUNDS: KindGrounds = { preservation: DOMESTIC, traffic_disclosure: DOMESTIC };
+
 const GROUNDS: Readonly<Record<Exclude<Instrument, 'DOMESTIC'>, KindGrounds>> = {
   BUDAPEST: { preservation: BUDAPEST_PRESERVATION, traffic_disclosure: BUDAPEST_TRAFFIC, mla: BUDAPEST_MLA },
   UNCC: { preservation: UN_PRESERVATION, traffic_disclosure: UN_ART_40, mla: UN_MLA },
-  MLAT: { preservation: TREATY, traffic_disclosure: TREATY, mla: TREATY },
+  MLAT: { preservation: TREATY, traffic_disclosure: TREATY, mla: TREATY_MLA },
   EU_2023_1543: { epoc: EPOC, epoc_pr: EPOC_PR },
 };
 
@@ -188,9 +191,9 @@ export function groundsFor(
 ): readonly Ground[] {
   const [asKind, asMove]: [OrderKind, ReasonedMove] = to === 'mla_refused' ? ['mla', 'refused'] : [kind, to];
   const all =
-    direction === 'domestic' || instrument === 'DOMESTIC'
-      ? DOMESTIC
-      : ((GROUNDS as Readonly<Record<string, KindGrounds>>)[instrument]?.[asKind] ?? []);
+    (direction === 'domestic' || instrument === 'DOMESTIC'
+      ? DOMESTIC_GROUNDS[asKind]
+      : (GROUNDS as Readonly<Record<string, KindGrounds>>)[instrument]?.[asKind]) ?? [];
   return all.filter((g) => g.moves.includes(asMove));
 }
 

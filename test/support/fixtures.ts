@@ -60,6 +60,9 @@ export function productionOrderBody(caseId: string) {
     caseId,
     requestingAuthority: 'Prosecutor General',
     channel: 'direct',
+    // Domestic law lets a production order issue only on a court's decision (UN Art. 24; Budapest Art. 15).
+    authorisingBody: 'Baku Court of Serious Crimes',
+    authorisingReference: 'DECISION-2026-0001',
   };
 }
 
