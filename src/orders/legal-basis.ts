@@ -155,7 +155,7 @@ function stateErrors(order: SubmittedOrder, settings: LegalSettings): FieldError
     own('/requestedState', requestedState);
   }
   if (errors.length > 0 || direction === 'domestic') return errors;
-  const parties = partiesTo(legalBasis.instrument as never, settings.uncParties);
+  const parties = partiesTo(legalBasis.instrument, settings.uncParties);
   if (!parties) return errors;
   const eu = legalBasis.instrument === 'EU_2023_1543';
   const [pointer, foreign] =

@@ -1,5 +1,3 @@
-import type { Instrument } from './legal-settings';
-
 /**
  * Who is bound by each instrument: DATA, not rules, and it goes stale. Whoever
  * deploys the service must check these lists against their sources before
@@ -47,7 +45,7 @@ export const EU_2023_1543_STATES: readonly string[] = [
  * the list changes with every deposit (UN Treaty Collection, Chapter XVIII).
  */
 export function partiesTo(
-  instrument: Instrument,
+  instrument: string,
   uncParties: readonly string[] | undefined,
 ): readonly string[] | undefined {
   switch (instrument) {
