@@ -2,7 +2,7 @@ import { SERVICE_PERMISSIONS, serviceAllows, serviceRole } from '../access/permi
 import type { Principal } from '../access/roles';
 import type { LogRepository } from '../db/log.repository';
 import type { VisibleOrder } from '../db/order.repository';
-import { ConflictError, ForbiddenRoleError, LedgerError, ValidationError } from '../errors';
+import { ConflictError, type FieldError, ForbiddenRoleError, LedgerError, ValidationError } from '../errors';
 import type { EntryValue } from '../ledger';
 import type { CustodyLog, Receipted } from '../log/custody-log';
 import { type Direction, isFinal, type OrderKind } from './lifecycle';
@@ -115,27 +115,22 @@ export class ConsultationService {
       throw new ValidationError([{ pointer: '/direction', reason: 'consulted_by_the_requested_state' }]);
     if (isFinal(order.kind, order.direction, order.status))
       throw new ConflictError('CONFLICT', 'the order is closed');
-    const [field, other] = requested ? (['proposes', 'answer'] as const) : (['answer', 'proposes'] as const);
-    const errors = [
-      ...(input[field] === undefined
-        ? [
-            {
-              pointer: `/${field}`,
-              reason: `required_for_the_${requested ? 'requested' : 'requesting'}_side`,
-            },
-          ]
-        : []),
-      ...(input[other] !== undefined
-        ? [{ pointer: `/${other}`, reason: `only_for_the_${requested ? 'requesting' : 'requested'}_side` }]
-        : []),
-    ];
+    const side = requested ? 'requested' : 'requesting';
+    const [own, others] = requested ? (['proposes', 'answer'] as const) : (['answer', 'proposes'] as const);
+    const errors: FieldError[] = [];
+    if (input[own] === undefined)
+      errors.push({ pointer: `/${own}`, reason: `required_for_the_${side}_side` });
+    if (input[others] !== undefined)
+      errors.push({
+        pointer: `/${others}`,
+        reason: `only_for_the_${requested ? 'requesting' : 'requested'}_side`,
+      });
     if (errors.length > 0) throw new ValidationError(errors);
     if (requesting) {
       const chain = await this.options.entries.chain('order', order.id);
       if (!chain.some((entry) => entry.type === 'order.consulted'))
         throw new ConflictError('CONFLICT', 'no consultation to answer');
     }
-    const side = requested ? 'requested' : 'requesting';
     const data: { [key: string]: EntryValue } = {
       side,
       status: order.status,
