@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
 import type { DeadlinePeriods } from './orders/deadlines';
+import { AUTHORISABLE_KINDS, EU_ROLES, type LegalSettings, RESERVABLE } from './orders/legal-settings';
+import { EU_2023_1543_STATES } from './orders/states-parties';
 import { largestUploadBytes } from './storage/s3-part-size';
 
 export interface RateLimitSettings {
@@ -42,6 +44,28 @@ function requireTogether(
     message: `${first} and ${second} must be set together`,
   });
 }
+
+/** A comma-separated list of values from `values`, each once; `none` (or nothing) is the empty list. */
+function listOf<const T extends readonly [string, ...string[]]>(values: T, fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value.trim() === 'none'
+        ? []
+        : value
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item !== ''),
+    )
+    .pipe(
+      z
+        .array(z.enum(values))
+        .refine((items) => new Set(items).size === items.length, 'must name each value once'),
+    );
+}
+
+const ISO_STATE = /^[A-Z]{2}$/;
 
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0).max(max).default(fallback);
 
@@ -149,6 +173,16 @@ export const configSchema = z
     // Longer than any intake takes from linking its bytes to committing its row.
     BLOB_ORPHAN_GRACE_MS: z.coerce.number().int().min(60_000).max(2_592_000_000).default(3_600_000),
     CENTRAL_AUTHORITY: z.string().regex(AGENCY_CODE_PATTERN).default('AZ-SSS'),
+    // The law of the deploying state where the instruments leave a choice (src/orders/legal-settings.ts).
+    THIS_STATE: z.string().regex(ISO_STATE, 'must be an ISO 3166-1 alpha-2 code').default('AZ'),
+    EU_ROLES: listOf(EU_ROLES, 'none'),
+    RESERVATIONS: listOf(RESERVABLE, 'none'),
+    ORDER_AUTHORISATION_REQUIRED: listOf(AUTHORISABLE_KINDS, 'production'),
+    UNC_PARTIES: z
+      .string()
+      .transform((value) => value.split(',').map((item) => item.trim()))
+      .pipe(z.array(z.string().regex(ISO_STATE, 'must be ISO 3166-1 alpha-2 codes')))
+      .optional(),
     ORDER_PRESERVATION_INTERNATIONAL_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
     ORDER_PRESERVATION_DOMESTIC_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     ORDER_EPOC_DAYS: z.coerce.number().int().min(1).max(365).default(10),
@@ -196,6 +230,17 @@ export const configSchema = z
       });
     }
     requireTogether(env, ctx, 'OIDC_ISSUER', 'OIDC_JWKS_URL');
+    // Only an EU member state bound by the Regulation has issuing and enforcing authorities under it.
+    if (
+      env.EU_ROLES.some((role) => role === 'issuing_authority' || role === 'enforcing_authority') &&
+      !EU_2023_1543_STATES.includes(env.THIS_STATE)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EU_ROLES'],
+        message: 'names an EU authority, but THIS_STATE is not bound by Regulation 2023/1543',
+      });
+    }
     if (env.BLOB_STORE === 's3' && !env.S3_BUCKET) {
       ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'must be set when BLOB_STORE=s3' });
     }
@@ -318,6 +363,8 @@ export interface Config {
   };
   /** The central authority and 24/7 point of contact: owner of incoming requests from partners. */
   readonly centralAuthority: string;
+  /** This state, its EU roles, reservations and authorisation rules (defaults: an Azerbaijani deployment's). */
+  readonly legal: LegalSettings;
   /** Legal periods for order deadlines (domestic law differs; defaults are the conventions'). */
   readonly orderPeriods: DeadlinePeriods;
   /** The languages requests are accepted in (UN Art. 40(14)): a request in another needs a translation. */
@@ -424,6 +471,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyKeyRetentionMs: e.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000,
     breakGlassMs: e.BREAK_GLASS_SECONDS * 1000,
     centralAuthority: e.CENTRAL_AUTHORITY,
+    legal: {
+      thisState: e.THIS_STATE,
+      euRoles: e.EU_ROLES,
+      reservations: e.RESERVATIONS,
+      authorisationRequired: e.ORDER_AUTHORISATION_REQUIRED,
+      uncParties: e.UNC_PARTIES,
+    },
     reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,
     orderPeriods: {

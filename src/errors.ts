@@ -46,6 +46,9 @@ export const ERROR_CODES = [
   'LEGAL_BASIS_REQUIRED',
   'LEGAL_BASIS_INVALID',
   'CONDITION_FORBIDS',
+  // A refusal ground the request cannot rest on (no reservation, a Convention offence), or one stated before consulting.
+  'GROUND_NOT_AVAILABLE',
+  'CONSULTATION_REQUIRED',
   'SERVICE_UNAVAILABLE',
   'PUSHBACK',
   'DEPENDENCY_UNAVAILABLE',

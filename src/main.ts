@@ -49,6 +49,7 @@ import { S3PublishTarget, TilePublisher } from './log/tile-publisher';
 import { TileReader } from './log/tiles';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { ConsultationService } from './orders/consultations';
 import { DeadlineSweep } from './orders/deadline-sweep';
 import { OrderService } from './orders/order-service';
 import { OrderSupplements } from './orders/supplements';
@@ -173,6 +174,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       evidence: (principal, id) => evidence.attested(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
+      legal: config.legal,
       entries: logRepository,
       acceptedLanguages: config.acceptedRequestLanguages,
     });
@@ -350,6 +352,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       orders,
       userNotices: new UserNotices(orders, new UserNoticeRepository(db), custodyLog),
       orderSupplements,
+      consultations: new ConsultationService(custodyLog, {
+        order: (principal, id) => orders.get(principal, id),
+        entries: logRepository,
+      }),
       disclosures,
       evidence: {
         evidence,

@@ -68,6 +68,8 @@ const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.transitioned': ['reason', 'disclosure'],
   // A partial disclosure of traffic data is given to the requesting party (UN 43(1); Bud 30(1)).
   'order.traffic_disclosed': ['*'],
+  // A consultation is held with the requester (Bud 27(6); UN 40(26) [U]): it reads every word of it.
+  'order.consulted': ['*'],
 };
 
 export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };

@@ -23,12 +23,14 @@ import {
 } from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
+import type { ConsultationService } from '../orders/consultations';
 import type { OrderService } from '../orders/order-service';
 import type { OrderSupplements } from '../orders/supplements';
 import type { UserNotices } from '../orders/user-notices';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
+import { consultationsRouter } from './consultations.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
@@ -52,6 +54,7 @@ export interface AppDependencies {
   readonly userNotices: UserNotices;
   /** Supplements to requests (missing contents, translations, formal confirmations). */
   readonly orderSupplements: OrderSupplements;
+  readonly consultations: ConsultationService;
   readonly disclosures: DisclosureService;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
@@ -145,6 +148,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
   app.use(orderContentsRouter(deps.authenticate, deps.orderSupplements));
+  app.use(consultationsRouter(deps.authenticate, deps.consultations));
   app.use(ordersRouter(deps.authenticate, deps.orders));
   app.use(userNoticesRouter(deps.authenticate, deps.userNotices));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));

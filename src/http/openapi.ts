@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { VERIFY_CODES } from '../verify';
 import {
   breakGlassBody,
+  consultationBody,
   custodyEventBody,
   disclosureBody,
   evidenceMetadata,
@@ -524,6 +525,20 @@ export const openApiDocument = {
           '200': { description: '{ kind, forms: [{ direction, whenLacking, fields }] }' },
           default: problem,
         },
+      },
+    },
+    '/v1/orders/{id}/consultations': {
+      post: {
+        summary:
+          'Consult the requesting state before refusing or postponing (its handlers: `proposes`), or answer (the requesting agency: `answer`)',
+        description:
+          'Records `order.consulted` on the order’s chain; the requesting agency reads every consultation in ' +
+          'its history. An incoming UN MLA request is refused or postponed only after one (409 ' +
+          'CONSULTATION_REQUIRED; UN Art. 40(26)); under Budapest Art. 27(6) consulting is the handler’s judgement.',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(consultationBody),
+        responses: { '201': { description: '{ consultation, receipt }' }, default: problem },
       },
     },
     '/v1/orders/{id}/evidence': {

@@ -8,6 +8,7 @@ import {
   type LedgerError,
   ValidationError,
 } from '../errors';
+import { GroundNotAvailableError } from '../orders/grounds';
 import { OrderTransitionError } from '../orders/lifecycle';
 import { OrderDeadlineError } from '../orders/move-timing';
 
@@ -55,6 +56,8 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   LEGAL_BASIS_REQUIRED: { status: 422, title: 'A hand-over needs the order that authorises it' },
   LEGAL_BASIS_INVALID: { status: 409, title: 'The order does not authorise this hand-over' },
   CONDITION_FORBIDS: { status: 409, title: 'A condition attached to the data forbids this hand-over' },
+  GROUND_NOT_AVAILABLE: { status: 409, title: 'This ground of refusal is not available for this request' },
+  CONSULTATION_REQUIRED: { status: 409, title: 'The requesting state must be consulted first' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   PUSHBACK: { status: 503, title: 'Busy: retry after the time given' },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: 'Dependency unavailable' },
@@ -114,6 +117,7 @@ export function problemFor(error: LedgerError, requestId: string): ProblemBody {
     requestId,
   };
   if (error instanceof ValidationError || error instanceof InvalidParameterError) body.errors = error.fields;
+  if (error instanceof GroundNotAvailableError) body.errors = error.fields;
   if (error instanceof OrderTransitionError) Object.assign(body, { from: error.from, to: error.to });
   if (error instanceof OrderDeadlineError) {
     const { rule, at } = error.deadline ?? {};

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
+import { ANSWERS, PROPOSALS } from '../orders/consultations';
 import { DATA_CATEGORIES, PRODUCTION_ADDRESSEES } from '../orders/contents';
+import { OFFENCE_CATEGORY_CODES } from '../orders/grounds';
 import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 import { RELATIONS } from '../orders/matter';
 import { USER_NOTICE_DECISIONS, USER_NOTICE_GROUNDS, type UserNoticeGround } from '../orders/user-notices';
@@ -135,6 +137,8 @@ export const orderBody = z
     urgencyJustification: optionalText(2000),
     requestedBy: z.iso.datetime({ offset: true }).optional(),
     offence: optionalText(1000),
+    /** The Convention offence (UN Arts 7-17, Budapest Arts 2-10), or `other`: decides whether a reserved dual-criminality ground is available. */
+    offenceCategory: z.enum(OFFENCE_CATEGORY_CODES).optional(),
     factsSummary: optionalText(8000),
     dataToPreserve: optionalText(8000),
     relationToOffence: optionalText(4000),
@@ -320,6 +324,22 @@ export const userNoticeBody = z.strictObject({
   ground: z.enum(Object.keys(USER_NOTICE_GROUNDS) as [UserNoticeGround, ...UserNoticeGround[]]).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   reason: text(4000),
+});
+
+/**
+ * `POST /v1/orders/:id/consultations`: the requested side's proposal before a
+ * refusal or postponement (`proposes`), or the requester's `answer`.
+ */
+export const consultationBody = z.strictObject({
+  proposes: z
+    .array(z.enum(PROPOSALS))
+    .min(1)
+    .max(PROPOSALS.length)
+    .refine((items) => new Set(items).size === items.length, 'each proposal once')
+    .optional(),
+  answer: z.enum(ANSWERS).optional(),
+  conditions: optionalText(4000),
+  message: text(4000),
 });
 
 export const orderListQuery = z.strictObject({

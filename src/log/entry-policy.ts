@@ -64,6 +64,8 @@ export const PUBLIC_FIELDS: PublicFields = {
   'order.supplemented': ['supplied', 'missing', 'status'],
   'order.transitioned': ['from', 'to', 'reasonCode', 'deadline', 'mla'],
   'order.evidence_linked': ['evidence', 'sha256'],
+  // What was proposed or answered is public; the message and conditions are withheld.
+  'order.consulted': ['side', 'status', 'proposes', 'answer'],
   'order.overdue': ['status', 'deadline'],
   'order.minimum_reached': ['status', 'deadline'],
   'order.user_notice': ['decision', 'ground', 'until'],

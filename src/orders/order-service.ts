@@ -11,9 +11,13 @@ import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { type EntryView, entryViews } from '../log/log-reader';
 import type { AppendRequest } from '../log/sequencer';
+import { checkConsulted } from './consultations';
 import { canAskForInformation, checkContentRules, lackingContents } from './content-check';
 import { DEFAULT_ACCEPTED_LANGUAGES } from './contents';
 import { DEFAULT_PERIODS, type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
+import { checkGround } from './grounds';
+import { legalBasisErrors } from './legal-basis';
+import type { LegalSettings } from './legal-settings';
 import {
   type Direction,
   initialState,
@@ -131,6 +135,8 @@ export interface OrderServiceOptions {
   /** The central authority and 24/7 point of contact that owns incoming requests from partners. */
   readonly centralAuthority: string;
   readonly periods: DeadlinePeriods;
+  /** This state, its EU roles, reservations and authorisation rules: what the legal checks apply. */
+  readonly legal: LegalSettings;
   /** Where an order's chain is read from (its history). */
   readonly entries: LogRepository;
   /** The languages the requested state accepts requests in (UN Art. 40(14)); default `DEFAULT_ACCEPTED_LANGUAGES`. */
@@ -226,8 +232,12 @@ export class OrderService {
     // Our own request must carry what the requested state needs to act on it (Bud 29(2); UN 40(15),
     // 42(3)), and an order what its addressee must produce (UN 27): only a foreign request is asked for more.
     const asks = input.direction === 'incoming' && canAskForInformation(input.kind, input.direction);
-    if (!asks && lacking.length > 0)
-      throw new ValidationError(lacking.map(({ element, reason }) => ({ pointer: `/${element}`, reason })));
+    // Everything wrong with the submission is named at once: its legal basis and the contents it lacks.
+    const errors = [
+      ...legalBasisErrors(input, this.options.legal),
+      ...(asks ? [] : lacking.map(({ element, reason }) => ({ pointer: `/${element}`, reason }))),
+    ];
+    if (errors.length > 0) throw new ValidationError(errors);
     const missing = lacking.map(({ element }) => element);
     const now = this.now();
     const confirmationDays =
@@ -367,6 +377,8 @@ export class OrderService {
     if (REASONED.includes(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
     }
+    checkGround(order, input.to, input.reasonCode, this.options.legal);
+    await checkConsulted(order, input.to, this.options.entries);
     const tracing = order.kind === 'traffic_disclosure' && input.to === 'disclosed';
     if (tracing !== (input.disclosure !== undefined)) {
       throw new ValidationError([

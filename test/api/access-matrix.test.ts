@@ -370,6 +370,15 @@ describe('the access matrix: every route × role × caller × object', function 
       json: () => ({ to: 'withdrawn' }),
     },
     {
+      // The matrix's order is a domestic production order: its handlers reach the check that there is no
+      // requesting state to consult (422); no one else is its requester.
+      method: 'POST',
+      route: '/v1/orders/{id}/consultations',
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 422 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/consultations`,
+      json: () => ({ proposes: ['partial_execution'], message: 'Partial execution instead of a refusal?' }),
+    },
+    {
       method: 'POST',
       route: '/v1/orders/{id}/evidence',
       expected: (role, kind) =>

@@ -298,8 +298,14 @@ describe('the legal basis of a hand-over', function () {
       json: { evidenceId },
     });
     const refused = await request(recipient, 'mla');
+    await moveAll(refused, prosecutor, ['under_assessment']);
+    // UN Art. 40(26): the requesting state is consulted before a refusal.
+    const consulted = await service.call('POST', `/v1/orders/${refused}/consultations`, {
+      token: prosecutor,
+      json: { proposes: ['refusal'], message: 'Execution would prejudice essential interests' },
+    });
+    expect(consulted.status, consulted.text).to.equal(201);
     await moveAll(refused, prosecutor, [
-      'under_assessment',
       { to: 'refused', reasonCode: 'ESSENTIAL_INTERESTS', reason: 'Prejudices essential interests' },
     ]);
     const othersRequest = await executedRequestFor(service, prosecutor, uniqueAgency('FR'), [evidenceId]);

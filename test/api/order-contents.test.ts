@@ -60,7 +60,7 @@ describe('order contents, supplements and forms', () => {
 
   before(async () => {
     central = uniqueAgency('SSS');
-    service = await startTestService({ CENTRAL_AUTHORITY: central });
+    service = await startTestService({ CENTRAL_AUTHORITY: central, EU_ROLES: 'service_provider' });
   });
   after(async () => {
     await service.stop();
@@ -259,12 +259,17 @@ describe('order contents, supplements and forms', () => {
       };
       const refused = await submit(bare, investigator);
       expect(refused.status, refused.text).to.equal(422);
-      expect(refused.body.errors).to.have.deep.members(
-        ['addresseeType', 'addressee', 'dataCategories', 'dataDescription', 'dataPeriod'].map((field) => ({
+      // Everything is named at once: what the order must say (UN 27) and the authorisation domestic law asks for.
+      expect(refused.body.errors).to.have.deep.members([
+        ...['addresseeType', 'addressee', 'dataCategories', 'dataDescription', 'dataPeriod'].map((field) => ({
           pointer: `/${field}`,
           reason: 'required_by_un_27',
         })),
-      );
+        ...['authorisingBody', 'authorisingReference'].map((field) => ({
+          pointer: `/${field}`,
+          reason: 'required_by_domestic_law',
+        })),
+      ]);
       const complete = await submit({ ...productionOrderBody(caseId), format: 'CSV export' }, investigator);
       expect(complete.status, complete.text).to.equal(201);
       expect(complete.body.order.details).to.deep.include({
@@ -435,6 +440,7 @@ describe('order contents, supplements and forms', () => {
       kind,
       direction: 'incoming',
       legalBasis: { instrument: 'EU_2023_1543', article: kind === 'epoc' ? '10' : '11' },
+      requestingState: 'DE',
       requestingAuthority: 'Staatsanwaltschaft Köln',
       channel: 'eu_decentralised_system',
     });

@@ -55,6 +55,7 @@ function epocRequest(overrides: Record<string, unknown> = {}) {
     kind: 'epoc',
     direction: 'incoming',
     legalBasis: { instrument: 'EU_2023_1543', article: '10' },
+    requestingState: 'DE',
     requestingAuthority: 'Staatsanwaltschaft Köln',
     channel: 'eu_decentralised_system',
     ...overrides,
@@ -77,7 +78,8 @@ describe('legal orders', () => {
 
   before(async () => {
     central = uniqueAgency('SSS');
-    service = await startTestService({ CENTRAL_AUTHORITY: central });
+    // A provider's deployment, so that the EPOCs of these tests apply to it (Reg. 2023/1543 Art. 7).
+    service = await startTestService({ CENTRAL_AUTHORITY: central, EU_ROLES: 'service_provider' });
   });
   after(async () => {
     await service.stop();
@@ -397,6 +399,12 @@ describe('legal orders', () => {
     expect(unreasoned.body.code).to.equal('VALIDATION_FAILED');
     expect(unreasoned.body.errors[0]).to.include({ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' });
     const reason = 'Execution would prejudice the trial under way in Baku';
+    // UN Art. 40(26): the requesting state is consulted before the postponement.
+    const consulted = await service.call('POST', `/v1/orders/${id}/consultations`, {
+      token: handler,
+      json: { proposes: ['postponement'], message: reason },
+    });
+    expect(consulted.status, consulted.text).to.equal(201);
     expect(
       (await move(id, handler, 'postponed', { reasonCode: 'ONGOING_PROCEEDINGS', reason })).status,
     ).to.equal(200);
@@ -441,6 +449,7 @@ describe('legal orders', () => {
         kind: 'epoc',
         direction: 'incoming',
         legalBasis: { instrument: 'EU_2023_1543', article: '10(4)' },
+        requestingState: 'DE',
         requestingAuthority: 'Staatsanwaltschaft Köln',
         channel: 'eu_decentralised_system',
         urgency: 'emergency',
@@ -535,6 +544,7 @@ describe('legal orders', () => {
       art42Request({
         direction: 'domestic',
         legalBasis: { instrument: 'DOMESTIC', article: '25' },
+        requestingState: undefined,
         channel: 'direct',
       }),
       handler,

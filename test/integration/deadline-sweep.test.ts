@@ -17,6 +17,8 @@ import {
 } from '../support/orders';
 
 const logger = createLogger('silent');
+/** A court's decision, which a domestic production order needs (UN Art. 24; Budapest Art. 15). */
+const authorised = { authorisingBody: 'Baku Court of Serious Crimes', authorisingReference: 'DECISION-1' };
 
 const SWEEPER = { sub: 'service:deadline-sweep', agency: 'SYSTEM', role: 'prosecutor' };
 
@@ -112,7 +114,7 @@ describe('the order deadline sweep (injected clock)', () => {
           legalBasis: { instrument: 'DOMESTIC', article: '27' },
           requestedBy: dueIn(5 + i),
           details: productionContents,
-          safeguards: {},
+          safeguards: authorised,
         });
         if (i > 0) await orders.transition(desk, value.id, { to: 'served' });
         production.push(value.id);
@@ -122,6 +124,7 @@ describe('the order deadline sweep (injected clock)', () => {
         orders.submit(partner, {
           ...art42Request,
           kind: 'epoc',
+          legalBasis: { instrument: 'EU_2023_1543', article: '10' },
           channel: 'eu_decentralised_system',
           urgency,
           details: {},
@@ -185,7 +188,7 @@ describe('the order deadline sweep (injected clock)', () => {
         legalBasis: { instrument: 'DOMESTIC', article: '27' },
         requestedBy: new Date(START.getTime() + 5 * DAY),
         details: productionContents,
-        safeguards: {},
+        safeguards: authorised,
       });
       const sweep = new DeadlineSweep(orders, logger, DAY, now);
       setClock(new Date(START.getTime() + 6 * DAY));

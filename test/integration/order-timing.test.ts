@@ -32,8 +32,14 @@ const epocPrRequest: OrderInput = {
   kind: 'epoc_pr',
   legalBasis: { instrument: 'EU_2023_1543', article: '11' },
 };
+/** A court's decision, which a domestic production order needs (UN Art. 24; Budapest Art. 15). */
+const authorised = { authorisingBody: 'Baku Court of Serious Crimes', authorisingReference: 'DECISION-1' };
 const at = (days: number, hours = 0) => new Date(START.getTime() + days * DAY + hours * HOUR);
 const reasoned = { reasonCode: 'FUNDAMENTAL_RIGHTS', reason: 'Manifest breach of a fundamental right' };
+const declined = {
+  reasonCode: 'ESSENTIAL_INTERESTS',
+  reason: 'Execution would prejudice essential interests',
+};
 
 describe('order moves against the clock (injected clock)', () => {
   describe('international preservation: 60 days are a floor (UN Art. 42, Budapest Art. 29(7))', () => {
@@ -113,7 +119,7 @@ describe('order moves against the clock (injected clock)', () => {
     });
 
     it('when the MLA request holding the data is not decided, then they are neither produced nor released as refused; its decision decides', async () => {
-      await withOrders(async ({ orders, desk, orderIn }) => {
+      await withOrders(async ({ orders, consultations, desk, orderIn }) => {
         const executed = await orderIn(mlaRequest, ['under_assessment', 'accepted', 'executing']);
         const refused = await orderIn(mlaRequest, ['under_assessment']);
         const held = async (mla: string) => {
@@ -123,7 +129,7 @@ describe('order moves against the clock (injected clock)', () => {
         };
         const forProduction = await held(executed);
         const forRefusal = await held(refused);
-        const decline = { to: 'mla_refused', ...reasoned };
+        const decline = { to: 'mla_refused', ...declined };
         expect(await refusalCode(orders.transition(desk, forProduction, { to: 'produced' }))).to.equal(
           'ORDER_TRANSITION_INVALID',
         );
@@ -131,7 +137,9 @@ describe('order moves against the clock (injected clock)', () => {
           'ORDER_TRANSITION_INVALID',
         );
         await orders.transition(desk, executed, { to: 'executed' });
-        await orders.transition(desk, refused, { to: 'refused', ...reasoned });
+        // UN Art. 40(26): the requesting state is consulted before the refusal.
+        await consultations.consult(desk, refused, { proposes: ['refusal'], message: declined.reason });
+        await orders.transition(desk, refused, { to: 'refused', ...declined });
         expect(await refusalCode(orders.transition(desk, forProduction, decline))).to.equal(
           'ORDER_TRANSITION_INVALID',
         );
@@ -316,7 +324,7 @@ describe('order moves against the clock (injected clock)', () => {
           legalBasis: { instrument: 'DOMESTIC', article: '27' },
           requestedBy: at(5),
           details: productionContents,
-          safeguards: {},
+          safeguards: authorised,
         });
         await orders.transition(desk, value.id, { to: 'served' });
         expect(await refusalCode(orders.transition(desk, value.id, { to: 'overdue' }))).to.equal(

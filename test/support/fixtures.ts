@@ -66,6 +66,9 @@ export function productionOrderBody(caseId: string) {
     dataCategories: ['traffic'],
     dataDescription: 'Connection logs of host 203.0.113.7',
     dataPeriod: { from: '2026-11-01T00:00:00Z', to: '2026-11-27T23:59:59Z' },
+    // Domestic law lets a production order issue only on a court's decision (UN Art. 24; Budapest Art. 15).
+    authorisingBody: 'Baku Court of Serious Crimes',
+    authorisingReference: 'DECISION-2026-0001',
   };
 }
 

@@ -11,7 +11,9 @@ import { noteSigner } from '../../src/ledger';
 import { CustodyLog } from '../../src/log/custody-log';
 import { Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
+import { ConsultationService } from '../../src/orders/consultations';
 import { DEFAULT_PERIODS } from '../../src/orders/deadlines';
+import { DEFAULT_LEGAL_SETTINGS } from '../../src/orders/legal-settings';
 import { type OrderInput, OrderService } from '../../src/orders/order-service';
 import { withScratchDatabase } from './database';
 import { type RevealedEntry, revealedChain } from './revealed';
@@ -83,6 +85,7 @@ export const productionContents = {
 export interface OrderHarness {
   readonly db: DataSource;
   readonly orders: OrderService;
+  readonly consultations: ConsultationService;
   /** A foreign authority (partner) and the central authority's desk that handles its requests. */
   readonly partner: Principal;
   readonly desk: Principal;
@@ -113,27 +116,30 @@ export async function withOrders(body: (harness: OrderHarness) => Promise<void>)
         logger,
       );
       const receiptKey = { kid: 'test', key: generateKeyPairSync('ed25519').privateKey };
-      const orders = new OrderService(
-        new OrderRepository(db),
-        new CaseRepository(db),
-        new CustodyLog(sequencer, () => receiptKey),
-        {
-          evidence: async () => {
-            throw new NotFoundError('evidence');
-          },
-          centralAuthority: 'AZ-SSS',
-          periods: DEFAULT_PERIODS,
-          entries: new LogRepository(db),
-          now,
+      const custodyLog = new CustodyLog(sequencer, () => receiptKey);
+      const orders = new OrderService(new OrderRepository(db), new CaseRepository(db), custodyLog, {
+        evidence: async () => {
+          throw new NotFoundError('evidence');
         },
-      );
+        centralAuthority: 'AZ-SSS',
+        periods: DEFAULT_PERIODS,
+        // A provider's deployment, so the EU orders of these tests apply to it (Reg. 2023/1543 Art. 7).
+        legal: { ...DEFAULT_LEGAL_SETTINGS, euRoles: ['service_provider'] },
+        entries: new LogRepository(db),
+        now,
+      });
       const partner: Principal = { sub: 'bka-1', agency: 'DE-BKA', roles: ['partner'], issuer: 'test' };
       const desk: Principal = { sub: 'desk-1', agency: 'AZ-SSS', roles: ['prosecutor'], issuer: 'test' };
       const principals = new PrincipalRepository(db);
       for (const p of [partner, desk]) await principals.record(p);
+      const consultations = new ConsultationService(custodyLog, {
+        order: (principal, id) => orders.get(principal, id),
+        entries: new LogRepository(db),
+      });
       await body({
         db,
         orders,
+        consultations,
         partner,
         desk,
         now,
