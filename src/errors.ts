@@ -40,6 +40,8 @@ export const ERROR_CODES = [
   // An order move made after the deadline it had to beat, or before the one it must wait for.
   'ORDER_DEADLINE_PASSED',
   'ORDER_DEADLINE_NOT_REACHED',
+  // Forwarding an order that has nothing left to execute (refused, executed, withdrawn, closed ...).
+  'ORDER_ENDED',
   // A disclosure without the order that authorises it, under one that does not, or against a condition of the data.
   'LEGAL_BASIS_REQUIRED',
   'LEGAL_BASIS_INVALID',

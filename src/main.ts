@@ -23,6 +23,7 @@ import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
 import { IdempotencyRepository } from './db/idempotency.repository';
 import { LogRepository } from './db/log.repository';
+import { CentralAuthorityRepository } from './db/central-authority.repository';
 import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
 import { PRINCIPAL_CHANNEL, PrincipalRepository } from './db/principal.repository';
@@ -48,7 +49,10 @@ import { S3PublishTarget, TilePublisher } from './log/tile-publisher';
 import { TileReader } from './log/tiles';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { CentralAuthority } from './orders/central-authority';
 import { DeadlineSweep } from './orders/deadline-sweep';
+import { DeadlineWarnings } from './orders/deadline-warnings';
+import { NoticingCustodyLog } from './orders/order-notices';
 import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
@@ -166,16 +170,38 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       breakGlassMs: config.breakGlassMs,
     });
     const orderRepository = new OrderRepository(db);
-    const orders = new OrderService(orderRepository, caseRepository, custodyLog, {
+    const notifications = new NotificationRepository(db);
+    // Order entries leave the notices they owe in the outbox, in their own commit (legal rows 61, 68).
+    const orderLog = new NoticingCustodyLog(
+      sequencer,
+      () => keyring.signingKey(),
+      orderRepository,
+      notifications,
+    );
+    const orders = new OrderService(orderRepository, caseRepository, orderLog, {
       evidence: (principal, id) => evidence.attested(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
       entries: logRepository,
     });
+    const centralAuthorityQueries = new CentralAuthorityRepository(db);
+    const deadlineWarnings = new DeadlineWarnings(
+      db,
+      centralAuthorityQueries,
+      orderRepository,
+      notifications,
+      config.orderWarningLeads,
+    );
+    const centralAuthority = new CentralAuthority(orders, centralAuthorityQueries, notifications, orderLog, {
+      referralAuthorities: config.referralAuthorities,
+    });
     const deadlines = new DeadlineSweep(
       orders,
       logger.child({ component: 'deadline-sweep' }),
       config.orderDeadlineWarningMs,
+      undefined,
+      undefined,
+      deadlineWarnings,
     );
     deadlines.start(60_000);
     cleanups.push(() => deadlines.stop());
@@ -339,6 +365,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,
+      centralAuthority,
+      deadlineWarnings,
       disclosures,
       evidence: {
         evidence,

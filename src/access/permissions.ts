@@ -38,6 +38,10 @@ export const SERVICE_PERMISSIONS = {
   'order.handle': ['investigator', 'prosecutor'],
   /** The requesting side's own moves on its request (withdraw it, ask for an extension). */
   'order.request_move': ['partner'],
+  /** The figures of the orders the caller's agency handles, for implementation review (UN Art. 57). */
+  'order.statistics': ['investigator', 'prosecutor', 'auditor'],
+  /** Read and acknowledge the notifications addressed to the caller's agency. */
+  'notification.read': ['investigator', 'prosecutor', 'auditor', 'partner'],
   /** Read the status view of requests the caller's agency submitted. */
   'order.read_status': ['partner'],
   /** Fetch a package disclosed to the caller's agency. */

@@ -23,10 +23,13 @@ import {
 } from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
+import type { CentralAuthority } from '../orders/central-authority';
+import type { DeadlineWarnings } from '../orders/deadline-warnings';
 import type { OrderService } from '../orders/order-service';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
+import { centralAuthorityRouter } from './central-authority.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
@@ -45,6 +48,9 @@ export interface AppDependencies {
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
   readonly orders: OrderService;
+  /** Forwarding, referral, statistics and notifications; the order view's early-warning time. */
+  readonly centralAuthority: CentralAuthority;
+  readonly deadlineWarnings: DeadlineWarnings;
   readonly disclosures: DisclosureService;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
@@ -137,7 +143,9 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
-  app.use(ordersRouter(deps.authenticate, deps.orders));
+  // Before the orders router: `/v1/orders/stats` is not an order's id.
+  app.use(centralAuthorityRouter(deps.authenticate, deps.centralAuthority));
+  app.use(ordersRouter(deps.authenticate, deps.orders, (order) => deps.deadlineWarnings.warningAt(order)));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
   app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));

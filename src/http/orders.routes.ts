@@ -19,8 +19,14 @@ const SAFEGUARDS = [
 ] as const;
 
 /** `/v1/orders`: legal orders and requests under the Convention, with their deadlines. */
-export function ordersRouter(authenticate: Authenticator, orders: OrderService): Router {
+export function ordersRouter(
+  authenticate: Authenticator,
+  orders: OrderService,
+  /** When the early warning of an order's deadline is due (deadline-warnings.ts); none by default. */
+  warningAt: (order: OrderRecord) => Date | null = () => null,
+): Router {
   const router = Router();
+  const orderJson = (order: OrderRecord & { statusOnly?: boolean }) => orderView(order, warningAt(order));
   keepObjectParams(router);
   router.use('/v1/orders', requireToken(authenticate));
 
@@ -110,7 +116,7 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
  * that submitted a request only where it stands (`statusOnly`), not how it is
  * handled.
  */
-function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
+function orderView(order: OrderRecord & { statusOnly?: boolean }, warningAt: Date | null) {
   const status = {
     id: order.id,
     registryNumber: order.registryNumber,
@@ -120,7 +126,7 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     legalBasis: order.legalBasis,
     submittedByAgency: order.submittedByAgency,
     receivedAt: order.receivedAt.toISOString(),
-    deadlines: deadlinesJson(order),
+    deadlines: { ...deadlinesJson(order), warningAt: warningAt?.toISOString() ?? null },
   };
   if (order.statusOnly) return { ...status, statusOnly: true };
   return {
@@ -135,6 +141,7 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     safeguards: order.safeguards,
     linkedMlaId: order.linkedMlaId,
     ownerAgency: order.ownerAgency,
+    executingAgency: order.executingAgency ?? null,
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),
     statusOnly: false,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
-import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
+import { ASSISTANCE_TYPES, DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
 
@@ -118,11 +118,26 @@ export const orderBody = z
     onwardTransferAllowed: z.boolean().optional(),
     authorisingBody: optionalText(500),
     authorisingReference: optionalText(255),
+    /** `assistance_24_7`: which of the 24/7 point's functions is asked for (UN Art. 41; Budapest Art. 35(1)). */
+    assistanceType: z.enum(ASSISTANCE_TYPES).optional(),
   })
   .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
     message: 'an emergency needs its justification',
     path: ['urgencyJustification'],
-  });
+  })
+  .refine((body) => (body.kind === 'assistance_24_7') === (body.assistanceType !== undefined), {
+    message: 'assistance through the 24/7 point names its type, and only it does',
+    path: ['assistanceType'],
+  })
+  .refine((body) => body.kind !== 'assistance_24_7' || body.channel === '24/7', {
+    message: 'assistance of the 24/7 point comes through the 24/7 channel',
+    path: ['channel'],
+  })
+  .refine(
+    (body) =>
+      !['assistance_24_7', 'spontaneous_information'].includes(body.kind) || body.direction !== 'domestic',
+    { message: 'between states only', path: ['direction'] },
+  );
 
 /** What a traffic disclosure released (Arts 26/43): tracing data only, stated explicitly. */
 const trafficDisclosure = z.strictObject({

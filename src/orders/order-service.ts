@@ -107,7 +107,14 @@ const REASONED = [
 const ENDED_MLA = ['refused', 'withdrawn', 'closed'];
 
 /** States in which data were handed over: items linked to the order get a disclosure entry. */
-export const HANDOVER: readonly string[] = ['produced', 'executed', 'partially_executed', 'disclosed'];
+export const HANDOVER: readonly string[] = [
+  'produced',
+  'executed',
+  'partially_executed',
+  'disclosed',
+  // A 24/7 answer may carry data to avert an emergency (UN Art. 41; Budapest Art. 35(1)(c)).
+  'answered',
+];
 
 export interface OrderServiceOptions {
   /** Finds an evidence item the principal may see (404 otherwise): the evidence service's `get`. */
@@ -309,7 +316,7 @@ export class OrderService {
     input: TransitionInput,
   ): Promise<Receipted<VisibleOrder>> {
     const order = await this.get(principal, id);
-    const owner = order.ownerAgency === principal.agency && serviceAllows(principal, 'order.handle');
+    const owner = handlesFor(order, principal.agency) && serviceAllows(principal, 'order.handle');
     const role = owner
       ? serviceRole(principal, 'order.handle')
       : order.submittedByAgency === principal.agency && requesterMay(order.kind, input.to)
@@ -439,9 +446,8 @@ export class OrderService {
     evidenceId: string,
   ): Promise<Receipted<OrderRecord>> {
     const order = await this.get(principal, orderId);
-    const role =
-      order.ownerAgency === principal.agency
-        ? serviceRole(principal, 'order.handle')
+    const role = handlesFor(order, principal.agency)
+      ? serviceRole(principal, 'order.handle')
         : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const item = await this.options.evidence(principal, evidenceId);
     const actor = { sub: principal.sub, agency: principal.agency, role };
@@ -616,6 +622,11 @@ function orderScopeOf(principal: Principal): OrderScope {
     audits: principal.roles.includes('auditor'),
     readsStatus: serviceAllows(principal, 'order.read_status'),
   };
+}
+
+/** The owner handles its orders, and the agency it forwarded one to handles that one too (UN Art. 40(13)). */
+function handlesFor(order: OrderRecord, agency: string): boolean {
+  return order.ownerAgency === agency || order.executingAgency === agency;
 }
 
 function forbidden(needed: readonly Role[]): never {

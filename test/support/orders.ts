@@ -4,14 +4,15 @@ import type { Principal } from '../../src/access/roles';
 import { CaseRepository } from '../../src/db/case.repository';
 import { openDatabase } from '../../src/db/data-source';
 import { LogRepository } from '../../src/db/log.repository';
+import { NotificationRepository } from '../../src/db/notification.repository';
 import { OrderRepository } from '../../src/db/order.repository';
 import { PrincipalRepository } from '../../src/db/principal.repository';
 import { NotFoundError } from '../../src/errors';
 import { noteSigner } from '../../src/ledger';
-import { CustodyLog } from '../../src/log/custody-log';
 import { Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
 import { DEFAULT_PERIODS } from '../../src/orders/deadlines';
+import { NoticingCustodyLog } from '../../src/orders/order-notices';
 import { type OrderInput, OrderService } from '../../src/orders/order-service';
 import { withScratchDatabase } from './database';
 import { type RevealedEntry, revealedChain } from './revealed';
@@ -101,7 +102,14 @@ export async function withOrders(body: (harness: OrderHarness) => Promise<void>)
       const orders = new OrderService(
         new OrderRepository(db),
         new CaseRepository(db),
-        new CustodyLog(sequencer, () => receiptKey),
+        // As in the service: order entries leave the notices they owe in the outbox, in their own commit.
+        new NoticingCustodyLog(
+          sequencer,
+          () => receiptKey,
+          new OrderRepository(db),
+          new NotificationRepository(db),
+          now,
+        ),
         {
           evidence: async () => {
             throw new NotFoundError('evidence');
