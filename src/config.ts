@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
-import type { DeadlinePeriods } from './orders/deadlines';
 import type { WarningLeads } from './orders/deadline-warnings';
+import type { DeadlinePeriods } from './orders/deadlines';
 import { ORDER_KINDS, type OrderKind } from './orders/lifecycle';
 import { largestUploadBytes } from './storage/s3-part-size';
 

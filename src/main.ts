@@ -9,6 +9,7 @@ import { PrincipalService } from './access/principal-service';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
+import { CentralAuthorityRepository } from './db/central-authority.repository';
 import { ChannelListener } from './db/channel-listener';
 import {
   databaseReadOnly,
@@ -23,7 +24,6 @@ import { DisclosureRepository } from './db/disclosure.repository';
 import { EvidenceRepository } from './db/evidence.repository';
 import { IdempotencyRepository } from './db/idempotency.repository';
 import { LogRepository } from './db/log.repository';
-import { CentralAuthorityRepository } from './db/central-authority.repository';
 import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
 import { PRINCIPAL_CHANNEL, PrincipalRepository } from './db/principal.repository';

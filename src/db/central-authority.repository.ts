@@ -93,7 +93,9 @@ export class CentralAuthorityRepository {
       [...params, [...decisions]],
     );
     const by = (dimension: string) =>
-      Object.fromEntries(counts.filter((row) => row.dimension === dimension).map((row) => [row.value, row.n]));
+      Object.fromEntries(
+        counts.filter((row) => row.dimension === dimension).map((row) => [row.value, row.n]),
+      );
     const timing = (row: (typeof times)[number] | undefined): ResponseTimes => ({
       decided: row?.decided ?? 0,
       medianSeconds: row?.median ?? null,

@@ -68,7 +68,10 @@ export function centralAuthorityRouter(authenticate: Authenticator, authority: C
     const id = idFromPath(req.params.id, 'order');
     const body = parseBody(forwardBody, req.body);
     const { value, receipt } = await authority.forward(principalOf(res), id, body);
-    res.json({ order: { id: value.id, status: value.status, executingAgency: value.executingAgency }, receipt });
+    res.json({
+      order: { id: value.id, status: value.status, executingAgency: value.executingAgency },
+      receipt,
+    });
   });
 
   router.post('/v1/orders/:id/referrals', token, async (req, res) => {

@@ -88,7 +88,8 @@ export class CentralAuthority {
     input: { executingAgency: string; reason?: string | undefined },
   ): Promise<Receipted<VisibleOrder>> {
     const order = await this.orders.get(principal, id);
-    if (order.ownerAgency !== principal.agency) throw new ForbiddenRoleError(SERVICE_PERMISSIONS['order.handle']);
+    if (order.ownerAgency !== principal.agency)
+      throw new ForbiddenRoleError(SERVICE_PERMISSIONS['order.handle']);
     const role = serviceRole(principal, 'order.handle');
     if (input.executingAgency === order.ownerAgency || input.executingAgency === order.executingAgency)
       throw new ValidationError([{ pointer: '/executingAgency', reason: 'handles_the_order_already' }]);

@@ -67,7 +67,11 @@ function present(fields: Record<string, unknown>): Record<string, unknown> {
  *   Art. 35(2)(b); UN Art. 41).
  * `order` is the order before the entry (undefined for its first entry).
  */
-export function noticesOf(request: AppendRequest, order: OrderRecord | undefined, at: Date): NotificationRecord[] {
+export function noticesOf(
+  request: AppendRequest,
+  order: OrderRecord | undefined,
+  at: Date,
+): NotificationRecord[] {
   const id = request.subject.id;
   const data = request.data as Data;
   if (request.type === 'order.received') {
@@ -94,7 +98,10 @@ export function noticesOf(request: AppendRequest, order: OrderRecord | undefined
     case 'order.transitioned': {
       const lapse =
         request.actor.sub === DEADLINE_SWEEPER_SUB
-          ? toHandlers(`order.${String(data.to)}`, { status: data.to, deadline: order.deadlineAt?.toISOString() })
+          ? toHandlers(`order.${String(data.to)}`, {
+              status: data.to,
+              deadline: order.deadlineAt?.toISOString(),
+            })
           : [];
       return [
         ...toRequester(
@@ -114,7 +121,13 @@ export function noticesOf(request: AppendRequest, order: OrderRecord | undefined
     case 'order.forwarded':
       return [
         ...toRequester('order.forwarded', { status: order.status }),
-        notice(String(data.executingAgency), 'order.assigned', id, present({ registryNumber, reason: data.reason }), at),
+        notice(
+          String(data.executingAgency),
+          'order.assigned',
+          id,
+          present({ registryNumber, reason: data.reason }),
+          at,
+        ),
       ];
     case 'order.referred':
       return [

@@ -448,7 +448,7 @@ export class OrderService {
     const order = await this.get(principal, orderId);
     const role = handlesFor(order, principal.agency)
       ? serviceRole(principal, 'order.handle')
-        : forbidden(SERVICE_PERMISSIONS['order.handle']);
+      : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const item = await this.options.evidence(principal, evidenceId);
     const actor = { sub: principal.sub, agency: principal.agency, role };
     const [linked] = await this.log.recordAll([
