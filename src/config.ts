@@ -167,8 +167,8 @@ export const configSchema = z
     ORDER_WARNING_DAYS: z.coerce.number().int().min(0).max(365).default(10),
     ORDER_WARNING_DAYS_BY_KIND: z
       .string()
-      .default('')
-      .transform((value, ctx) => warningDaysByKind(value, ctx)),
+      .optional()
+      .transform((value, ctx) => (value === undefined ? undefined : warningDaysByKind(value, ctx))),
     // Where an order may be referred for extradition and provisional arrest, the first the default (AZ: Ministry of Justice).
     REFERRAL_AUTHORITIES: z
       .string()
@@ -435,7 +435,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     centralAuthority: e.CENTRAL_AUTHORITY,
     reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,
-    orderWarningLeads: { days: e.ORDER_WARNING_DAYS, byKind: e.ORDER_WARNING_DAYS_BY_KIND },
+    orderWarningLeads: { days: e.ORDER_WARNING_DAYS, byKind: e.ORDER_WARNING_DAYS_BY_KIND ?? {} },
     referralAuthorities: e.REFERRAL_AUTHORITIES,
     orderPeriods: {
       internationalPreservationDays: e.ORDER_PRESERVATION_INTERNATIONAL_DAYS,
