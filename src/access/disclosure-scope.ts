@@ -64,6 +64,8 @@ const HAND_OVER_TYPES: ReadonlySet<string> = new Set(['evidence.disclosed']);
 const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.received': ['*'],
   'order.transitioned': ['reason', 'disclosure'],
+  // That its request was forwarded for execution, not to whom: it keeps dealing with the central authority (UN Art. 40(13)).
+  'order.forwarded': [],
 };
 
 export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };
