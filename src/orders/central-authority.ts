@@ -93,6 +93,9 @@ export class CentralAuthority {
     const role = serviceRole(principal, 'order.handle');
     if (input.executingAgency === order.ownerAgency || input.executingAgency === order.executingAgency)
       throw new ValidationError([{ pointer: '/executingAgency', reason: 'handles_the_order_already' }]);
+    // The requesting party does not execute its own request: it would read the handling side's chain.
+    if (input.executingAgency === order.submittedByAgency)
+      throw new ValidationError([{ pointer: '/executingAgency', reason: 'is_the_requester' }]);
     if (!nextStates(order.kind, order.direction, order.status).some((state) => state !== 'closed'))
       throw new LedgerError('ORDER_ENDED', `The order is ${order.status}: nothing is left to execute`);
     const { receipt } = await this.log.record({

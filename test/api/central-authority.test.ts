@@ -181,6 +181,13 @@ describe('the central authority: forwarding, referral, statistics, notifications
       expect(self.body.errors).to.deep.equal([
         { pointer: '/executingAgency', reason: 'handles_the_order_already' },
       ]);
+      const requester = await service.call('POST', `/v1/orders/${id}/forward`, {
+        token: handler,
+        json: { executingAgency: partnerAgency },
+      });
+      expect(requester.body.errors).to.deep.equal([
+        { pointer: '/executingAgency', reason: 'is_the_requester' },
+      ]);
       const badCode = await service.call('POST', `/v1/orders/${id}/forward`, {
         token: handler,
         json: { executingAgency: 'not an agency' },
