@@ -17,6 +17,7 @@ import { OrderHolds1764488000000 } from './1764488000000-order-holds';
 import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
 import { OrderMatters1764500000000 } from './1764500000000-order-matters';
 import { OrderContents1764510000000 } from './1764510000000-order-contents';
+import { CentralAuthority1764530000000 } from './1764530000000-central-authority';
 import { UserNotices1764550000000 } from './1764550000000-user-notices';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
@@ -40,5 +41,6 @@ export const migrations = [
   OrderRegistry1764490000000,
   OrderMatters1764500000000,
   OrderContents1764510000000,
+  CentralAuthority1764530000000,
   UserNotices1764550000000,
 ];

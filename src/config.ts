@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
+import type { WarningLeads } from './orders/deadline-warnings';
 import type { DeadlinePeriods } from './orders/deadlines';
 import { AUTHORISABLE_KINDS, EU_ROLES, type LegalSettings, RESERVABLE } from './orders/legal-settings';
+import { ORDER_KINDS, type OrderKind } from './orders/lifecycle';
 import { EU_2023_1543_STATES } from './orders/states-parties';
 import { largestUploadBytes } from './storage/s3-part-size';
 
@@ -202,6 +204,18 @@ export const configSchema = z
       .default('az,en,ru')
       .transform((list) => list.split(',')),
     ORDER_DEADLINE_WARNING_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
+    // Early warning of a deadline (row 62): days ahead, for every kind, and per kind as `kind=days,...`.
+    ORDER_WARNING_DAYS: z.coerce.number().int().min(0).max(365).default(10),
+    ORDER_WARNING_DAYS_BY_KIND: z
+      .string()
+      .optional()
+      .transform((value, ctx) => (value === undefined ? undefined : warningDaysByKind(value, ctx))),
+    // Where an order may be referred for extradition and provisional arrest, the first the default (AZ: Ministry of Justice).
+    REFERRAL_AUTHORITIES: z
+      .string()
+      .default('AZ-MOJ')
+      .transform((value) => value.split(',').map((code) => code.trim()))
+      .pipe(z.tuple([z.string().regex(AGENCY_CODE_PATTERN)], z.string().regex(AGENCY_CODE_PATTERN))),
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
     BREAK_GLASS_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
@@ -371,6 +385,10 @@ export interface Config {
   readonly acceptedRequestLanguages: readonly string[];
   /** How long before an order's deadline the sweep starts warning. */
   readonly orderDeadlineWarningMs: number;
+  /** How long before an order's deadline its early warning goes out (notified once per deadline). */
+  readonly orderWarningLeads: WarningLeads;
+  /** The authorities an order may be referred to (extradition, provisional arrest); the first is the default. */
+  readonly referralAuthorities: readonly [string, ...string[]];
   /** Custody reports flag an item without a holder (in transit) for longer than this. */
   readonly reportMaxHolderGapMs: number;
   /** How long a break-glass opening of a case lasts. */
@@ -480,6 +498,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,
+    orderWarningLeads: { days: e.ORDER_WARNING_DAYS, byKind: e.ORDER_WARNING_DAYS_BY_KIND ?? {} },
+    referralAuthorities: e.REFERRAL_AUTHORITIES,
     orderPeriods: {
       internationalPreservationDays: e.ORDER_PRESERVATION_INTERNATIONAL_DAYS,
       domesticPreservationDays: e.ORDER_PRESERVATION_DOMESTIC_DAYS,
@@ -600,4 +620,21 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** `ORDER_WARNING_DAYS_BY_KIND`: `kind=days` pairs, comma-separated, each kind once. */
+function warningDaysByKind(value: string, ctx: z.RefinementCtx): Partial<Record<OrderKind, number>> {
+  const byKind: Partial<Record<OrderKind, number>> = {};
+  for (const pair of value.split(',').filter((part) => part.trim() !== '')) {
+    const [kind, days] = pair.split('=').map((part) => part.trim());
+    const count = Number(days);
+    if (!ORDER_KINDS.includes(kind as OrderKind) || kind === undefined || kind in byKind) {
+      ctx.addIssue({ code: 'custom', message: `unknown or repeated kind: ${kind}` });
+    } else if (!Number.isInteger(count) || count < 0 || count > 365) {
+      ctx.addIssue({ code: 'custom', message: `days must be a whole number from 0 to 365: ${pair}` });
+    } else {
+      byKind[kind as OrderKind] = count;
+    }
+  }
+  return byKind;
 }

@@ -42,6 +42,8 @@ export const ERROR_CODES = [
   'ORDER_DEADLINE_NOT_REACHED',
   // A supplement to an order that is finished (only closing it remains).
   'ORDER_CLOSED',
+  // Forwarding an order that has nothing left to execute (refused, executed, withdrawn, closed ...).
+  'ORDER_ENDED',
   // A disclosure without the order that authorises it, under one that does not, or against a condition of the data.
   'LEGAL_BASIS_REQUIRED',
   'LEGAL_BASIS_INVALID',

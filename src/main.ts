@@ -9,6 +9,7 @@ import { PrincipalService } from './access/principal-service';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
+import { CentralAuthorityRepository } from './db/central-authority.repository';
 import { ChannelListener } from './db/channel-listener';
 import {
   databaseReadOnly,
@@ -49,8 +50,11 @@ import { S3PublishTarget, TilePublisher } from './log/tile-publisher';
 import { TileReader } from './log/tiles';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { CentralAuthority } from './orders/central-authority';
 import { ConsultationService } from './orders/consultations';
 import { DeadlineSweep } from './orders/deadline-sweep';
+import { DeadlineWarnings } from './orders/deadline-warnings';
+import { NoticingCustodyLog } from './orders/order-notices';
 import { OrderService } from './orders/order-service';
 import { OrderSupplements } from './orders/supplements';
 import { UserNotices } from './orders/user-notices';
@@ -170,7 +174,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       breakGlassMs: config.breakGlassMs,
     });
     const orderRepository = new OrderRepository(db);
-    const orders = new OrderService(orderRepository, caseRepository, custodyLog, {
+    const notifications = new NotificationRepository(db);
+    // Order entries leave the notices they owe in the outbox, in their own commit (legal rows 61, 68).
+    const orderLog = new NoticingCustodyLog(
+      sequencer,
+      () => keyring.signingKey(),
+      orderRepository,
+      notifications,
+    );
+    const orders = new OrderService(orderRepository, caseRepository, orderLog, {
       evidence: (principal, id) => evidence.attested(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
@@ -183,10 +195,24 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       periods: config.orderPeriods,
       acceptedLanguages: config.acceptedRequestLanguages,
     });
+    const centralAuthorityQueries = new CentralAuthorityRepository(db);
+    const deadlineWarnings = new DeadlineWarnings(
+      db,
+      centralAuthorityQueries,
+      orderRepository,
+      notifications,
+      config.orderWarningLeads,
+    );
+    const centralAuthority = new CentralAuthority(orders, centralAuthorityQueries, notifications, orderLog, {
+      referralAuthorities: config.referralAuthorities,
+    });
     const deadlines = new DeadlineSweep(
       orders,
       logger.child({ component: 'deadline-sweep' }),
       config.orderDeadlineWarningMs,
+      undefined,
+      undefined,
+      deadlineWarnings,
     );
     deadlines.start(60_000);
     cleanups.push(() => deadlines.stop());
@@ -356,6 +382,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         order: (principal, id) => orders.get(principal, id),
         entries: logRepository,
       }),
+      centralAuthority,
+      deadlineWarnings,
       disclosures,
       evidence: {
         evidence,

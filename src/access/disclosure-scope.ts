@@ -70,6 +70,8 @@ const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.traffic_disclosed': ['*'],
   // A consultation is held with the requester (Bud 27(6); UN 40(26) [U]): it reads every word of it.
   'order.consulted': ['*'],
+  // That its request was forwarded for execution, not to whom: it keeps dealing with the central authority (UN Art. 40(13)).
+  'order.forwarded': [],
 };
 
 export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };

@@ -40,6 +40,10 @@ export const SERVICE_PERMISSIONS = {
   'order.request_move': ['partner'],
   /** Supply what the caller's agency's own request lacks, or its formal confirmation (UN 40(14); Bud 25(3)). */
   'order.supplement': ['partner'],
+  /** The figures of the orders the caller's agency handles, for implementation review (UN Art. 57). */
+  'order.statistics': ['investigator', 'prosecutor', 'auditor'],
+  /** Read and acknowledge the notifications addressed to the caller's agency. */
+  'notification.read': ['investigator', 'prosecutor', 'auditor', 'partner'],
   /** Read the status view of requests the caller's agency submitted. */
   'order.read_status': ['partner'],
   /** Fetch a package disclosed to the caller's agency. */

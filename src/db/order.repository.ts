@@ -26,6 +26,12 @@ export interface OrderRecord {
   readonly safeguards: Readonly<Record<string, unknown>>;
   /** The agency that handles the order (for incoming requests: the central authority). */
   readonly ownerAgency: string;
+  /**
+   * The competent authority the owner forwarded the order to for execution
+   * (UN Art. 40(13)): it handles the order beside the owner, which stays
+   * answerable to the requester. Absent until forwarded.
+   */
+  readonly executingAgency?: string | null;
   readonly submittedByAgency: string;
   readonly receivedAt: Date;
   readonly preservedAt: Date | null;
@@ -52,7 +58,8 @@ export interface OrderRecord {
 }
 
 /**
- * Who may see which orders: handlers and auditors of the owning agency, court
+ * Who may see which orders: handlers and auditors of the owning agency (and
+ * of the agency an order was forwarded to, for that order), court
  * members of the order's case, and, in a status view, the submitting agency.
  */
 export interface OrderScope {
@@ -318,7 +325,7 @@ export class OrderRepository {
  * number theirs from $7. `FULL` is what a whole view needs; the agency that
  * submitted an incoming request sees only its status view.
  */
-const FULL = `((($4 OR $5) AND owner_agency = $1) OR (case_id IS NOT NULL AND EXISTS (
+const FULL = `((($4 OR $5) AND (owner_agency = $1 OR executing_agency = $1)) OR (case_id IS NOT NULL AND EXISTS (
     SELECT 1 FROM case_grants g
      WHERE g.case_id = orders.case_id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
        AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2)
@@ -334,7 +341,7 @@ function toVisible(row: Row & { status_only: boolean }): VisibleOrder {
 }
 
 const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
-  requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
+  requesting_authority, channel, urgency, details, safeguards, owner_agency, executing_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
   created_at, related_order_id, relation, missing, formal_confirmation_due
@@ -357,6 +364,7 @@ interface Row {
   details: Record<string, unknown>;
   safeguards: Record<string, unknown>;
   owner_agency: string;
+  executing_agency: string | null;
   submitted_by_agency: string;
   received_at: Date;
   preserved_at: Date | null;
@@ -393,6 +401,7 @@ function toRecord(row: Row): OrderRecord {
     details: row.details,
     safeguards: row.safeguards,
     ownerAgency: row.owner_agency,
+    executingAgency: row.executing_agency,
     submittedByAgency: row.submitted_by_agency,
     receivedAt: row.received_at,
     preservedAt: row.preserved_at,

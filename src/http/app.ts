@@ -23,13 +23,16 @@ import {
 } from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
+import type { CentralAuthority } from '../orders/central-authority';
 import type { ConsultationService } from '../orders/consultations';
+import type { DeadlineWarnings } from '../orders/deadline-warnings';
 import type { OrderService } from '../orders/order-service';
 import type { OrderSupplements } from '../orders/supplements';
 import type { UserNotices } from '../orders/user-notices';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
+import { centralAuthorityRouter } from './central-authority.routes';
 import { consultationsRouter } from './consultations.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
@@ -38,7 +41,7 @@ import type { IdempotencyKeys } from './idempotency';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
 import { orderContentsRouter } from './order-contents.routes';
-import { ordersRouter } from './orders.routes';
+import { type OrderViewer, ordersRouter, orderView } from './orders.routes';
 import { principalsRouter } from './principals.routes';
 import { problemFor, sendProblem } from './problem';
 import type { RateLimits } from './rate-limits';
@@ -55,6 +58,9 @@ export interface AppDependencies {
   /** Supplements to requests (missing contents, translations, formal confirmations). */
   readonly orderSupplements: OrderSupplements;
   readonly consultations: ConsultationService;
+  /** Forwarding, referral, statistics and notifications; the order view's early-warning time. */
+  readonly centralAuthority: CentralAuthority;
+  readonly deadlineWarnings: DeadlineWarnings;
   readonly disclosures: DisclosureService;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
@@ -147,9 +153,12 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
-  app.use(orderContentsRouter(deps.authenticate, deps.orderSupplements));
+  const viewOrder: OrderViewer = (order) => orderView(order, deps.deadlineWarnings.warningAt(order));
+  // Before the orders router: `/v1/orders/stats` and `/v1/orders/templates/...` are not orders' ids.
+  app.use(centralAuthorityRouter(deps.authenticate, deps.centralAuthority));
+  app.use(orderContentsRouter(deps.authenticate, deps.orderSupplements, viewOrder));
   app.use(consultationsRouter(deps.authenticate, deps.consultations));
-  app.use(ordersRouter(deps.authenticate, deps.orders));
+  app.use(ordersRouter(deps.authenticate, deps.orders, viewOrder));
   app.use(userNoticesRouter(deps.authenticate, deps.userNotices));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
   app.use(principalsRouter(deps.authenticate, deps.principals));

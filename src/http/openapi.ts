@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VERIFY_CODES } from '../verify';
+import { forwardBody, referralBody } from './central-authority.routes';
 import {
   breakGlassBody,
   consultationBody,
@@ -459,6 +460,71 @@ export const openApiDocument = {
         summary: 'Orders you may see, soonest deadline first (?status=&dueBefore=&limit=)',
         security: bearer,
         responses: { '200': { description: '{ items }' }, default: problem },
+      },
+    },
+    '/v1/orders/stats': {
+      get: {
+        summary:
+          'Figures of the orders your agency handles, for implementation review (handlers and auditors; ?from=&to= on receipt)',
+        description:
+          'Counts by kind, direction and status; incoming requests by requesting state and outgoing by requested ' +
+          'state; response times from receipt to the first decision (an order, refusal, execution, answer ...): ' +
+          'median and 90th percentile in seconds, overall, by kind and by direction.',
+        security: bearer,
+        responses: {
+          '200': {
+            description:
+              '{ from, to, total, byKind, byDirection, byStatus, incomingByRequestingState, outgoingByRequestedState, responseTimes }',
+          },
+          default: problem,
+        },
+      },
+    },
+    '/v1/orders/{id}/forward': {
+      post: {
+        summary:
+          'Forward the order to the competent authority that executes it (the owner’s handlers; UN Art. 40(13))',
+        description:
+          'The executing agency then handles the order beside the owner (its handlers and auditors see it, it ' +
+          'moves it and links evidence); every other agency still gets 404. An `order.forwarded` entry with a ' +
+          'receipt; the requester is told that its request was forwarded, not to whom. An order with nothing ' +
+          'left to execute is 409 ORDER_ENDED.',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(forwardBody),
+        responses: {
+          '200': { description: '{ order: { id, status, executingAgency }, receipt }' },
+          default: problem,
+        },
+      },
+    },
+    '/v1/orders/{id}/referrals': {
+      post: {
+        summary:
+          'Refer the order to the extradition authority (default the first of REFERRAL_AUTHORITIES, AZ-MOJ): an entry and a notification to it',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(referralBody),
+        responses: {
+          '201': { description: '{ referral: { order, authority }, receipt }' },
+          default: problem,
+        },
+      },
+    },
+    '/v1/notifications': {
+      get: {
+        summary:
+          'Notifications addressed to your agency, newest first (?limit=&cursor=): requests’ receipts and status changes, deadline warnings and alerts, referrals',
+        security: bearer,
+        responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
+      },
+    },
+    '/v1/notifications/{id}/ack': {
+      post: {
+        summary: 'Acknowledge a notification addressed to your agency (the first acknowledgement is kept)',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ notification }' }, default: problem },
       },
     },
     '/v1/orders/{id}': {

@@ -6,7 +6,7 @@ import { requestForms } from '../orders/forms';
 import { ORDER_KINDS } from '../orders/lifecycle';
 import type { OrderSupplements } from '../orders/supplements';
 import { principalOf, requireToken } from './auth';
-import { orderJson, SAFEGUARDS } from './orders.routes';
+import { type OrderViewer, SAFEGUARDS } from './orders.routes';
 import { orderSupplementBody } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
@@ -16,7 +16,11 @@ const formParams = z.strictObject({ kind: z.enum(ORDER_KINDS) });
  * What a request must contain, and what is supplied later: the request forms
  * of each kind (legal row 67) and supplements to a request (rows 3, 33, 34).
  */
-export function orderContentsRouter(authenticate: Authenticator, supplements: OrderSupplements): Router {
+export function orderContentsRouter(
+  authenticate: Authenticator,
+  supplements: OrderSupplements,
+  orderJson: OrderViewer,
+): Router {
   const router = Router();
   // Per route, so that the other order routes are not authenticated twice.
   const signedIn = requireToken(authenticate);

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { OrderService } from '../orders/order-service';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf } from './auth';
-import { orderJson } from './orders.routes';
+import type { OrderViewer } from './orders.routes';
 import { trafficDisclosureBody } from './schemas';
 import { idFromPath, parseBody } from './validation';
 
@@ -12,7 +12,7 @@ import { idFromPath, parseBody } from './validation';
  * disclosures of traffic data from a preservation order (UN 43(1), 26; Bud 30(1), 17).
  * Mounted by the orders router, behind its token check.
  */
-export function orderMatterRouter(orders: OrderService): Router {
+export function orderMatterRouter(orders: OrderService, orderJson: OrderViewer): Router {
   const router = Router();
   keepObjectParams(router);
 

@@ -20,11 +20,15 @@ export const SAFEGUARDS = [
 ] as const;
 
 /** `/v1/orders`: legal orders and requests under the Convention, with their deadlines. */
-export function ordersRouter(authenticate: Authenticator, orders: OrderService): Router {
+export function ordersRouter(
+  authenticate: Authenticator,
+  orders: OrderService,
+  orderJson: OrderViewer = (order) => orderView(order, null),
+): Router {
   const router = Router();
   keepObjectParams(router);
   router.use('/v1/orders', requireToken(authenticate));
-  router.use(orderMatterRouter(orders));
+  router.use(orderMatterRouter(orders, orderJson));
 
   router.post('/v1/orders', async (req, res) => {
     const {
@@ -115,7 +119,10 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
  * that submitted a request only where it stands (`statusOnly`), not how it is
  * handled.
  */
-export function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
+/** How an order is shown to its caller, early-warning time included: one viewer for every order route. */
+export type OrderViewer = (order: OrderRecord & { statusOnly?: boolean }) => ReturnType<typeof orderView>;
+
+export function orderView(order: OrderRecord & { statusOnly?: boolean }, warningAt: Date | null) {
   const status = {
     id: order.id,
     registryNumber: order.registryNumber,
@@ -125,7 +132,7 @@ export function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     legalBasis: order.legalBasis,
     submittedByAgency: order.submittedByAgency,
     receivedAt: order.receivedAt.toISOString(),
-    deadlines: deadlinesJson(order),
+    deadlines: { ...deadlinesJson(order), warningAt: warningAt?.toISOString() ?? null },
     // What the request still lacks, and its formal confirmation: the requester must learn both (UN 40(14), 40(15)).
     missing: order.missing,
     formalConfirmation: formalConfirmationJson(order),
@@ -145,6 +152,7 @@ export function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     relatedOrderId: order.relatedOrderId,
     relation: order.relation,
     ownerAgency: order.ownerAgency,
+    executingAgency: order.executingAgency ?? null,
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),
     statusOnly: false,

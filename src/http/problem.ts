@@ -53,6 +53,7 @@ const PROBLEMS: Record<ErrorCode, ProblemKind> = {
   ORDER_DEADLINE_PASSED: { status: 409, title: 'The deadline for this order move has passed' },
   ORDER_DEADLINE_NOT_REACHED: { status: 409, title: 'This order move must wait for its deadline' },
   ORDER_CLOSED: { status: 409, title: 'The order is finished: nothing more can be supplied' },
+  ORDER_ENDED: { status: 409, title: 'The order has ended: nothing is left to execute' },
   LEGAL_BASIS_REQUIRED: { status: 422, title: 'A hand-over needs the order that authorises it' },
   LEGAL_BASIS_INVALID: { status: 409, title: 'The order does not authorise this hand-over' },
   CONDITION_FORBIDS: { status: 409, title: 'A condition attached to the data forbids this hand-over' },

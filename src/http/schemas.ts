@@ -5,7 +5,7 @@ import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
 import { ANSWERS, PROPOSALS } from '../orders/consultations';
 import { DATA_CATEGORIES, PRODUCTION_ADDRESSEES } from '../orders/contents';
 import { OFFENCE_CATEGORY_CODES } from '../orders/grounds';
-import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
+import { ASSISTANCE_TYPES, DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 import { RELATIONS } from '../orders/matter';
 import { USER_NOTICE_DECISIONS, USER_NOTICE_GROUNDS, type UserNoticeGround } from '../orders/user-notices';
 
@@ -182,6 +182,8 @@ export const orderBody = z
     // UN 44(3), Bud 31(3): data vulnerable to loss or modification, answered on an expedited basis.
     dataVulnerable: z.boolean().optional(),
     vulnerabilityReason: optionalText(2000),
+    /** `assistance_24_7`: which of the 24/7 point's functions is asked for (UN Art. 41; Budapest Art. 35(1)). */
+    assistanceType: z.enum(ASSISTANCE_TYPES).optional(),
   })
   .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
     message: 'an emergency needs its justification',
@@ -190,7 +192,20 @@ export const orderBody = z
   .refine((body) => (body.relatedOrderId === undefined) === (body.relation === undefined), {
     message: 'a related order is named with its relation',
     path: ['relation'],
-  });
+  })
+  .refine((body) => (body.kind === 'assistance_24_7') === (body.assistanceType !== undefined), {
+    message: 'assistance through the 24/7 point names its type, and only it does',
+    path: ['assistanceType'],
+  })
+  .refine((body) => body.kind !== 'assistance_24_7' || body.channel === '24/7', {
+    message: 'assistance of the 24/7 point comes through the 24/7 channel',
+    path: ['channel'],
+  })
+  .refine(
+    (body) =>
+      !['assistance_24_7', 'spontaneous_information'].includes(body.kind) || body.direction !== 'domestic',
+    { message: 'between states only', path: ['direction'] },
+  );
 
 /** Traffic data fields a disclosure may release (Arts 26/43): tracing data only. */
 const trafficFields = z

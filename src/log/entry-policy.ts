@@ -72,6 +72,10 @@ export const PUBLIC_FIELDS: PublicFields = {
   // What was disclosed is withheld from the public log and owed to the requester (access/disclosure-scope.ts).
   'order.traffic_disclosed': ['hopCount', 'contentDisclosed', 'subscriberDisclosed'],
   'order.execution_lapsed': ['status'],
+  // To whom an order went, and why, is the handling side's (UN Art. 40(13)); the requester sees only that it was forwarded.
+  'order.forwarded': [],
+  // A referral to the extradition authority (Budapest Art. 35(2)(b)): the authority and the reason stay withheld.
+  'order.referred': [],
   'audit.read': ['action', 'object', 'outcome', 'roles', 'requestId'],
   'audit.denied': ['action', 'object', 'outcome', 'roles', 'requestId'],
   'key.rotated': ['purpose', 'kid', 'publicJwk', 'retires'],

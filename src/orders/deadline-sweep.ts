@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { DeadlineWarnings } from './deadline-warnings';
 import type { OrderService } from './order-service';
 
 /**
@@ -23,6 +24,8 @@ export class DeadlineSweep {
     private readonly now: () => Date = () => new Date(),
     /** Due orders read per query; the pass reads on until none are left. */
     private readonly pageSize = 200,
+    /** The early warnings of deadlines drawing near, notified once per deadline (legal-requirements row 62). */
+    private readonly warnings?: DeadlineWarnings,
   ) {}
 
   start(intervalMs: number): void {
@@ -74,6 +77,10 @@ export class DeadlineSweep {
         );
       }
     }
+    // A warning is a notice, not a lapse: one that fails is sent by the next pass.
+    await this.warnings
+      ?.send(now)
+      .catch((error: unknown) => this.logger.error({ err: error }, 'deadline warnings not sent'));
     return {
       expired: lapsed.expired,
       overdue: lapsed.overdue,

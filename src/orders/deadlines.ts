@@ -160,7 +160,12 @@ function legalDeadline(timeline: OrderTimeline, periods: Required<DeadlinePeriod
 }
 
 /** Kinds a 24/7 point of contact receives (UN Art. 41, Budapest Art. 35). */
-const POINT_OF_CONTACT_KINDS: readonly OrderKind[] = ['preservation', 'traffic_disclosure', 'mla'];
+const POINT_OF_CONTACT_KINDS: readonly OrderKind[] = [
+  'preservation',
+  'traffic_disclosure',
+  'mla',
+  'assistance_24_7',
+];
 /** States in which the requested side has not yet answered a request. */
 const UNANSWERED = ['received', 'under_assessment'];
 
@@ -183,7 +188,8 @@ function actBy(timeline: OrderTimeline, periods: Required<DeadlinePeriods>): Dea
   if (
     timeline.direction !== 'incoming' ||
     timeline.channel !== '24/7' ||
-    timeline.urgency === 'normal' ||
+    // The 24/7 point's own assistance is urgent by nature (UN Art. 41(1): "immediate assistance").
+    (timeline.urgency === 'normal' && timeline.kind !== 'assistance_24_7') ||
     !POINT_OF_CONTACT_KINDS.includes(timeline.kind) ||
     !UNANSWERED.includes(timeline.status)
   )

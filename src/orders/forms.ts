@@ -129,6 +129,21 @@ function kindFields(kind: OrderKind, direction: Direction): FormField[] {
         { name: 'offence', required: false, source: 'UN 43(1), Bud 30: the offence the path is traced for' },
         { name: 'dataToPreserve', required: false, source: 'UN 43(1), Bud 30: the communication traced' },
       ];
+    case 'assistance_24_7':
+      return [
+        {
+          name: 'assistanceType',
+          required: true,
+          source: 'UN 41, Bud 35(1): technical advice, legal information, locating suspects, emergency data',
+        },
+        { name: 'factsSummary', required: false, source: 'UN 41, Bud 35(1): what the assistance is for' },
+      ];
+    case 'spontaneous_information':
+      return [
+        { name: 'factsSummary', required: false, source: 'UN 40(4), Bud 26(1): the information given' },
+        { name: 'confidential', required: false, source: 'Bud 26(2): kept confidential' },
+        { name: 'specialityConditions', required: false, source: 'Bud 26(2): used only under conditions' },
+      ];
   }
 }
 

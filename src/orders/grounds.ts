@@ -131,6 +131,9 @@ const TREATY = [
 ];
 const TREATY_MLA = [...TREATY, ground('ONGOING_PROCEEDINGS', 'the treaty', POSTPONED)];
 
+/** The grounds of `grounds` that refuse (a 24/7 answer is given or refused, never postponed). */
+const refusals = (grounds: readonly Ground[]) => grounds.filter((g) => g.moves.includes('refused'));
+
 /** A domestic order is refused by the authority that would issue it: UN Art. 24 [U]; Budapest Art. 15 [P]. */
 const DOMESTIC = [
   ground('AUTHORISATION_REFUSED', 'Bud 15(2) [P]; UN 24(2) [U]', REFUSED),
@@ -172,9 +175,20 @@ type KindGrounds = Readonly<Partial<Record<OrderKind, readonly Ground[]>>>;
 const DOMESTIC_GROUNDS: KindGrounds = { preservation: DOMESTIC, traffic_disclosure: DOMESTIC };
 
 const GROUNDS: Readonly<Record<Exclude<Instrument, 'DOMESTIC'>, KindGrounds>> = {
-  BUDAPEST: { preservation: BUDAPEST_PRESERVATION, traffic_disclosure: BUDAPEST_TRAFFIC, mla: BUDAPEST_MLA },
-  UNCC: { preservation: UN_PRESERVATION, traffic_disclosure: UN_ART_40, mla: UN_MLA },
-  MLAT: { preservation: TREATY, traffic_disclosure: TREATY, mla: TREATY_MLA },
+  // The 24/7 point's assistance is mutual assistance: refused on the instrument's general grounds (Bud 25(4), 27(4); UN 40).
+  BUDAPEST: {
+    preservation: BUDAPEST_PRESERVATION,
+    traffic_disclosure: BUDAPEST_TRAFFIC,
+    mla: BUDAPEST_MLA,
+    assistance_24_7: refusals(BUDAPEST_MLA),
+  },
+  UNCC: {
+    preservation: UN_PRESERVATION,
+    traffic_disclosure: UN_ART_40,
+    mla: UN_MLA,
+    assistance_24_7: UN_ART_40,
+  },
+  MLAT: { preservation: TREATY, traffic_disclosure: TREATY, mla: TREATY_MLA, assistance_24_7: TREATY },
   EU_2023_1543: { epoc: EPOC, epoc_pr: EPOC_PR },
 };
 

@@ -1,4 +1,4 @@
-import { type FieldError, ValidationError } from '../errors';
+import type { FieldError } from '../errors';
 import type { EntryValue } from '../ledger';
 import type { EuRole, LegalSettings } from './legal-settings';
 import type { Direction, OrderKind } from './lifecycle';
@@ -38,6 +38,17 @@ const INTERNATIONAL: Readonly<Record<OrderKind, readonly Basis[]>> = {
   // Issuing (Arts 4-6), notifying (8), executing (10-11) and refusing (12).
   epoc: [{ instrument: 'EU_2023_1543', articles: ['4', '5', '8', '10', '12'] }],
   epoc_pr: [{ instrument: 'EU_2023_1543', articles: ['4', '6', '11'] }],
+  // The 24/7 point's functions (UN 41 [U]; Budapest 35(1)) and spontaneous information (UN 40(4) [U]; Budapest 26).
+  assistance_24_7: [
+    { instrument: 'UNCC', articles: ['41'] },
+    { instrument: 'BUDAPEST', articles: ['35'] },
+    { instrument: 'MLAT' },
+  ],
+  spontaneous_information: [
+    { instrument: 'UNCC', articles: ['40'] },
+    { instrument: 'BUDAPEST', articles: ['26'] },
+    { instrument: 'MLAT' },
+  ],
 };
 
 /** Within the state: domestic law, or the Convention article it implements (UN 25-27 [U]; Budapest 16-18 [P]). */
@@ -60,6 +71,8 @@ const DOMESTIC: Readonly<Record<OrderKind, readonly Basis[]>> = {
   mla: [],
   epoc: [],
   epoc_pr: [],
+  assistance_24_7: [],
+  spontaneous_information: [],
 };
 
 /** The legal bases an order of `kind` in `direction` may cite. */

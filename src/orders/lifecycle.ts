@@ -4,7 +4,9 @@ import { LedgerError } from '../errors';
  * The order kinds of api.md, each with the convention articles it implements:
  * preservation (UN Arts 25/42, Budapest 16/29), traffic_disclosure (UN 26/43,
  * Budapest 17/30), production (UN 27, Budapest 18), mla (UN 40/44, Budapest
- * 25-31), epoc and epoc_pr (EU Regulation 2023/1543).
+ * 25-31), epoc and epoc_pr (EU Regulation 2023/1543), assistance_24_7 (the
+ * 24/7 point's other functions, UN Art. 41, Budapest Art. 35(1)) and
+ * spontaneous_information (UN Art. 40(4)-(5), Budapest Art. 26).
  */
 export const ORDER_KINDS = [
   'preservation',
@@ -13,8 +15,22 @@ export const ORDER_KINDS = [
   'mla',
   'epoc',
   'epoc_pr',
+  'assistance_24_7',
+  'spontaneous_information',
 ] as const;
 export type OrderKind = (typeof ORDER_KINDS)[number];
+
+/**
+ * What a request of kind `assistance_24_7` asks of the 24/7 point of contact
+ * (UN Art. 41(3); Budapest Art. 35(1)(a), (c)): technical advice, legal
+ * information, locating suspects, or data to avert an emergency.
+ */
+export const ASSISTANCE_TYPES = [
+  'technical_advice',
+  'legal_information',
+  'locating_suspects',
+  'emergency_data',
+] as const;
 
 export const DIRECTIONS = ['incoming', 'outgoing', 'domestic'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -187,6 +203,34 @@ const EPOC_PR = {
   closed: [],
 } as const satisfies Table;
 
+/**
+ * What the 24/7 point of contact does besides preservation (UN Art. 41;
+ * Budapest Art. 35(1)(a), (c)): technical advice, legal information,
+ * locating suspects, data to avert an emergency. Answered (or refused) by
+ * the act-by time, like an urgent preservation request.
+ */
+const ASSISTANCE_24_7 = {
+  received: ['answered', 'refused', 'withdrawn'],
+  answered: ['closed'],
+  refused: ['closed'],
+  withdrawn: ['closed'],
+  closed: [],
+} as const satisfies Table;
+
+/**
+ * Information sent without a request (UN Art. 40(4)-(5); Budapest Art. 26),
+ * with the sender's conditions of confidentiality or use. The receiving side
+ * accepts it with them, or says it cannot comply with them (the sender then
+ * decides whether the information is to be provided; Bud 26(2)).
+ */
+const SPONTANEOUS_INFORMATION = {
+  received: ['acknowledged', 'conditions_declined', 'withdrawn'],
+  acknowledged: ['closed'],
+  conditions_declined: ['closed'],
+  withdrawn: ['closed'],
+  closed: [],
+} as const satisfies Table;
+
 /** One transition table per kind, and for preservation per direction: domestic (Art. 25) or international (Art. 42). */
 type Flow = Exclude<OrderKind, 'preservation'> | 'domestic_preservation' | 'international_preservation';
 
@@ -198,6 +242,8 @@ const TABLES: Readonly<Record<Flow, Table>> = {
   mla: MLA,
   epoc: EPOC,
   epoc_pr: EPOC_PR,
+  assistance_24_7: ASSISTANCE_24_7,
+  spontaneous_information: SPONTANEOUS_INFORMATION,
 };
 
 function flowOf(kind: OrderKind, direction: Direction): Flow {
@@ -289,6 +335,8 @@ const LAPSES: Readonly<Record<Flow, Readonly<Record<string, Lapse>>>> = {
     preserved: 'expires',
     extended: 'expires',
   },
+  assistance_24_7: { received: 'overdue' },
+  spontaneous_information: {},
 };
 
 /** What a passed deadline means for an order of `kind` in `direction` and `state` (see `Lapse`). */

@@ -124,7 +124,14 @@ const ENDED_MLA = ['refused', 'withdrawn', 'closed'];
  * is recorded once, by the disclosure that carries the data and names the
  * order (reports/disclosures.ts); the move records only the order's state.
  */
-export const HANDOVER: readonly string[] = ['produced', 'executed', 'partially_executed', 'disclosed'];
+export const HANDOVER: readonly string[] = [
+  'produced',
+  'executed',
+  'partially_executed',
+  'disclosed',
+  // A 24/7 answer may carry data to avert an emergency (UN Art. 41; Budapest Art. 35(1)(c)).
+  'answered',
+];
 
 export interface OrderServiceOptions {
   /** Finds an evidence item the principal may see (404 otherwise): the evidence service's `get`. */
@@ -366,7 +373,7 @@ export class OrderService {
     input: TransitionInput,
   ): Promise<Receipted<VisibleOrder>> {
     const order = await this.get(principal, id);
-    const owner = order.ownerAgency === principal.agency && serviceAllows(principal, 'order.handle');
+    const owner = handlesFor(order, principal.agency) && serviceAllows(principal, 'order.handle');
     const role = owner
       ? serviceRole(principal, 'order.handle')
       : order.submittedByAgency === principal.agency && requesterMay(order.kind, input.to)
@@ -495,10 +502,9 @@ export class OrderService {
     evidenceId: string,
   ): Promise<Receipted<OrderRecord>> {
     const order = await this.get(principal, orderId);
-    const role =
-      order.ownerAgency === principal.agency
-        ? serviceRole(principal, 'order.handle')
-        : forbidden(SERVICE_PERMISSIONS['order.handle']);
+    const role = handlesFor(order, principal.agency)
+      ? serviceRole(principal, 'order.handle')
+      : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const item = await this.options.evidence(principal, evidenceId);
     const actor = { sub: principal.sub, agency: principal.agency, role };
     const { receipt } = await this.log.record({
@@ -656,6 +662,11 @@ function orderScopeOf(principal: Principal): OrderScope {
     audits: principal.roles.includes('auditor'),
     readsStatus: serviceAllows(principal, 'order.read_status'),
   };
+}
+
+/** The owner handles its orders, and the agency it forwarded one to handles that one too (UN Art. 40(13)). */
+function handlesFor(order: OrderRecord, agency: string): boolean {
+  return order.ownerAgency === agency || order.executingAgency === agency;
 }
 
 function forbidden(needed: readonly Role[]): never {

@@ -21,6 +21,8 @@ interface Fixture {
   readonly grantId: string;
   /** A partner's executed request covering the item: the legal basis a disclosure to it cites. */
   readonly handOver: { readonly recipient: string; readonly order: string };
+  /** A notification addressed to the agency (the order's referral to it). */
+  readonly notification: string;
 }
 
 /** Roles a case can be granted to (partners and operators never become members). */
@@ -143,6 +145,11 @@ function orderVisible(role: Role, kind: CallerKind): boolean {
   return handler(role) || role === 'auditor' || (role === 'court' && kind === 'member');
 }
 
+/** Roles that read and acknowledge their agency's notifications. */
+function notified(role: Role): boolean {
+  return handler(role) || role === 'auditor' || role === 'partner';
+}
+
 function handler(role: Role): boolean {
   return role === 'investigator' || role === 'prosecutor';
 }
@@ -184,6 +191,13 @@ describe('the access matrix: every route × role × caller × object', function 
         json: { agency: uniqueAgency('C'), role: 'court' },
       })
     ).body.grant.id;
+    // The agency is one of its process's referral authorities: referring its own order notifies it.
+    await via.call('POST', `/v1/orders/${orderId}/referrals`, {
+      token: lead,
+      json: { authority: agency, reason: 'Matrix' },
+    });
+    const notification = (await via.call('GET', '/v1/notifications?limit=1', { token: lead })).body.items[0]
+      .id;
     const [acquired] = await testDatabase().db.query(
       `SELECT idx::text FROM log_entries WHERE subject_type = 'evidence' AND subject_id = $1 AND seq = 1`,
       [evidenceId],
@@ -200,16 +214,23 @@ describe('the access matrix: every route × role × caller × object', function 
       },
       grantId,
       handOver,
+      notification,
     };
   }
 
   before(async () => {
     const ownAgency = uniqueAgency();
     const otherAgency = uniqueAgency();
-    service = await startTestService({ CENTRAL_AUTHORITY: ownAgency });
+    service = await startTestService({
+      CENTRAL_AUTHORITY: ownAgency,
+      REFERRAL_AUTHORITIES: `AZ-MOJ,${ownAgency}`,
+    });
     own = await fixture(ownAgency, service);
     // The other agency's case is set up through a process for which that agency is the central authority.
-    const otherProcess = await startTestService({ CENTRAL_AUTHORITY: otherAgency });
+    const otherProcess = await startTestService({
+      CENTRAL_AUTHORITY: otherAgency,
+      REFERRAL_AUTHORITIES: `AZ-MOJ,${otherAgency}`,
+    });
     try {
       other = await fixture(otherAgency, otherProcess);
     } finally {
@@ -414,6 +435,27 @@ describe('the access matrix: every route × role × caller × object', function 
       json: () => ({ format: 'CSV export' }),
     },
     {
+      method: 'POST',
+      route: '/v1/orders/{id}/forward',
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 200 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/forward`,
+      json: () => ({ executingAgency: 'AZ-EXECUTOR' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/orders/{id}/referrals',
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 201 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/referrals`,
+      json: () => ({ reason: 'Extradition sought' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/notifications/{id}/ack',
+      // Notifications are the agency's: its handlers, auditors and partners read them.
+      expected: (role, kind) => (!notified(role) ? 403 : kind === 'foreign' ? 404 : 200),
+      path: (t) => `/v1/notifications/${t?.notification ?? randomUUID()}/ack`,
+    },
+    {
       method: 'DELETE',
       route: '/v1/disclosures/{id}',
       expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 200),
@@ -557,6 +599,16 @@ describe('the access matrix: every route × role × caller × object', function 
       route: '/v1/orders/templates/{kind}',
       path: '/v1/orders/templates/mla',
       expected: (role) => (role === 'anonymous' ? 401 : 200),
+    },
+    {
+      method: 'GET',
+      route: '/v1/orders/stats',
+      expected: (role) => (role === 'anonymous' ? 401 : handler(role) || role === 'auditor' ? 200 : 403),
+    },
+    {
+      method: 'GET',
+      route: '/v1/notifications',
+      expected: (role) => (role === 'anonymous' ? 401 : notified(role) ? 200 : 403),
     },
     {
       method: 'POST',

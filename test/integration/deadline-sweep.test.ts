@@ -98,7 +98,9 @@ describe('the order deadline sweep (injected clock)', () => {
       if (lapseOf(kind, direction, state) === 'expires')
         expect(nextStates(kind, direction, state), `${kind} ${direction} ${state}`).to.include('expired');
     }
-    expect(new Set(RUNNING_DEADLINES.map((r) => r.kind))).to.deep.equal(new Set(ORDER_KINDS));
+    // Information sent unasked (UN Art. 40(4); Budapest Art. 26) owes nothing by a date: it has no deadline.
+    const timed = ORDER_KINDS.filter((kind) => kind !== 'spontaneous_information');
+    expect(new Set(RUNNING_DEADLINES.map((r) => r.kind))).to.deep.equal(new Set(timed));
     expect(lapseOf('preservation', 'incoming', 'preserved')).to.equal('minimum_reached');
     expect(lapseOf('preservation', 'domestic', 'preserved')).to.equal('expires');
   });

@@ -4,16 +4,17 @@ import type { Principal } from '../../src/access/roles';
 import { CaseRepository } from '../../src/db/case.repository';
 import { openDatabase } from '../../src/db/data-source';
 import { LogRepository } from '../../src/db/log.repository';
+import { NotificationRepository } from '../../src/db/notification.repository';
 import { OrderRepository } from '../../src/db/order.repository';
 import { PrincipalRepository } from '../../src/db/principal.repository';
 import { NotFoundError } from '../../src/errors';
 import { noteSigner } from '../../src/ledger';
-import { CustodyLog } from '../../src/log/custody-log';
 import { Sequencer } from '../../src/log/sequencer';
 import { createLogger } from '../../src/logger';
 import { ConsultationService } from '../../src/orders/consultations';
 import { DEFAULT_PERIODS } from '../../src/orders/deadlines';
 import { DEFAULT_LEGAL_SETTINGS } from '../../src/orders/legal-settings';
+import { NoticingCustodyLog } from '../../src/orders/order-notices';
 import { type OrderInput, OrderService } from '../../src/orders/order-service';
 import { withScratchDatabase } from './database';
 import { type RevealedEntry, revealedChain } from './revealed';
@@ -73,6 +74,12 @@ export const mlaRequest: OrderInput = {
   safeguards: {},
 };
 
+/** The court decision a domestic production order rests on (UN Art. 24; Budapest Art. 15). */
+export const courtAuthorisation = {
+  authorisingBody: 'Baku Court of Serious Crimes',
+  authorisingReference: 'DECISION-2028-0001',
+};
+
 /** What a domestic production order must name (UN Art. 27, Budapest Art. 18). */
 export const productionContents = {
   addresseeType: 'person_in_territory',
@@ -116,7 +123,14 @@ export async function withOrders(body: (harness: OrderHarness) => Promise<void>)
         logger,
       );
       const receiptKey = { kid: 'test', key: generateKeyPairSync('ed25519').privateKey };
-      const custodyLog = new CustodyLog(sequencer, () => receiptKey);
+      // As in the service: order entries leave the notices they owe in the outbox, in their own commit.
+      const custodyLog = new NoticingCustodyLog(
+        sequencer,
+        () => receiptKey,
+        new OrderRepository(db),
+        new NotificationRepository(db),
+        now,
+      );
       const orders = new OrderService(new OrderRepository(db), new CaseRepository(db), custodyLog, {
         evidence: async () => {
           throw new NotFoundError('evidence');

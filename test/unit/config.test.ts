@@ -49,6 +49,31 @@ describe('configuration', () => {
     });
   }
 
+  it('when ORDER_WARNING_DAYS_BY_KIND names lead times per kind, then they apply beside ORDER_WARNING_DAYS, and an unknown or repeated kind or a bad count fails naming it', () => {
+    const config = loadConfig({
+      ORDER_WARNING_DAYS: '7',
+      ORDER_WARNING_DAYS_BY_KIND: 'epoc=3, production=0',
+    });
+    expect(config.orderWarningLeads).to.deep.equal({ days: 7, byKind: { epoc: 3, production: 0 } });
+    expect(loadConfig({}).orderWarningLeads).to.deep.equal({ days: 10, byKind: {} });
+    for (const bad of ['extradition=3', 'epoc=3,epoc=4', 'epoc=-1', 'epoc=two', 'epoc']) {
+      expect(configError({ ORDER_WARNING_DAYS_BY_KIND: bad }).variable, bad).to.equal(
+        'ORDER_WARNING_DAYS_BY_KIND',
+      );
+    }
+  });
+
+  it('when REFERRAL_AUTHORITIES lists agencies, then the first is the default, and a malformed code fails naming it', () => {
+    expect(loadConfig({}).referralAuthorities).to.deep.equal(['AZ-MOJ']);
+    expect(loadConfig({ REFERRAL_AUTHORITIES: 'AZ-MOJ, AZ-PGO' }).referralAuthorities).to.deep.equal([
+      'AZ-MOJ',
+      'AZ-PGO',
+    ]);
+    expect(configError({ REFERRAL_AUTHORITIES: 'AZ-MOJ,ministry' }).variable).to.equal(
+      'REFERRAL_AUTHORITIES',
+    );
+  });
+
   it('when OIDC_ISSUER is set without OIDC_JWKS_URL, then loading fails naming OIDC_JWKS_URL', () => {
     expect(configError({ OIDC_ISSUER: 'https://idp.example' }).variable).to.equal('OIDC_JWKS_URL');
   });

@@ -47,6 +47,8 @@ const SERVICE_SPEC: Record<ServiceAction, readonly Role[]> = {
   'disclosure.fetch': ['partner'],
   'principal.manage': ['admin'],
   'case.break_glass': ['investigator', 'prosecutor'],
+  'order.statistics': ['investigator', 'prosecutor', 'auditor'],
+  'notification.read': ['investigator', 'prosecutor', 'auditor', 'partner'],
 };
 
 function codeOf(run: () => unknown): string | undefined {
