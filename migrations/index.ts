@@ -15,6 +15,7 @@ import { ResumableUploads1764460000000 } from './1764460000000-resumable-uploads
 import { EntryDisclosures1764470000000 } from './1764470000000-entry-disclosures';
 import { OrderHolds1764488000000 } from './1764488000000-order-holds';
 import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
+import { OrderEventTimes1764540000000 } from './1764540000000-order-event-times';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   EntryDisclosures1764470000000,
   OrderHolds1764488000000,
   OrderRegistry1764490000000,
+  OrderEventTimes1764540000000,
 ];

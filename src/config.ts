@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
 import type { DeadlinePeriods } from './orders/deadlines';
+import { canonicalTimeZone } from './orders/event-time';
 import { largestUploadBytes } from './storage/s3-part-size';
 
 export interface RateLimitSettings {
@@ -161,6 +162,18 @@ export const configSchema = z
     ORDER_URGENT_ACT_BY_HOURS: z.coerce.number().int().min(1).max(720).default(24),
     ORDER_EMERGENCY_ACT_BY_HOURS: z.coerce.number().int().min(1).max(720).default(8),
     ORDER_DEADLINE_WARNING_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
+    // The deployment's IANA zone: an order's time zone when its source names none (legal row 59).
+    TIME_ZONE: z
+      .string()
+      .refine((name) => canonicalTimeZone(name) !== undefined, 'must be an IANA time zone')
+      .transform((name) => canonicalTimeZone(name) as string)
+      .default('Asia/Baku'),
+    // The member state's public holidays, for the EU periods in days (Reg. 1182/71 Arts 2, 3(4)).
+    PUBLIC_HOLIDAYS: z
+      .string()
+      .transform((list) => list.split(',').map((day) => day.trim()))
+      .pipe(z.array(z.iso.date()))
+      .optional(),
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
     BREAK_GLASS_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
@@ -315,6 +328,8 @@ export interface Config {
   readonly orderPeriods: DeadlinePeriods;
   /** How long before an order's deadline the sweep starts warning. */
   readonly orderDeadlineWarningMs: number;
+  /** The deployment's IANA time zone: the zone of an order whose source names none. */
+  readonly timeZone: string;
   /** Custody reports flag an item without a holder (in transit) for longer than this. */
   readonly reportMaxHolderGapMs: number;
   /** How long a break-glass opening of a case lasts. */
@@ -417,6 +432,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     centralAuthority: e.CENTRAL_AUTHORITY,
     reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,
+    timeZone: e.TIME_ZONE,
     orderPeriods: {
       internationalPreservationDays: e.ORDER_PRESERVATION_INTERNATIONAL_DAYS,
       domesticPreservationDays: e.ORDER_PRESERVATION_DOMESTIC_DAYS,
@@ -429,6 +445,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       epocTransmitHours: e.ORDER_EPOC_TRANSMIT_HOURS,
       urgentActByHours: e.ORDER_URGENT_ACT_BY_HOURS,
       emergencyActByHours: e.ORDER_EMERGENCY_ACT_BY_HOURS,
+      publicHolidays: e.PUBLIC_HOLIDAYS ?? [],
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     faultPoints,

@@ -170,6 +170,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       evidence: (principal, id) => evidence.attested(principal, id),
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
+      timeZone: config.timeZone,
       entries: logRepository,
     });
     const deadlines = new DeadlineSweep(

@@ -63,7 +63,8 @@ const HAND_OVER_TYPES: ReadonlySet<string> = new Set(['evidence.disclosed']);
 /** What a requester receives of each order entry type: data fields by name (`*`: all of them). */
 const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.received': ['*'],
-  'order.transitioned': ['reason', 'disclosure'],
+  // When the data were really preserved, and why that time is stated: the requester's deadline runs from it.
+  'order.transitioned': ['reason', 'disclosure', 'preservedAtReason'],
 };
 
 export const MEMBER_AUDIENCE: DisclosureAudience = { kind: 'member' };

@@ -27,7 +27,15 @@ export interface OrderRecord {
   readonly ownerAgency: string;
   readonly submittedByAgency: string;
   readonly receivedAt: Date;
+  /** Where a stated receipt time comes from, and why it was stated (null: the moment of submission). */
+  readonly receivedAtSource: string | null;
+  readonly receivedAtReason: string | null;
   readonly preservedAt: Date | null;
+  /** The same for the preservation's time (null: the moment the move was recorded). */
+  readonly preservedAtSource: string | null;
+  readonly preservedAtReason: string | null;
+  /** The source's IANA time zone: its periods in days are calendar days there (legal row 59). */
+  readonly timeZone: string;
   readonly extensions: number;
   readonly heldUntilDecided: boolean;
   /** The MLA request that holds an international preservation until it is decided. */
@@ -71,9 +79,10 @@ export class OrderRepository {
         `INSERT INTO orders (id, kind, direction, status, legal_basis, case_id, requesting_state, requested_state,
                              requesting_authority, channel, urgency, details, safeguards, owner_agency,
                              submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
-                             requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number)
+                             requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number,
+                             time_zone, received_at_source, received_at_reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24, $25)`,
+                 $22, $23, $24, $25, $26, $27, $28)`,
         [
           order.id,
           order.kind,
@@ -100,6 +109,9 @@ export class OrderRepository {
           order.createdBy,
           order.createdAt,
           order.registryNumber,
+          order.timeZone,
+          order.receivedAtSource,
+          order.receivedAtReason,
         ],
       );
     }
@@ -160,7 +172,8 @@ export class OrderRepository {
     await tx.query(
       `UPDATE orders SET status = $2, preserved_at = $3, extensions = $4, held_until_decided = $5,
               deadline_rule = $6, deadline_at = $7, linked_mla_id = $8, enforcing_notified_at = $9,
-              lapse_recorded_for = CASE WHEN status = $2 THEN lapse_recorded_for END
+              lapse_recorded_for = CASE WHEN status = $2 THEN lapse_recorded_for END,
+              preserved_at_source = $10, preserved_at_reason = $11
         WHERE id = $1`,
       [
         order.id,
@@ -172,6 +185,8 @@ export class OrderRepository {
         order.deadlineAt,
         order.linkedMlaId,
         order.enforcingNotifiedAt,
+        order.preservedAtSource,
+        order.preservedAtReason,
       ],
     );
   }
@@ -282,7 +297,7 @@ const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis
   requesting_authority, channel, urgency, details, safeguards, owner_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
-  created_at
+  created_at, time_zone, received_at_source, received_at_reason, preserved_at_source, preserved_at_reason
   FROM orders`;
 const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
@@ -315,6 +330,11 @@ interface Row {
   lapse_recorded: boolean;
   created_by: string;
   created_at: Date;
+  time_zone: string;
+  received_at_source: string | null;
+  received_at_reason: string | null;
+  preserved_at_source: string | null;
+  preserved_at_reason: string | null;
 }
 
 function toRecord(row: Row): OrderRecord {
@@ -336,7 +356,12 @@ function toRecord(row: Row): OrderRecord {
     ownerAgency: row.owner_agency,
     submittedByAgency: row.submitted_by_agency,
     receivedAt: row.received_at,
+    receivedAtSource: row.received_at_source,
+    receivedAtReason: row.received_at_reason,
     preservedAt: row.preserved_at,
+    preservedAtSource: row.preserved_at_source,
+    preservedAtReason: row.preserved_at_reason,
+    timeZone: row.time_zone,
     extensions: row.extensions,
     heldUntilDecided: row.held_until_decided,
     linkedMlaId: row.linked_mla_id,

@@ -2,6 +2,8 @@ import { Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { OrderRecord } from '../db/order.repository';
 import type { EntryValue } from '../ledger';
+import { statedEventTime } from '../orders/event-time';
+import { localTimes } from '../orders/local-time';
 import type { OrderService } from '../orders/order-service';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
@@ -36,6 +38,10 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       channel,
       urgency,
       requestedBy,
+      timeZone,
+      receivedAt,
+      receivedAtSource,
+      receivedAtReason,
       ...contents
     } = parseBody(orderBody, req.body);
     // What the request states: its safeguards, and the kind-specific details (offence, facts, data, ...).
@@ -58,11 +64,17 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       requestedBy: requestedBy === undefined ? undefined : new Date(requestedBy),
       details,
       safeguards,
+      timeZone,
+      receivedAt: statedEventTime('receivedAt', {
+        at: receivedAt,
+        source: receivedAtSource,
+        reason: receivedAtReason,
+      }),
     });
     res
       .status(201)
       .location(`/v1/orders/${value.id}`)
-      .json({ order: orderJson(value), receipt });
+      .json({ order: orderJson(value, orders.timeZone), receipt });
   });
 
   router.get('/v1/orders', async (req, res) => {
@@ -73,13 +85,15 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
       limit: query.limit,
     });
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ items: found.map(orderJson) });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ items: found.map((order) => orderJson(order, orders.timeZone)) });
   });
 
   router.get('/v1/orders/:id', async (req, res) => {
     const order = await orders.get(principalOf(res), idFromPath(req.params.id, 'order'));
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ order: orderJson(order) });
+    res.set('Cache-Control', 'no-store').json({ order: orderJson(order, orders.timeZone) });
   });
 
   router.get('/v1/orders/:id/chain', async (req, res) => {
@@ -90,16 +104,26 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
 
   router.post('/v1/orders/:id/transitions', async (req, res) => {
     const id = idFromPath(req.params.id, 'order');
-    const body = parseBody(orderTransitionBody, req.body);
-    const { value, receipt } = await orders.transition(principalOf(res), id, body);
-    res.json({ order: orderJson(value), receipt });
+    const { preservedAt, preservedAtSource, preservedAtReason, ...body } = parseBody(
+      orderTransitionBody,
+      req.body,
+    );
+    const { value, receipt } = await orders.transition(principalOf(res), id, {
+      ...body,
+      preservedAt: statedEventTime('preservedAt', {
+        at: preservedAt,
+        source: preservedAtSource,
+        reason: preservedAtReason,
+      }),
+    });
+    res.json({ order: orderJson(value, orders.timeZone), receipt });
   });
 
   router.post('/v1/orders/:id/evidence', async (req, res) => {
     const id = idFromPath(req.params.id, 'order');
     const body = parseBody(orderEvidenceBody, req.body);
     const { value, receipt } = await orders.linkEvidence(principalOf(res), id, body.evidenceId);
-    res.status(201).json({ order: orderJson(value), receipt });
+    res.status(201).json({ order: orderJson(value, orders.timeZone), receipt });
   });
 
   return router;
@@ -110,7 +134,7 @@ export function ordersRouter(authenticate: Authenticator, orders: OrderService):
  * that submitted a request only where it stands (`statusOnly`), not how it is
  * handled.
  */
-function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
+function orderJson(order: OrderRecord & { statusOnly?: boolean }, deploymentZone: string) {
   const status = {
     id: order.id,
     registryNumber: order.registryNumber,
@@ -120,7 +144,8 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     legalBasis: order.legalBasis,
     submittedByAgency: order.submittedByAgency,
     receivedAt: order.receivedAt.toISOString(),
-    deadlines: deadlinesJson(order),
+    timeZone: order.timeZone,
+    deadlines: deadlinesJson(order, deploymentZone),
   };
   if (order.statusOnly) return { ...status, statusOnly: true };
   return {
@@ -133,6 +158,7 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
     urgency: order.urgency,
     details: order.details,
     safeguards: order.safeguards,
+    ...eventTimeSources(order),
     linkedMlaId: order.linkedMlaId,
     ownerAgency: order.ownerAgency,
     createdBy: order.createdBy,
@@ -144,16 +170,28 @@ function orderJson(order: OrderRecord & { statusOnly?: boolean }) {
 /**
  * The deadline and the facts it follows from. `lapseRecorded`: the deadline
  * has passed and the order's chain says so (overdue, or a preservation's
- * minimum period reached: the data may be released).
+ * minimum period reached: the data may be released). `local`: the deadline
+ * on the wall clocks of the deployment and of the source (legal row 59).
  */
-function deadlinesJson(order: OrderRecord) {
+function deadlinesJson(order: OrderRecord, deploymentZone: string) {
   return {
     rule: order.deadlineRule,
     at: order.deadlineAt?.toISOString() ?? null,
+    local: localTimes(order.deadlineAt, [deploymentZone, order.timeZone]),
     lapseRecorded: order.lapseRecorded,
     preservedAt: order.preservedAt?.toISOString() ?? null,
     extensions: order.extensions,
     untilDecided: order.heldUntilDecided,
     enforcingNotifiedAt: order.enforcingNotifiedAt?.toISOString() ?? null,
+  };
+}
+
+/** Where stated receipt and preservation times come from, and why they were stated (legal row 14). */
+function eventTimeSources(order: OrderRecord) {
+  return {
+    receivedAtSource: order.receivedAtSource,
+    receivedAtReason: order.receivedAtReason,
+    preservedAtSource: order.preservedAtSource,
+    preservedAtReason: order.preservedAtReason,
   };
 }

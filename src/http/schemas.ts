@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DISCLOSABLE_FACTS } from '../access/disclosure-scope';
 import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
+import { EVENT_TIME_SOURCES } from '../orders/event-time';
 import { DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 
 /** Request and query schemas. Objects are strict: an unknown field is an error, not silently dropped. */
@@ -118,6 +119,12 @@ export const orderBody = z
     onwardTransferAllowed: z.boolean().optional(),
     authorisingBody: optionalText(500),
     authorisingReference: optionalText(255),
+    /** The source's IANA time zone (`Europe/Berlin`); the deployment's when absent. */
+    timeZone: z.string().max(64).optional(),
+    /** When the request was really received, where that time comes from and why it is stated. */
+    receivedAt: z.iso.datetime({ offset: true }).optional(),
+    receivedAtSource: z.enum(EVENT_TIME_SOURCES).optional(),
+    receivedAtReason: optionalText(2000),
   })
   .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
     message: 'an emergency needs its justification',
@@ -154,6 +161,10 @@ export const orderTransitionBody = z.strictObject({
     .regex(/^[A-Z0-9_]{1,64}$/)
     .optional(),
   reason: optionalText(4000),
+  /** For `preserved`: when the custodian really preserved the data, where that comes from and why. */
+  preservedAt: z.iso.datetime({ offset: true }).optional(),
+  preservedAtSource: z.enum(EVENT_TIME_SOURCES).optional(),
+  preservedAtReason: optionalText(2000),
 });
 
 export const orderEvidenceBody = z.strictObject({ evidenceId: z.uuid() });

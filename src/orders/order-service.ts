@@ -13,6 +13,7 @@ import { type EntryView, entryViews } from '../log/log-reader';
 import type { AppendRequest } from '../log/sequencer';
 import { missingArt42Contents } from './contents';
 import { type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
+import { canonicalTimeZone, checkEventTime, type StatedEventTime } from './event-time';
 import {
   type Direction,
   initialState,
@@ -39,6 +40,10 @@ export interface OrderInput {
   readonly requestedBy?: Date | undefined;
   readonly details: Readonly<Record<string, EntryValue>>;
   readonly safeguards: Readonly<Record<string, EntryValue>>;
+  /** The source's IANA time zone (the deployment's when not given). */
+  readonly timeZone?: string | undefined;
+  /** When the request was really received, if before it is entered here (legal row 14). */
+  readonly receivedAt?: StatedEventTime | undefined;
 }
 
 /**
@@ -60,6 +65,8 @@ export interface TransitionInput {
   readonly disclosure?: TrafficDisclosure | undefined;
   /** For `pending_mla_decision`: the MLA request that now holds the preserved data. */
   readonly mlaOrderId?: string | undefined;
+  /** For `preserved`: when the custodian really preserved the data, if earlier than now (legal row 14). */
+  readonly preservedAt?: StatedEventTime | undefined;
 }
 
 /** One move as its domain write sees it; `lapse` is the deadline whose lapse the same change records. */
@@ -70,6 +77,7 @@ interface Move {
   readonly at: Date;
   readonly mlaOrderId?: string | undefined;
   readonly lapse?: Date | undefined;
+  readonly preservedAt?: StatedEventTime | undefined;
 }
 
 /** Who the deadline sweep is in the log: the service itself. */
@@ -118,6 +126,8 @@ export interface OrderServiceOptions {
   /** The central authority and 24/7 point of contact that owns incoming requests from partners. */
   readonly centralAuthority: string;
   readonly periods: DeadlinePeriods;
+  /** The deployment's IANA time zone: an order's zone when its source names none (UTC if not given). */
+  readonly timeZone?: string;
   /** Where an order's chain is read from (its history). */
   readonly entries: LogRepository;
   readonly now?: () => Date;
@@ -207,6 +217,12 @@ export class OrderService {
       );
     const missing = input.direction === 'incoming' ? lacking : [];
     const now = this.now();
+    const timeZone = this.timeZoneOf(input);
+    const stated = input.receivedAt;
+    // The receiving side states when it received a request; the sender cannot move that clock.
+    if (stated && partner)
+      throw new ValidationError([{ pointer: '/receivedAt', reason: 'stated_by_the_receiving_side' }]);
+    if (stated) checkEventTime(stated.at, now, '/receivedAt');
     const ownerAgency = partner ? this.options.centralAuthority : principal.agency;
     const draft: OrderRecord = {
       id: randomUUID(),
@@ -225,8 +241,13 @@ export class OrderService {
       safeguards: input.safeguards,
       ownerAgency,
       submittedByAgency: principal.agency,
-      receivedAt: now,
+      receivedAt: stated?.at ?? now,
+      receivedAtSource: stated?.source ?? null,
+      receivedAtReason: stated?.reason ?? null,
       preservedAt: null,
+      preservedAtSource: null,
+      preservedAtReason: null,
+      timeZone,
       extensions: 0,
       heldUntilDecided: false,
       linkedMlaId: null,
@@ -258,6 +279,14 @@ export class OrderService {
         details: { ...input.details },
         safeguards: { ...input.safeguards },
         ...(missing.length > 0 ? { missing } : {}),
+        timeZone,
+        ...(stated
+          ? {
+              receivedAt: stated.at.toISOString(),
+              receivedAtSource: stated.source,
+              receivedAtReason: stated.reason,
+            }
+          : {}),
         deadline: deadlineJson(order),
       },
       write: domainWrite(this.submissions, order),
@@ -329,6 +358,7 @@ export class OrderService {
         },
       ]);
     }
+    checkPreservedAt(order, input, at);
     await this.checkMlaHold(principal, order, input);
     await this.checkMlaDecided(order, input.to);
     const lapsed = lapse && this.lapseRecord(order, lapse, at, 'with_move');
@@ -340,6 +370,7 @@ export class OrderService {
       at,
       mlaOrderId: input.mlaOrderId,
       lapse: lapse && 'entry' in lapse ? (order.deadlineAt ?? undefined) : undefined,
+      preservedAt: input.preservedAt,
     };
     const next = this.advance(current, move);
     const actor = { sub: principal.sub, agency: principal.agency, role };
@@ -358,6 +389,13 @@ export class OrderService {
           ? { disclosure: { ...input.disclosure, fields: [...input.disclosure.fields] } }
           : {}),
         ...(input.mlaOrderId ? { mla: input.mlaOrderId } : {}),
+        ...(input.preservedAt
+          ? {
+              preservedAt: input.preservedAt.at.toISOString(),
+              preservedAtSource: input.preservedAt.source,
+              preservedAtReason: input.preservedAt.reason,
+            }
+          : {}),
         deadline: deadlineJson(next),
       },
       write: domainWrite(this.moves, move),
@@ -567,16 +605,32 @@ export class OrderService {
   private advance(order: OrderRecord, move: Move): OrderRecord {
     const { to, at } = move;
     const holds = to === 'pending_mla_decision' || to === 'production_confirmed';
+    const preserving = to === 'preserved' && !order.preservedAt;
     return this.withDeadline({
       ...order,
       status: to,
-      preservedAt: to === 'preserved' && !order.preservedAt ? at : order.preservedAt,
+      preservedAt: preserving ? (move.preservedAt?.at ?? at) : order.preservedAt,
+      preservedAtSource: preserving ? (move.preservedAt?.source ?? null) : order.preservedAtSource,
+      preservedAtReason: preserving ? (move.preservedAt?.reason ?? null) : order.preservedAtReason,
       extensions: to === 'extended' ? order.extensions + 1 : order.extensions,
       heldUntilDecided: holds ? true : to === 'mla_refused' ? false : order.heldUntilDecided,
       linkedMlaId: to === 'pending_mla_decision' ? (move.mlaOrderId ?? null) : order.linkedMlaId,
       enforcingNotifiedAt: to === 'enforcing_notified' ? at : order.enforcingNotifiedAt,
       lapseRecorded: false,
     });
+  }
+
+  /** The deployment's IANA time zone (UTC if not configured). */
+  get timeZone(): string {
+    return this.options.timeZone ?? 'UTC';
+  }
+
+  /** The source's zone in its canonical name, or the deployment's (legal row 59). */
+  private timeZoneOf(input: OrderInput): string {
+    if (input.timeZone === undefined) return this.timeZone;
+    const zone = canonicalTimeZone(input.timeZone);
+    if (!zone) throw new ValidationError([{ pointer: '/timeZone', reason: 'unknown_time_zone' }]);
+    return zone;
   }
 
   /** Only orders still in play have a deadline; one whose only way on is `closed` has none. */
@@ -600,7 +654,21 @@ function timelineOf(order: OrderRecord): OrderTimeline {
     heldUntilDecided: order.heldUntilDecided,
     requestedBy: order.requestedBy,
     enforcingNotified: order.enforcingNotifiedAt !== null,
+    timeZone: order.timeZone,
   };
+}
+
+/**
+ * A stated preservation time goes with the `preserved` move that first
+ * records the preservation, and lies between the order's receipt and now
+ * (legal row 14: the clock starts when the custodian preserved the data).
+ */
+function checkPreservedAt(order: OrderRecord, input: TransitionInput, now: Date): void {
+  if (!input.preservedAt) return;
+  const reason =
+    input.to !== 'preserved' ? 'only_for_preserved' : order.preservedAt ? 'preserved_already' : undefined;
+  if (reason) throw new ValidationError([{ pointer: '/preservedAt', reason }]);
+  checkEventTime(input.preservedAt.at, now, '/preservedAt', order.receivedAt);
 }
 
 function timedOrder(order: OrderRecord): TimedOrder {
