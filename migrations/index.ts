@@ -16,6 +16,7 @@ import { EntryDisclosures1764470000000 } from './1764470000000-entry-disclosures
 import { OrderHolds1764488000000 } from './1764488000000-order-holds';
 import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
 import { OrderEventTimes1764540000000 } from './1764540000000-order-event-times';
+import { OnwardAuthorisations1764540000001 } from './1764540000001-onward-authorisations';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   OrderHolds1764488000000,
   OrderRegistry1764490000000,
   OrderEventTimes1764540000000,
+  OnwardAuthorisations1764540000001,
 ];

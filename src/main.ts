@@ -25,6 +25,7 @@ import { IdempotencyRepository } from './db/idempotency.repository';
 import { LogRepository } from './db/log.repository';
 import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
+import { OrderConditionsRepository } from './db/order-conditions.repository';
 import { PRINCIPAL_CHANNEL, PrincipalRepository } from './db/principal.repository';
 import { UploadRepository } from './db/upload.repository';
 import { NotFoundError } from './errors';
@@ -49,6 +50,7 @@ import { TileReader } from './log/tiles';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { DeadlineSweep } from './orders/deadline-sweep';
+import { OrderConditionsService } from './orders/order-conditions';
 import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
@@ -340,6 +342,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,
+      orderConditions: new OrderConditionsService(orders, new OrderConditionsRepository(db), custodyLog),
       disclosures,
       evidence: {
         evidence,

@@ -23,6 +23,7 @@ import {
 } from '../errors';
 import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
+import type { OrderConditionsService } from '../orders/order-conditions';
 import type { OrderService } from '../orders/order-service';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
@@ -33,6 +34,7 @@ import { healthRouter, type Readiness } from './health.routes';
 import type { IdempotencyKeys } from './idempotency';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
+import { orderConditionsRouter } from './order-conditions.routes';
 import { ordersRouter } from './orders.routes';
 import { principalsRouter } from './principals.routes';
 import { problemFor, sendProblem } from './problem';
@@ -45,6 +47,7 @@ export interface AppDependencies {
   readonly authenticate: Authenticator;
   readonly cases: CaseService;
   readonly orders: OrderService;
+  readonly orderConditions: OrderConditionsService;
   readonly disclosures: DisclosureService;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
@@ -138,6 +141,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
   app.use(ordersRouter(deps.authenticate, deps.orders));
+  app.use(orderConditionsRouter(deps.authenticate, deps.orderConditions));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
   app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));

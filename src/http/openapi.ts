@@ -7,6 +7,7 @@ import {
   evidenceMetadata,
   grantBody,
   listQuery,
+  onwardAuthorisationBody,
   openCaseBody,
   orderBody,
   orderEvidenceBody,
@@ -501,6 +502,16 @@ export const openApiDocument = {
         parameters: [evidenceId],
         requestBody: jsonBody(orderEvidenceBody),
         responses: { '201': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/onward-authorisations': {
+      post: {
+        summary:
+          'Record the supplying state’s prior authorisation to pass data received under our own request on to one named agency in one named state (UN Art. 36(3)); a disclosure to exactly that recipient is then allowed, and the supplier’s conditions go with it',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(onwardAuthorisationBody),
+        responses: { '201': { description: '{ onwardAuthorisation, receipt }' }, default: problem },
       },
     },
     '/v1/principals/{sub}/disable': {

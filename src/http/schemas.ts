@@ -206,3 +206,10 @@ export const principalStatusBody = z.strictObject({ reason: text(1000) });
 
 /** Why a case is opened by break-glass: kept in the log, shown in every report of the case. */
 export const breakGlassBody = z.strictObject({ reason: text(1000) });
+
+/** `POST /v1/orders/:id/onward-authorisations`: the supplying state's authorisation of one onward transfer (UN Art. 36(3)). */
+export const onwardAuthorisationBody = z.strictObject({
+  recipientAgency: z.string().regex(AGENCY_CODE),
+  recipientState: z.string().regex(/^[A-Z]{2}$/),
+  reference: text(255),
+});

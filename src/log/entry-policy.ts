@@ -64,6 +64,8 @@ export const PUBLIC_FIELDS: PublicFields = {
   'order.transitioned': ['from', 'to', 'reasonCode', 'deadline', 'mla', 'preservedAt', 'preservedAtSource'],
   'order.evidence_linked': ['evidence', 'sha256'],
   'order.overdue': ['status', 'deadline'],
+  // The supplier's authorisation of an onward transfer (UN Art. 36(3)): its recipient and reference are withheld.
+  'order.onward_authorised': ['authorisation'],
   'order.minimum_reached': ['status', 'deadline'],
   'audit.read': ['action', 'object', 'outcome', 'roles', 'requestId'],
   'audit.denied': ['action', 'object', 'outcome', 'roles', 'requestId'],

@@ -374,6 +374,14 @@ describe('the access matrix: every route × role × caller × object', function 
       json: (t) => ({ evidenceId: t?.ids.evidence ?? randomUUID() }),
     },
     {
+      method: 'POST',
+      route: '/v1/orders/{id}/onward-authorisations',
+      // The fixture's order is a domestic one: its handlers are told it is not one of our own requests.
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 422 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/onward-authorisations`,
+      json: () => ({ recipientAgency: 'US-FBI', recipientState: 'US', reference: 'matrix' }),
+    },
+    {
       method: 'DELETE',
       route: '/v1/disclosures/{id}',
       expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 200),

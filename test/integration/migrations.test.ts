@@ -16,6 +16,7 @@ const TABLES = [
   'log_nodes',
   'notifications',
   'order_evidence',
+  'order_onward_authorisations',
   'orders',
   'principals',
   'rate_limits',

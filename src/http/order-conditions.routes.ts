@@ -1,0 +1,36 @@
+import { Router } from 'express';
+import type { Authenticator } from '../access/identity';
+import type { OrderConditionsService } from '../orders/order-conditions';
+import { keepObjectParams } from './audit';
+import { principalOf, requireToken } from './auth';
+import { onwardAuthorisationBody } from './schemas';
+import { idFromPath, parseBody } from './validation';
+
+/** Conditions that travel with the data of an order, and what is done under them (legal rows 23, 38, 39, 43). */
+export function orderConditionsRouter(
+  authenticate: Authenticator,
+  conditions: OrderConditionsService,
+): Router {
+  const router = Router();
+  keepObjectParams(router);
+  router.use('/v1/orders/:id/onward-authorisations', requireToken(authenticate));
+
+  router.post('/v1/orders/:id/onward-authorisations', async (req, res) => {
+    const id = idFromPath(req.params.id, 'order');
+    const body = parseBody(onwardAuthorisationBody, req.body);
+    const { value, receipt } = await conditions.authoriseOnward(principalOf(res), id, body);
+    res.status(201).json({
+      onwardAuthorisation: {
+        id: value.id,
+        orderId: value.orderId,
+        recipientAgency: value.recipientAgency,
+        recipientState: value.recipientState,
+        reference: value.reference,
+        recordedAt: value.recordedAt.toISOString(),
+      },
+      receipt,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { SERVICE_PERMISSIONS, serviceRole } from '../access/permissions';
+import type { Principal } from '../access/roles';
+import type { VisibleOrder } from '../db/order.repository';
+import type { OnwardAuthorisation, OrderConditionsRepository } from '../db/order-conditions.repository';
+import { ForbiddenRoleError, ValidationError } from '../errors';
+import type { CustodyLog, Receipted } from '../log/custody-log';
+import { domainWrite } from '../log/domain-write';
+import type { OrderService } from './order-service';
+
+export interface OnwardAuthorisationInput {
+  readonly recipientAgency: string;
+  readonly recipientState: string;
+  readonly reference: string;
+}
+
+/**
+ * Conditions that travel with the data of an order, and what is done under
+ * them: each recorded as an entry on the order's chain, with its row in the
+ * same commit. Scope is the order service's: an order the caller may not
+ * know is 404.
+ */
+export class OrderConditionsService {
+  constructor(
+    private readonly orders: OrderService,
+    private readonly conditions: OrderConditionsRepository,
+    private readonly log: CustodyLog,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Records the supplying state's prior authorisation of an onward transfer
+   * of data that came in under our own request, to one named agency in one
+   * named state (UN Art. 36(3)); a disclosure to exactly that recipient is then
+   * allowed (reports/disclosures.ts). Only for our own (outgoing) requests, by
+   * their handlers.
+   */
+  async authoriseOnward(
+    principal: Principal,
+    orderId: string,
+    input: OnwardAuthorisationInput,
+  ): Promise<Receipted<OnwardAuthorisation>> {
+    const order = await this.orders.get(principal, orderId);
+    const role = handlerRole(principal, order);
+    if (order.direction !== 'outgoing')
+      throw new ValidationError([{ pointer: '', reason: 'only_for_our_own_requests' }]);
+    const authorisation: OnwardAuthorisation = {
+      id: randomUUID(),
+      orderId: order.id,
+      recipientAgency: input.recipientAgency,
+      recipientState: input.recipientState,
+      reference: input.reference,
+      recordedBy: principal.sub,
+      recordedAt: this.now(),
+    };
+    const { receipt } = await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.onward_authorised',
+      actor: { sub: principal.sub, agency: principal.agency, role },
+      data: {
+        authorisation: authorisation.id,
+        recipientAgency: authorisation.recipientAgency,
+        recipientState: authorisation.recipientState,
+        reference: authorisation.reference,
+      },
+      write: domainWrite(this.conditions.onwardWriter, authorisation),
+    });
+    return { value: authorisation, receipt };
+  }
+
+  async onwardAuthorisations(principal: Principal, orderId: string): Promise<OnwardAuthorisation[]> {
+    const order = await this.orders.get(principal, orderId);
+    if (order.statusOnly) handlerRole(principal, order);
+    return this.conditions.onwardAuthorisationsOf([order.id]);
+  }
+}
+
+/** The role in which the caller handles the order: of its owning agency, with `order.handle`; 403 otherwise. */
+function handlerRole(principal: Principal, order: VisibleOrder) {
+  if (order.statusOnly || order.ownerAgency !== principal.agency)
+    throw new ForbiddenRoleError(SERVICE_PERMISSIONS['order.handle']);
+  return serviceRole(principal, 'order.handle');
+}

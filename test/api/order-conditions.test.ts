@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { executedRequestFor, openCase, uploadItem } from '../support/fixtures';
+import { revealed } from '../support/revealed';
+import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+
+const VALIDATION_FAILED = 'urn:custody-ledger:problem:validation-failed';
+
+describe('orders: conditions that travel with the data (legal-requirements rows 23, 38, 39, 43)', function () {
+  this.timeout(60_000);
+  let service: TestService;
+  /** The central authority: it receives the partners' requests and discloses under them. */
+  const central = uniqueAgency('SSS');
+
+  before(async () => {
+    service = await startTestService({ CENTRAL_AUTHORITY: central });
+  });
+  after(async () => {
+    await service.stop();
+  });
+
+  async function chainOf(type: 'orders' | 'evidence', id: string, token: string) {
+    const read = await service.call('GET', `/v1/${type}/${id}/chain`, { token });
+    expect(read.status, read.text).to.equal(200);
+    return read.body.entries.map(revealed);
+  }
+
+  describe('prior authorisation of an onward transfer (UN Art. 36(1)-(3))', () => {
+    /** A case with an item that came in under our own request to the Netherlands, which forbade passing it on. */
+    async function receivedUnderCondition() {
+      const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
+      const caseId = await openCase(service, prosecutor);
+      const evidenceId = await uploadItem(service, prosecutor, caseId);
+      const outgoing = await service.call('POST', '/v1/orders', {
+        token: prosecutor,
+        json: {
+          kind: 'mla',
+          direction: 'outgoing',
+          legalBasis: { instrument: 'UNCC', article: '44' },
+          caseId,
+          requestingState: 'AZ',
+          requestedState: 'NL',
+          requestingAuthority: 'Prosecutor General of Azerbaijan',
+          channel: 'central_authority',
+          offence: 'Computer fraud',
+          factsSummary: 'Servers in Amsterdam',
+          onwardTransferAllowed: false,
+          dataProtectionConditions: 'Erase two years after the proceedings end',
+        },
+      });
+      expect(outgoing.status, outgoing.text).to.equal(201);
+      const orderId: string = outgoing.body.order.id;
+      const linked = await service.call('POST', `/v1/orders/${orderId}/evidence`, {
+        token: prosecutor,
+        json: { evidenceId },
+      });
+      expect(linked.status, linked.text).to.equal(201);
+      return { prosecutor, caseId, evidenceId, orderId };
+    }
+
+    const authorise = (orderId: string, token: string, json: Record<string, unknown>) =>
+      service.call('POST', `/v1/orders/${orderId}/onward-authorisations`, { token, json });
+
+    it('when the supplier authorised the transfer to that agency in that state, then the disclosure goes through and the supplier’s conditions and authorisation go with the data; to anyone else it stays 409 CONDITION_FORBIDS', async () => {
+      const { prosecutor, caseId, evidenceId, orderId } = await receivedUnderCondition();
+      const third = uniqueAgency('US');
+      // The third agency's own executed request (requesting state DE, as the fixture has it).
+      const request = await executedRequestFor(service, prosecutor, third, [evidenceId]);
+      const disclose = () =>
+        service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+          token: prosecutor,
+          json: { recipientAgency: third, evidenceIds: [evidenceId], orderId: request },
+        });
+      expect((await disclose()).body.code).to.equal('CONDITION_FORBIDS');
+
+      // Authorisations for another agency, or for the right agency in another state, do not cover it.
+      for (const json of [
+        { recipientAgency: uniqueAgency('US'), recipientState: 'DE', reference: 'NL-MOJ 2026/118' },
+        { recipientAgency: third, recipientState: 'FR', reference: 'NL-MOJ 2026/119' },
+      ]) {
+        const recorded = await authorise(orderId, prosecutor, json);
+        expect(recorded.status, recorded.text).to.equal(201);
+        const refused = await disclose();
+        expect(refused.status).to.equal(409);
+        expect(refused.body).to.include({
+          code: 'CONDITION_FORBIDS',
+          type: 'urn:custody-ledger:problem:condition-forbids',
+        });
+      }
+
+      const granted = await authorise(orderId, prosecutor, {
+        recipientAgency: third,
+        recipientState: 'DE',
+        reference: 'NL-MOJ 2026/120',
+      });
+      expect(granted.status, granted.text).to.equal(201);
+      expect(granted.body.onwardAuthorisation).to.deep.include({
+        orderId,
+        recipientAgency: third,
+        recipientState: 'DE',
+        reference: 'NL-MOJ 2026/120',
+      });
+      const onward = await disclose();
+      expect(onward.status, onward.text).to.equal(201);
+
+      const handOver = (await chainOf('evidence', evidenceId, prosecutor)).at(-1);
+      expect(handOver?.type).to.equal('evidence.disclosed');
+      expect(handOver?.data.receivedUnder).to.deep.equal([
+        {
+          order: orderId,
+          dataProtectionConditions: 'Erase two years after the proceedings end',
+          onwardAuthorisation: { id: granted.body.onwardAuthorisation.id, reference: 'NL-MOJ 2026/120' },
+        },
+      ]);
+      const authorisations = (await chainOf('orders', orderId, prosecutor)).filter(
+        (entry: { type: string }) => entry.type === 'order.onward_authorised',
+      );
+      expect(
+        authorisations.map((entry: { data: { reference: unknown } }) => entry.data.reference),
+      ).to.deep.equal(['NL-MOJ 2026/118', 'NL-MOJ 2026/119', 'NL-MOJ 2026/120']);
+    });
+
+    it('when an authorisation is recorded on a request that is not ours, by a non-handler, on another agency’s order or with a bad body, then it is refused and the order’s chain does not grow', async () => {
+      const { prosecutor, orderId } = await receivedUnderCondition();
+      const valid = { recipientAgency: uniqueAgency('US'), recipientState: 'US', reference: 'NL-MOJ 1' };
+      const lengthBefore = (await chainOf('orders', orderId, prosecutor)).length;
+
+      const auditor = await service.token(uniqueSub('aud'), central, 'auditor');
+      const byAuditor = await authorise(orderId, auditor, valid);
+      expect([byAuditor.status, byAuditor.body.code]).to.deep.equal([403, 'FORBIDDEN_ROLE']);
+      const stranger = await service.token(uniqueSub('pros'), uniqueAgency('SSS'), 'prosecutor');
+      const byStranger = await authorise(orderId, stranger, valid);
+      expect([byStranger.status, byStranger.body.code]).to.deep.equal([404, 'NOT_FOUND']);
+      const absent = await authorise(randomUUID(), prosecutor, valid);
+      expect([absent.status, absent.body.code]).to.deep.equal([404, 'NOT_FOUND']);
+
+      const bad = await authorise(orderId, prosecutor, { recipientAgency: 'us fbi', recipientState: 'USA' });
+      expect(bad.status).to.equal(422);
+      expect(bad.body).to.include({ code: 'VALIDATION_FAILED', type: VALIDATION_FAILED });
+      expect(bad.body.errors.map((e: { pointer: string }) => e.pointer).sort()).to.deep.equal([
+        '/recipientAgency',
+        '/recipientState',
+        '/reference',
+      ]);
+      expect((await chainOf('orders', orderId, prosecutor)).length).to.equal(lengthBefore);
+
+      // A request we received is not one whose supplier could authorise anything.
+      const incoming = await executedRequestFor(service, prosecutor, uniqueAgency('DE'), []);
+      const notOurs = await authorise(incoming, prosecutor, valid);
+      expect(notOurs.status).to.equal(422);
+      expect(notOurs.body.errors).to.deep.equal([{ pointer: '', reason: 'only_for_our_own_requests' }]);
+    });
+  });
+});
