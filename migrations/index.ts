@@ -17,6 +17,7 @@ import { OrderHolds1764488000000 } from './1764488000000-order-holds';
 import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
 import { OrderEventTimes1764540000000 } from './1764540000000-order-event-times';
 import { OnwardAuthorisations1764540000001 } from './1764540000001-onward-authorisations';
+import { DisclosureUses1764540000002 } from './1764540000002-disclosure-uses';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   OrderRegistry1764490000000,
   OrderEventTimes1764540000000,
   OnwardAuthorisations1764540000001,
+  DisclosureUses1764540000002,
 ];

@@ -20,6 +20,7 @@ import {
 } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
 import { DisclosureRepository } from './db/disclosure.repository';
+import { DisclosureUseRepository } from './db/disclosure-use.repository';
 import { EvidenceRepository } from './db/evidence.repository';
 import { IdempotencyRepository } from './db/idempotency.repository';
 import { LogRepository } from './db/log.repository';
@@ -55,6 +56,7 @@ import { OrderService } from './orders/order-service';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { CustodyReports } from './reports/custody-report';
+import { DisclosureUses } from './reports/disclosure-uses';
 import { DisclosureService } from './reports/disclosures';
 import type { BlobStore } from './storage/blob-store';
 import { FsBlobStore } from './storage/fs-blob-store';
@@ -344,6 +346,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       orders,
       orderConditions: new OrderConditionsService(orders, new OrderConditionsRepository(db), custodyLog),
       disclosures,
+      disclosureUses: new DisclosureUses(disclosures, new DisclosureUseRepository(db), custodyLog),
       evidence: {
         evidence,
         reports,

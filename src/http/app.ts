@@ -25,9 +25,11 @@ import type { AuditTrail } from '../log/audit-trail';
 import type { Logger } from '../logger';
 import type { OrderConditionsService } from '../orders/order-conditions';
 import type { OrderService } from '../orders/order-service';
+import type { DisclosureUses } from '../reports/disclosure-uses';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
+import { disclosureUsesRouter } from './disclosure-uses.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
@@ -49,6 +51,7 @@ export interface AppDependencies {
   readonly orders: OrderService;
   readonly orderConditions: OrderConditionsService;
   readonly disclosures: DisclosureService;
+  readonly disclosureUses: DisclosureUses;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
   readonly audit: AuditTrail;
@@ -143,6 +146,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(ordersRouter(deps.authenticate, deps.orders));
   app.use(orderConditionsRouter(deps.authenticate, deps.orderConditions));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
+  app.use(disclosureUsesRouter(deps.authenticate, deps.disclosureUses));
   app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));
 

@@ -13,6 +13,8 @@ import {
   orderEvidenceBody,
   orderTransitionBody,
   principalStatusBody,
+  useInquiryBody,
+  useReportBody,
 } from './schemas';
 
 const problem = {
@@ -502,6 +504,34 @@ export const openApiDocument = {
         parameters: [evidenceId],
         requestBody: jsonBody(orderEvidenceBody),
         responses: { '201': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}/use-inquiries': {
+      post: {
+        summary:
+          'Ask the recipient how the disclosed data were used (the disclosing side; Budapest Art. 28(4)): a disclosure.use_inquired entry on the case’s chain',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(useInquiryBody),
+        responses: { '201': { description: '{ use, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}/use-reports': {
+      post: {
+        summary:
+          'Report the use made of the disclosed data (the recipient), answering an inquiry (`inquiryId`) or of its own accord: a disclosure.use_reported entry on the disclosing case’s chain',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(useReportBody),
+        responses: { '201': { description: '{ use, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}/uses': {
+      get: {
+        summary: 'The disclosure’s use ledger, oldest first, for both sides: inquiries and reports',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ items }' }, default: problem },
       },
     },
     '/v1/orders/{id}/onward-authorisations': {

@@ -213,3 +213,9 @@ export const onwardAuthorisationBody = z.strictObject({
   recipientState: z.string().regex(/^[A-Z]{2}$/),
   reference: text(255),
 });
+
+/** `POST /v1/disclosures/:id/use-inquiries`: the supplier asks how the data were used (Budapest Art. 28(4)). */
+export const useInquiryBody = z.strictObject({ question: text(4000) });
+
+/** `POST /v1/disclosures/:id/use-reports`: the recipient reports the use made, answering an inquiry or not. */
+export const useReportBody = z.strictObject({ report: text(8000), inquiryId: z.uuid().optional() });

@@ -48,6 +48,9 @@ export const PUBLIC_FIELDS: PublicFields = {
   'disclosure.created': ['disclosure', 'evidence'],
   'disclosure.revoked': ['disclosure'],
   'disclosure.fetched': ['disclosure'],
+  // The use ledger (Budapest Art. 28(4)): the question and the answer are withheld.
+  'disclosure.use_inquired': ['disclosure', 'use'],
+  'disclosure.use_reported': ['disclosure', 'use', 'inquiry'],
   'order.received': [
     'registryNumber',
     'kind',

@@ -40,7 +40,7 @@ export interface DisclosureInput {
 }
 
 /** A disclosure as one caller may use it: as the recipient agency, or as a member of the disclosing case. */
-interface AccessibleDisclosure {
+export interface AccessibleDisclosure {
   readonly record: DisclosureRecord;
   /** The caller's standing in the disclosing case; undefined for the recipient who is not a member. */
   readonly standing: CaseStanding | undefined;
@@ -187,7 +187,7 @@ export class DisclosureService {
    * and for the disclosing case's members. The record and the caller's
    * membership are looked up together, and every refusal is the same 404.
    */
-  private async access(principal: Principal, id: string): Promise<AccessibleDisclosure> {
+  async access(principal: Principal, id: string): Promise<AccessibleDisclosure> {
     const [record, inCase] = await Promise.all([
       this.disclosures.find(id),
       this.cases.findAccessibleOfDisclosure(id, principal),

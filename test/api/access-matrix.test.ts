@@ -42,6 +42,7 @@ function routeModel(path: string): { family: Family; action?: CaseAction } | und
     '/v1/orders/{id}/chain': { family: 'order' },
     '/v1/disclosures/{id}': { family: 'disclosure', action: 'case.read' },
     '/v1/disclosures/{id}/package': { family: 'disclosure', action: 'evidence.content' },
+    '/v1/disclosures/{id}/uses': { family: 'disclosure', action: 'case.read' },
     '/v1/log/entries/{index}': { family: 'entry', action: 'case.read' },
     '/v1/log/entries/{index}/receipt': { family: 'entry', action: 'case.read' },
   };
@@ -254,6 +255,7 @@ describe('the access matrix: every route × role × caller × object', function 
     '/v1/orders/{id}/chain',
     '/v1/disclosures/{id}',
     '/v1/disclosures/{id}/package',
+    '/v1/disclosures/{id}/uses',
     '/v1/log/entries/{index}',
     '/v1/log/entries/{index}/receipt',
   ];
@@ -380,6 +382,21 @@ describe('the access matrix: every route × role × caller × object', function 
       expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 422 : 403) : 404),
       path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/onward-authorisations`,
       json: () => ({ recipientAgency: 'US-FBI', recipientState: 'US', reference: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/disclosures/{id}/use-inquiries',
+      expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 201),
+      path: (t) => `/v1/disclosures/${t?.ids.disclosure ?? randomUUID()}/use-inquiries`,
+      json: () => ({ question: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/disclosures/{id}/use-reports',
+      // Only the recipient reports; the fixture's recipient is another agency, so its own side is refused.
+      expected: (role, kind) => caseBound(role, kind, 'case.read', 403),
+      path: (t) => `/v1/disclosures/${t?.ids.disclosure ?? randomUUID()}/use-reports`,
+      json: () => ({ report: 'matrix' }),
     },
     {
       method: 'DELETE',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { testDatabase } from '../support/database';
 import { executedRequestFor, openCase, uploadItem } from '../support/fixtures';
-import { revealed } from '../support/revealed';
+import { revealed, revealedChain } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const VALIDATION_FAILED = 'urn:custody-ledger:problem:validation-failed';
@@ -149,6 +150,112 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       const notOurs = await authorise(incoming, prosecutor, valid);
       expect(notOurs.status).to.equal(422);
       expect(notOurs.body.errors).to.deep.equal([{ pointer: '', reason: 'only_for_our_own_requests' }]);
+    });
+  });
+
+  describe('the use ledger of a disclosure (Budapest Art. 28(2)(b), 28(4))', () => {
+    /** A disclosure of one item to a partner agency under its own executed request. */
+    async function disclosed() {
+      const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
+      const caseId = await openCase(service, prosecutor);
+      const evidenceId = await uploadItem(service, prosecutor, caseId);
+      const recipientAgency = uniqueAgency('DE');
+      const orderId = await executedRequestFor(service, prosecutor, recipientAgency, [evidenceId]);
+      const created = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+        token: prosecutor,
+        json: {
+          recipientAgency,
+          evidenceIds: [evidenceId],
+          orderId,
+          conditions: 'Only for the proceedings of the request',
+        },
+      });
+      expect(created.status, created.text).to.equal(201);
+      const recipient = await service.token(uniqueSub('bka'), recipientAgency, 'partner');
+      return { prosecutor, caseId, recipient, disclosureId: created.body.disclosure.id as string };
+    }
+
+    const post = (disclosureId: string, what: string, token: string, json: Record<string, unknown>) =>
+      service.call('POST', `/v1/disclosures/${disclosureId}/${what}`, { token, json });
+
+    it('when the supplier asks how the data were used and the recipient answers, then both are entries on the case’s chain and both sides read the same ledger', async () => {
+      const { prosecutor, caseId, recipient, disclosureId } = await disclosed();
+      const inquiry = await post(disclosureId, 'use-inquiries', prosecutor, {
+        question: 'Were the data used for any proceedings other than case 2026/44?',
+      });
+      expect(inquiry.status, inquiry.text).to.equal(201);
+      const report = await post(disclosureId, 'use-reports', recipient, {
+        inquiryId: inquiry.body.use.id,
+        report: 'Used only as evidence in proceedings 2026/44 before the Landgericht Köln',
+      });
+      expect(report.status, report.text).to.equal(201);
+      expect(report.body.use).to.deep.include({ kind: 'report', inquiryId: inquiry.body.use.id });
+
+      const ledgers = [];
+      for (const token of [prosecutor, recipient]) {
+        const read = await service.call('GET', `/v1/disclosures/${disclosureId}/uses`, { token });
+        expect(read.status, read.text).to.equal(200);
+        ledgers.push(read.body.items);
+      }
+      expect(ledgers[0]).to.deep.equal(ledgers[1]);
+      expect(ledgers[0].map((use: { kind: string; agency: string }) => [use.kind, use.agency])).to.deep.equal(
+        [
+          ['inquiry', central],
+          ['report', report.body.use.agency],
+        ],
+      );
+
+      const entries = (await revealedChain(testDatabase().db, 'case', caseId)).slice(-2);
+      expect(entries.map((entry) => entry.type)).to.deep.equal([
+        'disclosure.use_inquired',
+        'disclosure.use_reported',
+      ]);
+      expect(entries[1]?.data).to.deep.include({
+        disclosure: disclosureId,
+        inquiry: inquiry.body.use.id,
+        report: 'Used only as evidence in proceedings 2026/44 before the Landgericht Köln',
+      });
+      expect(entries[1]?.actor).to.deep.include({ role: 'partner' });
+    });
+
+    it('when the wrong side asks or answers, someone outside asks, or an answer names no inquiry of this disclosure, then it is refused and the ledger stays as it was', async () => {
+      const { prosecutor, recipient, disclosureId } = await disclosed();
+      const other = await disclosed();
+      const foreignInquiry = await post(other.disclosureId, 'use-inquiries', other.prosecutor, {
+        question: 'Q',
+      });
+      expect(foreignInquiry.status).to.equal(201);
+
+      const refusals: Array<[string, string, Record<string, unknown>, number, string]> = [
+        ['use-inquiries', recipient, { question: 'Q' }, 403, 'FORBIDDEN_ROLE'],
+        ['use-reports', prosecutor, { report: 'R' }, 403, 'FORBIDDEN_ROLE'],
+        ['use-inquiries', other.prosecutor, { question: 'Q' }, 404, 'NOT_FOUND'],
+        ['use-reports', other.recipient, { report: 'R' }, 404, 'NOT_FOUND'],
+        [
+          'use-reports',
+          recipient,
+          { report: 'R', inquiryId: foreignInquiry.body.use.id },
+          422,
+          'VALIDATION_FAILED',
+        ],
+        ['use-inquiries', prosecutor, { question: '   ' }, 422, 'VALIDATION_FAILED'],
+      ];
+      for (const [what, token, json, status, code] of refusals) {
+        const response = await post(disclosureId, what, token, json);
+        expect([response.status, response.body.code], `${what} ${JSON.stringify(json)}`).to.deep.equal([
+          status,
+          code,
+        ]);
+      }
+      const unknown = await post(disclosureId, 'use-reports', recipient, {
+        report: 'R',
+        inquiryId: foreignInquiry.body.use.id,
+      });
+      expect(unknown.body.errors).to.deep.equal([{ pointer: '/inquiryId', reason: 'no_such_inquiry' }]);
+      const ledger = await service.call('GET', `/v1/disclosures/${disclosureId}/uses`, { token: prosecutor });
+      expect(ledger.body.items).to.deep.equal([]);
+      const absent = await service.call('GET', `/v1/disclosures/${randomUUID()}/uses`, { token: prosecutor });
+      expect(absent.status).to.equal(404);
     });
   });
 });

@@ -6,6 +6,7 @@ const TABLES = [
   'agencies',
   'case_grants',
   'cases',
+  'disclosure_uses',
   'disclosures',
   'evidence',
   'evidence_uploads',
