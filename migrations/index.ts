@@ -18,6 +18,7 @@ import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
 import { OrderEventTimes1764540000000 } from './1764540000000-order-event-times';
 import { OnwardAuthorisations1764540000001 } from './1764540000001-onward-authorisations';
 import { DisclosureUses1764540000002 } from './1764540000002-disclosure-uses';
+import { OrderAssignees1764540000003 } from './1764540000003-order-assignees';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   OrderEventTimes1764540000000,
   OnwardAuthorisations1764540000001,
   DisclosureUses1764540000002,
+  OrderAssignees1764540000003,
 ];

@@ -1,5 +1,14 @@
 import type { DataSource } from 'typeorm';
+import { ConflictError } from '../errors';
 import type { DomainWriter } from '../log/domain-write';
+
+/** A handler assigned to an order: for a confidential request, one who may know of it (Budapest Art. 27(8)). */
+export interface OrderAssignee {
+  readonly orderId: string;
+  readonly sub: string;
+  readonly assignedBy: string;
+  readonly assignedAt: Date;
+}
 
 /**
  * The supplying state's prior authorisation to pass data received under our
@@ -40,6 +49,30 @@ export class OrderConditionsRepository {
         );
     },
   };
+
+  /** Each assignment once: one already made is a conflict, and its entry does not commit. */
+  readonly assigneeWriter: DomainWriter<OrderAssignee> = {
+    writeAll: async (tx, rows) => {
+      for (const row of rows) {
+        const inserted = await tx.query(
+          `WITH added AS (
+             INSERT INTO order_assignees (order_id, sub, assigned_by, assigned_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING RETURNING sub)
+           SELECT sub FROM added`,
+          [row.orderId, row.sub, row.assignedBy, row.assignedAt],
+        );
+        if (inserted.length === 0) throw new ConflictError('CONFLICT', `${row.sub} is assigned already`);
+      }
+    },
+  };
+
+  async assigneesOf(orderId: string): Promise<string[]> {
+    const rows: Array<{ sub: string }> = await this.db.query(
+      'SELECT sub FROM order_assignees WHERE order_id = $1 ORDER BY assigned_at, sub',
+      [orderId],
+    );
+    return rows.map((row) => row.sub);
+  }
 
   async onwardAuthorisationsOf(orderIds: readonly string[]): Promise<OnwardAuthorisation[]> {
     const rows: Array<{

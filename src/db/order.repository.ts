@@ -274,11 +274,22 @@ export class OrderRepository {
 }
 
 /**
+ * Need-to-know inside the owning agency (Budapest Art. 27(8); UN Art.
+ * 42(3)(g)): a confidential request is known to the handler who recorded it
+ * and those assigned to it; one received from another agency and not yet
+ * assigned, to the handlers of the desk that must assign it. Auditors oversee
+ * every order of their agency.
+ */
+const HANDLER_KNOWS = `(NOT COALESCE((safeguards ->> 'confidential')::boolean, false) OR created_by = $2
+    OR EXISTS (SELECT 1 FROM order_assignees a WHERE a.order_id = orders.id AND a.sub = $2)
+    OR (submitted_by_agency <> owner_agency AND NOT EXISTS (SELECT 1 FROM order_assignees a WHERE a.order_id = orders.id)))`;
+
+/**
  * The scope rule as SQL over parameters $1-$6 (see `scopeParams`); queries
  * number theirs from $7. `FULL` is what a whole view needs; the agency that
  * submitted an incoming request sees only its status view.
  */
-const FULL = `((($4 OR $5) AND owner_agency = $1) OR (case_id IS NOT NULL AND EXISTS (
+const FULL = `(((($4 AND ${HANDLER_KNOWS}) OR $5) AND owner_agency = $1) OR (case_id IS NOT NULL AND EXISTS (
     SELECT 1 FROM case_grants g
      WHERE g.case_id = orders.case_id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
        AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2)

@@ -9,6 +9,7 @@ import {
   listQuery,
   onwardAuthorisationBody,
   openCaseBody,
+  orderAssigneeBody,
   orderBody,
   orderEvidenceBody,
   orderTransitionBody,
@@ -532,6 +533,16 @@ export const openApiDocument = {
         security: bearer,
         parameters: [evidenceId],
         responses: { '200': { description: '{ items }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/assignees': {
+      post: {
+        summary:
+          'Assign a handler of the owning agency to the order; a confidential request is known only to its recorder, its assignees and the agency’s auditors (Budapest Art. 27(8))',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(orderAssigneeBody),
+        responses: { '201': { description: '{ assignee, receipt }' }, default: problem },
       },
     },
     '/v1/orders/{id}/onward-authorisations': {

@@ -3,7 +3,7 @@ import type { Authenticator } from '../access/identity';
 import type { OrderConditionsService } from '../orders/order-conditions';
 import { keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
-import { onwardAuthorisationBody } from './schemas';
+import { onwardAuthorisationBody, orderAssigneeBody } from './schemas';
 import { idFromPath, parseBody } from './validation';
 
 /** Conditions that travel with the data of an order, and what is done under them (legal rows 23, 38, 39, 43). */
@@ -13,7 +13,20 @@ export function orderConditionsRouter(
 ): Router {
   const router = Router();
   keepObjectParams(router);
-  router.use('/v1/orders/:id/onward-authorisations', requireToken(authenticate));
+  router.use(
+    ['/v1/orders/:id/onward-authorisations', '/v1/orders/:id/assignees'],
+    requireToken(authenticate),
+  );
+
+  router.post('/v1/orders/:id/assignees', async (req, res) => {
+    const id = idFromPath(req.params.id, 'order');
+    const { sub } = parseBody(orderAssigneeBody, req.body);
+    const { value, receipt } = await conditions.assign(principalOf(res), id, sub);
+    res.status(201).json({
+      assignee: { orderId: value.orderId, sub: value.sub, assignedAt: value.assignedAt.toISOString() },
+      receipt,
+    });
+  });
 
   router.post('/v1/orders/:id/onward-authorisations', async (req, res) => {
     const id = idFromPath(req.params.id, 'order');

@@ -214,6 +214,9 @@ export const onwardAuthorisationBody = z.strictObject({
   reference: text(255),
 });
 
+/** `POST /v1/orders/:id/assignees`: a handler of the owning agency, by subject. */
+export const orderAssigneeBody = z.strictObject({ sub: z.string().min(1).max(255) });
+
 /** `POST /v1/disclosures/:id/use-inquiries`: the supplier asks how the data were used (Budapest Art. 28(4)). */
 export const useInquiryBody = z.strictObject({ question: text(4000) });
 

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { SERVICE_PERMISSIONS, serviceRole } from '../access/permissions';
 import type { Principal } from '../access/roles';
 import type { VisibleOrder } from '../db/order.repository';
-import type { OnwardAuthorisation, OrderConditionsRepository } from '../db/order-conditions.repository';
+import type {
+  OnwardAuthorisation,
+  OrderAssignee,
+  OrderConditionsRepository,
+} from '../db/order-conditions.repository';
 import { ForbiddenRoleError, ValidationError } from '../errors';
 import type { CustodyLog, Receipted } from '../log/custody-log';
 import { domainWrite } from '../log/domain-write';
@@ -66,6 +70,32 @@ export class OrderConditionsService {
       write: domainWrite(this.conditions.onwardWriter, authorisation),
     });
     return { value: authorisation, receipt };
+  }
+
+  /**
+   * Assigns a handler of the owning agency to the order (domain.md §5
+   * `assigned_officer`). For a confidential request, only its recorder and
+   * its assignees among the agency's handlers know of it (Budapest Art.
+   * 27(8); the rule itself is the order scope, db/order.repository.ts): a
+   * handler who knows of the order brings in the next one.
+   */
+  async assign(principal: Principal, orderId: string, sub: string): Promise<Receipted<OrderAssignee>> {
+    const order = await this.orders.get(principal, orderId);
+    const role = handlerRole(principal, order);
+    const assignee: OrderAssignee = {
+      orderId: order.id,
+      sub,
+      assignedBy: principal.sub,
+      assignedAt: this.now(),
+    };
+    const { receipt } = await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.assigned',
+      actor: { sub: principal.sub, agency: principal.agency, role },
+      data: { assignee: { sub, agency: order.ownerAgency } },
+      write: domainWrite(this.conditions.assigneeWriter, assignee),
+    });
+    return { value: assignee, receipt };
   }
 
   async onwardAuthorisations(principal: Principal, orderId: string): Promise<OnwardAuthorisation[]> {

@@ -377,6 +377,13 @@ describe('the access matrix: every route × role × caller × object', function 
     },
     {
       method: 'POST',
+      route: '/v1/orders/{id}/assignees',
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 201 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/assignees`,
+      json: () => ({ sub: uniqueSub('officer') }),
+    },
+    {
+      method: 'POST',
       route: '/v1/orders/{id}/onward-authorisations',
       // The fixture's order is a domestic one: its handlers are told it is not one of our own requests.
       expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 422 : 403) : 404),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { testDatabase } from '../support/database';
-import { executedRequestFor, openCase, uploadItem } from '../support/fixtures';
+import { executedRequestFor, openCase, productionOrderBody, uploadItem } from '../support/fixtures';
 import { revealed, revealedChain } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -256,6 +256,97 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       expect(ledger.body.items).to.deep.equal([]);
       const absent = await service.call('GET', `/v1/disclosures/${randomUUID()}/uses`, { token: prosecutor });
       expect(absent.status).to.equal(404);
+    });
+  });
+
+  describe('need-to-know inside the agency for confidential requests (Budapest Art. 27(8))', () => {
+    const read = (id: string, token: string) => service.call('GET', `/v1/orders/${id}`, { token });
+    const listed = async (id: string, token: string) =>
+      (await service.call('GET', '/v1/orders?limit=100', { token })).body.items.some(
+        (order: { id: string }) => order.id === id,
+      );
+    const assign = (id: string, token: string, sub: string) =>
+      service.call('POST', `/v1/orders/${id}/assignees`, { token, json: { sub } });
+
+    it('when a handler records a confidential order, then only it, those it assigns and the agency’s auditors know of it; other handlers get 404 and do not see it listed', async () => {
+      const recorderSub = uniqueSub('pros');
+      const recorder = await service.token(recorderSub, central, 'prosecutor', 'investigator');
+      const colleagueSub = uniqueSub('pros');
+      const colleague = await service.token(colleagueSub, central, 'prosecutor');
+      const auditor = await service.token(uniqueSub('aud'), central, 'auditor');
+      const caseId = await openCase(service, recorder);
+      const submit = (confidential: boolean) =>
+        service.call('POST', '/v1/orders', {
+          token: recorder,
+          json: { ...productionOrderBody(caseId), confidential },
+        });
+      const secret = (await submit(true)).body.order.id as string;
+      const open = (await submit(false)).body.order.id as string;
+
+      expect((await read(open, colleague)).status).to.equal(200);
+      const hidden = await read(secret, colleague);
+      expect([hidden.status, hidden.body.code]).to.deep.equal([404, 'NOT_FOUND']);
+      expect(await listed(secret, colleague)).to.equal(false);
+      const selfAssigned = await assign(secret, colleague, colleagueSub);
+      expect([selfAssigned.status, selfAssigned.body.code]).to.deep.equal([404, 'NOT_FOUND']);
+      const blind = await service.call('POST', `/v1/orders/${secret}/transitions`, {
+        token: colleague,
+        json: { to: 'served' },
+      });
+      expect(blind.status).to.equal(404);
+      for (const token of [recorder, auditor]) {
+        expect((await read(secret, token)).status).to.equal(200);
+        expect(await listed(secret, token)).to.equal(true);
+      }
+      const byAuditor = await assign(secret, auditor, colleagueSub);
+      expect([byAuditor.status, byAuditor.body.code]).to.deep.equal([403, 'FORBIDDEN_ROLE']);
+
+      const assigned = await assign(secret, recorder, colleagueSub);
+      expect(assigned.status, assigned.text).to.equal(201);
+      expect((await read(secret, colleague)).status).to.equal(200);
+      expect(await listed(secret, colleague)).to.equal(true);
+      const again = await assign(secret, recorder, colleagueSub);
+      expect([again.status, again.body.code]).to.deep.equal([409, 'CONFLICT']);
+
+      const entries = (await chainOf('orders', secret, recorder)).filter(
+        (entry: { type: string }) => entry.type === 'order.assigned',
+      );
+      expect(entries.map((entry: { data: unknown }) => entry.data)).to.deep.equal([
+        { assignee: { sub: colleagueSub, agency: central } },
+      ]);
+    });
+
+    it('when a confidential request comes in from a partner, then the desk’s handlers know of it until it is assigned, and then only the assignees do; the partner keeps its status view', async () => {
+      const partnerAgency = uniqueAgency('DE');
+      const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
+      const firstSub = uniqueSub('desk');
+      const first = await service.token(firstSub, central, 'prosecutor');
+      const second = await service.token(uniqueSub('desk'), central, 'prosecutor');
+      const submitted = await service.call('POST', '/v1/orders', {
+        token: partner,
+        json: {
+          kind: 'mla',
+          direction: 'incoming',
+          legalBasis: { instrument: 'UNCC', article: '44' },
+          requestingState: 'DE',
+          requestingAuthority: 'Bundesamt für Justiz',
+          channel: 'central_authority',
+          offence: 'Computer fraud',
+          factsSummary: 'Production of the preserved data',
+          confidential: true,
+        },
+      });
+      expect(submitted.status, submitted.text).to.equal(201);
+      const id = submitted.body.order.id as string;
+      for (const token of [first, second]) expect((await read(id, token)).status).to.equal(200);
+
+      expect((await assign(id, second, firstSub)).status).to.equal(201);
+      expect((await read(id, first)).status).to.equal(200);
+      expect((await read(id, second)).status).to.equal(404);
+      expect(await listed(id, second)).to.equal(false);
+      const status = await read(id, partner);
+      expect(status.status).to.equal(200);
+      expect(status.body.order.statusOnly).to.equal(true);
     });
   });
 });

@@ -16,6 +16,7 @@ const TABLES = [
   'log_head',
   'log_nodes',
   'notifications',
+  'order_assignees',
   'order_evidence',
   'order_onward_authorisations',
   'orders',
