@@ -19,6 +19,7 @@ import { OrderEventTimes1764540000000 } from './1764540000000-order-event-times'
 import { OnwardAuthorisations1764540000001 } from './1764540000001-onward-authorisations';
 import { DisclosureUses1764540000002 } from './1764540000002-disclosure-uses';
 import { OrderAssignees1764540000003 } from './1764540000003-order-assignees';
+import { CustodianAcknowledgements1764540000004 } from './1764540000004-custodian-acknowledgements';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   OnwardAuthorisations1764540000001,
   DisclosureUses1764540000002,
   OrderAssignees1764540000003,
+  CustodianAcknowledgements1764540000004,
 ];

@@ -344,7 +344,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       principals: new PrincipalService(principalRepository, custodyLog),
       cases,
       orders,
-      orderConditions: new OrderConditionsService(orders, new OrderConditionsRepository(db), custodyLog),
+      orderConditions: new OrderConditionsService(
+        orders,
+        orderRepository,
+        new OrderConditionsRepository(db),
+        custodyLog,
+      ),
       disclosures,
       disclosureUses: new DisclosureUses(disclosures, new DisclosureUseRepository(db), custodyLog),
       evidence: {

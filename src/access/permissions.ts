@@ -38,6 +38,8 @@ export const SERVICE_PERMISSIONS = {
   'order.handle': ['investigator', 'prosecutor'],
   /** The requesting side's own moves on its request (withdraw it, ask for an extension). */
   'order.request_move': ['partner'],
+  /** Acknowledge, as the custodian a preservation order names, the duty to keep it confidential (UN 25(3)). */
+  'order.acknowledge_duty': ['custodian'],
   /** Read the status view of requests the caller's agency submitted. */
   'order.read_status': ['partner'],
   /** Fetch a package disclosed to the caller's agency. */

@@ -26,6 +26,15 @@ export interface OnwardAuthorisation {
   readonly recordedAt: Date;
 }
 
+/** The custodian's acknowledgement of its duty of confidentiality (UN Art. 25(3); Budapest Art. 16(3)). */
+export interface CustodianAcknowledgement {
+  readonly orderId: string;
+  readonly custodianAgency: string;
+  readonly confidentialUntil: Date;
+  readonly acknowledgedBy: string;
+  readonly acknowledgedAt: Date;
+}
+
 /** Conditions that travel with the data of an order, and what was done under them. */
 export class OrderConditionsRepository {
   constructor(private readonly db: DataSource) {}
@@ -62,6 +71,23 @@ export class OrderConditionsRepository {
           [row.orderId, row.sub, row.assignedBy, row.assignedAt],
         );
         if (inserted.length === 0) throw new ConflictError('CONFLICT', `${row.sub} is assigned already`);
+      }
+    },
+  };
+
+  /** Once per order and custodian: a second acknowledgement is a conflict, and its entry does not commit. */
+  readonly acknowledgementWriter: DomainWriter<CustodianAcknowledgement> = {
+    writeAll: async (tx, rows) => {
+      for (const row of rows) {
+        const inserted = await tx.query(
+          `WITH added AS (
+             INSERT INTO order_custodian_acknowledgements
+               (order_id, custodian_agency, confidential_until, acknowledged_by, acknowledged_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING order_id)
+           SELECT order_id FROM added`,
+          [row.orderId, row.custodianAgency, row.confidentialUntil, row.acknowledgedBy, row.acknowledgedAt],
+        );
+        if (inserted.length === 0) throw new ConflictError('CONFLICT', 'the duty is acknowledged already');
       }
     },
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { VERIFY_CODES } from '../verify';
 import {
   breakGlassBody,
+  custodianAcknowledgementBody,
   custodyEventBody,
   disclosureBody,
   evidenceMetadata,
@@ -533,6 +534,16 @@ export const openApiDocument = {
         security: bearer,
         parameters: [evidenceId],
         responses: { '200': { description: '{ items }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/acknowledgements': {
+      post: {
+        summary:
+          'The custodian a preservation order names (its `custodianAgency`, in the custodian role) acknowledges its duty to keep the preservation confidential until the order’s `confidentialUntil` (UN Art. 25(3); Budapest Art. 16(3)): an order.custodian_acknowledged entry, once',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(custodianAcknowledgementBody),
+        responses: { '201': { description: '{ acknowledgement, receipt }' }, default: problem },
       },
     },
     '/v1/orders/{id}/assignees': {

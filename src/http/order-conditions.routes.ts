@@ -3,7 +3,7 @@ import type { Authenticator } from '../access/identity';
 import type { OrderConditionsService } from '../orders/order-conditions';
 import { keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
-import { onwardAuthorisationBody, orderAssigneeBody } from './schemas';
+import { custodianAcknowledgementBody, onwardAuthorisationBody, orderAssigneeBody } from './schemas';
 import { idFromPath, parseBody } from './validation';
 
 /** Conditions that travel with the data of an order, and what is done under them (legal rows 23, 38, 39, 43). */
@@ -14,9 +14,28 @@ export function orderConditionsRouter(
   const router = Router();
   keepObjectParams(router);
   router.use(
-    ['/v1/orders/:id/onward-authorisations', '/v1/orders/:id/assignees'],
+    ['/v1/orders/:id/onward-authorisations', '/v1/orders/:id/assignees', '/v1/orders/:id/acknowledgements'],
     requireToken(authenticate),
   );
+
+  router.post('/v1/orders/:id/acknowledgements', async (req, res) => {
+    const id = idFromPath(req.params.id, 'order');
+    const body = parseBody(custodianAcknowledgementBody, req.body);
+    const { value, receipt } = await conditions.acknowledgeDuty(
+      principalOf(res),
+      id,
+      new Date(body.confidentialUntil),
+    );
+    res.status(201).json({
+      acknowledgement: {
+        orderId: value.orderId,
+        custodianAgency: value.custodianAgency,
+        confidentialUntil: value.confidentialUntil.toISOString(),
+        acknowledgedAt: value.acknowledgedAt.toISOString(),
+      },
+      receipt,
+    });
+  });
 
   router.post('/v1/orders/:id/assignees', async (req, res) => {
     const id = idFromPath(req.params.id, 'order');

@@ -18,6 +18,8 @@ const SAFEGUARDS = [
   'onwardTransferAllowed',
   'authorisingBody',
   'authorisingReference',
+  'custodianAgency',
+  'confidentialUntil',
 ] as const;
 
 /** `/v1/orders`: legal orders and requests under the Convention, with their deadlines. */

@@ -119,6 +119,9 @@ export const orderBody = z
     onwardTransferAllowed: z.boolean().optional(),
     authorisingBody: optionalText(500),
     authorisingReference: optionalText(255),
+    /** Preservation: the custodian, and until when it keeps the preservation confidential (UN 25(3); Bud 16(3)). */
+    custodianAgency: z.string().regex(AGENCY_CODE).optional(),
+    confidentialUntil: z.iso.datetime({ offset: true }).optional(),
     /** The source's IANA time zone (`Europe/Berlin`); the deployment's when absent. */
     timeZone: z.string().max(64).optional(),
     /** When the request was really received, where that time comes from and why it is stated. */
@@ -212,6 +215,12 @@ export const onwardAuthorisationBody = z.strictObject({
   recipientAgency: z.string().regex(AGENCY_CODE),
   recipientState: z.string().regex(/^[A-Z]{2}$/),
   reference: text(255),
+});
+
+/** `POST /v1/orders/:id/acknowledgements`: the custodian acknowledges its duty of confidentiality. */
+export const custodianAcknowledgementBody = z.strictObject({
+  /** The end of the period it acknowledges: the one the order states. */
+  confidentialUntil: z.iso.datetime({ offset: true }),
 });
 
 /** `POST /v1/orders/:id/assignees`: a handler of the owning agency, by subject. */

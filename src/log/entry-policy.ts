@@ -69,6 +69,8 @@ export const PUBLIC_FIELDS: PublicFields = {
   'order.overdue': ['status', 'deadline'],
   // The supplier's authorisation of an onward transfer (UN Art. 36(3)): its recipient and reference are withheld.
   'order.onward_authorised': ['authorisation'],
+  // The custodian's acknowledgement of its duty of confidentiality (UN Art. 25(3)): who it is stays withheld.
+  'order.custodian_acknowledged': ['confidentialUntil'],
   'order.minimum_reached': ['status', 'deadline'],
   'audit.read': ['action', 'object', 'outcome', 'roles', 'requestId'],
   'audit.denied': ['action', 'object', 'outcome', 'roles', 'requestId'],

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { SERVICE_PERMISSIONS, serviceRole } from '../access/permissions';
+import { SERVICE_PERMISSIONS, serviceAllows, serviceRole } from '../access/permissions';
 import type { Principal } from '../access/roles';
-import type { VisibleOrder } from '../db/order.repository';
+import type { OrderRepository, VisibleOrder } from '../db/order.repository';
 import type {
+  CustodianAcknowledgement,
   OnwardAuthorisation,
   OrderAssignee,
   OrderConditionsRepository,
@@ -27,6 +28,8 @@ export interface OnwardAuthorisationInput {
 export class OrderConditionsService {
   constructor(
     private readonly orders: OrderService,
+    /** Orders as stored, for the custodian a preservation order names, which is outside the order scope. */
+    private readonly orderRows: OrderRepository,
     private readonly conditions: OrderConditionsRepository,
     private readonly log: CustodyLog,
     private readonly now: () => Date = () => new Date(),
@@ -96,6 +99,53 @@ export class OrderConditionsService {
       write: domainWrite(this.conditions.assigneeWriter, assignee),
     });
     return { value: assignee, receipt };
+  }
+
+  /**
+   * The custodian named by a preservation order acknowledges its duty to keep
+   * the preservation confidential until the end of the period the order
+   * states (UN Art. 25(3); Budapest Art. 16(3)): an entry on the order's
+   * chain, once. The custodian acts under its own agency code in the
+   * `custodian` role and knows of the order only through being named in it;
+   * anyone else who knows of the order is refused (403), and the rest get 404.
+   */
+  async acknowledgeDuty(
+    principal: Principal,
+    orderId: string,
+    confidentialUntil: Date,
+  ): Promise<Receipted<CustodianAcknowledgement>> {
+    const order = await this.orderRows.find(orderId);
+    const named =
+      order !== undefined &&
+      typeof order.safeguards.confidentialUntil === 'string' &&
+      order.safeguards.custodianAgency === principal.agency &&
+      serviceAllows(principal, 'order.acknowledge_duty');
+    if (!order || !named) {
+      await this.orders.get(principal, orderId);
+      throw new ForbiddenRoleError(SERVICE_PERMISSIONS['order.acknowledge_duty']);
+    }
+    const ordered = new Date(order.safeguards.confidentialUntil as string);
+    if (ordered.getTime() !== confidentialUntil.getTime())
+      throw new ValidationError([{ pointer: '/confidentialUntil', reason: 'not_the_period_ordered' }]);
+    const acknowledgement: CustodianAcknowledgement = {
+      orderId: order.id,
+      custodianAgency: principal.agency,
+      confidentialUntil: ordered,
+      acknowledgedBy: principal.sub,
+      acknowledgedAt: this.now(),
+    };
+    const { receipt } = await this.log.record({
+      subject: { type: 'order', id: order.id },
+      type: 'order.custodian_acknowledged',
+      actor: {
+        sub: principal.sub,
+        agency: principal.agency,
+        role: serviceRole(principal, 'order.acknowledge_duty'),
+      },
+      data: { custodianAgency: principal.agency, confidentialUntil: ordered.toISOString() },
+      write: domainWrite(this.conditions.acknowledgementWriter, acknowledgement),
+    });
+    return { value: acknowledgement, receipt };
   }
 
   async onwardAuthorisations(principal: Principal, orderId: string): Promise<OnwardAuthorisation[]> {

@@ -12,6 +12,7 @@ import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write
 import { type EntryView, entryViews } from '../log/log-reader';
 import type { AppendRequest } from '../log/sequencer';
 import { missingArt42Contents } from './contents';
+import { checkCustodianDuty } from './custodian-duty';
 import { type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
 import { canonicalTimeZone, checkEventTime, type StatedEventTime } from './event-time';
 import {
@@ -223,6 +224,7 @@ export class OrderService {
     if (stated && partner)
       throw new ValidationError([{ pointer: '/receivedAt', reason: 'stated_by_the_receiving_side' }]);
     if (stated) checkEventTime(stated.at, now, '/receivedAt');
+    checkCustodianDuty(input.kind, input.safeguards, now);
     const ownerAgency = partner ? this.options.centralAuthority : principal.agency;
     const draft: OrderRecord = {
       id: randomUUID(),

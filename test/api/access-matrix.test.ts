@@ -377,6 +377,14 @@ describe('the access matrix: every route × role × caller × object', function 
     },
     {
       method: 'POST',
+      route: '/v1/orders/{id}/acknowledgements',
+      // The fixture's order names no custodian: those who know of it are refused, the rest do not learn of it.
+      expected: (role, kind) => (orderVisible(role, kind) ? 403 : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/acknowledgements`,
+      json: () => ({ confidentialUntil: '2027-01-01T00:00:00Z' }),
+    },
+    {
+      method: 'POST',
       route: '/v1/orders/{id}/assignees',
       expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 201 : 403) : 404),
       path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/assignees`,

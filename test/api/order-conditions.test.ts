@@ -349,4 +349,105 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       expect(status.body.order.statusOnly).to.equal(true);
     });
   });
+
+  describe('the custodian’s duty of confidentiality (UN Art. 25(3); Budapest Art. 16(3))', () => {
+    const DAY = 86_400_000;
+
+    function domesticPreservation(caseId: string, overrides: Record<string, unknown> = {}) {
+      return {
+        kind: 'preservation',
+        direction: 'domestic',
+        legalBasis: { instrument: 'DOMESTIC', article: '25' },
+        caseId,
+        requestingAuthority: 'Prosecutor General',
+        channel: 'direct',
+        dataToPreserve: 'Mailbox of user 4711',
+        custodian: 'AzerMail LLC',
+        ...overrides,
+      };
+    }
+
+    const acknowledge = (id: string, token: string, confidentialUntil: string) =>
+      service.call('POST', `/v1/orders/${id}/acknowledgements`, { token, json: { confidentialUntil } });
+
+    it('when a preservation order states the custodian and its period of confidentiality, then that custodian acknowledges it once, on the order’s chain, and no one else can', async () => {
+      const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
+      const caseId = await openCase(service, prosecutor);
+      const custodianAgency = uniqueAgency('MAIL');
+      const until = new Date(Date.now() + 180 * DAY).toISOString();
+      const submitted = await service.call('POST', '/v1/orders', {
+        token: prosecutor,
+        json: domesticPreservation(caseId, { custodianAgency, confidentialUntil: until }),
+      });
+      expect(submitted.status, submitted.text).to.equal(201);
+      expect(submitted.body.order.safeguards).to.deep.include({ custodianAgency, confidentialUntil: until });
+      const id = submitted.body.order.id as string;
+      const custodian = await service.token(uniqueSub('mail'), custodianAgency, 'custodian');
+
+      const wrongPeriod = await acknowledge(id, custodian, new Date(Date.now() + 90 * DAY).toISOString());
+      expect(wrongPeriod.status).to.equal(422);
+      expect(wrongPeriod.body.errors).to.deep.equal([
+        { pointer: '/confidentialUntil', reason: 'not_the_period_ordered' },
+      ]);
+      const byHandler = await acknowledge(id, prosecutor, until);
+      expect([byHandler.status, byHandler.body.code]).to.deep.equal([403, 'FORBIDDEN_ROLE']);
+      const otherCustodian = await service.token(uniqueSub('mail'), uniqueAgency('MAIL'), 'custodian');
+      const byOther = await acknowledge(id, otherCustodian, until);
+      expect([byOther.status, byOther.body.code]).to.deep.equal([404, 'NOT_FOUND']);
+      const notCustodian = await service.token(uniqueSub('mail'), custodianAgency, 'investigator');
+      expect((await acknowledge(id, notCustodian, until)).status).to.equal(404);
+
+      const acknowledged = await acknowledge(id, custodian, until);
+      expect(acknowledged.status, acknowledged.text).to.equal(201);
+      expect(acknowledged.body.acknowledgement).to.deep.include({
+        orderId: id,
+        custodianAgency,
+        confidentialUntil: until,
+      });
+      const again = await acknowledge(id, custodian, until);
+      expect([again.status, again.body.code]).to.deep.equal([409, 'CONFLICT']);
+      const entries = (await chainOf('orders', id, prosecutor)).filter(
+        (entry: { type: string }) => entry.type === 'order.custodian_acknowledged',
+      );
+      expect(entries).to.have.length(1);
+      expect(entries[0].data).to.deep.equal({ custodianAgency, confidentialUntil: until });
+      expect(entries[0].actor).to.deep.include({ agency: custodianAgency, role: 'custodian' });
+
+      // The custodian learns nothing else of the order.
+      expect((await service.call('GET', `/v1/orders/${id}`, { token: custodian })).status).to.equal(404);
+    });
+
+    it('when the duty is stated badly, then 422 VALIDATION_FAILED naming why, and no order is recorded', async () => {
+      const agency = uniqueAgency('SSS');
+      const prosecutor = await service.token(uniqueSub('pros'), agency, 'prosecutor', 'investigator');
+      const caseId = await openCase(service, prosecutor);
+      const custodianAgency = uniqueAgency('MAIL');
+      const future = new Date(Date.now() + 30 * DAY).toISOString();
+      const cases: Array<[Record<string, unknown>, unknown[]]> = [
+        [
+          domesticPreservation(caseId, {
+            custodianAgency,
+            confidentialUntil: new Date(Date.now() - DAY).toISOString(),
+          }),
+          [{ pointer: '/confidentialUntil', reason: 'in_the_past' }],
+        ],
+        [
+          domesticPreservation(caseId, { custodianAgency }),
+          [{ pointer: '/confidentialUntil', reason: 'stated_together' }],
+        ],
+        [
+          { ...productionOrderBody(caseId), custodianAgency, confidentialUntil: future },
+          [{ pointer: '/confidentialUntil', reason: 'only_for_preservation' }],
+        ],
+      ];
+      for (const [json, errors] of cases) {
+        const response = await service.call('POST', '/v1/orders', { token: prosecutor, json });
+        expect(response.status, response.text).to.equal(422);
+        expect(response.body).to.include({ code: 'VALIDATION_FAILED', type: VALIDATION_FAILED });
+        expect(response.body.errors).to.deep.equal(errors);
+      }
+      const listed = await service.call('GET', '/v1/orders', { token: prosecutor });
+      expect(listed.body.items).to.deep.equal([]);
+    });
+  });
 });

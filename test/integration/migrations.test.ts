@@ -17,6 +17,7 @@ const TABLES = [
   'log_nodes',
   'notifications',
   'order_assignees',
+  'order_custodian_acknowledgements',
   'order_evidence',
   'order_onward_authorisations',
   'orders',
