@@ -102,10 +102,15 @@ export interface Deadline {
   readonly at: Date | null;
 }
 
-const HOUR = 3_600_000;
-
-/** Periods in hours are exact hours, whatever the calendar (Reg. 2023/1543 Art. 10(4): "within eight hours"). */
-const hoursAfter = (start: Date, hours: number): Date => new Date(start.getTime() + hours * HOUR);
+/**
+ * Periods in hours are exact hours from the event, whatever the calendar or
+ * the day of the week (Reg. 2023/1543 Art. 10(4): "within eight hours";
+ * Art. 12(1): 96 hours). Reg. 1182/71 Art. 3(1) would leave the hour of the
+ * event out and so end up to an hour later; the exact hours never end later
+ * than the law's, and an emergency is no place for the extra hour.
+ */
+const hoursAfter = (start: Date, hours: number): Date =>
+  new Date(Temporal.Instant.fromEpochMilliseconds(start.getTime()).add({ hours }).epochMilliseconds);
 
 const zoned = (instant: Date, timeZone: string): Temporal.ZonedDateTime =>
   Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone);
