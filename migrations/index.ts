@@ -18,6 +18,11 @@ import { OrderRegistry1764490000000 } from './1764490000000-order-registry';
 import { OrderMatters1764500000000 } from './1764500000000-order-matters';
 import { OrderContents1764510000000 } from './1764510000000-order-contents';
 import { CentralAuthority1764530000000 } from './1764530000000-central-authority';
+import { OrderEventTimes1764540000000 } from './1764540000000-order-event-times';
+import { OnwardAuthorisations1764540000001 } from './1764540000001-onward-authorisations';
+import { DisclosureUses1764540000002 } from './1764540000002-disclosure-uses';
+import { OrderAssignees1764540000003 } from './1764540000003-order-assignees';
+import { CustodianAcknowledgements1764540000004 } from './1764540000004-custodian-acknowledgements';
 import { UserNotices1764550000000 } from './1764550000000-user-notices';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
@@ -42,5 +47,10 @@ export const migrations = [
   OrderMatters1764500000000,
   OrderContents1764510000000,
   CentralAuthority1764530000000,
+  OrderEventTimes1764540000000,
+  OnwardAuthorisations1764540000001,
+  DisclosureUses1764540000002,
+  OrderAssignees1764540000003,
+  CustodianAcknowledgements1764540000004,
   UserNotices1764550000000,
 ];

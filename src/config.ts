@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
 import type { WarningLeads } from './orders/deadline-warnings';
 import type { DeadlinePeriods } from './orders/deadlines';
+import { canonicalTimeZone } from './orders/event-time';
 import { AUTHORISABLE_KINDS, EU_ROLES, type LegalSettings, RESERVABLE } from './orders/legal-settings';
 import { ORDER_KINDS, type OrderKind } from './orders/lifecycle';
 import { EU_2023_1543_STATES } from './orders/states-parties';
@@ -216,6 +217,18 @@ export const configSchema = z
       .default('AZ-MOJ')
       .transform((value) => value.split(',').map((code) => code.trim()))
       .pipe(z.tuple([z.string().regex(AGENCY_CODE_PATTERN)], z.string().regex(AGENCY_CODE_PATTERN))),
+    // The deployment's IANA zone: an order's time zone when its source names none (legal row 59).
+    TIME_ZONE: z
+      .string()
+      .refine((name) => canonicalTimeZone(name) !== undefined, 'must be an IANA time zone')
+      .transform((name) => canonicalTimeZone(name) as string)
+      .default('Asia/Baku'),
+    // The member state's public holidays, for the EU periods in days (Reg. 1182/71 Arts 2, 3(4)).
+    PUBLIC_HOLIDAYS: z
+      .string()
+      .transform((list) => list.split(',').map((day) => day.trim()))
+      .pipe(z.array(z.iso.date()))
+      .optional(),
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
     BREAK_GLASS_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
@@ -389,6 +402,8 @@ export interface Config {
   readonly orderWarningLeads: WarningLeads;
   /** The authorities an order may be referred to (extradition, provisional arrest); the first is the default. */
   readonly referralAuthorities: readonly [string, ...string[]];
+  /** The deployment's IANA time zone: the zone of an order whose source names none. */
+  readonly timeZone: string;
   /** Custody reports flag an item without a holder (in transit) for longer than this. */
   readonly reportMaxHolderGapMs: number;
   /** How long a break-glass opening of a case lasts. */
@@ -500,6 +515,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,
     orderWarningLeads: { days: e.ORDER_WARNING_DAYS, byKind: e.ORDER_WARNING_DAYS_BY_KIND ?? {} },
     referralAuthorities: e.REFERRAL_AUTHORITIES,
+    timeZone: e.TIME_ZONE,
     orderPeriods: {
       internationalPreservationDays: e.ORDER_PRESERVATION_INTERNATIONAL_DAYS,
       domesticPreservationDays: e.ORDER_PRESERVATION_DOMESTIC_DAYS,
@@ -513,6 +529,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       urgentActByHours: e.ORDER_URGENT_ACT_BY_HOURS,
       emergencyActByHours: e.ORDER_EMERGENCY_ACT_BY_HOURS,
       formalConfirmationDays: e.ORDER_FORMAL_CONFIRMATION_DAYS,
+      publicHolidays: e.PUBLIC_HOLIDAYS ?? [],
     },
     acceptedRequestLanguages: e.ACCEPTED_REQUEST_LANGUAGES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,

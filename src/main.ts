@@ -21,11 +21,13 @@ import {
 } from './db/data-source';
 import { databaseServerFor } from './db/database-server';
 import { DisclosureRepository } from './db/disclosure.repository';
+import { DisclosureUseRepository } from './db/disclosure-use.repository';
 import { EvidenceRepository } from './db/evidence.repository';
 import { IdempotencyRepository } from './db/idempotency.repository';
 import { LogRepository } from './db/log.repository';
 import { NotificationRepository } from './db/notification.repository';
 import { OrderRepository } from './db/order.repository';
+import { OrderConditionsRepository } from './db/order-conditions.repository';
 import { PRINCIPAL_CHANNEL, PrincipalRepository } from './db/principal.repository';
 import { UploadRepository } from './db/upload.repository';
 import { UserNoticeRepository } from './db/user-notice.repository';
@@ -54,6 +56,7 @@ import { CentralAuthority } from './orders/central-authority';
 import { ConsultationService } from './orders/consultations';
 import { DeadlineSweep } from './orders/deadline-sweep';
 import { DeadlineWarnings } from './orders/deadline-warnings';
+import { OrderConditionsService } from './orders/order-conditions';
 import { NoticingCustodyLog } from './orders/order-notices';
 import { OrderService } from './orders/order-service';
 import { OrderSupplements } from './orders/supplements';
@@ -61,6 +64,7 @@ import { UserNotices } from './orders/user-notices';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
 import { CustodyReports } from './reports/custody-report';
+import { DisclosureUses } from './reports/disclosure-uses';
 import { DisclosureService } from './reports/disclosures';
 import type { BlobStore } from './storage/blob-store';
 import { FsBlobStore } from './storage/fs-blob-store';
@@ -187,6 +191,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       centralAuthority: config.centralAuthority,
       periods: config.orderPeriods,
       legal: config.legal,
+      timeZone: config.timeZone,
       entries: logRepository,
       acceptedLanguages: config.acceptedRequestLanguages,
     });
@@ -384,7 +389,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       }),
       centralAuthority,
       deadlineWarnings,
+      orderConditions: new OrderConditionsService(
+        orders,
+        orderRepository,
+        new OrderConditionsRepository(db),
+        custodyLog,
+      ),
       disclosures,
+      disclosureUses: new DisclosureUses(disclosures, new DisclosureUseRepository(db), custodyLog),
       evidence: {
         evidence,
         reports,

@@ -65,7 +65,8 @@ const OWED_TO_REQUESTER: Readonly<Record<string, readonly string[]>> = {
   'order.received': ['*'],
   // Its own supplement, and what is still missing.
   'order.supplemented': ['*'],
-  'order.transitioned': ['reason', 'disclosure'],
+  // When the data were really preserved, and why that time is stated: the requester's deadline runs from it.
+  'order.transitioned': ['reason', 'disclosure', 'preservedAtReason'],
   // A partial disclosure of traffic data is given to the requesting party (UN 43(1); Bud 30(1)).
   'order.traffic_disclosed': ['*'],
   // A consultation is held with the requester (Bud 27(6); UN 40(26) [U]): it reads every word of it.

@@ -44,6 +44,8 @@ export const SERVICE_PERMISSIONS = {
   'order.statistics': ['investigator', 'prosecutor', 'auditor'],
   /** Read and acknowledge the notifications addressed to the caller's agency. */
   'notification.read': ['investigator', 'prosecutor', 'auditor', 'partner'],
+  /** Acknowledge, as the custodian a preservation order names, the duty to keep it confidential (UN 25(3)). */
+  'order.acknowledge_duty': ['custodian'],
   /** Read the status view of requests the caller's agency submitted. */
   'order.read_status': ['partner'],
   /** Fetch a package disclosed to the caller's agency. */

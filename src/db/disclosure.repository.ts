@@ -27,6 +27,13 @@ export interface ItemOrder {
   readonly status: string;
   readonly submittedByAgency: string;
   readonly safeguards: Readonly<Record<string, unknown>>;
+  /** The supplying state's prior authorisations of onward transfers, for our own requests (UN Art. 36(3)). */
+  readonly onwardAuthorisations: ReadonlyArray<{
+    id: string;
+    agency: string;
+    state: string;
+    reference: string;
+  }>;
 }
 
 /** Thrown when a disclosure was revoked by someone else first. */
@@ -83,8 +90,13 @@ export class DisclosureRepository {
       status: string;
       submitted_by_agency: string;
       safeguards: Record<string, unknown>;
+      onward_authorisations: ItemOrder['onwardAuthorisations'];
     }> = await this.db.query(
-      `SELECT oe.evidence_id, o.id AS order_id, o.kind, o.direction, o.status, o.submitted_by_agency, o.safeguards
+      `SELECT oe.evidence_id, o.id AS order_id, o.kind, o.direction, o.status, o.submitted_by_agency, o.safeguards,
+              COALESCE((SELECT json_agg(json_build_object('id', a.id, 'agency', a.recipient_agency,
+                                                          'state', a.recipient_state, 'reference', a.reference)
+                                        ORDER BY a.recorded_at, a.id)
+                          FROM order_onward_authorisations a WHERE a.order_id = o.id), '[]') AS onward_authorisations
          FROM order_evidence oe JOIN orders o ON o.id = oe.order_id
         WHERE oe.evidence_id = ANY($1::uuid[])`,
       [evidenceIds],
@@ -97,6 +109,7 @@ export class DisclosureRepository {
       status: row.status,
       submittedByAgency: row.submitted_by_agency,
       safeguards: row.safeguards,
+      onwardAuthorisations: row.onward_authorisations,
     }));
   }
 

@@ -34,7 +34,15 @@ export interface OrderRecord {
   readonly executingAgency?: string | null;
   readonly submittedByAgency: string;
   readonly receivedAt: Date;
+  /** Where a stated receipt time comes from, and why it was stated (null: the moment of submission). */
+  readonly receivedAtSource: string | null;
+  readonly receivedAtReason: string | null;
   readonly preservedAt: Date | null;
+  /** The same for the preservation's time (null: the moment the move was recorded). */
+  readonly preservedAtSource: string | null;
+  readonly preservedAtReason: string | null;
+  /** The source's IANA time zone: its periods in days are calendar days there (legal row 59). */
+  readonly timeZone: string;
   readonly extensions: number;
   readonly heldUntilDecided: boolean;
   /** The MLA request that holds an international preservation until it is decided. */
@@ -87,9 +95,10 @@ export class OrderRepository {
                              requesting_authority, channel, urgency, details, safeguards, owner_agency,
                              submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
                              requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number,
-                             related_order_id, relation, missing, formal_confirmation_due)
+                             related_order_id, relation, missing, formal_confirmation_due,
+                             time_zone, received_at_source, received_at_reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24, $25, $26, $27, $28, $29)`,
+                 $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)`,
         [
           order.id,
           order.kind,
@@ -120,6 +129,9 @@ export class OrderRepository {
           order.relation,
           [...order.missing],
           order.formalConfirmationDue,
+          order.timeZone,
+          order.receivedAtSource,
+          order.receivedAtReason,
         ],
       );
     }
@@ -189,7 +201,8 @@ export class OrderRepository {
     await tx.query(
       `UPDATE orders SET status = $2, preserved_at = $3, extensions = $4, held_until_decided = $5,
               deadline_rule = $6, deadline_at = $7, linked_mla_id = $8, enforcing_notified_at = $9,
-              lapse_recorded_for = CASE WHEN status = $2 THEN lapse_recorded_for END
+              lapse_recorded_for = CASE WHEN status = $2 THEN lapse_recorded_for END,
+              preserved_at_source = $10, preserved_at_reason = $11
         WHERE id = $1`,
       [
         order.id,
@@ -201,6 +214,8 @@ export class OrderRepository {
         order.deadlineAt,
         order.linkedMlaId,
         order.enforcingNotifiedAt,
+        order.preservedAtSource,
+        order.preservedAtReason,
       ],
     );
   }
@@ -321,11 +336,22 @@ export class OrderRepository {
 }
 
 /**
+ * Need-to-know inside the owning agency (Budapest Art. 27(8); UN Art.
+ * 42(3)(g)): a confidential request is known to the handler who recorded it
+ * and those assigned to it; one received from another agency and not yet
+ * assigned, to the handlers of the desk that must assign it. Auditors oversee
+ * every order of their agency.
+ */
+const HANDLER_KNOWS = `(NOT COALESCE((safeguards ->> 'confidential')::boolean, false) OR created_by = $2
+    OR EXISTS (SELECT 1 FROM order_assignees a WHERE a.order_id = orders.id AND a.sub = $2)
+    OR (submitted_by_agency <> owner_agency AND NOT EXISTS (SELECT 1 FROM order_assignees a WHERE a.order_id = orders.id)))`;
+
+/**
  * The scope rule as SQL over parameters $1-$6 (see `scopeParams`); queries
  * number theirs from $7. `FULL` is what a whole view needs; the agency that
  * submitted an incoming request sees only its status view.
  */
-const FULL = `((($4 OR $5) AND (owner_agency = $1 OR executing_agency = $1)) OR (case_id IS NOT NULL AND EXISTS (
+const FULL = `(((($4 AND ${HANDLER_KNOWS}) OR $5) AND (owner_agency = $1 OR executing_agency = $1)) OR (case_id IS NOT NULL AND EXISTS (
     SELECT 1 FROM case_grants g
      WHERE g.case_id = orders.case_id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
        AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2)
@@ -344,7 +370,8 @@ const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis
   requesting_authority, channel, urgency, details, safeguards, owner_agency, executing_agency, submitted_by_agency, received_at,
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
-  created_at, related_order_id, relation, missing, formal_confirmation_due
+  created_at, related_order_id, relation, missing, formal_confirmation_due, time_zone, received_at_source,
+  received_at_reason, preserved_at_source, preserved_at_reason
   FROM orders`;
 const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
@@ -382,6 +409,11 @@ interface Row {
   relation: Relation | null;
   missing: string[];
   formal_confirmation_due: Date | null;
+  time_zone: string;
+  received_at_source: string | null;
+  received_at_reason: string | null;
+  preserved_at_source: string | null;
+  preserved_at_reason: string | null;
 }
 
 function toRecord(row: Row): OrderRecord {
@@ -404,7 +436,12 @@ function toRecord(row: Row): OrderRecord {
     executingAgency: row.executing_agency,
     submittedByAgency: row.submitted_by_agency,
     receivedAt: row.received_at,
+    receivedAtSource: row.received_at_source,
+    receivedAtReason: row.received_at_reason,
     preservedAt: row.preserved_at,
+    preservedAtSource: row.preserved_at_source,
+    preservedAtReason: row.preserved_at_reason,
+    timeZone: row.time_zone,
     extensions: row.extensions,
     heldUntilDecided: row.held_until_decided,
     linkedMlaId: row.linked_mla_id,

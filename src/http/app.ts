@@ -26,20 +26,24 @@ import type { Logger } from '../logger';
 import type { CentralAuthority } from '../orders/central-authority';
 import type { ConsultationService } from '../orders/consultations';
 import type { DeadlineWarnings } from '../orders/deadline-warnings';
+import type { OrderConditionsService } from '../orders/order-conditions';
 import type { OrderService } from '../orders/order-service';
 import type { OrderSupplements } from '../orders/supplements';
 import type { UserNotices } from '../orders/user-notices';
+import type { DisclosureUses } from '../reports/disclosure-uses';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
 import { centralAuthorityRouter } from './central-authority.routes';
 import { consultationsRouter } from './consultations.routes';
+import { disclosureUsesRouter } from './disclosure-uses.routes';
 import { disclosuresRouter } from './disclosures.routes';
 import { type EvidenceRouteDependencies, evidenceRouter, evidenceUploadRouter } from './evidence.routes';
 import { healthRouter, type Readiness } from './health.routes';
 import type { IdempotencyKeys } from './idempotency';
 import { logRouter } from './log.routes';
 import { openApiDocument } from './openapi';
+import { orderConditionsRouter } from './order-conditions.routes';
 import { orderContentsRouter } from './order-contents.routes';
 import { type OrderViewer, ordersRouter, orderView } from './orders.routes';
 import { principalsRouter } from './principals.routes';
@@ -61,7 +65,9 @@ export interface AppDependencies {
   /** Forwarding, referral, statistics and notifications; the order view's early-warning time. */
   readonly centralAuthority: CentralAuthority;
   readonly deadlineWarnings: DeadlineWarnings;
+  readonly orderConditions: OrderConditionsService;
   readonly disclosures: DisclosureService;
+  readonly disclosureUses: DisclosureUses;
   readonly principals: PrincipalService;
   /** Where reads of case-bound data and refusals are recorded. */
   readonly audit: AuditTrail;
@@ -153,14 +159,17 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(casesRouter(deps.authenticate, deps.cases));
   app.use(logRouter(deps.log));
-  const viewOrder: OrderViewer = (order) => orderView(order, deps.deadlineWarnings.warningAt(order));
+  const viewOrder: OrderViewer = (order) =>
+    orderView(order, deps.deadlineWarnings.warningAt(order), deps.orders.timeZone);
   // Before the orders router: `/v1/orders/stats` and `/v1/orders/templates/...` are not orders' ids.
   app.use(centralAuthorityRouter(deps.authenticate, deps.centralAuthority));
   app.use(orderContentsRouter(deps.authenticate, deps.orderSupplements, viewOrder));
   app.use(consultationsRouter(deps.authenticate, deps.consultations));
   app.use(ordersRouter(deps.authenticate, deps.orders, viewOrder));
   app.use(userNoticesRouter(deps.authenticate, deps.userNotices));
+  app.use(orderConditionsRouter(deps.authenticate, deps.orderConditions));
   app.use(disclosuresRouter(deps.authenticate, deps.disclosures));
+  app.use(disclosureUsesRouter(deps.authenticate, deps.disclosureUses));
   app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));
 

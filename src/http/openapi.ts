@@ -4,18 +4,23 @@ import { forwardBody, referralBody } from './central-authority.routes';
 import {
   breakGlassBody,
   consultationBody,
+  custodianAcknowledgementBody,
   custodyEventBody,
   disclosureBody,
   evidenceMetadata,
   grantBody,
   listQuery,
+  onwardAuthorisationBody,
   openCaseBody,
+  orderAssigneeBody,
   orderBody,
   orderEvidenceBody,
   orderSupplementBody,
   orderTransitionBody,
   principalStatusBody,
   trafficDisclosureBody,
+  useInquiryBody,
+  useReportBody,
   userNoticeBody,
 } from './schemas';
 
@@ -661,6 +666,64 @@ export const openApiDocument = {
         parameters: [evidenceId],
         requestBody: jsonBody(trafficDisclosureBody),
         responses: { '201': { description: '{ order, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}/use-inquiries': {
+      post: {
+        summary:
+          'Ask the recipient how the disclosed data were used (the disclosing side; Budapest Art. 28(4)): a disclosure.use_inquired entry on the case’s chain',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(useInquiryBody),
+        responses: { '201': { description: '{ use, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}/use-reports': {
+      post: {
+        summary:
+          'Report the use made of the disclosed data (the recipient), answering an inquiry (`inquiryId`) or of its own accord: a disclosure.use_reported entry on the disclosing case’s chain',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(useReportBody),
+        responses: { '201': { description: '{ use, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures/{id}/uses': {
+      get: {
+        summary: 'The disclosure’s use ledger, oldest first, for both sides: inquiries and reports',
+        security: bearer,
+        parameters: [evidenceId],
+        responses: { '200': { description: '{ items }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/acknowledgements': {
+      post: {
+        summary:
+          'The custodian a preservation order names (its `custodianAgency`, in the custodian role) acknowledges its duty to keep the preservation confidential until the order’s `confidentialUntil` (UN Art. 25(3); Budapest Art. 16(3)): an order.custodian_acknowledged entry, once',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(custodianAcknowledgementBody),
+        responses: { '201': { description: '{ acknowledgement, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/assignees': {
+      post: {
+        summary:
+          'Assign a handler of the owning agency to the order; a confidential request is known only to its recorder, its assignees and the agency’s auditors (Budapest Art. 27(8))',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(orderAssigneeBody),
+        responses: { '201': { description: '{ assignee, receipt }' }, default: problem },
+      },
+    },
+    '/v1/orders/{id}/onward-authorisations': {
+      post: {
+        summary:
+          'Record the supplying state’s prior authorisation to pass data received under our own request on to one named agency in one named state (UN Art. 36(3)); a disclosure to exactly that recipient is then allowed, and the supplier’s conditions go with it',
+        security: bearer,
+        parameters: [evidenceId],
+        requestBody: jsonBody(onwardAuthorisationBody),
+        responses: { '201': { description: '{ onwardAuthorisation, receipt }' }, default: problem },
       },
     },
     '/v1/principals/{sub}/disable': {

@@ -2,6 +2,8 @@ import { Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { OrderRecord } from '../db/order.repository';
 import type { EntryValue } from '../ledger';
+import { statedEventTime } from '../orders/event-time';
+import { localTimes } from '../orders/local-time';
 import type { OrderService } from '../orders/order-service';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
@@ -17,13 +19,15 @@ export const SAFEGUARDS = [
   'onwardTransferAllowed',
   'authorisingBody',
   'authorisingReference',
+  'custodianAgency',
+  'confidentialUntil',
 ] as const;
 
 /** `/v1/orders`: legal orders and requests under the Convention, with their deadlines. */
 export function ordersRouter(
   authenticate: Authenticator,
   orders: OrderService,
-  orderJson: OrderViewer = (order) => orderView(order, null),
+  orderJson: OrderViewer = (order) => orderView(order, null, orders.timeZone),
 ): Router {
   const router = Router();
   keepObjectParams(router);
@@ -44,6 +48,10 @@ export function ordersRouter(
       requestedBy,
       relatedOrderId,
       relation,
+      timeZone,
+      receivedAt,
+      receivedAtSource,
+      receivedAtReason,
       ...contents
     } = parseBody(orderBody, req.body);
     // What the request states: its safeguards, and the kind-specific details (offence, facts, data, ...).
@@ -67,6 +75,12 @@ export function ordersRouter(
       details,
       safeguards,
       related: relatedOrderId && relation ? { orderId: relatedOrderId, relation } : undefined,
+      timeZone,
+      receivedAt: statedEventTime('receivedAt', {
+        at: receivedAt,
+        source: receivedAtSource,
+        reason: receivedAtReason,
+      }),
     });
     res
       .status(201)
@@ -82,7 +96,7 @@ export function ordersRouter(
       limit: query.limit,
     });
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ items: found.map(orderJson) });
+    res.set('Cache-Control', 'no-store').json({ items: found.map((order) => orderJson(order)) });
   });
 
   router.get('/v1/orders/:id', async (req, res) => {
@@ -99,8 +113,18 @@ export function ordersRouter(
 
   router.post('/v1/orders/:id/transitions', async (req, res) => {
     const id = idFromPath(req.params.id, 'order');
-    const body = parseBody(orderTransitionBody, req.body);
-    const { value, receipt } = await orders.transition(principalOf(res), id, body);
+    const { preservedAt, preservedAtSource, preservedAtReason, ...body } = parseBody(
+      orderTransitionBody,
+      req.body,
+    );
+    const { value, receipt } = await orders.transition(principalOf(res), id, {
+      ...body,
+      preservedAt: statedEventTime('preservedAt', {
+        at: preservedAt,
+        source: preservedAtSource,
+        reason: preservedAtReason,
+      }),
+    });
     res.json({ order: orderJson(value), receipt });
   });
 
@@ -122,7 +146,11 @@ export function ordersRouter(
 /** How an order is shown to its caller, early-warning time included: one viewer for every order route. */
 export type OrderViewer = (order: OrderRecord & { statusOnly?: boolean }) => ReturnType<typeof orderView>;
 
-export function orderView(order: OrderRecord & { statusOnly?: boolean }, warningAt: Date | null) {
+export function orderView(
+  order: OrderRecord & { statusOnly?: boolean },
+  warningAt: Date | null,
+  deploymentZone: string,
+) {
   const status = {
     id: order.id,
     registryNumber: order.registryNumber,
@@ -132,7 +160,8 @@ export function orderView(order: OrderRecord & { statusOnly?: boolean }, warning
     legalBasis: order.legalBasis,
     submittedByAgency: order.submittedByAgency,
     receivedAt: order.receivedAt.toISOString(),
-    deadlines: { ...deadlinesJson(order), warningAt: warningAt?.toISOString() ?? null },
+    timeZone: order.timeZone,
+    deadlines: { ...deadlinesJson(order, deploymentZone), warningAt: warningAt?.toISOString() ?? null },
     // What the request still lacks, and its formal confirmation: the requester must learn both (UN 40(14), 40(15)).
     missing: order.missing,
     formalConfirmation: formalConfirmationJson(order),
@@ -148,6 +177,7 @@ export function orderView(order: OrderRecord & { statusOnly?: boolean }, warning
     urgency: order.urgency,
     details: order.details,
     safeguards: order.safeguards,
+    ...eventTimeSources(order),
     linkedMlaId: order.linkedMlaId,
     relatedOrderId: order.relatedOrderId,
     relation: order.relation,
@@ -177,16 +207,28 @@ function formalConfirmationJson(order: OrderRecord) {
 /**
  * The deadline and the facts it follows from. `lapseRecorded`: the deadline
  * has passed and the order's chain says so (overdue, or a preservation's
- * minimum period reached: the data may be released).
+ * minimum period reached: the data may be released). `local`: the deadline
+ * on the wall clocks of the deployment and of the source (legal row 59).
  */
-function deadlinesJson(order: OrderRecord) {
+function deadlinesJson(order: OrderRecord, deploymentZone: string) {
   return {
     rule: order.deadlineRule,
     at: order.deadlineAt?.toISOString() ?? null,
+    local: localTimes(order.deadlineAt, [deploymentZone, order.timeZone]),
     lapseRecorded: order.lapseRecorded,
     preservedAt: order.preservedAt?.toISOString() ?? null,
     extensions: order.extensions,
     untilDecided: order.heldUntilDecided,
     enforcingNotifiedAt: order.enforcingNotifiedAt?.toISOString() ?? null,
+  };
+}
+
+/** Where stated receipt and preservation times come from, and why they were stated (legal row 14). */
+function eventTimeSources(order: OrderRecord) {
+  return {
+    receivedAtSource: order.receivedAtSource,
+    receivedAtReason: order.receivedAtReason,
+    preservedAtSource: order.preservedAtSource,
+    preservedAtReason: order.preservedAtReason,
   };
 }

@@ -4,6 +4,7 @@ import { AGENCY_CODE, ROLES } from '../access/roles';
 import { CUSTODY_EVENT_TYPES } from '../evidence/custody';
 import { ANSWERS, PROPOSALS } from '../orders/consultations';
 import { DATA_CATEGORIES, PRODUCTION_ADDRESSEES } from '../orders/contents';
+import { EVENT_TIME_SOURCES } from '../orders/event-time';
 import { OFFENCE_CATEGORY_CODES } from '../orders/grounds';
 import { ASSISTANCE_TYPES, DIRECTIONS, ORDER_KINDS, ORDER_STATUSES } from '../orders/lifecycle';
 import { RELATIONS } from '../orders/matter';
@@ -184,6 +185,15 @@ export const orderBody = z
     vulnerabilityReason: optionalText(2000),
     /** `assistance_24_7`: which of the 24/7 point's functions is asked for (UN Art. 41; Budapest Art. 35(1)). */
     assistanceType: z.enum(ASSISTANCE_TYPES).optional(),
+    /** Preservation: the custodian, and until when it keeps the preservation confidential (UN 25(3); Bud 16(3)). */
+    custodianAgency: z.string().regex(AGENCY_CODE).optional(),
+    confidentialUntil: z.iso.datetime({ offset: true }).optional(),
+    /** The source's IANA time zone (`Europe/Berlin`); the deployment's when absent. */
+    timeZone: z.string().max(64).optional(),
+    /** When the request was really received, where that time comes from and why it is stated. */
+    receivedAt: z.iso.datetime({ offset: true }).optional(),
+    receivedAtSource: z.enum(EVENT_TIME_SOURCES).optional(),
+    receivedAtReason: optionalText(2000),
   })
   .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
     message: 'an emergency needs its justification',
@@ -329,6 +339,10 @@ export const orderTransitionBody = z.strictObject({
     .regex(/^[A-Z0-9_]{1,64}$/)
     .optional(),
   reason: optionalText(4000),
+  /** For `preserved`: when the custodian really preserved the data, where that comes from and why. */
+  preservedAt: z.iso.datetime({ offset: true }).optional(),
+  preservedAtSource: z.enum(EVENT_TIME_SOURCES).optional(),
+  preservedAtReason: optionalText(2000),
 });
 
 export const orderEvidenceBody = z.strictObject({ evidenceId: z.uuid() });
@@ -394,3 +408,25 @@ export const principalStatusBody = z.strictObject({ reason: text(1000) });
 
 /** Why a case is opened by break-glass: kept in the log, shown in every report of the case. */
 export const breakGlassBody = z.strictObject({ reason: text(1000) });
+
+/** `POST /v1/orders/:id/onward-authorisations`: the supplying state's authorisation of one onward transfer (UN Art. 36(3)). */
+export const onwardAuthorisationBody = z.strictObject({
+  recipientAgency: z.string().regex(AGENCY_CODE),
+  recipientState: z.string().regex(/^[A-Z]{2}$/),
+  reference: text(255),
+});
+
+/** `POST /v1/orders/:id/acknowledgements`: the custodian acknowledges its duty of confidentiality. */
+export const custodianAcknowledgementBody = z.strictObject({
+  /** The end of the period it acknowledges: the one the order states. */
+  confidentialUntil: z.iso.datetime({ offset: true }),
+});
+
+/** `POST /v1/orders/:id/assignees`: a handler of the owning agency, by subject. */
+export const orderAssigneeBody = z.strictObject({ sub: z.string().min(1).max(255) });
+
+/** `POST /v1/disclosures/:id/use-inquiries`: the supplier asks how the data were used (Budapest Art. 28(4)). */
+export const useInquiryBody = z.strictObject({ question: text(4000) });
+
+/** `POST /v1/disclosures/:id/use-reports`: the recipient reports the use made, answering an inquiry or not. */
+export const useReportBody = z.strictObject({ report: text(8000), inquiryId: z.uuid().optional() });

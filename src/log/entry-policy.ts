@@ -48,6 +48,9 @@ export const PUBLIC_FIELDS: PublicFields = {
   'disclosure.created': ['disclosure', 'evidence'],
   'disclosure.revoked': ['disclosure'],
   'disclosure.fetched': ['disclosure'],
+  // The use ledger (Budapest Art. 28(4)): the question and the answer are withheld.
+  'disclosure.use_inquired': ['disclosure', 'use'],
+  'disclosure.use_reported': ['disclosure', 'use', 'inquiry'],
   'order.received': [
     'registryNumber',
     'kind',
@@ -59,14 +62,21 @@ export const PUBLIC_FIELDS: PublicFields = {
     'formalConfirmationDue',
     'deadline',
     'related',
+    'timeZone',
+    'receivedAt',
+    'receivedAtSource',
   ],
   // What was supplied (by name; the contents are withheld) and what is still missing.
   'order.supplemented': ['supplied', 'missing', 'status'],
-  'order.transitioned': ['from', 'to', 'reasonCode', 'deadline', 'mla'],
+  'order.transitioned': ['from', 'to', 'reasonCode', 'deadline', 'mla', 'preservedAt', 'preservedAtSource'],
   'order.evidence_linked': ['evidence', 'sha256'],
   // What was proposed or answered is public; the message and conditions are withheld.
   'order.consulted': ['side', 'status', 'proposes', 'answer'],
   'order.overdue': ['status', 'deadline'],
+  // The supplier's authorisation of an onward transfer (UN Art. 36(3)): its recipient and reference are withheld.
+  'order.onward_authorised': ['authorisation'],
+  // The custodian's acknowledgement of its duty of confidentiality (UN Art. 25(3)): who it is stays withheld.
+  'order.custodian_acknowledged': ['confidentialUntil'],
   'order.minimum_reached': ['status', 'deadline'],
   'order.user_notice': ['decision', 'ground', 'until'],
   // What was disclosed is withheld from the public log and owed to the requester (access/disclosure-scope.ts).

@@ -1,3 +1,4 @@
+import { Temporal } from '@js-temporal/polyfill';
 import type { Direction, OrderKind } from './lifecycle';
 
 /**
@@ -43,6 +44,13 @@ export interface DeadlinePeriods {
    * the days are practice, not law).
    */
   readonly formalConfirmationDays?: number;
+  /**
+   * The public holidays of the member state where the EU order is executed,
+   * as ISO dates (`2026-12-31`): a period in days of Reg. 2023/1543 that
+   * would end on one ends on the next working day (Reg. 1182/71 Arts 2(1),
+   * 3(4)). Domestic law lists them; none by default.
+   */
+  readonly publicHolidays?: readonly string[];
 }
 
 export const DEFAULT_PERIODS: Required<DeadlinePeriods> = Object.freeze({
@@ -58,6 +66,7 @@ export const DEFAULT_PERIODS: Required<DeadlinePeriods> = Object.freeze({
   urgentActByHours: 24,
   emergencyActByHours: 8,
   formalConfirmationDays: 30,
+  publicHolidays: [],
 });
 
 /** The facts of an order that its deadline depends on. */
@@ -80,6 +89,11 @@ export interface OrderTimeline {
   readonly enforcingNotified: boolean;
   /** An Art. 44 request states that the data are vulnerable to loss or modification (UN 44(3), Bud 31(3)). */
   readonly dataVulnerable?: boolean;
+  /**
+   * The IANA time zone of the source (the requesting authority's, or the
+   * deployment's): periods in days are calendar days in it. UTC when not given.
+   */
+  readonly timeZone?: string;
 }
 
 export type DeadlineRule =
@@ -97,17 +111,67 @@ export interface Deadline {
   readonly at: Date | null;
 }
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+/**
+ * Periods in hours are exact hours from the event, whatever the calendar or
+ * the day of the week (Reg. 2023/1543 Art. 10(4): "within eight hours";
+ * Art. 12(1): 96 hours). Reg. 1182/71 Art. 3(1) would leave the hour of the
+ * event out and so end up to an hour later; the exact hours never end later
+ * than the law's, and an emergency is no place for the extra hour.
+ */
+const hoursAfter = (start: Date, hours: number): Date =>
+  new Date(Temporal.Instant.fromEpochMilliseconds(start.getTime()).add({ hours }).epochMilliseconds);
 
-const after = (start: Date, ms: number): Date => new Date(start.getTime() + ms);
+const zoned = (instant: Date, timeZone: string): Temporal.ZonedDateTime =>
+  Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone);
+
+/**
+ * `days` calendar days after `start` in `timeZone`, at the same local time: a
+ * change to or from daylight saving time on the way does not shift the hour
+ * (an hour that does not exist that day is taken as the one after it).
+ * The UN and Budapest periods (UN Arts 25, 42; Budapest Arts 16(2), 29(7)).
+ */
+function calendarDaysAfter(start: Date, days: number, timeZone: string): Date {
+  return new Date(zoned(start, timeZone).add({ days }).epochMilliseconds);
+}
+
+/**
+ * The end of a period of `days` days of EU law counted from `event`, as
+ * Reg. (EEC, Euratom) 1182/71 Art. 3 counts it, in `timeZone`, for the
+ * periods of Reg. 2023/1543 in days (Arts 10(1), 10(2), 11(1), 12(1)):
+ * - the day of the event does not count (Art. 3(1)): the period starts at
+ *   the beginning of the first hour of the next day (Art. 3(2)(b));
+ * - it ends with the last hour of its last day (Art. 3(2)(b)): the deadline
+ *   is the first instant of the day after;
+ * - Saturdays, Sundays and public holidays count (Art. 3(3)), but a period
+ *   whose last day is one ends with the next working day (Art. 3(4));
+ * - a period of two days or more holds at least two working days (Art. 3(5)).
+ * Periods in hours are not counted this way: see `hoursAfter`.
+ */
+function euDaysAfter(event: Date, days: number, timeZone: string, holidays: readonly string[]): Date {
+  const off = new Set(holidays);
+  const working = (day: Temporal.PlainDate) => day.dayOfWeek <= 5 && !off.has(day.toString());
+  const first = zoned(event, timeZone).toPlainDate().add({ days: 1 });
+  let last = first.add({ days: days - 1 });
+  while (!working(last)) last = last.add({ days: 1 });
+  if (days >= 2) {
+    let workingDays = 0;
+    for (let day = first; Temporal.PlainDate.compare(day, last) <= 0; day = day.add({ days: 1 }))
+      if (working(day)) workingDays++;
+    while (workingDays < 2) {
+      last = last.add({ days: 1 });
+      if (working(last)) workingDays++;
+    }
+  }
+  return new Date(last.add({ days: 1 }).toZonedDateTime({ timeZone }).epochMilliseconds);
+}
 
 /**
  * The order's current deadline, or null when it has none (yet): the earlier
  * of its legal deadline and, for an urgent 24/7 request not yet answered,
- * the time by which to act. Deadlines are instants: periods are added to the
- * starting instant in exact days (24 h) or hours, so neither time zones nor
- * leap years nor daylight saving change them.
+ * the time by which to act. Deadlines are instants; periods in hours are
+ * exact hours, periods in days are calendar days in the order's time zone
+ * (leap days count, daylight saving does not move the hour), and those of
+ * the EU instrument end as Reg. 1182/71 Art. 3 has them end (`euDaysAfter`).
  */
 export function deadlineOf(
   timeline: OrderTimeline,
@@ -130,28 +194,29 @@ function legalDeadline(timeline: OrderTimeline, periods: Required<DeadlinePeriod
       const days = domestic ? periods.domesticPreservationDays : periods.internationalPreservationDays;
       return {
         rule: domestic ? 'preservation_order_ends' : 'preserve_at_least_until',
-        at: after(timeline.preservedAt, days * DAY * (1 + timeline.extensions)),
+        at: calendarDaysAfter(timeline.preservedAt, days * (1 + timeline.extensions), zoneOf(timeline)),
       };
     }
     case 'epoc': {
       // Asked back for clarification: the production deadlines do not run until it comes (Reg. 2023/1543 Art. 10(5)).
       if (timeline.status === 'clarification_requested') return null;
       if (timeline.urgency === 'emergency')
-        return { rule: 'produce_by', at: after(timeline.receivedAt, periods.epocEmergencyHours * HOUR) };
+        return { rule: 'produce_by', at: hoursAfter(timeline.receivedAt, periods.epocEmergencyHours) };
       // Notified and not confirmed: the data go when the enforcing window ends (Art. 10(2)).
       if (timeline.status === 'enforcing_notified') {
         const window = enforcingWindow(timeline, periods).at as Date;
-        return { rule: 'produce_by', at: after(window, periods.epocTransmitHours * HOUR) };
+        return { rule: 'produce_by', at: hoursAfter(window, periods.epocTransmitHours) };
       }
-      return { rule: 'produce_by', at: after(timeline.receivedAt, periods.epocDays * DAY) };
+      return { rule: 'produce_by', at: euDays(timeline, periods.epocDays, periods) };
     }
     case 'epoc_pr': {
       if (timeline.heldUntilDecided) return { rule: 'preserve_until_decided', at: null };
-      // From receipt, whenever the provider confirmed preservation (Art. 11(1)).
+      // From receipt, whenever the provider confirmed preservation (Art. 11(1)); the
+      // extension lengthens the same period, so the 90 days are counted from receipt too.
       const extension = Math.min(timeline.extensions, 1) * periods.epocPrExtensionDays;
       return {
         rule: 'preservation_order_ends',
-        at: after(timeline.receivedAt, (periods.epocPrDays + extension) * DAY),
+        at: euDays(timeline, periods.epocPrDays + extension, periods),
       };
     }
     default:
@@ -183,7 +248,7 @@ function actBy(timeline: OrderTimeline, periods: Required<DeadlinePeriods>): Dea
     UNANSWERED.includes(timeline.status)
   ) {
     const hours = timeline.urgency === 'emergency' ? periods.emergencyActByHours : periods.urgentActByHours;
-    return { rule: 'act_by', at: after(timeline.receivedAt, hours * HOUR) };
+    return { rule: 'act_by', at: hoursAfter(timeline.receivedAt, hours) };
   }
   if (
     timeline.direction !== 'incoming' ||
@@ -195,8 +260,14 @@ function actBy(timeline: OrderTimeline, periods: Required<DeadlinePeriods>): Dea
   )
     return null;
   const hours = timeline.urgency === 'emergency' ? periods.emergencyActByHours : periods.urgentActByHours;
-  return { rule: 'act_by', at: after(timeline.receivedAt, hours * HOUR) };
+  return { rule: 'act_by', at: hoursAfter(timeline.receivedAt, hours) };
 }
+
+const zoneOf = (timeline: OrderTimeline): string => timeline.timeZone ?? 'UTC';
+
+/** A period of the EU instrument in days, from the order's receipt (Reg. 1182/71 Art. 3). */
+const euDays = (timeline: OrderTimeline, days: number, periods: Required<DeadlinePeriods>): Date =>
+  euDaysAfter(timeline.receivedAt, days, zoneOf(timeline), periods.publicHolidays);
 
 /**
  * The end of the enforcing authority's window to raise grounds for refusal of
@@ -208,9 +279,11 @@ export function enforcingWindow(
   periods: DeadlinePeriods = DEFAULT_PERIODS,
 ): Deadline {
   const all = { ...DEFAULT_PERIODS, ...periods };
-  const length =
-    timeline.urgency === 'emergency' ? all.enforcingEmergencyHours * HOUR : all.enforcingDays * DAY;
-  return { rule: 'enforcing_window_ends', at: after(timeline.receivedAt, length) };
+  const at =
+    timeline.urgency === 'emergency'
+      ? hoursAfter(timeline.receivedAt, all.enforcingEmergencyHours)
+      : euDays(timeline, all.enforcingDays, all);
+  return { rule: 'enforcing_window_ends', at };
 }
 
 /** Whether a deadline has passed at `now` ("until decided" never lapses). */

@@ -14,7 +14,9 @@ import type { AppendRequest } from '../log/sequencer';
 import { checkConsulted } from './consultations';
 import { canAskForInformation, checkContentRules, lackingContents } from './content-check';
 import { DEFAULT_ACCEPTED_LANGUAGES } from './contents';
+import { checkCustodianDuty } from './custodian-duty';
 import { DEFAULT_PERIODS, type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
+import { canonicalTimeZone, checkEventTime, type StatedEventTime } from './event-time';
 import { checkGround } from './grounds';
 import { legalBasisErrors } from './legal-basis';
 import type { LegalSettings } from './legal-settings';
@@ -48,6 +50,10 @@ export interface OrderInput {
   readonly safeguards: Readonly<Record<string, EntryValue>>;
   /** The order this one follows from in the same matter, and how (matter.ts). */
   readonly related?: { readonly orderId: string; readonly relation: Relation } | undefined;
+  /** The source's IANA time zone (the deployment's when not given). */
+  readonly timeZone?: string | undefined;
+  /** When the request was really received, if before it is entered here (legal row 14). */
+  readonly receivedAt?: StatedEventTime | undefined;
 }
 
 /**
@@ -71,6 +77,8 @@ export interface TransitionInput {
   readonly disclosure?: TrafficDisclosure | undefined;
   /** For `pending_mla_decision`: the MLA request that now holds the preserved data. */
   readonly mlaOrderId?: string | undefined;
+  /** For `preserved`: when the custodian really preserved the data, if earlier than now (legal row 14). */
+  readonly preservedAt?: StatedEventTime | undefined;
 }
 
 /** One move as its domain write sees it; `lapse` is the deadline whose lapse the same change records. */
@@ -81,6 +89,7 @@ interface Move {
   readonly at: Date;
   readonly mlaOrderId?: string | undefined;
   readonly lapse?: Date | undefined;
+  readonly preservedAt?: StatedEventTime | undefined;
 }
 
 /** Who the deadline sweep is in the log: the service itself. */
@@ -144,6 +153,8 @@ export interface OrderServiceOptions {
   readonly periods: DeadlinePeriods;
   /** This state, its EU roles, reservations and authorisation rules: what the legal checks apply. */
   readonly legal: LegalSettings;
+  /** The deployment's IANA time zone: an order's zone when its source names none (UTC if not given). */
+  readonly timeZone?: string;
   /** Where an order's chain is read from (its history). */
   readonly entries: LogRepository;
   /** The languages the requested state accepts requests in (UN Art. 40(14)); default `DEFAULT_ACCEPTED_LANGUAGES`. */
@@ -249,6 +260,13 @@ export class OrderService {
     const now = this.now();
     const confirmationDays =
       this.options.periods.formalConfirmationDays ?? DEFAULT_PERIODS.formalConfirmationDays;
+    const timeZone = this.timeZoneOf(input);
+    const stated = input.receivedAt;
+    // The receiving side states when it received a request; the sender cannot move that clock.
+    if (stated && partner)
+      throw new ValidationError([{ pointer: '/receivedAt', reason: 'stated_by_the_receiving_side' }]);
+    if (stated) checkEventTime(stated.at, now, '/receivedAt');
+    checkCustodianDuty(input.kind, input.safeguards, now);
     const ownerAgency = partner ? this.options.centralAuthority : principal.agency;
     const related =
       input.related &&
@@ -276,8 +294,13 @@ export class OrderService {
       safeguards: input.safeguards,
       ownerAgency,
       submittedByAgency: principal.agency,
-      receivedAt: now,
+      receivedAt: stated?.at ?? now,
+      receivedAtSource: stated?.source ?? null,
+      receivedAtReason: stated?.reason ?? null,
       preservedAt: null,
+      preservedAtSource: null,
+      preservedAtReason: null,
+      timeZone,
       extensions: 0,
       heldUntilDecided: false,
       linkedMlaId: null,
@@ -321,6 +344,14 @@ export class OrderService {
           : {}),
         ...(order.formalConfirmationDue
           ? { formalConfirmationDue: order.formalConfirmationDue.toISOString() }
+          : {}),
+        timeZone,
+        ...(stated
+          ? {
+              receivedAt: stated.at.toISOString(),
+              receivedAtSource: stated.source,
+              receivedAtReason: stated.reason,
+            }
           : {}),
         deadline: deadlineJson(order),
       },
@@ -395,6 +426,7 @@ export class OrderService {
         },
       ]);
     }
+    checkPreservedAt(order, input, at);
     await this.checkMlaHold(principal, order, input);
     await this.checkMlaDecided(order, input.to);
     const lapsed = lapse && this.lapseRecord(order, lapse, at, 'with_move');
@@ -406,6 +438,7 @@ export class OrderService {
       at,
       mlaOrderId: input.mlaOrderId,
       lapse: lapse && 'entry' in lapse ? (order.deadlineAt ?? undefined) : undefined,
+      preservedAt: input.preservedAt,
     };
     const next = this.advance(current, move);
     const actor = { sub: principal.sub, agency: principal.agency, role };
@@ -420,6 +453,13 @@ export class OrderService {
         ...(input.reason ? { reason: input.reason } : {}),
         ...(input.disclosure ? { disclosure: trafficDisclosureJson(input.disclosure) } : {}),
         ...(input.mlaOrderId ? { mla: input.mlaOrderId } : {}),
+        ...(input.preservedAt
+          ? {
+              preservedAt: input.preservedAt.at.toISOString(),
+              preservedAtSource: input.preservedAt.source,
+              preservedAtReason: input.preservedAt.reason,
+            }
+          : {}),
         deadline: deadlineJson(next),
       },
       write: domainWrite(this.moves, move),
@@ -607,21 +647,35 @@ export class OrderService {
   private advance(order: OrderRecord, move: Move): OrderRecord {
     const { to, at } = move;
     const holds = to === 'pending_mla_decision' || to === 'production_confirmed';
+    const preserving =
+      (to === 'preserved' || (order.kind === 'epoc_pr' && to === 'clarification_requested')) &&
+      !order.preservedAt;
     return this.withDeadline({
       ...order,
       status: to,
       // An EPOC-PR sent back for clarification is preserved meanwhile (Reg. 2023/1543 Art. 11(4)).
-      preservedAt:
-        (to === 'preserved' || (order.kind === 'epoc_pr' && to === 'clarification_requested')) &&
-        !order.preservedAt
-          ? at
-          : order.preservedAt,
+      preservedAt: preserving ? (move.preservedAt?.at ?? at) : order.preservedAt,
+      preservedAtSource: preserving ? (move.preservedAt?.source ?? null) : order.preservedAtSource,
+      preservedAtReason: preserving ? (move.preservedAt?.reason ?? null) : order.preservedAtReason,
       extensions: to === 'extended' ? order.extensions + 1 : order.extensions,
       heldUntilDecided: holds ? true : to === 'mla_refused' ? false : order.heldUntilDecided,
       linkedMlaId: to === 'pending_mla_decision' ? (move.mlaOrderId ?? null) : order.linkedMlaId,
       enforcingNotifiedAt: to === 'enforcing_notified' ? at : order.enforcingNotifiedAt,
       lapseRecorded: false,
     });
+  }
+
+  /** The deployment's IANA time zone (UTC if not configured). */
+  get timeZone(): string {
+    return this.options.timeZone ?? 'UTC';
+  }
+
+  /** The source's zone in its canonical name, or the deployment's (legal row 59). */
+  private timeZoneOf(input: OrderInput): string {
+    if (input.timeZone === undefined) return this.timeZone;
+    const zone = canonicalTimeZone(input.timeZone);
+    if (!zone) throw new ValidationError([{ pointer: '/timeZone', reason: 'unknown_time_zone' }]);
+    return zone;
   }
 
   /** Only orders still in play have a deadline; one whose only way on is `closed` has none. */
@@ -646,7 +700,21 @@ export function timelineOf(order: OrderRecord): OrderTimeline {
     requestedBy: order.requestedBy,
     enforcingNotified: order.enforcingNotifiedAt !== null,
     dataVulnerable: order.details.dataVulnerable === true,
+    timeZone: order.timeZone,
   };
+}
+
+/**
+ * A stated preservation time goes with the `preserved` move that first
+ * records the preservation, and lies between the order's receipt and now
+ * (legal row 14: the clock starts when the custodian preserved the data).
+ */
+function checkPreservedAt(order: OrderRecord, input: TransitionInput, now: Date): void {
+  if (!input.preservedAt) return;
+  const reason =
+    input.to !== 'preserved' ? 'only_for_preserved' : order.preservedAt ? 'preserved_already' : undefined;
+  if (reason) throw new ValidationError([{ pointer: '/preservedAt', reason }]);
+  checkEventTime(input.preservedAt.at, now, '/preservedAt', order.receivedAt);
 }
 
 function timedOrder(order: OrderRecord): TimedOrder {

@@ -13,9 +13,17 @@ import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, LedgerError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
-import { consistencyProof, encodeTlogProof, inclusionProof, toBase64, utf8 } from '../ledger';
+import {
+  consistencyProof,
+  type EntryValue,
+  encodeTlogProof,
+  inclusionProof,
+  toBase64,
+  utf8,
+} from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
+import { supplierConditions } from '../orders/onward-transfer';
 import { HANDOVER, type OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import { type TagFile, writeBag } from './bagit';
@@ -32,7 +40,7 @@ export interface DisclosureInput {
 }
 
 /** A disclosure as one caller may use it: as the recipient agency, or as a member of the disclosing case. */
-interface AccessibleDisclosure {
+export interface AccessibleDisclosure {
   readonly record: DisclosureRecord;
   /** The caller's standing in the disclosing case; undefined for the recipient who is not a member. */
   readonly standing: CaseStanding | undefined;
@@ -89,7 +97,7 @@ export class DisclosureService {
     const foreign = items.findIndex(({ item }) => item.caseId !== target.record.id);
     if (foreign >= 0)
       throw new ValidationError([{ pointer: `/evidenceIds/${foreign}`, reason: 'not_in_this_case' }]);
-    await this.checkLegalBasis(
+    const receivedUnder = await this.checkLegalBasis(
       principal,
       input,
       items.map(({ item }) => item.id),
@@ -112,6 +120,7 @@ export class DisclosureService {
       recipient: record.recipientAgency,
       ...(record.orderId ? { order: record.orderId } : {}),
       ...(record.conditions ? { conditions: record.conditions } : {}),
+      ...(receivedUnder.length > 0 ? { receivedUnder } : {}),
       facts: [...record.facts],
     };
     // The case's entry and every item's commit together: no item is left without its record of the disclosure.
@@ -139,13 +148,16 @@ export class DisclosureService {
    * decided request does (UN 42(1) against 44; Bud 29 against 31). The order
    * must be one the caller handles, in a state that hands data over, requested
    * by the recipient, and linked to every item; and no item may have come in
-   * under a request whose supplier forbade passing it on (UN 36(3)).
+   * under a request whose supplier forbade passing it on (UN 36(3)), unless
+   * that supplier authorised the transfer to this very agency and state.
+   * Returns, for the requests of ours the items came in under, the
+   * supplier's conditions and authorisation: they travel with the data.
    */
   private async checkLegalBasis(
     principal: Principal,
     input: DisclosureInput,
     itemIds: readonly string[],
-  ): Promise<void> {
+  ): Promise<EntryValue[]> {
     if (!input.orderId)
       throw new LedgerError(
         'LEGAL_BASIS_REQUIRED',
@@ -168,14 +180,7 @@ export class DisclosureService {
         'LEGAL_BASIS_INVALID',
         'The order does not cover every item: link them to it first',
       );
-    const received = linked.find(
-      (link) => link.direction === 'outgoing' && link.safeguards.onwardTransferAllowed === false,
-    );
-    if (received)
-      throw new LedgerError(
-        'CONDITION_FORBIDS',
-        `An item came in under request ${received.orderId}, whose supplier forbade passing it on`,
-      );
+    return supplierConditions(linked, input.recipientAgency, order.requestingState);
   }
 
   /**
@@ -183,7 +188,7 @@ export class DisclosureService {
    * and for the disclosing case's members. The record and the caller's
    * membership are looked up together, and every refusal is the same 404.
    */
-  private async access(principal: Principal, id: string): Promise<AccessibleDisclosure> {
+  async access(principal: Principal, id: string): Promise<AccessibleDisclosure> {
     const [record, inCase] = await Promise.all([
       this.disclosures.find(id),
       this.cases.findAccessibleOfDisclosure(id, principal),

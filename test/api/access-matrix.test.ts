@@ -46,6 +46,7 @@ function routeModel(path: string): { family: Family; action?: CaseAction } | und
     '/v1/orders/{id}/matter': { family: 'order' },
     '/v1/disclosures/{id}': { family: 'disclosure', action: 'case.read' },
     '/v1/disclosures/{id}/package': { family: 'disclosure', action: 'evidence.content' },
+    '/v1/disclosures/{id}/uses': { family: 'disclosure', action: 'case.read' },
     '/v1/log/entries/{index}': { family: 'entry', action: 'case.read' },
     '/v1/log/entries/{index}/receipt': { family: 'entry', action: 'case.read' },
   };
@@ -279,6 +280,7 @@ describe('the access matrix: every route × role × caller × object', function 
     '/v1/orders/{id}/matter',
     '/v1/disclosures/{id}',
     '/v1/disclosures/{id}/package',
+    '/v1/disclosures/{id}/uses',
     '/v1/log/entries/{index}',
     '/v1/log/entries/{index}/receipt',
   ];
@@ -454,6 +456,44 @@ describe('the access matrix: every route × role × caller × object', function 
       // Notifications are the agency's: its handlers, auditors and partners read them.
       expected: (role, kind) => (!notified(role) ? 403 : kind === 'foreign' ? 404 : 200),
       path: (t) => `/v1/notifications/${t?.notification ?? randomUUID()}/ack`,
+    },
+    {
+      method: 'POST',
+      route: '/v1/orders/{id}/acknowledgements',
+      // The fixture's order names no custodian: those who know of it are refused, the rest do not learn of it.
+      expected: (role, kind) => (orderVisible(role, kind) ? 403 : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/acknowledgements`,
+      json: () => ({ confidentialUntil: '2027-01-01T00:00:00Z' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/orders/{id}/assignees',
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 201 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/assignees`,
+      json: () => ({ sub: uniqueSub('officer') }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/orders/{id}/onward-authorisations',
+      // The fixture's order is a domestic one: its handlers are told it is not one of our own requests.
+      expected: (role, kind) => (orderVisible(role, kind) ? (handler(role) ? 422 : 403) : 404),
+      path: (t) => `/v1/orders/${t?.ids.order ?? randomUUID()}/onward-authorisations`,
+      json: () => ({ recipientAgency: 'US-FBI', recipientState: 'US', reference: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/disclosures/{id}/use-inquiries',
+      expected: (role, kind) => caseBound(role, kind, 'disclosure.create', 201),
+      path: (t) => `/v1/disclosures/${t?.ids.disclosure ?? randomUUID()}/use-inquiries`,
+      json: () => ({ question: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/disclosures/{id}/use-reports',
+      // Only the recipient reports; the fixture's recipient is another agency, so its own side is refused.
+      expected: (role, kind) => caseBound(role, kind, 'case.read', 403),
+      path: (t) => `/v1/disclosures/${t?.ids.disclosure ?? randomUUID()}/use-reports`,
+      json: () => ({ report: 'matrix' }),
     },
     {
       method: 'DELETE',

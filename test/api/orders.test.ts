@@ -50,6 +50,19 @@ function mlaRequest() {
   };
 }
 
+/**
+ * The end of an EU period of `days` days from `receivedAt` in Baku (UTC+4 all
+ * year), as Reg. 1182/71 Art. 3 counts it without public holidays: midnight
+ * after the `days`-th day following receipt, or after the Monday when that
+ * day is a Saturday or Sunday.
+ */
+function bakuEuPeriodEnd(receivedAt: number, days: number): string {
+  const offset = 4 * 3_600_000;
+  let last = (Math.floor((receivedAt + offset) / DAY) + days) * DAY;
+  while ([0, 6].includes(new Date(last).getUTCDay())) last += DAY;
+  return new Date(last + DAY - offset).toISOString();
+}
+
 function epocRequest(overrides: Record<string, unknown> = {}) {
   return {
     kind: 'epoc',
@@ -595,18 +608,18 @@ describe('legal orders', () => {
       type: 'urn:custody-ledger:problem:order-deadline-not-reached',
       from: 'enforcing_notified',
       to: 'produced',
-      deadline: { rule: 'enforcing_window_ends', at: new Date(receivedAt + 10 * DAY).toISOString() },
+      deadline: { rule: 'enforcing_window_ends', at: bakuEuPeriodEnd(receivedAt, 10) },
     });
     await movedThrough(id, ['enforcing_confirmed', 'produced']);
   });
 
-  it('when an EPOC-PR’s 60 days from receipt have passed and no sweep has run, then its extension is 409 ORDER_DEADLINE_PASSED and nothing moves', async () => {
+  it('when an EPOC-PR’s 60 days from receipt (and any weekend they end on) have passed and no sweep has run, then its extension is 409 ORDER_DEADLINE_PASSED and nothing moves', async () => {
     const id = await newOrder(
       epocRequest({ kind: 'epoc_pr', legalBasis: { instrument: 'EU_2023_1543', article: '11' } }),
     );
     await movedThrough(id, ['preserved']);
     await testDatabase().db.query(
-      `UPDATE orders SET received_at = received_at - interval '61 days', deadline_at = deadline_at - interval '61 days'
+      `UPDATE orders SET received_at = received_at - interval '65 days', deadline_at = deadline_at - interval '65 days'
         WHERE id = $1`,
       [id],
     );

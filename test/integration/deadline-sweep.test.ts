@@ -172,8 +172,9 @@ describe('the order deadline sweep (injected clock)', () => {
         });
         expect(last?.actor).to.deep.equal(SWEEPER);
       }
-      // The EU deadlines: 10 days, and 8 hours in an emergency (Reg. 2023/1543 Art. 10).
-      expect((await orders.get(desk, epoc)).deadlineAt?.toISOString()).to.equal(dueIn(10).toISOString());
+      // The EU deadlines: 10 days, to the end of the 10th day after receipt (Friday 11 February;
+      // Reg. 1182/71 Art. 3), and 8 hours in an emergency (Reg. 2023/1543 Art. 10).
+      expect((await orders.get(desk, epoc)).deadlineAt?.toISOString()).to.equal('2028-02-12T00:00:00.000Z');
       expect((await orders.get(desk, emergency)).deadlineAt?.getTime()).to.equal(START.getTime() + 8 * HOUR);
 
       // Later passes record nothing again for the same deadlines.

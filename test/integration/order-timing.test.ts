@@ -249,7 +249,12 @@ describe('order moves against the clock (injected clock)', () => {
         expect((await orders.transition(desk, confirmed, { to: 'produced' })).value.status).to.equal(
           'produced',
         );
-        setClock(at(10));
+        // Received on Tuesday 1 February: the 10th day is Friday the 11th, whose last hour ends the window (Reg. 1182/71 Art. 3).
+        setClock(new Date('2028-02-11T23:59:59.999Z'));
+        expect(await refusalCode(orders.transition(desk, waiting, { to: 'produced' }))).to.equal(
+          'ORDER_DEADLINE_NOT_REACHED',
+        );
+        setClock(new Date('2028-02-12T00:00:00.000Z'));
         expect(
           await refusalCode(orders.transition(desk, waiting, { to: 'refused_by_enforcing', ...reasoned })),
         ).to.equal('ORDER_DEADLINE_PASSED');
@@ -289,21 +294,23 @@ describe('order moves against the clock (injected clock)', () => {
       });
     });
 
-    it('when an EPOC-PR is preserved days after receipt, then its 60 days still run from receipt, and its one extension is accepted only during them', async () => {
+    it('when an EPOC-PR is preserved days after receipt, then its 60 days still run from receipt to the end of a working day, and its one extension is accepted only during them', async () => {
       await withOrders(async ({ orders, partner, desk, setClock, orderIn }) => {
         const timely = await orderIn(epocPrRequest, []);
         const late = await orderIn(epocPrRequest, []);
         setClock(at(5));
         for (const id of [timely, late]) {
           const preserved = await orders.transition(desk, id, { to: 'preserved' });
-          expect(preserved.value.deadlineAt).to.deep.equal(at(60));
+          // The 60th day after Tuesday 1 February 2028 is Saturday 1 April: the period ends with Monday the 3rd (Reg. 1182/71 Art. 3(4)).
+          expect(preserved.value.deadlineAt).to.deep.equal(new Date('2028-04-04T00:00:00.000Z'));
         }
         setClock(at(59));
         // The issuing authority's own act (Annex VI).
+        // The 90th day is Monday 1 May.
         expect((await orders.transition(partner, timely, { to: 'extended' })).value.deadlineAt).to.deep.equal(
-          at(90),
+          new Date('2028-05-02T00:00:00.000Z'),
         );
-        setClock(at(61));
+        setClock(new Date('2028-04-04T00:00:00.000Z'));
         for (const to of ['extended', 'production_confirmed'])
           expect(await refusalCode(orders.transition(partner, late, { to })), to).to.equal(
             'ORDER_DEADLINE_PASSED',

@@ -44,6 +44,7 @@ const SERVICE_SPEC: Record<ServiceAction, readonly Role[]> = {
   'order.request_move': ['partner'],
   'order.supplement': ['partner'],
   'order.read_status': ['partner'],
+  'order.acknowledge_duty': ['custodian'],
   'disclosure.fetch': ['partner'],
   'principal.manage': ['admin'],
   'case.break_glass': ['investigator', 'prosecutor'],
