@@ -24,6 +24,7 @@ import { DisclosureUses1764540000002 } from './1764540000002-disclosure-uses';
 import { OrderAssignees1764540000003 } from './1764540000003-order-assignees';
 import { CustodianAcknowledgements1764540000004 } from './1764540000004-custodian-acknowledgements';
 import { UserNotices1764550000000 } from './1764550000000-user-notices';
+import { EnforcingAgency1764560000000 } from './1764560000000-enforcing-agency';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   OrderAssignees1764540000003,
   CustodianAcknowledgements1764540000004,
   UserNotices1764550000000,
+  EnforcingAgency1764560000000,
 ];

@@ -46,6 +46,8 @@ export const SERVICE_PERMISSIONS = {
   'notification.read': ['investigator', 'prosecutor', 'auditor', 'partner'],
   /** Acknowledge, as the custodian a preservation order names, the duty to keep it confidential (UN 25(3)). */
   'order.acknowledge_duty': ['custodian'],
+  /** The enforcing authority's decisions on an EPOC notified to it (Reg. 2023/1543 Arts 10, 12). */
+  'order.enforce': ['partner'],
   /** Read the status view of requests the caller's agency submitted. */
   'order.read_status': ['partner'],
   /** Fetch a package disclosed to the caller's agency. */

@@ -52,6 +52,8 @@ export interface OrderRecord {
   readonly relation: Relation | null;
   /** EPOC: when the enforcing authority was recorded as notified (Reg. 2023/1543 Art. 8). */
   readonly enforcingNotifiedAt: Date | null;
+  /** EPOC: the enforcing authority's agency, which reads the order's status and records its own decisions. */
+  readonly enforcingAgency: string | null;
   readonly requestedBy: Date | null;
   readonly deadlineRule: string | null;
   readonly deadlineAt: Date | null;
@@ -96,9 +98,9 @@ export class OrderRepository {
                              submitted_by_agency, received_at, preserved_at, extensions, held_until_decided,
                              requested_by, deadline_rule, deadline_at, created_by, created_at, registry_number,
                              related_order_id, relation, missing, formal_confirmation_due,
-                             time_zone, received_at_source, received_at_reason)
+                             time_zone, received_at_source, received_at_reason, enforcing_agency)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)`,
+                 $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`,
         [
           order.id,
           order.kind,
@@ -132,6 +134,7 @@ export class OrderRepository {
           order.timeZone,
           order.receivedAtSource,
           order.receivedAtReason,
+          order.enforcingAgency,
         ],
       );
     }
@@ -349,14 +352,15 @@ const HANDLER_KNOWS = `(NOT COALESCE((safeguards ->> 'confidential')::boolean, f
 /**
  * The scope rule as SQL over parameters $1-$6 (see `scopeParams`); queries
  * number theirs from $7. `FULL` is what a whole view needs; the agency that
- * submitted an incoming request sees only its status view.
+ * submitted an incoming request, and the enforcing authority an EPOC names,
+ * see only its status view.
  */
 const FULL = `(((($4 AND ${HANDLER_KNOWS}) OR $5) AND (owner_agency = $1 OR executing_agency = $1)) OR (case_id IS NOT NULL AND EXISTS (
     SELECT 1 FROM case_grants g
      WHERE g.case_id = orders.case_id AND g.revoked_at IS NULL AND (g.until IS NULL OR g.until > now())
        AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2)
        AND g.role = 'court' AND 'court' = ANY($3))))`;
-const VISIBLE = `(${FULL} OR ($6 AND direction = 'incoming' AND submitted_by_agency = $1))`;
+const VISIBLE = `(${FULL} OR ($6 AND ((direction = 'incoming' AND submitted_by_agency = $1) OR enforcing_agency = $1)))`;
 
 function scopeParams(scope: OrderScope): [string, string, string[], boolean, boolean, boolean] {
   return [scope.agency, scope.sub, [...scope.roles], scope.handles, scope.audits, scope.readsStatus];
@@ -371,7 +375,7 @@ const SELECT = `SELECT id, registry_number, kind, direction, status, legal_basis
   preserved_at, extensions, held_until_decided, linked_mla_id, enforcing_notified_at, requested_by, deadline_rule,
   deadline_at, lapse_recorded_for IS NOT NULL AND lapse_recorded_for = deadline_at AS lapse_recorded, created_by,
   created_at, related_order_id, relation, missing, formal_confirmation_due, time_zone, received_at_source,
-  received_at_reason, preserved_at_source, preserved_at_reason
+  received_at_reason, preserved_at_source, preserved_at_reason, enforcing_agency
   FROM orders`;
 const SELECT_VISIBLE = SELECT.replace(' FROM orders', `, NOT ${FULL} AS status_only FROM orders`);
 
@@ -414,6 +418,7 @@ interface Row {
   received_at_reason: string | null;
   preserved_at_source: string | null;
   preserved_at_reason: string | null;
+  enforcing_agency: string | null;
 }
 
 function toRecord(row: Row): OrderRecord {
@@ -441,6 +446,7 @@ function toRecord(row: Row): OrderRecord {
     preservedAt: row.preserved_at,
     preservedAtSource: row.preserved_at_source,
     preservedAtReason: row.preserved_at_reason,
+    enforcingAgency: row.enforcing_agency,
     timeZone: row.time_zone,
     extensions: row.extensions,
     heldUntilDecided: row.held_until_decided,

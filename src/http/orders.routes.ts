@@ -52,6 +52,7 @@ export function ordersRouter(
       receivedAt,
       receivedAtSource,
       receivedAtReason,
+      enforcingAgency,
       ...contents
     } = parseBody(orderBody, req.body);
     // What the request states: its safeguards, and the kind-specific details (offence, facts, data, ...).
@@ -72,6 +73,7 @@ export function ordersRouter(
       channel,
       urgency,
       requestedBy: requestedBy === undefined ? undefined : new Date(requestedBy),
+      enforcingAgency,
       details,
       safeguards,
       related: relatedOrderId && relation ? { orderId: relatedOrderId, relation } : undefined,
@@ -183,6 +185,7 @@ export function orderView(
     relation: order.relation,
     ownerAgency: order.ownerAgency,
     executingAgency: order.executingAgency ?? null,
+    enforcingAgency: order.enforcingAgency,
     createdBy: order.createdBy,
     createdAt: order.createdAt.toISOString(),
     statusOnly: false,

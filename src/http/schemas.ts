@@ -137,6 +137,8 @@ export const orderBody = z
     urgency: z.enum(['normal', 'urgent', 'emergency']).default('normal'),
     urgencyJustification: optionalText(2000),
     requestedBy: z.iso.datetime({ offset: true }).optional(),
+    /** EPOC: the agency of the enforcing authority notified under Reg. 2023/1543 Art. 8. */
+    enforcingAgency: z.string().regex(AGENCY_CODE).optional(),
     offence: optionalText(1000),
     /** The Convention offence (UN Arts 7-17, Budapest Arts 2-10), or `other`: decides whether a reserved dual-criminality ground is available. */
     offenceCategory: z.enum(OFFENCE_CATEGORY_CODES).optional(),
@@ -198,6 +200,10 @@ export const orderBody = z
   .refine((body) => body.urgency !== 'emergency' || body.urgencyJustification !== undefined, {
     message: 'an emergency needs its justification',
     path: ['urgencyJustification'],
+  })
+  .refine((body) => body.enforcingAgency === undefined || body.kind === 'epoc', {
+    message: 'only an EPOC is notified to an enforcing authority',
+    path: ['enforcingAgency'],
   })
   .refine((body) => (body.relatedOrderId === undefined) === (body.relation === undefined), {
     message: 'a related order is named with its relation',

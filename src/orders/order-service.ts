@@ -46,6 +46,8 @@ export interface OrderInput {
   readonly channel: string;
   readonly urgency: OrderRecord['urgency'];
   readonly requestedBy?: Date | undefined;
+  /** EPOC: the agency of the enforcing authority notified under Reg. 2023/1543 Art. 8. */
+  readonly enforcingAgency?: string | undefined;
   readonly details: Readonly<Record<string, EntryValue>>;
   readonly safeguards: Readonly<Record<string, EntryValue>>;
   /** The order this one follows from in the same matter, and how (matter.ts). */
@@ -107,6 +109,13 @@ const ISSUER_MOVES: Readonly<Partial<Record<OrderKind, readonly string[]>>> = {
   // Told that preservation will not ensure availability, the requester decides to go ahead (Bud 29(6)).
   preservation: ['proceed_confirmed'],
 };
+
+/**
+ * The enforcing authority's own decisions on an EPOC notified to it (Reg.
+ * 2023/1543 Arts 10(2)-(4), 12): confirming early, raising a ground for
+ * refusal, and objecting after an emergency production.
+ */
+const ENFORCING_MOVES = ['enforcing_confirmed', 'refused_by_enforcing', 'deletion_or_restriction_required'];
 
 function requesterMay(kind: OrderKind, to: string): boolean {
   return REQUESTER_MOVES.includes(to) || (ISSUER_MOVES[kind] ?? []).includes(to);
@@ -307,6 +316,7 @@ export class OrderService {
       relatedOrderId: related ? related.id : null,
       relation: input.related?.relation ?? null,
       enforcingNotifiedAt: null,
+      enforcingAgency: input.enforcingAgency ?? null,
       requestedBy: input.requestedBy ?? null,
       deadlineRule: null,
       deadlineAt: null,
@@ -409,7 +419,9 @@ export class OrderService {
       ? serviceRole(principal, 'order.handle')
       : order.submittedByAgency === principal.agency && requesterMay(order.kind, input.to)
         ? serviceRole(principal, 'order.request_move')
-        : forbidden(SERVICE_PERMISSIONS['order.handle']);
+        : order.enforcingAgency === principal.agency && ENFORCING_MOVES.includes(input.to)
+          ? serviceRole(principal, 'order.enforce')
+          : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const at = this.now();
     const lapse = admitMove(timedOrder(order), input.to, at, this.options.periods);
     if (REASONED.includes(input.to) && (!input.reasonCode || !input.reason)) {

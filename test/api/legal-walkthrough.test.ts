@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
 import { openBag, verifyBag } from '../../src/reports/bagit';
 import { verifyReceipt } from '../../src/verify';
-import { openCase, uploadItem } from '../support/fixtures';
+import { openCase, productionOrderBody, uploadItem } from '../support/fixtures';
 import { revealed } from '../support/revealed';
 import {
   startTestService,
@@ -141,6 +141,69 @@ describe('legal walk-throughs', function () {
       'preserved',
     ]);
 
+    // The domestic order through which the request is carried out here (UN 25(2) with 42(4)), in the same matter.
+    const domestic: string = (
+      await write(
+        'POST',
+        '/v1/orders',
+        desk,
+        {
+          kind: 'preservation',
+          direction: 'domestic',
+          legalBasis: { instrument: 'DOMESTIC', article: '25' },
+          caseId,
+          requestingAuthority: 'Prosecutor General of Azerbaijan',
+          channel: 'direct',
+          dataToPreserve: 'Logs of host 203.0.113.7, 2026-11-01 to 2026-11-27',
+          custodian: 'AzerHost LLC',
+          relatedOrderId: preservation,
+          relation: 'executes',
+        },
+        201,
+      )
+    ).body.order.id;
+    for (const to of ['under_assessment', 'ordered', 'preserved']) await move(domestic, desk, to);
+    const handled = await service.call('GET', `/v1/orders/${preservation}/matter`, { token: desk });
+    expect(handled.body.orders.map((o: { id: string }) => o.id)).to.have.members([preservation, domestic]);
+    const standing = handled.body.orders.find((o: { id: string }) => o.id === preservation);
+    expect(standing.execution.standing).to.be.oneOf(['in_force', 'renewal_needed']);
+
+    // Art. 43: the path, two providers in two states, goes to the requester; no content, no subscriber data.
+    const hops = [
+      {
+        provider: 'AzerHost LLC',
+        country: 'AZ',
+        from: '2026-11-20T08:00:00Z',
+        until: '2026-11-20T09:00:00Z',
+        fields: ['source_address', 'timestamps', 'next_hop_provider'],
+      },
+      {
+        provider: 'Example Hosting B.V.',
+        country: 'NL',
+        from: '2026-11-20T08:00:00Z',
+        until: '2026-11-20T09:00:00Z',
+        fields: ['destination_address', 'route'],
+      },
+    ];
+    await write(
+      'POST',
+      `/v1/orders/${preservation}/traffic-disclosures`,
+      desk,
+      { hops, contentDisclosed: false, subscriberDisclosed: false },
+      201,
+    );
+    seen = await requesterView(preservation, bka);
+    const traced = seen.history.at(-1);
+    expect(traced?.type).to.equal('order.traffic_disclosed');
+    expect(traced?.data).to.deep.include({
+      hopCount: 2,
+      contentDisclosed: false,
+      subscriberDisclosed: false,
+    });
+    expect(traced?.data.hops).to.deep.equal(hops);
+    // The requester is owed the path, not who traced it.
+    expect(traced?.actor).to.not.have.property('sub');
+
     // Art. 44: the request for the data arrives at the central authority and holds the preserved data.
     const mla: string = (
       await write(
@@ -160,16 +223,40 @@ describe('legal walk-throughs', function () {
           factsSummary: 'Production of the preserved logs',
           assistanceSought: 'The access logs preserved under the Art. 42 request, with their digests',
           purpose: 'Evidence in proceedings 4711 Js 1/26',
+          relatedOrderId: preservation,
+          relation: 'follows',
         },
         201,
       )
     ).body.order.id;
+    expect((await requesterView(mla, bka)).order).to.include({ status: 'received' });
     await move(preservation, desk, 'pending_mla_decision', { mlaOrderId: mla });
     expect((await requesterView(preservation, bka)).order.deadlines.rule).to.equal('preserve_until_decided');
 
-    // Execution: the data go to the requester in a package under its own request, and nowhere else.
+    // Execution: a production order served on the provider here, then the data go to the requester in a
+    // package under its own request, and nowhere else.
     for (const to of ['under_assessment', 'accepted', 'executing']) await move(mla, desk, to);
-    await write('POST', `/v1/orders/${mla}/evidence`, desk, { evidenceId: logs }, 201);
+    expect((await requesterView(mla, bka)).order.status).to.equal('executing');
+    const production: string = (
+      await write(
+        'POST',
+        '/v1/orders',
+        desk,
+        {
+          ...productionOrderBody(caseId),
+          relatedOrderId: mla,
+          relation: 'executes',
+          requestedBy: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+        },
+        201,
+      )
+    ).body.order.id;
+    await move(production, desk, 'served');
+    const produced = await uploadItem(service, desk, caseId, randomBytes(25_000));
+    await write('POST', `/v1/orders/${production}/evidence`, desk, { evidenceId: produced }, 201);
+    await move(production, desk, 'produced');
+    for (const item of [logs, produced])
+      await write('POST', `/v1/orders/${mla}/evidence`, desk, { evidenceId: item }, 201);
     await move(mla, desk, 'executed');
     await move(preservation, desk, 'produced');
     const bkaAgency = seen.order.submittedByAgency as string;
@@ -179,7 +266,7 @@ describe('legal walk-throughs', function () {
       desk,
       {
         recipientAgency: bkaAgency,
-        evidenceIds: [logs],
+        evidenceIds: [logs, produced],
         orderId: mla,
         conditions: 'Speciality: use only in proceedings 4711 Js 1/26',
       },
@@ -187,6 +274,15 @@ describe('legal walk-throughs', function () {
     );
     expect((await requesterView(mla, bka)).order.status).to.equal('executed');
     expect((await requesterView(preservation, bka)).order.status).to.equal('produced');
+    // The requester's matter is its own two requests, as status views: not the orders that carried them out.
+    const theirs = await service.call('GET', `/v1/orders/${preservation}/matter`, { token: bka });
+    expect(theirs.status).to.equal(200);
+    expect(
+      theirs.body.orders.map((o: { id: string; statusOnly: boolean }) => [o.id, o.statusOnly]),
+    ).to.have.deep.members([
+      [preservation, true],
+      [mla, true],
+    ]);
 
     const packageResponse = await fetch(
       new URL(`/v1/disclosures/${disclosure.body.disclosure.id}/package`, service.url),
@@ -302,5 +398,153 @@ describe('legal walk-throughs', function () {
     });
     expect(onward.status).to.equal(409);
     expect(onward.body.code).to.equal('CONDITION_FORBIDS');
+  });
+
+  describe('under Regulation 2023/1543, at a service provider', () => {
+    /** The provider's deployment: it receives EU orders (Reg. Art. 7), so EU kinds apply to it. */
+    let outside: TestService;
+    before(async () => {
+      outside = service;
+      service = await startTestService({ CENTRAL_AUTHORITY: central, EU_ROLES: 'service_provider' });
+    });
+    after(async () => {
+      await service.stop();
+      service = outside;
+    });
+
+    /** A German issuing authority's certificate to the provider, with the contents Annexes I and II ask for. */
+    function certificate(kind: 'epoc' | 'epoc_pr', extra: Record<string, unknown> = {}) {
+      return {
+        kind,
+        direction: 'incoming',
+        legalBasis: { instrument: 'EU_2023_1543', article: kind === 'epoc' ? '10' : '11' },
+        requestingState: 'DE',
+        requestingAuthority: 'Staatsanwaltschaft Köln',
+        channel: 'eu_decentralised_system',
+        addressee: 'AzerHost LLC, through its legal representative in Amsterdam',
+        dataCategories: ['traffic'],
+        dataDescription: 'Connection logs of mailbox victim@example.az, 2026-11-01 to 2026-11-27',
+        offence: 'Extortion (StGB § 253)',
+        ...extra,
+      };
+    }
+
+    it('when an emergency EPOC is produced at once and the enforcing authority then objects within its 96 hours, then the data must be deleted or restricted, nothing more is handed over, and the issuing authority reads why', async () => {
+      const issuer = await service.token(uniqueSub('sta'), uniqueAgency('DE'), 'partner');
+      const enforcingAgency = uniqueAgency('NL');
+      const enforcer = await service.token(uniqueSub('om'), enforcingAgency, 'partner');
+      const provider = await service.token(uniqueSub('desk'), central, 'prosecutor', 'investigator');
+
+      const epoc: string = (
+        await write(
+          'POST',
+          '/v1/orders',
+          issuer,
+          certificate('epoc', {
+            urgency: 'emergency',
+            urgencyJustification: 'Imminent threat to the life of the victim (Art. 10(4))',
+            enforcingAgency,
+          }),
+          201,
+        )
+      ).body.order.id;
+      let seen = await requesterView(epoc, issuer);
+      expect(seen.order.deadlines.rule).to.equal('produce_by');
+      expect(Date.parse(seen.order.deadlines.at) - Date.parse(seen.order.receivedAt)).to.equal(8 * 3_600_000);
+
+      // The provider records the notification (Art. 8) and, in an emergency, produces at once.
+      await move(epoc, provider, 'enforcing_notified');
+      const notified = await service.call('GET', `/v1/orders/${epoc}`, { token: enforcer });
+      expect(notified.status).to.equal(200);
+      expect(notified.body.order).to.include({ status: 'enforcing_notified', statusOnly: true });
+      const caseId = await openCase(service, provider, 'EPOC from Köln');
+      const logs = await uploadItem(service, provider, caseId, randomBytes(10_000));
+      await write('POST', `/v1/orders/${epoc}/evidence`, provider, { evidenceId: logs }, 201);
+      await move(epoc, provider, 'produced');
+      const issuerAgency = seen.order.submittedByAgency as string;
+      await write(
+        'POST',
+        `/v1/cases/${caseId}/disclosures`,
+        provider,
+        { recipientAgency: issuerAgency, evidenceIds: [logs], orderId: epoc },
+        201,
+      );
+
+      // Only the enforcing authority objects; another state's authority does not even see the order.
+      const stranger = await service.token(uniqueSub('x'), uniqueAgency('FR'), 'partner');
+      const objection = {
+        to: 'deletion_or_restriction_required',
+        reasonCode: 'FUNDAMENTAL_RIGHTS',
+        reason: 'Manifest breach of the right to private life (Art. 12(1)(b))',
+      };
+      const byStranger = await service.call('POST', `/v1/orders/${epoc}/transitions`, {
+        token: stranger,
+        json: objection,
+      });
+      expect(byStranger.status).to.equal(404);
+      const byIssuer = await service.call('POST', `/v1/orders/${epoc}/transitions`, {
+        token: issuer,
+        json: objection,
+      });
+      expect([byIssuer.status, byIssuer.body.code]).to.deep.equal([403, 'FORBIDDEN_ROLE']);
+      await write('POST', `/v1/orders/${epoc}/transitions`, enforcer, objection);
+
+      seen = await requesterView(epoc, issuer);
+      expect(seen.order.status).to.equal('deletion_or_restriction_required');
+      const objected = seen.history.at(-1);
+      expect(objected?.data).to.deep.include({
+        from: 'produced',
+        to: 'deletion_or_restriction_required',
+        reasonCode: 'FUNDAMENTAL_RIGHTS',
+        reason: objection.reason,
+      });
+      expect(objected?.actor).to.include({ agency: enforcingAgency });
+      // The data may not go out again under this order.
+      const again = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+        token: provider,
+        json: { recipientAgency: issuerAgency, evidenceIds: [logs], orderId: epoc },
+      });
+      expect([again.status, again.body.code]).to.deep.equal([409, 'LEGAL_BASIS_INVALID']);
+    });
+
+    it('when an EPOC-PR is preserved, then extended and confirmed by its issuing authority, then the data stay until produced and the issuer follows each step', async () => {
+      const issuer = await service.token(uniqueSub('sta'), uniqueAgency('DE'), 'partner');
+      const provider = await service.token(uniqueSub('desk'), central, 'prosecutor', 'investigator');
+      const pr: string = (await write('POST', '/v1/orders', issuer, certificate('epoc_pr'), 201)).body.order
+        .id;
+      await move(pr, provider, 'preserved');
+      let seen = await requesterView(pr, issuer);
+      expect(seen.order.status).to.equal('preserved');
+      expect(seen.order.deadlines.rule).to.equal('preservation_order_ends');
+      const sixty = Date.parse(seen.order.deadlines.at);
+
+      // The extension is the issuing authority's act (Annex VI), within the 60 days, and on the record as its own.
+      await move(pr, issuer, 'extended');
+      seen = await requesterView(pr, issuer);
+      expect(Date.parse(seen.order.deadlines.at)).to.be.greaterThan(sixty);
+      expect(seen.history.at(-1)?.actor).to.include({ agency: seen.order.submittedByAgency });
+
+      // Annex V: production is confirmed, so the data are kept until produced, whatever the period.
+      await move(pr, issuer, 'production_confirmed');
+      seen = await requesterView(pr, issuer);
+      expect(seen.order.status).to.equal('production_confirmed');
+      expect(seen.order.deadlines.untilDecided).to.equal(true);
+      await move(pr, provider, 'produced');
+      seen = await requesterView(pr, issuer);
+      // The provider's own record of having produced: no other issuing authority can move it.
+      const other = await service.token(uniqueSub('sta'), uniqueAgency('DE'), 'partner');
+      const foreign = await service.call('POST', `/v1/orders/${pr}/transitions`, {
+        token: other,
+        json: { to: 'closed' },
+      });
+      expect(foreign.status).to.equal(404);
+      expect(seen.history.map((entry) => entry.data.to ?? entry.type)).to.deep.equal([
+        'order.received',
+        'preserved',
+        'extended',
+        'production_confirmed',
+        'produced',
+      ]);
+    });
   });
 });

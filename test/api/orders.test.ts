@@ -594,6 +594,38 @@ describe('legal orders', () => {
     expect((await revealedEntry(index, handler)).data).to.deep.include({ to: 'pending_mla_decision', mla });
   });
 
+  it('when an EPOC names its enforcing authority, then that agency reads its status and alone besides the provider records its refusal; naming one on another kind is 422', async () => {
+    const enforcingAgency = uniqueAgency('NL');
+    const enforcer = await service.token(uniqueSub('om'), enforcingAgency, 'partner');
+    const id = await newOrder(epocRequest({ enforcingAgency }));
+    expect((await service.call('GET', `/v1/orders/${id}`, { token: enforcer })).body.order).to.include({
+      status: 'received',
+      statusOnly: true,
+    });
+    await movedThrough(id, ['enforcing_notified']);
+    const refusal = { reasonCode: 'NE_BIS_IN_IDEM', reason: 'Judged in Rotterdam, 2025' };
+    // The issuing authority cannot refuse its own certificate; another agency does not see it.
+    expect((await move(id, partner, 'refused_by_enforcing', refusal)).status).to.equal(403);
+    const stranger = await service.token(uniqueSub('x'), uniqueAgency('BE'), 'partner');
+    expect((await move(id, stranger, 'refused_by_enforcing', refusal)).status).to.equal(404);
+    // Only its own decisions: the enforcing authority does not produce or withdraw.
+    expect((await move(id, enforcer, 'produced')).status).to.equal(403);
+    const refused = await move(id, enforcer, 'refused_by_enforcing', refusal);
+    expect(refused.status, refused.text).to.equal(200);
+    expect(refused.body.order).to.include({ status: 'refused_by_enforcing', statusOnly: true });
+
+    const misplaced = await service.call('POST', '/v1/orders', {
+      token: partner,
+      json: epocRequest({
+        kind: 'epoc_pr',
+        legalBasis: { instrument: 'EU_2023_1543', article: '11' },
+        enforcingAgency,
+      }),
+    });
+    expect(misplaced.status).to.equal(422);
+    expect(misplaced.body.errors).to.deep.include({ pointer: '/enforcingAgency', reason: 'custom' });
+  });
+
   it('when an EPOC notified to the enforcing authority is produced at once, then 409 ORDER_DEADLINE_NOT_REACHED naming the end of its window; once it confirms, production goes ahead', async () => {
     const id = await newOrder(epocRequest());
     await movedThrough(id, ['enforcing_notified']);

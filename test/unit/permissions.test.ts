@@ -42,6 +42,7 @@ const SERVICE_SPEC: Record<ServiceAction, readonly Role[]> = {
   'order.submit_incoming': ['partner'],
   'order.handle': ['investigator', 'prosecutor'],
   'order.request_move': ['partner'],
+  'order.enforce': ['partner'],
   'order.supplement': ['partner'],
   'order.read_status': ['partner'],
   'order.acknowledge_duty': ['custodian'],
