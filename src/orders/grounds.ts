@@ -9,7 +9,11 @@ import type { Direction, OrderKind } from './lifecycle';
  * secondary reading's paragraph numbers, to be checked before they are quoted.
  */
 
-/** Moves that state a ground (the order service's reasoned moves). */
+/**
+ * Moves that state a ground against the request, or against the data handed
+ * over, or put its execution off: the order service requires their reason
+ * code and text (Bud 27(5)-(7); UN 40).
+ */
 export const REASONED_MOVES = [
   'refused',
   'mla_refused',

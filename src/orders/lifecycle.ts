@@ -53,7 +53,7 @@ type Table = Readonly<Record<string, readonly string[]>>;
 const INTERNATIONAL_PRESERVATION = {
   received: ['info_requested', 'under_assessment', 'withdrawn'],
   info_requested: ['under_assessment', 'withdrawn', 'closed'],
-  under_assessment: ['refused', 'ordered', 'info_requested', 'withdrawn'],
+  under_assessment: ['refused', 'ordered', 'at_risk_notified', 'info_requested', 'withdrawn'],
   refused: ['closed'],
   ordered: ['preserved', 'at_risk_notified', 'withdrawn'],
   preserved: [
@@ -65,7 +65,7 @@ const INTERNATIONAL_PRESERVATION = {
     'lifted',
   ],
   at_risk_notified: ['proceed_confirmed', 'pending_mla_decision', 'withdrawn', 'lifted'],
-  proceed_confirmed: ['preserved', 'pending_mla_decision', 'withdrawn', 'lifted'],
+  proceed_confirmed: ['ordered', 'preserved', 'pending_mla_decision', 'withdrawn', 'lifted'],
   extension_requested: ['extended', 'preserved', 'pending_mla_decision', 'expired', 'withdrawn'],
   extended: ['extension_requested', 'pending_mla_decision', 'expired', 'withdrawn', 'lifted'],
   pending_mla_decision: ['produced', 'mla_refused', 'withdrawn'],

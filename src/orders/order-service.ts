@@ -17,7 +17,7 @@ import { DEFAULT_ACCEPTED_LANGUAGES } from './contents';
 import { checkCustodianDuty } from './custodian-duty';
 import { DEFAULT_PERIODS, type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
 import { canonicalTimeZone, checkEventTime, type StatedEventTime } from './event-time';
-import { checkGround } from './grounds';
+import { checkGround, isReasonedMove } from './grounds';
 import { legalBasisErrors } from './legal-basis';
 import type { LegalSettings } from './legal-settings';
 import {
@@ -120,19 +120,6 @@ const ENFORCING_MOVES = ['enforcing_confirmed', 'refused_by_enforcing', 'deletio
 function requesterMay(kind: OrderKind, to: string): boolean {
   return REQUESTER_MOVES.includes(to) || (ISSUER_MOVES[kind] ?? []).includes(to);
 }
-
-/**
- * Moves that state a ground against the request, or against the data handed
- * over, or put its execution off: they are reasoned (Bud 27(5)-(7); UN 40).
- */
-const REASONED = [
-  'refused',
-  'mla_refused',
-  'refused_by_enforcing',
-  'deletion_or_restriction_required',
-  'impossible',
-  'postponed',
-];
 
 /** MLA requests that can no longer hold preserved data. */
 const ENDED_MLA = ['refused', 'withdrawn', 'closed'];
@@ -424,7 +411,11 @@ export class OrderService {
           : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const at = this.now();
     const lapse = admitMove(timedOrder(order), input.to, at, this.options.periods);
-    if (REASONED.includes(input.to) && (!input.reasonCode || !input.reason)) {
+    // Told that preservation will not ensure the data or will prejudice its investigation, the requester must
+    // learn why before it decides (Bud 29(6)).
+    if (input.to === 'at_risk_notified' && order.direction !== 'domestic' && !input.reason)
+      throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
+    if (isReasonedMove(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
     }
     checkGround(order, input.to, input.reasonCode, this.options.legal);

@@ -84,8 +84,8 @@ describe('order contents, supplements and forms', () => {
     return service.call('POST', `/v1/orders/${id}/supplement`, { token, json });
   }
 
-  function move(id: string, token: string, to: string) {
-    return service.call('POST', `/v1/orders/${id}/transitions`, { token, json: { to } });
+  function move(id: string, token: string, to: string, extra: Record<string, unknown> = {}) {
+    return service.call('POST', `/v1/orders/${id}/transitions`, { token, json: { to, ...extra } });
   }
 
   async function chainTypes(id: string): Promise<string[]> {
@@ -413,23 +413,39 @@ describe('order contents, supplements and forms', () => {
   });
 
   describe('the requester decides after an at-risk notice (Bud 29(6); row 9)', () => {
+    const RISK = { reason: 'The provider overwrites these logs hourly: preservation may come too late' };
+
     it('when the requested side said preservation is at risk, then only the requester’s go-ahead lets it preserve again', async () => {
       const id = await submitted(art42Request());
-      for (const to of ['under_assessment', 'ordered', 'preserved', 'at_risk_notified'])
+      for (const to of ['under_assessment', 'ordered', 'preserved'])
         expect((await move(id, handler, to)).status, to).to.equal(200);
+      // The requester decides on the risk it is told of, so the notice says what it is.
+      const unexplained = await move(id, handler, 'at_risk_notified');
+      expect([unexplained.status, unexplained.body.errors]).to.deep.equal([
+        422,
+        [{ pointer: '/reason', reason: 'the_risk_is_explained' }],
+      ]);
+      expect((await move(id, handler, 'at_risk_notified', RISK)).status).to.equal(200);
       const early = await move(id, handler, 'preserved');
       expect(early.status).to.equal(409);
       expect(early.body.code).to.equal('ORDER_TRANSITION_INVALID');
       // The central authority may record the requester's decision on its behalf (received by letter).
       const onBehalf = await move(id, handler, 'proceed_confirmed');
       expect(onBehalf.status, onBehalf.text).to.equal(200);
+      // Told before anything is preserved (while assessing), the requester goes ahead and the data are ordered kept.
       const id2 = await submitted(art42Request());
-      for (const to of ['under_assessment', 'ordered', 'at_risk_notified'])
-        expect((await move(id2, handler, to)).status, to).to.equal(200);
+      expect((await move(id2, handler, 'under_assessment')).status).to.equal(200);
+      expect((await move(id2, handler, 'at_risk_notified', RISK)).status).to.equal(200);
+      const told = await service.call('GET', `/v1/orders/${id2}/chain`, { token: partner });
+      expect(revealed(told.body.entries.at(-1)).data).to.include({
+        to: 'at_risk_notified',
+        reason: RISK.reason,
+      });
       const decided = await move(id2, partner, 'proceed_confirmed');
       expect(decided.status, decided.text).to.equal(200);
       expect(decided.body.order).to.include({ status: 'proceed_confirmed', statusOnly: true });
-      expect((await move(id2, partner, 'preserved')).status).to.equal(403);
+      expect((await move(id2, partner, 'ordered')).status).to.equal(403);
+      expect((await move(id2, handler, 'ordered')).status).to.equal(200);
       const preserved = await move(id2, handler, 'preserved');
       expect(preserved.status, preserved.text).to.equal(200);
     });
