@@ -128,11 +128,25 @@ const PRODUCTION = {
   closed: [],
 } as const satisfies Table;
 
-/** Mutual legal assistance (Arts 40/44): assessed, possibly postponed, executed in whole or part. */
+/**
+ * Mutual legal assistance (Arts 40/44): assessed, possibly postponed, executed
+ * in whole or part. A requested side that cannot keep a confidential request
+ * confidential says so, and the requester decides whether it goes ahead
+ * (`confidentiality_notified`, `proceed_confirmed`; Bud 27(8)).
+ */
 const MLA = {
   received: ['info_requested', 'under_assessment', 'withdrawn'],
   info_requested: ['under_assessment', 'withdrawn', 'closed'],
-  under_assessment: ['accepted', 'refused', 'postponed', 'info_requested', 'withdrawn'],
+  under_assessment: [
+    'accepted',
+    'refused',
+    'postponed',
+    'info_requested',
+    'confidentiality_notified',
+    'withdrawn',
+  ],
+  confidentiality_notified: ['proceed_confirmed', 'withdrawn'],
+  proceed_confirmed: ['under_assessment', 'accepted', 'withdrawn'],
   postponed: ['under_assessment', 'withdrawn'],
   accepted: ['executing', 'withdrawn'],
   executing: ['executed', 'partially_executed', 'withdrawn'],

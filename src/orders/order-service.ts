@@ -108,6 +108,8 @@ const ISSUER_MOVES: Readonly<Partial<Record<OrderKind, readonly string[]>>> = {
   epoc_pr: ['extended', 'production_confirmed', 'lifted'],
   // Told that preservation will not ensure availability, the requester decides to go ahead (Bud 29(6)).
   preservation: ['proceed_confirmed'],
+  // Told that its request cannot be kept confidential, the requester decides to go ahead (Bud 27(8)).
+  mla: ['proceed_confirmed'],
 };
 
 /**
@@ -414,6 +416,17 @@ export class OrderService {
     // Told that preservation will not ensure the data or will prejudice its investigation, the requester must
     // learn why before it decides (Bud 29(6)).
     if (input.to === 'at_risk_notified' && order.direction !== 'domestic' && !input.reason)
+      throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
+    // Only a request that asked for confidentiality is told it cannot have it, and why (Bud 27(8)).
+    if (input.to === 'confidentiality_notified' && order.safeguards.confidential !== true)
+      throw new OrderTransitionError(
+        order.kind,
+        order.direction,
+        order.status,
+        input.to,
+        'not a confidential request',
+      );
+    if (input.to === 'confidentiality_notified' && !input.reason)
       throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
     if (isReasonedMove(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);

@@ -354,6 +354,56 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       expect(status.status).to.equal(200);
       expect(status.body.order.statusOnly).to.equal(true);
     });
+
+    it('when the requested side cannot keep a confidential request confidential, then it tells the requester why, and the requester decides whether it goes ahead', async () => {
+      const partner = await service.token(uniqueSub('bka'), uniqueAgency('DE'), 'partner');
+      const desk = await service.token(uniqueSub('desk'), central, 'prosecutor');
+      const request = (confidential: boolean) =>
+        service.call('POST', '/v1/orders', {
+          token: partner,
+          json: {
+            kind: 'mla',
+            direction: 'incoming',
+            legalBasis: { instrument: 'BUDAPEST', article: '27' },
+            requestingState: 'DE',
+            requestingAuthority: 'Bundesamt für Justiz',
+            channel: 'central_authority',
+            offence: 'Computer fraud',
+            conductingAuthority: 'Staatsanwaltschaft Köln',
+            factsSummary: 'Production of account data',
+            assistanceSought: 'The account holder’s access logs',
+            purpose: 'Evidence in proceedings 4711 Js 1/26',
+            confidential,
+          },
+        });
+      const move = (id: string, token: string, json: Record<string, unknown>) =>
+        service.call('POST', `/v1/orders/${id}/transitions`, { token, json });
+      const open = (await request(false)).body.order.id as string;
+      const secret = (await request(true)).body.order.id as string;
+      for (const id of [open, secret])
+        expect((await move(id, desk, { to: 'under_assessment' })).status).to.equal(200);
+
+      const reason = 'The provider must be served openly: the account holder will learn of the request';
+      const notConfidential = await move(open, desk, { to: 'confidentiality_notified', reason });
+      expect([notConfidential.status, notConfidential.body.code]).to.deep.equal([
+        409,
+        'ORDER_TRANSITION_INVALID',
+      ]);
+      const unexplained = await move(secret, desk, { to: 'confidentiality_notified' });
+      expect([unexplained.status, unexplained.body.errors]).to.deep.equal([
+        422,
+        [{ pointer: '/reason', reason: 'the_risk_is_explained' }],
+      ]);
+      expect((await move(secret, desk, { to: 'confidentiality_notified', reason })).status).to.equal(200);
+
+      const told = (await chainOf('orders', secret, partner)).at(-1);
+      expect(told.data).to.include({ to: 'confidentiality_notified', reason });
+      // The desk cannot go on until the requester decides; the requester can.
+      expect((await move(secret, desk, { to: 'accepted' })).body.code).to.equal('ORDER_TRANSITION_INVALID');
+      const decided = await move(secret, partner, { to: 'proceed_confirmed' });
+      expect(decided.status, decided.text).to.equal(200);
+      expect((await move(secret, desk, { to: 'accepted' })).status).to.equal(200);
+    });
   });
 
   describe('the custodian’s duty of confidentiality (UN Art. 25(3); Budapest Art. 16(3))', () => {
