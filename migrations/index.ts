@@ -25,6 +25,7 @@ import { OrderAssignees1764540000003 } from './1764540000003-order-assignees';
 import { CustodianAcknowledgements1764540000004 } from './1764540000004-custodian-acknowledgements';
 import { UserNotices1764550000000 } from './1764550000000-user-notices';
 import { EnforcingAgency1764560000000 } from './1764560000000-enforcing-agency';
+import { FormalConfirmationReminders1764570000000 } from './1764570000000-formal-confirmation-reminders';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -55,4 +56,5 @@ export const migrations = [
   CustodianAcknowledgements1764540000004,
   UserNotices1764550000000,
   EnforcingAgency1764560000000,
+  FormalConfirmationReminders1764570000000,
 ];

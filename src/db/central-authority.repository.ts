@@ -1,5 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
+/** States in which a request is no longer in play: nobody waits for its formal confirmation. */
+const ENDED = ['refused', 'withdrawn', 'closed', 'mla_refused', 'expired', 'lifted'];
+
 /** Counts of orders by one dimension (kind, direction, state, partner state): value -> count. */
 export type Counts = Record<string, number>;
 
@@ -160,6 +163,35 @@ export class CentralAuthorityRepository {
    * transaction of its notices: once per deadline. False when the deadline
    * changed meanwhile or another pass sent it.
    */
+  /**
+   * Orders whose formal confirmation is overdue and not yet reminded of: the
+   * urgent request sent ahead is still in play and its confirmation has not
+   * been recorded (`details.formalConfirmation`).
+   */
+  async overdueConfirmations(now: Date, limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM orders
+        WHERE formal_confirmation_due <= $1 AND formal_confirmation_reminded_at IS NULL
+          AND NOT (details ? 'formalConfirmation') AND status <> ALL($2::text[])
+        ORDER BY formal_confirmation_due, id LIMIT $3`,
+      [now, ENDED, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Marks the reminder of an overdue formal confirmation as sent; false when another pass sent it. */
+  async markConfirmationReminded(tx: EntityManager, id: string, at: Date): Promise<boolean> {
+    const rows = await tx.query(
+      `WITH marked AS (
+         UPDATE orders SET formal_confirmation_reminded_at = $2
+          WHERE id = $1 AND formal_confirmation_reminded_at IS NULL
+          RETURNING id)
+       SELECT id FROM marked`,
+      [id, at],
+    );
+    return rows.length > 0;
+  }
+
   async markWarned(tx: EntityManager, warning: { id: string; deadlineAt: Date }): Promise<boolean> {
     const rows = await tx.query(
       `WITH marked AS (

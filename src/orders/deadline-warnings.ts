@@ -61,7 +61,7 @@ export class DeadlineWarnings {
     return warningAtOf(order, this.leads);
   }
 
-  /** Sends the warnings due at `now`; returns the orders warned of. */
+  /** Sends the warnings due at `now`, and the reminders of overdue formal confirmations; returns the orders concerned. */
   async send(now: Date): Promise<string[]> {
     const leads = ORDER_KINDS.map((kind) => ({ kind, leadMs: leadMs(kind, this.leads) }));
     const warned: string[] = [];
@@ -83,25 +83,66 @@ export class DeadlineWarnings {
         }
       }
       // A full page all sent: more may wait behind it. Otherwise the rest were taken by another pass.
-      if (due.length < this.pageSize || sent === 0) return warned;
+      if (due.length < this.pageSize || sent === 0) break;
+    }
+    return [...warned, ...(await this.remindConfirmations(now))];
+  }
+
+  /**
+   * Reminds the handlers and the requester, once, that the formal request
+   * confirming an urgent one sent ahead through an expedited channel has not
+   * come by its due date (Bud 25(3), 27(9); UN 40(14)): an
+   * `order.formal_confirmation_overdue` notification. Returns the orders reminded of.
+   */
+  private async remindConfirmations(now: Date): Promise<string[]> {
+    const reminded: string[] = [];
+    for (;;) {
+      const due = await this.queries.overdueConfirmations(now, this.pageSize);
+      let sent = 0;
+      for (const id of due) {
+        const order = await this.orders.find(id);
+        if (!order) continue;
+        const marked = await this.db.transaction(async (tx) => {
+          if (!(await this.queries.markConfirmationReminded(tx, id, now))) return false;
+          await this.outbox.insert(
+            tx,
+            noticesTo(order, 'order.formal_confirmation_overdue', now, {
+              due: order.formalConfirmationDue?.toISOString() ?? null,
+            }),
+          );
+          return true;
+        });
+        if (marked) {
+          reminded.push(id);
+          sent++;
+        }
+      }
+      if (due.length < this.pageSize || sent === 0) return reminded;
     }
   }
 }
 
 function warningNotices(order: OrderRecord, at: Date): NotificationRecord[] {
-  const requester = requesterOf(order);
-  const payload = {
-    order: order.id,
-    registryNumber: order.registryNumber,
-    status: order.status,
+  return noticesTo(order, 'order.deadline_near', at, {
     rule: order.deadlineRule,
     deadline: order.deadlineAt?.toISOString() ?? null,
-  };
+  });
+}
+
+/** A notice of `kind` about the order to its handlers and to the requesting party that follows it here. */
+function noticesTo(
+  order: OrderRecord,
+  kind: string,
+  at: Date,
+  facts: Record<string, string | null>,
+): NotificationRecord[] {
+  const requester = requesterOf(order);
+  const payload = { order: order.id, registryNumber: order.registryNumber, status: order.status, ...facts };
   return [...handlersOf(order), ...(requester ? [requester] : [])].map((agency) => ({
     id: randomUUID(),
     recipientAgency: agency,
     recipientSub: null,
-    kind: 'order.deadline_near',
+    kind,
     caseId: null,
     orderId: order.id,
     payload,

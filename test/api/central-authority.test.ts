@@ -674,4 +674,45 @@ describe('the central authority with an injected clock: response times, overdue 
       ]);
     });
   });
+
+  it('when the formal confirmation of an urgent request sent ahead is not in by its due date, then the sweep reminds the central authority and the requester once, and not once it has come', async () => {
+    await withOrders(async ({ db, orders, desk, now, setClock, orderIn }) => {
+      const urgent = {
+        ...art42Request,
+        details: { ...art42Request.details, formalConfirmationToFollow: true },
+      };
+      const late = await orderIn(urgent, ['under_assessment']);
+      const confirmed = await orderIn(urgent, ['under_assessment']);
+      const due = (await orders.get(desk, late)).formalConfirmationDue as Date;
+      expect(due.getTime() - START.getTime()).to.equal(30 * DAY);
+      // The confirmation where the supplement route keeps it (order-contents.test.ts records it through the API).
+      await db.query(
+        `UPDATE orders SET details = details || '{"formalConfirmation": {"reference": "BMJ 9350/26", "receivedAt": "2028-02-10T09:00:00Z"}}'
+          WHERE id = $1`,
+        [confirmed],
+      );
+      const warnings = new DeadlineWarnings(
+        db,
+        new CentralAuthorityRepository(db),
+        new OrderRepository(db),
+        new NotificationRepository(db),
+        { days: 10 },
+      );
+      const sweep = new DeadlineSweep(orders, logger, 0, now, 200, warnings);
+      const reminders = async (id: string) =>
+        (await outbox(db, id)).filter(([, kind]) => kind === 'order.formal_confirmation_overdue');
+      setClock(new Date(due.getTime() - 1));
+      await sweep.sweep();
+      expect(await reminders(late)).to.deep.equal([]);
+      setClock(due);
+      await sweep.sweep();
+      setClock(new Date(due.getTime() + DAY));
+      await sweep.sweep();
+      expect(await reminders(late)).to.deep.equal([
+        ['AZ-SSS', 'order.formal_confirmation_overdue', due.toISOString()],
+        ['DE-BKA', 'order.formal_confirmation_overdue', due.toISOString()],
+      ]);
+      expect(await reminders(confirmed)).to.deep.equal([]);
+    });
+  });
 });
