@@ -8,8 +8,10 @@
 /**
  * Parties to the Budapest Convention (ETS 185), from the Council of Europe
  * Treaty Office's chart of signatures and ratifications of Treaty 185, as read
- * in 2025. Signatories that have not ratified (e.g. Ireland, South Africa) are
- * not parties and are left out. To be checked against
+ * in 2025, with the accessions the Council of Europe announced in 2023-2024
+ * (Cameroon, Grenada; Benin, Fiji and Kiribati on 20 June 2024; Côte
+ * d'Ivoire). Signatories that have not ratified (e.g. Ireland, South Africa)
+ * are not parties and are left out. To be checked against
  * https://www.coe.int/en/web/conventions/full-list?module=signatures-by-treaty&treatynum=185.
  */
 // biome-ignore format: a list of codes
@@ -19,8 +21,8 @@ export const BUDAPEST_PARTIES: readonly string[] = [
   'GR', 'HU', 'IS', 'IT', 'LV', 'LI', 'LT', 'LU', 'MT', 'MD', 'MC', 'ME', 'NL', 'MK', 'NO', 'PL', 'PT',
   'RO', 'SM', 'RS', 'SK', 'SI', 'ES', 'SE', 'CH', 'TR', 'UA', 'GB',
   // Non-member states
-  'AR', 'AU', 'BJ', 'BR', 'CV', 'CA', 'CL', 'CO', 'CR', 'DO', 'GH', 'IL', 'JP', 'MU', 'MA', 'NG', 'PA',
-  'PY', 'PE', 'PH', 'SN', 'SL', 'LK', 'TO', 'US',
+  'AR', 'AU', 'BJ', 'BR', 'CV', 'CM', 'CA', 'CL', 'CO', 'CR', 'CI', 'DO', 'FJ', 'GH', 'GD', 'IL', 'JP',
+  'KI', 'MU', 'MA', 'NG', 'PA', 'PY', 'PE', 'PH', 'SN', 'SL', 'LK', 'TO', 'US',
 ];
 
 /**
