@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { CaseService } from '../cases/case-service';
-import type { CasePosition, CaseRecord, GrantRecord } from '../db/case.repository';
-import { InvalidParameterError } from '../errors';
+import type { CaseRecord, GrantRecord } from '../db/case.repository';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
-import { breakGlassBody, grantBody, listQuery, openCaseBody, uuidParam } from './schemas';
+import { decodeCursor, encodeCursor } from './cursor';
+import { breakGlassBody, grantBody, listQuery, openCaseBody } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 /** `/v1/cases`: open, read, list and share cases (api.md "Cases"). */
@@ -90,20 +90,4 @@ function grantJson(grant: GrantRecord) {
     revokedAt: grant.revokedAt?.toISOString() ?? null,
     breakGlassReason: grant.breakGlassReason,
   };
-}
-
-/** Cursors are opaque to clients: base64url of the last item's position. */
-function encodeCursor(position: CasePosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): CasePosition {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (Number.isNaN(createdAt.getTime()) || !uuidParam.safeParse(id).success) throw new Error('bad cursor');
-    return { createdAt, id: id as string };
-  } catch {
-    throw new InvalidParameterError([{ pointer: '/cursor', reason: 'invalid_cursor' }]);
-  }
 }

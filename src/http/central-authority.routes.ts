@@ -2,12 +2,12 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Authenticator } from '../access/identity';
 import { AGENCY_CODE } from '../access/roles';
-import type { NotificationPosition, StoredNotification } from '../db/notification.repository';
-import { InvalidParameterError } from '../errors';
+import type { StoredNotification } from '../db/notification.repository';
 import type { CentralAuthority } from '../orders/central-authority';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
-import { listQuery, uuidParam } from './schemas';
+import { decodeCursor, encodeCursor } from './cursor';
+import { listQuery } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 const reasonText = z
@@ -113,20 +113,4 @@ function notificationJson(notification: StoredNotification) {
     acknowledgedAt: notification.acknowledgedAt?.toISOString() ?? null,
     acknowledgedBy: notification.acknowledgedBy,
   };
-}
-
-/** Cursors are opaque to clients: base64url of the last item's position. */
-function encodeCursor(position: NotificationPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): NotificationPosition {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (Number.isNaN(createdAt.getTime()) || !uuidParam.safeParse(id).success) throw new Error('bad cursor');
-    return { createdAt, id: id as string };
-  } catch {
-    throw new InvalidParameterError([{ pointer: '/cursor', reason: 'invalid_cursor' }]);
-  }
 }
