@@ -95,7 +95,8 @@ export class CustodyReports {
     private readonly logKey: NoteVerifier,
     private readonly signingKey: () => ReceiptSigningKey,
     private readonly maxGapMs: number,
-    private readonly contextOf: (item: EvidenceRecord) => Promise<ItemContext>,
+    /** The item's case, break-glass openings and orders, as far as `principal` may know them. */
+    private readonly contextOf: (item: EvidenceRecord, principal: Principal) => Promise<ItemContext>,
   ) {}
 
   /** A report for a reader of the item: a member of its case sees everything, a holder outside it what is public. */
@@ -135,7 +136,7 @@ export class CustodyReports {
       as: audience.kind,
       ...(audience.kind === 'recipient' ? { disclosure: audience.disclosureId } : {}),
     };
-    const report = await this.build(item, actor, audience, issuedTo);
+    const report = await this.build(principal, item, actor, audience, issuedTo);
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(report)))
       .setProtectedHeader({ alg: 'EdDSA', kid: this.signingKey().kid, typ: REPORT_TYPE })
       .sign(this.signingKey().key);
@@ -143,6 +144,7 @@ export class CustodyReports {
   }
 
   private async build(
+    principal: Principal,
     item: EvidenceRecord,
     actor: Actor,
     audience: DisclosureAudience,
@@ -217,7 +219,7 @@ export class CustodyReports {
     return {
       generatedAt: new Date().toISOString(),
       issuedTo,
-      context: reportContext(audience, await this.contextOf(item)),
+      context: reportContext(audience, await this.contextOf(item, principal)),
       log: { origin: latest.origin, size: latest.size, checkpoint: head.checkpoint },
       item: reportItem(audience, item, intake),
       entries: entries.map(({ index, leafHash, entry, disclosures, withheld }) => ({

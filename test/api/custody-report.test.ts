@@ -488,3 +488,89 @@ describe('court custody reports (JSON and PDF)', function () {
     });
   });
 });
+
+describe('the orders a custody report names', function () {
+  this.timeout(60_000);
+  let service: TestService;
+  const agency = uniqueAgency('SSS');
+  before(async () => {
+    service = await startTestService({ CENTRAL_AUTHORITY: agency });
+  });
+  after(async () => {
+    await service.stop();
+  });
+
+  it('when an item is linked to a confidential order, then the report names it only to those who know of the order (Budapest Art. 27(8)), and an ordinary order to every member', async () => {
+    const creatorSub = uniqueSub('pros');
+    const creator = await service.token(creatorSub, agency, 'prosecutor', 'investigator');
+    const colleagueSub = uniqueSub('pros');
+    const colleague = await service.token(colleagueSub, agency, 'prosecutor');
+    const auditor = await service.token(uniqueSub('audit'), agency, 'auditor');
+    const caseId = (
+      await service.call('POST', '/v1/cases', {
+        token: creator,
+        json: { reference: randomUUID(), title: 'T' },
+      })
+    ).body.case.id;
+    const granted = await service.call('POST', `/v1/cases/${caseId}/grants`, {
+      token: creator,
+      json: { sub: colleagueSub, agency, role: 'prosecutor' },
+    });
+    expect(granted.status, granted.text).to.equal(201);
+    const form = new FormData();
+    form.append(
+      'metadata',
+      JSON.stringify({
+        exhibitNumber: 'EX-C',
+        description: 'Server logs',
+        source: 'AzerHost',
+        acquiredAt: '2026-11-20T09:30:00Z',
+        acquiredBy: 'desk',
+      }),
+    );
+    form.append('file', new Blob([randomBytes(2000)]), 'logs.bin');
+    const itemId = (
+      (await (
+        await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${creator}` },
+          body: form,
+        })
+      ).json()) as { evidence: { id: string } }
+    ).evidence.id;
+    const order = async (confidential: boolean) => {
+      const submitted = await service.call('POST', '/v1/orders', {
+        token: creator,
+        json: {
+          kind: 'preservation',
+          direction: 'domestic',
+          legalBasis: { instrument: 'DOMESTIC', article: '25' },
+          caseId,
+          requestingAuthority: 'Prosecutor General',
+          channel: 'direct',
+          dataToPreserve: 'Logs of host 203.0.113.7',
+          custodian: 'AzerHost LLC',
+          confidential,
+        },
+      });
+      expect(submitted.status, submitted.text).to.equal(201);
+      const id = submitted.body.order.id as string;
+      const linked = await service.call('POST', `/v1/orders/${id}/evidence`, {
+        token: creator,
+        json: { evidenceId: itemId },
+      });
+      expect(linked.status, linked.text).to.equal(201);
+      return id;
+    };
+    const open = await order(false);
+    const secret = await order(true);
+    const named = async (token: string) => {
+      const read = await service.call('GET', `/v1/evidence/${itemId}/report`, { token });
+      expect(read.status, read.text).to.equal(200);
+      return (read.body.report as CustodyReport).context.orders.map((o) => o.id);
+    };
+    expect(await named(creator)).to.have.members([open, secret]);
+    expect(await named(auditor)).to.have.members([open, secret]);
+    expect(await named(colleague)).to.deep.equal([open]);
+  });
+});
