@@ -51,6 +51,26 @@ export function mlaBody(overrides: Overrides = {}) {
   };
 }
 
+/** Our own MLA request (UN Art. 44) in a case to the Netherlands: what we receive under it comes with the Dutch side's conditions (UN Art. 36). */
+export function outgoingMlaBody(caseId: string, overrides: Overrides = {}) {
+  return {
+    kind: 'mla',
+    direction: 'outgoing',
+    legalBasis: { instrument: 'UNCC', article: '44' },
+    caseId,
+    requestingState: 'AZ',
+    requestedState: 'NL',
+    requestingAuthority: 'Prosecutor General of Azerbaijan',
+    channel: 'central_authority',
+    offence: 'Computer fraud',
+    conductingAuthority: 'Prosecutor General of Azerbaijan, cybercrime department',
+    factsSummary: 'Servers in Amsterdam',
+    assistanceSought: 'Production of the server logs',
+    purpose: 'Evidence in the criminal proceedings',
+    ...overrides,
+  };
+}
+
 /** A German issuing authority's European Production (Reg. 2023/1543 Art. 10) or Preservation (Art. 11) Order certificate. */
 export function epocBody(kind: 'epoc' | 'epoc_pr', overrides: Overrides = {}) {
   return {
