@@ -492,6 +492,16 @@ describe('the central authority: forwarding, referral, statistics, notifications
 });
 
 describe('the central authority with an injected clock: response times, overdue alerts, early warnings', () => {
+  /** The sweep's early warnings with the default lead: ten days before a deadline. */
+  const tenDaysAhead = (db: DataSource) =>
+    new DeadlineWarnings(
+      db,
+      new CentralAuthorityRepository(db),
+      new OrderRepository(db),
+      new NotificationRepository(db),
+      { days: 10 },
+    );
+
   /** The notifications stored for the order, in the order they were written. */
   async function outbox(db: DataSource, orderId: string, leaving: readonly string[] = []) {
     const rows: Array<{ recipient_agency: string; kind: string; created_at: Date }> = await db.query(
@@ -611,13 +621,7 @@ describe('the central authority with an injected clock: response times, overdue 
   it('when an international preservation nears its 60 days, then the sweep warns the central authority and the requester once, ten days ahead, and the view shows when', async () => {
     await withOrders(async ({ db, orders, desk, now, setClock, orderIn }) => {
       const id = await orderIn(art42Request, ['under_assessment', 'ordered', 'preserved']);
-      const warnings = new DeadlineWarnings(
-        db,
-        new CentralAuthorityRepository(db),
-        new OrderRepository(db),
-        new NotificationRepository(db),
-        { days: 10 },
-      );
+      const warnings = tenDaysAhead(db);
       const sweep = new DeadlineSweep(orders, logger, 0, now, 200, warnings);
       const warningAt = new Date(START.getTime() + 50 * DAY);
       expect(warnings.warningAt(await orders.get(desk, id))).to.deep.equal(warningAt);
@@ -655,13 +659,7 @@ describe('the central authority with an injected clock: response times, overdue 
           WHERE id = $1`,
         [confirmed],
       );
-      const warnings = new DeadlineWarnings(
-        db,
-        new CentralAuthorityRepository(db),
-        new OrderRepository(db),
-        new NotificationRepository(db),
-        { days: 10 },
-      );
+      const warnings = tenDaysAhead(db);
       const sweep = new DeadlineSweep(orders, logger, 0, now, 200, warnings);
       const reminders = async (id: string) =>
         (await outbox(db, id)).filter(([, kind]) => kind === 'order.formal_confirmation_overdue');

@@ -16,6 +16,7 @@ import {
   domesticPreservation,
   DAY as HARNESS_DAY,
   mlaRequest as mlaInput,
+  type OrderHarness,
   START,
   withOrders,
 } from '../support/orders';
@@ -479,15 +480,22 @@ describe('the sweep, when the domestic order executing an international preserva
   const at = (days: number) => new Date(START.getTime() + days * HARNESS_DAY);
   const logger = createLogger('silent');
 
+  /** A preserved Art. 42 request and the domestic preservation order in force that executes it here (UN 25(2) with 42(4)). */
+  async function executedHere({ orders, desk, orderIn }: OrderHarness) {
+    const preservation = await orderIn(art42Input, ['under_assessment', 'ordered', 'preserved']);
+    const { value: domestic } = await orders.submit(desk, {
+      ...domesticPreservation,
+      related: { orderId: preservation, relation: 'executes' },
+    });
+    for (const to of ['under_assessment', 'ordered', 'preserved'])
+      await orders.transition(desk, domestic.id, { to });
+    return { preservation, domestic };
+  }
+
   it('when its term ends while an MLA request holds the data, then the international order’s chain records order.execution_lapsed with the sweep’s own lapse', async () => {
-    await withOrders(async ({ orders, desk, setClock, now, orderIn, chain }) => {
-      const preservation = await orderIn(art42Input, ['under_assessment', 'ordered', 'preserved']);
-      const { value: domestic } = await orders.submit(desk, {
-        ...domesticPreservation,
-        related: { orderId: preservation, relation: 'executes' },
-      });
-      for (const to of ['under_assessment', 'ordered', 'preserved'])
-        await orders.transition(desk, domestic.id, { to });
+    await withOrders(async (harness) => {
+      const { orders, desk, setClock, now, orderIn, chain } = harness;
+      const { preservation, domestic } = await executedHere(harness);
       const mla = await orderIn(mlaInput, []);
       await orders.transition(desk, preservation, { to: 'pending_mla_decision', mlaOrderId: mla });
       setClock(at(89));
@@ -505,14 +513,9 @@ describe('the sweep, when the domestic order executing an international preserva
   });
 
   it('when its term ends after the international preservation was released, then nothing is recorded on the international order', async () => {
-    await withOrders(async ({ orders, desk, setClock, now, orderIn, chain }) => {
-      const preservation = await orderIn(art42Input, ['under_assessment', 'ordered', 'preserved']);
-      const { value: domestic } = await orders.submit(desk, {
-        ...domesticPreservation,
-        related: { orderId: preservation, relation: 'executes' },
-      });
-      for (const to of ['under_assessment', 'ordered', 'preserved'])
-        await orders.transition(desk, domestic.id, { to });
+    await withOrders(async (harness) => {
+      const { orders, desk, setClock, now, chain } = harness;
+      const { preservation, domestic } = await executedHere(harness);
       await orders.transition(desk, preservation, { to: 'withdrawn' });
       setClock(at(91));
       await new DeadlineSweep(orders, logger, HARNESS_DAY, now).sweep();
