@@ -9,6 +9,7 @@ import { DECISION_STATES } from '../../src/orders/central-authority';
 import { DeadlineSweep } from '../../src/orders/deadline-sweep';
 import { DeadlineWarnings } from '../../src/orders/deadline-warnings';
 import { verifyReceipt } from '../../src/verify';
+import { art42Body, mlaBody, moveOrder, submitOrder } from '../support/order-requests';
 import {
   art42Request,
   courtAuthorisation,
@@ -23,25 +24,6 @@ import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const logger = createLogger('silent');
-
-/** A partner's MLA request (UN Art. 44) to the central authority. */
-function mlaBody(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'mla',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '44' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundesamt für Justiz',
-    channel: 'central_authority',
-    offence: 'Computer fraud',
-    conductingAuthority: 'Staatsanwaltschaft Köln',
-    factsSummary: 'Production of account data',
-    assistanceSought: 'Subscriber and access data of the account',
-    purpose: 'Evidence in proceedings 4711 Js 1/26',
-    ...overrides,
-  };
-}
 
 /** A request for one of the 24/7 point's functions beyond preservation (UN Art. 41; Budapest Art. 35(1)). */
 function assistanceBody(overrides: Record<string, unknown> = {}) {
@@ -80,17 +62,11 @@ describe('the central authority: forwarding, referral, statistics, notifications
     partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
   });
 
-  async function submitted(json: Record<string, unknown>, token = partner): Promise<string> {
-    const response = await service.call('POST', '/v1/orders', { token, json });
-    expect(response.status, response.text).to.equal(201);
-    return response.body.order.id;
-  }
+  const submitted = (json: Record<string, unknown>, token = partner) => submitOrder(service, token, json);
 
+  /** Moves the order, expecting the move to succeed. */
   async function move(id: string, token: string, to: string, extra: Record<string, unknown> = {}) {
-    const response = await service.call('POST', `/v1/orders/${id}/transitions`, {
-      token,
-      json: { to, ...extra },
-    });
+    const response = await moveOrder(service, id, token, to, extra);
     expect(response.status, `${to}: ${response.text}`).to.equal(200);
     return response;
   }
@@ -504,21 +480,9 @@ describe('the central authority: forwarding, referral, statistics, notifications
   });
 
   it('when an incoming preservation is preserved, then its view shows when the early warning is due: ten days before the 60 days end', async () => {
-    const id = await submitted({
-      kind: 'preservation',
-      direction: 'incoming',
-      legalBasis: { instrument: 'UNCC', article: '42' },
-      requestingState: 'DE',
-      requestingAuthority: 'Bundeskriminalamt',
-      channel: 'central_authority',
-      offence: 'Computer fraud',
-      factsSummary: 'Phishing',
-      dataToPreserve: 'Logs of host 203.0.113.7',
-      relationToOffence: 'Received the credentials',
-      custodian: 'AzerHost LLC',
-      necessity: 'Logs rotate',
-      intendsMla: true,
-    });
+    const id = await submitted(
+      art42Body({ requestedState: undefined, channel: 'central_authority', urgency: undefined }),
+    );
     for (const to of ['under_assessment', 'ordered']) await move(id, handler, to);
     const preserved = (await move(id, handler, 'preserved')).body.order;
     expect(Date.parse(preserved.deadlines.at) - Date.parse(preserved.deadlines.warningAt)).to.equal(10 * DAY);
@@ -528,6 +492,16 @@ describe('the central authority: forwarding, referral, statistics, notifications
 });
 
 describe('the central authority with an injected clock: response times, overdue alerts, early warnings', () => {
+  /** The sweep's early warnings with the default lead: ten days before a deadline. */
+  const tenDaysAhead = (db: DataSource) =>
+    new DeadlineWarnings(
+      db,
+      new CentralAuthorityRepository(db),
+      new OrderRepository(db),
+      new NotificationRepository(db),
+      { days: 10 },
+    );
+
   /** The notifications stored for the order, in the order they were written. */
   async function outbox(db: DataSource, orderId: string, leaving: readonly string[] = []) {
     const rows: Array<{ recipient_agency: string; kind: string; created_at: Date }> = await db.query(
@@ -647,13 +621,7 @@ describe('the central authority with an injected clock: response times, overdue 
   it('when an international preservation nears its 60 days, then the sweep warns the central authority and the requester once, ten days ahead, and the view shows when', async () => {
     await withOrders(async ({ db, orders, desk, now, setClock, orderIn }) => {
       const id = await orderIn(art42Request, ['under_assessment', 'ordered', 'preserved']);
-      const warnings = new DeadlineWarnings(
-        db,
-        new CentralAuthorityRepository(db),
-        new OrderRepository(db),
-        new NotificationRepository(db),
-        { days: 10 },
-      );
+      const warnings = tenDaysAhead(db);
       const sweep = new DeadlineSweep(orders, logger, 0, now, 200, warnings);
       const warningAt = new Date(START.getTime() + 50 * DAY);
       expect(warnings.warningAt(await orders.get(desk, id))).to.deep.equal(warningAt);
@@ -691,13 +659,7 @@ describe('the central authority with an injected clock: response times, overdue 
           WHERE id = $1`,
         [confirmed],
       );
-      const warnings = new DeadlineWarnings(
-        db,
-        new CentralAuthorityRepository(db),
-        new OrderRepository(db),
-        new NotificationRepository(db),
-        { days: 10 },
-      );
+      const warnings = tenDaysAhead(db);
       const sweep = new DeadlineSweep(orders, logger, 0, now, 200, warnings);
       const reminders = async (id: string) =>
         (await outbox(db, id)).filter(([, kind]) => kind === 'order.formal_confirmation_overdue');

@@ -12,6 +12,7 @@ import { parseVerifierKey } from '../../src/ledger';
 import { openBag, verifyBag } from '../../src/reports/bagit';
 import { verifyReceipt } from '../../src/verify';
 import { executedRequestFor, openCase, uploadItem } from '../support/fixtures';
+import { art42Body, mlaBody, movedThrough, outgoingMlaBody, submitOrder } from '../support/order-requests';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 describe('disclosures and their packages', function () {
@@ -238,49 +239,16 @@ describe('the legal basis of a hand-over', function () {
     overrides: Record<string, unknown> = {},
   ) {
     const partner = await service.token(uniqueSub('requester'), agency, 'partner');
-    const submitted = await service.call('POST', '/v1/orders', {
-      token: partner,
-      json: {
-        kind,
-        direction: 'incoming',
-        legalBasis: { instrument: 'UNCC', article: kind === 'mla' ? '44' : '42' },
-        requestingState: 'DE',
-        requestedState: 'AZ',
-        requestingAuthority: 'Bundeskriminalamt',
-        channel: kind === 'mla' ? 'central_authority' : '24/7',
-        offence: 'Computer fraud',
-        factsSummary: 'Phishing kit hosted in Baku',
-        dataToPreserve: 'Logs of host 203.0.113.7',
-        relationToOffence: 'The server received the credentials',
-        custodian: 'AzerHost LLC',
-        necessity: 'Logs rotate after 14 days',
-        intendsMla: true,
-        // An MLA request's further contents (UN Art. 40(15)).
-        ...(kind === 'mla'
-          ? {
-              conductingAuthority: 'Staatsanwaltschaft Köln',
-              assistanceSought: 'Production of the preserved logs',
-              purpose: 'Evidence in the criminal proceedings',
-            }
-          : {}),
-        ...overrides,
-      },
-    });
-    expect(submitted.status, submitted.text).to.equal(201);
-    return submitted.body.order.id as string;
+    // The preservation request is not urgent, as these tests have always sent it.
+    return submitOrder(
+      service,
+      partner,
+      kind === 'mla' ? mlaBody(overrides) : art42Body({ urgency: undefined, ...overrides }),
+    );
   }
 
-  async function moveAll(
-    orderId: string,
-    token: string,
-    moves: ReadonlyArray<string | Record<string, string>>,
-  ) {
-    for (const move of moves) {
-      const json = typeof move === 'string' ? { to: move } : move;
-      const moved = await service.call('POST', `/v1/orders/${orderId}/transitions`, { token, json });
-      expect(moved.status, `${JSON.stringify(json)}: ${moved.text}`).to.equal(200);
-    }
-  }
+  const moveAll = (orderId: string, token: string, moves: ReadonlyArray<string | Record<string, string>>) =>
+    movedThrough(service, orderId, token, moves);
 
   it('when a disclosure names no order, a preservation, a refused request, another requester’s, or one that does not cover the item, then it is refused and the item’s chain does not grow', async () => {
     const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
@@ -348,22 +316,7 @@ describe('the legal basis of a hand-over', function () {
     // Our own request to the Netherlands, whose answer came with "no onward transfer".
     const outgoing = await service.call('POST', '/v1/orders', {
       token: prosecutor,
-      json: {
-        kind: 'mla',
-        direction: 'outgoing',
-        legalBasis: { instrument: 'UNCC', article: '44' },
-        caseId,
-        requestingState: 'AZ',
-        requestedState: 'NL',
-        requestingAuthority: 'Prosecutor General of Azerbaijan',
-        channel: 'central_authority',
-        offence: 'Computer fraud',
-        conductingAuthority: 'Prosecutor General of Azerbaijan, Cybercrime department',
-        factsSummary: 'Servers in Amsterdam',
-        assistanceSought: 'Production of the server logs',
-        purpose: 'Evidence in the criminal proceedings',
-        onwardTransferAllowed: false,
-      },
+      json: outgoingMlaBody(caseId, { onwardTransferAllowed: false }),
     });
     expect(outgoing.status, outgoing.text).to.equal(201);
     const linked = await service.call('POST', `/v1/orders/${outgoing.body.order.id}/evidence`, {

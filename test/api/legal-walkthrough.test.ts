@@ -7,6 +7,7 @@ import { parseVerifierKey } from '../../src/ledger';
 import { openBag, verifyBag } from '../../src/reports/bagit';
 import { verifyReceipt } from '../../src/verify';
 import { openCase, productionOrderBody, uploadItem } from '../support/fixtures';
+import { art42Body, domesticPreservationBody, epocBody, mlaBody } from '../support/order-requests';
 import { revealed } from '../support/revealed';
 import {
   startTestService,
@@ -96,25 +97,11 @@ describe('legal walk-throughs', function () {
       'POST',
       '/v1/orders',
       bka,
-      {
-        kind: 'preservation',
-        direction: 'incoming',
-        legalBasis: { instrument: 'UNCC', article: '42' },
-        requestingState: 'DE',
-        requestedState: 'AZ',
-        requestingAuthority: 'Bundeskriminalamt, SO 43',
-        channel: '24/7',
-        urgency: 'urgent',
-        offence: 'Computer fraud (StGB § 263a)',
-        factsSummary: 'Phishing kit hosted on a server in Baku',
+      art42Body({
         dataToPreserve: 'Logs of host 203.0.113.7, 2026-11-01 to 2026-11-27',
-        relationToOffence: 'The server received the phished credentials',
-        custodian: 'AzerHost LLC',
-        necessity: 'Logs rotate after 14 days',
-        intendsMla: true,
         confidential: true,
         noUserNotification: true,
-      },
+      }),
       201,
     );
     const preservation: string = received.body.order.id;
@@ -147,18 +134,12 @@ describe('legal walk-throughs', function () {
         'POST',
         '/v1/orders',
         desk,
-        {
-          kind: 'preservation',
-          direction: 'domestic',
-          legalBasis: { instrument: 'DOMESTIC', article: '25' },
-          caseId,
+        domesticPreservationBody(caseId, {
           requestingAuthority: 'Prosecutor General of Azerbaijan',
-          channel: 'direct',
           dataToPreserve: 'Logs of host 203.0.113.7, 2026-11-01 to 2026-11-27',
-          custodian: 'AzerHost LLC',
           relatedOrderId: preservation,
           relation: 'executes',
-        },
+        }),
         201,
       )
     ).body.order.id;
@@ -210,22 +191,11 @@ describe('legal walk-throughs', function () {
         'POST',
         '/v1/orders',
         bka,
-        {
-          kind: 'mla',
-          direction: 'incoming',
-          legalBasis: { instrument: 'UNCC', article: '44' },
-          requestingState: 'DE',
-          requestedState: 'AZ',
-          requestingAuthority: 'Bundesamt für Justiz',
-          channel: 'central_authority',
-          offence: 'Computer fraud (StGB § 263a)',
-          conductingAuthority: 'Staatsanwaltschaft Köln',
-          factsSummary: 'Production of the preserved logs',
+        mlaBody({
           assistanceSought: 'The access logs preserved under the Art. 42 request, with their digests',
-          purpose: 'Evidence in proceedings 4711 Js 1/26',
           relatedOrderId: preservation,
           relation: 'follows',
-        },
+        }),
         201,
       )
     ).body.order.id;
@@ -414,19 +384,13 @@ describe('legal walk-throughs', function () {
 
     /** A German issuing authority's certificate to the provider, with the contents Annexes I and II ask for. */
     function certificate(kind: 'epoc' | 'epoc_pr', extra: Record<string, unknown> = {}) {
-      return {
-        kind,
-        direction: 'incoming',
-        legalBasis: { instrument: 'EU_2023_1543', article: kind === 'epoc' ? '10' : '11' },
-        requestingState: 'DE',
-        requestingAuthority: 'Staatsanwaltschaft Köln',
-        channel: 'eu_decentralised_system',
+      return epocBody(kind, {
         addressee: 'AzerHost LLC, through its legal representative in Amsterdam',
         dataCategories: ['traffic'],
         dataDescription: 'Connection logs of mailbox victim@example.az, 2026-11-01 to 2026-11-27',
         offence: 'Extortion (StGB § 253)',
         ...extra,
-      };
+      });
     }
 
     it('when an emergency EPOC is produced at once and the enforcing authority then objects within its 96 hours, then the data must be deleted or restricted, nothing more is handed over, and the issuing authority reads why', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { testDatabase } from '../support/database';
 import { executedRequestFor, openCase, productionOrderBody, uploadItem } from '../support/fixtures';
+import { domesticPreservationBody, mlaBody, outgoingMlaBody, submitOrder } from '../support/order-requests';
 import { revealed, revealedChain } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -32,28 +33,14 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
       const caseId = await openCase(service, prosecutor);
       const evidenceId = await uploadItem(service, prosecutor, caseId);
-      const outgoing = await service.call('POST', '/v1/orders', {
-        token: prosecutor,
-        json: {
-          kind: 'mla',
-          direction: 'outgoing',
-          legalBasis: { instrument: 'UNCC', article: '44' },
-          caseId,
-          requestingState: 'AZ',
-          requestedState: 'NL',
-          requestingAuthority: 'Prosecutor General of Azerbaijan',
-          channel: 'central_authority',
-          offence: 'Computer fraud',
-          conductingAuthority: 'Prosecutor General of Azerbaijan, cybercrime department',
-          factsSummary: 'Servers in Amsterdam',
-          assistanceSought: 'The account and access logs of the servers',
-          purpose: 'Evidence in the criminal proceedings in Baku',
+      const orderId = await submitOrder(
+        service,
+        prosecutor,
+        outgoingMlaBody(caseId, {
           onwardTransferAllowed: false,
           dataProtectionConditions: 'Erase two years after the proceedings end',
-        },
-      });
-      expect(outgoing.status, outgoing.text).to.equal(201);
-      const orderId: string = outgoing.body.order.id;
+        }),
+      );
       const linked = await service.call('POST', `/v1/orders/${orderId}/evidence`, {
         token: prosecutor,
         json: { evidenceId },
@@ -327,20 +314,7 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       const second = await service.token(uniqueSub('desk'), central, 'prosecutor');
       const submitted = await service.call('POST', '/v1/orders', {
         token: partner,
-        json: {
-          kind: 'mla',
-          direction: 'incoming',
-          legalBasis: { instrument: 'UNCC', article: '44' },
-          requestingState: 'DE',
-          requestingAuthority: 'Bundesamt für Justiz',
-          channel: 'central_authority',
-          offence: 'Computer fraud',
-          conductingAuthority: 'Staatsanwaltschaft Köln',
-          factsSummary: 'Production of the preserved data',
-          assistanceSought: 'The preserved logs',
-          purpose: 'Evidence in proceedings 4711 Js 1/26',
-          confidential: true,
-        },
+        json: mlaBody({ requestedState: undefined, confidential: true }),
       });
       expect(submitted.status, submitted.text).to.equal(201);
       const id = submitted.body.order.id as string;
@@ -361,20 +335,11 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       const request = (confidential: boolean) =>
         service.call('POST', '/v1/orders', {
           token: partner,
-          json: {
-            kind: 'mla',
-            direction: 'incoming',
+          json: mlaBody({
             legalBasis: { instrument: 'BUDAPEST', article: '27' },
-            requestingState: 'DE',
-            requestingAuthority: 'Bundesamt für Justiz',
-            channel: 'central_authority',
-            offence: 'Computer fraud',
-            conductingAuthority: 'Staatsanwaltschaft Köln',
-            factsSummary: 'Production of account data',
-            assistanceSought: 'The account holder’s access logs',
-            purpose: 'Evidence in proceedings 4711 Js 1/26',
+            requestedState: undefined,
             confidential,
-          },
+          }),
         });
       const move = (id: string, token: string, json: Record<string, unknown>) =>
         service.call('POST', `/v1/orders/${id}/transitions`, { token, json });
@@ -409,20 +374,6 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
   describe('the custodian’s duty of confidentiality (UN Art. 25(3); Budapest Art. 16(3))', () => {
     const DAY = 86_400_000;
 
-    function domesticPreservation(caseId: string, overrides: Record<string, unknown> = {}) {
-      return {
-        kind: 'preservation',
-        direction: 'domestic',
-        legalBasis: { instrument: 'DOMESTIC', article: '25' },
-        caseId,
-        requestingAuthority: 'Prosecutor General',
-        channel: 'direct',
-        dataToPreserve: 'Mailbox of user 4711',
-        custodian: 'AzerMail LLC',
-        ...overrides,
-      };
-    }
-
     const acknowledge = (id: string, token: string, confidentialUntil: string) =>
       service.call('POST', `/v1/orders/${id}/acknowledgements`, { token, json: { confidentialUntil } });
 
@@ -433,7 +384,7 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       const until = new Date(Date.now() + 180 * DAY).toISOString();
       const submitted = await service.call('POST', '/v1/orders', {
         token: prosecutor,
-        json: domesticPreservation(caseId, { custodianAgency, confidentialUntil: until }),
+        json: domesticPreservationBody(caseId, { custodianAgency, confidentialUntil: until }),
       });
       expect(submitted.status, submitted.text).to.equal(201);
       expect(submitted.body.order.safeguards).to.deep.include({ custodianAgency, confidentialUntil: until });
@@ -481,14 +432,14 @@ describe('orders: conditions that travel with the data (legal-requirements rows 
       const future = new Date(Date.now() + 30 * DAY).toISOString();
       const cases: Array<[Record<string, unknown>, unknown[]]> = [
         [
-          domesticPreservation(caseId, {
+          domesticPreservationBody(caseId, {
             custodianAgency,
             confidentialUntil: new Date(Date.now() - DAY).toISOString(),
           }),
           [{ pointer: '/confidentialUntil', reason: 'in_the_past' }],
         ],
         [
-          domesticPreservation(caseId, { custodianAgency }),
+          domesticPreservationBody(caseId, { custodianAgency }),
           [{ pointer: '/confidentialUntil', reason: 'stated_together' }],
         ],
         [

@@ -2,53 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { testDatabase } from '../support/database';
 import { openCase, productionOrderBody } from '../support/fixtures';
+import { art42Body, epocBody, mlaBody, moveOrder, submitOrder } from '../support/order-requests';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const VALIDATION = 'urn:custody-ledger:problem:validation-failed';
-
-/** A complete incoming MLA request (UN Art. 44), with every UN Art. 40(15) element. */
-function mlaRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'mla',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '44' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundesamt für Justiz',
-    channel: 'central_authority',
-    offence: 'Computer fraud (StGB § 263a)',
-    conductingAuthority: 'Staatsanwaltschaft Köln, Cybercrime unit',
-    factsSummary: 'Phishing kit hosted on a server in Baku',
-    assistanceSought: 'Production of the logs of host 203.0.113.7',
-    purpose: 'Evidence in the criminal proceedings 121 Js 42/26',
-    ...overrides,
-  };
-}
-
-/** A complete incoming Art. 42 request through the 24/7 point of contact. */
-function art42Request(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'preservation',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '42' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundeskriminalamt, SO 43',
-    channel: '24/7',
-    urgency: 'urgent',
-    offence: 'Computer fraud',
-    factsSummary: 'Phishing kit hosted in Baku',
-    dataToPreserve: 'Logs of host 203.0.113.7',
-    relationToOffence: 'The server received the credentials',
-    custodian: 'AzerHost LLC',
-    necessity: 'Logs rotate after 14 days',
-    intendsMla: true,
-    ...overrides,
-  };
-}
 
 const SHA256 = 'a'.repeat(64);
 
@@ -74,19 +34,14 @@ describe('order contents, supplements and forms', () => {
     return service.call('POST', '/v1/orders', { token, json });
   }
 
-  async function submitted(json: Record<string, unknown>, token = partner): Promise<string> {
-    const response = await submit(json, token);
-    expect(response.status, response.text).to.equal(201);
-    return response.body.order.id;
-  }
+  const submitted = (json: Record<string, unknown>, token = partner) => submitOrder(service, token, json);
 
   function supplement(id: string, token: string, json: unknown) {
     return service.call('POST', `/v1/orders/${id}/supplement`, { token, json });
   }
 
-  function move(id: string, token: string, to: string, extra: Record<string, unknown> = {}) {
-    return service.call('POST', `/v1/orders/${id}/transitions`, { token, json: { to, ...extra } });
-  }
+  const move = (id: string, token: string, to: string, extra: Record<string, unknown> = {}) =>
+    moveOrder(service, id, token, to, extra);
 
   async function chainTypes(id: string): Promise<string[]> {
     const chain = await service.call('GET', `/v1/orders/${id}/chain`, { token: handler });
@@ -103,13 +58,13 @@ describe('order contents, supplements and forms', () => {
   describe('MLA request contents (UN Art. 40(15)) and supplements (row 3)', () => {
     it('when an incoming MLA request lacks 40(15) elements, then it waits in info_requested and its requester sees what is missing', async () => {
       const id = await submitted(
-        mlaRequest({ conductingAuthority: undefined, assistanceSought: undefined, purpose: undefined }),
+        mlaBody({ conductingAuthority: undefined, assistanceSought: undefined, purpose: undefined }),
       );
       const view = await service.call('GET', `/v1/orders/${id}`, { token: partner });
       expect(view.status, view.text).to.equal(200);
       expect(view.body.order).to.include({ status: 'info_requested', statusOnly: true });
       expect(view.body.order.missing).to.have.members(['conductingAuthority', 'assistanceSought', 'purpose']);
-      const complete = await service.call('GET', `/v1/orders/${await submitted(mlaRequest())}`, {
+      const complete = await service.call('GET', `/v1/orders/${await submitted(mlaBody())}`, {
         token: partner,
       });
       expect(complete.body.order).to.include({ status: 'received' });
@@ -117,7 +72,7 @@ describe('order contents, supplements and forms', () => {
     });
 
     it('when the requester supplies what was missing, then the supplement is on the chain, it receives it, and the request goes to assessment in the same change', async () => {
-      const id = await submitted(mlaRequest({ assistanceSought: undefined, purpose: undefined }));
+      const id = await submitted(mlaBody({ assistanceSought: undefined, purpose: undefined }));
       const partial = await supplement(id, partner, { assistanceSought: 'Production of the logs' });
       expect(partial.status, partial.text).to.equal(200);
       expect(partial.body.order).to.include({ status: 'info_requested', statusOnly: true });
@@ -159,7 +114,7 @@ describe('order contents, supplements and forms', () => {
     });
 
     it('when the central authority supplements on the requester’s behalf, then it may; an auditor who sees the order may not', async () => {
-      const id = await submitted(mlaRequest({ purpose: undefined }));
+      const id = await submitted(mlaBody({ purpose: undefined }));
       const auditor = await service.token(uniqueSub('aud'), central, 'auditor');
       const refused = await supplement(id, auditor, { purpose: 'Evidence' });
       expect(refused.status).to.equal(403);
@@ -170,7 +125,7 @@ describe('order contents, supplements and forms', () => {
     });
 
     it('when a stranger supplements a request, then it is 404 like an absent one and nothing is recorded', async () => {
-      const id = await submitted(mlaRequest({ purpose: undefined }));
+      const id = await submitted(mlaBody({ purpose: undefined }));
       const stranger = await service.token(uniqueSub('fr'), uniqueAgency('FR'), 'partner');
       const hidden = await supplement(id, stranger, { purpose: 'Evidence' });
       const absent = await supplement(randomUUID(), stranger, { purpose: 'Evidence' });
@@ -182,7 +137,7 @@ describe('order contents, supplements and forms', () => {
     });
 
     it('when a supplement names an unknown field, a field that is not content, or nothing, then it is VALIDATION_FAILED and nothing is left behind', async () => {
-      const id = await submitted(mlaRequest({ purpose: undefined }));
+      const id = await submitted(mlaBody({ purpose: undefined }));
       const before = await orderRow(id);
       for (const [body, error] of [
         [
@@ -211,7 +166,7 @@ describe('order contents, supplements and forms', () => {
     });
 
     it('when a finished order is supplemented, then it is 409 ORDER_CLOSED', async () => {
-      const id = await submitted(mlaRequest());
+      const id = await submitted(mlaBody());
       expect((await move(id, partner, 'withdrawn')).status).to.equal(200);
       const response = await supplement(id, partner, { personsConcerned: [{ identity: 'J. Doe' }] });
       expect(response.status).to.equal(409);
@@ -222,7 +177,7 @@ describe('order contents, supplements and forms', () => {
     it('when our own MLA request lacks 40(15) elements, then it is refused naming each and no order is recorded', async () => {
       const authority = `Prosecutor General ${randomUUID()}`;
       const response = await submit(
-        mlaRequest({
+        mlaBody({
           direction: 'outgoing',
           requestingState: 'AZ',
           requestedState: 'NL',
@@ -306,7 +261,7 @@ describe('order contents, supplements and forms', () => {
 
   describe('languages and translations (UN Art. 40(14); row 33)', () => {
     it('when a request comes in a language the requested state does not accept and without a translation, then translation is missing until one is supplied', async () => {
-      const id = await submitted(mlaRequest({ language: 'de' }));
+      const id = await submitted(mlaBody({ language: 'de' }));
       const view = await service.call('GET', `/v1/orders/${id}`, { token: partner });
       expect(view.body.order).to.include({ status: 'info_requested' });
       expect(view.body.order.missing).to.deep.equal(['translation']);
@@ -325,17 +280,17 @@ describe('order contents, supplements and forms', () => {
     it('when a request comes in an accepted language, or with an accepted translation, then nothing is missing; a malformed tag is refused', async () => {
       const english = await service.call(
         'GET',
-        `/v1/orders/${await submitted(art42Request({ language: 'en-US' }))}`,
+        `/v1/orders/${await submitted(art42Body({ language: 'en-US' }))}`,
         {
           token: partner,
         },
       );
       expect(english.body.order).to.include({ status: 'received' });
       const german = await submitted(
-        art42Request({ language: 'de', translations: [{ language: 'ru', sha256: SHA256, title: 'Запрос' }] }),
+        art42Body({ language: 'de', translations: [{ language: 'ru', sha256: SHA256, title: 'Запрос' }] }),
       );
       expect((await orderRow(german)).status).to.equal('received');
-      const malformed = await submit(art42Request({ language: 'not a language' }));
+      const malformed = await submit(art42Body({ language: 'not a language' }));
       expect(malformed.status).to.equal(422);
       expect(malformed.body.errors.map((e: { pointer: string }) => e.pointer)).to.deep.equal(['/language']);
     });
@@ -344,7 +299,7 @@ describe('order contents, supplements and forms', () => {
   describe('formal confirmation to follow (Bud 25(3), 27(9); UN 40(14); row 34)', () => {
     it('when an urgent request sent ahead awaits its formal confirmation, then its view shows it outstanding until a supplement records it, once', async () => {
       const submittedAt = Date.now();
-      const id = await submitted(art42Request({ formalConfirmationToFollow: true }));
+      const id = await submitted(art42Body({ formalConfirmationToFollow: true }));
       const waiting = (await service.call('GET', `/v1/orders/${id}`, { token: partner })).body.order;
       expect(waiting.formalConfirmation.outstanding).to.equal(true);
       const due = Date.parse(waiting.formalConfirmation.due) - Date.parse(waiting.receivedAt);
@@ -361,7 +316,7 @@ describe('order contents, supplements and forms', () => {
       expect(again.body.errors).to.deep.equal([
         { pointer: '/formalConfirmation', reason: 'no_formal_confirmation_outstanding' },
       ]);
-      const plain = await submitted(art42Request());
+      const plain = await submitted(art42Body());
       expect(
         (await service.call('GET', `/v1/orders/${plain}`, { token: partner })).body.order.formalConfirmation,
       ).to.equal(null);
@@ -369,7 +324,7 @@ describe('order contents, supplements and forms', () => {
 
     it('when a request that is not urgent, or not sent through an expedited channel, says a confirmation follows, then it is refused', async () => {
       for (const overrides of [{ urgency: 'normal' }, { channel: 'central_authority' }]) {
-        const response = await submit(art42Request({ formalConfirmationToFollow: true, ...overrides }));
+        const response = await submit(art42Body({ formalConfirmationToFollow: true, ...overrides }));
         expect(response.status, response.text).to.equal(422);
         expect(response.body.errors).to.deep.equal([
           { pointer: '/formalConfirmationToFollow', reason: 'only_for_urgent_expedited_requests' },
@@ -381,7 +336,7 @@ describe('order contents, supplements and forms', () => {
   describe('vulnerable data (UN 44(3), Bud 31(3); row 41)', () => {
     it('when an MLA request states that the data are vulnerable, then it must be answered within the urgent act-by period, until it is', async () => {
       const id = await submitted(
-        mlaRequest({ dataVulnerable: true, vulnerabilityReason: 'The provider deletes logs after 7 days' }),
+        mlaBody({ dataVulnerable: true, vulnerabilityReason: 'The provider deletes logs after 7 days' }),
       );
       const order = (await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order;
       expect(order.deadlines.rule).to.equal('act_by');
@@ -392,19 +347,19 @@ describe('order contents, supplements and forms', () => {
       expect(accepted.body.order.deadlines.rule).to.equal(null);
 
       const ordinary = (
-        await service.call('GET', `/v1/orders/${await submitted(mlaRequest())}`, { token: handler })
+        await service.call('GET', `/v1/orders/${await submitted(mlaBody())}`, { token: handler })
       ).body.order;
       expect(ordinary.deadlines.rule).to.equal(null);
     });
 
     it('when vulnerable data are stated without a reason, or for another kind of request, then it is refused', async () => {
-      const unreasoned = await submit(mlaRequest({ dataVulnerable: true }));
+      const unreasoned = await submit(mlaBody({ dataVulnerable: true }));
       expect(unreasoned.status).to.equal(422);
       expect(unreasoned.body.errors).to.deep.equal([
         { pointer: '/vulnerabilityReason', reason: 'required_for_data_vulnerable' },
       ]);
       const preservation = await submit(
-        art42Request({ dataVulnerable: true, vulnerabilityReason: 'Logs rotate' }),
+        art42Body({ dataVulnerable: true, vulnerabilityReason: 'Logs rotate' }),
       );
       expect(preservation.body.errors).to.deep.equal([
         { pointer: '/dataVulnerable', reason: 'only_for_mla' },
@@ -416,7 +371,7 @@ describe('order contents, supplements and forms', () => {
     const RISK = { reason: 'The provider overwrites these logs hourly: preservation may come too late' };
 
     it('when the requested side said preservation is at risk, then only the requester’s go-ahead lets it preserve again', async () => {
-      const id = await submitted(art42Request());
+      const id = await submitted(art42Body());
       for (const to of ['under_assessment', 'ordered', 'preserved'])
         expect((await move(id, handler, to)).status, to).to.equal(200);
       // The requester decides on the risk it is told of, so the notice says what it is.
@@ -433,7 +388,7 @@ describe('order contents, supplements and forms', () => {
       const onBehalf = await move(id, handler, 'proceed_confirmed');
       expect(onBehalf.status, onBehalf.text).to.equal(200);
       // Told before anything is preserved (while assessing), the requester goes ahead and the data are ordered kept.
-      const id2 = await submitted(art42Request());
+      const id2 = await submitted(art42Body());
       expect((await move(id2, handler, 'under_assessment')).status).to.equal(200);
       expect((await move(id2, handler, 'at_risk_notified', RISK)).status).to.equal(200);
       const told = await service.call('GET', `/v1/orders/${id2}/chain`, { token: partner });
@@ -452,17 +407,8 @@ describe('order contents, supplements and forms', () => {
   });
 
   describe('EPOC and EPOC-PR clarification (Reg. 2023/1543 Arts 10(5), 11(4), Annex III; row 52)', () => {
-    const epoc = (kind: 'epoc' | 'epoc_pr') => ({
-      kind,
-      direction: 'incoming',
-      legalBasis: { instrument: 'EU_2023_1543', article: kind === 'epoc' ? '10' : '11' },
-      requestingState: 'DE',
-      requestingAuthority: 'Staatsanwaltschaft Köln',
-      channel: 'eu_decentralised_system',
-    });
-
     it('when an EPOC-PR goes back for clarification, then the data stay preserved, its period runs on from receipt, and a clarified order is preserved again', async () => {
-      const id = await submitted(epoc('epoc_pr'));
+      const id = await submitted(epocBody('epoc_pr'));
       const asked = await move(id, handler, 'clarification_requested');
       expect(asked.status, asked.text).to.equal(200);
       const order = asked.body.order;
@@ -483,7 +429,7 @@ describe('order contents, supplements and forms', () => {
     });
 
     it('when an EPOC goes back for clarification, then its production deadline waits, and it goes on as a received certificate once clarified', async () => {
-      const id = await submitted(epoc('epoc'));
+      const id = await submitted(epocBody('epoc'));
       const asked = await move(id, handler, 'clarification_requested');
       expect(asked.status, asked.text).to.equal(200);
       expect(asked.body.order.deadlines.rule).to.equal(null);

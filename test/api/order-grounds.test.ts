@@ -1,57 +1,29 @@
 import { expect } from 'chai';
 import { openCase, productionOrderBody } from '../support/fixtures';
+import { art42Body, epocBody, mlaBody, moveOrder, submitOrder } from '../support/order-requests';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
-/** A complete preservation request from Germany under `instrument` (Budapest Art. 29 unless told). */
+/** A complete preservation request from Germany under `instrument` (Budapest Art. 29 unless told), of a Convention offence. */
 function preservationRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'preservation',
-    direction: 'incoming',
+  return art42Body({
     legalBasis: { instrument: 'BUDAPEST', article: '29' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundeskriminalamt, SO 43',
-    channel: '24/7',
-    offence: 'Computer fraud (StGB § 263a)',
+    urgency: undefined,
     offenceCategory: 'computer_fraud',
-    factsSummary: 'Phishing kit hosted on a server in Baku',
-    dataToPreserve: 'Logs of host 203.0.113.7',
-    relationToOffence: 'The server received the phished credentials',
-    custodian: 'AzerHost LLC',
-    necessity: 'Logs rotate after 14 days',
-    intendsMla: true,
     ...overrides,
-  };
+  });
 }
 
 const UN_PRESERVATION = { legalBasis: { instrument: 'UNCC', article: '42' } };
 
+/** A partner's MLA request without the UN Art. 40(15) contents (conducting authority, assistance sought, purpose), as these tests were written against it. */
 function mlaRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'mla',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '44' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundesamt für Justiz',
-    channel: 'central_authority',
-    offence: 'Computer fraud (StGB § 263a)',
-    factsSummary: 'Production of the preserved data',
+  return mlaBody({
+    conductingAuthority: undefined,
+    assistanceSought: undefined,
+    purpose: undefined,
     ...overrides,
-  };
-}
-
-function epocRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'epoc',
-    direction: 'incoming',
-    legalBasis: { instrument: 'EU_2023_1543', article: '10' },
-    requestingState: 'DE',
-    requestingAuthority: 'Staatsanwaltschaft Köln',
-    channel: 'eu_decentralised_system',
-    ...overrides,
-  };
+  });
 }
 
 describe('refusal grounds, reservations, consultation and legal bases of orders', () => {
@@ -84,15 +56,10 @@ describe('refusal grounds, reservations, consultation and legal bases of orders'
     partner = await plain.token(uniqueSub('bka'), partnerAgency, 'partner');
   });
 
-  async function submitted(service: TestService, json: Record<string, unknown>, token = partner) {
-    const response = await service.call('POST', '/v1/orders', { token, json });
-    expect(response.status, response.text).to.equal(201);
-    return response.body.order.id as string;
-  }
-
-  function move(service: TestService, id: string, to: string, extra: Record<string, unknown> = {}) {
-    return service.call('POST', `/v1/orders/${id}/transitions`, { token: handler, json: { to, ...extra } });
-  }
+  const submitted = (service: TestService, json: Record<string, unknown>, token = partner) =>
+    submitOrder(service, token, json);
+  const move = (service: TestService, id: string, to: string, extra: Record<string, unknown> = {}) =>
+    moveOrder(service, id, handler, to, extra);
 
   async function assessed(service: TestService, json: Record<string, unknown>) {
     const id = await submitted(service, json);
@@ -368,7 +335,7 @@ describe('refusal grounds, reservations, consultation and legal bases of orders'
 
   describe('EU orders only where the deployment plays an EU role (Reg 1, 3, 7; Dir 2023/1544)', () => {
     it('when an EPOC reaches a deployment with no EU role, then 422 eu_instrument_not_applicable; a provider’s deployment receives it, and issues none', async () => {
-      const refused = await plain.call('POST', '/v1/orders', { token: partner, json: epocRequest() });
+      const refused = await plain.call('POST', '/v1/orders', { token: partner, json: epocBody('epoc') });
       expect(refused.status).to.equal(422);
       expect(refused.body.errors).to.deep.equal([
         {
@@ -378,11 +345,14 @@ describe('refusal grounds, reservations, consultation and legal bases of orders'
         },
       ]);
       const provider = await reserving.token(uniqueSub('provider'), central, 'prosecutor');
-      const received = await reserving.call('POST', '/v1/orders', { token: provider, json: epocRequest() });
+      const received = await reserving.call('POST', '/v1/orders', {
+        token: provider,
+        json: epocBody('epoc'),
+      });
       expect(received.status, received.text).to.equal(201);
       const issued = await reserving.call('POST', '/v1/orders', {
         token: provider,
-        json: epocRequest({ direction: 'outgoing', requestingState: 'AZ', requestedState: 'IE' }),
+        json: epocBody('epoc', { direction: 'outgoing', requestingState: 'AZ', requestedState: 'IE' }),
       });
       expect(issued.status).to.equal(422);
       expect(issued.body.errors[0]).to.include({ pointer: '/kind', reason: 'eu_instrument_not_applicable' });

@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { EntryView } from '../../src/log/log-reader';
 import { createLogger } from '../../src/logger';
 import { DeadlineSweep } from '../../src/orders/deadline-sweep';
 import { testDatabase } from '../support/database';
 import { executedRequestFor, openCase, productionOrderBody, uploadItem } from '../support/fixtures';
 import {
+  art42Body,
+  mlaBody,
+  movedThrough as movedThroughAll,
+  revealedOrderChain,
+  submitOrder,
+} from '../support/order-requests';
+import {
   art42Request as art42Input,
   domesticPreservation,
   DAY as HARNESS_DAY,
   mlaRequest as mlaInput,
+  type OrderHarness,
   START,
   withOrders,
 } from '../support/orders';
@@ -18,45 +25,14 @@ import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../
 
 const DAY = 86_400_000;
 
+/** The partner's Art. 42 request, confidential and not to be told to the user, for the logs of a stated period. */
 function art42Request(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'preservation',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '42' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundeskriminalamt, SO 43',
-    channel: '24/7',
-    urgency: 'urgent',
-    offence: 'Computer fraud (StGB § 263a)',
-    factsSummary: 'Phishing kit hosted on a server in Baku',
+  return art42Body({
     dataToPreserve: 'Logs of host 203.0.113.7, 2026-11-01 to 2026-11-27',
-    relationToOffence: 'The server received the phished credentials',
-    custodian: 'AzerHost LLC',
-    necessity: 'Logs rotate after 14 days',
-    intendsMla: true,
     confidential: true,
     noUserNotification: true,
     ...overrides,
-  };
-}
-
-function mlaRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'mla',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '44' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundesamt für Justiz',
-    channel: 'central_authority',
-    offence: 'Computer fraud (StGB § 263a)',
-    factsSummary: 'Production of the preserved data',
-    conductingAuthority: 'Staatsanwaltschaft Köln',
-    assistanceSought: 'Production of the preserved logs',
-    purpose: 'Evidence in proceedings 4711 Js 1/26',
-    ...overrides,
-  };
+  });
 }
 
 /** The domestic preservation order (UN 25; Bud 16) through which a request is carried out here. */
@@ -121,19 +97,9 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
     partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
   });
 
-  async function submitted(json: Record<string, unknown>, token = partner): Promise<string> {
-    const response = await service.call('POST', '/v1/orders', { token, json });
-    expect(response.status, response.text).to.equal(201);
-    return response.body.order.id;
-  }
-
-  async function movedThrough(id: string, moves: ReadonlyArray<string | Record<string, unknown>>) {
-    for (const move of moves) {
-      const json = typeof move === 'string' ? { to: move } : move;
-      const response = await service.call('POST', `/v1/orders/${id}/transitions`, { token: handler, json });
-      expect(response.status, `${JSON.stringify(json)}: ${response.text}`).to.equal(200);
-    }
-  }
+  const submitted = (json: Record<string, unknown>, token = partner) => submitOrder(service, token, json);
+  const movedThrough = (id: string, moves: ReadonlyArray<string | Record<string, unknown>>) =>
+    movedThroughAll(service, id, handler, moves);
 
   /** A partner's Art. 42 request, preserved by the central authority. */
   async function preservedRequest(): Promise<string> {
@@ -151,11 +117,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
     return row.n;
   }
 
-  async function chainOf(id: string, token: string) {
-    const response = await service.call('GET', `/v1/orders/${id}/chain`, { token });
-    expect(response.status, response.text).to.equal(200);
-    return response.body.entries as EntryView[];
-  }
+  const chainOf = (id: string, token: string) => revealedOrderChain(service, id, token);
 
   function disclose(id: string, token: string, json: Record<string, unknown>) {
     return service.call('POST', `/v1/orders/${id}/traffic-disclosures`, { token, json });
@@ -166,13 +128,13 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
   describe('related orders (UN 42(1), 43, 44(1); Bud 29-31)', () => {
     it('when an MLA request, the domestic order and a request to a third state name the preservation they follow, then they are one matter, each entry records its link, and the requester sees only its own requests as status views', async () => {
       const preservation = await preservedRequest();
-      const mla = await submitted(mlaRequest({ relatedOrderId: preservation, relation: 'follows' }));
+      const mla = await submitted(mlaBody({ relatedOrderId: preservation, relation: 'follows' }));
       const domestic = await submitted(
         domesticOrder({ relatedOrderId: preservation, relation: 'executes' }),
         handler,
       );
       const onward = await submitted(onwardRequest(preservation), handler);
-      const unrelated = await submitted(mlaRequest());
+      const unrelated = await submitted(mlaBody());
 
       const asHandler = await matterOf(mla, handler);
       expect(asHandler.status, asHandler.text).to.equal(200);
@@ -200,7 +162,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
         expect(order).not.to.have.property('execution');
       }
 
-      const received = (await chainOf(mla, partner)).map(revealed)[0];
+      const received = (await chainOf(mla, partner))[0];
       expect(received?.type).to.equal('order.received');
       expect(received?.data.related).to.deep.equal({ order: preservation, relation: 'follows' });
       const view = await service.call('GET', `/v1/orders/${onward}`, { token: handler });
@@ -215,7 +177,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
 
     it('when an MLA request registered without a link holds the preserved data, then it belongs to the preservation’s matter', async () => {
       const preservation = await preservedRequest();
-      const mla = await submitted(mlaRequest());
+      const mla = await submitted(mlaBody());
       expect(
         (await matterOf(preservation, handler)).body.orders.map((o: { id: string }) => o.id),
       ).to.deep.equal([preservation]);
@@ -240,7 +202,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
           { pointer: '/relation', reason: 'relation_not_plausible' },
         ],
         [
-          mlaRequest({ requestingState: 'FR', relatedOrderId: preservation, relation: 'follows' }),
+          mlaBody({ requestingState: 'FR', relatedOrderId: preservation, relation: 'follows' }),
           partner,
           { pointer: '/requestingState', reason: 'other_requesting_state' },
         ],
@@ -279,8 +241,8 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
       const otherDesk = await service.token(uniqueSub('desk'), uniqueAgency('SSS'), 'prosecutor');
       const before = await orderCount();
       const attempts: Array<[Record<string, unknown>, string]> = [
-        [mlaRequest({ relatedOrderId: randomUUID(), relation: 'follows' }), partner],
-        [mlaRequest({ relatedOrderId: preservation, relation: 'follows' }), otherPartner],
+        [mlaBody({ relatedOrderId: randomUUID(), relation: 'follows' }), partner],
+        [mlaBody({ relatedOrderId: preservation, relation: 'follows' }), otherPartner],
         [domesticOrder({ relatedOrderId: preservation, relation: 'executes' }), otherDesk],
       ];
       for (const [json, token] of attempts) {
@@ -322,7 +284,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
       });
 
       // Held for an MLA request, the data stay with no end; the domestic term does not.
-      const mla = await submitted(mlaRequest({ relatedOrderId: preservation, relation: 'follows' }));
+      const mla = await submitted(mlaBody({ relatedOrderId: preservation, relation: 'follows' }));
       await movedThrough(preservation, [{ to: 'pending_mla_decision', mlaOrderId: mla }]);
       expect(await executionOf()).to.deep.equal({
         standing: 'renewal_needed',
@@ -352,9 +314,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
       const first = await executing();
       const second = await executing();
       const lapses = async () =>
-        (await chainOf(preservation, handler))
-          .map(revealed)
-          .filter((e) => e.type === 'order.execution_lapsed');
+        (await chainOf(preservation, handler)).filter((e) => e.type === 'order.execution_lapsed');
       await movedThrough(first, ['lifted']);
       expect(await lapses()).to.deep.equal([]);
       await movedThrough(second, ['lifted']);
@@ -384,7 +344,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
         subscriberDisclosed: false,
       });
       expect(last.entry.data).not.to.have.property('hops');
-      const shown = revealed(last);
+      const shown = last;
       expect(shown.data.hops).to.deep.equal(twoHops);
       expect(shown.data.recipient).to.deep.equal({ authority: 'Bundeskriminalamt, SO 43', state: 'DE' });
       expect(shown.actor).not.to.have.property('sub');
@@ -416,7 +376,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
       const received = await submitted(art42Request());
       const withdrawn = await preservedRequest();
       await movedThrough(withdrawn, ['withdrawn']);
-      const mla = await submitted(mlaRequest());
+      const mla = await submitted(mlaBody());
       const outgoing = await submitted(
         art42Request({ direction: 'outgoing', requestingState: 'AZ', requestedState: 'NL' }),
         handler,
@@ -462,7 +422,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
       await movedThrough(domestic, ['under_assessment', 'ordered', 'preserved']);
       const done = await disclose(domestic, handler, { ...path, hops: [twoHops[1]] });
       expect(done.status, done.text).to.equal(201);
-      const last = (await chainOf(domestic, handler)).map(revealed).at(-1);
+      const last = (await chainOf(domestic, handler)).at(-1);
       expect(last?.type).to.equal('order.traffic_disclosed');
       expect(last?.data).to.deep.include({ hopCount: 1, recipient: { authority: 'Prosecutor General' } });
     });
@@ -477,7 +437,7 @@ describe('orders as one matter, traffic disclosures from preserved data, one han
         json: { to: 'disclosed', disclosure: { fields: ['route'], ...path } },
       });
       expect(done.status, done.text).to.equal(200);
-      const last = (await chainOf(id, partner)).map(revealed).at(-1);
+      const last = (await chainOf(id, partner)).at(-1);
       expect(last?.data.disclosure).to.deep.include({ hopCount: 2, hops: twoHops, contentDisclosed: false });
     });
   });
@@ -520,15 +480,22 @@ describe('the sweep, when the domestic order executing an international preserva
   const at = (days: number) => new Date(START.getTime() + days * HARNESS_DAY);
   const logger = createLogger('silent');
 
+  /** A preserved Art. 42 request and the domestic preservation order in force that executes it here (UN 25(2) with 42(4)). */
+  async function executedHere({ orders, desk, orderIn }: OrderHarness) {
+    const preservation = await orderIn(art42Input, ['under_assessment', 'ordered', 'preserved']);
+    const { value: domestic } = await orders.submit(desk, {
+      ...domesticPreservation,
+      related: { orderId: preservation, relation: 'executes' },
+    });
+    for (const to of ['under_assessment', 'ordered', 'preserved'])
+      await orders.transition(desk, domestic.id, { to });
+    return { preservation, domestic };
+  }
+
   it('when its term ends while an MLA request holds the data, then the international order’s chain records order.execution_lapsed with the sweep’s own lapse', async () => {
-    await withOrders(async ({ orders, desk, setClock, now, orderIn, chain }) => {
-      const preservation = await orderIn(art42Input, ['under_assessment', 'ordered', 'preserved']);
-      const { value: domestic } = await orders.submit(desk, {
-        ...domesticPreservation,
-        related: { orderId: preservation, relation: 'executes' },
-      });
-      for (const to of ['under_assessment', 'ordered', 'preserved'])
-        await orders.transition(desk, domestic.id, { to });
+    await withOrders(async (harness) => {
+      const { orders, desk, setClock, now, orderIn, chain } = harness;
+      const { preservation, domestic } = await executedHere(harness);
       const mla = await orderIn(mlaInput, []);
       await orders.transition(desk, preservation, { to: 'pending_mla_decision', mlaOrderId: mla });
       setClock(at(89));
@@ -546,14 +513,9 @@ describe('the sweep, when the domestic order executing an international preserva
   });
 
   it('when its term ends after the international preservation was released, then nothing is recorded on the international order', async () => {
-    await withOrders(async ({ orders, desk, setClock, now, orderIn, chain }) => {
-      const preservation = await orderIn(art42Input, ['under_assessment', 'ordered', 'preserved']);
-      const { value: domestic } = await orders.submit(desk, {
-        ...domesticPreservation,
-        related: { orderId: preservation, relation: 'executes' },
-      });
-      for (const to of ['under_assessment', 'ordered', 'preserved'])
-        await orders.transition(desk, domestic.id, { to });
+    await withOrders(async (harness) => {
+      const { orders, desk, setClock, now, chain } = harness;
+      const { preservation, domestic } = await executedHere(harness);
       await orders.transition(desk, preservation, { to: 'withdrawn' });
       setClock(at(91));
       await new DeadlineSweep(orders, logger, HARNESS_DAY, now).sweep();

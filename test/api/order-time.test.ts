@@ -2,33 +2,12 @@ import { expect } from 'chai';
 import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
 import { testDatabase } from '../support/database';
+import { art42Body } from '../support/order-requests';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const HOUR = 3_600_000;
 const VALIDATION_FAILED = 'urn:custody-ledger:problem:validation-failed';
-
-/** A complete Art. 42 request (UN Art. 42(3); Budapest Art. 29(2)) from Germany, through the 24/7 point of contact. */
-function art42Request(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'preservation',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '42' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundeskriminalamt, SO 43',
-    channel: '24/7',
-    urgency: 'urgent',
-    offence: 'Computer fraud (StGB § 263a)',
-    factsSummary: 'Phishing kit hosted on a server in Baku',
-    dataToPreserve: 'Logs of host 203.0.113.7',
-    relationToOffence: 'The server received the phished credentials',
-    custodian: 'AzerHost LLC',
-    necessity: 'Logs rotate after 14 days',
-    intendsMla: true,
-    ...overrides,
-  };
-}
 
 describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)', () => {
   let service: TestService;
@@ -76,7 +55,7 @@ describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)
   }
 
   it('when a German request names its zone, then the order keeps it, its entry records it, and the deadline is shown on the Baku and Berlin clocks', async () => {
-    const response = await submit(art42Request({ timeZone: 'europe/berlin' }), partner);
+    const response = await submit(art42Body({ timeZone: 'europe/berlin' }), partner);
     expect(response.status, response.text).to.equal(201);
     const order = response.body.order;
     expect(order.timeZone).to.equal('Europe/Berlin');
@@ -98,7 +77,7 @@ describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)
   });
 
   it('when a request names no zone, then the deployment’s applies and the deadline is shown once', async () => {
-    const response = await submit(art42Request(), partner);
+    const response = await submit(art42Body(), partner);
     expect(response.status, response.text).to.equal(201);
     expect(response.body.order.timeZone).to.equal('Asia/Baku');
     expect(response.body.order.deadlines.local).to.have.length(1);
@@ -106,7 +85,7 @@ describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)
 
   it('when the zone is not an IANA zone, then 422 VALIDATION_FAILED unknown_time_zone and no order is recorded', async () => {
     for (const timeZone of ['Europe/Atlantis', '+01:00', 'CET time']) {
-      const response = await submit(art42Request({ timeZone }), partner);
+      const response = await submit(art42Body({ timeZone }), partner);
       expect(response.status, timeZone).to.equal(422);
       expect(response.body).to.include({ code: 'VALIDATION_FAILED', type: VALIDATION_FAILED });
       expect(response.body.errors).to.deep.equal([{ pointer: '/timeZone', reason: 'unknown_time_zone' }]);
@@ -117,7 +96,7 @@ describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)
   it('when the desk states the receipt time from its 24/7 log, then the clock starts then, and the entry and the order say where that time comes from', async () => {
     const receivedAt = new Date(Date.now() - 3 * HOUR);
     const response = await submit(
-      art42Request({
+      art42Body({
         receivedAt: receivedAt.toISOString(),
         receivedAtSource: '24/7_desk_log',
         receivedAtReason: 'Received by telephone at night; entered at the start of the shift',
@@ -173,13 +152,13 @@ describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)
       ],
     ];
     for (const [fields, token, errors] of cases) {
-      const response = await submit(art42Request(fields), token);
+      const response = await submit(art42Body(fields), token);
       expect(response.status, response.text).to.equal(422);
       expect(response.body).to.include({ code: 'VALIDATION_FAILED', type: VALIDATION_FAILED });
       expect(response.body.errors).to.deep.equal(errors);
     }
     const unknownSource = await submit(
-      art42Request({ ...stated(Date.now() - HOUR), receivedAtSource: 'rumour' }),
+      art42Body({ ...stated(Date.now() - HOUR), receivedAtSource: 'rumour' }),
       desk,
     );
     expect(unknownSource.status).to.equal(422);
@@ -192,7 +171,7 @@ describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)
   });
 
   it('when the custodian’s statement gives the preservation time, then the 60 days run from it, the move’s entry records it, and the requester learns it with its reason', async () => {
-    const submitted = await submit(art42Request({ timeZone: 'Europe/Berlin' }), partner);
+    const submitted = await submit(art42Body({ timeZone: 'Europe/Berlin' }), partner);
     const id = submitted.body.order.id;
     for (const to of ['under_assessment', 'ordered']) {
       const moved = await service.call('POST', `/v1/orders/${id}/transitions`, {
@@ -236,7 +215,7 @@ describe('orders: time as the law counts it (legal-requirements rows 14, 59, 60)
   });
 
   it('when a preservation time is stated before the receipt, in the future, or on another move, then 422 VALIDATION_FAILED and the order does not move', async () => {
-    const submitted = await submit(art42Request(), partner);
+    const submitted = await submit(art42Body(), partner);
     const id = submitted.body.order.id;
     const receivedAt = Date.parse(submitted.body.order.receivedAt);
     const stated = (at: number, to = 'preserved') => ({

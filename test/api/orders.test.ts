@@ -4,50 +4,22 @@ import { parseVerifierKey } from '../../src/ledger';
 import { verifyReceipt } from '../../src/verify';
 import { testDatabase } from '../support/database';
 import { openCase, productionOrderBody } from '../support/fixtures';
+import {
+  art42Body,
+  epocBody,
+  mlaBody,
+  movedThrough as movedThroughAll,
+  moveOrder,
+  submitOrder,
+} from '../support/order-requests';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const DAY = 86_400_000;
 
+/** The partner's Art. 42 request, confidential and not to be told to the user (safeguards these tests read back). */
 function art42Request(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'preservation',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '42' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundeskriminalamt, SO 43',
-    channel: '24/7',
-    urgency: 'urgent',
-    offence: 'Computer fraud (StGB § 263a)',
-    factsSummary: 'Phishing kit hosted on a server in Baku',
-    dataToPreserve: 'Logs and account data of host 203.0.113.7, 2026-11-01 to 2026-11-27',
-    relationToOffence: 'The server received the phished credentials',
-    custodian: 'AzerHost LLC',
-    necessity: 'Logs rotate after 14 days',
-    intendsMla: true,
-    confidential: true,
-    noUserNotification: true,
-    ...overrides,
-  };
-}
-
-/** The partner's MLA request (Art. 44) for the data preserved under `art42Request`. */
-function mlaRequest() {
-  return {
-    kind: 'mla',
-    direction: 'incoming',
-    legalBasis: { instrument: 'UNCC', article: '44' },
-    requestingState: 'DE',
-    requestedState: 'AZ',
-    requestingAuthority: 'Bundesamt für Justiz',
-    channel: 'central_authority',
-    offence: 'Computer fraud (StGB § 263a)',
-    conductingAuthority: 'Staatsanwaltschaft Köln, Cybercrime unit',
-    factsSummary: 'Production of the preserved data',
-    assistanceSought: 'Production of the logs preserved under the Art. 42 request',
-    purpose: 'Evidence in the criminal proceedings',
-  };
+  return art42Body({ confidential: true, noUserNotification: true, ...overrides });
 }
 
 /**
@@ -61,18 +33,6 @@ function bakuEuPeriodEnd(receivedAt: number, days: number): string {
   let last = (Math.floor((receivedAt + offset) / DAY) + days) * DAY;
   while ([0, 6].includes(new Date(last).getUTCDay())) last += DAY;
   return new Date(last + DAY - offset).toISOString();
-}
-
-function epocRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    kind: 'epoc',
-    direction: 'incoming',
-    legalBasis: { instrument: 'EU_2023_1543', article: '10' },
-    requestingState: 'DE',
-    requestingAuthority: 'Staatsanwaltschaft Köln',
-    channel: 'eu_decentralised_system',
-    ...overrides,
-  };
 }
 
 describe('legal orders', () => {
@@ -111,22 +71,10 @@ describe('legal orders', () => {
     };
   }
 
-  async function move(id: string, token: string, to: string, extra: Record<string, unknown> = {}) {
-    return service.call('POST', `/v1/orders/${id}/transitions`, { token, json: { to, ...extra } });
-  }
-
-  async function newOrder(json: Record<string, unknown>, token = partner): Promise<string> {
-    const response = await service.call('POST', '/v1/orders', { token, json });
-    expect(response.status, response.text).to.equal(201);
-    return response.body.order.id;
-  }
-
-  async function movedThrough(id: string, moves: readonly string[]) {
-    for (const to of moves) {
-      const response = await move(id, handler, to);
-      expect(response.status, `${to}: ${response.text}`).to.equal(200);
-    }
-  }
+  const move = (id: string, token: string, to: string, extra: Record<string, unknown> = {}) =>
+    moveOrder(service, id, token, to, extra);
+  const newOrder = (json: Record<string, unknown>, token = partner) => submitOrder(service, token, json);
+  const movedThrough = (id: string, moves: readonly string[]) => movedThroughAll(service, id, handler, moves);
 
   it('when the listing names a status no order kind has, then the answer is 400 INVALID_PARAMETER listing the statuses', async () => {
     const response = await service.call('GET', '/v1/orders?status=bogus', { token: handler });
@@ -292,7 +240,7 @@ describe('legal orders', () => {
     await step(partner, 'extension_requested');
     const extended = await step(handler, 'extended');
     expect(Date.parse(extended.deadlines.at) - preservedAt).to.equal(120 * DAY);
-    const mla = await newOrder(mlaRequest());
+    const mla = await newOrder(mlaBody());
     const held = await move(id, handler, 'pending_mla_decision', { mlaOrderId: mla });
     expect(held.status, held.text).to.equal(200);
     receipts.push(held.body.receipt);
@@ -403,7 +351,7 @@ describe('legal orders', () => {
   });
 
   it('when an MLA request is postponed, then the move needs its reason, and the requesting agency reads it', async () => {
-    const submitted = await service.call('POST', '/v1/orders', { token: partner, json: mlaRequest() });
+    const submitted = await service.call('POST', '/v1/orders', { token: partner, json: mlaBody() });
     expect(submitted.status, submitted.text).to.equal(201);
     const id = submitted.body.order.id;
     expect((await move(id, handler, 'under_assessment')).status).to.equal(200);
@@ -429,7 +377,7 @@ describe('legal orders', () => {
 
   it('when requests and orders are registered, then each gets its own registry number, quoted to the requester and recorded in its entry', async () => {
     const first = await service.call('POST', '/v1/orders', { token: partner, json: art42Request() });
-    const second = await service.call('POST', '/v1/orders', { token: partner, json: mlaRequest() });
+    const second = await service.call('POST', '/v1/orders', { token: partner, json: mlaBody() });
     const year = new Date().getUTCFullYear();
     const incoming = new RegExp(`^${central}/${year}/IN/\\d{6}$`);
     expect(first.body.order.registryNumber).to.match(incoming);
@@ -458,16 +406,11 @@ describe('legal orders', () => {
   it('when an EPOC arrives as an emergency, then production is due in 8 hours', async () => {
     const response = await service.call('POST', '/v1/orders', {
       token: handler,
-      json: {
-        kind: 'epoc',
-        direction: 'incoming',
+      json: epocBody('epoc', {
         legalBasis: { instrument: 'EU_2023_1543', article: '10(4)' },
-        requestingState: 'DE',
-        requestingAuthority: 'Staatsanwaltschaft Köln',
-        channel: 'eu_decentralised_system',
         urgency: 'emergency',
         urgencyJustification: 'Imminent threat to life',
-      },
+      }),
     });
     expect(response.status).to.equal(201);
     const order = response.body.order;
@@ -517,7 +460,7 @@ describe('legal orders', () => {
       exhibitNumber: 'EX-1',
     });
 
-    const mla = await newOrder(mlaRequest());
+    const mla = await newOrder(mlaBody());
     expect((await move(id, handler, 'pending_mla_decision', { mlaOrderId: mla })).status).to.equal(200);
     await movedThrough(mla, ['under_assessment', 'accepted', 'executing', 'executed']);
     expect((await move(id, handler, 'produced')).status).to.equal(200);
@@ -585,7 +528,7 @@ describe('legal orders', () => {
     expect(bare.body.errors).to.deep.equal([
       { pointer: '/mlaOrderId', reason: 'required_for_pending_mla_decision' },
     ]);
-    const mla = await newOrder(mlaRequest());
+    const mla = await newOrder(mlaBody());
     const held = await move(id, handler, 'pending_mla_decision', { mlaOrderId: mla });
     expect(held.status, held.text).to.equal(200);
     const view = (await service.call('GET', `/v1/orders/${id}`, { token: handler })).body.order;
@@ -597,7 +540,7 @@ describe('legal orders', () => {
   it('when an EPOC names its enforcing authority, then that agency reads its status and alone besides the provider records its refusal; naming one on another kind is 422', async () => {
     const enforcingAgency = uniqueAgency('NL');
     const enforcer = await service.token(uniqueSub('om'), enforcingAgency, 'partner');
-    const id = await newOrder(epocRequest({ enforcingAgency }));
+    const id = await newOrder(epocBody('epoc', { enforcingAgency }));
     expect((await service.call('GET', `/v1/orders/${id}`, { token: enforcer })).body.order).to.include({
       status: 'received',
       statusOnly: true,
@@ -616,18 +559,14 @@ describe('legal orders', () => {
 
     const misplaced = await service.call('POST', '/v1/orders', {
       token: partner,
-      json: epocRequest({
-        kind: 'epoc_pr',
-        legalBasis: { instrument: 'EU_2023_1543', article: '11' },
-        enforcingAgency,
-      }),
+      json: epocBody('epoc_pr', { enforcingAgency }),
     });
     expect(misplaced.status).to.equal(422);
     expect(misplaced.body.errors).to.deep.include({ pointer: '/enforcingAgency', reason: 'custom' });
   });
 
   it('when an EPOC notified to the enforcing authority is produced at once, then 409 ORDER_DEADLINE_NOT_REACHED naming the end of its window; once it confirms, production goes ahead', async () => {
-    const id = await newOrder(epocRequest());
+    const id = await newOrder(epocBody('epoc'));
     await movedThrough(id, ['enforcing_notified']);
     const early = await move(id, handler, 'produced');
     expect(early.status).to.equal(409);
@@ -646,9 +585,7 @@ describe('legal orders', () => {
   });
 
   it('when an EPOC-PR’s 60 days from receipt (and any weekend they end on) have passed and no sweep has run, then its extension is 409 ORDER_DEADLINE_PASSED and nothing moves', async () => {
-    const id = await newOrder(
-      epocRequest({ kind: 'epoc_pr', legalBasis: { instrument: 'EU_2023_1543', article: '11' } }),
-    );
+    const id = await newOrder(epocBody('epoc_pr'));
     await movedThrough(id, ['preserved']);
     await testDatabase().db.query(
       `UPDATE orders SET received_at = received_at - interval '65 days', deadline_at = deadline_at - interval '65 days'

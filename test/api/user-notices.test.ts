@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { testDatabase } from '../support/database';
+import { art42Body, submitOrder } from '../support/order-requests';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -22,30 +23,13 @@ describe('telling the person an order concerns', () => {
     partner = await service.token(uniqueSub('bka'), uniqueAgency('DE'), 'partner');
   });
 
-  /** A complete Art. 42 request from the partner; `noUserNotification` as given. */
-  async function art42(noUserNotification: boolean): Promise<string> {
-    const submitted = await service.call('POST', '/v1/orders', {
-      token: partner,
-      json: {
-        kind: 'preservation',
-        direction: 'incoming',
-        legalBasis: { instrument: 'UNCC', article: '42' },
-        requestingState: 'DE',
-        requestingAuthority: 'Bundeskriminalamt',
-        channel: '24/7',
-        offence: 'Computer fraud',
-        factsSummary: 'Phishing',
-        dataToPreserve: 'Logs of host 203.0.113.7',
-        relationToOffence: 'Received the credentials',
-        custodian: 'AzerHost LLC',
-        necessity: 'Logs rotate',
-        intendsMla: true,
-        noUserNotification,
-      },
-    });
-    expect(submitted.status, submitted.text).to.equal(201);
-    return submitted.body.order.id;
-  }
+  /** A complete Art. 42 request from the partner, not urgent and naming no requested state; `noUserNotification` as given. */
+  const art42 = (noUserNotification: boolean) =>
+    submitOrder(
+      service,
+      partner,
+      art42Body({ requestedState: undefined, urgency: undefined, noUserNotification }),
+    );
 
   const decide = (id: string, json: Record<string, unknown>, token = handler) =>
     service.call('POST', `/v1/orders/${id}/user-notice`, { token, json });

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mlaBody, movedThrough, submitOrder } from './order-requests';
 import type { TestService } from './service';
 
 /** Opens a case as `token` and returns its id. */
@@ -86,35 +87,17 @@ export async function executedRequestFor(
   itemIds: readonly string[],
 ): Promise<string> {
   const requester = await service.token(`requester-${randomUUID().slice(0, 8)}`, recipientAgency, 'partner');
-  const submitted = await service.call('POST', '/v1/orders', {
-    token: requester,
-    json: {
-      kind: 'mla',
-      direction: 'incoming',
-      legalBasis: { instrument: 'UNCC', article: '44' },
-      requestingState: 'DE',
-      requestedState: 'AZ',
+  const orderId = await submitOrder(
+    service,
+    requester,
+    mlaBody({
       requestingAuthority: 'Requesting authority',
-      channel: 'central_authority',
       offence: 'Computer fraud',
-      conductingAuthority: 'Staatsanwaltschaft Köln',
-      factsSummary: 'Production of the preserved data',
       assistanceSought: 'Production of the preserved data',
       purpose: 'Evidence in the criminal proceedings',
-    },
-  });
-  if (submitted.status !== 201)
-    throw new Error(`submitting the request answered ${submitted.status}: ${submitted.text}`);
-  const orderId: string = submitted.body.order.id;
-  const move = async (to: string) => {
-    const moved = await service.call('POST', `/v1/orders/${orderId}/transitions`, {
-      token: handler,
-      json: { to },
-    });
-    if (moved.status !== 200)
-      throw new Error(`moving the request to ${to} answered ${moved.status}: ${moved.text}`);
-  };
-  for (const to of ['under_assessment', 'accepted', 'executing']) await move(to);
+    }),
+  );
+  await movedThrough(service, orderId, handler, ['under_assessment', 'accepted', 'executing']);
   for (const evidenceId of itemIds) {
     const linked = await service.call('POST', `/v1/orders/${orderId}/evidence`, {
       token: handler,
@@ -122,6 +105,6 @@ export async function executedRequestFor(
     });
     if (linked.status !== 201) throw new Error(`linking an item answered ${linked.status}: ${linked.text}`);
   }
-  await move('executed');
+  await movedThrough(service, orderId, handler, ['executed']);
   return orderId;
 }
