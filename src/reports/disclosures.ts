@@ -28,6 +28,7 @@ import { HANDOVER, type OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import { type TagFile, writeBag } from './bagit';
 import { custodyGraph } from './case-graph';
+import { packageReadme } from './package-readme';
 import type { CustodyReport, CustodyReports } from './custody-report';
 import { renderReportPdf } from './report-pdf';
 
@@ -338,6 +339,22 @@ export class DisclosureService {
       };
     });
     const name = `disclosure-${disclosure.id}`;
+    // The README is a tag file like any other: listed in the tag manifest, so it is checked with the rest.
+    tags.push({
+      path: 'README.txt',
+      bytes: utf8(
+        packageReadme({
+          bagName: name,
+          disclosureId: disclosure.id,
+          recipientAgency: disclosure.recipientAgency,
+          origin: head.origin,
+          logSize: head.size,
+          itemCount: items.length,
+          exampleIndex: reports[0]?.entries[0]?.index,
+          browserVerifier: tags.some((tag) => tag.path === 'verify.html'),
+        }),
+      ),
+    });
     const stream = writeBag(name, payload, tags, {
       sourceOrganization: head.origin,
       externalIdentifier: disclosure.id,
