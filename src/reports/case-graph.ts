@@ -151,11 +151,7 @@ function hashesOf(item: ReportItem): GraphNode[] {
  * `actor.sub` is revealed, otherwise the role in the agency (public in every
  * entry), one identity for all such entries. Either is a member of its agency.
  */
-function performerOf(
-  entry: LogEntry,
-  disclosures: readonly string[],
-  define: (node: GraphNode) => Ref,
-): Ref {
+function performerOf(entry: LogEntry, disclosures: readonly string[], define: (node: GraphNode) => Ref): Ref {
   const { agency, role } = entry.actor;
   const { sub } = revealFields(entry, disclosures).actor;
   const organization = define({

@@ -28,8 +28,8 @@ import { HANDOVER, type OrderService } from '../orders/order-service';
 import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
 import { type TagFile, writeBag } from './bagit';
 import { custodyGraph } from './case-graph';
-import { packageReadme } from './package-readme';
 import type { CustodyReport, CustodyReports } from './custody-report';
+import { packageReadme } from './package-readme';
 import { renderReportPdf } from './report-pdf';
 
 export interface DisclosureInput {

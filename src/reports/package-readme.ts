@@ -111,6 +111,9 @@ ${indent([c.receipt])}`
       is the base64url of [salt, name, value], and its base64url SHA-256 must be listed in the
       entry's "_sd". What is not disclosed to you is not in this package; the reports name such fields
       as withheld, without their values.
+   g. An item's chain is complete when the "seq" of its entries (subject.id is the item) run 1, 2, 3...
+      without a gap and each "prev" is the leaf hash (base64) of the entry before. Its first entry,
+      evidence.acquired, names the file's sha256 and size: they must match the file under data/.
 
 4. The browser verifier, offline
    ${
@@ -118,7 +121,7 @@ ${indent([c.receipt])}`
        ? `Open verify.html from this folder in a web browser. It needs no network connection: it checks
    the package in the browser, with the keys of the package.`
        : `verify.html, a verifier that runs offline in a web browser, is coming: later packages carry it
-   beside this README. This package does not have it yet; the steps above check everything without it.`
+   beside this README. This package does not have it yet; the steps above check the package without it.`
    }
 
 5. The custody graph
@@ -190,6 +193,9 @@ ${indent([c.receipt])}`
       sətir [salt, name, value] massivinin base64url kodudur və onun base64url SHA-256 cəmi qeydin
       "_sd" siyahısında olmalıdır. Sizə açıqlanmayan bu paketdə yoxdur; hesabatlar belə sahələri
       dəyərləri olmadan gizli kimi adlandırır.
+   g. Elementin zənciri tamdırsa, onun qeydlərinin (subject.id elementdir) "seq" dəyərləri 1, 2, 3...
+      boşluqsuz gedir və hər "prev" əvvəlki qeydin yarpaq heşidir (base64). İlk qeyd, evidence.acquired,
+      faylın sha256 cəmini və ölçüsünü göstərir: onlar data/ altındakı faylla eyni olmalıdır.
 
 4. Brauzer yoxlayıcısı, şəbəkəsiz
    ${
@@ -197,7 +203,7 @@ ${indent([c.receipt])}`
        ? `verify.html faylını bu qovluqdan veb brauzerdə açın. Şəbəkə bağlantısı lazım deyil: paketi
    brauzerdə, paketin açarları ilə yoxlayır.`
        : `verify.html, veb brauzerdə şəbəkəsiz işləyən yoxlayıcı, hazırlanır: sonrakı paketlər onu bu
-   README-nin yanında daşıyacaq. Bu paketdə hələ yoxdur; yuxarıdakı addımlar hər şeyi onsuz yoxlayır.`
+   README-nin yanında daşıyacaq. Bu paketdə hələ yoxdur; yuxarıdakı addımlar paketi onsuz yoxlayır.`
    }
 
 5. Saxlama qrafı
@@ -270,6 +276,9 @@ ${indent([c.receipt])}`
    f. Записи версии 2 хранят часть полей как хеши с солью: каждая строка disclosures/<index>.json —
       base64url массива [salt, name, value], и её SHA-256 в base64url должен быть в списке "_sd"
       записи. Того, что вам не раскрыто, в пакете нет; отчёты называют такие поля скрытыми, без значений.
+   g. Цепочка объекта полна, если "seq" его записей (subject.id — это объект) идут 1, 2, 3... без
+      пропусков и каждый "prev" равен хешу листа (base64) предыдущей записи. Первая запись,
+      evidence.acquired, называет sha256 и размер файла: они должны совпадать с файлом в data/.
 
 4. Проверка в браузере, без сети
    ${
@@ -277,7 +286,7 @@ ${indent([c.receipt])}`
        ? `Откройте verify.html из этой папки в веб-браузере. Сеть не нужна: пакет проверяется в браузере
    ключами из пакета.`
        : `verify.html, проверка в веб-браузере без сети, готовится: следующие пакеты будут содержать его
-   рядом с этим README. В этом пакете его пока нет; шаги выше проверяют всё без него.`
+   рядом с этим README. В этом пакете его пока нет; шаги выше проверяют пакет без него.`
    }
 
 5. Граф хранения

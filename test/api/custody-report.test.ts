@@ -400,7 +400,9 @@ describe('court custody reports (JSON and PDF)', function () {
           for (const secret of secrets) expect(graph, secret).not.to.contain(secret);
           const nodes = JSON.parse(graph)['@graph'] as Array<Record<string, unknown>>;
           const performers = new Set(
-            nodes.filter((node) => node['uco-action:performer']).map((node) => node['uco-action:performer']),
+            nodes
+              .filter((node) => node['uco-action:performer'])
+              .map((node) => (node['uco-action:performer'] as { '@id': string })['@id']),
           );
           const identities = nodes.filter((node) => performers.has(node['@id']));
           expect(identities).to.have.length(performers.size);

@@ -147,13 +147,19 @@ describe('disclosure packages as a partner uses them with standard tools', funct
 
     const commands = commandsOf(readme, /^1\. /m, /^2\. /m);
     expect(commands[0]).to.match(/^unzip /);
-    expect(commands).to.include.members(['sha256sum -c manifest-sha256.txt', 'sha512sum -c manifest-sha512.txt']);
+    expect(commands).to.include.members([
+      'sha256sum -c manifest-sha256.txt',
+      'sha512sum -c manifest-sha512.txt',
+    ]);
     // Every language gives the same commands.
     for (const command of commands) expect(readme.split(`    ${command}\n`)).to.have.length(4);
     const script = commands.join('\n');
     const run = await runTool('sh', ['-e', '-c', script], '', { cwd: dir, env: debianEnv() });
     expect(run.code, run.stderr).to.equal(0);
-    const lines = run.stdout.trim().split('\n').filter((line) => !/^ *(Archive|creating|extracting|inflating)/.test(line));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => !/^ *(Archive|creating|extracting|inflating)/.test(line));
     expect(lines.length).to.be.greaterThan(10);
     expect(lines.filter((line) => !line.endsWith(': OK'))).to.deep.equal([]);
     expect(lines).to.include('README.txt: OK');
@@ -204,9 +210,17 @@ describe('disclosure packages as a partner uses them with standard tools', funct
       const readme = await readFile(path.join(bagDir, 'README.txt'), 'utf8');
       const [receiptCommand] = commandsOf(readme, /^2\. /m, /^3\. /m);
       expect(receiptCommand).to.match(/^python3 -c '.*' receipts\/\d+\.jws$/);
-      const printed = await runTool('sh', ['-c', receiptCommand as string], '', { cwd: bagDir, env: debianEnv() });
+      const printed = await runTool('sh', ['-c', receiptCommand as string], '', {
+        cwd: bagDir,
+        env: debianEnv(),
+      });
       expect(printed.code, printed.stderr).to.equal(0);
-      const payload = JSON.parse(printed.stdout) as { iss: string; jti: string; index: number; tlog_proof: string };
+      const payload = JSON.parse(printed.stdout) as {
+        iss: string;
+        jti: string;
+        index: number;
+        tlog_proof: string;
+      };
       expect(receiptCommand).to.include(`receipts/${payload.index}.jws`);
 
       // The interop tools, given only the package's files.
@@ -218,9 +232,14 @@ describe('disclosure packages as a partner uses them with standard tools', funct
       expect(JSON.parse(jws.stdout)).to.deep.include({ ok: true, payload });
       const [head, body, signature] = token.split('.') as [string, string, string];
       const forged = `${head}.${body}.${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
-      const rejected = await runTool(DEBIAN_PYTHON, ['-I', JWS_SCRIPT], JSON.stringify({ jwks, token: forged }), {
-        env: debianEnv(),
-      });
+      const rejected = await runTool(
+        DEBIAN_PYTHON,
+        ['-I', JWS_SCRIPT],
+        JSON.stringify({ jwks, token: forged }),
+        {
+          env: debianEnv(),
+        },
+      );
       expect(JSON.parse(rejected.stdout).ok).to.equal(false);
 
       const vkey = (await readFile(path.join(bagDir, 'log.vkey'), 'utf8')).trim();
@@ -328,7 +347,8 @@ describe('disclosure packages as a partner uses them with standard tools', funct
     expect(types).not.to.include('uco-location:Location');
     expect(types.filter((type) => type === 'uco-tool:Tool')).to.have.length(1);
     expect(types).to.include.members(['uco-identity:Identity', 'uco-identity:Organization']);
-    for (const withheld of ['FTK Imager', 'Server room', 'Forensic lab']) expect(text).not.to.include(withheld);
+    for (const withheld of ['FTK Imager', 'Server room', 'Forensic lab'])
+      expect(text).not.to.include(withheld);
   });
 });
 

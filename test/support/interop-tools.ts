@@ -85,7 +85,9 @@ export async function missingInteropTools(): Promise<string[]> {
   if (!existsSync(path.join(XMOD, 'note', 'note.go')) || !existsSync(path.join(XMOD, 'tlog', 'tlog.go')))
     missing.push(`golang.org/x/mod source under ${GOPATH} (golang-golang-x-mod-dev)`);
   const python = isExecutable(DEBIAN_PYTHON)
-    ? await runTool(DEBIAN_PYTHON, ['-I', '-c', 'import jwcrypto.jwk, jwcrypto.jws'], '', { env: debianEnv() })
+    ? await runTool(DEBIAN_PYTHON, ['-I', '-c', 'import jwcrypto.jwk, jwcrypto.jws'], '', {
+        env: debianEnv(),
+      })
     : undefined;
   if (python?.code !== 0) missing.push(`jwcrypto for ${DEBIAN_PYTHON} (python3-jwcrypto)`);
   return missing;
