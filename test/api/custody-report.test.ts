@@ -399,7 +399,7 @@ describe('court custody reports (JSON and PDF)', function () {
           const graph = (await bag.read('custody.jsonld')).toString();
           for (const secret of secrets) expect(graph, secret).not.to.contain(secret);
           const nodes = JSON.parse(graph)['@graph'] as Array<Record<string, unknown>>;
-          const performers = new Set(
+          const performers = new Set<unknown>(
             nodes
               .filter((node) => node['uco-action:performer'])
               .map((node) => (node['uco-action:performer'] as { '@id': string })['@id']),
