@@ -340,6 +340,7 @@ export class DisclosureService {
     });
     const name = `disclosure-${disclosure.id}`;
     // The README is a tag file like any other: listed in the tag manifest, so it is checked with the rest.
+    // Written last, after every other tag file: it says which of them (verify.html) the bag holds.
     tags.push({
       path: 'README.txt',
       bytes: utf8(
