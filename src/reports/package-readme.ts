@@ -106,7 +106,8 @@ ${indent([c.receipt])}`
       (RFC 6962 2.1.1, RFC 9162 2.1.3.2; for example golang.org/x/mod/sumdb/tlog CheckRecord).
    d. The receipt's iss, the checkpoint's origin and the entry's "log" must all be ${f.origin}.
    e. Each proofs/consistency-<a>-<b>.txt (one base64 hash a line) proves that the log of size a,
-      on which a report rests, is a prefix of the log of size b (RFC 6962 2.1.2; tlog CheckTree).
+      on which a report rests, is a prefix of the log of size b (RFC 6962 2.1.2; tlog CheckTree):
+      the checkpoint of size a is the "log.checkpoint" of that report's JSON, the one of size b the receipts'.
    f. Version 2 entries keep some fields as salted digests: each string of disclosures/<index>.json
       is the base64url of [salt, name, value], and its base64url SHA-256 must be listed in the
       entry's "_sd". What is not disclosed to you is not in this package; the reports name such fields
@@ -188,7 +189,8 @@ ${indent([c.receipt])}`
       (RFC 6962 2.1.1, RFC 9162 2.1.3.2; məsələn, golang.org/x/mod/sumdb/tlog CheckRecord).
    d. Qəbzin iss dəyəri, yoxlama nöqtəsinin mənşəyi və qeydin "log" sahəsi ${f.origin} olmalıdır.
    e. Hər proofs/consistency-<a>-<b>.txt (hər sətirdə bir base64 heş) hesabatın əsaslandığı a ölçülü
-      jurnalın b ölçülü jurnalın başlanğıcı olduğunu sübut edir (RFC 6962 2.1.2; tlog CheckTree).
+      jurnalın b ölçülü jurnalın başlanğıcı olduğunu sübut edir (RFC 6962 2.1.2; tlog CheckTree):
+      a ölçülü yoxlama nöqtəsi həmin hesabatın JSON-dakı "log.checkpoint" sahəsidir, b ölçülü isə qəbzlərinki.
    f. 2-ci versiya qeydlər bəzi sahələri duzlu heşlər kimi saxlayır: disclosures/<index>.json-dakı hər
       sətir [salt, name, value] massivinin base64url kodudur və onun base64url SHA-256 cəmi qeydin
       "_sd" siyahısında olmalıdır. Sizə açıqlanmayan bu paketdə yoxdur; hesabatlar belə sahələri
@@ -272,7 +274,8 @@ ${indent([c.receipt])}`
    d. iss квитанции, источник контрольной точки и поле "log" записи должны быть равны ${f.origin}.
    e. Каждый proofs/consistency-<a>-<b>.txt (по одному хешу base64 в строке) доказывает, что журнал
       размера a, на котором основан отчёт, является началом журнала размера b (RFC 6962 2.1.2;
-      tlog CheckTree).
+      tlog CheckTree): контрольная точка размера a — поле "log.checkpoint" в JSON этого отчёта,
+      размера b — контрольная точка квитанций.
    f. Записи версии 2 хранят часть полей как хеши с солью: каждая строка disclosures/<index>.json —
       base64url массива [salt, name, value], и её SHA-256 в base64url должен быть в списке "_sd"
       записи. Того, что вам не раскрыто, в пакете нет; отчёты называют такие поля скрытыми, без значений.
