@@ -1,5 +1,12 @@
 import canonicalize from 'canonicalize';
-import { type Checkpoint, entryLeafHash, type LogEntry, parseEntry, toBase64, verifyInclusion } from '../ledger';
+import {
+  type Checkpoint,
+  entryLeafHash,
+  type LogEntry,
+  parseEntry,
+  toBase64,
+  verifyInclusion,
+} from '../ledger';
 import { firstBreak } from './chain';
 import { VerifyError, type VerifyFailure } from './codes';
 import { checkDisclosures } from './disclosures';
@@ -118,7 +125,9 @@ export function verifyReport(jws: unknown, trust: TrustMaterial, json?: unknown)
     return { valid: true, passed, report };
   } catch (error) {
     const known =
-      error instanceof VerifyError ? error : new VerifyError('REPORT_MALFORMED', 'the report could not be read');
+      error instanceof VerifyError
+        ? error
+        : new VerifyError('REPORT_MALFORMED', 'the report could not be read');
     return { valid: false, passed, failure: { code: known.code, where, detail: known.message } };
   }
 }
@@ -191,7 +200,10 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
     }
     const proof = parseProof(row.tlog_proof);
     if (proof.index !== index) {
-      throw new VerifyError('INDEX_MISMATCH', `report entry ${index} has a tlog_proof for index ${proof.index}`);
+      throw new VerifyError(
+        'INDEX_MISMATCH',
+        `report entry ${index} has a tlog_proof for index ${proof.index}`,
+      );
     }
     if (proof.checkpoint !== report.log.checkpoint) {
       throw new VerifyError(

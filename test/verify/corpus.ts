@@ -972,11 +972,14 @@ function signedReportCases(
   const withCheckpoint = (checkpoint: string) => ({
     ...good,
     log: { ...good.log, checkpoint },
-    entries: rows.map((row) => ({ ...row, tlog_proof: row.tlog_proof.replace(good.log.checkpoint, checkpoint) })),
+    entries: rows.map((row) => ({
+      ...row,
+      tlog_proof: row.tlog_proof.replace(good.log.checkpoint, checkpoint),
+    })),
   });
   const transfer = rows[1] as ReportRow;
   const alteredEntry = { ...transfer.entry, data: { ...transfer.entry.data, purpose: 'to the incinerator' } };
-  const [head, payload, signature] = signed(good).split('.') as [string, string, string];
+  const [head, , signature] = signed(good).split('.') as [string, string, string];
   const rewritten = b64url(JSON.stringify(changeRow(1, (row) => ({ ...row, entry: alteredEntry }))));
   const forkedRows = forked.entries.map((entry, index) => ({
     index,
@@ -1053,11 +1056,7 @@ function signedReportCases(
       signed(withRows(rows.filter((_row, i) => i !== 1))),
       ['CHAIN_INCOMPLETE'],
     ],
-    [
-      'a report whose first entry was removed',
-      signed(withRows(rows.slice(1))),
-      ['CHAIN_INCOMPLETE'],
-    ],
+    ['a report whose first entry was removed', signed(withRows(rows.slice(1))), ['CHAIN_INCOMPLETE']],
     [
       'a report listing its entries out of order',
       signed(withRows([rows[0], rows[2], rows[1], ...rows.slice(3)])),
@@ -1065,7 +1064,9 @@ function signedReportCases(
     ],
     [
       'a report with an entry of another item',
-      signed(withRows([...rows.slice(0, 1), { index: 1, leafHash: '', entry: log.entries[1] }, ...rows.slice(1)])),
+      signed(
+        withRows([...rows.slice(0, 1), { index: 1, leafHash: '', entry: log.entries[1] }, ...rows.slice(1)]),
+      ),
       ['REPORT_SUBJECT_MISMATCH'],
     ],
     [
@@ -1077,8 +1078,16 @@ function signedReportCases(
       }),
       ['CHAIN_FORK'],
     ],
-    ['a report whose entry is not well formed', signed(changeRow(1, (row) => ({ ...row, entry: { v: 1 } }))), ['ENTRY_INVALID']],
-    ['a report whose entry index is not a number', signed(changeRow(1, (row) => ({ ...row, index: '1' }))), ['REPORT_MALFORMED']],
+    [
+      'a report whose entry is not well formed',
+      signed(changeRow(1, (row) => ({ ...row, entry: { v: 1 } }))),
+      ['ENTRY_INVALID'],
+    ],
+    [
+      'a report whose entry index is not a number',
+      signed(changeRow(1, (row) => ({ ...row, index: '1' }))),
+      ['REPORT_MALFORMED'],
+    ],
     ['a receipt given as a report', 'eyJhbGciOiJFZERTQSJ9.e30.e30', ['REPORT_MALFORMED']],
     ['a report payload that is not a report', signed({ entries: 'all of them' }), ['REPORT_MALFORMED']],
     ['a report payload that is null', signed(null), ['REPORT_MALFORMED']],
