@@ -159,9 +159,10 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
     return { row, index: row.index as number, entry, disclosures: (row.disclosures ?? []) as string[] };
   });
   progress(undefined, 'signature');
-  const madeAt = Math.max(
+  // A reduce, not a spread: a report of any length must not overflow the stack.
+  const madeAt = entries.reduce(
+    (latest, { entry }) => Math.max(latest, Date.parse(entry.at)),
     Date.parse(report.generatedAt),
-    ...entries.map(({ entry }) => Date.parse(entry.at)),
   );
   if (Number.isNaN(madeAt)) throw new VerifyError('REPORT_MALFORMED', 'generatedAt is not a time');
   verifyJwsSignature(parsed, trust, madeAt);
@@ -232,6 +233,7 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
       `report entry ${proven[disordered]?.index} is listed after an entry that follows it in the chain`,
     );
   }
+  if (proven.length === 0) throw new VerifyError('CHAIN_INCOMPLETE', 'the report lists no entry of its item');
   const broken = firstBreak(proven);
   if (broken) throw new VerifyError(broken.code, broken.detail);
   progress(`the chain runs from seq 1 to seq ${proven.length}, each entry linked to the one before`);

@@ -1056,6 +1056,7 @@ function signedReportCases(
       signed(withRows(rows.filter((_row, i) => i !== 1))),
       ['CHAIN_INCOMPLETE'],
     ],
+    ['a report listing no entry', signed(withRows([])), ['CHAIN_INCOMPLETE']],
     ['a report whose first entry was removed', signed(withRows(rows.slice(1))), ['CHAIN_INCOMPLETE']],
     [
       'a report listing its entries out of order',
