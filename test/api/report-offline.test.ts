@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { CompactSign } from 'jose';
+import { Client } from 'pg';
 import { encodeVerifierKey, noteSigner, parseTlogProof, parseVerifierKey } from '../../src/ledger';
 import type { CustodyReport, ProvenReportEntry } from '../../src/reports/custody-report';
 import { type TrustMaterial, type VerifyCode, verifyReport } from '../../src/verify';
+import { withScratchDatabase } from '../support/database';
 import { openCase, uploadItem } from '../support/fixtures';
 import { runScript } from '../support/script';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
@@ -34,6 +36,8 @@ describe('custody reports checked offline, from the signed report alone', functi
   let vkey = '';
   let body: { report: CustodyReport; jws: string };
   let trust: TrustMaterial;
+  /** The receipt of the sealing: a JWS of the receipt type, signed by the same keys. */
+  let receipt = '';
 
   before(async () => {
     service = await startTestService();
@@ -46,6 +50,7 @@ describe('custody reports checked offline, from the signed report alone', functi
       json: { type: 'custody.sealed', purpose: 'examination', sealNumber: 'S-1' },
     });
     expect(sealed.status).to.equal(201);
+    receipt = sealed.body.receipt;
     expect((await service.call('POST', `/v1/evidence/${itemId}/fixity`, { token })).status).to.equal(201);
     const response = await service.call('GET', `/v1/evidence/${itemId}/report`, { token });
     expect(response.status).to.equal(200);
@@ -94,6 +99,48 @@ describe('custody reports checked offline, from the signed report alone', functi
     expect(issued).to.have.length(2);
     expect(issued[0]?.leafHash).to.equal(body.report.entries.at(-1)?.leafHash);
     expect(again.report.log.size).to.be.greaterThan(body.report.log.size);
+  });
+
+  it('when a receipt of the same keys is given as a report, then it is REPORT_MALFORMED (the typ differs)', () => {
+    expect(receipt).to.be.a('string');
+    expect(verifyReport(receipt, trust).failure?.code).to.equal('REPORT_MALFORMED');
+  });
+
+  it('when a log row was changed in the database, then the report the service signs fails offline with LEAF_HASH_MISMATCH', async () => {
+    await withScratchDatabase(async (url) => {
+      const own = await startTestService({ DATABASE_URL: url });
+      try {
+        const lead = await own.token(uniqueSub('lead'), uniqueAgency(), 'investigator');
+        const item = await uploadItem(own, lead, await openCase(own, lead));
+        const event = await own.call('POST', `/v1/evidence/${item}/events`, {
+          token: lead,
+          json: { type: 'custody.sealed', purpose: 'examination', sealNumber: 'S-9' },
+        });
+        expect(event.status).to.equal(201);
+        const admin = new Client({ connectionString: url });
+        await admin.connect();
+        try {
+          await admin.query('ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only');
+          await admin.query(
+            `UPDATE log_entries SET leaf_data = convert_to(replace(convert_from(leaf_data, 'UTF8'), 'custody.sealed', 'custody.unsealed'), 'UTF8')
+              WHERE subject_id = $1 AND entry_type = 'custody.sealed'`,
+            [item],
+          );
+        } finally {
+          await admin.end();
+        }
+        const { jws } = (await own.call('GET', `/v1/evidence/${item}/report`, { token: lead })).body;
+        const ownTrust = {
+          jwks: (await own.call('GET', '/.well-known/jwks.json')).body,
+          logKey: parseVerifierKey((await own.call('GET', '/v1/log/info')).body.vkey),
+        };
+        const result = verifyReport(jws, ownTrust);
+        expect(result.failure?.code).to.equal('LEAF_HASH_MISMATCH');
+        expect(result.failure?.where).to.equal('entries[1]');
+      } finally {
+        await own.stop();
+      }
+    });
   });
 
   it('when the signed payload is changed without a new signature, or signed by a key the court did not pin, then it fails with SIGNATURE_INVALID or KEY_UNKNOWN', async () => {
@@ -157,10 +204,11 @@ describe('custody reports checked offline, from the signed report alone', functi
         (report) => {
           const lines = report.log.checkpoint.split('\n');
           const at = lines.length - 2;
-          lines[at] = (lines[at] as string).replace(
-            /.(.)$/,
-            (_all, last: string) => `${last === 'A' ? 'B' : 'A'}${last}`,
-          );
+          // A character well inside the signature (after the 4-byte key ID), each of whose bits counts.
+          const signatureLineText = lines[at] as string;
+          const flippedAt = signatureLineText.lastIndexOf(' ') + 21;
+          lines[at] =
+            `${signatureLineText.slice(0, flippedAt)}${signatureLineText[flippedAt] === 'A' ? 'B' : 'A'}${signatureLineText.slice(flippedAt + 1)}`;
           const checkpoint = lines.join('\n');
           return {
             ...report,

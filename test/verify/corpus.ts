@@ -964,10 +964,11 @@ function signedReportCases(
   };
   const checkpointLines = good.log.checkpoint.split('\n');
   const signatureLine = checkpointLines.length - 2;
-  checkpointLines[signatureLine] = (checkpointLines[signatureLine] as string).replace(
-    /.(.)$/,
-    (_match, last: string) => `${last === 'A' ? 'B' : 'A'}${last}`,
-  );
+  // A character well inside the signature (after the 4-byte key ID), each of whose bits counts.
+  const signatureLineText = checkpointLines[signatureLine] as string;
+  const flippedAt = signatureLineText.lastIndexOf(' ') + 21;
+  checkpointLines[signatureLine] =
+    `${signatureLineText.slice(0, flippedAt)}${signatureLineText[flippedAt] === 'A' ? 'B' : 'A'}${signatureLineText.slice(flippedAt + 1)}`;
   const forgedCheckpoint = checkpointLines.join('\n');
   const withCheckpoint = (checkpoint: string) => ({
     ...good,
