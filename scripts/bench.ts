@@ -735,6 +735,8 @@ async function reportPdf(entries: number) {
         },
         disclosures: parts.disclosures.map((d) => d.disclosure),
         withheld: [],
+        // As long as a real one in a log of a million entries: twenty hashes and the checkpoint.
+        tlog_proof: `c2sp.org/tlog-proof@v1\nindex ${i}\n${'bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n'.repeat(20)}\nbench.example/custody\n1000000\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n`,
       };
     }),
     verification: {

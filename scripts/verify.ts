@@ -1,10 +1,11 @@
 /**
  * Offline verification, for partners, courts and operators:
  *   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
+ *   npm run verify -- report REPORT_FILE --jwks JWKS_FILE --vkey VKEY
  *   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
  *   npm run verify -- package PACKAGE.zip [--vkey VKEY]
  *   npm run verify -- ledger [--vkey VKEY]
- * `receipt`, `consistency` and `package` use no database and no network: only the files and
+ * `receipt`, `report`, `consistency` and `package` use no database and no network: only the files and
  * the pinned keys given. `ledger` re-verifies the whole database (DATABASE_URL, or
  * the embedded server under DATA_DIR) and names the first entry that fails.
  * Exit codes: 0 verified, 1 verification failed, 64 usage error.
@@ -29,10 +30,12 @@ import {
   verifyBundle,
   verifyCheckpointPair,
   verifyReceipt,
+  verifyReport,
 } from '../src/verify';
 
 const USAGE = `usage:
   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
+  npm run verify -- report REPORT_FILE --jwks JWKS_FILE --vkey VKEY
   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
   npm run verify -- package PACKAGE.zip [--vkey VKEY]
   npm run verify -- ledger [--vkey VKEY] [--full]`;
@@ -70,6 +73,42 @@ async function receipt(files: string[], options: { jwks?: string; vkey?: string 
     return 0;
   }
   out(`not verified: ${result.reason}: ${result.detail}`);
+  return 1;
+}
+
+/**
+ * A signed custody report on its own: the file holds its compact JWS, or the
+ * body of GET /v1/evidence/:id/report (`{report, jws}`, the JSON then checked
+ * to be what was signed). Only the file and the pinned keys are read.
+ */
+function report(files: string[], options: { jwks?: string; vkey?: string }): number {
+  if (!options.vkey) throw new UsageError('missing --vkey');
+  const text = read(files[0], 'report file').trim();
+  let jws: unknown = text;
+  let json: unknown;
+  if (text.startsWith('{')) {
+    try {
+      const body = JSON.parse(text) as { jws?: unknown; report?: unknown };
+      jws = body?.jws;
+      json = body?.report;
+    } catch {
+      jws = undefined;
+    }
+  }
+  const result = verifyReport(
+    jws,
+    { jwks: readJson(options.jwks, '--jwks file'), logKey: parseVerifierKey(options.vkey) },
+    json,
+  );
+  for (const line of result.passed) out(`ok   ${line}`);
+  if (result.valid && result.report) {
+    const { itemId, entries, checkpoint } = result.report;
+    out(
+      `verified: the report of evidence:${itemId}, ${entries.length} entries, under the checkpoint of size ${checkpoint.size}`,
+    );
+    return 0;
+  }
+  out(`FAIL ${result.failure?.code} ${result.failure?.where}: ${result.failure?.detail}`);
   return 1;
 }
 
@@ -337,6 +376,8 @@ async function main(): Promise<number> {
   switch (command) {
     case 'receipt':
       return receipt(files, values);
+    case 'report':
+      return report(files, values);
     case 'consistency':
       return consistency(files, values);
     case 'package':

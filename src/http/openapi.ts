@@ -422,7 +422,8 @@ export const openApiDocument = {
     },
     '/v1/evidence/{id}/report': {
       get: {
-        summary: 'Custody report for a court, re-verified now and signed (JWS); itself an entry on the chain',
+        summary:
+          'Custody report for a court, re-verified now and signed (JWS); itself an entry on the chain. Self-contained: it carries its signed checkpoint and each entry’s tlog_proof, so it verifies offline (docs/verifying.md)',
         security: bearer,
         parameters: [evidenceId],
         responses: { '200': { description: '{ report, jws }' }, default: problem },

@@ -9,6 +9,7 @@ import type { EvidenceService, IntegrityCheck } from '../evidence/evidence-servi
 import {
   type Actor,
   consistencyProof,
+  encodeTlogProof,
   entryLeafData,
   equalBytes,
   fromUtf8,
@@ -55,13 +56,33 @@ export interface ReportReader {
   readonly disclosure?: string;
 }
 
+/**
+ * A report entry with its proof of inclusion: `tlog_proof` is a C2SP
+ * tlog-proof (formats.md §3), the same text a receipt's `tlog_proof` and a
+ * package's `proofs/<index>.tlog-proof` hold: `index`, the RFC 6962 audit
+ * path of `leafHash` and the report's own checkpoint (`log.checkpoint`),
+ * verbatim. Any tlog-proof reader checks it without the service.
+ */
+export interface ProvenReportEntry extends ReportEntry {
+  readonly tlog_proof: string;
+}
+
+/**
+ * The signed report (the payload of its JWS), self-contained: with the JWKS
+ * and the log's vkey a reader checks it offline (src/verify/report.ts,
+ * `npm run verify -- report`): the signature, the checkpoint `log.checkpoint`
+ * (a C2SP signed note, the one every entry's `tlog_proof` is against), each
+ * entry's leaf hash, inclusion proof, chain link and disclosures.
+ */
 export interface CustodyReport {
   readonly generatedAt: string;
   readonly issuedTo: ReportReader;
   readonly context: ReportContext;
+  /** The checkpoint the report was verified against: origin, tree size and the signed note text. */
   readonly log: { readonly origin: string; readonly size: number; readonly checkpoint: string };
   readonly item: ReportItem;
-  readonly entries: readonly ReportEntry[];
+  /** The item's chain up to the checkpoint, in order of seq, each entry with its inclusion proof. */
+  readonly entries: readonly ProvenReportEntry[];
   readonly verification: {
     readonly verdict: 'verified' | 'failed';
     readonly bytes: VerificationResult;
@@ -154,7 +175,8 @@ export class CustodyReports {
     const head = await this.entries.head();
     if (!head) throw new LedgerError('SERVICE_UNAVAILABLE', 'The log is not initialised');
     const latest = openCheckpoint(head.checkpoint, this.logKey);
-    const stored = await this.entries.chain('evidence', item.id);
+    // The report speaks for the log as of its checkpoint: an entry logged since then waits for the next report.
+    const stored = (await this.entries.chain('evidence', item.id)).filter((row) => row.index < latest.size);
     const parsed = stored.map((row) => parseEntry(JSON.parse(fromUtf8(row.leafData))));
     const entries = stored.map((row, i) =>
       readerEntry(
@@ -183,15 +205,13 @@ export class CustodyReports {
         throw new Error(`the stored disclosures of an entry do not match it, ${unusable.problem}`);
       return `${parsed.length} entries, each linked to the one before, their disclosures matching their digests`;
     });
+    // Each proof is checked here and carried in the report, so that its reader needs no service to check it.
+    const proofs: string[] = [];
     const inclusion = await attemptAsync(async () => {
       for (const row of stored) {
-        verifyInclusion(
-          row.index,
-          latest.size,
-          row.leafHash,
-          await inclusionProof(reader, row.index, latest.size),
-          latest.root,
-        );
+        const proof = await inclusionProof(reader, row.index, latest.size);
+        proofs.push(encodeTlogProof({ index: row.index, proof, checkpoint: head.checkpoint }));
+        verifyInclusion(row.index, latest.size, row.leafHash, proof, latest.root);
       }
       return `every entry is in the log of size ${latest.size}`;
     });
@@ -222,12 +242,14 @@ export class CustodyReports {
       context: reportContext(audience, await this.contextOf(item, principal)),
       log: { origin: latest.origin, size: latest.size, checkpoint: head.checkpoint },
       item: reportItem(audience, item, intake),
-      entries: entries.map(({ index, leafHash, entry, disclosures, withheld }) => ({
+      entries: entries.map(({ index, leafHash, entry, disclosures, withheld }, i) => ({
         index,
         leafHash,
         entry,
         disclosures,
         withheld,
+        // A proof that could not be made (a missing tree node) is left empty: the verdict says why, a verifier fails it.
+        tlog_proof: proofs[i] ?? '',
       })),
       verification: { verdict: ok ? 'verified' : 'failed', bytes, chain, inclusion, consistency },
       // Anomalies read only what every reader sees (anomalies.ts), so they say the same to every audience.

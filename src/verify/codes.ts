@@ -35,6 +35,13 @@ export const VERIFY_FAILURES = {
     'An entry’s `prev` does not name the leaf hash of the entry before it in its subject’s chain.',
   CHAIN_FORK: 'Two different entries claim the same place (seq) in one subject’s chain.',
   REPORT_MISMATCH: 'The report given as JSON is not the report that was signed.',
+  REPORT_CHECKPOINT_MISMATCH:
+    'A signed report’s parts name different checkpoints: an entry’s `tlog_proof` is against another checkpoint than the report’s `log.checkpoint`, or `log.size` is not that checkpoint’s size.',
+  REPORT_SUBJECT_MISMATCH: 'A signed report lists an entry of another subject than the item it reports on.',
+  REPORT_ORDER_INVALID:
+    'A signed report does not list its entries in the order of the chain (ascending seq and log index).',
+  INCLUSION_UNPROVEN:
+    'A signed report entry carries no `tlog_proof`, so nothing shows it is in the log (reports made before reports carried proofs).',
   REPORT_ENTRIES_MISMATCH:
     'The signed report’s entries are not exactly the entries the receipts prove, or it gives an entry other disclosures than the bundle’s disclosures file for it.',
   PAYLOAD_UNATTESTED: 'A payload file belongs to no item whose `evidence.acquired` entry the bundle proves.',

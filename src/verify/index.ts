@@ -18,5 +18,11 @@ export {
   type ReceiptVerification,
   verifyReceipt,
 } from './receipt';
-export { REPORT_TYPE, type SignedReport, verifySignedReport } from './report';
+export {
+  REPORT_TYPE,
+  type ReportVerification,
+  type SignedReport,
+  verifyReport,
+  verifySignedReport,
+} from './report';
 export type { PublishedKey, TrustMaterial } from './trust';

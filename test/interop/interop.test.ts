@@ -36,6 +36,7 @@ import {
 } from '../../src/ledger';
 import { withholdEntryParts } from '../../src/log/entry-policy';
 import { TILE_WIDTH } from '../../src/log/tiles';
+import { openCase, uploadItem } from '../support/fixtures';
 import { growLog, logSize } from '../support/grow-log';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -1016,6 +1017,94 @@ describe('interop: our artefacts checked by implementations that are not ours', 
         await alteredTile.stop();
         await alteredCheckpoint.stop();
       }
+    });
+  });
+
+  describe('a custody report from the service, checked from its JWS alone by jwcrypto, Python and Go', () => {
+    let service: TestService;
+
+    before(async function () {
+      this.timeout(120_000);
+      service = await startTestService();
+    });
+    after(async () => {
+      await service.stop();
+    });
+
+    it('when the report is verified by jwcrypto, then Python recomputes each entry’s leaf hash as the report names it, and Go checks each entry’s tlog-proof against the report’s checkpoint with the vkey', async () => {
+      const token = await service.token(uniqueSub('court'), uniqueAgency(), 'investigator');
+      const caseId = await openCase(service, token);
+      const itemId = await uploadItem(service, token, caseId);
+      const sealed = await service.call('POST', `/v1/evidence/${itemId}/events`, {
+        token,
+        json: { type: 'custody.sealed', purpose: 'examination', sealNumber: 'S-7' },
+      });
+      expect(sealed.status).to.equal(201);
+      const { jws } = (await service.call('GET', `/v1/evidence/${itemId}/report`, { token })).body as {
+        jws: string;
+      };
+      const jwks = (await service.call('GET', '/.well-known/jwks.json')).body;
+      const logVkey = (await service.call('GET', '/v1/log/info')).body.vkey as string;
+
+      // From here on only the JWS, the JWKS and the vkey, and no code of ours.
+      const output = await run(DEBIAN_PYTHON, ['-I', JWS_SCRIPT], JSON.stringify({ jwks, token: jws }), {
+        env: pythonEnv(),
+      });
+      const verified = JSON.parse(output.stdout) as JwsResult;
+      expect(verified.ok, verified.error).to.equal(true);
+      expect(verified.header?.typ).to.equal('custody-report+jwt');
+      const report = verified.payload as {
+        log: { origin: string; size: number; checkpoint: string };
+        entries: Array<{ index: number; leafHash: string; entry: unknown; tlog_proof: string }>;
+      };
+      expect(report.entries).to.have.length(3);
+      const hashed = await run(
+        DEBIAN_PYTHON,
+        ['-I', ENTRY_SCRIPT],
+        JSON.stringify({
+          cases: report.entries.map((row) => ({
+            id: `entry-${row.index}`,
+            entry: row.entry,
+            disclosures: [],
+          })),
+        }),
+        { env: pythonEnv() },
+      );
+      const leaves = new Map(
+        (JSON.parse(hashed.stdout) as { results: EntryResult[] }).results.map((r) => [r.id, r]),
+      );
+      const cases: GoCase[] = report.entries.map((row) => {
+        const python = leaves.get(`entry-${row.index}`);
+        expect(python?.ok, python?.error).to.equal(true);
+        expect(python?.leafHash).to.equal(row.leafHash);
+        return {
+          id: `proof-${row.index}`,
+          kind: 'tlog-proof',
+          vkey: logVkey,
+          bundle: row.tlog_proof,
+          leafHash: python?.leafHash as string,
+        };
+      });
+      const [first, second] = report.entries as [(typeof report.entries)[0], (typeof report.entries)[0]];
+      // Another entry's leaf under this entry's proof: the proof binds one leaf at one index.
+      cases.push({
+        id: 'other-leaf',
+        kind: 'tlog-proof',
+        vkey: logVkey,
+        bundle: first.tlog_proof,
+        leafHash: second.leafHash,
+      });
+      const results = await goCheck(cases);
+      for (const row of report.entries) {
+        const proven = result(results, `proof-${row.index}`);
+        expect(proven.ok, proven.error).to.equal(true);
+        expect({ origin: proven.origin, size: proven.size, index: proven.index }).to.deep.equal({
+          origin: report.log.origin,
+          size: report.log.size,
+          index: row.index,
+        });
+      }
+      expect(result(results, 'other-leaf').ok).to.equal(false);
     });
   });
 });

@@ -45,6 +45,13 @@ export type CorpusCase =
       readonly kind: 'receipt';
       readonly input: unknown;
       readonly expected: VerifyCode[];
+    }
+  | {
+      readonly name: string;
+      /** A signed report on its own (its JWS), checked self-contained: no receipts, no other proofs. */
+      readonly kind: 'report';
+      readonly input: unknown;
+      readonly expected: VerifyCode[];
     };
 
 const ORIGIN = 'corpus.example/custody';
@@ -155,6 +162,21 @@ class MemoryLog {
     return inclusionProof(this.reader(), index, size);
   }
 
+  private readonly proofs = new Map<string, Uint8Array[]>();
+
+  /** Makes every inclusion proof into the tree of `size` ahead, so that a report can be signed at once. */
+  async prepareProofs(size = this.entries.length): Promise<void> {
+    for (let index = 0; index < size; index++)
+      this.proofs.set(`${index}/${size}`, await this.proof(index, size));
+  }
+
+  /** The tlog-proof of an entry against the checkpoint of `size`, as reports carry it (proofs prepared). */
+  tlogProof(index: number, size = this.entries.length): string {
+    const proof = this.proofs.get(`${index}/${size}`);
+    if (!proof) throw new Error(`no proof prepared for ${index} in ${size}`);
+    return encodeTlogProof({ index, proof, checkpoint: this.checkpoint(size) });
+  }
+
   consistency(from: number, to: number) {
     return consistencyProof(this.reader(), from, to);
   }
@@ -203,7 +225,13 @@ function reportOf(
 ) {
   const entries = log.entries
     .map((entry, index) => {
-      const row = { index, leafHash: toBase64(entryLeafHash(entry)), entry };
+      if (index >= size || entry.subject.id !== item) return undefined;
+      const row = {
+        index,
+        leafHash: toBase64(entryLeafHash(entry)),
+        entry,
+        tlog_proof: log.tlogProof(index, size),
+      };
       if (!audience) return row;
       const given = audience(index);
       const withheld = (log.disclosures[index] ?? [])
@@ -211,7 +239,7 @@ function reportOf(
         .map((one) => `${one.in}.${one.name}`);
       return { ...row, disclosures: [...given], withheld };
     })
-    .filter((row) => row.index < size && row.entry.subject.id === item);
+    .filter((row) => row !== undefined);
   const report = {
     generatedAt,
     item: { id: item },
@@ -259,6 +287,8 @@ export async function buildCorpus(): Promise<Corpus> {
       text: encodeTlogProof({ index, proof: await log.proof(index), checkpoint: log.checkpoint() }),
     })),
   );
+  await log.prepareProofs(5);
+  await log.prepareProofs(6);
   const reportA = reportOf(log, ITEM_A, 5, current, minutes(3.1));
   const reportB = reportOf(log, ITEM_B, 6, current, minutes(4.1));
   const reports = [
@@ -618,6 +648,8 @@ export async function buildCorpus(): Promise<Corpus> {
     ['an empty string', '', ['RECEIPT_MALFORMED']],
   ];
   const withholding = await selectiveDisclosureCases(logSigner, current, receipts);
+  await forked.prepareProofs();
+  const reportCases = signedReportCases(log, reportA.json, current, forked, otherLog);
 
   return {
     vkey: encodeVerifierKey(ORIGIN, logSigner.publicKey),
@@ -632,6 +664,12 @@ export async function buildCorpus(): Promise<Corpus> {
       ...[...receiptCases, ...withholding.receipts].map(([name, input, expected]) => ({
         name,
         kind: 'receipt' as const,
+        input,
+        expected,
+      })),
+      ...reportCases.map(([name, input, expected]) => ({
+        name,
+        kind: 'report' as const,
         input,
         expected,
       })),
@@ -678,6 +716,7 @@ async function selectiveDisclosureCases(
   }); // 2
   log.append(ITEM_C, 'report.issued', minutes(3), { format: 'json' }); // 3: its data withholds nothing
   const last = log.entries.length - 1;
+  await log.prepareProofs();
 
   const receipts = await Promise.all(
     log.entries.map(async (_entry, index) => ({
@@ -891,4 +930,170 @@ async function selectiveDisclosureCases(
       ],
     ],
   };
+}
+
+type ReportJson = ReturnType<typeof reportOf>['json'];
+type ReportRow = ReportJson['entries'][number];
+
+/**
+ * A signed report checked on its own, as a court holding only the report's
+ * JWS, the JWKS and the log vkey checks it. Most bad reports are signed with
+ * a key the JWKS holds: the checks must not rest on the issuer's signature
+ * alone (a compromised or dishonest issuer), so each catches its own change.
+ */
+function signedReportCases(
+  log: MemoryLog,
+  good: ReportJson,
+  key: ReceiptKey,
+  forked: MemoryLog,
+  otherLog: MemoryLog,
+): Array<[string, unknown, VerifyCode[]]> {
+  const signed = (report: unknown) =>
+    jws({ alg: 'EdDSA', kid: key.kid, typ: 'custody-report+jwt' }, report, key.privateKey);
+  const rows = good.entries;
+  const withRows = (entries: readonly unknown[]) => ({ ...good, entries });
+  const changeRow = (position: number, change: (row: ReportRow) => unknown) =>
+    withRows(rows.map((row, i) => (i === position ? change(row) : row)));
+  const proofLines = (row: ReportRow) => row.tlog_proof.split('\n');
+  const flipped = (text: string) => `${text.startsWith('A') ? 'B' : 'A'}${text.slice(1)}`;
+  // Line 2 of a tlog-proof is the leaf's sibling (line 0 the header, line 1 the index).
+  const withSibling = (row: ReportRow) => {
+    const lines = proofLines(row);
+    lines[2] = flipped(lines[2] as string);
+    return { ...row, tlog_proof: lines.join('\n') };
+  };
+  const checkpointLines = good.log.checkpoint.split('\n');
+  const signatureLine = checkpointLines.length - 2;
+  // A character well inside the signature (after the 4-byte key ID), each of whose bits counts.
+  const signatureLineText = checkpointLines[signatureLine] as string;
+  const flippedAt = signatureLineText.lastIndexOf(' ') + 21;
+  checkpointLines[signatureLine] =
+    `${signatureLineText.slice(0, flippedAt)}${signatureLineText[flippedAt] === 'A' ? 'B' : 'A'}${signatureLineText.slice(flippedAt + 1)}`;
+  const forgedCheckpoint = checkpointLines.join('\n');
+  const withCheckpoint = (checkpoint: string) => ({
+    ...good,
+    log: { ...good.log, checkpoint },
+    entries: rows.map((row) => ({
+      ...row,
+      tlog_proof: row.tlog_proof.replace(good.log.checkpoint, checkpoint),
+    })),
+  });
+  const transfer = rows[1] as ReportRow;
+  const alteredEntry = { ...transfer.entry, data: { ...transfer.entry.data, purpose: 'to the incinerator' } };
+  const [head, , signature] = signed(good).split('.') as [string, string, string];
+  const rewritten = b64url(JSON.stringify(changeRow(1, (row) => ({ ...row, entry: alteredEntry }))));
+  const forkedRows = forked.entries.map((entry, index) => ({
+    index,
+    leafHash: toBase64(entryLeafHash(entry)),
+    entry,
+    tlog_proof: '',
+  }));
+  return [
+    ['a signed report, checked on its own', signed(good), []],
+    [
+      'a report whose entry data was changed after signing',
+      `${head}.${rewritten}.${signature}`,
+      ['SIGNATURE_INVALID'],
+    ],
+    [
+      'a report re-signed with an entry’s data changed',
+      signed(changeRow(1, (row) => ({ ...row, entry: alteredEntry }))),
+      ['LEAF_HASH_MISMATCH'],
+    ],
+    [
+      'a report re-signed with an entry changed and its leafHash recomputed',
+      signed(
+        changeRow(1, (row) => ({
+          ...row,
+          entry: alteredEntry,
+          leafHash: toBase64(entryLeafHash(alteredEntry as LogEntry)),
+        })),
+      ),
+      ['INCLUSION_INVALID'],
+    ],
+    ['a report with a proof hash changed', signed(changeRow(2, withSibling)), ['INCLUSION_INVALID']],
+    [
+      'a report whose checkpoint signature was damaged',
+      signed(withCheckpoint(forgedCheckpoint)),
+      ['CHECKPOINT_INVALID'],
+    ],
+    [
+      'a report whose checkpoint is another log’s',
+      signed(withCheckpoint(otherLog.checkpoint())),
+      ['CHECKPOINT_INVALID'],
+    ],
+    [
+      'a report whose entry proof is against another checkpoint',
+      signed(changeRow(0, (row) => ({ ...row, tlog_proof: log.tlogProof(0, 6) }))),
+      ['REPORT_CHECKPOINT_MISMATCH'],
+    ],
+    [
+      'a report whose log size is not its checkpoint’s',
+      signed({ ...good, log: { ...good.log, size: good.log.size + 1 } }),
+      ['REPORT_CHECKPOINT_MISMATCH'],
+    ],
+    [
+      'a report whose log origin is not its checkpoint’s',
+      signed({ ...good, log: { ...good.log, origin: 'other.example/custody' } }),
+      ['ORIGIN_MISMATCH'],
+    ],
+    [
+      'a report whose entry carries no proof',
+      signed(changeRow(1, ({ tlog_proof: _dropped, ...row }) => row)),
+      ['INCLUSION_UNPROVEN'],
+    ],
+    [
+      'a report whose entry proof is garbled',
+      signed(changeRow(1, (row) => ({ ...row, tlog_proof: 'c2sp.org/tlog-proof@v1\nindex one\n' }))),
+      ['PROOF_MALFORMED'],
+    ],
+    [
+      'a report whose entry proof is another entry’s',
+      signed(changeRow(1, (row) => ({ ...row, tlog_proof: (rows[2] as ReportRow).tlog_proof }))),
+      ['INDEX_MISMATCH'],
+    ],
+    [
+      'a report with an entry removed (seq 2)',
+      signed(withRows(rows.filter((_row, i) => i !== 1))),
+      ['CHAIN_INCOMPLETE'],
+    ],
+    ['a report listing no entry', signed(withRows([])), ['CHAIN_INCOMPLETE']],
+    ['a report whose first entry was removed', signed(withRows(rows.slice(1))), ['CHAIN_INCOMPLETE']],
+    [
+      'a report listing its entries out of order',
+      signed(withRows([rows[0], rows[2], rows[1], ...rows.slice(3)])),
+      ['REPORT_ORDER_INVALID'],
+    ],
+    [
+      'a report with an entry of another item',
+      signed(
+        withRows([...rows.slice(0, 1), { index: 1, leafHash: '', entry: log.entries[1] }, ...rows.slice(1)]),
+      ),
+      ['REPORT_SUBJECT_MISMATCH'],
+    ],
+    [
+      'a report of a forked chain (two entries at seq 2)',
+      signed({
+        ...good,
+        log: { ...good.log, size: forked.entries.length, checkpoint: forked.checkpoint() },
+        entries: forkedRows.map((row) => ({ ...row, tlog_proof: forked.tlogProof(row.index) })),
+      }),
+      ['CHAIN_FORK'],
+    ],
+    [
+      'a report whose entry is not well formed',
+      signed(changeRow(1, (row) => ({ ...row, entry: { v: 1 } }))),
+      ['ENTRY_INVALID'],
+    ],
+    [
+      'a report whose entry index is not a number',
+      signed(changeRow(1, (row) => ({ ...row, index: '1' }))),
+      ['REPORT_MALFORMED'],
+    ],
+    ['a receipt given as a report', 'eyJhbGciOiJFZERTQSJ9.e30.e30', ['REPORT_MALFORMED']],
+    ['a report payload that is not a report', signed({ entries: 'all of them' }), ['REPORT_MALFORMED']],
+    ['a report payload that is null', signed(null), ['REPORT_MALFORMED']],
+    ['a report that is not a string', { jws: 'x' }, ['REPORT_MALFORMED']],
+    ['an empty report', '', ['REPORT_MALFORMED']],
+  ];
 }

@@ -1,5 +1,5 @@
 import { parseVerifierKey } from '../../src/ledger';
-import { type DisclosedEntry, verifyBundle, verifyReceipt } from '../../src/verify';
+import { type DisclosedEntry, verifyBundle, verifyReceipt, verifyReport } from '../../src/verify';
 import type { Corpus } from './corpus';
 
 /**
@@ -14,7 +14,9 @@ export function runCorpus(corpus: Corpus): Record<string, string[]> {
     const codes =
       one.kind === 'bundle'
         ? verifyBundle(one.input, trust).failures.map((failure) => failure.code)
-        : [verifyReceipt(one.input, trust).reason].filter((code) => code !== undefined);
+        : one.kind === 'report'
+          ? [verifyReport(one.input, trust).failure?.code].filter((code) => code !== undefined)
+          : [verifyReceipt(one.input, trust).reason].filter((code) => code !== undefined);
     results[one.name] = [...new Set(codes)].sort();
   }
   return results;
