@@ -28,6 +28,9 @@ const INTAKE = {
   location: 'Gəncə, Şəhriyar küç. 5 / Гянджа / 占贾',
 };
 
+/** Where a court reaches the service: the PDF prints its verification page. */
+const PUBLIC_BASE = 'https://ledger.example.az';
+
 /** Each language's words for what a court checks first: the title and the verdict. */
 const FIXED = {
   az: ['Saxlanma zənciri haqqında hesabat', 'TƏSDİQLƏNDİ', 'səhifə 1 / '],
@@ -106,14 +109,14 @@ describe('court report PDFs in Azerbaijani, English and Russian', function () {
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'custody-languages-'));
-    service = await startTestService({ BLOB_DIR: path.join(dir, 'blobs') });
+    service = await startTestService({ BLOB_DIR: path.join(dir, 'blobs'), PUBLIC_BASE_URL: PUBLIC_BASE });
     const agency = uniqueAgency('AZ');
     token = await service.token(uniqueSub('leyla'), agency, 'investigator', 'prosecutor');
     const opened = await service.call('POST', '/v1/cases', { token, json: CASE });
     expect(opened.status, opened.text).to.equal(201);
     const form = new FormData();
     form.append('metadata', JSON.stringify(INTAKE));
-    form.append('file', new Blob([randomBytes(2_000)]), 'şəkil-фото-照片.bin');
+    form.append('file', new Blob([randomBytes(2_000)]), 'extraction.bin');
     const uploaded = await fetch(new URL(`/v1/cases/${opened.body.case.id}/evidence`, service.url), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
@@ -165,6 +168,7 @@ describe('court report PDFs in Azerbaijani, English and Russian', function () {
       expect(issuances).to.have.length(++issued);
       expect(report.entries.at(-1)?.entry.type).to.equal('report.issued');
       expect(pdf.text).to.contain(report.generatedAt);
+      expect(pdf.text).to.contain(`${PUBLIC_BASE}/verify`);
       expect(pdf.text).to.contain(createHash('sha256').update(jws, 'utf8').digest('hex'));
 
       // And what checks it without the service: a receipt per entry, the keys.
