@@ -156,7 +156,7 @@ export function renderReportPdf(
     const basis =
       order.legalBasis === undefined
         ? (withheld(order.withheld, 'legalBasis') ?? '-')
-        : JSON.stringify(order.legalBasis);
+        : legalBasisInWords(t, order.legalBasis);
     field(
       t('order', { kind: order.kind ?? '-' }),
       t('orderLine', { id: order.id ?? '-', status: order.status ?? '-', from, basis }),
@@ -229,6 +229,29 @@ export function renderReportPdf(
     doc.fontSize(7.5);
     text(t('logPosition', { index, leaf: leafHash }), 'mono', { indent: 12 });
     doc.fontSize(BODY);
+  }
+
+  // Every hand-over to another agency, as this reader may see it: recipient, order and conditions.
+  heading(t('disclosures'));
+  const handOvers = report.entries.filter(({ entry }) => entry.type === 'evidence.disclosed');
+  if (handOvers.length === 0) text(t('noDisclosures'));
+  for (const { entry, disclosures, withheld: notGiven } of handOvers) {
+    const { data } = revealFields(entry, disclosures);
+    const shown = (name: string) =>
+      data[name] !== undefined && data[name] !== null
+        ? describeValue(data[name])
+        : notGiven.includes(`data.${name}`)
+          ? WITHHELD
+          : t('none');
+    field(
+      `#${entry.seq} ${entry.at}`,
+      t('disclosureLine', {
+        recipient: shown('recipient'),
+        disclosure: shown('disclosure'),
+        order: shown('order'),
+        conditions: shown('conditions'),
+      }),
+    );
   }
 
   heading(t('anomalies'));
@@ -346,6 +369,19 @@ function issuedTo(t: ReportText, reader: ReportReader, withheld: string): string
       return t('issuedOutside', { who, withheld });
   }
 }
+
+/** An order's legal basis in words: the instrument by name, the article and the requester's reference. */
+function legalBasisInWords(t: ReportText, basis: unknown): string {
+  if (basis === null || typeof basis !== 'object') return String(basis);
+  const { instrument, article, reference } = basis as Record<string, unknown>;
+  const key = `instrument${String(instrument)}` as Parameters<ReportText>[0];
+  const named = INSTRUMENTS.has(String(instrument)) ? t(key) : String(instrument);
+  return [named, typeof article === 'string' ? t('article', { article }) : undefined, reference]
+    .filter((part): part is string => typeof part === 'string' && part !== '')
+    .join(', ');
+}
+
+const INSTRUMENTS: ReadonlySet<string> = new Set(['UNCC', 'BUDAPEST', 'MLAT', 'EU_2023_1543', 'DOMESTIC']);
 
 /** A revealed field's value in words: a party as "agency / person", lists comma-separated, other objects as JSON. */
 function describeValue(value: EntryValue): string {

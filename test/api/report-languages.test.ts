@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { CustodyReport } from '../../src/reports/custody-report';
+import { executedRequestFor } from '../support/fixtures';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const run = promisify(execFile);
@@ -106,14 +107,22 @@ describe('court report PDFs in Azerbaijani, English and Russian', function () {
   let dir: string;
   let token: string;
   let itemId: string;
+  let caseId: string;
+  let agency: string;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'custody-languages-'));
-    service = await startTestService({ BLOB_DIR: path.join(dir, 'blobs'), PUBLIC_BASE_URL: PUBLIC_BASE });
-    const agency = uniqueAgency('AZ');
+    // The case's agency is the central authority: it discloses under the requests it received.
+    agency = uniqueAgency('AZ');
+    service = await startTestService({
+      BLOB_DIR: path.join(dir, 'blobs'),
+      PUBLIC_BASE_URL: PUBLIC_BASE,
+      CENTRAL_AUTHORITY: agency,
+    });
     token = await service.token(uniqueSub('leyla'), agency, 'investigator', 'prosecutor');
     const opened = await service.call('POST', '/v1/cases', { token, json: CASE });
     expect(opened.status, opened.text).to.equal(201);
+    caseId = opened.body.case.id;
     const form = new FormData();
     form.append('metadata', JSON.stringify(INTAKE));
     form.append('file', new Blob([randomBytes(2_000)]), 'extraction.bin');
@@ -182,6 +191,27 @@ describe('court report PDFs in Azerbaijani, English and Russian', function () {
       expect(verified.body.valid, verified.text).to.equal(true);
       expect(JSON.parse(await pdf.attachment('jwks.json'))).to.deep.equal(jwks);
     }
+  });
+
+  it('when the item was disclosed under a request, then the Russian PDF names the recipient, the order and its conditions as entered, and the order’s legal basis in words', async function () {
+    const partnerAgency = uniqueAgency('KZ');
+    const orderId = await executedRequestFor(service, token, partnerAgency, [itemId]);
+    const conditions = 'Yalnız 15 saylı iş üçün / только по делу № 15 / 仅限本案';
+    const created = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token,
+      json: { recipientAgency: partnerAgency, evidenceIds: [itemId], orderId, conditions },
+    });
+    expect(created.status, created.text).to.equal(201);
+    const response = await fetchPdf('?lang=ru');
+    const pdf = await readPdf(this, dir, Buffer.from(await response.arrayBuffer()), 'disclosed.pdf');
+    // These lines are long: where they wrap, pdftotext gives a line break for the space.
+    const flat = pdf.text.replace(/\s+/g, ' ');
+    expect(flat).to.contain('Раскрытия');
+    expect(flat).to.contain(`${partnerAgency} (раскрытие ${created.body.disclosure.id})`);
+    expect(flat).to.contain(`по постановлению ${orderId}`);
+    expect(flat).to.contain(`условия: ${conditions}`);
+    expect(flat).to.contain('основание Конвенция ООН против киберпреступности, ст. 44');
+    expect(agency).to.equal(service.config.centralAuthority);
   });
 
   it('when the language is none of az, en and ru, then the answer is 400 INVALID_PARAMETER and no report is issued', async function () {
