@@ -256,8 +256,13 @@ export function renderReportPdf(
 
   heading(t('anomalies'));
   if (report.anomalies.length === 0) text(t('noAnomalies'));
-  for (const anomaly of report.anomalies)
-    text(`#${anomaly.seq} ${anomaly.at}: ${anomaly.kind} - ${anomaly.detail}`);
+  for (const anomaly of report.anomalies) {
+    // The kind in the reader's language; the detail names entries and times as the signed report does.
+    field(
+      `#${anomaly.seq} ${anomaly.at}`,
+      `${t(`anomaly_${anomaly.kind}`)} (${anomaly.kind}): ${anomaly.detail}`,
+    );
+  }
 
   if (doc.y > doc.page.height - 160) doc.addPage();
   heading(t('checkpoint'));

@@ -214,6 +214,24 @@ describe('court report PDFs in Azerbaijani, English and Russian', function () {
     expect(agency).to.equal(service.config.centralAuthority);
   });
 
+  it('when a transfer was never acknowledged, then the Azerbaijani PDF explains the anomaly in words', async function () {
+    const transferred = await service.call('POST', `/v1/evidence/${itemId}/events`, {
+      token,
+      json: {
+        type: 'custody.transferred',
+        purpose: 'ekspertiza',
+        counterparty: { agency: uniqueAgency('LAB') },
+      },
+    });
+    expect(transferred.status, transferred.text).to.equal(201);
+    const response = await fetchPdf('?lang=az');
+    const pdf = await readPdf(this, dir, Buffer.from(await response.arrayBuffer()), 'anomaly.pdf');
+    const flat = pdf.text.replace(/\s+/g, ' ');
+    expect(flat).to.contain(
+      `#${transferred.body.entry.seq} ${transferred.body.entry.at}: Qəbul edən tərəfin heç vaxt təsdiqləmədiyi ötürmə (transfer_unacknowledged)`,
+    );
+  });
+
   it('when the language is none of az, en and ru, then the answer is 400 INVALID_PARAMETER and no report is issued', async function () {
     const before = await service.call('GET', `/v1/evidence/${itemId}/report`, { token });
     const refused = await fetchPdf('?lang=xx');
