@@ -304,15 +304,20 @@ export function renderReportPdf(
   text(t('howToIndependent'));
   if (options.verifyUrl) text(t('howToBrowser', { url: options.verifyUrl }));
 
+  const issuedAt = new Date(report.generatedAt);
   if (options.jws !== undefined)
-    attach(doc, {
-      name: 'report.jws',
-      bytes: new TextEncoder().encode(options.jws),
-      type: 'application/jose',
-      description: 'The signed custody report (JWS) this PDF renders',
-      relationship: 'Source',
-    });
-  for (const attachment of options.attachments ?? []) attach(doc, attachment);
+    attach(
+      doc,
+      {
+        name: 'report.jws',
+        bytes: new TextEncoder().encode(options.jws),
+        type: 'application/jose',
+        description: 'The signed custody report (JWS) this PDF renders',
+        relationship: 'Source',
+      },
+      issuedAt,
+    );
+  for (const attachment of options.attachments ?? []) attach(doc, attachment, issuedAt);
 
   // "page N of M": every page is known only now.
   const pages = doc.bufferedPageRange();
@@ -337,9 +342,12 @@ export function renderReportPdf(
   return doc as unknown as Readable;
 }
 
-function attach(doc: PDFKit.PDFDocument, file: PdfAttachment): void {
+/** Attaches `file` as of `at` (the report's issuance): PDF/A-3 readers show when each file was made. */
+function attach(doc: PDFKit.PDFDocument, file: PdfAttachment, at: Date): void {
   doc.file(Buffer.from(file.bytes), {
     name: file.name,
+    creationDate: at,
+    modifiedDate: at,
     type: file.type,
     description: file.description,
     relationship: file.relationship,
