@@ -41,7 +41,8 @@ export class CourtReports {
       language,
       jws,
       attachments: await this.attachments(report),
-      verifyUrl: new URL('/verify', this.settings.publicBaseUrl).href,
+      // Under the base's own path: a service published at https://host/ledger has its page at /ledger/verify.
+      verifyUrl: new URL('verify', this.settings.publicBaseUrl.replace(/\/?$/, '/')).href,
     });
     return { report, pdf };
   }
