@@ -7,6 +7,7 @@ import { canonicalTimeZone } from './orders/event-time';
 import { AUTHORISABLE_KINDS, EU_ROLES, type LegalSettings, RESERVABLE } from './orders/legal-settings';
 import { ORDER_KINDS, type OrderKind } from './orders/lifecycle';
 import { EU_2023_1543_STATES } from './orders/states-parties';
+import { REPORT_LANGUAGES, type ReportLanguage } from './reports/messages';
 import { largestUploadBytes } from './storage/s3-part-size';
 
 export interface RateLimitSettings {
@@ -230,6 +231,14 @@ export const configSchema = z
       .pipe(z.array(z.iso.date()))
       .optional(),
     REPORT_MAX_HOLDER_GAP_HOURS: z.coerce.number().int().min(1).max(8760).default(48),
+    // The language of a court report's fixed texts when the request names none (Azerbaijani courts first).
+    REPORT_LANGUAGE: z.enum(REPORT_LANGUAGES).default('az'),
+    // Where readers reach the service: the court PDF prints `<this>/verify` with a QR code.
+    PUBLIC_BASE_URL: z
+      .string()
+      .url()
+      .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL')
+      .optional(),
     BREAK_GLASS_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     FIXITY_SWEEP_INTERVAL_SECONDS: seconds(86_400, 31_536_000),
     // The IETF draft asks clients to expect keys kept at least 24 hours.
@@ -406,6 +415,10 @@ export interface Config {
   readonly timeZone: string;
   /** Custody reports flag an item without a holder (in transit) for longer than this. */
   readonly reportMaxHolderGapMs: number;
+  /** The language of a court report when the request asks for none. */
+  readonly reportLanguage: ReportLanguage;
+  /** The service's address as readers reach it; the court PDF links `<this>/verify`. */
+  readonly publicBaseUrl: string;
   /** How long a break-glass opening of a case lasts. */
   readonly breakGlassMs: number;
   /** How often every stored item is re-hashed (0: never). */
@@ -512,6 +525,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uncParties: e.UNC_PARTIES,
     },
     reportMaxHolderGapMs: e.REPORT_MAX_HOLDER_GAP_HOURS * 3_600_000,
+    reportLanguage: e.REPORT_LANGUAGE,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`,
     orderDeadlineWarningMs: e.ORDER_DEADLINE_WARNING_HOURS * 3_600_000,
     orderWarningLeads: { days: e.ORDER_WARNING_DAYS, byKind: e.ORDER_WARNING_DAYS_BY_KIND ?? {} },
     referralAuthorities: e.REFERRAL_AUTHORITIES,

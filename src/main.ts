@@ -64,6 +64,7 @@ import { OrderSupplements } from './orders/supplements';
 import { UserNotices } from './orders/user-notices';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
+import { CourtReports } from './reports/court-report';
 import { CustodyReports } from './reports/custody-report';
 import { DisclosureUses } from './reports/disclosure-uses';
 import { DisclosureService } from './reports/disclosures';
@@ -404,6 +405,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       evidence: {
         evidence,
         reports,
+        courtReports: new CourtReports(
+          reports,
+          logRepository,
+          { jwks, vkey: logVerifierKey(logSigner), receiptKey: () => keyring.signingKey() },
+          { publicBaseUrl: config.publicBaseUrl },
+        ),
+        reportLanguage: config.reportLanguage,
         blobs,
         limits: {
           maxBytes: config.evidenceMaxBytes,

@@ -1,24 +1,40 @@
 import { pipeline } from 'node:stream/promises';
 import { type Request, Router } from 'express';
+import { z } from 'zod';
 import type { Authenticator } from '../access/identity';
 import { LedgerError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
 import { evidenceView } from '../evidence/evidence-view';
 import type { Logger } from '../logger';
+import type { CourtReports } from '../reports/court-report';
 import type { CustodyReports } from '../reports/custody-report';
-import { renderReportPdf } from '../reports/report-pdf';
+import { REPORT_LANGUAGES, type ReportLanguage } from '../reports/messages';
 import type { BlobStore, ByteRange } from '../storage/blob-store';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { evidenceUpload, type UploadLimits, uploadedEvidence } from './evidence-upload';
 import { type IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from './idempotency';
 import { custodyEventBody, trailingSha256 } from './schemas';
-import { idFromPath, parseBody } from './validation';
+import { idFromPath, parseBody, parseQuery } from './validation';
+
+const reportQuery = z.strictObject({ lang: z.enum(REPORT_LANGUAGES).optional() });
+
+/** A report's language: `?lang=`, else the best of `Accept-Language`, else the deployment's. */
+function reportLanguageOf(req: Request, fallback: ReportLanguage): ReportLanguage {
+  const { lang } = parseQuery(reportQuery, req.query);
+  if (lang) return lang;
+  if (!req.get('accept-language')) return fallback;
+  const accepted = req.acceptsLanguages(...REPORT_LANGUAGES);
+  return accepted === false ? fallback : (accepted as ReportLanguage);
+}
 
 export interface EvidenceRouteDependencies {
   readonly authenticate: Authenticator;
   readonly evidence: EvidenceService;
   readonly reports: CustodyReports;
+  /** The court's PDF of a report, and its language when the request names none. */
+  readonly courtReports: CourtReports;
+  readonly reportLanguage: ReportLanguage;
   readonly blobs: BlobStore;
   readonly limits: UploadLimits;
   readonly logger: Logger;
@@ -157,17 +173,21 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   });
 
   router.get('/v1/evidence/:id/report.pdf', async (req, res) => {
-    const { report, jws } = await deps.reports.issue(
+    // Decided before the report is issued: a refused language leaves no `report.issued` entry.
+    const language = reportLanguageOf(req, deps.reportLanguage);
+    const { report, pdf } = await deps.courtReports.issuePdf(
       principalOf(res),
       idFromPath(req.params.id, 'evidence'),
-      'pdf',
+      language,
     );
     res.status(200).set({
       'Content-Type': 'application/pdf',
       'Content-Disposition': `inline; filename="custody-report-${report.item.id}.pdf"`,
+      'Content-Language': language,
       'Cache-Control': 'no-store',
+      Vary: 'Accept-Language',
     });
-    await pipeline(renderReportPdf(report, jws.length), res);
+    await pipeline(pdf, res);
   });
 
   router.post('/v1/evidence/:id/events', async (req, res) => {

@@ -431,9 +431,18 @@ export const openApiDocument = {
     },
     '/v1/evidence/{id}/report.pdf': {
       get: {
-        summary: 'The custody report as PDF',
+        summary: 'The custody report as PDF/A-3, with the signed report, receipts and keys attached',
         security: bearer,
-        parameters: [evidenceId],
+        parameters: [
+          evidenceId,
+          {
+            name: 'lang',
+            in: 'query',
+            required: false,
+            description: 'Language of the fixed texts; else Accept-Language, else REPORT_LANGUAGE',
+            schema: { type: 'string', enum: ['az', 'en', 'ru'] },
+          },
+        ],
         responses: { '200': { description: 'application/pdf' }, default: problem },
       },
     },

@@ -256,7 +256,7 @@ describe('court custody reports (JSON and PDF)', function () {
 
   it('when a member fetches the PDF, then qpdf finds it well-formed and pdftotext shows the digests, the checkpoint, the people and the notes', async function () {
     await withHandledItem(async ({ service, item, lead, lab }) => {
-      const response = await fetch(new URL(`/v1/evidence/${item.id}/report.pdf`, service.url), {
+      const response = await fetch(new URL(`/v1/evidence/${item.id}/report.pdf?lang=en`, service.url), {
         headers: { authorization: `Bearer ${lab.token}` },
       });
       expect(response.status).to.equal(200);
@@ -325,7 +325,7 @@ describe('court custody reports (JSON and PDF)', function () {
       const text = readableText(report);
       for (const secret of [...secrets, caseId]) expect(text, secret).not.to.contain(secret);
 
-      const pdf = await fetch(new URL(`/v1/evidence/${item.id}/report.pdf`, service.url), {
+      const pdf = await fetch(new URL(`/v1/evidence/${item.id}/report.pdf?lang=en`, service.url), {
         headers: { authorization: `Bearer ${depotToken}` },
       });
       const stdout = await pdfText(this, Buffer.from(await pdf.arrayBuffer()));

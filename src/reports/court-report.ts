@@ -1,0 +1,97 @@
+import type { Readable } from 'node:stream';
+import type { Principal } from '../access/roles';
+import type { LogRepository } from '../db/log.repository';
+import { NotFoundError } from '../errors';
+import { inclusionProof, utf8 } from '../ledger';
+import { signReceipt } from '../receipts/receipt';
+import type { CustodyReport, CustodyReports } from './custody-report';
+import type { PackageMaterial } from './disclosures';
+import type { ReportLanguage } from './messages';
+import { type PdfAttachment, renderReportPdf } from './report-pdf';
+
+export interface CourtReportSettings {
+  /** Where the service is reached from outside: the verification page is `<base>/verify`. */
+  readonly publicBaseUrl: string;
+}
+
+/**
+ * The court's PDF of a custody report: issued once (one `report.issued`
+ * entry), rendered from that signed report, and carrying it with what a
+ * reader needs to check it without this service (PDF/A-3 associated files):
+ * the JWS, a receipt for every entry it lists, the disclosures of entries
+ * that withhold fields, the receipt keys (JWKS) and the log key, at the paths
+ * a disclosure package uses (receipts/<index>.jws, jwks.json, log.vkey).
+ */
+export class CourtReports {
+  constructor(
+    private readonly reports: CustodyReports,
+    private readonly entries: LogRepository,
+    private readonly material: PackageMaterial,
+    private readonly settings: CourtReportSettings,
+  ) {}
+
+  /** Issues the report of `id` to `principal` and renders it in `language`. */
+  async issuePdf(
+    principal: Principal,
+    id: string,
+    language: ReportLanguage,
+  ): Promise<{ report: CustodyReport; pdf: Readable }> {
+    const { report, jws } = await this.reports.issue(principal, id, 'pdf');
+    const pdf = renderReportPdf(report, jws.length, {
+      language,
+      jws,
+      attachments: await this.attachments(report),
+      // Under the base's own path: a service published at https://host/ledger has its page at /ledger/verify.
+      verifyUrl: new URL('verify', this.settings.publicBaseUrl.replace(/\/?$/, '/')).href,
+    });
+    return { report, pdf };
+  }
+
+  /** Receipts for exactly the entries the report lists, against the checkpoint current now, and the keys. */
+  private async attachments(report: CustodyReport): Promise<PdfAttachment[]> {
+    const head = await this.entries.head();
+    if (!head) throw new NotFoundError('log');
+    const reader = this.entries.nodeReader();
+    const files: PdfAttachment[] = [
+      {
+        name: 'jwks.json',
+        bytes: utf8(`${JSON.stringify(await this.material.jwks(), null, 2)}\n`),
+        type: 'application/jwk-set+json',
+        description: 'The receipt keys (JWKS) the report and its receipts are signed with',
+        relationship: 'Supplement',
+      },
+      {
+        name: 'log.vkey',
+        bytes: utf8(`${this.material.vkey}\n`),
+        type: 'text/plain',
+        description: 'The log key (note verifier key) the checkpoints are signed with',
+        relationship: 'Supplement',
+      },
+    ];
+    for (const { index, entry, disclosures } of report.entries) {
+      const proof = await inclusionProof(reader, index, head.size);
+      const receipt = await signReceipt(this.material.receiptKey(), {
+        entry,
+        index,
+        proof,
+        checkpoint: head.checkpoint,
+      });
+      files.push({
+        name: `receipts/${index}.jws`,
+        bytes: utf8(`${receipt}\n`),
+        type: 'application/jose',
+        description: `The receipt of log entry ${index}: the entry, its inclusion proof and the checkpoint`,
+        relationship: 'Supplement',
+      });
+      if (entry.v === 2)
+        files.push({
+          name: `disclosures/${index}.json`,
+          bytes: utf8(`${JSON.stringify(disclosures)}\n`),
+          type: 'application/json',
+          description: `The disclosures of log entry ${index} given to this reader`,
+          relationship: 'Supplement',
+        });
+    }
+    return files;
+  }
+}
