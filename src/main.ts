@@ -64,7 +64,7 @@ import { OrderSupplements } from './orders/supplements';
 import { UserNotices } from './orders/user-notices';
 import { publishReceiptKeys, ReceiptKeyring, receiptJwks } from './receipts/receipt-keys';
 import { ReceiptVerifier } from './receipts/receipt-verifier';
-import { CourtReports } from './reports/court-report';
+import { CourtReports, verifyPageUrl } from './reports/court-report';
 import { CustodyReports } from './reports/custody-report';
 import { DisclosureUses } from './reports/disclosure-uses';
 import { DisclosureService } from './reports/disclosures';
@@ -291,6 +291,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         vkey: logVerifierKey(logSigner),
         receiptKey: () => keyring.signingKey(),
       },
+      { language: config.reportLanguage, verifyUrl: verifyPageUrl(config.publicBaseUrl) },
     );
 
     // Rate-limit counters have their own small pool, so a flood never starves the service's queries.

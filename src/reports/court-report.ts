@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Principal } from '../access/roles';
 import type { LogRepository } from '../db/log.repository';
 import { NotFoundError } from '../errors';
-import { inclusionProof, utf8 } from '../ledger';
+import { encodeTlogProof, inclusionProof, type NodeReader, utf8 } from '../ledger';
 import { signReceipt } from '../receipts/receipt';
 import type { CustodyReport, CustodyReports } from './custody-report';
 import type { PackageMaterial } from './disclosures';
@@ -41,8 +41,7 @@ export class CourtReports {
       language,
       jws,
       attachments: await this.attachments(report),
-      // Under the base's own path: a service published at https://host/ledger has its page at /ledger/verify.
-      verifyUrl: new URL('verify', this.settings.publicBaseUrl.replace(/\/?$/, '/')).href,
+      verifyUrl: verifyPageUrl(this.settings.publicBaseUrl),
     });
     return { report, pdf };
   }
@@ -51,47 +50,74 @@ export class CourtReports {
   private async attachments(report: CustodyReport): Promise<PdfAttachment[]> {
     const head = await this.entries.head();
     if (!head) throw new NotFoundError('log');
-    const reader = this.entries.nodeReader();
-    const files: PdfAttachment[] = [
-      {
-        name: 'jwks.json',
-        bytes: utf8(`${JSON.stringify(await this.material.jwks(), null, 2)}\n`),
-        type: 'application/jwk-set+json',
-        description: 'The receipt keys (JWKS) the report and its receipts are signed with',
-        relationship: 'Supplement',
-      },
-      {
-        name: 'log.vkey',
-        bytes: utf8(`${this.material.vkey}\n`),
-        type: 'text/plain',
-        description: 'The log key (note verifier key) the checkpoints are signed with',
-        relationship: 'Supplement',
-      },
-    ];
-    for (const { index, entry, disclosures } of report.entries) {
-      const proof = await inclusionProof(reader, index, head.size);
-      const receipt = await signReceipt(this.material.receiptKey(), {
-        entry,
-        index,
-        proof,
-        checkpoint: head.checkpoint,
-      });
-      files.push({
-        name: `receipts/${index}.jws`,
-        bytes: utf8(`${receipt}\n`),
-        type: 'application/jose',
-        description: `The receipt of log entry ${index}: the entry, its inclusion proof and the checkpoint`,
-        relationship: 'Supplement',
-      });
-      if (entry.v === 2)
-        files.push({
-          name: `disclosures/${index}.json`,
-          bytes: utf8(`${JSON.stringify(disclosures)}\n`),
-          type: 'application/json',
-          description: `The disclosures of log entry ${index} given to this reader`,
-          relationship: 'Supplement',
-        });
-    }
-    return files;
+    return checkingFiles(report, head, this.entries.nodeReader(), this.material);
   }
+}
+
+/**
+ * What a reader needs beside a signed report to check it without this
+ * service: the receipt keys (JWKS) and the log key, a receipt and an
+ * inclusion proof of every entry the report lists against the checkpoint
+ * `head`, and the disclosures of entries that withhold fields, at the paths
+ * of formats.md §6. A package writes them as tag files, a PDF carries them attached.
+ */
+export async function checkingFiles(
+  report: CustodyReport,
+  head: { readonly size: number; readonly checkpoint: string },
+  reader: NodeReader,
+  material: PackageMaterial,
+): Promise<PdfAttachment[]> {
+  const files: PdfAttachment[] = [
+    {
+      name: 'jwks.json',
+      bytes: utf8(`${JSON.stringify(await material.jwks(), null, 2)}\n`),
+      type: 'application/jwk-set+json',
+      description: 'The receipt keys (JWKS) the report and its receipts are signed with',
+      relationship: 'Supplement',
+    },
+    {
+      name: 'log.vkey',
+      bytes: utf8(`${material.vkey}\n`),
+      type: 'text/plain',
+      description: 'The log key (note verifier key) the checkpoints are signed with',
+      relationship: 'Supplement',
+    },
+  ];
+  for (const { index, entry, disclosures } of report.entries) {
+    const proof = await inclusionProof(reader, index, head.size);
+    const receipt = await signReceipt(material.receiptKey(), {
+      entry,
+      index,
+      proof,
+      checkpoint: head.checkpoint,
+    });
+    files.push({
+      name: `receipts/${index}.jws`,
+      bytes: utf8(`${receipt}\n`),
+      type: 'application/jose',
+      description: `The receipt of log entry ${index}: the entry, its inclusion proof and the checkpoint`,
+      relationship: 'Supplement',
+    });
+    files.push({
+      name: `proofs/${index}.tlog-proof`,
+      bytes: utf8(encodeTlogProof({ index, proof, checkpoint: head.checkpoint })),
+      type: 'text/plain',
+      description: `The inclusion proof of log entry ${index} with the signed checkpoint (C2SP tlog-proof)`,
+      relationship: 'Supplement',
+    });
+    if (entry.v === 2)
+      files.push({
+        name: `disclosures/${index}.json`,
+        bytes: utf8(`${JSON.stringify(disclosures)}\n`),
+        type: 'application/json',
+        description: `The disclosures of log entry ${index} given to this reader`,
+        relationship: 'Supplement',
+      });
+  }
+  return files;
+}
+
+/** The verification page under the public base URL (a service published at https://host/ledger has it at /ledger/verify). */
+export function verifyPageUrl(publicBaseUrl: string): string {
+  return new URL('verify', publicBaseUrl.replace(/\/?$/, '/')).href;
 }

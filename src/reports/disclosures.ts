@@ -13,22 +13,17 @@ import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, LedgerError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
-import {
-  consistencyProof,
-  type EntryValue,
-  encodeTlogProof,
-  inclusionProof,
-  toBase64,
-  utf8,
-} from '../ledger';
+import { consistencyProof, type EntryValue, toBase64, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { supplierConditions } from '../orders/onward-transfer';
 import { HANDOVER, type OrderService } from '../orders/order-service';
-import { type ReceiptSigningKey, signReceipt } from '../receipts/receipt';
+import { type ReceiptSigningKey } from '../receipts/receipt';
 import { type TagFile, writeBag } from './bagit';
 import { custodyGraph } from './case-graph';
+import { checkingFiles } from './court-report';
 import type { CustodyReport, CustodyReports } from './custody-report';
+import type { ReportLanguage } from './messages';
 import { packageReadme } from './package-readme';
 import { renderReportPdf } from './report-pdf';
 
@@ -83,6 +78,8 @@ export class DisclosureService {
     private readonly entries: LogRepository,
     private readonly log: CustodyLog,
     private readonly material: PackageMaterial,
+    /** The language of the reports' PDFs, and the verification page they point to. */
+    private readonly documents: { readonly language: ReportLanguage; readonly verifyUrl: string },
   ) {}
 
   /** Records a disclosure of items of one case to another agency: an entry on the case's and each item's chain. */
@@ -261,45 +258,44 @@ export class DisclosureService {
     const refused = checked.find((result) => result.status === 'rejected');
     if (refused) throw refused.reason;
     const contents = checked.map((result) => (result as PromiseFulfilledResult<PackagedContent>).value);
-    const tags: TagFile[] = [
-      { path: 'jwks.json', bytes: utf8(`${JSON.stringify(await this.material.jwks(), null, 2)}\n`) },
-      { path: 'log.vkey', bytes: utf8(`${this.material.vkey}\n`) },
-    ];
+    const tags: TagFile[] = [];
     const reader = this.entries.nodeReader();
     // The package is what its recipient receives, whoever downloads it: a member sees what goes out.
     const audience = recipientAudience(disclosure);
     const reports: CustodyReport[] = [];
+    const signed: string[] = [];
     for (const item of items) {
       const { report, jws } = await this.reports.issueFor(principal, item, role, 'json', audience);
       reports.push(report);
       tags.push({ path: `reports/${item.id}.json`, bytes: utf8(`${JSON.stringify(report, null, 2)}\n`) });
       tags.push({ path: `reports/${item.id}.jws`, bytes: utf8(`${jws}\n`) });
-      tags.push({
-        path: `reports/${item.id}.pdf`,
-        bytes: await collect(renderReportPdf(report, jws.length)),
-      });
+      signed.push(jws);
     }
     // Receipts for exactly the entries each signed report lists, against the checkpoint current now,
-    // and a consistency proof from each report's checkpoint to it: a verifier sees one history.
+    // and a consistency proof from each report's checkpoint to it: a verifier sees one history. Each
+    // report's PDF carries the same receipts, disclosures and keys the bag holds.
     const head = await this.entries.head();
     if (!head) throw new NotFoundError('log');
-    for (const report of reports) {
-      for (const { index, entry, disclosures } of report.entries) {
-        const proof = await inclusionProof(reader, index, head.size);
-        const receipt = await signReceipt(this.material.receiptKey(), {
-          entry,
-          index,
-          proof,
-          checkpoint: head.checkpoint,
-        });
-        tags.push({ path: `receipts/${index}.jws`, bytes: utf8(`${receipt}\n`) });
-        if (entry.v === 2)
-          tags.push({ path: `disclosures/${index}.json`, bytes: utf8(`${JSON.stringify(disclosures)}\n`) });
-        tags.push({
-          path: `proofs/${index}.tlog-proof`,
-          bytes: utf8(encodeTlogProof({ index, proof, checkpoint: head.checkpoint })),
-        });
+    const written = new Set<string>();
+    for (const [i, report] of reports.entries()) {
+      const files = await checkingFiles(report, head, reader, this.material);
+      for (const file of files) {
+        if (written.has(file.name)) continue;
+        written.add(file.name);
+        tags.push({ path: file.name, bytes: file.bytes });
       }
+      const jws = signed[i] as string;
+      tags.push({
+        path: `reports/${report.item.id}.pdf`,
+        bytes: await collect(
+          renderReportPdf(report, jws.length, {
+            language: this.documents.language,
+            jws,
+            attachments: files,
+            verifyUrl: this.documents.verifyUrl,
+          }),
+        ),
+      });
     }
     for (const size of new Set(reports.map((report) => report.log.size))) {
       if (size === 0 || size === head.size) continue;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +100,8 @@ describe('court custody reports (JSON and PDF)', function () {
           DATABASE_URL: url,
           BLOB_DIR: blobDir,
           CENTRAL_AUTHORITY: agency,
+          // The fixed texts these tests read are the English ones (report-languages.test.ts reads az and ru).
+          REPORT_LANGUAGE: 'en',
         });
         try {
           const leadSub = uniqueSub('alice');
@@ -393,6 +395,9 @@ describe('court custody reports (JSON and PDF)', function () {
           const stdout = await pdfText(this, await bag.read(`reports/${item.id}.pdf`));
           for (const secret of secrets) expect(stdout, secret).not.to.contain(secret);
           expect(stdout).to.contain(`as the recipient of disclosure ${disclosureId}`);
+          // The package's PDF renders the package's signed report: page 1 names its SHA-256.
+          const signed = (await bag.read(`reports/${item.id}.jws`)).toString().trim();
+          expect(stdout).to.contain(createHash('sha256').update(signed).digest('hex'));
           expect(stdout).to.contain(`sealNumber: ${sealNumber}`);
           expect(stdout).to.contain('notes: [withheld]');
 
