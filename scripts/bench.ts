@@ -741,10 +741,22 @@ async function reportPdf(entries: number) {
     }),
     verification: {
       verdict: 'verified' as const,
-      bytes: { ok: true, detail: 'bench' },
-      chain: { ok: true, detail: 'bench' },
-      inclusion: { ok: true, detail: 'bench' },
-      consistency: { ok: true, detail: 'bench' },
+      bytes: {
+        ok: true,
+        detail: 'bench',
+        outcome: { code: 'BYTES_MATCH' as const, values: { sha256: 'bench' } },
+      },
+      chain: { ok: true, detail: 'bench', outcome: { code: 'CHAIN_INTACT' as const, values: { count: 1 } } },
+      inclusion: {
+        ok: true,
+        detail: 'bench',
+        outcome: { code: 'ALL_INCLUDED' as const, values: { size: 1 } },
+      },
+      consistency: {
+        ok: true,
+        detail: 'bench',
+        outcome: { code: 'CHECKPOINTS_CONSISTENT' as const, values: { count: 0 } },
+      },
     },
     anomalies: [],
   };

@@ -41,8 +41,29 @@ export type { ItemContext, ReportContext, ReportEntry, ReportItem } from './repo
 
 export interface VerificationResult {
   readonly ok: boolean;
+  /** The outcome in English, for logs and tools. */
   readonly detail: string;
+  /**
+   * The same outcome as a code and its values, so that a document in another
+   * language words it in that language (reports/messages: `check_<code>`).
+   */
+  readonly outcome: {
+    readonly code: CheckOutcome;
+    readonly values: Readonly<Record<string, string | number>>;
+  };
 }
+
+/** What one check of a report found (see `VerificationResult.outcome`). */
+export type CheckOutcome =
+  | 'BYTES_MATCH'
+  | 'RECORD_MISMATCH'
+  | 'INTAKE_UNREADABLE'
+  | 'CONTENT_MISSING'
+  | 'CONTENT_MISMATCH'
+  | 'CHAIN_INTACT'
+  | 'ALL_INCLUDED'
+  | 'CHECKPOINTS_CONSISTENT'
+  | 'CHECK_FAILED';
 
 /**
  * Whom a report was issued to, and as what: the audience decides which
@@ -203,7 +224,11 @@ export class CustodyReports {
       const unusable = entries.find((entry) => entry.problem !== undefined);
       if (unusable)
         throw new Error(`the stored disclosures of an entry do not match it, ${unusable.problem}`);
-      return `${parsed.length} entries, each linked to the one before, their disclosures matching their digests`;
+      return passed(
+        `${parsed.length} entries, each linked to the one before, their disclosures matching their digests`,
+        'CHAIN_INTACT',
+        { count: parsed.length },
+      );
     });
     // Each proof is checked here and carried in the report, so that its reader needs no service to check it.
     const proofs: string[] = [];
@@ -213,7 +238,9 @@ export class CustodyReports {
         proofs.push(encodeTlogProof({ index: row.index, proof, checkpoint: head.checkpoint }));
         verifyInclusion(row.index, latest.size, row.leafHash, proof, latest.root);
       }
-      return `every entry is in the log of size ${latest.size}`;
+      return passed(`every entry is in the log of size ${latest.size}`, 'ALL_INCLUDED', {
+        size: latest.size,
+      });
     });
     const consistency = await attemptAsync(async () => {
       const checkpoints = await this.entries.checkpoints();
@@ -232,7 +259,11 @@ export class CustodyReports {
           latest.root,
         );
       }
-      return `${sizes.size} earlier checkpoints are consistent with the latest`;
+      return passed(
+        `${sizes.size} earlier checkpoints are consistent with the latest`,
+        'CHECKPOINTS_CONSISTENT',
+        { count: sizes.size },
+      );
     });
     const ok = bytes.ok && chain.ok && inclusion.ok && consistency.ok;
     const intake = entries.find(({ entry }) => entry.seq === 1 && entry.type === 'evidence.acquired');
@@ -260,38 +291,79 @@ export class CustodyReports {
 
 /** The report's words for the check of the record and the stored bytes against the intake entry. */
 function bytesResult(check: IntegrityCheck): VerificationResult {
-  const intake = check.intake?.sha256;
+  const sha256 = check.intake?.sha256 ?? '';
   switch (check.reason) {
     case undefined:
-      return { ok: true, detail: `SHA-256 ${intake} and SHA-512 match the intake entry's digests` };
-    case 'record_mismatch':
-      return {
-        ok: false,
-        detail: `the evidence record's ${check.fields?.join(', ')} no longer match its signed intake entry (SHA-256 ${intake})`,
-      };
+      return passed(`SHA-256 ${sha256} and SHA-512 match the intake entry's digests`, 'BYTES_MATCH', {
+        sha256,
+      });
+    case 'record_mismatch': {
+      const fields = check.fields?.join(', ') ?? '';
+      return failed(
+        `the evidence record's ${fields} no longer match its signed intake entry (SHA-256 ${sha256})`,
+        'RECORD_MISMATCH',
+        { fields, sha256 },
+      );
+    }
     case 'intake_unreadable':
-      return { ok: false, detail: 'the intake entry cannot be read, so the stored bytes cannot be checked' };
+      return failed(
+        'the intake entry cannot be read, so the stored bytes cannot be checked',
+        'INTAKE_UNREADABLE',
+        {},
+      );
     case 'content_missing':
-      return { ok: false, detail: `the stored bytes of SHA-256 ${intake} are missing` };
-    case 'content_mismatch':
-      return { ok: false, detail: `stored bytes now hash to SHA-256 ${check.found?.sha256}, not ${intake}` };
+      return failed(`the stored bytes of SHA-256 ${sha256} are missing`, 'CONTENT_MISSING', { sha256 });
+    case 'content_mismatch': {
+      const found = check.found?.sha256 ?? '';
+      return failed(`stored bytes now hash to SHA-256 ${found}, not ${sha256}`, 'CONTENT_MISMATCH', {
+        found,
+        sha256,
+      });
+    }
   }
 }
 
-function attempt(check: () => string): VerificationResult {
+function passed(
+  detail: string,
+  code: CheckOutcome,
+  values: Readonly<Record<string, string | number>>,
+): VerificationResult {
+  return { ok: true, detail, outcome: { code, values } };
+}
+
+function failed(
+  detail: string,
+  code: CheckOutcome,
+  values: Readonly<Record<string, string | number>>,
+): VerificationResult {
+  return { ok: false, detail, outcome: { code, values } };
+}
+
+function attempt(check: () => VerificationResult): VerificationResult {
   try {
-    return { ok: true, detail: check() };
+    return check();
   } catch (error) {
-    return { ok: false, detail: describe(error) };
+    return failedWith(error);
   }
 }
 
-async function attemptAsync(check: () => Promise<string>): Promise<VerificationResult> {
+async function attemptAsync(check: () => Promise<VerificationResult>): Promise<VerificationResult> {
   try {
-    return { ok: true, detail: await check() };
+    return await check();
   } catch (error) {
-    return { ok: false, detail: describe(error) };
+    return failedWith(error);
   }
+}
+
+/** A check that threw: its code (the error's, where it has one) and where in the chain, with its message. */
+function failedWith(error: unknown): VerificationResult {
+  const seq = (error as { seq?: number }).seq;
+  const code = error instanceof LedgerError ? error.code : 'ERROR';
+  return failed(describe(error), 'CHECK_FAILED', {
+    code,
+    detail: (error as Error).message,
+    ...(seq === undefined ? {} : { seq }),
+  });
 }
 
 function describe(error: unknown): string {

@@ -4,8 +4,9 @@ import { decodeProtectedHeader } from 'jose';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { type EntryValue, revealFields } from '../ledger';
-import type { CustodyReport, ReportReader } from './custody-report';
-import { type ReportLanguage, type ReportText, reportText } from './messages';
+import type { CustodyReport, ReportReader, VerificationResult } from './custody-report';
+import { type ReportLanguage, type ReportText, reportResources, reportText } from './messages';
+import type { ReportMessages } from './messages/en';
 import { type FontStyle, registerFonts, type WriteOptions, write } from './pdf-text';
 
 const MARGIN = 50;
@@ -136,7 +137,7 @@ export function renderReportPdf(
     [t('checkInclusion'), v.inclusion],
     [t('checkConsistency'), v.consistency],
   ] as const) {
-    text(`${result.ok ? t('pass') : t('fail')}  ${name}: ${result.detail}`);
+    text(`${result.ok ? t('pass') : t('fail')}  ${name}: ${checkInWords(t, result)}`);
   }
 
   heading(t('caseHeading'));
@@ -220,7 +221,7 @@ export function renderReportPdf(
       ...notGiven.filter((path) => path.startsWith('data.')).map((path) => `${path.slice(5)}: ${WITHHELD}`),
     ];
     const person = typeof actor.sub === 'string' ? actor.sub : WITHHELD;
-    text(`#${entry.seq}  ${entry.at}  ${entry.type}`, 'bold');
+    text(`#${entry.seq}  ${entry.at}  ${entryTypeInWords(t, entry.type)}`, 'bold');
     text(
       `${t('entryBy', { person, role: entry.actor.role, agency: entry.actor.agency })}${facts.length ? ` - ${facts.join('; ')}` : ''}`,
       'regular',
@@ -403,4 +404,18 @@ function describeValue(value: EntryValue): string {
   if (value !== null && typeof value === 'object' && typeof value.agency === 'string')
     return typeof value.sub === 'string' ? `${value.agency} / ${value.sub}` : value.agency;
   return JSON.stringify(value);
+}
+
+/** A check's outcome in the report's language (its English `detail` is for logs and tools). */
+function checkInWords(t: ReportText, result: VerificationResult): string {
+  const { code, values } = result.outcome;
+  if (code !== 'CHECK_FAILED') return t(`check_${code}`, values);
+  const at = values.seq === undefined ? '' : t('check_atSeq', { seq: values.seq });
+  return t('check_CHECK_FAILED', { code: String(values.code), at, detail: String(values.detail) });
+}
+
+/** An entry's type as its name in the report's language, with the type itself for tools. */
+function entryTypeInWords(t: ReportText, type: string): string {
+  const key = `type_${type.replace('.', '_')}` as keyof ReportMessages;
+  return key in reportResources.en.report ? `${t(key)} (${type})` : type;
 }
