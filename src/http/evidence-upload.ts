@@ -227,6 +227,9 @@ export function evidenceUpload(blobs: BlobStore, limits: UploadLimits, logger: L
     // Large stream buffers: fewer, bigger chunks through the parser, the digests and the disk.
     highWaterMark: 512 * 1024,
     fileHwm: 512 * 1024,
+    // Browsers and curl send a file's name as UTF-8 (RFC 7578 §4.2; the WHATWG form encoding): "şəkil"
+    // read as Latin-1 would be stored garbled.
+    defParamCharset: 'utf8',
   } as multer.Options).single('file');
   const maxConcurrent = limits.maxConcurrent ?? Number.POSITIVE_INFINITY;
   let receiving = 0;

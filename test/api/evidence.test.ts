@@ -160,6 +160,23 @@ describe('evidence intake, custody and access', () => {
     }
   });
 
+  it('when the file’s name is written in Azerbaijani, Cyrillic or CJK, then it is recorded exactly as sent', async () => {
+    const name = 'şəkil İlqar - Дело № 5 - 诈骗.jpg';
+    const form = new FormData();
+    form.append('metadata', JSON.stringify(metadata()));
+    form.append('file', new Blob([randomBytes(100)]), name);
+    const response = await fetch(new URL(`/v1/cases/${caseId}/evidence`, service.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${investigator}` },
+      body: form,
+    });
+    expect(response.status).to.equal(201);
+    const { evidence } = (await response.json()) as { evidence: { id: string; originalFilename: string } };
+    expect(evidence.originalFilename).to.equal(name);
+    const read = await service.call('GET', `/v1/evidence/${evidence.id}`, { token: investigator });
+    expect(read.body.evidence.originalFilename).to.equal(name);
+  });
+
   it('when legacy digests are asked for and the imaging tool’s hash is given, then both are recorded as separate facts', async () => {
     const bytes = randomBytes(300_000);
     const toolMd5 = createHash('md5').update('the source media').digest('hex');
