@@ -11,6 +11,7 @@ import { openBag } from '../../src/reports/bagit';
 import type { CustodyReport } from '../../src/reports/custody-report';
 import { withScratchDatabase } from '../support/database';
 import { executedRequestFor } from '../support/fixtures';
+import { requirePdfTools } from '../support/pdf-tools';
 import { revealed } from '../support/revealed';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -36,21 +37,7 @@ interface HandledItem {
 
 /** The text of a PDF as pdftotext reads it; without poppler, skips the test (CI sets INTEROP_REQUIRED=1, so never there). */
 async function pdfText(context: Mocha.Context, pdf: Uint8Array): Promise<string> {
-  const tools = await Promise.all(
-    ['qpdf', 'pdftotext'].map((tool) =>
-      run('which', [tool]).then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  if (tools.includes(false)) {
-    if (process.env.INTEROP_REQUIRED === '1')
-      throw new Error('qpdf and pdftotext are required: run scripts/install-interop-tools.sh');
-    // Without them the PDF's text cannot be read back; scripts/install-interop-tools.sh installs
-    // them, and CI sets INTEROP_REQUIRED=1 so that this never skips there.
-    context.skip();
-  }
+  await requirePdfTools(context);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'custody-pdf-'));
   try {
     const file = path.join(dir, 'report.pdf');

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { CustodyReport } from '../../src/reports/custody-report';
 import { executedRequestFor } from '../support/fixtures';
+import { requirePdfTools } from '../support/pdf-tools';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const run = promisify(execFile);
@@ -72,21 +73,7 @@ interface ReadPdf {
 
 /** qpdf --check, the text as pdftotext reads it, and the attached files; without the tools, skips. */
 async function readPdf(context: Mocha.Context, dir: string, pdf: Uint8Array, name: string): Promise<ReadPdf> {
-  const tools = await Promise.all(
-    ['qpdf', 'pdftotext'].map((tool) =>
-      run('which', [tool]).then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  if (tools.includes(false)) {
-    if (process.env.INTEROP_REQUIRED === '1')
-      throw new Error('qpdf and pdftotext are required: run scripts/install-interop-tools.sh');
-    // Without them the PDF's text and attachments cannot be read back; scripts/install-interop-tools.sh
-    // installs them, and CI sets INTEROP_REQUIRED=1 so that this never skips there.
-    context.skip();
-  }
+  await requirePdfTools(context);
   const file = path.join(dir, name);
   await writeFile(file, pdf);
   await run('qpdf', ['--check', file]);

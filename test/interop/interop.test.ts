@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -38,6 +37,18 @@ import { withholdEntryParts } from '../../src/log/entry-policy';
 import { TILE_WIDTH } from '../../src/log/tiles';
 import { openCase, uploadItem } from '../support/fixtures';
 import { growLog, logSize } from '../support/grow-log';
+import {
+  DEBIAN_PYTHON,
+  findGo,
+  GO_SOURCE,
+  GOPATH,
+  INTEROP,
+  isExecutable,
+  JWS_SCRIPT,
+  pythonEnv,
+  runTool,
+  XMOD,
+} from '../support/interop-tools';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 /**
@@ -48,78 +59,10 @@ import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../
  * Python and Go standard libraries from the formats alone. Sources live in
  * the source tree, not in dist; build output goes under os.tmpdir().
  */
-const INTEROP = path.join(__dirname, '..', '..', '..', 'test', 'interop');
-const GO_SOURCE = path.join(INTEROP, 'go', 'verify.go');
-const JWS_SCRIPT = path.join(INTEROP, 'verify_jws.py');
 const ENTRY_SCRIPT = path.join(INTEROP, 'check_entry.py');
-const GOPATH = '/usr/share/gocode';
-const XMOD = path.join(GOPATH, 'src', 'golang.org', 'x', 'mod', 'sumdb');
-const DEBIAN_PYTHON = '/usr/bin/python3';
 
 const ORIGIN = 'interop.example/custody';
 const SIZES = [1, 2, 3, 7, 8, 13, 64, 1000] as const;
-
-interface Output {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a program with `input` on stdin and collects its output; never rejects on a non-zero exit. */
-function run(
-  command: string,
-  args: readonly string[],
-  input: string,
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<Output> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: options.env ?? process.env,
-      cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 60_000,
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({
-        code,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    );
-    child.stdin.on('error', () => {}); // a child that exits early closes stdin; 'close' reports it
-    child.stdin.end(input);
-  });
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `go` on PATH, else Debian's /usr/lib/go/bin/go; undefined when neither exists. */
-function findGo(): string | undefined {
-  const onPath = (process.env.PATH ?? '')
-    .split(path.delimiter)
-    .filter((dir) => dir.length > 0)
-    .map((dir) => path.join(dir, 'go'));
-  return [...onPath, '/usr/lib/go/bin/go'].find(isExecutable);
-}
-
-/** Python variables (pyenv and the like) must not steer the Debian interpreter. */
-function pythonEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('PYTHON')) delete env[name];
-  return env;
-}
 
 async function missingTools(): Promise<string[]> {
   const missing: string[] = [];
@@ -128,7 +71,9 @@ async function missingTools(): Promise<string[]> {
     missing.push(`golang.org/x/mod source under ${GOPATH} (golang-golang-x-mod-dev)`);
   }
   const python = isExecutable(DEBIAN_PYTHON)
-    ? await run(DEBIAN_PYTHON, ['-I', '-c', 'import jwcrypto.jwk, jwcrypto.jws'], '', { env: pythonEnv() })
+    ? await runTool(DEBIAN_PYTHON, ['-I', '-c', 'import jwcrypto.jwk, jwcrypto.jws'], '', {
+        env: pythonEnv(),
+      })
     : undefined;
   if (python?.code !== 0) missing.push(`jwcrypto for ${DEBIAN_PYTHON} (python3-jwcrypto)`);
   return missing;
@@ -327,7 +272,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
     mkdirSync(goCache, { recursive: true });
     const go = findGo() as string;
     // GOPATH mode against Debian's packaged sources: no modules, no proxy, no network.
-    const build = await run(go, ['build', '-o', verifyBinary, GO_SOURCE], '', {
+    const build = await runTool(go, ['build', '-o', verifyBinary, GO_SOURCE], '', {
       cwd: workDir,
       timeoutMs: 170_000,
       env: {
@@ -358,7 +303,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
   });
 
   async function goCheck(cases: readonly GoCase[]): Promise<Map<string, GoResult>> {
-    const output = await run(verifyBinary, [], JSON.stringify({ cases }));
+    const output = await runTool(verifyBinary, [], JSON.stringify({ cases }));
     if (output.code !== 0) throw new Error(`verify exited ${output.code}: ${output.stderr}`);
     const { results } = JSON.parse(output.stdout) as { results: GoResult[] };
     expect(results.map((r) => r.id)).to.deep.equal(cases.map((c) => c.id));
@@ -590,7 +535,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
     });
 
     async function jwcryptoVerify(token: string, keys = jwks): Promise<JwsResult> {
-      const output = await run(DEBIAN_PYTHON, ['-I', JWS_SCRIPT], JSON.stringify({ jwks: keys, token }), {
+      const output = await runTool(DEBIAN_PYTHON, ['-I', JWS_SCRIPT], JSON.stringify({ jwks: keys, token }), {
         env: pythonEnv(),
       });
       if (output.code !== 0) throw new Error(`verify_jws.py exited ${output.code}: ${output.stderr}`);
@@ -751,7 +696,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
       async function pythonCheck(
         cases: ReadonlyArray<{ id: string; entry: unknown; disclosures: readonly string[] }>,
       ): Promise<Map<string, EntryResult>> {
-        const output = await run(DEBIAN_PYTHON, ['-I', ENTRY_SCRIPT], JSON.stringify({ cases }), {
+        const output = await runTool(DEBIAN_PYTHON, ['-I', ENTRY_SCRIPT], JSON.stringify({ cases }), {
           env: pythonEnv(),
         });
         if (output.code !== 0) throw new Error(`check_entry.py exited ${output.code}: ${output.stderr}`);
@@ -1047,7 +992,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
       const logVkey = (await service.call('GET', '/v1/log/info')).body.vkey as string;
 
       // From here on only the JWS, the JWKS and the vkey, and no code of ours.
-      const output = await run(DEBIAN_PYTHON, ['-I', JWS_SCRIPT], JSON.stringify({ jwks, token: jws }), {
+      const output = await runTool(DEBIAN_PYTHON, ['-I', JWS_SCRIPT], JSON.stringify({ jwks, token: jws }), {
         env: pythonEnv(),
       });
       const verified = JSON.parse(output.stdout) as JwsResult;
@@ -1058,7 +1003,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
         entries: Array<{ index: number; leafHash: string; entry: unknown; tlog_proof: string }>;
       };
       expect(report.entries).to.have.length(3);
-      const hashed = await run(
+      const hashed = await runTool(
         DEBIAN_PYTHON,
         ['-I', ENTRY_SCRIPT],
         JSON.stringify({

@@ -9,11 +9,11 @@ import path from 'node:path';
  * (go/verify.go) for tlog-proofs, both from Debian packages
  * (scripts/install-interop-tools.sh). Sources are read from the source tree.
  */
-const INTEROP = path.join(__dirname, '..', '..', '..', 'test', 'interop');
-const GO_SOURCE = path.join(INTEROP, 'go', 'verify.go');
+export const INTEROP = path.join(__dirname, '..', '..', '..', 'test', 'interop');
+export const GO_SOURCE = path.join(INTEROP, 'go', 'verify.go');
 export const JWS_SCRIPT = path.join(INTEROP, 'verify_jws.py');
-const GOPATH = '/usr/share/gocode';
-const XMOD = path.join(GOPATH, 'src', 'golang.org', 'x', 'mod', 'sumdb');
+export const GOPATH = '/usr/share/gocode';
+export const XMOD = path.join(GOPATH, 'src', 'golang.org', 'x', 'mod', 'sumdb');
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
 export interface Output {
@@ -53,7 +53,7 @@ export function runTool(
   });
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -62,8 +62,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** `go` on PATH, else Debian's /usr/lib/go/bin/go. */
-function findGo(): string | undefined {
+/** `go` on PATH, else Debian's /usr/lib/go/bin/go; undefined when neither exists. */
+export function findGo(): string | undefined {
   const onPath = (process.env.PATH ?? '')
     .split(path.delimiter)
     .filter((dir) => dir.length > 0)
@@ -73,7 +73,12 @@ function findGo(): string | undefined {
 
 /** The environment of a Debian machine: its own PATH, and no Python variables (pyenv) to steer its python3. */
 export function debianEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: '/usr/bin:/bin' };
+  return { ...pythonEnv(), PATH: '/usr/bin:/bin' };
+}
+
+/** Python variables (pyenv and the like) must not steer the Debian interpreter. */
+export function pythonEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('PYTHON')) delete env[name];
   return env;
 }
