@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import bidiFactory from 'bidi-js';
 
 /**
- * Unicode text in a court PDF: the Noto fonts (SIL OFL, from their npm
- * packages) embedded in every document, and a line of text cut into runs that
+ * Unicode text in a court PDF: fonts under the SIL OFL, from their npm
+ * packages, embedded in every document, and a line of text cut into runs that
  * each get the font of their script, so names, places and exhibit numbers
  * render as entered in any script. Latin (Azerbaijani ə ğ ı İ), Cyrillic and
- * Greek use Noto Sans; Chinese, Japanese and Korean Noto Sans SC; Arabic
- * Noto Sans Arabic; digests and ids Noto Sans Mono.
+ * Greek use Noto Sans; Chinese, Japanese and Korean Noto Sans SC; digests and
+ * ids Noto Sans Mono. Arabic uses IBM Plex Sans Arabic: it draws each letter
+ * form as one glyph, so the PDF maps every glyph back to its letter and text
+ * extraction returns the words as written (Noto Sans Arabic draws the dots as
+ * marks on a base shared by several letters, which extraction cannot tell apart).
  */
 export type FontStyle = 'regular' | 'bold' | 'mono';
 type Script = 'latin' | 'cjk' | 'arabic';
@@ -22,8 +25,8 @@ const FONT_FILES: Record<Script | 'mono', Record<'regular' | 'bold', string>> = 
     bold: '@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf',
   },
   arabic: {
-    regular: '@expo-google-fonts/noto-sans-arabic/400Regular/NotoSansArabic_400Regular.ttf',
-    bold: '@expo-google-fonts/noto-sans-arabic/700Bold/NotoSansArabic_700Bold.ttf',
+    regular: '@expo-google-fonts/ibm-plex-sans-arabic/400Regular/IBMPlexSansArabic_400Regular.ttf',
+    bold: '@expo-google-fonts/ibm-plex-sans-arabic/700Bold/IBMPlexSansArabic_700Bold.ttf',
   },
   mono: {
     regular: '@expo-google-fonts/noto-sans-mono/400Regular/NotoSansMono_400Regular.ttf',
