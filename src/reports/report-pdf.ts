@@ -174,7 +174,7 @@ export function renderReportPdf(
         t('breakGlassLine', {
           who: who ?? '-',
           agency: opened.agency ?? '-',
-          role: opened.role ?? '-',
+          role: opened.role === undefined ? '-' : roleInWords(t, opened.role),
           until: opened.until ?? '-',
           why: why ?? '-',
         }),
@@ -217,13 +217,15 @@ export function renderReportPdf(
     const facts = [
       ...Object.entries(data)
         .filter(([name]) => !ENTRY_DIGESTS.has(name))
-        .map(([name, value]) => `${name}: ${describeValue(value)}`),
-      ...notGiven.filter((path) => path.startsWith('data.')).map((path) => `${path.slice(5)}: ${WITHHELD}`),
+        .map(([name, value]) => `${fieldInWords(t, name)}: ${describeValue(value)}`),
+      ...notGiven
+        .filter((path) => path.startsWith('data.'))
+        .map((path) => `${fieldInWords(t, path.slice(5))}: ${WITHHELD}`),
     ];
     const person = typeof actor.sub === 'string' ? actor.sub : WITHHELD;
     text(`#${entry.seq}  ${entry.at}  ${entryTypeInWords(t, entry.type)}`, 'bold');
     text(
-      `${t('entryBy', { person, role: entry.actor.role, agency: entry.actor.agency })}${facts.length ? ` - ${facts.join('; ')}` : ''}`,
+      `${t('entryBy', { person, role: roleInWords(t, entry.actor.role), agency: entry.actor.agency })}${facts.length ? ` - ${facts.join('; ')}` : ''}`,
       'regular',
       { indent: 12 },
     );
@@ -372,7 +374,7 @@ const ENTRY_DIGESTS: ReadonlySet<string> = new Set(['sha512', 'md5', 'sha1', 'ac
 
 /** The "Issued to" line: who, as what, and what that means for the fields shown. */
 function issuedTo(t: ReportText, reader: ReportReader, withheld: string): string {
-  const who = `${reader.agency} (${reader.role})`;
+  const who = `${reader.agency} (${roleInWords(t, reader.role)})`;
   switch (reader.as) {
     case 'member':
       return t('issuedMember', { who });
@@ -416,6 +418,21 @@ function checkInWords(t: ReportText, result: VerificationResult): string {
 
 /** An entry's type as its name in the report's language, with the type itself for tools. */
 function entryTypeInWords(t: ReportText, type: string): string {
-  const key = `type_${type.replace('.', '_')}` as keyof ReportMessages;
-  return key in reportResources.en.report ? `${t(key)} (${type})` : type;
+  const label = labelOf(t, `type_${type.replace('.', '_')}`);
+  return label === undefined ? type : `${label} (${type})`;
+}
+
+/** An entry's data field by its name in the report's language; one without a label, by its own name. */
+function fieldInWords(t: ReportText, name: string): string {
+  return labelOf(t, `field_${name}`) ?? name;
+}
+
+/** A role by its name in the report's language; one without a label, by its own name. */
+function roleInWords(t: ReportText, role: string): string {
+  return labelOf(t, `role_${role}`) ?? role;
+}
+
+/** The catalogue's text for `key`, where the catalogue has one. */
+function labelOf(t: ReportText, key: string): string | undefined {
+  return key in reportResources.en.report ? t(key as keyof ReportMessages) : undefined;
 }

@@ -258,7 +258,7 @@ describe('court custody reports (JSON and PDF)', function () {
       expect(stdout).to.match(/page 1/);
       expect(stdout).to.contain(`Issued to: ${lab.agency} (custodian), a member of the case`);
       expect(stdout).to.contain(`by ${lead.sub} (investigator, ${lead.agency})`);
-      expect(stdout).to.contain('notes: Informant KESTREL pointed us to this phone');
+      expect(stdout).to.contain('Notes: Informant KESTREL pointed us to this phone');
       expect(stdout).not.to.contain('[withheld]');
       const log = (await service.call('GET', '/v1/log/info')).body;
       expect(stdout).to.contain(log.origin);
@@ -321,7 +321,7 @@ describe('court custody reports (JSON and PDF)', function () {
       for (const secret of secrets) expect(stdout, secret).not.to.contain(secret);
       expect(stdout).to.contain(`Issued to: ${depot} (custodian), outside the case`);
       expect(stdout).to.contain(`by [withheld] (custodian, ${lab.agency})`);
-      expect(stdout).to.contain('notes: [withheld]');
+      expect(stdout).to.contain('Notes: [withheld]');
       expect(stdout).to.contain(item.sha256);
     });
   });
@@ -385,8 +385,8 @@ describe('court custody reports (JSON and PDF)', function () {
           // The package's PDF renders the package's signed report: page 1 names its SHA-256.
           const signed = (await bag.read(`reports/${item.id}.jws`)).toString().trim();
           expect(stdout).to.contain(createHash('sha256').update(signed).digest('hex'));
-          expect(stdout).to.contain(`sealNumber: ${sealNumber}`);
-          expect(stdout).to.contain('notes: [withheld]');
+          expect(stdout).to.contain(`Seal number: ${sealNumber}`);
+          expect(stdout).to.contain('Notes: [withheld]');
 
           const graph = (await bag.read('custody.jsonld')).toString();
           for (const secret of secrets) expect(graph, secret).not.to.contain(secret);
