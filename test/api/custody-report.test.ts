@@ -35,7 +35,7 @@ interface HandledItem {
   readonly sealNumber: string;
 }
 
-/** The text of a PDF as pdftotext reads it; without poppler, skips the test (CI sets INTEROP_REQUIRED=1, so never there). */
+/** The text of a PDF as pdftotext reads it, its lines joined; without poppler, skips the test (CI sets INTEROP_REQUIRED=1, so never there). */
 async function pdfText(context: Mocha.Context, pdf: Uint8Array): Promise<string> {
   await requirePdfTools(context);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'custody-pdf-'));
@@ -43,7 +43,8 @@ async function pdfText(context: Mocha.Context, pdf: Uint8Array): Promise<string>
     const file = path.join(dir, 'report.pdf');
     await writeFile(file, pdf);
     await run('qpdf', ['--check', file]);
-    return (await run('pdftotext', ['-layout', file, '-'])).stdout;
+    // One space for every run of white space: where a line wraps depends on the lengths of the names in it.
+    return (await run('pdftotext', ['-layout', file, '-'])).stdout.replace(/\s+/g, ' ');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

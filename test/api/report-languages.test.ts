@@ -55,7 +55,8 @@ async function readPdf(context: Mocha.Context, dir: string, pdf: Uint8Array, nam
   const file = path.join(dir, name);
   await writeFile(file, pdf);
   await run('qpdf', ['--check', file]);
-  const text = withoutBidiControls((await run('pdftotext', [file, '-'])).stdout);
+  // Lines joined with one space: where a line wraps depends on the lengths of the names in it.
+  const text = withoutBidiControls((await run('pdftotext', [file, '-'])).stdout).replace(/\s+/g, ' ');
   const listed = (await run('qpdf', ['--list-attachments', file])).stdout;
   const attachments = listed
     .split('\n')
