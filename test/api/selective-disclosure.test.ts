@@ -327,14 +327,15 @@ describe('selective disclosure: partners see the whole chain, but only the discl
   });
 });
 
-/** The text of a PDF in the package, as `pdftotext` extracts it. */
+/** The text of a PDF in the package, as `pdftotext` extracts it, its lines joined. */
 async function pdfToText(files: Map<string, string>, name: string): Promise<string> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'custody-pdf-'));
   try {
     const pdf = path.join(tmp, 'report.pdf');
     await writeFile(pdf, Buffer.from(files.get(name) as string, 'latin1'));
     const { stdout } = await promisify(execFile)('pdftotext', ['-enc', 'UTF-8', pdf, '-']);
-    return stdout;
+    // Lines joined: a withheld fact that wraps across two lines must still be found.
+    return stdout.replace(/\s+/g, ' ');
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
