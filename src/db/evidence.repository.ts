@@ -128,6 +128,20 @@ export class EvidenceRepository {
     };
   }
 
+  /** A page of a case's items, newest first, after `after` if given (keyset: created_at, id). */
+  async listOfCase(
+    caseId: string,
+    limit: number,
+    after?: { readonly createdAt: Date; readonly id: string },
+  ): Promise<EvidenceRecord[]> {
+    const rows = await this.db.query(
+      `${SELECT} WHERE case_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+        ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [caseId, after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows.map(toRecord);
+  }
+
   async find(id: string, q: Queryable = this.db): Promise<EvidenceRecord | undefined> {
     const rows = await q.query(`${SELECT} WHERE id = $1`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;

@@ -268,6 +268,24 @@ export class EvidenceService {
     return found;
   }
 
+  /**
+   * One page of a case's items, newest first, for a caller who may read the
+   * case (404 when it may not know the case, 403 when its role may not read it).
+   */
+  async listOfCase(
+    principal: Principal,
+    caseId: string,
+    limit: number,
+    after?: { readonly createdAt: Date; readonly id: string },
+  ): Promise<{ items: EvidenceRecord[]; next: { createdAt: Date; id: string } | undefined }> {
+    const found = await this.cases.findAccessible(caseId, principal);
+    if (!found) throw new NotFoundError('case');
+    caseRole(found.standing, 'case.read');
+    const rows = await this.evidence.listOfCase(caseId, limit + 1, after);
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return { items: rows.slice(0, limit), next: last && { createdAt: last.createdAt, id: last.id } };
+  }
+
   /** An item by id with no scope check: only for callers holding another entitlement (a disclosure). */
   async findDisclosed(id: string): Promise<EvidenceRecord> {
     const found = await this.evidence.find(id);

@@ -12,9 +12,10 @@ import { REPORT_LANGUAGES, type ReportLanguage } from '../reports/messages';
 import type { BlobStore, ByteRange } from '../storage/blob-store';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
+import { decodeCursor, encodeCursor } from './cursor';
 import { evidenceUpload, type UploadLimits, uploadedEvidence } from './evidence-upload';
 import { type IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from './idempotency';
-import { custodyEventBody, trailingSha256 } from './schemas';
+import { custodyEventBody, listQuery, trailingSha256 } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 const reportQuery = z.strictObject({ lang: z.enum(REPORT_LANGUAGES).optional() });
@@ -116,6 +117,23 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
   const router = Router();
   keepObjectParams(router);
   router.use('/v1/evidence', requireToken(deps.authenticate));
+
+  // A case's items, newest first, a page at a time: what finds an item again after its upload.
+  router.get('/v1/cases/:caseId/evidence', requireToken(deps.authenticate), async (req, res) => {
+    const query = parseQuery(listQuery, req.query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const page = await deps.evidence.listOfCase(
+      principalOf(res),
+      idFromPath(req.params.caseId, 'case'),
+      query.limit,
+      after,
+    );
+    await auditRead(req, res);
+    res.set('Cache-Control', 'no-store').json({
+      items: page.items.map(evidenceView),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
+  });
 
   router.get('/v1/evidence/:id', async (req, res) => {
     const { item } = await deps.evidence.get(principalOf(res), idFromPath(req.params.id, 'evidence'));

@@ -318,6 +318,17 @@ export const openApiDocument = {
         },
         responses: { '201': { description: '{ evidence, receipt }' }, default: problem },
       },
+      get: {
+        summary: 'List the case’s items, newest first, a page at a time (members who may read the case)',
+        security: bearer,
+        parameters: [
+          uuidPath('caseId'),
+          ...Object.entries(z.toJSONSchema(listQuery, { io: 'input' }).properties ?? {}).map(
+            ([name, schema]) => ({ name, in: 'query', required: false, schema }),
+          ),
+        ],
+        responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
+      },
     },
     '/v1/uploads': {
       options: {

@@ -35,6 +35,7 @@ const MEMBER_ROLES: readonly Role[] = ['investigator', 'custodian', 'prosecutor'
 function routeModel(path: string): { family: Family; action?: CaseAction } | undefined {
   const table: Record<string, { family: Family; action?: CaseAction }> = {
     '/v1/cases/{id}': { family: 'case', action: 'case.read' },
+    '/v1/cases/{caseId}/evidence': { family: 'case', action: 'case.read' },
     '/v1/evidence/{id}': { family: 'evidence', action: 'case.read' },
     '/v1/evidence/{id}/chain': { family: 'evidence', action: 'case.read' },
     '/v1/evidence/{id}/content': { family: 'evidence', action: 'evidence.content' },
@@ -261,7 +262,7 @@ describe('the access matrix: every route × role × caller × object', function 
     const paths = Object.entries(
       (await service.call('GET', '/openapi.json')).body.paths as Record<string, object>,
     )
-      .filter(([path, item]) => /\{(id|index)\}$|\{id\}\//.test(path) && 'get' in item)
+      .filter(([path, item]) => /\{(id|index|caseId)\}$|\{(id|caseId)\}\//.test(path) && 'get' in item)
       .map(([path]) => path);
     expect(paths.filter((path) => !routeModel(path))).to.deep.equal([]);
     expect(paths.length).to.be.at.least(10);
@@ -269,6 +270,7 @@ describe('the access matrix: every route × role × caller × object', function 
 
   const readRoutes = [
     '/v1/cases/{id}',
+    '/v1/cases/{caseId}/evidence',
     '/v1/evidence/{id}',
     '/v1/evidence/{id}/chain',
     '/v1/evidence/{id}/content',
@@ -299,7 +301,7 @@ describe('the access matrix: every route × role × caller × object', function 
           for (const object of ['in-scope', 'out-of-scope', 'absent'] as const) {
             const absent = model.family === 'entry' ? '999999999' : randomUUID();
             const id = object === 'absent' ? absent : (object === 'in-scope' ? own : other).ids[model.family];
-            const response = await service.call('GET', route.replace(/\{(id|index)\}/, id), { token });
+            const response = await service.call('GET', route.replace(/\{(id|index|caseId)\}/, id), { token });
             const expected = object === 'in-scope' ? expectedStatus(model, role, kind) : 404;
             if (response.status !== expected)
               wrong.push(`${role}/${kind}/${object}: ${response.status} ≠ ${expected}`);

@@ -160,6 +160,49 @@ describe('evidence intake, custody and access', () => {
     }
   });
 
+  it('when a case’s items are listed, then members read them newest first a page at a time, and the case is absent to anyone else', async () => {
+    const uploaded: string[] = [];
+    for (const exhibitNumber of ['EX-1', 'EX-2', 'EX-3']) {
+      const { status, body } = await upload(randomBytes(200), metadata({ exhibitNumber }));
+      expect(status).to.equal(201);
+      uploaded.push(body.evidence.id);
+    }
+    const court = await member('court');
+    for (const token of [investigator, court]) {
+      const first = await service.call('GET', `/v1/cases/${caseId}/evidence?limit=2`, { token });
+      expect(first.status, first.text).to.equal(200);
+      expect(first.body.items.map((item: { exhibitNumber: string }) => item.exhibitNumber)).to.deep.equal([
+        'EX-3',
+        'EX-2',
+      ]);
+      const rest = await service.call(
+        'GET',
+        `/v1/cases/${caseId}/evidence?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+        { token },
+      );
+      expect(rest.body.items.map((item: { id: string }) => item.id)).to.deep.equal([uploaded[0]]);
+      expect(rest.body.nextCursor).to.equal(null);
+    }
+
+    const stranger = await service.token(uniqueSub('eve'), uniqueAgency(), 'investigator');
+    const outside = await service.call('GET', `/v1/cases/${caseId}/evidence`, { token: stranger });
+    const absent = await service.call('GET', `/v1/cases/${randomUUID()}/evidence`, { token: stranger });
+    expect(outside.status).to.equal(404);
+    expect({ ...outside.body, requestId: null }).to.deep.equal({ ...absent.body, requestId: null });
+    const badCursor = await service.call('GET', `/v1/cases/${caseId}/evidence?cursor=nonsense`, {
+      token: investigator,
+    });
+    expect([badCursor.status, badCursor.body.code, badCursor.body.errors[0].pointer]).to.deep.equal([
+      400,
+      'INVALID_PARAMETER',
+      '/cursor',
+    ]);
+    const tooMany = await service.call('GET', `/v1/cases/${caseId}/evidence?limit=1000`, {
+      token: investigator,
+    });
+    expect([tooMany.status, tooMany.body.code]).to.deep.equal([400, 'INVALID_PARAMETER']);
+  });
+
   it('when the file’s name is written in Azerbaijani, Cyrillic or CJK, then it is recorded exactly as sent', async () => {
     const name = 'şəkil İlqar - Дело № 5 - 诈骗.jpg';
     const form = new FormData();
