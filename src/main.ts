@@ -6,7 +6,6 @@ import { createTokenVerifier, publicJwkOf } from './access/access-token';
 import { createAuthenticator } from './access/identity';
 import { LogEntryAccess, visibleIfFound } from './access/log-entry-access';
 import { PrincipalService } from './access/principal-service';
-import type { Principal } from './access/roles';
 import { CaseService } from './cases/case-service';
 import { type Config, ConfigError, loadConfig } from './config';
 import { CaseRepository } from './db/case.repository';
@@ -265,16 +264,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             reason: grant.breakGlassReason ?? '',
           })),
           // A confidential order is named only to those who know of it (Budapest Art. 27(8)).
-          orders: (await knownOrders(orders, principal, await orderRepository.ordersOfEvidence(item.id))).map(
-            (order) => ({
-              id: order.id,
-              kind: order.kind,
-              status: order.status,
-              legalBasis: order.legalBasis,
-              requestingAuthority: order.requestingAuthority,
-              safeguards: order.safeguards,
-            }),
-          ),
+          orders: (await orders.ofEvidence(principal, item.id)).map((order) => ({
+            id: order.id,
+            kind: order.kind,
+            status: order.status,
+            legalBasis: order.legalBasis,
+            requestingAuthority: order.requestingAuthority,
+            safeguards: order.safeguards,
+          })),
         };
       },
     );
@@ -558,23 +555,3 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
-
-/** The orders of `list` that `principal` may know of: confidential ones stay with their handlers (order scope). */
-async function knownOrders<T extends { readonly id: string }>(
-  orders: OrderService,
-  principal: Principal,
-  list: readonly T[],
-): Promise<T[]> {
-  const known = await Promise.all(
-    list.map((order) =>
-      orders.get(principal, order.id).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof NotFoundError) return false;
-          throw error;
-        },
-      ),
-    ),
-  );
-  return list.filter((_, i) => known[i]);
-}

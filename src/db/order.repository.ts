@@ -169,12 +169,14 @@ export class OrderRepository {
   }
 
   /** Orders an item was linked to (the authority under which it was preserved or produced). */
-  async ordersOfEvidence(evidenceId: string): Promise<OrderRecord[]> {
+  /** The orders an item is linked to that the scope may see (a confidential one only to those who know of it). */
+  async ordersOfEvidence(evidenceId: string, scope: OrderScope): Promise<VisibleOrder[]> {
     const rows = await this.db.query(
-      `${SELECT} WHERE id IN (SELECT order_id FROM order_evidence WHERE evidence_id = $1) ORDER BY created_at`,
-      [evidenceId],
+      `${SELECT_VISIBLE} WHERE id IN (SELECT order_id FROM order_evidence WHERE evidence_id = $7) AND ${VISIBLE}
+        ORDER BY created_at`,
+      [...scopeParams(scope), evidenceId],
     );
-    return rows.map(toRecord);
+    return rows.map(toVisible);
   }
 
   async lock(tx: EntityManager, id: string): Promise<OrderRecord | undefined> {

@@ -383,6 +383,11 @@ export class OrderService {
     return entryViews(await this.options.entries.chain('order', order.id), audience);
   }
 
+  /** The orders an item is linked to, as far as the caller may know them (Budapest Art. 27(8)). */
+  ofEvidence(principal: Principal, evidenceId: string): Promise<VisibleOrder[]> {
+    return this.orders.ordersOfEvidence(evidenceId, orderScopeOf(principal));
+  }
+
   list(
     principal: Principal,
     filter: { status?: string | undefined; dueBefore?: Date | undefined; limit: number },
@@ -413,21 +418,7 @@ export class OrderService {
           : forbidden(SERVICE_PERMISSIONS['order.handle']);
     const at = this.now();
     const lapse = admitMove(timedOrder(order), input.to, at, this.options.periods);
-    // Told that preservation will not ensure the data or will prejudice its investigation, the requester must
-    // learn why before it decides (Bud 29(6)).
-    if (input.to === 'at_risk_notified' && order.direction !== 'domestic' && !input.reason)
-      throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
-    // Only a request that asked for confidentiality is told it cannot have it, and why (Bud 27(8)).
-    if (input.to === 'confidentiality_notified' && order.safeguards.confidential !== true)
-      throw new OrderTransitionError(
-        order.kind,
-        order.direction,
-        order.status,
-        input.to,
-        'not a confidential request',
-      );
-    if (input.to === 'confidentiality_notified' && !input.reason)
-      throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
+    checkRequesterNotice(order, input);
     if (isReasonedMove(input.to) && (!input.reasonCode || !input.reason)) {
       throw new ValidationError([{ pointer: '/reasonCode', reason: 'a_refusal_is_reasoned' }]);
     }
@@ -700,6 +691,29 @@ export class OrderService {
     const deadline = live ? deadlineOf(timelineOf(order), this.options.periods) : null;
     return { ...order, deadlineRule: deadline?.rule ?? null, deadlineAt: deadline?.at ?? null };
   }
+}
+
+/**
+ * Notices after which the requester decides whether its request goes ahead,
+ * so it must learn why: that preservation will not ensure the data or will
+ * prejudice its investigation (`at_risk_notified`, an international
+ * preservation; Bud 29(6)), and that a request which asked for
+ * confidentiality cannot have it (`confidentiality_notified`; Bud 27(8)).
+ */
+function checkRequesterNotice(order: OrderRecord, input: TransitionInput): void {
+  const notice =
+    (input.to === 'at_risk_notified' && order.direction !== 'domestic') ||
+    input.to === 'confidentiality_notified';
+  if (!notice) return;
+  if (input.to === 'confidentiality_notified' && order.safeguards.confidential !== true)
+    throw new OrderTransitionError(
+      order.kind,
+      order.direction,
+      order.status,
+      input.to,
+      'not a confidential request',
+    );
+  if (!input.reason) throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
 }
 
 export function timelineOf(order: OrderRecord): OrderTimeline {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -38,16 +38,13 @@ import { TILE_WIDTH } from '../../src/log/tiles';
 import { openCase, uploadItem } from '../support/fixtures';
 import { growLog, logSize } from '../support/grow-log';
 import {
+  buildGoVerifier,
   DEBIAN_PYTHON,
-  findGo,
-  GO_SOURCE,
-  GOPATH,
   INTEROP,
-  isExecutable,
   JWS_SCRIPT,
+  missingInteropTools,
   pythonEnv,
   runTool,
-  XMOD,
 } from '../support/interop-tools';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
@@ -63,21 +60,6 @@ const ENTRY_SCRIPT = path.join(INTEROP, 'check_entry.py');
 
 const ORIGIN = 'interop.example/custody';
 const SIZES = [1, 2, 3, 7, 8, 13, 64, 1000] as const;
-
-async function missingTools(): Promise<string[]> {
-  const missing: string[] = [];
-  if (!findGo()) missing.push('go (golang-go)');
-  if (!existsSync(path.join(XMOD, 'note', 'note.go')) || !existsSync(path.join(XMOD, 'tlog', 'tlog.go'))) {
-    missing.push(`golang.org/x/mod source under ${GOPATH} (golang-golang-x-mod-dev)`);
-  }
-  const python = isExecutable(DEBIAN_PYTHON)
-    ? await runTool(DEBIAN_PYTHON, ['-I', '-c', 'import jwcrypto.jwk, jwcrypto.jws'], '', {
-        env: pythonEnv(),
-      })
-    : undefined;
-  if (python?.code !== 0) missing.push(`jwcrypto for ${DEBIAN_PYTHON} (python3-jwcrypto)`);
-  return missing;
-}
 
 /** One case for test/interop/go/verify.go; see the comment at its top. */
 type GoCase =
@@ -253,7 +235,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
 
   before(async function () {
     this.timeout(180_000);
-    const missing = await missingTools();
+    const missing = await missingInteropTools();
     if (missing.length > 0) {
       if (process.env.INTEROP_REQUIRED === '1') {
         throw new Error(
@@ -266,29 +248,7 @@ describe('interop: our artefacts checked by implementations that are not ours', 
     }
 
     workDir = mkdtempSync(path.join(os.tmpdir(), 'custody-interop-'));
-    verifyBinary = path.join(workDir, 'verify');
-    // A Go build cache shared between runs (Go locks it itself) keeps later builds quick.
-    const goCache = path.join(os.tmpdir(), 'custody-interop-gocache');
-    mkdirSync(goCache, { recursive: true });
-    const go = findGo() as string;
-    // GOPATH mode against Debian's packaged sources: no modules, no proxy, no network.
-    const build = await runTool(go, ['build', '-o', verifyBinary, GO_SOURCE], '', {
-      cwd: workDir,
-      timeoutMs: 170_000,
-      env: {
-        ...process.env,
-        GO111MODULE: 'off',
-        GOPATH,
-        GOFLAGS: '',
-        GOPROXY: 'off',
-        GOTOOLCHAIN: 'local',
-        CGO_ENABLED: '0',
-        GOCACHE: goCache,
-      },
-    });
-    if (build.code !== 0 || !isExecutable(verifyBinary)) {
-      throw new Error(`go build of ${GO_SOURCE} failed (exit ${build.code}):\n${build.stderr}`);
-    }
+    verifyBinary = await buildGoVerifier(workDir);
 
     logKey = noteSigner(ORIGIN, new Uint8Array(randomBytes(32)));
     vkey = encodeVerifierKey(ORIGIN, logKey.publicKey);

@@ -10,13 +10,13 @@ import path from 'node:path';
  * (scripts/install-interop-tools.sh). Sources are read from the source tree.
  */
 export const INTEROP = path.join(__dirname, '..', '..', '..', 'test', 'interop');
-export const GO_SOURCE = path.join(INTEROP, 'go', 'verify.go');
+const GO_SOURCE = path.join(INTEROP, 'go', 'verify.go');
 export const JWS_SCRIPT = path.join(INTEROP, 'verify_jws.py');
-export const GOPATH = '/usr/share/gocode';
-export const XMOD = path.join(GOPATH, 'src', 'golang.org', 'x', 'mod', 'sumdb');
+const GOPATH = '/usr/share/gocode';
+const XMOD = path.join(GOPATH, 'src', 'golang.org', 'x', 'mod', 'sumdb');
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
-export interface Output {
+interface Output {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -53,7 +53,7 @@ export function runTool(
   });
 }
 
-export function isExecutable(file: string): boolean {
+function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -63,7 +63,7 @@ export function isExecutable(file: string): boolean {
 }
 
 /** `go` on PATH, else Debian's /usr/lib/go/bin/go; undefined when neither exists. */
-export function findGo(): string | undefined {
+function findGo(): string | undefined {
   const onPath = (process.env.PATH ?? '')
     .split(path.delimiter)
     .filter((dir) => dir.length > 0)

@@ -311,6 +311,7 @@ describe('evidence digests', () => {
 
     it('when sha256sum and sha512sum are installed, then digestFile agrees with them on a 20 MB file', async function () {
       const tools = { sha256: '/usr/bin/sha256sum', sha512: '/usr/bin/sha512sum' } as const;
+      // coreutils is on every Debian machine, CI's included; only a machine without it has nothing to compare with.
       if (!existsSync(tools.sha256) || !existsSync(tools.sha512)) this.skip();
       const file = path.join(tempDir, 'twenty-mb.bin');
       await writeFile(file, randomBytes(20_000_000));
