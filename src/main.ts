@@ -40,6 +40,7 @@ import { createApp, routesOf, type ServedRoute } from './http/app';
 import { IdempotencyKeys } from './http/idempotency';
 import { dropIdleConnections } from './http/idle-timeout';
 import { RateLimits } from './http/rate-limits';
+import { DEFAULT_WEB_ROOT } from './http/web.routes';
 import { ensureServiceKeys, listReceiptKeys } from './keys/key-store';
 import { parseVerifierKey } from './ledger';
 import { AuditTrail } from './log/audit-trail';
@@ -418,6 +419,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         },
       },
       uploads: { uploads, tus: tusEndpoint, maxConcurrent: config.uploadMaxConcurrent },
+      web: {
+        root: DEFAULT_WEB_ROOT,
+        connectOrigins: config.tokens.oidc ? [new URL(config.tokens.oidc.issuer).origin] : [],
+      },
       log: {
         reader: logReader,
         tiles: new TileReader(logRepository),

@@ -52,6 +52,7 @@ import type { RateLimits } from './rate-limits';
 import { requestLog } from './request-log';
 import { type UploadRouteDependencies, uploadsRouter } from './uploads.routes';
 import { userNoticesRouter } from './user-notices.routes';
+import { type WebDependencies, webRouter } from './web.routes';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -83,6 +84,8 @@ export interface AppDependencies {
   readonly bodyLimitBytes: number;
   /** Express `trust proxy` (see Config.trustProxy); absent: the socket's peer is the source address. */
   readonly trustProxy?: string | undefined;
+  /** The console and the verifier page (absent: the service answers the API only). */
+  readonly web?: WebDependencies;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -172,6 +175,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(disclosureUsesRouter(deps.authenticate, deps.disclosureUses));
   app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));
+  if (deps.web) app.use(webRouter(deps.web));
 
   app.use((_req, _res, next) =>
     next(new LedgerError('ROUTE_NOT_FOUND', 'No route matches this method and path')),

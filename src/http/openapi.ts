@@ -895,6 +895,13 @@ export const openApiDocument = {
         },
       },
     },
+    '/verify': {
+      get: {
+        summary:
+          'The verifier page: checks a package, receipt or custody report in the browser, with no sign-in and no network',
+        responses: { '200': { description: 'text/html, self-contained' } },
+      },
+    },
     '/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 (JSON)' } } },
     },
