@@ -26,6 +26,7 @@ import { CustodianAcknowledgements1764540000004 } from './1764540000004-custodia
 import { UserNotices1764550000000 } from './1764550000000-user-notices';
 import { EnforcingAgency1764560000000 } from './1764560000000-enforcing-agency';
 import { FormalConfirmationReminders1764570000000 } from './1764570000000-formal-confirmation-reminders';
+import { TransferInbox1764575000000 } from './1764575000000-transfer-inbox';
 
 /** Every migration, in order. The data source takes this list; there is no glob to go stale. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   UserNotices1764550000000,
   EnforcingAgency1764560000000,
   FormalConfirmationReminders1764570000000,
+  TransferInbox1764575000000,
 ];

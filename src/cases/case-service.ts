@@ -160,9 +160,13 @@ export class CaseService {
     return record;
   }
 
-  /** One page of the cases the caller is a member of (or, as an auditor, oversees), newest first. */
-  async list(principal: Principal, limit: number, after?: CasePosition): Promise<CasePage> {
-    const rows = await this.cases.listAccessible(principal, limit + 1, after);
+  /**
+   * One page of the cases the caller is a member of (or, as an auditor,
+   * oversees), newest first; with `search`, those among them whose reference
+   * or title contains it.
+   */
+  async list(principal: Principal, limit: number, after?: CasePosition, search?: string): Promise<CasePage> {
+    const rows = await this.cases.listAccessible(principal, limit + 1, after, search);
     const items = rows
       .filter(({ standing }) => caseAllows(standing, 'case.read'))
       .map(({ record }) => record);

@@ -191,15 +191,31 @@ export class CaseRepository {
     return rows.map((row: AccessibleRow) => accessible(row, requester)).find(Boolean);
   }
 
-  /** A page of the cases the caller is a member of (or oversees), newest first, after `after` if given. */
-  async listAccessible(requester: Requester, limit: number, after?: CasePosition): Promise<AccessibleCase[]> {
+  /**
+   * A page of the cases the caller is a member of (or oversees), newest first,
+   * after `after` if given; with `search`, only those whose reference or title
+   * contains it, ignoring case, every character taken literally.
+   */
+  async listAccessible(
+    requester: Requester,
+    limit: number,
+    after?: CasePosition,
+    search?: string,
+  ): Promise<AccessibleCase[]> {
     const rows = await this.db.query(
       `${ACCESSIBLE}
         WHERE ($4::timestamptz IS NULL OR (c.created_at, c.id) < ($4, $5::uuid))
           AND (cardinality(s.member_roles) > 0 OR ('auditor' = ANY($3) AND c.agency_code = $1))
+          AND ($7::text IS NULL OR c.reference ILIKE $7 ESCAPE '\\' OR c.title ILIKE $7 ESCAPE '\\')
         ORDER BY c.created_at DESC, c.id DESC
         LIMIT $6`,
-      [...memberParams(requester), after?.createdAt ?? null, after?.id ?? null, limit],
+      [
+        ...memberParams(requester),
+        after?.createdAt ?? null,
+        after?.id ?? null,
+        limit,
+        search === undefined ? null : `%${search.replace(/[\\%_]/g, '\\$&')}%`,
+      ],
     );
     return rows.flatMap((row: AccessibleRow) => accessible(row, requester) ?? []);
   }

@@ -1,6 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { DisclosableFact } from '../access/disclosure-scope';
+import type { CaseStanding } from '../access/permissions';
+import type { Role } from '../access/roles';
+import { type Requester, standingIn } from '../access/scope';
 import type { DomainWriter } from '../log/domain-write';
+import { MEMBER_STANDING, memberParams } from './case.repository';
 import { changedRows } from './log.repository';
 
 /** Evidence handed to another agency: what, to whom, under which order and conditions. */
@@ -34,6 +38,23 @@ export interface ItemOrder {
     state: string;
     reference: string;
   }>;
+}
+
+/** A disclosure with the requester's standing in its case (undefined: not a member). */
+export interface DisclosureWithStanding {
+  readonly record: DisclosureRecord;
+  readonly standing: CaseStanding | undefined;
+}
+
+/** Which disclosures a listing asks for: those its agency holds, those of its cases, of one case, after a position. */
+export interface DisclosureListFilter {
+  /** Those the requester's agency received and that are not revoked. */
+  readonly received: boolean;
+  /** Those of cases the requester is a member of (or, as an auditor, oversees). */
+  readonly sent: boolean;
+  readonly caseId?: string | undefined;
+  readonly after?: { readonly createdAt: Date; readonly id: string } | undefined;
+  readonly limit: number;
 }
 
 /** Thrown when a disclosure was revoked by someone else first. */
@@ -114,26 +135,77 @@ export class DisclosureRepository {
   }
 
   async find(id: string): Promise<DisclosureRecord | undefined> {
-    const rows = await this.db.query(
-      `SELECT id, case_id, recipient_agency, order_id, conditions, facts, evidence_ids, created_by, created_at,
-              revoked_at
-         FROM disclosures WHERE id = $1`,
-      [id],
-    );
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          caseId: row.case_id,
-          recipientAgency: row.recipient_agency,
-          orderId: row.order_id,
-          conditions: row.conditions,
-          facts: row.facts,
-          evidenceIds: row.evidence_ids,
-          createdBy: row.created_by,
-          createdAt: row.created_at,
-          revokedAt: row.revoked_at,
-        }
-      : undefined;
+    const rows = await this.db.query(`${SELECT} WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
   }
+
+  /**
+   * A page of the disclosures the filter asks for, newest first, each with
+   * the requester's standing in its case; the caller decides from it (and
+   * `access/`) what each reader may see. Out of both sides: not returned.
+   */
+  async list(requester: Requester, filter: DisclosureListFilter): Promise<DisclosureWithStanding[]> {
+    const rows: Array<Row & { case_agency: string; member_roles: Role[]; lead: boolean; content: boolean }> =
+      await this.db.query(
+        `SELECT d.*, c.agency_code AS case_agency, s.member_roles, s.lead, s.content
+           FROM (${SELECT}) d
+           JOIN cases c ON c.id = d.case_id
+           CROSS JOIN LATERAL ${MEMBER_STANDING} s
+          WHERE (($4 AND d.recipient_agency = $1 AND d.revoked_at IS NULL)
+                 OR ($5 AND (cardinality(s.member_roles) > 0 OR ('auditor' = ANY($3) AND c.agency_code = $1))))
+            AND ($6::uuid IS NULL OR d.case_id = $6)
+            AND ($7::timestamptz IS NULL OR (d.created_at, d.id) < ($7, $8::uuid))
+          ORDER BY d.created_at DESC, d.id DESC
+          LIMIT $9`,
+        [
+          ...memberParams(requester),
+          filter.received,
+          filter.sent,
+          filter.caseId ?? null,
+          filter.after?.createdAt ?? null,
+          filter.after?.id ?? null,
+          filter.limit,
+        ],
+      );
+    return rows.map((row) => ({
+      record: toRecord(row),
+      standing: standingIn(requester, row.case_agency, {
+        roles: row.member_roles,
+        lead: row.lead,
+        content: row.content,
+      }),
+    }));
+  }
+}
+
+const SELECT = `SELECT id, case_id, recipient_agency, order_id, conditions, facts, evidence_ids, created_by, created_at,
+    revoked_at
+  FROM disclosures`;
+
+interface Row {
+  id: string;
+  case_id: string;
+  recipient_agency: string;
+  order_id: string | null;
+  conditions: string | null;
+  facts: DisclosableFact[];
+  evidence_ids: string[];
+  created_by: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+function toRecord(row: Row): DisclosureRecord {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    recipientAgency: row.recipient_agency,
+    orderId: row.order_id,
+    conditions: row.conditions,
+    facts: row.facts,
+    evidenceIds: row.evidence_ids,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
 }

@@ -142,6 +142,61 @@ export class EvidenceRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * A page of the items in transit to (`receiving`) or from (`sending`) the
+   * requester's side, latest transfer first, each with when it was sent and
+   * the requester's standing in its case. A side is named by its subject, or
+   * as a whole agency to that agency's custodians (see `custodyStanding`);
+   * the sender's list holds only items of cases it is a member of (or oversees).
+   */
+  async inTransit(
+    requester: Requester,
+    side: 'receiving' | 'sending',
+    limit: number,
+    after?: { readonly createdAt: Date; readonly id: string },
+  ): Promise<Array<{ item: EvidenceRecord; transferredAt: Date; standing: CaseStanding | undefined }>> {
+    const party =
+      side === 'receiving'
+        ? `e.transfer_to ->> 'agency' = $1
+           AND (e.transfer_to ->> 'sub' = $2 OR (e.transfer_to ->> 'sub' IS NULL AND 'custodian' = ANY($3)))`
+        : `e.holder_agency = $1 AND (e.holder_sub = $2 OR (e.holder_sub IS NULL AND 'custodian' = ANY($3)))
+           AND (cardinality(s.member_roles) > 0 OR ('auditor' = ANY($3) AND c.agency_code = $1))`;
+    const rows = await this.db.query(
+      `SELECT * FROM (
+         SELECT e.*, c.agency_code AS case_agency, s.member_roles, s.lead, s.content,
+                (SELECT max(l.at) FROM log_entries l
+                  WHERE l.subject_type = 'evidence' AND l.subject_id = e.id::text
+                    AND l.entry_type = 'custody.transferred') AS transferred_at
+           FROM (${SELECT} WHERE status = 'in_transit') e
+           JOIN cases c ON c.id = e.case_id
+           CROSS JOIN LATERAL ${MEMBER_STANDING} s
+          WHERE ${party}) t
+        WHERE ($4::timestamptz IS NULL OR (t.transferred_at, t.id) < ($4, $5::uuid))
+        ORDER BY t.transferred_at DESC, t.id DESC
+        LIMIT $6`,
+      [...memberParams(requester), after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows.map(
+      (
+        row: Row & {
+          case_agency: string;
+          member_roles: Role[];
+          lead: boolean;
+          content: boolean;
+          transferred_at: Date;
+        },
+      ) => ({
+        item: toRecord(row),
+        transferredAt: row.transferred_at,
+        standing: standingIn(requester, row.case_agency, {
+          roles: row.member_roles,
+          lead: row.lead,
+          content: row.content,
+        }),
+      }),
+    );
+  }
+
   async find(id: string, q: Queryable = this.db): Promise<EvidenceRecord | undefined> {
     const rows = await q.query(`${SELECT} WHERE id = $1`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;

@@ -84,6 +84,17 @@ export interface OrderScope {
   readonly readsStatus: boolean;
 }
 
+/** What a listing of orders asks for (see `listVisible`). */
+export interface OrderListFilter {
+  readonly status?: string | undefined;
+  readonly dueBefore?: Date | undefined;
+  readonly caseId?: string | undefined;
+  readonly sort: 'deadline' | 'newest';
+  /** The previous page's last order: its creation, id and (in deadline order) deadline. */
+  readonly after?: { readonly createdAt: Date; readonly id: string; readonly key?: Date | null } | undefined;
+  readonly limit: number;
+}
+
 /** An order as one caller may see it: whole, or (for the submitting side only) its status. */
 export type VisibleOrder = OrderRecord & { readonly statusOnly: boolean };
 
@@ -324,17 +335,32 @@ export class OrderRepository {
     return rows.map(toRecord);
   }
 
-  /** Visible orders, soonest deadline first, optionally by status and by a deadline before `dueBefore`. */
-  async listVisible(
-    scope: OrderScope,
-    filter: { status?: string | undefined; dueBefore?: Date | undefined; limit: number },
-  ): Promise<VisibleOrder[]> {
+  /**
+   * A page of the visible orders, optionally by status, case and a deadline
+   * before `dueBefore`: soonest deadline first (a lapsed one before any still
+   * running, orders without a deadline last), or newest first; each order
+   * after `after`, the position of the previous page's last (keyset).
+   */
+  async listVisible(scope: OrderScope, filter: OrderListFilter): Promise<VisibleOrder[]> {
+    const byDeadline = filter.sort === 'deadline';
+    const after = filter.after;
     const rows = await this.db.query(
       `${SELECT_VISIBLE} WHERE ${VISIBLE}
          AND ($7::text IS NULL OR status = $7)
          AND ($8::timestamptz IS NULL OR deadline_at < $8)
-       ORDER BY deadline_at ASC NULLS LAST, created_at DESC, id LIMIT $9`,
-      [...scopeParams(scope), filter.status ?? null, filter.dueBefore ?? null, filter.limit],
+         AND ($9::uuid IS NULL OR case_id = $9)
+         AND ($10::timestamptz IS NULL OR ${byDeadline ? AFTER_BY_DEADLINE : AFTER_BY_CREATION})
+       ORDER BY ${byDeadline ? 'deadline_at ASC NULLS LAST, ' : ''}created_at DESC, id DESC LIMIT $13`,
+      [
+        ...scopeParams(scope),
+        filter.status ?? null,
+        filter.dueBefore ?? null,
+        filter.caseId ?? null,
+        after?.createdAt ?? null,
+        after?.id ?? null,
+        after?.key ?? null,
+        filter.limit,
+      ],
     );
     return rows.map(toVisible);
   }
@@ -363,6 +389,15 @@ const FULL = `(((($4 AND ${HANDLER_KNOWS}) OR $5) AND (owner_agency = $1 OR exec
        AND g.grantee_agency = $1 AND (g.grantee_sub IS NULL OR g.grantee_sub = $2)
        AND g.role = 'court' AND 'court' = ANY($3))))`;
 const VISIBLE = `(${FULL} OR ($6 AND ((direction = 'incoming' AND submitted_by_agency = $1) OR enforcing_agency = $1)))`;
+
+/** Orders after position ($10 created, $11 id) newest first; such a position names no deadline ($12). */
+const AFTER_BY_CREATION = '($12::timestamptz IS NULL AND (created_at, id) < ($10, $11::uuid))';
+
+/** Orders after position ($10 created, $11 id, $12 deadline or null) in deadline order. */
+const AFTER_BY_DEADLINE = `(CASE WHEN $12::timestamptz IS NULL
+    THEN deadline_at IS NULL AND (created_at, id) < ($10, $11::uuid)
+    ELSE deadline_at > $12 OR deadline_at IS NULL OR (deadline_at = $12 AND (created_at, id) < ($10, $11::uuid))
+  END)`;
 
 function scopeParams(scope: OrderScope): [string, string, string[], boolean, boolean, boolean] {
   return [scope.agency, scope.sub, [...scope.roles], scope.handles, scope.audits, scope.readsStatus];

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { type DisclosureAudience, MEMBER_AUDIENCE, PUBLIC_AUDIENCE } from '../access/disclosure-scope';
-import { CASE_PERMISSIONS, type CaseAction, type CaseStanding, caseRole } from '../access/permissions';
+import {
+  CASE_PERMISSIONS,
+  type CaseAction,
+  type CaseStanding,
+  caseAllows,
+  caseRole,
+} from '../access/permissions';
 import type { Principal, Role } from '../access/roles';
 import type { AccessibleCase, CaseRepository } from '../db/case.repository';
 import {
@@ -284,6 +290,33 @@ export class EvidenceService {
     const rows = await this.evidence.listOfCase(caseId, limit + 1, after);
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { items: rows.slice(0, limit), next: last && { createdAt: last.createdAt, id: last.id } };
+  }
+
+  /**
+   * One page of the transfers awaiting acknowledgement, latest first: those
+   * the caller's side is named to receive (it sees the items' metadata to
+   * acknowledge them, as `access` allows) or, with `sending`, those its side
+   * sent from a case it may read.
+   */
+  async inTransit(
+    principal: Principal,
+    side: 'receiving' | 'sending',
+    limit: number,
+    after?: { readonly createdAt: Date; readonly id: string },
+  ): Promise<{
+    items: Array<{ item: EvidenceRecord; transferredAt: Date }>;
+    next: { createdAt: Date; id: string } | undefined;
+  }> {
+    const rows = await this.evidence.inTransit(principal, side, limit + 1, after);
+    const items = rows
+      .slice(0, limit)
+      .filter(({ item, standing }) =>
+        side === 'receiving'
+          ? custodyStanding(principal, item.custody) !== undefined
+          : standing !== undefined && caseAllows(standing, 'case.read'),
+      );
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return { items, next: last && { createdAt: last.transferredAt, id: last.item.id } };
   }
 
   /** An item by id with no scope check: only for callers holding another entitlement (a disclosure). */

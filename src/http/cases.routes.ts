@@ -5,7 +5,7 @@ import type { CaseRecord, GrantRecord } from '../db/case.repository';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { decodeCursor, encodeCursor } from './cursor';
-import { breakGlassBody, grantBody, listQuery, openCaseBody } from './schemas';
+import { breakGlassBody, caseListQuery, grantBody, openCaseBody } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 /** `/v1/cases`: open, read, list and share cases (api.md "Cases"). */
@@ -24,9 +24,9 @@ export function casesRouter(authenticate: Authenticator, cases: CaseService): Ro
   });
 
   router.get('/v1/cases', async (req, res) => {
-    const query = parseQuery(listQuery, req.query);
+    const query = parseQuery(caseListQuery, req.query);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const page = await cases.list(principalOf(res), query.limit, after);
+    const page = await cases.list(principalOf(res), query.limit, after, query.q);
     await auditRead(req, res);
     res.json({ items: page.items.map(caseJson), nextCursor: page.next ? encodeCursor(page.next) : null });
   });

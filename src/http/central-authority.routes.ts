@@ -84,8 +84,10 @@ export function centralAuthorityRouter(authenticate: Authenticator, authority: C
   router.get('/v1/notifications', token, async (req, res) => {
     const query = parseQuery(listQuery, req.query);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const items = await authority.notificationsOf(principalOf(res), query.limit, after);
-    const last = items.length === query.limit ? items.at(-1) : undefined;
+    // One more than asked tells whether another page follows (as every listing does).
+    const rows = await authority.notificationsOf(principalOf(res), query.limit + 1, after);
+    const items = rows.slice(0, query.limit);
+    const last = rows.length > query.limit ? items.at(-1) : undefined;
     res.set('Cache-Control', 'no-store').json({
       items: items.map(notificationJson),
       nextCursor: last ? encodeCursor(last) : null,

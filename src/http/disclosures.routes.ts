@@ -5,8 +5,9 @@ import type { DisclosureRecord } from '../db/disclosure.repository';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
-import { disclosureBody } from './schemas';
-import { idFromPath, parseBody } from './validation';
+import { decodeCursor, encodeCursor } from './cursor';
+import { disclosureBody, disclosureListQuery } from './schemas';
+import { idFromPath, parseBody, parseQuery } from './validation';
 
 /** Disclosures to another agency and their BagIt packages (api.md, Disclosures). */
 export function disclosuresRouter(authenticate: Authenticator, disclosures: DisclosureService): Router {
@@ -22,6 +23,20 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
       .status(201)
       .location(`/v1/disclosures/${value.id}`)
       .json({ disclosure: disclosureJson(value, true), receipt });
+  });
+
+  // What the caller's agency received and what its cases disclosed, newest first, a page at a time.
+  router.get('/v1/disclosures', auth, async (req, res) => {
+    const { cursor, ...query } = parseQuery(disclosureListQuery, req.query);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    // A listing of one case is a read of that case, on the record against it (and so is its refusal).
+    if (query.caseId !== undefined) res.locals.objectParams = { caseId: query.caseId };
+    const page = await disclosures.list(principalOf(res), { ...query, after });
+    await auditRead(req, res);
+    res.set('Cache-Control', 'no-store').json({
+      items: page.items.map(({ record, member }) => disclosureJson(record, member)),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
   });
 
   router.get('/v1/disclosures/:id', auth, async (req, res) => {

@@ -15,7 +15,7 @@ import { principalOf, requireToken } from './auth';
 import { decodeCursor, encodeCursor } from './cursor';
 import { evidenceUpload, type UploadLimits, uploadedEvidence } from './evidence-upload';
 import { type IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from './idempotency';
-import { custodyEventBody, listQuery, trailingSha256 } from './schemas';
+import { custodyEventBody, listQuery, trailingSha256, transferListQuery } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 const reportQuery = z.strictObject({ lang: z.enum(REPORT_LANGUAGES).optional() });
@@ -131,6 +131,22 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
     await auditRead(req, res);
     res.set('Cache-Control', 'no-store').json({
       items: page.items.map(evidenceView),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
+  });
+
+  // The custodian's inbox: items sent to the caller's side and not yet acknowledged (or, `side=sending`, sent by it).
+  router.get('/v1/transfers', requireToken(deps.authenticate), async (req, res) => {
+    const query = parseQuery(transferListQuery, req.query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const principal = principalOf(res);
+    const page = await deps.evidence.inTransit(principal, query.side, query.limit, after);
+    await auditRead(req, res, { type: 'transfer-list', id: principal.agency });
+    res.set('Cache-Control', 'no-store').json({
+      items: page.items.map(({ item, transferredAt }) => ({
+        evidence: evidenceView(item),
+        transferredAt: transferredAt.toISOString(),
+      })),
       nextCursor: page.next ? encodeCursor(page.next) : null,
     });
   });

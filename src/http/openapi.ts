@@ -3,10 +3,12 @@ import { VERIFY_CODES } from '../verify';
 import { forwardBody, referralBody } from './central-authority.routes';
 import {
   breakGlassBody,
+  caseListQuery,
   consultationBody,
   custodianAcknowledgementBody,
   custodyEventBody,
   disclosureBody,
+  disclosureListQuery,
   evidenceMetadata,
   grantBody,
   listQuery,
@@ -15,10 +17,12 @@ import {
   orderAssigneeBody,
   orderBody,
   orderEvidenceBody,
+  orderListQuery,
   orderSupplementBody,
   orderTransitionBody,
   principalStatusBody,
   trafficDisclosureBody,
+  transferListQuery,
   useInquiryBody,
   useReportBody,
   userNoticeBody,
@@ -36,6 +40,16 @@ function jsonBody(schema: z.ZodType) {
     required: true,
     content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
   };
+}
+
+/** A listing's query parameters, from the schema the route validates them with. */
+function queryParameters(schema: z.ZodObject) {
+  return Object.entries(z.toJSONSchema(schema, { io: 'input' }).properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: property,
+  }));
 }
 
 function position(name: string, required: boolean) {
@@ -214,11 +228,10 @@ export const openApiDocument = {
         responses: { '201': { description: '{ case, receipt }' }, default: problem },
       },
       get: {
-        summary: 'List the cases you may see, newest first',
+        summary:
+          'List the cases you may see, newest first; `q` finds those whose reference or title contains it (any case, every character literal)',
         security: bearer,
-        parameters: Object.entries(z.toJSONSchema(listQuery, { io: 'input' }).properties ?? {}).map(
-          ([name, schema]) => ({ name, in: 'query', required: false, schema }),
-        ),
+        parameters: queryParameters(caseListQuery),
         responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
       },
     },
@@ -268,6 +281,27 @@ export const openApiDocument = {
         parameters: [caseId],
         requestBody: jsonBody(disclosureBody),
         responses: { '201': { description: '{ disclosure, receipt }' }, default: problem },
+      },
+    },
+    '/v1/disclosures': {
+      get: {
+        summary:
+          'The disclosures you may read, newest first: those your agency received (its partners, until revoked; shown as GET /v1/disclosures/{id} shows them to the recipient) and those of the cases you may read. `direction` keeps one side; `caseId` one case (404 if you may not know it)',
+        security: bearer,
+        parameters: queryParameters(disclosureListQuery),
+        responses: { '200': { description: '{ items: [disclosure], nextCursor }' }, default: problem },
+      },
+    },
+    '/v1/transfers': {
+      get: {
+        summary:
+          'Transfers awaiting acknowledgement, latest first: items your side (you, or your agency to its custodians) is named to receive, with their metadata, not their content; `side=sending`: items your side sent from cases you may read',
+        security: bearer,
+        parameters: queryParameters(transferListQuery),
+        responses: {
+          '200': { description: '{ items: [{ evidence, transferredAt }], nextCursor }' },
+          default: problem,
+        },
       },
     },
     '/v1/disclosures/{id}': {
@@ -321,12 +355,7 @@ export const openApiDocument = {
       get: {
         summary: 'List the case’s items, newest first, a page at a time (members who may read the case)',
         security: bearer,
-        parameters: [
-          uuidPath('caseId'),
-          ...Object.entries(z.toJSONSchema(listQuery, { io: 'input' }).properties ?? {}).map(
-            ([name, schema]) => ({ name, in: 'query', required: false, schema }),
-          ),
-        ],
+        parameters: [uuidPath('caseId'), ...queryParameters(listQuery)],
         responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
       },
     },
@@ -483,9 +512,11 @@ export const openApiDocument = {
         responses: { '201': { description: '{ order, receipt }' }, default: problem },
       },
       get: {
-        summary: 'Orders you may see, soonest deadline first (?status=&dueBefore=&limit=)',
+        summary:
+          'Orders you may see: soonest deadline first, lapsed ones leading and those without a deadline last (`sort=deadline`, the default), or newest first; by status, case and deadline',
         security: bearer,
-        responses: { '200': { description: '{ items }' }, default: problem },
+        parameters: queryParameters(orderListQuery),
+        responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
       },
     },
     '/v1/orders/stats': {
@@ -540,8 +571,9 @@ export const openApiDocument = {
     '/v1/notifications': {
       get: {
         summary:
-          'Notifications addressed to your agency, newest first (?limit=&cursor=): requests’ receipts and status changes, deadline warnings and alerts, referrals',
+          'Notifications addressed to your agency, newest first: requests’ receipts and status changes, deadline warnings and alerts, referrals',
         security: bearer,
+        parameters: queryParameters(listQuery),
         responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
       },
     },

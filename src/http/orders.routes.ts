@@ -7,6 +7,7 @@ import { localTimes } from '../orders/local-time';
 import type { OrderService } from '../orders/order-service';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
+import { decodeCursor, decodeKeyedCursor, encodeCursor } from './cursor';
 import { orderMatterRouter } from './order-matter.routes';
 import { orderBody, orderEvidenceBody, orderListQuery, orderTransitionBody } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
@@ -92,13 +93,21 @@ export function ordersRouter(
 
   router.get('/v1/orders', async (req, res) => {
     const query = parseQuery(orderListQuery, req.query);
-    const found = await orders.list(principalOf(res), {
+    const byDeadline = query.sort === 'deadline';
+    const cursor = query.cursor;
+    const page = await orders.list(principalOf(res), {
       status: query.status,
       dueBefore: query.dueBefore === undefined ? undefined : new Date(query.dueBefore),
+      caseId: query.caseId,
+      sort: query.sort,
+      after: cursor === undefined ? undefined : byDeadline ? decodeKeyedCursor(cursor) : decodeCursor(cursor),
       limit: query.limit,
     });
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ items: found.map((order) => orderJson(order)) });
+    res.set('Cache-Control', 'no-store').json({
+      items: page.items.map((order) => orderJson(order)),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
   });
 
   router.get('/v1/orders/:id', async (req, res) => {

@@ -38,6 +38,20 @@ export const listQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
+/** `GET /v1/cases`: a page of the caller's cases, optionally those whose reference or title contains `q`. */
+export const caseListQuery = listQuery.extend({ q: text(200).optional() });
+
+/** `GET /v1/disclosures`: received by the caller's agency, sent from the caller's cases, or both; of one case. */
+export const disclosureListQuery = listQuery.extend({
+  direction: z.enum(['received', 'sent']).optional(),
+  caseId: z.uuid().optional(),
+});
+
+/** `GET /v1/transfers`: items in transit to the caller's side (`receiving`, the default) or from it. */
+export const transferListQuery = listQuery.extend({
+  side: z.enum(['receiving', 'sending']).default('receiving'),
+});
+
 export const uuidParam = z.uuid();
 
 const HEX_LENGTH = { md5: 32, sha1: 40, sha256: 64, sha512: 128 } as const;
@@ -377,10 +391,15 @@ export const consultationBody = z.strictObject({
   message: text(4000),
 });
 
-export const orderListQuery = z.strictObject({
+/**
+ * `GET /v1/orders`: by status, deadline, case; nearest deadline first (the
+ * lapsed ones lead, orders without a deadline last) or newest first.
+ */
+export const orderListQuery = listQuery.extend({
   status: z.enum(ORDER_STATUSES).optional(),
   dueBefore: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  caseId: z.uuid().optional(),
+  sort: z.enum(['deadline', 'newest']).default('deadline'),
 });
 
 /**

@@ -4,7 +4,13 @@ import { caseRole, SERVICE_PERMISSIONS, serviceAllows, serviceRole } from '../ac
 import type { Principal, Role } from '../access/roles';
 import type { CaseRepository } from '../db/case.repository';
 import type { LogRepository } from '../db/log.repository';
-import type { OrderRecord, OrderRepository, OrderScope, VisibleOrder } from '../db/order.repository';
+import type {
+  OrderListFilter,
+  OrderRecord,
+  OrderRepository,
+  OrderScope,
+  VisibleOrder,
+} from '../db/order.repository';
 import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
 import type { EntryValue } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
@@ -388,11 +394,28 @@ export class OrderService {
     return this.orders.ordersOfEvidence(evidenceId, orderScopeOf(principal));
   }
 
-  list(
+  /**
+   * One page of the orders the caller may see (by the order scope, whatever
+   * its case membership), and the position the next page starts after.
+   */
+  async list(
     principal: Principal,
-    filter: { status?: string | undefined; dueBefore?: Date | undefined; limit: number },
-  ) {
-    return this.orders.listVisible(orderScopeOf(principal), filter);
+    filter: OrderListFilter,
+  ): Promise<{
+    items: VisibleOrder[];
+    next: { createdAt: Date; id: string; key?: Date | null } | undefined;
+  }> {
+    const rows = await this.orders.listVisible(orderScopeOf(principal), {
+      ...filter,
+      limit: filter.limit + 1,
+    });
+    const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
+    const next = last && {
+      createdAt: last.createdAt,
+      id: last.id,
+      ...(filter.sort === 'deadline' ? { key: last.deadlineAt } : {}),
+    };
+    return { items: rows.slice(0, filter.limit), next };
   }
 
   /**

@@ -208,6 +208,46 @@ export class DisclosureService {
   }
 
   /**
+   * One page, newest first, of the disclosures the caller may read (the same
+   * rule as `access`): those its agency received, to its partners while not
+   * revoked, and those of the cases it may read, by `direction` if given, of
+   * one case if given (404 when the caller may not know that case).
+   */
+  async list(
+    principal: Principal,
+    query: {
+      readonly direction?: 'received' | 'sent' | undefined;
+      readonly caseId?: string | undefined;
+      readonly limit: number;
+      readonly after?: { readonly createdAt: Date; readonly id: string } | undefined;
+    },
+  ): Promise<{
+    items: Array<{ record: DisclosureRecord; member: boolean }>;
+    next: DisclosureRecord | undefined;
+  }> {
+    if (query.caseId !== undefined) {
+      const target = await this.cases.findAccessible(query.caseId, principal);
+      if (!target) throw new NotFoundError('case');
+      caseRole(target.standing, 'case.read');
+    }
+    const received = query.direction !== 'sent' && serviceAllows(principal, 'disclosure.fetch');
+    const sent = query.direction !== 'received';
+    const rows = await this.disclosures.list(principal, {
+      received,
+      sent,
+      caseId: query.caseId,
+      after: query.after,
+      limit: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).flatMap(({ record, standing }) => {
+      const member = sent && standing !== undefined && caseAllows(standing, 'case.read');
+      const recipient = received && record.recipientAgency === principal.agency && record.revokedAt === null;
+      return member || recipient ? [{ record, member }] : [];
+    });
+    return { items, next: rows.length > query.limit ? rows[query.limit - 1]?.record : undefined };
+  }
+
+  /**
    * Revokes a disclosure: from the next request on, the recipient gets 404 for
    * it and its package. An entry on the case's chain.
    */

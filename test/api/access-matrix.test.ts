@@ -321,6 +321,67 @@ describe('the access matrix: every route × role × caller × object', function 
     });
   }
 
+  it('when every role of every caller kind lists cases, disclosures, orders and transfers, then it finds its own agency’s objects as the permission table says, never another agency’s, and a case filter on one it may not know answers as for an absent one, on the record once', async () => {
+    const reference = async (id: string) =>
+      (await testDatabase().db.query('SELECT reference FROM cases WHERE id = $1', [id]))[0]
+        .reference as string;
+    const [ownReference, otherReference] = [await reference(own.ids.case), await reference(other.ids.case)];
+    // An item of the case in transit to the caller's agency as a whole: its custodians are the receiving side.
+    const inTransit = await uploadItem(service, own.lead, own.ids.case);
+    const sent = await service.call('POST', `/v1/evidence/${inTransit}/events`, {
+      token: own.lead,
+      json: { type: 'custody.transferred', purpose: 'matrix', counterparty: { agency: own.agency } },
+    });
+    expect(sent.status, sent.text).to.equal(201);
+    const ids = (body: { items: Array<{ id?: string; evidence?: { id: string } }> }) =>
+      body.items.map((item) => item.id ?? item.evidence?.id);
+    const wrong: string[] = [];
+    for (const role of ROLES) {
+      for (const kind of ['member', 'non-member', 'foreign'] as const) {
+        const token = tokens.get(`${role}/${kind}`) as string;
+        const get = (path: string) => service.call('GET', path, { token });
+        const reads = caseBound(role, kind, 'case.read', 200) === 200;
+        const expectations: Array<[string, unknown, unknown]> = [
+          ['cases', ids((await get(`/v1/cases?q=${ownReference}`)).body), reads ? [own.ids.case] : []],
+          ['other cases', ids((await get(`/v1/cases?q=${otherReference}`)).body), []],
+          ['disclosures', ids((await get('/v1/disclosures')).body), reads ? [own.ids.disclosure] : []],
+          [
+            'orders',
+            ids((await get(`/v1/orders?caseId=${own.ids.case}`)).body).includes(own.ids.order),
+            orderVisible(role, kind),
+          ],
+          ['other orders', ids((await get(`/v1/orders?caseId=${other.ids.case}`)).body), []],
+          [
+            'transfers',
+            ids((await get('/v1/transfers')).body),
+            role === 'custodian' && kind !== 'foreign' ? [inTransit] : [],
+          ],
+          ['transfers sent', ids((await get('/v1/transfers?side=sending')).body), []],
+          [
+            'disclosures of the case',
+            (await get(`/v1/disclosures?caseId=${own.ids.case}`)).status,
+            caseBound(role, kind, 'case.read', 200),
+          ],
+        ];
+        for (const [what, actual, expected] of expectations) {
+          if (JSON.stringify(actual) !== JSON.stringify(expected))
+            wrong.push(`${role}/${kind} ${what}: ${JSON.stringify(actual)} ≠ ${JSON.stringify(expected)}`);
+        }
+        const answers = [];
+        for (const caseId of [other.ids.case, randomUUID()]) {
+          const response = await get(`/v1/disclosures?caseId=${caseId}`);
+          if (response.status !== 404)
+            wrong.push(`${role}/${kind} disclosures of ${caseId}: ${response.status}`);
+          const audited = await auditEntriesOf(response.headers.get('x-request-id') as string);
+          if (audited !== 1) wrong.push(`${role}/${kind}: ${audited} audit entries`);
+          answers.push(JSON.stringify({ ...response.body, requestId: null }));
+        }
+        if (answers[0] !== answers[1]) wrong.push(`${role}/${kind}: ${answers[0]} ≠ ${answers[1]}`);
+      }
+    }
+    expect(wrong).to.deep.equal([]);
+  });
+
   /**
    * Every write route that names an object, with a body it would accept: what
    * it is asked of an object of another agency's case must be answered
@@ -634,6 +695,16 @@ describe('the access matrix: every route × role × caller × object', function 
     {
       method: 'GET',
       route: '/v1/orders',
+      expected: (role) => (role === 'anonymous' ? 401 : 200),
+    },
+    {
+      method: 'GET',
+      route: '/v1/disclosures',
+      expected: (role) => (role === 'anonymous' ? 401 : 200),
+    },
+    {
+      method: 'GET',
+      route: '/v1/transfers',
       expected: (role) => (role === 'anonymous' ? 401 : 200),
     },
     {
