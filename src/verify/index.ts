@@ -9,7 +9,7 @@ export { type Bundle, type BundleVerification, type PayloadFile, verifyBundle } 
 export { checkChains } from './chain';
 export { type ConsistencyProof, verifyCheckpointPair } from './checkpoints';
 export { VERIFY_CODES, VERIFY_FAILURES, type VerifyCode, type VerifyFailure } from './codes';
-export type { DisclosedEntry } from './disclosures';
+export { type DisclosedEntry, disclosedEntry } from './disclosures';
 export {
   type ProvenEntry,
   RECEIPT_TYPE,

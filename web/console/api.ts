@@ -14,8 +14,16 @@ export class ApiProblem extends Error {
   }
 }
 
+/** Who is signed in, as the token says (for what pages offer; the service decides what is allowed). */
+export interface Principal {
+  readonly sub: string;
+  readonly agency: string;
+  readonly roles: readonly string[];
+}
+
 export interface Api {
   readonly token: string;
+  readonly principal: Principal;
   get<T>(path: string, query?: Readonly<Record<string, string | number | undefined>>): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
   delete<T>(path: string): Promise<T>;
@@ -44,23 +52,24 @@ export function withQuery(
   return text ? `${path}?${text}` : path;
 }
 
-async function problemOf(response: Response): Promise<ApiProblem> {
+/** A refusal's body (problem+json text) as an ApiProblem; anything else still gives its status. */
+export function problemFromText(status: number, text: string): ApiProblem {
   try {
-    const body = (await response.json()) as {
+    const body = JSON.parse(text) as {
       code?: string;
       type?: string;
       detail?: string;
       errors?: { pointer?: string }[];
     };
     return new ApiProblem(
-      response.status,
+      status,
       body.code ?? 'UNKNOWN',
       body.type ?? 'about:blank',
       body.detail,
       (body.errors ?? []).map((error) => error.pointer ?? '').filter(Boolean),
     );
   } catch {
-    return new ApiProblem(response.status, 'UNKNOWN', 'about:blank', undefined);
+    return new ApiProblem(status, 'UNKNOWN', 'about:blank', undefined);
   }
 }
 
@@ -70,7 +79,7 @@ async function problemOf(response: Response): Promise<ApiProblem> {
  * caller. Every write carries an Idempotency-Key, so a retried click is one
  * write. A 401 ends the session (the token expired or was revoked).
  */
-export function createApi(token: string, onUnauthorized: () => void): Api {
+export function createApi(token: string, principal: Principal, onUnauthorized: () => void): Api {
   const send = async (method: string, path: string, body?: unknown): Promise<Response> => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (method !== 'GET') headers['idempotency-key'] = crypto.randomUUID();
@@ -83,11 +92,12 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
       cache: 'no-store',
     });
     if (response.status === 401) onUnauthorized();
-    if (!response.ok) throw await problemOf(response);
+    if (!response.ok) throw problemFromText(response.status, await response.text());
     return response;
   };
   return {
     token,
+    principal,
     get: async (path, query) => (await send('GET', withQuery(path, query))).json(),
     post: async (path, body) => (await send('POST', path, body ?? {})).json(),
     delete: async (path) => (await send('DELETE', path)).json(),

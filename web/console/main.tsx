@@ -66,7 +66,7 @@ function Shell(props: {
   const path = usePath();
   const sections = sectionsOf(props.session);
   const api = useMemo(
-    () => createApi(props.session.accessToken, props.onSignOut),
+    () => createApi(props.session.accessToken, props.session.principal, props.onSignOut),
     [props.session, props.onSignOut],
   );
   useEffect(() => {

@@ -1,5 +1,10 @@
 import { entryLeafHash, type LogEntry, parseVerifierKey } from '../../src/ledger';
-import { type ReceiptVerification, verifyReceipt } from '../../src/verify';
+import {
+  type DisclosedEntry,
+  disclosedEntry,
+  type ReceiptVerification,
+  verifyReceipt,
+} from '../../src/verify';
 
 /** The log's keys as this browser trusts them. */
 export interface LogTrust {
@@ -51,12 +56,14 @@ export interface EntryCheck {
   readonly verification: ReceiptVerification;
   /** The receipt proves exactly the entry the page shows (same leaf hash, same index). */
   readonly sameEntry: boolean;
+  /** The proven entry with the disclosures given to this reader applied: what the page may show as verified. */
+  readonly shown?: DisclosedEntry;
 }
 
 /** Verifies a receipt in this browser and that it proves the entry shown at `index`. */
 export function checkEntryReceipt(
   receipt: string,
-  shown: { index: number; entry: unknown },
+  shown: { index: number; entry: unknown; disclosures?: readonly string[] },
   trust: LogTrust,
 ): EntryCheck {
   const verification = verifyReceipt(receipt, { jwks: trust.jwks, logKey: parseVerifierKey(trust.vkey) });
@@ -72,5 +79,13 @@ export function checkEntryReceipt(
       sameEntry = false;
     }
   }
-  return { valid: verification.valid && sameEntry && !trust.replaced, verification, sameEntry };
+  const valid = verification.valid && sameEntry && !trust.replaced;
+  return {
+    valid,
+    verification,
+    sameEntry,
+    ...(valid && verification.proven
+      ? { shown: disclosedEntry(verification.proven, shown.disclosures ?? []) }
+      : {}),
+  };
 }

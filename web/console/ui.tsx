@@ -149,7 +149,8 @@ export function Field(props: {
 export function ActionForm(props: {
   label: string;
   submit: string;
-  action: () => Promise<void>;
+  /** Gets the form's fields; the form is reset after it succeeds. */
+  action: (data: FormData) => Promise<void>;
   children: ComponentChildren;
   class?: string;
 }) {
@@ -164,8 +165,10 @@ export function ActionForm(props: {
         if (busy) return;
         setBusy(true);
         setError(undefined);
+        const form = event.currentTarget;
         try {
-          await props.action();
+          await props.action(new FormData(form));
+          form.reset();
         } catch (failure) {
           setError(failure);
         } finally {
@@ -213,4 +216,9 @@ export function ShortId(props: { id: string }) {
       {props.id.slice(0, 8)}
     </code>
   );
+}
+
+/** A form field's text, trimmed ('' when absent). */
+export function text(data: FormData, name: string): string {
+  return String(data.get(name) ?? '').trim();
 }
