@@ -635,10 +635,11 @@ function s3Connection(e: z.infer<typeof configSchema>) {
 
 function isResourceIndicator(value: string): boolean {
   try {
-    return new URL(value).hash === '' && !value.includes('#');
+    new URL(value);
   } catch {
     return false;
   }
+  return !value.includes('#');
 }
 
 /** What the console offers for signing in (`GET /console/config.json`). */

@@ -944,7 +944,8 @@ export const openApiDocument = {
       post: {
         summary:
           'Development sign-in, for a local trial only: a token from the built-in issuer for the subject, agency and role asked. ' +
-          'Only with CONSOLE_DEV_SIGNIN=true and from a loopback connection; otherwise 404 ROUTE_NOT_FOUND, as for an unknown route',
+          'Only with CONSOLE_DEV_SIGNIN=true, from a loopback connection no proxy forwarded, addressed to a loopback name; ' +
+          'otherwise 404 ROUTE_NOT_FOUND, as for an unknown route. Failing bodies are 422 VALIDATION_FAILED',
         requestBody: jsonBody(devSignInBody),
         responses: {
           '200': { description: '{ accessToken, expiresIn, principal: { sub, agency, roles } }' },

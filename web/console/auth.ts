@@ -47,29 +47,24 @@ export async function loadConsoleConfig(): Promise<ConsoleConfig> {
   });
   if (!response.ok) throw new Error('sign_in_unavailable');
   const body = (await response.json()) as Partial<ConsoleConfig>;
-  const oidc = body.oidc;
-  const valid =
-    typeof body.devSignIn === 'boolean' &&
-    (oidc === null ||
-      (typeof oidc === 'object' &&
-        oidc !== undefined &&
-        [oidc.issuer, oidc.clientId, oidc.scope, oidc.resource].every((value) => typeof value === 'string')));
-  if (!valid) throw new Error('sign_in_unavailable');
-  return { oidc: oidc ?? null, devSignIn: body.devSignIn as boolean };
+  const { oidc, devSignIn } = body;
+  const oidcValid =
+    oidc === null ||
+    (typeof oidc === 'object' &&
+      [oidc?.issuer, oidc?.clientId, oidc?.scope, oidc?.resource].every(
+        (value) => typeof value === 'string',
+      ));
+  if (typeof devSignIn !== 'boolean' || !oidcValid || oidc === undefined)
+    throw new Error('sign_in_unavailable');
+  return { oidc, devSignIn };
 }
 
 /** This tab's session, or null when there is none or its token has expired (an expired one is removed). */
 export function currentSession(): Session | null {
   const stored = readJson(SESSION_KEY);
-  if (!isSession(stored)) {
-    sessionStorage.removeItem(SESSION_KEY);
-    return null;
-  }
-  if (stored.expiresAt <= Date.now()) {
-    sessionStorage.removeItem(SESSION_KEY);
-    return null;
-  }
-  return stored;
+  if (isSession(stored) && stored.expiresAt > Date.now()) return stored;
+  sessionStorage.removeItem(SESSION_KEY);
+  return null;
 }
 
 /** Sends the browser to the provider's authorization endpoint; it comes back to `/callback`. */
