@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type FaultPlan, FaultSpecError, parseFaultPoints } from './faults';
+import { isLoopbackHost } from './loopback';
 import type { WarningLeads } from './orders/deadline-warnings';
 import type { DeadlinePeriods } from './orders/deadlines';
 import { canonicalTimeZone } from './orders/event-time';
@@ -115,6 +116,19 @@ export const configSchema = z
           .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']))
           .min(1),
       ),
+    // The console's public client at the provider (no secret: the browser keeps none).
+    OIDC_CLIENT_ID: z.string().min(1).max(255).optional(),
+    OIDC_SCOPE: z
+      .string()
+      .regex(
+        /^[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*$/,
+        'must be space-separated scope tokens',
+      )
+      .max(1024)
+      .refine((scope) => scope.split(' ').includes('openid'), 'must include openid')
+      .default('openid'),
+    OIDC_RESOURCE: z.string().url().max(2048).optional(),
+    CONSOLE_DEV_SIGNIN: z.enum(['true', 'false']).default('false'),
     LOG_MAX_BATCH: z.coerce.number().int().min(1).max(4096).default(512),
     LOG_MAX_QUEUE: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
     BLOB_DIR: z.string().min(1).optional(),
@@ -266,6 +280,26 @@ export const configSchema = z
       });
     }
     requireTogether(env, ctx, 'OIDC_ISSUER', 'OIDC_JWKS_URL');
+    if (env.OIDC_CLIENT_ID && !env.OIDC_ISSUER) {
+      ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'must be set with OIDC_CLIENT_ID' });
+    }
+    // RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+    const resource = env.OIDC_RESOURCE ?? env.OIDC_AUDIENCE ?? env.TOKEN_AUDIENCE;
+    if (env.OIDC_CLIENT_ID && !isResourceIndicator(resource)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_RESOURCE'],
+        message: 'must be an absolute URI without a fragment (it defaults to the OIDC audience)',
+      });
+    }
+    // Minting tokens for anyone who asks is tolerable only where nobody else can ask.
+    if (env.CONSOLE_DEV_SIGNIN === 'true' && !isLoopbackHost(env.HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CONSOLE_DEV_SIGNIN'],
+        message: 'must not be true unless HOST is a loopback address (127.0.0.1, ::1 or localhost)',
+      });
+    }
     // Only an EU member state bound by the Regulation has issuing and enforcing authorities under it.
     if (
       env.EU_ROLES.some((role) => role === 'issuing_authority' || role === 'enforcing_authority') &&
@@ -451,6 +485,21 @@ export interface Config {
         }
       | undefined;
   };
+  /** How the web console signs people in. */
+  readonly console: {
+    /** The provider's authorization code flow (PKCE, public client); absent without OIDC_CLIENT_ID. */
+    readonly oidc:
+      | {
+          readonly issuer: string;
+          readonly clientId: string;
+          readonly scope: string;
+          /** RFC 8707 resource indicator the console asks tokens for. */
+          readonly resource: string;
+        }
+      | undefined;
+    /** Tokens from the built-in issuer for whoever asks from this host: a local trial only (HOST is loopback). */
+    readonly devSignIn: boolean;
+  };
 }
 
 /** Configuration could not be read; `variable` names the first offending environment variable. */
@@ -565,6 +614,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             }
           : undefined,
     },
+    console: consoleSettings(e),
   };
   return deepFreeze(config);
 }
@@ -580,6 +630,31 @@ function s3Connection(e: z.infer<typeof configSchema>) {
         ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
         : undefined,
     requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+  };
+}
+
+function isResourceIndicator(value: string): boolean {
+  try {
+    new URL(value);
+  } catch {
+    return false;
+  }
+  return !value.includes('#');
+}
+
+/** What the console offers for signing in (`GET /console/config.json`). */
+function consoleSettings(e: z.infer<typeof configSchema>): Config['console'] {
+  return {
+    oidc:
+      e.OIDC_CLIENT_ID && e.OIDC_ISSUER
+        ? {
+            issuer: e.OIDC_ISSUER,
+            clientId: e.OIDC_CLIENT_ID,
+            scope: e.OIDC_SCOPE,
+            resource: e.OIDC_RESOURCE ?? e.OIDC_AUDIENCE ?? e.TOKEN_AUDIENCE,
+          }
+        : undefined,
+    devSignIn: e.CONSOLE_DEV_SIGNIN === 'true',
   };
 }
 

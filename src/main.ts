@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
-import { createTokenVerifier, publicJwkOf } from './access/access-token';
+import { createTokenVerifier, issueAccessToken, publicJwkOf } from './access/access-token';
 import { createAuthenticator } from './access/identity';
 import { LogEntryAccess, visibleIfFound } from './access/log-entry-access';
 import { PrincipalService } from './access/principal-service';
@@ -419,6 +419,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         },
       },
       uploads: { uploads, tus: tusEndpoint, maxConcurrent: config.uploadMaxConcurrent },
+      console: {
+        settings: config.console,
+        devTokenSeconds: config.tokens.ttlSeconds,
+        issueToken: (request) =>
+          issueAccessToken(
+            {
+              issuer: config.tokens.issuer,
+              audience: config.tokens.audience,
+              privateJwk: keys.tokenIssuer.privateJwk,
+              kid: keys.tokenIssuer.kid,
+            },
+            request,
+          ),
+      },
       web: {
         root: DEFAULT_WEB_ROOT,
         connectOrigins: config.tokens.oidc ? [new URL(config.tokens.oidc.issuer).origin] : [],

@@ -35,6 +35,7 @@ import type { DisclosureService } from '../reports/disclosures';
 import { auditDenial } from './audit';
 import { casesRouter } from './cases.routes';
 import { centralAuthorityRouter } from './central-authority.routes';
+import { type ConsoleRouteDependencies, consoleRouter } from './console.routes';
 import { consultationsRouter } from './consultations.routes';
 import { disclosureUsesRouter } from './disclosure-uses.routes';
 import { disclosuresRouter } from './disclosures.routes';
@@ -84,6 +85,8 @@ export interface AppDependencies {
   readonly bodyLimitBytes: number;
   /** Express `trust proxy` (see Config.trustProxy); absent: the socket's peer is the source address. */
   readonly trustProxy?: string | undefined;
+  /** The console's sign-in settings and its development sign-in. */
+  readonly console: ConsoleRouteDependencies;
   /** The console and the verifier page (absent: the service answers the API only). */
   readonly web?: WebDependencies;
 }
@@ -175,6 +178,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(disclosureUsesRouter(deps.authenticate, deps.disclosureUses));
   app.use(principalsRouter(deps.authenticate, deps.principals));
   app.use(evidenceRouter(evidenceDeps));
+  // Before the web router, which answers a browser's navigation anywhere else with the console's page.
+  app.use(consoleRouter(deps.console));
   if (deps.web) app.use(webRouter(deps.web));
 
   app.use((_req, _res, next) =>

@@ -7,6 +7,7 @@ import {
   consultationBody,
   custodianAcknowledgementBody,
   custodyEventBody,
+  devSignInBody,
   disclosureBody,
   disclosureListQuery,
   evidenceMetadata,
@@ -932,6 +933,56 @@ export const openApiDocument = {
         summary:
           'The verifier page: checks a package, receipt or custody report in the browser, with no sign-in and no network',
         responses: { '200': { description: 'text/html, self-contained' } },
+      },
+    },
+    '/console/config.json': {
+      get: {
+        summary:
+          'How the console signs people in: the OpenID provider (issuer, public client id, scope, RFC 8707 resource) or null, and whether development sign-in is on; no secrets, no token',
+        responses: {
+          '200': {
+            description: 'The console’s sign-in settings',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['oidc', 'devSignIn'],
+                  properties: {
+                    oidc: {
+                      oneOf: [
+                        { type: 'null' },
+                        {
+                          type: 'object',
+                          required: ['issuer', 'clientId', 'scope', 'resource'],
+                          properties: Object.fromEntries(
+                            ['issuer', 'clientId', 'scope', 'resource'].map((name) => [
+                              name,
+                              { type: 'string' },
+                            ]),
+                          ),
+                        },
+                      ],
+                    },
+                    devSignIn: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/console/dev-sign-in': {
+      post: {
+        summary:
+          'Development sign-in, for a local trial only: a token from the built-in issuer for the subject, agency and role asked. ' +
+          'Only with CONSOLE_DEV_SIGNIN=true, from a loopback connection no proxy forwarded, addressed to a loopback name; ' +
+          'otherwise 404 ROUTE_NOT_FOUND, as for an unknown route. Failing bodies are 422 VALIDATION_FAILED',
+        requestBody: jsonBody(devSignInBody),
+        responses: {
+          '200': { description: '{ accessToken, expiresIn, principal: { sub, agency, roles } }' },
+          default: problem,
+        },
       },
     },
     '/openapi.json': {

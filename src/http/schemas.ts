@@ -455,3 +455,10 @@ export const useInquiryBody = z.strictObject({ question: text(4000) });
 
 /** `POST /v1/disclosures/:id/use-reports`: the recipient reports the use made, answering an inquiry or not. */
 export const useReportBody = z.strictObject({ report: text(8000), inquiryId: z.uuid().optional() });
+
+/** `POST /console/dev-sign-in`: whom a development token names (the limits of `npm run token`). */
+export const devSignInBody = z.strictObject({
+  sub: z.string().min(1).max(255),
+  agency: z.string().regex(AGENCY_CODE),
+  role: z.enum(ROLES),
+});

@@ -656,6 +656,7 @@ describe('the access matrix: every route × role × caller × object', function 
       ['GET', '/v1/log/tile/{L}/{N}.p/{W}', '/v1/log/tile/0/000.p/1'],
       ['GET', '/.well-known/jwks.json'],
       ['GET', '/openapi.json'],
+      ['GET', '/verify'],
       ['GET', '/healthz'],
       ['GET', '/readyz'],
       ['GET', '/metrics'],
@@ -671,6 +672,14 @@ describe('the access matrix: every route × role × caller × object', function 
       method: 'GET',
       route: '/v1/log/tile/{L}/{N}',
       path: '/v1/log/tile/4/000',
+      expected: () => 404,
+    },
+    // The console's sign-in settings are public; its development sign-in is off here, so it is no route at all.
+    { method: 'GET', route: '/console/config.json', expected: () => 200 },
+    {
+      method: 'POST',
+      route: '/console/dev-sign-in',
+      json: () => ({ sub: 'matrix', agency: own.agency, role: 'admin' }),
       expected: () => 404,
     },
     // tus discovery: protocol headers only, no data, no token (a browser's preflight carries none).

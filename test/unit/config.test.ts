@@ -87,6 +87,64 @@ describe('configuration', () => {
     expect(config.tokens.oidc?.algorithms).to.deep.equal(['RS256', 'PS256', 'ES256', 'EdDSA']);
   });
 
+  it('when OIDC_CLIENT_ID is set with the provider, then the console offers it with scope openid and the audience as resource; without OIDC_ISSUER loading fails naming OIDC_ISSUER', () => {
+    const provider = {
+      OIDC_ISSUER: 'https://idp.example',
+      OIDC_JWKS_URL: 'https://idp.example/jwks',
+      OIDC_AUDIENCE: 'https://ledger.example/api',
+    };
+    expect(loadConfig(provider).console).to.deep.equal({ oidc: undefined, devSignIn: false });
+    expect(loadConfig({ ...provider, OIDC_CLIENT_ID: 'console' }).console.oidc).to.deep.equal({
+      issuer: 'https://idp.example',
+      clientId: 'console',
+      scope: 'openid',
+      resource: 'https://ledger.example/api',
+    });
+    expect(
+      loadConfig({
+        ...provider,
+        OIDC_CLIENT_ID: 'console',
+        OIDC_SCOPE: 'openid profile',
+        OIDC_RESOURCE: 'urn:custody-ledger:api',
+      }).console.oidc,
+    ).to.deep.include({ scope: 'openid profile', resource: 'urn:custody-ledger:api' });
+    expect(configError({ OIDC_CLIENT_ID: 'console' }).variable).to.equal('OIDC_ISSUER');
+  });
+
+  it('when the console asks for a scope without openid, or a resource that is no absolute URI, then loading fails naming it', () => {
+    const client = {
+      OIDC_ISSUER: 'https://idp.example',
+      OIDC_JWKS_URL: 'https://idp.example/jwks',
+      OIDC_CLIENT_ID: 'console',
+    };
+    expect(
+      configError({ ...client, OIDC_AUDIENCE: 'https://ledger.example', OIDC_SCOPE: 'profile' }).variable,
+    ).to.equal('OIDC_SCOPE');
+    expect(configError({ ...client, OIDC_SCOPE: 'openid "quoted"' }).variable).to.equal('OIDC_SCOPE');
+    // The default audience, `custody-ledger`, is no URI: a console client then needs OIDC_RESOURCE.
+    expect(configError(client).variable).to.equal('OIDC_RESOURCE');
+    expect(configError({ ...client, OIDC_RESOURCE: 'https://ledger.example/api#x' }).variable).to.equal(
+      'OIDC_RESOURCE',
+    );
+  });
+
+  it('when CONSOLE_DEV_SIGNIN=true, then it holds only while HOST is a loopback address; on any other, loading fails naming CONSOLE_DEV_SIGNIN', () => {
+    expect(loadConfig({}).console.devSignIn).to.equal(false);
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) {
+      expect(loadConfig({ CONSOLE_DEV_SIGNIN: 'true', HOST: host }).console.devSignIn, host).to.equal(true);
+    }
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'ledger.example', '::ffff:10.0.0.5']) {
+      expect(configError({ CONSOLE_DEV_SIGNIN: 'true', HOST: host }).variable, host).to.equal(
+        'CONSOLE_DEV_SIGNIN',
+      );
+    }
+    // HOST's default listens on every interface.
+    expect(configError({ CONSOLE_DEV_SIGNIN: 'true' }).variable).to.equal('CONSOLE_DEV_SIGNIN');
+    expect(configError({ CONSOLE_DEV_SIGNIN: 'yes', HOST: '127.0.0.1' }).variable).to.equal(
+      'CONSOLE_DEV_SIGNIN',
+    );
+  });
+
   it('when TRUST_PROXY names hops, addresses or named ranges, then it is kept; anything else is refused', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).to.equal('1');
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).to.equal('loopback, 10.0.0.0/8');
