@@ -1,10 +1,947 @@
-import { Page } from '../ui';
+import { useState } from 'preact/hooks';
+import { type EntryValue, type LogEntry, revealFields } from '../../../src/ledger';
+import { groundsFor, isReasonedMove } from '../../../src/orders/grounds';
+import { type Direction, nextStates, ORDER_STATUSES, type OrderKind } from '../../../src/orders/lifecycle';
+import { ApiProblem, useApi } from '../api';
+import { formatTime, type Lang, useLang, useT } from '../i18n';
+import { commonMessages } from '../messages/common';
+import {
+  channelMessages,
+  deadlineRuleMessages,
+  directionMessages,
+  groundMessages,
+  orderEventMessages,
+  orderFieldMessages,
+  orderKindMessages,
+  orderMessages,
+  orderStateMessages,
+} from '../messages/orders';
+import { Announce, OrderStatus, Time, useLabels, useRoles } from '../parts';
+import { Link } from '../router';
+import {
+  ActionForm,
+  Await,
+  Chip,
+  Empty,
+  Field,
+  MoreButton,
+  Page,
+  type PageOf,
+  ProblemMessage,
+  ShortId,
+  useLoad,
+  usePaged,
+} from '../ui';
+import './pages.css';
 
-/** Orders and requests: due soon first for a prosecutor, status views for a partner. */
-export function OrdersPage() {
-  return <Page title="Orders">{null}</Page>;
+/** An order as `GET /v1/orders/:id` shows it; a requester's status view has only the first group. */
+export interface OrderView {
+  readonly id: string;
+  readonly registryNumber: string | null;
+  readonly kind: OrderKind;
+  readonly direction: Direction;
+  readonly status: string;
+  readonly legalBasis: {
+    readonly instrument: string;
+    readonly article?: string;
+    readonly reference?: string;
+  };
+  readonly submittedByAgency: string | null;
+  readonly receivedAt: string;
+  readonly timeZone: string;
+  readonly deadlines: {
+    readonly rule: string | null;
+    readonly at: string | null;
+    readonly local: ReadonlyArray<{ readonly zone: string; readonly at: string }>;
+    readonly lapseRecorded: boolean;
+    readonly preservedAt: string | null;
+    readonly extensions: number;
+    readonly untilDecided: boolean;
+    readonly warningAt: string | null;
+  };
+  readonly missing: readonly string[];
+  readonly formalConfirmation: {
+    readonly due: string;
+    readonly outstanding: boolean;
+    readonly reference?: string;
+    readonly receivedAt?: string;
+  } | null;
+  readonly statusOnly: boolean;
+  readonly caseId?: string | null;
+  readonly requestingState?: string | null;
+  readonly requestedState?: string | null;
+  readonly requestingAuthority?: string;
+  readonly channel?: string;
+  readonly urgency?: string;
+  readonly ownerAgency?: string;
+  readonly executingAgency?: string | null;
 }
 
+/** Orders and requests: due soon first for their handlers, status views for a partner. */
+export function OrdersPage() {
+  const t = useT(orderMessages);
+  const partner = useRoles().has('partner');
+  const [status, setStatus] = useState('');
+  const api = useApi();
+  const list = usePaged(
+    (cursor) =>
+      api.get<PageOf<OrderView>>('/v1/orders', {
+        status: status || undefined,
+        sort: partner ? 'newest' : 'deadline',
+        limit: 25,
+        cursor,
+      }),
+    [status, partner],
+  );
+  const statusLabel = useLabels(orderStateMessages);
+  return (
+    <Page title={partner ? t('ourRequests') : t('dueSoon')}>
+      <p class="muted">{partner ? t('requestsIntro') : t('ordersIntro')}</p>
+      <div class="filters">
+        <Field label={t('filterStatus')}>
+          {(id) => (
+            <select id={id} value={status} onChange={(event) => setStatus(event.currentTarget.value)}>
+              <option value="">{t('anyStatus')}</option>
+              {[...ORDER_STATUSES]
+                .sort((a, b) => statusLabel(a).localeCompare(statusLabel(b)))
+                .map((code) => (
+                  <option key={code} value={code}>
+                    {statusLabel(code)}
+                  </option>
+                ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      <Await loaded={{ data: list.items, error: list.error }}>
+        {(items) =>
+          items.length === 0 ? (
+            <Empty />
+          ) : (
+            <>
+              <OrderTable items={items} partner={partner} />
+              <MoreButton hasMore={list.hasMore} loadMore={list.loadMore} />
+            </>
+          )
+        }
+      </Await>
+    </Page>
+  );
+}
+
+function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
+  const t = useT(orderMessages);
+  const common = useT(commonMessages);
+  const kind = useLabels(orderKindMessages);
+  const direction = useLabels(directionMessages);
+  return (
+    <div class="table-wrap">
+      <table data-testid="orders-list">
+        <caption class="visually-hidden">{props.partner ? t('requestsList') : t('ordersList')}</caption>
+        <thead>
+          <tr>
+            {!props.partner && <th scope="col">{t('nextDeadline')}</th>}
+            <th scope="col">{t('order')}</th>
+            <th scope="col">{t('kind')}</th>
+            {props.partner ? (
+              <th scope="col">{t('received')}</th>
+            ) : (
+              <>
+                <th scope="col">{t('direction')}</th>
+                <th scope="col">{t('states')}</th>
+              </>
+            )}
+            <th scope="col">{common('status')}</th>
+            {props.partner && (
+              <>
+                <th scope="col">{t('missingTitle')}</th>
+                <th scope="col">{t('nextDeadline')}</th>
+              </>
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {props.items.map((order) => (
+            <tr key={order.id} data-testid="order-row" data-order-id={order.id} data-status={order.status}>
+              {!props.partner && (
+                <td>
+                  <Deadline order={order} />
+                </td>
+              )}
+              <td>
+                <Link href={`/orders/${order.id}`}>{order.registryNumber ?? <ShortId id={order.id} />}</Link>
+              </td>
+              <td>{kind(order.kind)}</td>
+              {props.partner ? (
+                <td>
+                  <Time at={order.receivedAt} />
+                </td>
+              ) : (
+                <>
+                  <td>{direction(order.direction)}</td>
+                  <td class="nowrap">
+                    {order.requestingState ?? '—'} → {order.requestedState ?? '—'}
+                  </td>
+                </>
+              )}
+              <td>
+                <OrderStatus status={order.status} />
+              </td>
+              {props.partner && (
+                <>
+                  <td>
+                    {order.missing.length > 0 ? (
+                      <Chip
+                        value="missing"
+                        tone="warn"
+                        label={t('missingCount', { count: order.missing.length })}
+                      />
+                    ) : (
+                      <Chip value="complete" tone="ok" label={t('complete')} />
+                    )}
+                  </td>
+                  <td>
+                    <Deadline order={order} />
+                  </td>
+                </>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Where a deadline stands now: lapsed (overdue), within its warning, or ahead. */
+function deadlineState(order: OrderView, now = Date.now()): 'overdue' | 'soon' | 'ahead' | 'none' {
+  const { at, warningAt, lapseRecorded } = order.deadlines;
+  if (!at) return 'none';
+  if (lapseRecorded || Date.parse(at) <= now) return 'overdue';
+  if (warningAt && Date.parse(warningAt) <= now) return 'soon';
+  return 'ahead';
+}
+
+function Deadline(props: { order: OrderView }) {
+  const t = useT(orderMessages);
+  const rule = useLabels(deadlineRuleMessages);
+  const state = deadlineState(props.order);
+  if (state === 'none')
+    return (
+      <span class="muted">
+        {props.order.deadlines.rule ? rule(props.order.deadlines.rule) : t('noDeadline')}
+      </span>
+    );
+  return (
+    <span class="deadline" data-deadline={state}>
+      <Time at={props.order.deadlines.at} />{' '}
+      {state === 'overdue' && <Chip value="overdue" tone="bad" label={t('overdue')} />}
+      {state === 'soon' && <Chip value="soon" tone="warn" label={t('dueWithin')} />}
+    </span>
+  );
+}
+
+/** A deadline on another zone's wall clock, the zone named. */
+function zoned(lang: Lang, at: string, zone: string): string {
+  try {
+    return new Intl.DateTimeFormat(lang, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: zone,
+      timeZoneName: 'short',
+    }).format(new Date(at));
+  } catch {
+    return at;
+  }
+}
+
+/** One order: facts, deadlines, what may happen next, its history, linked evidence, and its notifications. */
 export function OrderPage(props: { id: string }) {
-  return <Page title={props.id}>{null}</Page>;
+  const api = useApi();
+  const t = useT(orderMessages);
+  const kind = useLabels(orderKindMessages);
+  const loaded = useLoad(
+    () =>
+      api.get<{ order: OrderView }>(`/v1/orders/${encodeURIComponent(props.id)}`).then((body) => body.order),
+    [props.id],
+  );
+  const chain = useLoad(
+    () =>
+      api
+        .get<{ entries: ChainEntry[] }>(`/v1/orders/${encodeURIComponent(props.id)}/chain`)
+        .then((body) => body.entries),
+    [props.id],
+  );
+  const [announced, setAnnounced] = useState('');
+  const changed = (message: string) => {
+    setAnnounced(message);
+    loaded.reload();
+    chain.reload();
+  };
+  const order = loaded.data;
+  return (
+    <Page
+      title={order ? `${kind(order.kind)} · ${order.registryNumber ?? order.id.slice(0, 8)}` : t('order')}
+      actions={order && <OrderStatus status={order.status} />}
+    >
+      <Announce>{announced}</Announce>
+      <Await loaded={loaded}>
+        {(view) => (
+          <div data-testid="order" data-order-id={view.id} data-status={view.status}>
+            {view.statusOnly && <p class="notice">{t('statusOnlyNote')}</p>}
+            <div class="grid">
+              <OrderFacts order={view} />
+              <Deadlines order={view} />
+            </div>
+            {view.missing.length > 0 && <Missing order={view} onSupplied={changed} />}
+            <Moves order={view} onMoved={changed} />
+            <Await loaded={chain}>
+              {(entries) => (
+                <>
+                  <LinkedEvidence entries={entries} />
+                  <History entries={entries} />
+                </>
+              )}
+            </Await>
+            <Notifications orderId={view.id} />
+          </div>
+        )}
+      </Await>
+    </Page>
+  );
+}
+
+function OrderFacts(props: { order: OrderView }) {
+  const t = useT(orderMessages);
+  const kind = useLabels(orderKindMessages);
+  const direction = useLabels(directionMessages);
+  const channel = useLabels(channelMessages);
+  const { order } = props;
+  const basis = order.legalBasis;
+  return (
+    <section class="card" aria-labelledby="order-facts">
+      <h2 id="order-facts">{t('facts')}</h2>
+      <dl class="facts">
+        <dt>{t('registryNumber')}</dt>
+        <dd>{order.registryNumber ?? '—'}</dd>
+        <dt>{t('kind')}</dt>
+        <dd>{kind(order.kind)}</dd>
+        <dt>{t('direction')}</dt>
+        <dd>{direction(order.direction)}</dd>
+        <dt>{t('legalBasis')}</dt>
+        <dd>
+          <LegalBasis basis={basis} />
+        </dd>
+        <dt>{t('received')}</dt>
+        <dd>
+          <Time at={order.receivedAt} />
+        </dd>
+        {!order.statusOnly && (
+          <>
+            <dt>{t('requestingState')}</dt>
+            <dd>{order.requestingState ?? '—'}</dd>
+            <dt>{t('requestedState')}</dt>
+            <dd>{order.requestedState ?? '—'}</dd>
+            <dt>{t('requestingAuthority')}</dt>
+            <dd>{order.requestingAuthority ?? '—'}</dd>
+            <dt>{t('channel')}</dt>
+            <dd>{channel(order.channel)}</dd>
+            <dt>{t('urgency')}</dt>
+            <dd>{channel(order.urgency)}</dd>
+            <dt>{t('submittedBy')}</dt>
+            <dd>{order.submittedByAgency ?? '—'}</dd>
+            <dt>{t('ownerAgency')}</dt>
+            <dd>{order.ownerAgency ?? '—'}</dd>
+            {order.executingAgency && (
+              <>
+                <dt>{t('executingAgency')}</dt>
+                <dd>{order.executingAgency}</dd>
+              </>
+            )}
+            {order.caseId && (
+              <>
+                <dt>{t('case')}</dt>
+                <dd>
+                  <Link href={`/cases/${order.caseId}`}>
+                    <ShortId id={order.caseId} />
+                  </Link>
+                </dd>
+              </>
+            )}
+          </>
+        )}
+      </dl>
+    </section>
+  );
+}
+
+/** An instrument and its article, as the order or request cites them. */
+export function LegalBasis(props: { basis: OrderView['legalBasis'] }) {
+  const t = useT(orderMessages);
+  const { instrument, article, reference } = props.basis;
+  return (
+    <>
+      {article ? t('instrumentArticle', { instrument, article }) : instrument}
+      {reference && <span class="muted"> · {reference}</span>}
+    </>
+  );
+}
+
+function Deadlines(props: { order: OrderView }) {
+  const t = useT(orderMessages);
+  const rule = useLabels(deadlineRuleMessages);
+  const lang = useLang();
+  const { deadlines, formalConfirmation } = props.order;
+  return (
+    <section class="card" aria-labelledby="order-deadlines" data-testid="order-deadlines">
+      <h2 id="order-deadlines">{t('deadlines')}</h2>
+      <dl class="facts">
+        <dt>{t('deadlineRule')}</dt>
+        <dd>{deadlines.rule ? rule(deadlines.rule) : t('noDeadline')}</dd>
+        {deadlines.at && (
+          <>
+            <dt>{t('deadlineAt')}</dt>
+            <dd>
+              <Deadline order={props.order} />
+            </dd>
+          </>
+        )}
+        {deadlines.local.length > 0 && (
+          <>
+            <dt>{t('localTimes')}</dt>
+            <dd>
+              <ul class="plain">
+                {deadlines.local.map((local) => (
+                  <li key={local.zone}>
+                    <span class="muted">{local.zone}:</span> {zoned(lang, local.at, local.zone)}
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        )}
+        {deadlines.warningAt && (
+          <>
+            <dt>{t('warningAt')}</dt>
+            <dd>
+              <Time at={deadlines.warningAt} />
+            </dd>
+          </>
+        )}
+        {deadlines.preservedAt && (
+          <>
+            <dt>{t('preservedAt')}</dt>
+            <dd>
+              <Time at={deadlines.preservedAt} />
+            </dd>
+          </>
+        )}
+        <dt>{t('extensions')}</dt>
+        <dd>{deadlines.extensions}</dd>
+        {deadlines.untilDecided && (
+          <>
+            <dt>{t('untilDecided')}</dt>
+            <dd>{t('yes')}</dd>
+          </>
+        )}
+        {formalConfirmation && (
+          <>
+            <dt>{t('formalConfirmation')}</dt>
+            <dd>
+              {formalConfirmation.outstanding ? (
+                <>
+                  <Chip value="outstanding" tone="warn" label={t('formalOutstanding')} />{' '}
+                  {t('formalDue', { at: zoned(lang, formalConfirmation.due, props.order.timeZone) })}
+                </>
+              ) : (
+                t('formalReceived', {
+                  reference: formalConfirmation.reference ?? '—',
+                  at: formalConfirmation.receivedAt ?? '—',
+                })
+              )}
+            </dd>
+          </>
+        )}
+      </dl>
+      {deadlines.lapseRecorded && <p class="notice warn">{t('lapseRecorded')}</p>}
+    </section>
+  );
+}
+
+/** Supplement fields that are a yes or no. */
+const FLAGS = new Set(['intendsMla', 'confidential', 'noUserNotification', 'onwardTransferAllowed']);
+/** Supplement fields that are structured (lists, periods, documents): the API takes them, not this form. */
+const STRUCTURED = new Set([
+  'personsConcerned',
+  'translations',
+  'translation',
+  'dataPeriod',
+  'dataCategories',
+]);
+
+function Missing(props: { order: OrderView; onSupplied: (message: string) => void }) {
+  const t = useT(orderMessages);
+  const field = useLabels(orderFieldMessages);
+  const api = useApi();
+  const requester = useRoles().has('partner') && props.order.statusOnly;
+  const simple = props.order.missing.filter((name) => !STRUCTURED.has(name));
+  const structured = props.order.missing.filter((name) => STRUCTURED.has(name));
+  const [values, setValues] = useState<Record<string, string | boolean>>({});
+  const [note, setNote] = useState('');
+  return (
+    <section class="card" aria-labelledby="order-missing" data-testid="order-missing">
+      <h2 id="order-missing">{t('missingTitle')}</h2>
+      <p>{t('missingIntro')}</p>
+      <ul>
+        {props.order.missing.map((name) => (
+          <li key={name} data-field={name}>
+            {field(name)}
+          </li>
+        ))}
+      </ul>
+      {requester && (
+        <>
+          <h3>{t('supplement')}</h3>
+          <p class="muted">{t('supplementIntro')}</p>
+          {simple.length > 0 && (
+            <ActionForm
+              label={t('supplement')}
+              submit={t('supplementSend')}
+              class="inner"
+              action={async () => {
+                const body = Object.fromEntries(
+                  Object.entries(values).filter(([, value]) => value !== '' && value !== false),
+                );
+                if (Object.keys(body).length === 0) {
+                  setNote(t('supplementEmpty'));
+                  return;
+                }
+                setNote('');
+                await api.post(`/v1/orders/${props.order.id}/supplement`, body);
+                setValues({});
+                props.onSupplied(t('supplemented'));
+              }}
+            >
+              {simple.map((name) =>
+                FLAGS.has(name) ? (
+                  <label key={name} class="check-field">
+                    <input
+                      type="checkbox"
+                      name={name}
+                      checked={values[name] === true}
+                      onChange={(event) => setValues({ ...values, [name]: event.currentTarget.checked })}
+                    />{' '}
+                    {field(name)}
+                  </label>
+                ) : (
+                  <Field key={name} label={field(name)}>
+                    {(id) => (
+                      <textarea
+                        id={id}
+                        name={name}
+                        maxLength={4000}
+                        value={(values[name] as string | undefined) ?? ''}
+                        onInput={(event) => setValues({ ...values, [name]: event.currentTarget.value })}
+                      />
+                    )}
+                  </Field>
+                ),
+              )}
+              {note && (
+                <p class="notice warn" role="alert">
+                  {note}
+                </p>
+              )}
+            </ActionForm>
+          )}
+          {structured.length > 0 && (
+            <p class="muted">{t('supplementApiOnly', { names: structured.map(field).join(', ') })}</p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Moves a foreign requester may make on its own request (the rest are the
+ * requested side's); mirrors `requesterMay` in src/orders/order-service.ts,
+ * which is not browser-safe. The service decides either way.
+ */
+const REQUESTER_MOVES: Readonly<Partial<Record<OrderKind, readonly string[]>>> = {
+  epoc_pr: ['extended', 'production_confirmed', 'lifted'],
+  preservation: ['proceed_confirmed'],
+  mla: ['proceed_confirmed'],
+};
+const requesterMay = (kind: OrderKind, to: string) =>
+  to === 'withdrawn' || to === 'extension_requested' || (REQUESTER_MOVES[kind] ?? []).includes(to);
+
+/** Moves after which the requester must be told why (the order service refuses them without a reason). */
+function needsReason(order: OrderView, to: string): boolean {
+  return (
+    isReasonedMove(to) ||
+    to === 'confidentiality_notified' ||
+    (to === 'at_risk_notified' && order.direction !== 'domestic')
+  );
+}
+
+function Moves(props: { order: OrderView; onMoved: (message: string) => void }) {
+  const t = useT(orderMessages);
+  const state = useLabels(orderStateMessages);
+  const ground = useLabels(groundMessages);
+  const api = useApi();
+  const { order } = props;
+  const all = nextStates(order.kind, order.direction, order.status);
+  const tracing = order.kind === 'traffic_disclosure' && all.includes('disclosed');
+  const moves = all.filter(
+    (to) => !(tracing && to === 'disclosed') && (!order.statusOnly || requesterMay(order.kind, to)),
+  );
+  const [chosen, setChosen] = useState<string>();
+  const [reasonCode, setReasonCode] = useState('');
+  const [reason, setReason] = useState('');
+  const [mlaOrderId, setMlaOrderId] = useState('');
+  if (order.statusOnly && moves.length === 0) return null;
+  const choose = (to: string) => {
+    setChosen(to === chosen ? undefined : to);
+    setReasonCode('');
+    setReason('');
+    setMlaOrderId('');
+  };
+  const reasoned = chosen !== undefined && isReasonedMove(chosen);
+  const grounds = reasoned
+    ? groundsFor(order.legalBasis.instrument, order.kind, order.direction, chosen)
+    : [];
+  return (
+    <section class="card" aria-labelledby="order-moves" data-testid="order-moves">
+      <h2 id="order-moves">{t('moves')}</h2>
+      {moves.length === 0 ? (
+        <p class="muted">{all.length === 0 ? t('noMoves') : t('trafficViaApi')}</p>
+      ) : (
+        <>
+          <p class="muted">{t('movesIntro')}</p>
+          <div class="button-row">
+            {moves.map((to) => (
+              <button
+                key={to}
+                type="button"
+                class={chosen === to ? 'primary' : ''}
+                aria-pressed={chosen === to}
+                aria-label={t('moveTo', { state: state(to) })}
+                data-move={to}
+                onClick={() => choose(to)}
+              >
+                {state(to)}
+              </button>
+            ))}
+          </div>
+          {tracing && <p class="muted">{t('trafficViaApi')}</p>}
+        </>
+      )}
+      {chosen && (
+        <ActionForm
+          key={chosen}
+          label={t('moveForm')}
+          submit={t('confirmMove')}
+          class="inner"
+          action={async () => {
+            const body: Record<string, string> = { to: chosen };
+            if (reasonCode) body.reasonCode = reasonCode;
+            if (reason.trim()) body.reason = reason.trim();
+            if (mlaOrderId.trim()) body.mlaOrderId = mlaOrderId.trim();
+            const { order: moved } = await api.post<{ order: OrderView }>(
+              `/v1/orders/${order.id}/transitions`,
+              body,
+            );
+            setChosen(undefined);
+            props.onMoved(t('moved', { state: state(moved.status) }));
+          }}
+        >
+          <p>
+            <strong>{t('chosenMove')}:</strong> {state(order.status)} → {state(chosen)}
+          </p>
+          {reasoned && (
+            <Field label={t('reasonCode')} required>
+              {(id) => (
+                <select
+                  id={id}
+                  required
+                  value={reasonCode}
+                  onChange={(event) => setReasonCode(event.currentTarget.value)}
+                >
+                  <option value="">{t('chooseGround')}</option>
+                  {grounds.map((g) => (
+                    <option key={g.code} value={g.code}>
+                      {ground(g.code)} ({g.article})
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          )}
+          {chosen === 'pending_mla_decision' && (
+            <Field label={t('mlaOrderId')} required>
+              {(id) => (
+                <input
+                  id={id}
+                  required
+                  pattern="[0-9a-fA-F-]{36}"
+                  value={mlaOrderId}
+                  onInput={(event) => setMlaOrderId(event.currentTarget.value)}
+                />
+              )}
+            </Field>
+          )}
+          <Field
+            label={t('reason')}
+            required={needsReason(order, chosen)}
+            hint={needsReason(order, chosen) ? t('reasonRequired') : t('reasonHint')}
+          >
+            {(id, describedBy) => (
+              <textarea
+                id={id}
+                aria-describedby={describedBy}
+                required={needsReason(order, chosen)}
+                maxLength={4000}
+                value={reason}
+                onInput={(event) => setReason(event.currentTarget.value)}
+              />
+            )}
+          </Field>
+        </ActionForm>
+      )}
+    </section>
+  );
+}
+
+/** One entry of `GET /v1/orders/:id/chain`: the entry as logged, and the disclosures this reader receives. */
+interface ChainEntry {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly entry: LogEntry;
+  readonly disclosures: readonly string[];
+}
+
+interface ReadEntry {
+  readonly index: number;
+  readonly type: string;
+  readonly at: string;
+  readonly actor: Readonly<Record<string, EntryValue>>;
+  readonly data: Readonly<Record<string, EntryValue>>;
+  readonly withheld: number;
+}
+
+/** An entry with the fields disclosed to this reader filled in; the clear fields alone if they do not check. */
+function read(view: ChainEntry): ReadEntry {
+  const { entry } = view;
+  try {
+    const fields = revealFields(entry, view.disclosures);
+    return {
+      index: view.index,
+      type: entry.type,
+      at: entry.at,
+      actor: fields.actor,
+      data: fields.data,
+      withheld: fields.withheld.actor.length + fields.withheld.data.length,
+    };
+  } catch {
+    const strip = (object: Readonly<Record<string, unknown>>) =>
+      Object.fromEntries(Object.entries(object).filter(([key]) => !key.startsWith('_sd'))) as Record<
+        string,
+        EntryValue
+      >;
+    return {
+      index: view.index,
+      type: entry.type,
+      at: entry.at,
+      actor: strip(entry.actor as unknown as Record<string, unknown>),
+      data: strip(entry.data),
+      withheld: 0,
+    };
+  }
+}
+
+const ROLE_LABEL: Readonly<Record<string, keyof typeof commonMessages.en>> = {
+  investigator: 'roleInvestigator',
+  custodian: 'roleCustodian',
+  prosecutor: 'roleProsecutor',
+  court: 'roleCourt',
+  partner: 'rolePartner',
+  auditor: 'roleAuditor',
+  admin: 'roleAdmin',
+};
+
+function History(props: { entries: readonly ChainEntry[] }) {
+  const t = useT(orderMessages);
+  const common = useT(commonMessages);
+  const event = useLabels(orderEventMessages);
+  const state = useLabels(orderStateMessages);
+  const ground = useLabels(groundMessages);
+  const field = useLabels(orderFieldMessages);
+  const entries = props.entries.map(read);
+  const text = (value: EntryValue | undefined) => (typeof value === 'string' ? value : undefined);
+  const names = (value: EntryValue | undefined) =>
+    Array.isArray(value) ? value.map((name) => field(String(name))).join(', ') : undefined;
+  return (
+    <section aria-labelledby="order-history">
+      <h2 id="order-history">{t('history')}</h2>
+      <p class="muted">{t('historyIntro')}</p>
+      {entries.length === 0 ? (
+        <Empty />
+      ) : (
+        <ol class="timeline" data-testid="order-history">
+          {entries.map((entry) => {
+            const role = text(entry.actor.role);
+            const who = [
+              text(entry.actor.sub),
+              text(entry.actor.agency),
+              role && common(ROLE_LABEL[role] ?? 'roleAdmin'),
+            ]
+              .filter(Boolean)
+              .join(' · ');
+            const from = text(entry.data.from);
+            const to = text(entry.data.to);
+            const missing = names(entry.data.missing);
+            const supplied = names(entry.data.supplied);
+            return (
+              <li key={entry.index} data-type={entry.type} data-index={entry.index}>
+                <div class="entry-head">
+                  <strong>
+                    {event(Object.hasOwn(orderEventMessages.en, entry.type) ? entry.type : 'other')}
+                  </strong>
+                  <Time at={entry.at} />
+                </div>
+                {who && <p class="muted small">{t('by', { who })}</p>}
+                {to && (
+                  <p>
+                    {from && <>{state(from)} → </>}
+                    <OrderStatus status={to} />
+                  </p>
+                )}
+                {text(entry.data.reasonCode) && <p>{ground(text(entry.data.reasonCode))}</p>}
+                {text(entry.data.reason) && <blockquote>{text(entry.data.reason)}</blockquote>}
+                {supplied && <p>{supplied}</p>}
+                {missing && (
+                  <p>
+                    {t('missingTitle')}: {missing}
+                  </p>
+                )}
+                {entry.withheld > 0 && <p class="muted small">{t('withheld', { count: entry.withheld })}</p>}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+/** The items linked to the order, as its chain records them (`order.evidence_linked`). */
+function LinkedEvidence(props: { entries: readonly ChainEntry[] }) {
+  const t = useT(orderMessages);
+  const linked = props.entries
+    .map(read)
+    .filter((entry) => entry.type === 'order.evidence_linked' && typeof entry.data.evidence === 'string');
+  return (
+    <section aria-labelledby="order-evidence">
+      <h2 id="order-evidence">{t('linkedEvidence')}</h2>
+      {linked.length === 0 ? (
+        <p class="muted">{t('noLinkedEvidence')}</p>
+      ) : (
+        <ul class="card plain" data-testid="order-evidence">
+          {linked.map((entry) => {
+            const id = String(entry.data.evidence);
+            return (
+              <li key={entry.index} data-evidence-id={id}>
+                <Link href={`/evidence/${id}`}>
+                  {typeof entry.data.exhibitNumber === 'string' ? (
+                    entry.data.exhibitNumber
+                  ) : (
+                    <ShortId id={id} />
+                  )}
+                </Link>{' '}
+                <Time at={entry.at} />
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+interface NotificationView {
+  readonly id: string;
+  readonly kind: string;
+  readonly orderId: string | null;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly acknowledgedAt: string | null;
+}
+
+/**
+ * The notifications of the caller's agency about this order. The API lists an
+ * agency's notifications newest first, not one order's: this reads its first
+ * hundred and keeps this order's.
+ */
+function Notifications(props: { orderId: string }) {
+  const t = useT(orderMessages);
+  const event = useLabels(orderEventMessages);
+  const state = useLabels(orderStateMessages);
+  const lang = useLang();
+  const api = useApi();
+  const loaded = useLoad(
+    () =>
+      api
+        .get<PageOf<NotificationView>>('/v1/notifications', { limit: 100 })
+        .then((page) => page.items.filter((item) => item.orderId === props.orderId)),
+    [props.orderId],
+  );
+  const [error, setError] = useState<unknown>();
+  // A role that may not read notifications simply has none to show here.
+  if (loaded.error instanceof ApiProblem && loaded.error.status === 403) return null;
+  return (
+    <section aria-labelledby="order-notifications">
+      <h2 id="order-notifications">{t('notifications')}</h2>
+      <ProblemMessage error={error} />
+      <Await loaded={loaded}>
+        {(items) =>
+          items.length === 0 ? (
+            <p class="muted">{t('noNotifications')}</p>
+          ) : (
+            <ul class="card plain notifications" data-testid="order-notifications">
+              {items.map((item) => (
+                <li key={item.id} data-notification-id={item.id} data-kind={item.kind}>
+                  <span>
+                    <strong>{event(item.kind)}</strong>
+                    {typeof item.payload.status === 'string' && <> · {state(item.payload.status)}</>}
+                  </span>
+                  <Time at={item.createdAt} />
+                  {item.acknowledgedAt ? (
+                    <span class="muted">
+                      {t('acknowledged', { at: formatTime(lang, item.acknowledgedAt) })}
+                    </span>
+                  ) : (
+                    <button
+                      type="button"
+                      onClick={async () => {
+                        try {
+                          setError(undefined);
+                          await api.post(`/v1/notifications/${item.id}/ack`);
+                          loaded.reload();
+                        } catch (failure) {
+                          setError(failure);
+                        }
+                      }}
+                    >
+                      {t('acknowledge')}
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Await>
+    </section>
+  );
 }
