@@ -55,8 +55,20 @@ const WARN_STATES = new Set([
   'objected',
   'extension_requested',
   'pending_mla_decision',
+  'conditions_declined',
 ]);
-const DONE_STATES = new Set(['closed', 'withdrawn', 'lifted', 'conditions_declined']);
+/** States in which the order did what it was for; every other one is neutral. */
+const DONE_STATES = new Set([
+  'preserved',
+  'extended',
+  'produced',
+  'executed',
+  'partially_executed',
+  'disclosed',
+  'answered',
+  'acknowledged',
+  'production_confirmed',
+]);
 
 /** An order's status as a chip, toned by what it asks of the reader. */
 export function OrderStatus(props: { status: string }) {
@@ -66,7 +78,7 @@ export function OrderStatus(props: { status: string }) {
     : WARN_STATES.has(props.status)
       ? 'warn'
       : DONE_STATES.has(props.status)
-        ? 'info'
-        : 'ok';
+        ? 'ok'
+        : 'info';
   return <Chip value={props.status} label={label(props.status)} tone={tone} />;
 }

@@ -115,7 +115,7 @@ function DisclosureTable(props: { items: readonly DisclosureView[] }) {
                   <Time at={item.createdAt} />
                 </Link>
               </td>
-              <td>{item.recipientAgency}</td>
+              <td class="nowrap">{item.recipientAgency}</td>
               <td>
                 <OrderBasis orderId={item.orderId} />
               </td>
@@ -239,7 +239,7 @@ function DisclosureFacts(props: { disclosure: DisclosureView }) {
   return (
     <section class="card" aria-labelledby="disclosure-facts">
       <h2 id="disclosure-facts">{t('facts')}</h2>
-      <dl class="facts">
+      <dl class="facts wrap">
         <dt>{t('created')}</dt>
         <dd>
           <Time at={disclosure.createdAt} />
@@ -310,7 +310,7 @@ function DisclosureOrder(props: { orderId: string | null }) {
       {!props.orderId ? (
         <p class="muted">{t('noOrder')}</p>
       ) : (
-        <dl class="facts">
+        <dl class="facts wrap">
           <dt>{t('order')}</dt>
           <dd>
             <Link href={`/orders/${props.orderId}`}>

@@ -125,7 +125,7 @@ function IncomingRow(props: { row: Transfer; onAcknowledged: () => void }) {
           {t('sentAt')}: <Time at={props.row.transferredAt} />
         </span>
       </div>
-      <dl class="facts">
+      <dl class="facts wrap">
         <dt>{t('description')}</dt>
         <dd>{evidence.description}</dd>
         <dt>{t('from')}</dt>

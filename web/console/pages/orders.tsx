@@ -75,6 +75,7 @@ export interface OrderView {
   readonly urgency?: string;
   readonly ownerAgency?: string;
   readonly executingAgency?: string | null;
+  readonly safeguards?: Readonly<Record<string, unknown>>;
 }
 
 /** Orders and requests: due soon first for their handlers, status views for a partner. */
@@ -168,7 +169,7 @@ function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
                   <Deadline order={order} />
                 </td>
               )}
-              <td>
+              <td class="nowrap">
                 <Link href={`/orders/${order.id}`}>{order.registryNumber ?? <ShortId id={order.id} />}</Link>
               </td>
               <td>{kind(order.kind)}</td>
@@ -244,9 +245,14 @@ function Deadline(props: { order: OrderView }) {
 /** A deadline on another zone's wall clock, the zone named. */
 function zoned(lang: Lang, at: string, zone: string): string {
   try {
+    // As formatTime, on another zone's clock (dateStyle does not combine with timeZoneName; browsers
+    // without Azerbaijani month names would write "M11", hence digits there).
     return new Intl.DateTimeFormat(lang, {
-      dateStyle: 'medium',
-      timeStyle: 'short',
+      year: 'numeric',
+      month: lang === 'az' ? '2-digit' : 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
       timeZone: zone,
       timeZoneName: 'short',
     }).format(new Date(at));
@@ -298,7 +304,7 @@ export function OrderPage(props: { id: string }) {
             <Await loaded={chain}>
               {(entries) => (
                 <>
-                  <LinkedEvidence entries={entries} />
+                  <LinkedEvidence entries={entries} hideEmpty={view.statusOnly} />
                   <History entries={entries} />
                 </>
               )}
@@ -321,7 +327,7 @@ function OrderFacts(props: { order: OrderView }) {
   return (
     <section class="card" aria-labelledby="order-facts">
       <h2 id="order-facts">{t('facts')}</h2>
-      <dl class="facts">
+      <dl class="facts wrap">
         <dt>{t('registryNumber')}</dt>
         <dd>{order.registryNumber ?? '—'}</dd>
         <dt>{t('kind')}</dt>
@@ -395,7 +401,7 @@ function Deadlines(props: { order: OrderView }) {
   return (
     <section class="card" aria-labelledby="order-deadlines" data-testid="order-deadlines">
       <h2 id="order-deadlines">{t('deadlines')}</h2>
-      <dl class="facts">
+      <dl class="facts wrap">
         <dt>{t('deadlineRule')}</dt>
         <dd>{deadlines.rule ? rule(deadlines.rule) : t('noDeadline')}</dd>
         {deadlines.at && (
@@ -594,7 +600,11 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
   const all = nextStates(order.kind, order.direction, order.status);
   const tracing = order.kind === 'traffic_disclosure' && all.includes('disclosed');
   const moves = all.filter(
-    (to) => !(tracing && to === 'disclosed') && (!order.statusOnly || requesterMay(order.kind, to)),
+    (to) =>
+      !(tracing && to === 'disclosed') &&
+      // Only a confidential request can be one whose confidentiality cannot be kept (Bud 27(8)).
+      !(to === 'confidentiality_notified' && order.safeguards?.confidential !== true) &&
+      (!order.statusOnly || requesterMay(order.kind, to)),
   );
   const [chosen, setChosen] = useState<string>();
   const [reasonCode, setReasonCode] = useState('');
@@ -836,11 +846,12 @@ function History(props: { entries: readonly ChainEntry[] }) {
 }
 
 /** The items linked to the order, as its chain records them (`order.evidence_linked`). */
-function LinkedEvidence(props: { entries: readonly ChainEntry[] }) {
+function LinkedEvidence(props: { entries: readonly ChainEntry[]; hideEmpty: boolean }) {
   const t = useT(orderMessages);
   const linked = props.entries
     .map(read)
     .filter((entry) => entry.type === 'order.evidence_linked' && typeof entry.data.evidence === 'string');
+  if (linked.length === 0 && props.hideEmpty) return null;
   return (
     <section aria-labelledby="order-evidence">
       <h2 id="order-evidence">{t('linkedEvidence')}</h2>
