@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useApi } from '../api';
 import { formatBytes, useLang, useT } from '../i18n';
 import { inboxMessages } from '../messages/inbox';
@@ -117,6 +117,11 @@ function IncomingRow(props: { row: Transfer; onAcknowledged: () => void }) {
   const [sealNumber, setSealNumber] = useState('');
   const [sealCondition, setSealCondition] = useState('');
   const headingId = `inbox-${evidence.id}`;
+  // Opening the form takes the reader to its first field.
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (open) first.current?.focus();
+  }, [open]);
   return (
     <li class="row-card" data-testid="inbox-row" data-evidence-id={evidence.id} aria-labelledby={headingId}>
       <div class="row-head">
@@ -176,6 +181,7 @@ function IncomingRow(props: { row: Transfer; onAcknowledged: () => void }) {
             {(id, describedBy) => (
               <input
                 id={id}
+                ref={first}
                 required
                 maxLength={1000}
                 aria-describedby={describedBy}

@@ -1,7 +1,15 @@
 import { useState } from 'preact/hooks';
 import { type EntryValue, type LogEntry, revealFields } from '../../../src/ledger';
 import { groundsFor, isReasonedMove } from '../../../src/orders/grounds';
-import { type Direction, nextStates, ORDER_STATUSES, type OrderKind } from '../../../src/orders/lifecycle';
+import {
+  ASSISTANCE_TYPES,
+  DIRECTIONS,
+  type Direction,
+  nextStates,
+  ORDER_KINDS,
+  ORDER_STATUSES,
+  type OrderKind,
+} from '../../../src/orders/lifecycle';
 import { ApiProblem, useApi } from '../api';
 import { formatTime, type Lang, useLang, useT } from '../i18n';
 import { commonMessages } from '../messages/common';
@@ -10,6 +18,7 @@ import {
   deadlineRuleMessages,
   directionMessages,
   groundMessages,
+  instrumentMessages,
   orderEventMessages,
   orderFieldMessages,
   orderKindMessages,
@@ -17,7 +26,7 @@ import {
   orderStateMessages,
 } from '../messages/orders';
 import { Announce, OrderStatus, Time, useLabels, useRoles } from '../parts';
-import { Link } from '../router';
+import { Link, navigate } from '../router';
 import {
   ActionForm,
   Await,
@@ -95,9 +104,18 @@ export function OrdersPage() {
     [status, partner],
   );
   const statusLabel = useLabels(orderStateMessages);
+  const [creating, setCreating] = useState(false);
   return (
-    <Page title={partner ? t('ourRequests') : t('dueSoon')}>
+    <Page
+      title={partner ? t('ourRequests') : t('dueSoon')}
+      actions={
+        <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+          {creating ? t('hideForm') : partner ? t('newRequest') : t('newOrder')}
+        </button>
+      }
+    >
       <p class="muted">{partner ? t('requestsIntro') : t('ordersIntro')}</p>
+      {creating && <NewOrder partner={partner} />}
       <div class="filters">
         <Field label={t('filterStatus')}>
           {(id) => (
@@ -954,5 +972,279 @@ function Notifications(props: { orderId: string }) {
         }
       </Await>
     </section>
+  );
+}
+
+/** One field of a request form (`GET /v1/orders/templates/:kind`): its name in `POST /v1/orders`, and the provision asking for it. */
+interface FormField {
+  readonly name: string;
+  readonly required: boolean;
+  readonly source: string;
+}
+
+interface RequestForm {
+  readonly direction: Direction;
+  readonly fields: readonly FormField[];
+}
+
+const INSTRUMENTS = ['UNCC', 'BUDAPEST', 'MLAT', 'EU_2023_1543', 'DOMESTIC'] as const;
+
+/** Fields with a closed set of values (src/http/schemas.ts `orderBody`). */
+const CHOICES: Readonly<Record<string, readonly string[]>> = {
+  channel: ['24/7', 'central_authority', 'interpol', 'eu_decentralised_system', 'direct', 'other'],
+  urgency: ['normal', 'urgent', 'emergency'],
+  addresseeType: ['person_in_territory', 'service_provider_offering_services'],
+  assistanceType: ASSISTANCE_TYPES,
+};
+const NEW_FLAGS = new Set([...FLAGS, 'formalConfirmationToFollow', 'dataVulnerable']);
+/** Short texts: one line is enough. */
+const SHORT = new Set([
+  'requestingAuthority',
+  'custodian',
+  'systemLocation',
+  'authorisingBody',
+  'authorisingReference',
+  'addressee',
+  'format',
+  'language',
+  'offence',
+  'conductingAuthority',
+]);
+
+/** The instrument a new order of `kind` in `direction` most likely rests on; the form lets it be changed. */
+function instrumentFor(kind: OrderKind, direction: Direction): string {
+  if (kind === 'epoc' || kind === 'epoc_pr') return 'EU_2023_1543';
+  return direction === 'domestic' ? 'DOMESTIC' : 'UNCC';
+}
+
+/** The provision a template field cites before its colon (`UN 40(15)(a)`), where it cites one; the rest is English prose. */
+function provision(source: string): string | undefined {
+  const colon = source.indexOf(':');
+  const cited = colon > 0 ? source.slice(0, colon).trim() : undefined;
+  return cited && cited !== 'api.md' && cited !== 'practice' ? cited : undefined;
+}
+
+/**
+ * A new order or request, its fields those the law asks of its kind and
+ * direction (the service's own request forms). Structured contents (persons,
+ * translations, periods, data categories) are left to the API.
+ */
+function NewOrder(props: { partner: boolean }) {
+  const t = useT(orderMessages);
+  const common = useT(commonMessages);
+  const kindLabel = useLabels(orderKindMessages);
+  const directionLabel = useLabels(directionMessages);
+  const field = useLabels(orderFieldMessages);
+  const choice = useLabels(channelMessages);
+  const instrumentLabel = useLabels(instrumentMessages);
+  const api = useApi();
+  const [kind, setKind] = useState<OrderKind>('preservation');
+  const [direction, setDirection] = useState<Direction>(props.partner ? 'incoming' : 'outgoing');
+  const [instrument, setInstrument] = useState<string>('UNCC');
+  const [article, setArticle] = useState('');
+  const [values, setValues] = useState<Record<string, string | boolean>>({});
+  const template = useLoad(
+    () => api.get<{ forms: RequestForm[] }>(`/v1/orders/templates/${kind}`).then((body) => body.forms),
+    [kind],
+  );
+  const set = (name: string, value: string | boolean) => setValues({ ...values, [name]: value });
+  const form = template.data?.find((candidate) => candidate.direction === direction);
+  const fields = (form?.fields ?? []).filter(
+    (f) => !['kind', 'direction', 'legalBasis'].includes(f.name) && !STRUCTURED.has(f.name),
+  );
+  const structured = (form?.fields ?? []).filter((f) => STRUCTURED.has(f.name)).map((f) => field(f.name));
+  const extra = [
+    ...(direction === 'domestic' ? [] : ['requestingState', 'requestedState']),
+    ...(props.partner ? [] : ['caseId']),
+  ];
+  const sent = (name: string, value: string | boolean) =>
+    name === 'requestedBy' && typeof value === 'string' ? new Date(value).toISOString() : value;
+  return (
+    <ActionForm
+      label={t('newForm')}
+      submit={t('newSubmit')}
+      action={async () => {
+        const contents = Object.fromEntries(
+          Object.entries(values)
+            .filter(
+              ([name, value]) =>
+                value !== '' &&
+                value !== false &&
+                (fields.some((f) => f.name === name) || extra.includes(name)),
+            )
+            .map(([name, value]) => [name, sent(name, typeof value === 'string' ? value.trim() : value)]),
+        );
+        const { order } = await api.post<{ order: OrderView }>('/v1/orders', {
+          kind,
+          direction,
+          legalBasis: { instrument, ...(article.trim() ? { article: article.trim() } : {}) },
+          ...contents,
+        });
+        navigate(`/orders/${order.id}`);
+      }}
+    >
+      <p class="muted">{t('newIntro')}</p>
+      <div class="row">
+        <Field label={t('kind')} required>
+          {(id) => (
+            <select
+              id={id}
+              value={kind}
+              onChange={(event) => {
+                const next = event.currentTarget.value as OrderKind;
+                setKind(next);
+                setInstrument(instrumentFor(next, direction));
+              }}
+            >
+              {ORDER_KINDS.map((code) => (
+                <option key={code} value={code}>
+                  {kindLabel(code)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('direction')} required>
+          {(id) => (
+            <select
+              id={id}
+              value={direction}
+              disabled={props.partner}
+              onChange={(event) => {
+                const next = event.currentTarget.value as Direction;
+                setDirection(next);
+                setInstrument(instrumentFor(kind, next));
+              }}
+            >
+              {DIRECTIONS.map((code) => (
+                <option key={code} value={code}>
+                  {directionLabel(code)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('instrument')} required>
+          {(id) => (
+            <select id={id} value={instrument} onChange={(event) => setInstrument(event.currentTarget.value)}>
+              {INSTRUMENTS.map((code) => (
+                <option key={code} value={code}>
+                  {instrumentLabel(code)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('article')}>
+          {(id) => (
+            <input
+              id={id}
+              maxLength={32}
+              value={article}
+              onInput={(event) => setArticle(event.currentTarget.value)}
+            />
+          )}
+        </Field>
+        {extra.map((name) => (
+          <Field key={name} label={name === 'caseId' ? t('caseId') : field(name)}>
+            {(id) => (
+              <input
+                id={id}
+                name={name}
+                maxLength={name === 'caseId' ? 36 : 2}
+                pattern={name === 'caseId' ? '[0-9a-fA-F-]{36}' : '[A-Z]{2}'}
+                value={(values[name] as string | undefined) ?? ''}
+                onInput={(event) => set(name, event.currentTarget.value)}
+              />
+            )}
+          </Field>
+        ))}
+      </div>
+      <Await loaded={template}>
+        {() => (
+          <>
+            {fields.map((f) => {
+              const hint = provision(f.source);
+              if (NEW_FLAGS.has(f.name))
+                return (
+                  <label key={`${kind}-${f.name}`} class="check-field">
+                    <input
+                      type="checkbox"
+                      name={f.name}
+                      checked={values[f.name] === true}
+                      onChange={(event) => set(f.name, event.currentTarget.checked)}
+                    />{' '}
+                    {field(f.name)}
+                    {hint && <span class="muted small"> · {hint}</span>}
+                  </label>
+                );
+              const options = CHOICES[f.name];
+              return (
+                <Field
+                  key={`${kind}-${f.name}`}
+                  label={field(f.name)}
+                  required={f.required}
+                  {...(hint ? { hint } : {})}
+                >
+                  {(id, describedBy) =>
+                    options ? (
+                      <select
+                        id={id}
+                        name={f.name}
+                        required={f.required}
+                        aria-describedby={describedBy}
+                        value={(values[f.name] as string | undefined) ?? ''}
+                        onChange={(event) => set(f.name, event.currentTarget.value)}
+                      >
+                        <option value="">{t('choose')}</option>
+                        {options.map((code) => (
+                          <option key={code} value={code}>
+                            {f.name === 'channel' || f.name === 'urgency' ? choice(code) : field(code)}
+                          </option>
+                        ))}
+                      </select>
+                    ) : f.name === 'requestedBy' ? (
+                      <input
+                        id={id}
+                        type="datetime-local"
+                        name={f.name}
+                        required={f.required}
+                        aria-describedby={describedBy}
+                        value={(values[f.name] as string | undefined) ?? ''}
+                        onInput={(event) => set(f.name, event.currentTarget.value)}
+                      />
+                    ) : SHORT.has(f.name) ? (
+                      <input
+                        id={id}
+                        name={f.name}
+                        required={f.required}
+                        maxLength={1000}
+                        aria-describedby={describedBy}
+                        value={(values[f.name] as string | undefined) ?? ''}
+                        onInput={(event) => set(f.name, event.currentTarget.value)}
+                      />
+                    ) : (
+                      <textarea
+                        id={id}
+                        name={f.name}
+                        required={f.required}
+                        maxLength={4000}
+                        aria-describedby={describedBy}
+                        value={(values[f.name] as string | undefined) ?? ''}
+                        onInput={(event) => set(f.name, event.currentTarget.value)}
+                      />
+                    )
+                  }
+                </Field>
+              );
+            })}
+            {structured.length > 0 && (
+              <p class="muted">{t('structuredViaApi', { names: structured.join(', ') })}</p>
+            )}
+            <p class="muted small">* {common('required')}</p>
+          </>
+        )}
+      </Await>
+    </ActionForm>
   );
 }
