@@ -233,10 +233,15 @@ function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
 }
 
 /** Where a deadline stands now: lapsed (overdue), within its warning, or ahead. */
-function deadlineState(order: OrderView, now = Date.now()): 'overdue' | 'soon' | 'ahead' | 'none' {
-  const { at, warningAt, lapseRecorded } = order.deadlines;
+function deadlineState(
+  order: OrderView,
+  now = Date.now(),
+): 'overdue' | 'minimum' | 'soon' | 'ahead' | 'none' {
+  const { at, warningAt, lapseRecorded, rule } = order.deadlines;
   if (!at) return 'none';
-  if (lapseRecorded || Date.parse(at) <= now) return 'overdue';
+  // A preservation's floor that is reached is no failure: the data may now be released, or held for an MLA request.
+  if (lapseRecorded || Date.parse(at) <= now)
+    return rule === 'preserve_at_least_until' ? 'minimum' : 'overdue';
   if (warningAt && Date.parse(warningAt) <= now) return 'soon';
   return 'ahead';
 }
@@ -255,6 +260,7 @@ function Deadline(props: { order: OrderView }) {
     <span class="deadline" data-deadline={state}>
       <Time at={props.order.deadlines.at} />{' '}
       {state === 'overdue' && <Chip value="overdue" tone="bad" label={t('overdue')} />}
+      {state === 'minimum' && <Chip value="minimum_reached" tone="warn" label={t('minimumReached')} />}
       {state === 'soon' && <Chip value="soon" tone="warn" label={t('dueWithin')} />}
     </span>
   );
