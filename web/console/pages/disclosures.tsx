@@ -1,10 +1,459 @@
-import { Page } from '../ui';
+import { useEffect, useState } from 'preact/hooks';
+import { type Api, ApiProblem, useApi } from '../api';
+import { formatBytes, formatTime, useLang, useT } from '../i18n';
+import { commonMessages } from '../messages/common';
+import { disclosedFactMessages, disclosureMessages } from '../messages/disclosures';
+import { orderKindMessages } from '../messages/orders';
+import { Announce, OrderStatus, Time, useLabels, useRoles } from '../parts';
+import { Link } from '../router';
+import {
+  Await,
+  Chip,
+  Empty,
+  Field,
+  MoreButton,
+  Page,
+  type PageOf,
+  ProblemMessage,
+  ShortId,
+  useLoad,
+  usePaged,
+} from '../ui';
+import { LegalBasis, type OrderView } from './orders';
+import './pages.css';
 
-/** Disclosures sent and received; a partner's packages. */
-export function DisclosuresPage() {
-  return <Page title="Disclosures">{null}</Page>;
+/** A disclosure as `GET /v1/disclosures[/:id]` shows it; `caseId` and `createdBy` only to the case's members. */
+interface DisclosureView {
+  readonly id: string;
+  readonly caseId?: string;
+  readonly recipientAgency: string;
+  readonly orderId: string | null;
+  readonly conditions: string | null;
+  readonly facts: readonly string[];
+  readonly evidenceIds: readonly string[];
+  readonly createdBy?: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
 }
 
+type Direction = 'sent' | 'received';
+
+/** Disclosures sent from the caller's cases, and those its agency received (a partner's packages). */
+export function DisclosuresPage() {
+  const t = useT(disclosureMessages);
+  const roles = useRoles();
+  const receives = roles.has('partner');
+  const sends = ['investigator', 'prosecutor', 'auditor', 'court'].some((role) => roles.has(role));
+  const [direction, setDirection] = useState<Direction>(receives && !sends ? 'received' : 'sent');
+  const api = useApi();
+  const list = usePaged(
+    (cursor) => api.get<PageOf<DisclosureView>>('/v1/disclosures', { direction, limit: 25, cursor }),
+    [direction],
+  );
+  return (
+    <Page title={direction === 'received' ? t('titleReceived') : t('titleSent')}>
+      <p class="muted">{direction === 'received' ? t('introReceived') : t('introSent')}</p>
+      {receives && sends && (
+        <div class="filters">
+          <Field label={t('show')}>
+            {(id) => (
+              <select
+                id={id}
+                value={direction}
+                onChange={(event) => setDirection(event.currentTarget.value as Direction)}
+              >
+                <option value="sent">{t('sent')}</option>
+                <option value="received">{t('received')}</option>
+              </select>
+            )}
+          </Field>
+        </div>
+      )}
+      <Await loaded={{ data: list.items, error: list.error }}>
+        {(items) =>
+          items.length === 0 ? (
+            <Empty />
+          ) : (
+            <>
+              <DisclosureTable items={items} />
+              <MoreButton hasMore={list.hasMore} loadMore={list.loadMore} />
+            </>
+          )
+        }
+      </Await>
+    </Page>
+  );
+}
+
+function DisclosureTable(props: { items: readonly DisclosureView[] }) {
+  const t = useT(disclosureMessages);
+  const common = useT(commonMessages);
+  return (
+    <div class="table-wrap">
+      <table data-testid="disclosures-list">
+        <caption class="visually-hidden">{t('list')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('created')}</th>
+            <th scope="col">{t('recipient')}</th>
+            <th scope="col">{t('legalBasis')}</th>
+            <th scope="col">{t('conditions')}</th>
+            <th scope="col">{t('items')}</th>
+            <th scope="col">{common('status')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.items.map((item) => (
+            <tr
+              key={item.id}
+              data-testid="disclosure-row"
+              data-disclosure-id={item.id}
+              data-status={item.revokedAt ? 'revoked' : 'active'}
+            >
+              <td>
+                <Link href={`/disclosures/${item.id}`}>
+                  <Time at={item.createdAt} />
+                </Link>
+              </td>
+              <td class="nowrap">{item.recipientAgency}</td>
+              <td>
+                <OrderBasis orderId={item.orderId} />
+              </td>
+              <td class="clip">{item.conditions ?? <span class="muted">{t('noConditions')}</span>}</td>
+              <td class="num">{item.evidenceIds.length}</td>
+              <td>
+                <DisclosureStatus item={item} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function DisclosureStatus(props: { item: DisclosureView }) {
+  const t = useT(disclosureMessages);
+  return props.item.revokedAt ? (
+    <Chip value="revoked" tone="bad" label={t('revoked')} />
+  ) : (
+    <Chip value="active" tone="ok" label={t('active')} />
+  );
+}
+
+/**
+ * The orders disclosures name, read once per page view: a list of
+ * disclosures usually names a few orders many times. The listing does not
+ * carry the order's kind and legal basis.
+ */
+const ordersRead = new WeakMap<Api, Map<string, Promise<OrderView>>>();
+
+function readOrder(api: Api, id: string): Promise<OrderView> {
+  let known = ordersRead.get(api);
+  if (!known) {
+    known = new Map();
+    ordersRead.set(api, known);
+  }
+  let order = known.get(id);
+  if (!order) {
+    order = api.get<{ order: OrderView }>(`/v1/orders/${encodeURIComponent(id)}`).then((body) => body.order);
+    known.set(id, order);
+  }
+  return order;
+}
+
+/** The kind and legal basis of the order a disclosure names, linked to it; its id where it is not shared. */
+function OrderBasis(props: { orderId: string | null }) {
+  const t = useT(disclosureMessages);
+  const kind = useLabels(orderKindMessages);
+  const api = useApi();
+  const loaded = useLoad(
+    () => (props.orderId ? readOrder(api, props.orderId) : Promise.resolve(undefined)),
+    [props.orderId],
+  );
+  if (!props.orderId) return <span class="muted">{t('noOrder')}</span>;
+  const order = loaded.data;
+  return (
+    <Link href={`/orders/${props.orderId}`}>
+      {order ? (
+        <>
+          {kind(order.kind)} · <LegalBasis basis={order.legalBasis} />
+        </>
+      ) : (
+        <ShortId id={props.orderId} />
+      )}
+    </Link>
+  );
+}
+
+/** One disclosure: its facts, conditions and legal basis, its package, and for a prosecutor its revocation. */
 export function DisclosurePage(props: { id: string }) {
-  return <Page title={props.id}>{null}</Page>;
+  const t = useT(disclosureMessages);
+  const api = useApi();
+  const loaded = useLoad(
+    () =>
+      api
+        .get<{ disclosure: DisclosureView }>(`/v1/disclosures/${encodeURIComponent(props.id)}`)
+        .then((body) => body.disclosure),
+    [props.id],
+  );
+  const [announced, setAnnounced] = useState('');
+  return (
+    <Page title={t('disclosure')} actions={loaded.data && <DisclosureStatus item={loaded.data} />}>
+      <Announce>{announced}</Announce>
+      <Await loaded={loaded}>
+        {(disclosure) => (
+          <div data-testid="disclosure" data-disclosure-id={disclosure.id}>
+            {disclosure.revokedAt && <RevokedNote at={disclosure.revokedAt} />}
+            <div class="grid">
+              <DisclosureFacts disclosure={disclosure} />
+              <DisclosureOrder orderId={disclosure.orderId} />
+            </div>
+            {!disclosure.revokedAt && <Package id={disclosure.id} />}
+            {!disclosure.revokedAt && disclosure.caseId && (
+              <Revoke
+                id={disclosure.id}
+                onRevoked={() => {
+                  setAnnounced(t('revokedDone'));
+                  loaded.reload();
+                }}
+              />
+            )}
+          </div>
+        )}
+      </Await>
+    </Page>
+  );
+}
+
+function RevokedNote(props: { at: string }) {
+  const t = useT(disclosureMessages);
+  const lang = useLang();
+  return <p class="notice warn">{t('revokedNote', { at: formatTime(lang, props.at) })}</p>;
+}
+
+function DisclosureFacts(props: { disclosure: DisclosureView }) {
+  const t = useT(disclosureMessages);
+  const fact = useLabels(disclosedFactMessages);
+  const { disclosure } = props;
+  return (
+    <section class="card" aria-labelledby="disclosure-facts">
+      <h2 id="disclosure-facts">{t('facts')}</h2>
+      <dl class="facts wrap">
+        <dt>{t('created')}</dt>
+        <dd>
+          <Time at={disclosure.createdAt} />
+        </dd>
+        <dt>{t('recipient')}</dt>
+        <dd>{disclosure.recipientAgency}</dd>
+        {disclosure.caseId && (
+          <>
+            <dt>{t('case')}</dt>
+            <dd>
+              <Link href={`/cases/${disclosure.caseId}`}>
+                <ShortId id={disclosure.caseId} />
+              </Link>
+            </dd>
+          </>
+        )}
+        {disclosure.createdBy && (
+          <>
+            <dt>{t('createdBy')}</dt>
+            <dd>{disclosure.createdBy}</dd>
+          </>
+        )}
+        <dt>{t('conditions')}</dt>
+        <dd class="pre">{disclosure.conditions ?? <span class="muted">{t('noConditions')}</span>}</dd>
+        <dt>{t('factsGiven')}</dt>
+        <dd>{disclosure.facts.length > 0 ? disclosure.facts.map(fact).join(', ') : t('factsNone')}</dd>
+        <dt>{t('items')}</dt>
+        <dd>
+          <ul class="plain" data-testid="disclosure-items">
+            {disclosure.evidenceIds.map((id) => (
+              <li key={id} data-evidence-id={id}>
+                {disclosure.caseId ? (
+                  <Link href={`/evidence/${id}`}>
+                    <ShortId id={id} />
+                  </Link>
+                ) : (
+                  <ShortId id={id} />
+                )}
+              </li>
+            ))}
+          </ul>
+        </dd>
+        {disclosure.revokedAt && (
+          <>
+            <dt>{t('revokedAt')}</dt>
+            <dd>
+              <Time at={disclosure.revokedAt} />
+            </dd>
+          </>
+        )}
+      </dl>
+    </section>
+  );
+}
+
+function DisclosureOrder(props: { orderId: string | null }) {
+  const t = useT(disclosureMessages);
+  const kind = useLabels(orderKindMessages);
+  const api = useApi();
+  const loaded = useLoad(
+    () => (props.orderId ? readOrder(api, props.orderId) : Promise.resolve(undefined)),
+    [props.orderId],
+  );
+  const order = loaded.data;
+  return (
+    <section class="card" aria-labelledby="disclosure-order" data-testid="disclosure-order">
+      <h2 id="disclosure-order">{t('legalBasis')}</h2>
+      {!props.orderId ? (
+        <p class="muted">{t('noOrder')}</p>
+      ) : (
+        <dl class="facts wrap">
+          <dt>{t('order')}</dt>
+          <dd>
+            <Link href={`/orders/${props.orderId}`}>
+              {order?.registryNumber ?? <ShortId id={props.orderId} />}
+            </Link>
+          </dd>
+          {order ? (
+            <>
+              <dt>{t('orderKind')}</dt>
+              <dd>{kind(order.kind)}</dd>
+              <dt>{t('legalBasis')}</dt>
+              <dd>
+                <LegalBasis basis={order.legalBasis} />
+              </dd>
+              <dt>{t('orderStatus')}</dt>
+              <dd>
+                <OrderStatus status={order.status} />
+              </dd>
+            </>
+          ) : (
+            loaded.error instanceof ApiProblem && (
+              <dd class="muted" data-code={loaded.error.code}>
+                {t('orderUnavailable')}
+              </dd>
+            )
+          )}
+        </dl>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Where the lead mounts the in-browser package verifier (web/verify): the
+ * package downloaded on this page is in `DisclosurePage`'s `Package` state.
+ */
+export function PackageVerifySlot() {
+  const t = useT(disclosureMessages);
+  return (
+    <div class="verify-slot" data-testid="package-verify-slot">
+      <p class="muted">{t('verifyWaiting')}</p>
+    </div>
+  );
+}
+
+function Package(props: { id: string }) {
+  const t = useT(disclosureMessages);
+  const lang = useLang();
+  const api = useApi();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  // The package itself, kept for the verifier, and an object URL for saving it.
+  const [pkg, setPkg] = useState<{ blob: Blob; url: string }>();
+  useEffect(() => () => pkg && URL.revokeObjectURL(pkg.url), [pkg]);
+  const name = `disclosure-${props.id}.zip`;
+  const download = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const blob = await api.blob(`/v1/disclosures/${encodeURIComponent(props.id)}/package`);
+      setPkg({ blob, url: URL.createObjectURL(blob) });
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="disclosure-package" data-testid="disclosure-package">
+      <h2 id="disclosure-package">{t('package')}</h2>
+      <p class="muted">{t('packageIntro')}</p>
+      <div class="row-actions">
+        <button type="button" class="primary" disabled={busy} aria-busy={busy} onClick={download}>
+          {t('download')}
+        </button>
+        {pkg && (
+          <a href={pkg.url} download={name} data-testid="package-save">
+            {t('save', { name })}
+          </a>
+        )}
+      </div>
+      <p role="status" aria-live="polite" class="muted">
+        {busy ? t('downloading') : pkg ? t('downloaded', { size: formatBytes(lang, pkg.blob.size) }) : ''}
+      </p>
+      <ProblemMessage error={error} />
+      <h3>{t('verifyTitle')}</h3>
+      <p class="muted">{t('verifyIntro')}</p>
+      <PackageVerifySlot />
+    </section>
+  );
+}
+
+function Revoke(props: { id: string; onRevoked: () => void }) {
+  const t = useT(disclosureMessages);
+  const api = useApi();
+  const roles = useRoles();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  if (!roles.has('prosecutor')) return null;
+  return (
+    <section class="card" aria-labelledby="disclosure-revoke">
+      <h2 id="disclosure-revoke" class="visually-hidden">
+        {t('revoke')}
+      </h2>
+      {!asking ? (
+        <button type="button" class="danger" onClick={() => setAsking(true)} data-testid="revoke-disclosure">
+          {t('revoke')}
+        </button>
+      ) : (
+        <fieldset class="confirm">
+          <legend>{t('revokeTitle')}</legend>
+          <p>{t('revokeText')}</p>
+          <ProblemMessage error={error} />
+          <div class="row-actions">
+            <button
+              type="button"
+              class="danger"
+              disabled={busy}
+              aria-busy={busy}
+              data-testid="revoke-confirm"
+              onClick={async () => {
+                setBusy(true);
+                setError(undefined);
+                try {
+                  await api.delete(`/v1/disclosures/${encodeURIComponent(props.id)}`);
+                  setAsking(false);
+                  props.onRevoked();
+                } catch (failure) {
+                  setError(failure);
+                } finally {
+                  setBusy(false);
+                }
+              }}
+            >
+              {t('revokeConfirm')}
+            </button>
+            <button type="button" onClick={() => setAsking(false)}>
+              {t('cancel')}
+            </button>
+          </div>
+        </fieldset>
+      )}
+    </section>
+  );
 }
