@@ -43,16 +43,29 @@ export function useLang(): Lang {
   return useContext(LangContext);
 }
 
-/** A date and time as the reader writes them, with the zone named (evidence times must be unambiguous). */
-export function formatTime(lang: Lang, iso: string | null | undefined): string {
+/**
+ * A date and time as the reader writes them, on `zone`'s clock (default: the
+ * browser's), with the zone named: evidence times must be unambiguous.
+ * `dateStyle` does not combine with `timeZoneName`, and browsers without
+ * Azerbaijani month names would write "M11", hence digits there.
+ */
+export function formatTime(lang: Lang, iso: string | null | undefined, zone?: string): string {
   if (!iso) return '—';
   const time = new Date(iso);
   if (Number.isNaN(time.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang, {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZoneName: 'short',
-  }).format(time);
+  try {
+    return new Intl.DateTimeFormat(lang, {
+      year: 'numeric',
+      month: lang === 'az' ? '2-digit' : 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZoneName: 'short',
+      ...(zone ? { timeZone: zone } : {}),
+    }).format(time);
+  } catch {
+    return iso;
+  }
 }
 
 export function formatBytes(lang: Lang, bytes: number): string {

@@ -11,7 +11,7 @@ import {
   signOut,
 } from './auth';
 import { initialLang, LANGS, type Lang, LangContext, rememberLang, useT } from './i18n';
-import { commonMessages } from './messages/common';
+import { commonMessages, ROLE_LABEL } from './messages/common';
 import { Link, navigate, usePath } from './router';
 import { routeOf } from './routes';
 import { DevBanner, SignInPage } from './sign-in';
@@ -35,16 +35,6 @@ const SECTIONS: readonly Section[] = [
   { href: '/disclosures', label: 'navDisclosures', roles: ['investigator', 'prosecutor', 'auditor'] },
   { href: '/disclosures', label: 'navPackages', roles: ['partner'] },
 ];
-
-const ROLE_LABEL: Record<Role, keyof typeof commonMessages.en> = {
-  investigator: 'roleInvestigator',
-  custodian: 'roleCustodian',
-  prosecutor: 'roleProsecutor',
-  court: 'roleCourt',
-  partner: 'rolePartner',
-  auditor: 'roleAuditor',
-  admin: 'roleAdmin',
-};
 
 function sectionsOf(session: Session): Section[] {
   const roles = new Set(session.principal.roles);
@@ -109,7 +99,7 @@ function Shell(props: {
           </label>
           <span class="principal" title={t('signedInAs')} data-sub={principal.sub}>
             {principal.sub} · {principal.agency} ·{' '}
-            {principal.roles.map((role) => t(ROLE_LABEL[role as Role] ?? 'roleAdmin')).join(', ')}
+            {principal.roles.map((role) => t(ROLE_LABEL[role] ?? 'roleAdmin')).join(', ')}
           </span>
           <button type="button" class="link" onClick={props.onSignOut}>
             {t('signOut')}

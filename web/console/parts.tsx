@@ -1,12 +1,12 @@
 import type { ComponentChildren } from 'preact';
-import { currentSession } from './auth';
+import { useApi } from './api';
 import { type Catalogue, formatTime, useLang } from './i18n';
 import { orderStateMessages } from './messages/orders';
 import { Chip } from './ui';
 
 /** The signed-in principal's roles: pages choose what to offer by them, the API decides what is allowed. */
 export function useRoles(): ReadonlySet<string> {
-  return new Set(currentSession()?.principal.roles ?? []);
+  return new Set(useApi().principal.roles);
 }
 
 /** A translator for API codes (statuses, kinds): the code itself where the catalogue has no label for it. */

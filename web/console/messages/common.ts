@@ -129,3 +129,14 @@ export const commonMessages: Catalogue<CommonKey> = {
     notSignedInRoles: 'Для этой роли в консоли пока нет страниц; её обслуживает API.',
   },
 };
+
+/** The label of each role in this catalogue. */
+export const ROLE_LABEL: Readonly<Record<string, CommonKey>> = {
+  investigator: 'roleInvestigator',
+  custodian: 'roleCustodian',
+  prosecutor: 'roleProsecutor',
+  court: 'roleCourt',
+  partner: 'rolePartner',
+  auditor: 'roleAuditor',
+  admin: 'roleAdmin',
+};

@@ -11,8 +11,8 @@ import {
   type OrderKind,
 } from '../../../src/orders/lifecycle';
 import { ApiProblem, useApi } from '../api';
-import { formatTime, type Lang, useLang, useT } from '../i18n';
-import { commonMessages } from '../messages/common';
+import { formatTime, useLang, useT } from '../i18n';
+import { commonMessages, ROLE_LABEL } from '../messages/common';
 import {
   channelMessages,
   deadlineRuleMessages,
@@ -266,25 +266,6 @@ function Deadline(props: { order: OrderView }) {
   );
 }
 
-/** A deadline on another zone's wall clock, the zone named. */
-function zoned(lang: Lang, at: string, zone: string): string {
-  try {
-    // As formatTime, on another zone's clock (dateStyle does not combine with timeZoneName; browsers
-    // without Azerbaijani month names would write "M11", hence digits there).
-    return new Intl.DateTimeFormat(lang, {
-      year: 'numeric',
-      month: lang === 'az' ? '2-digit' : 'short',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      timeZone: zone,
-      timeZoneName: 'short',
-    }).format(new Date(at));
-  } catch {
-    return at;
-  }
-}
-
 /** One order: facts, deadlines, what may happen next, its history, linked evidence, and its notifications. */
 export function OrderPage(props: { id: string }) {
   const api = useApi();
@@ -443,7 +424,7 @@ function Deadlines(props: { order: OrderView }) {
               <ul class="plain">
                 {deadlines.local.map((local) => (
                   <li key={local.zone}>
-                    <span class="muted">{local.zone}:</span> {zoned(lang, local.at, local.zone)}
+                    <span class="muted">{local.zone}:</span> {formatTime(lang, local.at, local.zone)}
                   </li>
                 ))}
               </ul>
@@ -481,7 +462,7 @@ function Deadlines(props: { order: OrderView }) {
               {formalConfirmation.outstanding ? (
                 <>
                   <Chip value="outstanding" tone="warn" label={t('formalOutstanding')} />{' '}
-                  {t('formalDue', { at: zoned(lang, formalConfirmation.due, props.order.timeZone) })}
+                  {t('formalDue', { at: formatTime(lang, formalConfirmation.due, props.order.timeZone) })}
                 </>
               ) : (
                 t('formalReceived', {
@@ -793,16 +774,6 @@ function read(view: ChainEntry): ReadEntry {
     };
   }
 }
-
-const ROLE_LABEL: Readonly<Record<string, keyof typeof commonMessages.en>> = {
-  investigator: 'roleInvestigator',
-  custodian: 'roleCustodian',
-  prosecutor: 'roleProsecutor',
-  court: 'roleCourt',
-  partner: 'rolePartner',
-  auditor: 'roleAuditor',
-  admin: 'roleAdmin',
-};
 
 function History(props: { entries: readonly ChainEntry[] }) {
   const t = useT(orderMessages);
