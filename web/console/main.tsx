@@ -46,6 +46,22 @@ function sectionsOf(session: Session): Section[] {
   });
 }
 
+function LangSelect(props: { lang: Lang; setLang: (lang: Lang) => void }) {
+  const t = useT(commonMessages);
+  return (
+    <label class="lang">
+      <span class="visually-hidden">{t('language')}</span>
+      <select value={props.lang} onChange={(event) => props.setLang(event.currentTarget.value as Lang)}>
+        {LANGS.map((lang) => (
+          <option key={lang} value={lang}>
+            {lang.toUpperCase()}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function Shell(props: {
   session: Session;
   lang: Lang;
@@ -87,16 +103,7 @@ function Shell(props: {
           <a href="/verify">{t('navVerify')}</a>
         </nav>
         <div class="who">
-          <label class="lang">
-            <span class="visually-hidden">{t('language')}</span>
-            <select value={props.lang} onChange={(event) => props.setLang(event.currentTarget.value as Lang)}>
-              {LANGS.map((lang) => (
-                <option key={lang} value={lang}>
-                  {lang.toUpperCase()}
-                </option>
-              ))}
-            </select>
-          </label>
+          <LangSelect lang={props.lang} setLang={props.setLang} />
           <span class="principal" title={t('signedInAs')} data-sub={principal.sub}>
             {principal.sub} · {principal.agency} ·{' '}
             {principal.roles.map((role) => t(ROLE_LABEL[role] ?? 'roleAdmin')).join(', ')}
@@ -149,12 +156,21 @@ function Console() {
   else if (!config) body = error ? <ProblemMessage error={error} /> : <Loading />;
   else
     body = (
-      <SignInPage
-        config={config}
-        lang={lang}
-        onSignedIn={setSession}
-        {...(error ? { error: String((error as Error).message ?? error) } : {})}
-      />
+      <>
+        <header class="top">
+          <span class="brand">{commonMessages[lang].appName}</span>
+          <span class="spacer" />
+          <div class="who">
+            <LangSelect lang={lang} setLang={setLang} />
+          </div>
+        </header>
+        <SignInPage
+          config={config}
+          lang={lang}
+          onSignedIn={setSession}
+          {...(error ? { error: String((error as Error).message ?? error) } : {})}
+        />
+      </>
     );
   return <LangContext.Provider value={lang}>{body}</LangContext.Provider>;
 }

@@ -196,6 +196,7 @@ export function CasePage(props: { id: string }) {
   const lang = useLang();
   const api = useApi();
   const [notice, setNotice] = useState<{ text: string; tone: 'ok' | 'warn' }>();
+  const roles = api.principal.roles;
   const found = useLoad(() => api.get<{ case: CaseView }>(`/v1/cases/${props.id}`), [props.id]);
   const evidence = usePaged(
     (cursor) => api.get<PageOf<EvidenceView>>(`/v1/cases/${props.id}/evidence`, { cursor, limit: 25 }),
@@ -205,11 +206,18 @@ export function CasePage(props: { id: string }) {
     () => api.get<PageOf<OrderRow>>('/v1/orders', { caseId: props.id, limit: 100 }),
     [props.id],
   );
+  // A disclosure abroad is made under a request this side executed, which need not name the case.
+  const executed = useLoad(
+    () =>
+      roles.includes('prosecutor')
+        ? api.get<PageOf<OrderRow>>('/v1/orders', { status: 'executed', sort: 'newest', limit: 100 })
+        : Promise.resolve({ items: [], nextCursor: null }),
+    [props.id],
+  );
   const disclosures = usePaged(
     (cursor) => api.get<PageOf<DisclosureRow>>('/v1/disclosures', { caseId: props.id, cursor, limit: 25 }),
     [props.id],
   );
-  const roles = api.principal.roles;
   const uploaded = async (done: Uploaded) => {
     const verdict = await receiptVerdict(done.receipt);
     setNotice(
@@ -332,7 +340,9 @@ export function CasePage(props: { id: string }) {
           <DiscloseForm
             caseId={props.id}
             items={evidence.items ?? []}
-            orders={orders.data?.items ?? []}
+            orders={[...(orders.data?.items ?? []), ...(executed.data?.items ?? [])].filter(
+              (order, i, all) => all.findIndex((other) => other.id === order.id) === i,
+            )}
             onDone={() => {
               setNotice({ text: t('disclosed'), tone: 'ok' });
               disclosures.reload();
@@ -340,7 +350,10 @@ export function CasePage(props: { id: string }) {
           />
         )}
         {(roles.includes('prosecutor') || roles.includes('investigator')) && (
-          <ShareForm caseId={props.id} onDone={() => setNotice({ text: t('granted'), tone: 'ok' })} />
+          <ShareForm
+            caseId={props.id}
+            onDone={(who) => setNotice({ text: t('granted', { who }), tone: 'ok' })}
+          />
         )}
       </div>
     </Page>
@@ -439,7 +452,7 @@ function DiscloseForm(props: {
 
 const GRANTABLE_ROLES = ['investigator', 'custodian', 'prosecutor', 'court', 'auditor'] as const;
 
-function ShareForm(props: { caseId: string; onDone: () => void }) {
+function ShareForm(props: { caseId: string; onDone: (who: string) => void }) {
   const t = useT(casesMessages);
   const lang = useLang();
   const api = useApi();
@@ -457,7 +470,7 @@ function ShareForm(props: { caseId: string; onDone: () => void }) {
           ...(until ? { until: new Date(until).toISOString() } : {}),
           ...(data.get('content') ? { content: true } : {}),
         });
-        props.onDone();
+        props.onDone(sub ? `${sub} (${text(data, 'agency')})` : text(data, 'agency'));
       }}
     >
       <h2>{t('share')}</h2>

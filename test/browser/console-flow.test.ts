@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, watchProblems } from '../support/browser';
+import { executedRequestFor } from '../support/fixtures';
+import { freePort, startOidcServer, type TestOidcServer } from '../support/oidc-server';
+import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+
+const RESOURCE = 'https://ledger.example/api';
+const FIFTY_MB = 50 * 1024 * 1024;
+/** Upload bandwidth while the test reloads mid-upload: slow enough to be caught half-way. */
+const THROTTLED_BYTES_PER_SECOND = 6 * 1024 * 1024;
+
+/**
+ * The console end to end, in Chromium, each person signing in at a real
+ * OpenID provider: an investigator opens a case and uploads 50 MB (reloading
+ * half-way and continuing), transfers it; the custodian acknowledges it; a
+ * prosecutor discloses it under an executed request; the partner downloads
+ * the package and verifies it in the browser; a court opens the report.
+ */
+describe('the console, end to end in a browser', function () {
+  this.timeout(300_000);
+  const central = uniqueAgency('SSS');
+  const store = uniqueAgency('STORE');
+  const partnerAgency = uniqueAgency('DE');
+  const courtAgency = uniqueAgency('COURT');
+  /** The central authority's desk, which executes the partner's request through the API. */
+  const desk = uniqueSub('desk');
+  const people = {
+    investigator: { sub: uniqueSub('inv'), agency: central, roles: ['investigator'] },
+    custodian: { sub: uniqueSub('cus'), agency: store, roles: ['custodian'] },
+    prosecutor: { sub: uniqueSub('pros'), agency: central, roles: ['prosecutor'] },
+    partner: { sub: uniqueSub('bka'), agency: partnerAgency, roles: ['partner'] },
+    court: { sub: uniqueSub('judge'), agency: courtAgency, roles: ['court'] },
+  } as const;
+  type Person = keyof typeof people;
+
+  let provider: TestOidcServer;
+  let service: TestService;
+  let browser: Browser;
+  let dir: string;
+  const problems: string[][] = [];
+  const requested: string[] = [];
+  const state: { caseId?: string; evidenceId?: string; orderId?: string } = {};
+
+  before(async function () {
+    browser = await launchChromium(this);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'console-flow-'));
+    const port = await freePort();
+    provider = await startOidcServer({
+      redirectUri: `http://127.0.0.1:${port}/callback`,
+      accounts: Object.fromEntries(Object.values(people).map((one) => [one.sub, one])),
+    });
+    service = await startTestService({
+      PORT: String(port),
+      CENTRAL_AUTHORITY: central,
+      OIDC_ISSUER: provider.issuer,
+      OIDC_JWKS_URL: provider.jwksUrl,
+      OIDC_AUDIENCE: RESOURCE,
+      OIDC_CLIENT_ID: provider.clientId,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await service?.stop();
+    await provider?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    expect(problems.flat(), 'errors in the console').to.deep.equal([]);
+    // The token travels in headers only: no address the console asked for carries it.
+    expect(requested.filter((url) => /access_token|id_token|eyJ[\w-]+\.eyJ/.test(url))).to.deep.equal([]);
+  });
+
+  /** A fresh browser profile for `who`, signed in at the provider through the console's own button. */
+  async function signIn(who: Person): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    problems.push(watchProblems(page, service.url));
+    page.on('request', (request) => requested.push(request.url()));
+    await page.goto(`${service.url}/`);
+    await page.getByRole('button', { name: 'Sign in with your organisation account' }).click();
+    await page.waitForURL((url) => url.origin === provider.issuer);
+    await page.locator('input[name="login"]').fill(people[who].sub);
+    await page.locator('input[name="password"]').fill('any');
+    await page.locator('button[type="submit"]').click();
+    await page.locator(`.principal[data-sub="${people[who].sub}"]`).waitFor();
+    return { context, page };
+  }
+
+  it('when an investigator signs in, opens a case, uploads 50 MB (reloading half-way) and transfers it, then every step shows and every receipt verifies in the browser', async () => {
+    const { context, page } = await signIn('investigator');
+    await page.waitForURL(`${service.url}/cases`);
+    await page.getByText('Open a case').click();
+    await page.getByLabel('Reference').fill('AZ-2026-0042');
+    await page.getByLabel('Title').fill('Fişinq şəbəkəsi, Bakı');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.waitForURL(/\/cases\/[0-9a-f-]{36}$/);
+    state.caseId = page.url().split('/').pop();
+
+    // Members: the prosecutor who will disclose, the central authority's desk that executes the
+    // partner's request, and the court that will read the report.
+    for (const [sub, agency, role] of [
+      [people.prosecutor.sub, central, 'prosecutor'],
+      [desk, central, 'prosecutor'],
+      [people.court.sub, courtAgency, 'court'],
+    ] as const) {
+      const form = page.getByRole('form', { name: 'Add a member' });
+      await form.getByLabel('Agency code').fill(agency);
+      await form.getByLabel('Person (subject)').fill(sub);
+      await form.getByLabel('Role').selectOption(role);
+      await form.getByRole('button', { name: 'Add a member' }).click();
+      await page
+        .getByTestId('case-notice')
+        .filter({ hasText: `Membership granted to ${sub} (${agency}).` })
+        .waitFor();
+    }
+
+    const file = path.join(dir, 'laptop.img');
+    await writeFile(file, randomBytes(FIFTY_MB));
+    const upload = page.getByRole('form', { name: 'Upload an exhibit' });
+    await upload.getByLabel('File').setInputFiles(file);
+    await upload.getByLabel('Exhibit number').fill('EX-1');
+    await upload.getByLabel('Acquired at').fill('2026-11-29T10:30');
+    await upload.getByLabel('Description').fill('Disk image of the seized laptop');
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: THROTTLED_BYTES_PER_SECOND,
+    });
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    // Half-way through sending, the page is reloaded.
+    const sending = page.locator('[data-testid="upload-progress"]:has(progress[aria-label="Sending"])');
+    await until(async () => {
+      const percent = Number((await sending.getAttribute('data-percent').catch(() => null)) ?? 0);
+      return percent >= 30 && percent < 100;
+    });
+    await page.reload();
+    const unfinished = page.getByTestId('upload-unfinished');
+    await unfinished.waitFor();
+    const held = Number(await unfinished.getByTestId('upload-progress').getAttribute('data-percent'));
+    expect(held).to.be.within(1, 99);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    const creations: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/v1/uploads')) creations.push(request.url());
+    });
+    const again = page.getByRole('form', { name: 'Upload an exhibit' });
+    await again.getByLabel('File').setInputFiles(file);
+    await again.getByLabel('Exhibit number').fill('EX-1');
+    await again.getByLabel('Acquired at').fill('2026-11-29T10:30');
+    await again.getByLabel('Description').fill('Disk image of the seized laptop');
+    await again.getByRole('button', { name: 'Upload' }).click();
+    await page
+      .getByTestId('case-notice')
+      .filter({ hasText: 'Stored EX-1; its receipt was verified in this browser.' })
+      .waitFor();
+    expect(creations, 'the upload continued rather than starting over').to.deep.equal([]);
+    const rows = page.getByTestId('evidence-row');
+    await rows.first().waitFor();
+    expect(await rows.count()).to.equal(1);
+    state.evidenceId = (await rows.first().getAttribute('data-evidence-id')) ?? undefined;
+
+    await rows.first().getByRole('link').click();
+    await page.waitForURL(`${service.url}/evidence/${state.evidenceId}`);
+    const handling = page.getByRole('form', { name: 'Record handling' });
+    await handling.getByLabel('Purpose').fill('To the evidence store');
+    await handling.getByLabel('Receiving agency').fill(store);
+    await handling.getByRole('button', { name: 'Record' }).click();
+    await page
+      .getByTestId('evidence-notice')
+      .filter({ hasText: 'Recorded; its receipt verified in this browser.' })
+      .waitFor();
+    await expectTimelineVerified(page, ['evidence.acquired', 'custody.transferred']);
+    await context.close();
+  });
+
+  it('when the custodian signs in, then the transfer waits in the inbox and acknowledging it hands the item over', async () => {
+    const { context, page } = await signIn('custodian');
+    await page.waitForURL(`${service.url}/inbox`);
+    const row = page.locator(`[data-testid="inbox-row"][data-evidence-id="${state.evidenceId}"]`);
+    await row.getByRole('button', { name: 'Acknowledge receipt of EX-1' }).click();
+    await row.getByLabel('Purpose').fill('Stored in locker 7');
+    await row.getByRole('button', { name: 'Record receipt' }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.goto(`${service.url}/evidence/${state.evidenceId}`);
+    await page.getByTestId('holder').filter({ hasText: store }).waitFor();
+    await expectTimelineVerified(page, ['evidence.acquired', 'custody.transferred', 'custody.received']);
+    await context.close();
+  });
+
+  it('when the prosecutor discloses the item under the executed request, then the disclosure is listed with its order', async () => {
+    state.orderId = await executedRequestFor(
+      service,
+      await service.token(desk, central, 'prosecutor'),
+      partnerAgency,
+      [state.evidenceId as string],
+    );
+    const { context, page } = await signIn('prosecutor');
+    await page.goto(`${service.url}/cases/${state.caseId}`);
+    const form = page.getByRole('form', { name: 'Disclose to a partner' });
+    await form.getByLabel('Recipient agency code').fill(partnerAgency);
+    await form.getByLabel(/EX-1/).check();
+    await form.getByLabel('Order').selectOption(state.orderId);
+    await form.getByLabel('Conditions').fill('For the proceedings named in the request only');
+    await form.getByRole('button', { name: 'Disclose to a partner' }).click();
+    await page.getByTestId('case-notice').filter({ hasText: 'Disclosure created.' }).waitFor();
+    await page.getByTestId('case-disclosures').getByRole('link', { name: partnerAgency }).waitFor();
+    await context.close();
+  });
+
+  it('when the court signs in, then it opens the case granted to it, the PDF report, and verifies the signed report in the browser', async () => {
+    const { context, page } = await signIn('court');
+    await page.waitForURL(`${service.url}/cases`);
+    await page.getByTestId('cases').getByRole('link', { name: 'AZ-2026-0042' }).click();
+    await page.getByTestId('evidence-row').getByRole('link', { name: 'EX-1' }).click();
+    await expectTimelineVerified(page, ['evidence.acquired', 'custody.transferred', 'custody.received']);
+    const pdf = page.waitForResponse((response) => response.url().includes('/report.pdf'));
+    await page.getByRole('button', { name: 'Open the PDF report' }).click();
+    const answer = await pdf;
+    expect(answer.status()).to.equal(200);
+    expect(answer.headers()['content-type']).to.equal('application/pdf');
+    expect(await page.getByTestId('report-pdf').getAttribute('src')).to.match(/^blob:/);
+    await page.getByRole('button', { name: 'Verify the signed report in this browser' }).click();
+    const verdict = page.getByTestId('report-verdict');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-valid')).to.equal('true');
+    await context.close();
+  });
+});
+
+/** Every entry of the timeline, in order, once each receipt was checked in the page: all green. */
+async function expectTimelineVerified(page: Page, types: readonly string[]): Promise<void> {
+  const entries = page.getByTestId('timeline-entry');
+  const states = () =>
+    entries.evaluateAll((all) =>
+      all.map((entry) => [entry.getAttribute('data-type'), entry.getAttribute('data-check')]),
+    );
+  await until(async () => {
+    const now = await states();
+    return now.length >= types.length && now.every(([, check]) => check !== 'pending');
+  });
+  const seen = await states();
+  expect(seen.filter(([type]) => types.includes(String(type)))).to.deep.equal(
+    types.map((type) => [type, 'ok']),
+  );
+}
+
+/** Polls `condition` until it holds; fails after `timeoutMs`. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
