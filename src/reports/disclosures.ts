@@ -78,8 +78,15 @@ export class DisclosureService {
     private readonly entries: LogRepository,
     private readonly log: CustodyLog,
     private readonly material: PackageMaterial,
-    /** The language of the reports' PDFs, and the verification page they point to. */
-    private readonly documents: { readonly language: ReportLanguage; readonly verifyUrl: string },
+    /**
+     * The language of the reports' PDFs, the verification page they point to, and that page itself
+     * (the built `verify.html`, self-contained), which every package carries; absent when not built.
+     */
+    private readonly documents: {
+      readonly language: ReportLanguage;
+      readonly verifyUrl: string;
+      readonly verifierPage?: Uint8Array | undefined;
+    },
   ) {}
 
   /** Records a disclosure of items of one case to another agency: an entry on the case's and each item's chain. */
@@ -334,6 +341,9 @@ export class DisclosureService {
         open: () => content.open(),
       };
     });
+    // The browser verifier, a tag file at the top of the bag (formats.md §6 allows further tag files):
+    // opened from the unzipped folder, it checks the package with the network off.
+    if (this.documents.verifierPage) tags.push({ path: 'verify.html', bytes: this.documents.verifierPage });
     const name = `disclosure-${disclosure.id}`;
     // The README is a tag file like any other: listed in the tag manifest, so it is checked with the rest.
     // Written last, after every other tag file: it says which of them (verify.html) the bag holds.
