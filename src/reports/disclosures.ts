@@ -13,7 +13,7 @@ import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, LedgerError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
-import { consistencyProof, type EntryValue, toBase64, utf8 } from '../ledger';
+import { type EntryValue, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { supplierConditions } from '../orders/onward-transfer';
@@ -279,8 +279,8 @@ export class DisclosureService {
       signed.push(jws);
     }
     // Receipts for exactly the entries each signed report lists, against the checkpoint current now,
-    // and a consistency proof from each report's checkpoint to it: a verifier sees one history. Each
-    // report's PDF carries the same receipts, disclosures and keys the bag holds.
+    // and a consistency proof from each report's checkpoint to it (checkingFiles): a verifier sees one
+    // history. Each report's PDF carries the same receipts, proofs, disclosures and keys the bag holds.
     const head = await this.entries.head();
     if (!head) throw new NotFoundError('log');
     const written = new Set<string>();
@@ -302,14 +302,6 @@ export class DisclosureService {
             verifyUrl: this.documents.verifyUrl,
           }),
         ),
-      });
-    }
-    for (const size of new Set(reports.map((report) => report.log.size))) {
-      if (size === 0 || size === head.size) continue;
-      const proof = await consistencyProof(reader, size, head.size);
-      tags.push({
-        path: `proofs/consistency-${size}-${head.size}.txt`,
-        bytes: utf8(`${proof.map(toBase64).join('\n')}\n`),
       });
     }
     // The payload directory names the item in full: a verifier checks its bytes against that item's
