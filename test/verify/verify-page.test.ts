@@ -278,6 +278,49 @@ describe('the browser verifier page, served at /verify and carried in every pack
       }
     });
 
+    it('when the page is used with the keyboard alone, then Tab reaches every control, each labelled, and the live region says what is missing', async () => {
+      const { context, page } = await open(new URL('/verify', service.url).href);
+      try {
+        const reached: Array<{ id: string; labelled: boolean }> = [];
+        for (let i = 0; i < 10; i++) {
+          await page.keyboard.press('Tab');
+          reached.push(
+            // Evaluated in the page (this file is compiled without the DOM's types).
+            await page.evaluate<{ id: string; labelled: boolean }>(`(() => {
+              const focused = document.activeElement;
+              const labelled = (focused.labels?.length ?? 0) > 0 || focused.textContent.trim() !== '';
+              return { id: focused.id || focused.name + '=' + focused.value, labelled };
+            })()`),
+          );
+        }
+        expect(reached.map((one) => one.id)).to.deep.equal([
+          'language',
+          'package-file',
+          'receipt-file',
+          'report-file',
+          'trust=pinned',
+          'vkey',
+          'vkey-file',
+          'jwks',
+          'jwks-file',
+          'verify',
+        ]);
+        expect(reached.filter((one) => !one.labelled)).to.deep.equal([]);
+        await page.keyboard.press('Enter');
+        expect(await page.getAttribute('[role="status"] [data-problem]', 'data-problem')).to.equal(
+          'error_noInput',
+        );
+        expect(await page.getAttribute('[role="status"]', 'aria-live')).to.equal('polite');
+
+        await page.setInputFiles('#package-file', zip());
+        await page.focus('#verify');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('[data-problem="error_noKeys"]');
+      } finally {
+        await context.close();
+      }
+    });
+
     it('when the language is switched, then the page is in that language with the same checks, and the verdict label changes', async () => {
       const { context, page } = await open(new URL('/verify', service.url).href, 'az-AZ');
       try {
