@@ -64,7 +64,8 @@ export function classify(name: string, bytes: Uint8Array): Material | undefined 
 /**
  * A zipped bag opened in memory: every entry under the one top-level folder,
  * by its path inside the bag. Undefined when the zip cannot be read or holds
- * anything outside one folder.
+ * anything outside one folder. The whole zip is held in memory, so a package
+ * of several gigabytes (a disk image) is for the CLI, which streams payload.
  */
 export function openZippedBag(bytes: Uint8Array): BagReader | undefined {
   let entries: Record<string, Uint8Array>;

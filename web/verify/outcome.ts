@@ -19,8 +19,7 @@ import {
 } from '../../src/verify';
 import { disclosedEntry } from '../../src/verify/disclosures';
 import { pdfAttachments } from '../../src/verify/pdf-attachments';
-import type { Material } from './inputs';
-import { openZippedBag } from './inputs';
+import { type Material, openZippedBag } from './inputs';
 import type { PageKey, ShownCode } from './messages';
 
 /**
