@@ -186,6 +186,11 @@ describe('the browser verifier page, served at /verify and carried in every pack
           state: 'fail',
           codes: ['PAYLOAD_DIGEST_MISMATCH'],
         });
+        // The code is shown in words and as itself.
+        const shown = await page.$(
+          `[data-check="PAYLOAD"][data-state="fail"] [data-code="PAYLOAD_DIGEST_MISMATCH"] code`,
+        );
+        expect(await shown?.textContent()).to.equal('PAYLOAD_DIGEST_MISMATCH');
         expect(
           rows.find((row) => row.check === 'PAYLOAD_DIGESTS' && row.subject === payload)?.state,
         ).to.equal('fail');
