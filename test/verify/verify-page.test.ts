@@ -283,6 +283,38 @@ describe('the browser verifier page, served at /verify and carried in every pack
       }
     });
 
+    it('when the package, the vkey and the JWKS are dropped on the page together, then each is told by its content and the package verifies; another file is named as unknown', async () => {
+      const { context, page } = await open(new URL('/verify', service.url).href);
+      try {
+        const files = [
+          { name: 'anything.bin', bytes: made.bytes },
+          { name: 'log.vkey', bytes: Buffer.from(`${vkey}\n`) },
+          { name: 'keys.json', bytes: Buffer.from(jwks) },
+          { name: 'notes.txt', bytes: Buffer.from('not a ledger file') },
+        ].map(({ name, bytes }) => ({ name, base64: bytes.toString('base64') }));
+        // Evaluated in the page (this file is compiled without the DOM's types): a drop as a browser makes it.
+        const transfer = await page.evaluateHandle(`(() => {
+          const transfer = new DataTransfer();
+          for (const { name, base64 } of ${JSON.stringify(files)}) {
+            const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+            transfer.items.add(new File([bytes], name));
+          }
+          return transfer;
+        })()`);
+        await page.dispatchEvent('[data-drop-zone]', 'drop', { dataTransfer: transfer });
+        await page.waitForSelector('[data-problem="error_unknownFile"]');
+        await page.waitForSelector('[data-chosen="package-file"] button');
+        expect(await page.inputValue('#vkey')).to.equal(vkey);
+        expect(JSON.parse(await page.inputValue('#jwks'))).to.deep.equal(JSON.parse(jwks));
+        await page.click('#verify');
+        await page.waitForSelector('[data-verdict]');
+        expect(await page.getAttribute('[data-verdict]', 'data-verdict')).to.equal('pass');
+        expect(await page.getAttribute('[data-kind]', 'data-kind')).to.equal('package');
+      } finally {
+        await context.close();
+      }
+    });
+
     it('when the page is used with the keyboard alone, then Tab reaches every control, each labelled, and the live region says what is missing', async () => {
       const { context, page } = await open(new URL('/verify', service.url).href);
       try {
