@@ -16,7 +16,7 @@
  * and public key, to compare with those the service publishes.
  */
 import { render } from 'preact';
-import { useLayoutEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { classify, type Material, type MaterialKind } from './inputs';
 import { LANGUAGES, type Language, languageOf, type Words, wordsFor } from './messages';
 import { type InputProblem, type Outcome, type TrustSource, verifyMaterial } from './outcome';
@@ -70,6 +70,28 @@ function Verifier() {
     }
     setProblems(unknown);
   };
+
+  // The whole window takes drops: a file dropped beside the zone must not replace the page with itself.
+  useEffect(() => {
+    const over = (event: DragEvent) => {
+      event.preventDefault();
+      setDragging(true);
+    };
+    const leave = () => setDragging(false);
+    const drop = (event: DragEvent) => {
+      event.preventDefault();
+      setDragging(false);
+      void dropped([...(event.dataTransfer?.files ?? [])]);
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
 
   const chosen = async (kind: MaterialKind, file: File | undefined) => {
     if (file) place({ kind, name: file.name, bytes: await bytesOf(file) });
@@ -125,20 +147,7 @@ function Verifier() {
         <p class="intro">{t('intro')}</p>
         <section class="inputs" aria-labelledby="inputs-heading">
           <h2 id="inputs-heading">{t('inputsHeading')}</h2>
-          <fieldset
-            class={`drop ${dragging ? 'dragging' : ''}`}
-            data-drop-zone
-            onDragOver={(event) => {
-              event.preventDefault();
-              setDragging(true);
-            }}
-            onDragLeave={() => setDragging(false)}
-            onDrop={(event) => {
-              event.preventDefault();
-              setDragging(false);
-              void dropped([...(event.dataTransfer?.files ?? [])]);
-            }}
-          >
+          <fieldset class={`drop ${dragging ? 'dragging' : ''}`} data-drop-zone>
             <legend class="drop-text">{t('drop')}</legend>
             <p class="hint">{t('dropHint')}</p>
             {SLOTS.map((slot) => (
