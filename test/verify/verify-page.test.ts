@@ -220,7 +220,7 @@ describe('the browser verifier page, served at /verify and carried in every pack
       }
     });
 
-    it('when a receipt and a court report PDF are checked, then both verify, each check shown', async () => {
+    it('when a receipt, a court report PDF and a report’s JSON answer are checked, then each verifies, each check shown', async () => {
       const { context, page } = await open(new URL('/verify', service.url).href);
       try {
         const receipt = {
@@ -252,6 +252,19 @@ describe('the browser verifier page, served at /verify and carried in every pack
           state: 'pass',
         });
         expect(rows.filter((row) => row.check === 'RECEIPT').length).to.be.greaterThan(2);
+
+        const answer = await service.call('GET', `/v1/evidence/${made.items[1]}/report`, {
+          token: made.prosecutor,
+        });
+        expect(answer.status).to.equal(200);
+        const json = { name: 'report.json', mimeType: 'application/json', buffer: Buffer.from(answer.text) };
+        expect(await verify(page, 'report', json)).to.equal('pass');
+        expect((await rowsOf(page)).map((row) => [row.check, row.state])).to.deep.equal(
+          ['SIGNATURE', 'JSON', 'CHECKPOINT', 'INCLUSION', 'CHAIN', 'DISCLOSURES'].map((check) => [
+            `REPORT_${check}`,
+            'pass',
+          ]),
+        );
       } finally {
         await context.close();
       }

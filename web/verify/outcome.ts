@@ -1,4 +1,4 @@
-import { type Checkpoint, fromBase64, type NoteVerifier, parseVerifierKey, toHex } from '../../src/ledger';
+import { fromBase64, type NoteVerifier, parseVerifierKey, toHex } from '../../src/ledger';
 import {
   type BagVerification,
   type Bundle,
@@ -8,6 +8,7 @@ import {
   enclosedKeys,
   type FileSet,
   REPORT_CHECKS,
+  type ReceiptChecks,
   receiptOf,
   reportOf,
   type TrustMaterial,
@@ -104,6 +105,15 @@ const row = (check: RowCheck, subject: string | undefined, failures: readonly Ve
   codes: [...new Set(failures.map((failure) => failure.code))],
   details: failures.map((failure) => `${failure.where}: ${failure.detail}`),
 });
+
+/** The five checks of a receipt (formats.md §4), in the order made. */
+const RECEIPT_ROWS: Record<keyof ReceiptChecks, RowCheck> = {
+  signature: 'RECEIPT_SIGNATURE',
+  leafHash: 'RECEIPT_LEAF',
+  checkpoint: 'RECEIPT_CHECKPOINT',
+  inclusion: 'RECEIPT_INCLUSION',
+  origin: 'RECEIPT_ORIGIN',
+};
 
 const HISTORY_CODES = new Set<ShownCode>(['SPLIT_VIEW', 'CONSISTENCY_INVALID', 'CONSISTENCY_UNPROVEN']);
 
@@ -254,31 +264,21 @@ export async function verifyMaterial(material: Material, input: TrustInput): Pro
   const text = decoder.decode(material.bytes);
   if (material.kind === 'receipt') {
     const result = verifyReceipt(receiptOf(text), trust);
-    const order: Array<[RowCheck, keyof typeof result.checks]> = [
-      ['RECEIPT_SIGNATURE', 'signature'],
-      ['RECEIPT_LEAF', 'leafHash'],
-      ['RECEIPT_CHECKPOINT', 'checkpoint'],
-      ['RECEIPT_INCLUSION', 'inclusion'],
-      ['RECEIPT_ORIGIN', 'origin'],
-    ];
+    const held = new Set(
+      (Object.keys(RECEIPT_ROWS) as Array<keyof ReceiptChecks>)
+        .filter((check) => result.checks[check])
+        .map((check) => RECEIPT_ROWS[check]),
+    );
     const failure = result.reason
       ? { code: result.reason, where: material.name, detail: result.detail ?? '' }
       : undefined;
-    const checks = new Map(order);
     return {
       kind: 'receipt',
       name: material.name,
       valid: result.valid,
       keys,
       groups: [
-        {
-          group: 'signed',
-          rows: stepRows(
-            order.map(([check]) => check),
-            (check) => result.checks[checks.get(check) as keyof typeof result.checks],
-            failure,
-          ),
-        },
+        { group: 'signed', rows: stepRows(Object.values(RECEIPT_ROWS), (check) => held.has(check), failure) },
       ],
       entries: result.proven ? [disclosedEntry(result.proven, [])] : [],
     };
@@ -288,7 +288,7 @@ export async function verifyMaterial(material: Material, input: TrustInput): Pro
   const steps = REPORT_CHECKS.filter((check) => check !== 'json' || json !== undefined);
   const rowOf = (check: (typeof REPORT_CHECKS)[number]) => `REPORT_${check.toUpperCase()}` as RowCheck;
   const held = new Set(result.held.map(rowOf));
-  const checkpoint = result.report?.checkpoint as Checkpoint;
+  const report = result.report;
   return {
     kind: 'report',
     name: material.name,
@@ -300,8 +300,13 @@ export async function verifyMaterial(material: Material, input: TrustInput): Pro
         rows: stepRows(steps.map(rowOf), (check) => held.has(check), result.failure),
       },
     ],
-    entries: (result.report?.entries ?? []).map(({ index, leafHash, entry, disclosures }) =>
-      disclosedEntry({ index, leafHash: fromBase64(leafHash), entry, checkpoint }, disclosures),
-    ),
+    entries: report
+      ? report.entries.map(({ index, leafHash, entry, disclosures }) =>
+          disclosedEntry(
+            { index, leafHash: fromBase64(leafHash), entry, checkpoint: report.checkpoint },
+            disclosures,
+          ),
+        )
+      : [],
   };
 }
