@@ -1,7 +1,7 @@
 /**
  * Offline verification, for partners, courts and operators:
  *   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
- *   npm run verify -- report REPORT_FILE --jwks JWKS_FILE --vkey VKEY
+ *   npm run verify -- report REPORT_FILE (JWS, JSON or PDF) --jwks JWKS_FILE --vkey VKEY
  *   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
  *   npm run verify -- package PACKAGE.zip [--vkey VKEY]
  *   npm run verify -- ledger [--vkey VKEY]
@@ -21,21 +21,25 @@ import { LedgerError } from '../src/errors';
 import { parseVerifierKey } from '../src/ledger';
 import { verifyLedger } from '../src/log/ledger-verification';
 import { createLogger } from '../src/logger';
-import { type OpenedBag, openBag, verifyBag } from '../src/reports/bagit';
+import { bagReader, type OpenedBag, openBag } from '../src/reports/bagit';
 import {
-  type Bundle,
-  type ConsistencyProof,
+  bundleOf,
   type DisclosedEntry,
-  type TrustMaterial,
+  enclosedKeys,
+  readConsistencyProof,
+  receiptOf,
+  reportOf,
   verifyBundle,
   verifyCheckpointPair,
+  verifyPackage,
   verifyReceipt,
   verifyReport,
 } from '../src/verify';
+import { pdfAttachments } from '../src/verify/pdf-attachments';
 
 const USAGE = `usage:
   npm run verify -- receipt RECEIPT_FILE --jwks JWKS_FILE --vkey VKEY
-  npm run verify -- report REPORT_FILE --jwks JWKS_FILE --vkey VKEY
+  npm run verify -- report REPORT_FILE (JWS, JSON or PDF) --jwks JWKS_FILE --vkey VKEY
   npm run verify -- consistency OLD_CHECKPOINT NEW_CHECKPOINT --vkey VKEY --proof PROOF_FILE
   npm run verify -- package PACKAGE.zip [--vkey VKEY]
   npm run verify -- ledger [--vkey VKEY] [--full]`;
@@ -45,18 +49,20 @@ class UsageError extends Error {}
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
 
-function read(file: string | undefined, what: string): string {
+function readBytes(file: string | undefined, what: string): Uint8Array {
   if (!file) throw new UsageError(`missing ${what}`);
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch {
     throw new UsageError(`cannot read ${what} ${file}`);
   }
 }
 
+const read = (file: string | undefined, what: string) => Buffer.from(readBytes(file, what)).toString('utf8');
+
 async function receipt(files: string[], options: { jwks?: string; vkey?: string }): Promise<number> {
   if (!options.vkey) throw new UsageError('missing --vkey');
-  const result = verifyReceipt(read(files[0], 'receipt file').trim(), {
+  const result = verifyReceipt(receiptOf(read(files[0], 'receipt file')), {
     jwks: readJson(options.jwks, '--jwks file'),
     logKey: parseVerifierKey(options.vkey),
   });
@@ -79,27 +85,24 @@ async function receipt(files: string[], options: { jwks?: string; vkey?: string 
 /**
  * A signed custody report on its own: the file holds its compact JWS, or the
  * body of GET /v1/evidence/:id/report (`{report, jws}`, the JSON then checked
- * to be what was signed). Only the file and the pinned keys are read.
+ * to be what was signed), or is the court's PDF, whose attached report.jws,
+ * receipts, proofs and disclosures are checked together. Only the file and
+ * the pinned keys are read.
  */
-function report(files: string[], options: { jwks?: string; vkey?: string }): number {
+async function report(files: string[], options: { jwks?: string; vkey?: string }): Promise<number> {
   if (!options.vkey) throw new UsageError('missing --vkey');
-  const text = read(files[0], 'report file').trim();
-  let jws: unknown = text;
-  let json: unknown;
-  if (text.startsWith('{')) {
-    try {
-      const body = JSON.parse(text) as { jws?: unknown; report?: unknown };
-      jws = body?.jws;
-      json = body?.report;
-    } catch {
-      jws = undefined;
-    }
+  const trust = { jwks: readJson(options.jwks, '--jwks file'), logKey: parseVerifierKey(options.vkey) };
+  const bytes = readBytes(files[0], 'report file');
+  if (Buffer.from(bytes.subarray(0, 5)).toString('latin1') === '%PDF-') {
+    const attached = await pdfAttachments(bytes);
+    const verdict = verifyBundle(await bundleOf(attached), trust);
+    for (const line of verdict.passed) out(`ok   ${line}`);
+    for (const failure of verdict.failures) out(`FAIL ${failure.code} ${failure.where}: ${failure.detail}`);
+    out(verdict.valid ? 'verified: the report PDF and its attachments' : 'not verified');
+    return verdict.valid ? 0 : 1;
   }
-  const result = verifyReport(
-    jws,
-    { jwks: readJson(options.jwks, '--jwks file'), logKey: parseVerifierKey(options.vkey) },
-    json,
-  );
+  const { jws, json } = reportOf(Buffer.from(bytes).toString('utf8'));
+  const result = verifyReport(jws, trust, json);
   for (const line of result.passed) out(`ok   ${line}`);
   if (result.valid && result.report) {
     const { itemId, entries, checkpoint } = result.report;
@@ -121,20 +124,12 @@ function readJson(file: string | undefined, what: string): unknown {
   }
 }
 
-/** A proof file: base64 hashes one per line, or the JSON of GET /v1/log/proof/consistency. */
-function readProof(text: string): string[] {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) return trimmed.split(/\s+/).filter(Boolean);
-  const proof = (JSON.parse(trimmed) as { proof?: unknown }).proof;
-  return Array.isArray(proof) ? proof : [];
-}
-
 function consistency(files: string[], options: { vkey?: string; proof?: string }): number {
   if (!options.vkey) throw new UsageError('missing --vkey');
   const result = verifyCheckpointPair(
     read(files[0], 'old checkpoint'),
     read(files[1], 'new checkpoint'),
-    readProof(read(options.proof, '--proof file')),
+    readConsistencyProof(read(options.proof, '--proof file')),
     { logKey: parseVerifierKey(options.vkey) },
   );
   if (result.older) out(`ok   old checkpoint: ${result.older.origin} size ${result.older.size}`);
@@ -147,63 +142,6 @@ function consistency(files: string[], options: { vkey?: string; proof?: string }
   }
   out(`FAIL ${result.failure?.code}: ${result.failure?.detail}`);
   return 1;
-}
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
-const CONSISTENCY_FILE = /^proofs\/consistency-(\d{1,16})-(\d{1,16})\.txt$/;
-
-/** The parts of a package (formats.md §6) as a bundle for the verifier; payload digests as measured. */
-async function bundleOf(
-  bag: OpenedBag,
-  payload: Awaited<ReturnType<typeof verifyBag>>['payload'],
-): Promise<Bundle> {
-  const names = [...bag.files.keys()].sort();
-  const text = async (name: string) => (await bag.read(name)).toString('utf8');
-  const jsonOf = async (name: string) => {
-    try {
-      return JSON.parse(await text(name)) as unknown;
-    } catch {
-      return null;
-    }
-  };
-  const receipts = [];
-  for (const name of names.filter((n) => /^receipts\/\d+\.jws$/.test(n))) {
-    receipts.push({ name, jws: (await text(name)).trim() });
-  }
-  const proofs = [];
-  for (const name of names.filter((n) => /^proofs\/\d+\.tlog-proof$/.test(n))) {
-    proofs.push({ name, text: await text(name) });
-  }
-  const consistency: Array<{ name: string; value: ConsistencyProof }> = [];
-  for (const name of names) {
-    const sizes = CONSISTENCY_FILE.exec(name);
-    if (sizes) {
-      consistency.push({
-        name,
-        value: { from: Number(sizes[1]), to: Number(sizes[2]), proof: readProof(await text(name)) },
-      });
-    }
-  }
-  const reports = [];
-  for (const name of names.filter((n) => /^reports\/[^/]+\.jws$/.test(n))) {
-    const json = name.replace(/\.jws$/, '.json');
-    reports.push({
-      name,
-      jws: (await text(name)).trim(),
-      ...(bag.files.has(json) ? { json: await jsonOf(json) } : {}),
-    });
-  }
-  // Every file under disclosures/ goes to the verifier, which refuses one not named `<log index>.json`.
-  const disclosures = [];
-  for (const name of names.filter((n) => n.startsWith('disclosures/'))) {
-    disclosures.push({ name, value: await jsonOf(name) });
-  }
-  // A payload directory is named `<exhibit>-<evidence id>`: the id says which intake entry its bytes must match.
-  const payloads = payload.map((file) => ({
-    ...file,
-    evidenceId: UUID.exec(file.path.split('/')[1] ?? '')?.[0] ?? '(none)',
-  }));
-  return { receipts, proofs, consistency, reports, disclosures, payloads };
 }
 
 /** `name=value` for each field, values as JSON. */
@@ -254,7 +192,7 @@ async function checkGraph(bag: OpenedBag, payloadPaths: readonly string[]): Prom
  * log.vkey, which proves less), and the CASE/UCO graph read without the
  * network. Prints each proven entry with what was disclosed and how much is withheld.
  */
-async function verifyPackage(files: string[], options: { vkey?: string }): Promise<number> {
+async function packageCommand(files: string[], options: { vkey?: string }): Promise<number> {
   const file = files[0];
   if (!file) throw new UsageError('missing package file');
   let bag: OpenedBag;
@@ -270,28 +208,25 @@ async function verifyPackage(files: string[], options: { vkey?: string }): Promi
       if (!ok) failures++;
       out(`${mark(ok)} ${text}`);
     };
-    const checked = await verifyBag(bag);
-    for (const check of checked.checks)
-      report(check.ok, check.detail && !check.ok ? `${check.name} (${check.detail})` : check.name);
     if (options.vkey === undefined)
       out('note: no --vkey given; the log key is taken from the package itself, which proves less');
-    const vkey =
-      options.vkey ?? (bag.files.has('log.vkey') ? (await bag.read('log.vkey')).toString('utf8').trim() : '');
-    const trust: TrustMaterial = {
-      jwks: bag.files.has('jwks.json')
-        ? JSON.parse((await bag.read('jwks.json')).toString('utf8'))
-        : { keys: [] },
-      logKey: parseVerifierKey(vkey),
-    };
-    const verdict = verifyBundle(await bundleOf(bag, checked.payload), trust);
-    for (const line of verdict.passed) out(`     ${line}`);
-    if (verdict.entries.length > 0) out('     the proven entries, as disclosed to this package’s recipient:');
-    for (const entry of verdict.entries) printEntry(entry);
-    for (const failure of verdict.failures)
+    const reader = bagReader(bag);
+    const enclosed = await enclosedKeys(reader);
+    const verdict = await verifyPackage(reader, {
+      jwks: enclosed.jwks ?? { keys: [] },
+      logKey: parseVerifierKey(options.vkey ?? enclosed.vkey ?? ''),
+    });
+    for (const check of verdict.bag.checks)
+      report(check.ok, check.detail && !check.ok ? `${check.name} (${check.detail})` : check.name);
+    for (const line of verdict.bundle.passed) out(`     ${line}`);
+    if (verdict.bundle.entries.length > 0)
+      out('     the proven entries, as disclosed to this package’s recipient:');
+    for (const entry of verdict.bundle.entries) printEntry(entry);
+    for (const failure of verdict.bundle.failures)
       report(false, `${failure.code} ${failure.where}: ${failure.detail}`);
     const graph = await checkGraph(
       bag,
-      checked.payload.map((payload) => payload.path),
+      verdict.bag.payload.map((payload) => payload.path),
     );
     report(
       graph === undefined,
@@ -381,7 +316,7 @@ async function main(): Promise<number> {
     case 'consistency':
       return consistency(files, values);
     case 'package':
-      return verifyPackage(files, values);
+      return packageCommand(files, values);
     case 'ledger':
       return ledger(values);
     default:

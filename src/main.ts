@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Pool } from 'pg';
 import { createTokenVerifier, issueAccessToken, publicJwkOf } from './access/access-token';
 import { createAuthenticator } from './access/identity';
@@ -289,7 +290,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         vkey: logVerifierKey(logSigner),
         receiptKey: () => keyring.signingKey(),
       },
-      { language: config.reportLanguage, verifyUrl: verifyPageUrl(config.publicBaseUrl) },
+      {
+        language: config.reportLanguage,
+        verifyUrl: verifyPageUrl(config.publicBaseUrl),
+        // Built by scripts/build-web.ts; without it packages go out with the README's manual steps only.
+        verifierPage: await readFile(path.join(DEFAULT_WEB_ROOT, 'verify.html')).catch(() => undefined),
+      },
     );
 
     // Rate-limit counters have their own small pool, so a flood never starves the service's queries.

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
+import { BAGIT_TXT, type BagReader, type BagVerification, checkBag, encodeBagPath } from '../verify/bag';
+
+export type { BagCheck, BagVerification, MeasuredFile } from '../verify/bag';
 
 /**
  * BagIt (RFC 8493) bags, written as a zip stream and checked from a zip file.
@@ -34,8 +37,6 @@ export interface BagInfo {
   readonly extra?: ReadonlyArray<readonly [string, string]>;
 }
 
-const BAGIT_TXT = 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n';
-
 /** A relative path with no empty, `.` or `..` segment: a bag never points outside itself. */
 function assertSafePath(path: string): void {
   const segments = path.split('/');
@@ -46,15 +47,6 @@ function assertSafePath(path: string): void {
   ) {
     throw new Error(`unsafe bag path: ${JSON.stringify(path)}`);
   }
-}
-
-/** RFC 8493 §2.1.3: CR, LF and % in manifest paths are percent-encoded. */
-function encodePath(path: string): string {
-  return path.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-}
-
-function decodePath(path: string): string {
-  return path.replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%25', '%');
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -104,40 +96,20 @@ export function writeBag(
   }
   addTag(
     'manifest-sha256.txt',
-    payload.map((f) => `${f.sha256}  ${encodePath(`data/${f.path}`)}\n`).join(''),
+    payload.map((f) => `${f.sha256}  ${encodeBagPath(`data/${f.path}`)}\n`).join(''),
   );
   addTag(
     'manifest-sha512.txt',
-    payload.map((f) => `${f.sha512}  ${encodePath(`data/${f.path}`)}\n`).join(''),
+    payload.map((f) => `${f.sha512}  ${encodeBagPath(`data/${f.path}`)}\n`).join(''),
   );
   for (const tag of tags) addTag(tag.path, tag.bytes);
   zip.addBuffer(
-    Buffer.from(tagDigests.map(([path, digest]) => `${digest}  ${encodePath(path)}\n`).join(''), 'utf8'),
+    Buffer.from(tagDigests.map(([path, digest]) => `${digest}  ${encodeBagPath(path)}\n`).join(''), 'utf8'),
     `${name}/tagmanifest-sha256.txt`,
     { compress: false },
   );
   zip.end();
   return output;
-}
-
-export interface BagCheck {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail?: string;
-}
-
-/** A payload file as read from the bag: its size and the digests of its bytes. */
-export interface MeasuredFile {
-  readonly path: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly sha512: string;
-}
-
-export interface BagVerification {
-  readonly checks: readonly BagCheck[];
-  /** Every payload file, measured from its bytes (never taken from a manifest). */
-  readonly payload: readonly MeasuredFile[];
 }
 
 export interface OpenedBag {
@@ -204,77 +176,19 @@ export function openBag(zipPath: string): Promise<OpenedBag> {
   });
 }
 
-/** Parses a manifest: `<hex digest>  <path>` per line. */
-function parseManifest(text: string): Map<string, string> {
-  const entries = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const match = /^([0-9a-fA-F]+)\s+(.+)$/.exec(line);
-    if (!match?.[1] || !match[2]) throw new Error(`malformed manifest line: ${line.slice(0, 80)}`);
-    entries.set(decodePath(match[2]), match[1].toLowerCase());
-  }
-  return entries;
+/** A zipped bag as the verifier reads bags (src/verify/bag.ts): payload streamed through node:crypto. */
+export function bagReader(bag: OpenedBag): BagReader {
+  return {
+    paths: [...bag.files.keys()],
+    read: (path) => bag.read(path),
+    measure: async (path) => {
+      const { size, hex } = await bag.digest(path, ['sha256', 'sha512']);
+      return { path, size, sha256: hex.sha256 ?? '', sha512: hex.sha512 ?? '' };
+    },
+  };
 }
 
-/**
- * Checks a bag (RFC 8493 §3): the declaration, every payload file against both
- * manifests (and no payload file outside them), the Payload-Oxum, and every tag
- * file listed in the tag manifest. Each check is reported; nothing throws for a
- * bad bag. Returns the payload files as measured, for checks against what the
- * log recorded.
- */
-export async function verifyBag(bag: OpenedBag): Promise<BagVerification> {
-  const checks: BagCheck[] = [];
-  const payload: MeasuredFile[] = [];
-  const check = (name: string, ok: boolean, detail?: string) =>
-    checks.push(detail ? { name, ok, detail } : { name, ok });
-  const text = async (path: string) =>
-    bag.files.has(path) ? (await bag.read(path)).toString('utf8') : undefined;
-
-  check('bagit.txt declares BagIt 1.0', (await text('bagit.txt')) === BAGIT_TXT);
-  const payloadPaths = [...bag.files.keys()].filter((path) => path.startsWith('data/')).sort();
-  const manifests: Record<'sha256' | 'sha512', Map<string, string>> = {
-    sha256: new Map(),
-    sha512: new Map(),
-  };
-  for (const algorithm of ['sha256', 'sha512'] as const) {
-    const manifest = await text(`manifest-${algorithm}.txt`);
-    try {
-      manifests[algorithm] = parseManifest(manifest ?? '');
-      const listed = [...manifests[algorithm].keys()].sort();
-      const same = manifest !== undefined && JSON.stringify(listed) === JSON.stringify(payloadPaths);
-      check(
-        `manifest-${algorithm}.txt lists exactly the payload`,
-        same,
-        same ? undefined : 'files missing or not listed',
-      );
-    } catch (error) {
-      check(`manifest-${algorithm}.txt lists exactly the payload`, false, (error as Error).message);
-    }
-  }
-  let octets = 0;
-  for (const path of payloadPaths) {
-    const { size, hex: found } = await bag.digest(path, ['sha256', 'sha512']);
-    octets += size;
-    payload.push({ path, size, sha256: found.sha256 ?? '', sha512: found.sha512 ?? '' });
-    const ok = found.sha256 === manifests.sha256.get(path) && found.sha512 === manifests.sha512.get(path);
-    check(`${path} matches its SHA-256 and SHA-512`, ok, ok ? undefined : `sha256 ${found.sha256}`);
-  }
-  const oxum = /^Payload-Oxum: (\d+)\.(\d+)$/m.exec((await text('bag-info.txt')) ?? '');
-  check(
-    'bag-info.txt Payload-Oxum matches the payload',
-    oxum?.[1] === String(octets) && oxum?.[2] === String(payloadPaths.length),
-    `${octets}.${payloadPaths.length}`,
-  );
-  try {
-    const tagManifest = parseManifest((await text('tagmanifest-sha256.txt')) ?? '');
-    if (tagManifest.size === 0) throw new Error('tagmanifest-sha256.txt is missing or empty');
-    for (const [path, digest] of tagManifest) {
-      const ok = bag.files.has(path) && sha256(await bag.read(path)) === digest;
-      check(`tag file ${path} matches the tag manifest`, ok);
-    }
-  } catch (error) {
-    check('tagmanifest-sha256.txt', false, (error as Error).message);
-  }
-  return { checks, payload };
+/** Checks a zipped bag (RFC 8493 §3) with the verifier's bag checks. */
+export function verifyBag(bag: OpenedBag): Promise<BagVerification> {
+  return checkBag(bagReader(bag));
 }

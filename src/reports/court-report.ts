@@ -2,7 +2,14 @@ import type { Readable } from 'node:stream';
 import type { Principal } from '../access/roles';
 import type { LogRepository } from '../db/log.repository';
 import { NotFoundError } from '../errors';
-import { encodeTlogProof, inclusionProof, type NodeReader, utf8 } from '../ledger';
+import {
+  consistencyProof,
+  encodeTlogProof,
+  inclusionProof,
+  type NodeReader,
+  toBase64,
+  utf8,
+} from '../ledger';
 import { signReceipt } from '../receipts/receipt';
 import type { CustodyReport, CustodyReports } from './custody-report';
 import type { PackageMaterial } from './disclosures';
@@ -113,6 +120,17 @@ export async function checkingFiles(
         description: `The disclosures of log entry ${index} given to this reader`,
         relationship: 'Supplement',
       });
+  }
+  // The receipts rest on `head`, the report on its own, earlier checkpoint: a verifier sees one history.
+  if (report.log.size > 0 && report.log.size !== head.size) {
+    const proof = await consistencyProof(reader, report.log.size, head.size);
+    files.push({
+      name: `proofs/consistency-${report.log.size}-${head.size}.txt`,
+      bytes: utf8(`${proof.map(toBase64).join('\n')}\n`),
+      type: 'text/plain',
+      description: `The consistency proof from the report's log of size ${report.log.size} to the receipts' of size ${head.size} (RFC 6962)`,
+      relationship: 'Supplement',
+    });
   }
   return files;
 }

@@ -13,7 +13,7 @@ import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
 import { ConflictError, LedgerError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
-import { consistencyProof, type EntryValue, toBase64, utf8 } from '../ledger';
+import { type EntryValue, utf8 } from '../ledger';
 import type { CustodyLog } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { supplierConditions } from '../orders/onward-transfer';
@@ -78,8 +78,15 @@ export class DisclosureService {
     private readonly entries: LogRepository,
     private readonly log: CustodyLog,
     private readonly material: PackageMaterial,
-    /** The language of the reports' PDFs, and the verification page they point to. */
-    private readonly documents: { readonly language: ReportLanguage; readonly verifyUrl: string },
+    /**
+     * The language of the reports' PDFs, the verification page they point to, and that page itself
+     * (the built `verify.html`, self-contained), which every package carries; absent when not built.
+     */
+    private readonly documents: {
+      readonly language: ReportLanguage;
+      readonly verifyUrl: string;
+      readonly verifierPage?: Uint8Array | undefined;
+    },
   ) {}
 
   /** Records a disclosure of items of one case to another agency: an entry on the case's and each item's chain. */
@@ -312,8 +319,8 @@ export class DisclosureService {
       signed.push(jws);
     }
     // Receipts for exactly the entries each signed report lists, against the checkpoint current now,
-    // and a consistency proof from each report's checkpoint to it: a verifier sees one history. Each
-    // report's PDF carries the same receipts, disclosures and keys the bag holds.
+    // and a consistency proof from each report's checkpoint to it (checkingFiles): a verifier sees one
+    // history. Each report's PDF carries the same receipts, proofs, disclosures and keys the bag holds.
     const head = await this.entries.head();
     if (!head) throw new NotFoundError('log');
     const written = new Set<string>();
@@ -335,14 +342,6 @@ export class DisclosureService {
             verifyUrl: this.documents.verifyUrl,
           }),
         ),
-      });
-    }
-    for (const size of new Set(reports.map((report) => report.log.size))) {
-      if (size === 0 || size === head.size) continue;
-      const proof = await consistencyProof(reader, size, head.size);
-      tags.push({
-        path: `proofs/consistency-${size}-${head.size}.txt`,
-        bytes: utf8(`${proof.map(toBase64).join('\n')}\n`),
       });
     }
     // The payload directory names the item in full: a verifier checks its bytes against that item's
@@ -374,6 +373,9 @@ export class DisclosureService {
         open: () => content.open(),
       };
     });
+    // The browser verifier, a tag file at the top of the bag (formats.md §6 allows further tag files):
+    // opened from the unzipped folder, it checks the package with the network off.
+    if (this.documents.verifierPage) tags.push({ path: 'verify.html', bytes: this.documents.verifierPage });
     const name = `disclosure-${disclosure.id}`;
     // The README is a tag file like any other: listed in the tag manifest, so it is checked with the rest.
     // Written last, after every other tag file: it says which of them (verify.html) the bag holds.

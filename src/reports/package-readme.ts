@@ -119,8 +119,12 @@ ${indent([c.receipt])}`
 4. The browser verifier, offline
    ${
      f.browserVerifier
-       ? `Open verify.html from this folder in a web browser. It needs no network connection: it checks
-   the package in the browser, with the keys of the package.`
+       ? `Open verify.html from this folder in a web browser and drop the zip of this package onto it (or
+   choose it with the button). It makes no network connection: everything is checked in the browser.
+   Paste the log key (vkey) and the JWKS you obtained from the service another way (its /v1/log/info
+   and /.well-known/jwks.json); the page then proves who signed. If you use the keys inside the package
+   instead, the page proves only that the package is consistent, and shows the key IDs to compare with
+   those the service publishes. Every check is shown, passed or failed, with its code.`
        : `verify.html, a verifier that runs offline in a web browser, is coming: later packages carry it
    beside this README. This package does not have it yet; the steps above check the package without it.`
    }
@@ -202,8 +206,13 @@ ${indent([c.receipt])}`
 4. Brauzer yoxlayıcısı, şəbəkəsiz
    ${
      f.browserVerifier
-       ? `verify.html faylını bu qovluqdan veb brauzerdə açın. Şəbəkə bağlantısı lazım deyil: paketi
-   brauzerdə, paketin açarları ilə yoxlayır.`
+       ? `verify.html faylını bu qovluqdan veb brauzerdə açın və bu paketin zip faylını onun üzərinə atın
+   (və ya düymə ilə seçin). Səhifə heç bir şəbəkə bağlantısı qurmur: hər şey brauzerdə yoxlanılır.
+   Xidmətdən başqa yolla aldığınız jurnal açarını (vkey) və JWKS-i yapışdırın (/v1/log/info və
+   /.well-known/jwks.json); onda səhifə kimin imzaladığını sübut edir. Bunun əvəzinə paketin içindəki
+   açarlardan istifadə etsəniz, səhifə yalnız paketin özü ilə uyğun olduğunu sübut edir və xidmətin
+   dərc etdiyi açarlarla müqayisə üçün açar identifikatorlarını göstərir. Hər yoxlama, keçib-keçmədiyi
+   və kodu ilə göstərilir.`
        : `verify.html, veb brauzerdə şəbəkəsiz işləyən yoxlayıcı, hazırlanır: sonrakı paketlər onu bu
    README-nin yanında daşıyacaq. Bu paketdə hələ yoxdur; yuxarıdakı addımlar paketi onsuz yoxlayır.`
    }
@@ -286,8 +295,13 @@ ${indent([c.receipt])}`
 4. Проверка в браузере, без сети
    ${
      f.browserVerifier
-       ? `Откройте verify.html из этой папки в веб-браузере. Сеть не нужна: пакет проверяется в браузере
-   ключами из пакета.`
+       ? `Откройте verify.html из этой папки в веб-браузере и перетащите на него zip-файл этого пакета
+   (или выберите его кнопкой). Страница не устанавливает никаких сетевых соединений: всё проверяется
+   в браузере. Вставьте ключ журнала (vkey) и JWKS, полученные от сервиса другим путём (его
+   /v1/log/info и /.well-known/jwks.json); тогда страница доказывает, кто подписал. Если вместо этого
+   использовать ключи из пакета, страница доказывает лишь согласованность пакета и показывает
+   идентификаторы ключей для сравнения с опубликованными сервисом. Каждая проверка показана —
+   пройдена или нет — с её кодом.`
        : `verify.html, проверка в веб-браузере без сети, готовится: следующие пакеты будут содержать его
    рядом с этим README. В этом пакете его пока нет; шаги выше проверяют пакет без него.`
    }

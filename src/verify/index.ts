@@ -5,11 +5,23 @@
  * Pure: no network, no file system, no Node-only modules, so the CLI, the
  * service and a browser run the same code.
  */
+
+export {
+  BAGIT_TXT,
+  type BagCheck,
+  type BagCheckKind,
+  type BagReader,
+  type BagVerification,
+  checkBag,
+  type MeasuredFile,
+} from './bag';
 export { type Bundle, type BundleVerification, type PayloadFile, verifyBundle } from './bundle';
 export { checkChains } from './chain';
 export { type ConsistencyProof, verifyCheckpointPair } from './checkpoints';
 export { VERIFY_CODES, VERIFY_FAILURES, type VerifyCode, type VerifyFailure } from './codes';
 export { type DisclosedEntry, disclosedEntry } from './disclosures';
+export { bundleOf, enclosedKeys, type FileSet, readConsistencyProof, receiptOf, reportOf } from './files';
+export { type PackageVerification, verifyPackage } from './package';
 export {
   type ProvenEntry,
   RECEIPT_TYPE,
@@ -19,7 +31,9 @@ export {
   verifyReceipt,
 } from './receipt';
 export {
+  REPORT_CHECKS,
   REPORT_TYPE,
+  type ReportCheck,
   type ReportVerification,
   type SignedReport,
   verifyReport,

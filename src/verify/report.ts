@@ -32,11 +32,24 @@ export interface SignedReport {
   readonly payload: unknown;
 }
 
+/** The checks of a signed report, in the order made (`json` only when JSON is given beside the JWS). */
+export const REPORT_CHECKS = [
+  'signature',
+  'json',
+  'checkpoint',
+  'inclusion',
+  'chain',
+  'disclosures',
+] as const;
+export type ReportCheck = (typeof REPORT_CHECKS)[number];
+
 /** The outcome of checking one signed report on its own (the CLI's `verify report`); never throws. */
 export interface ReportVerification {
   readonly valid: boolean;
   /** What held, in words, in the order checked. */
   readonly passed: readonly string[];
+  /** The checks that held, for a reader to name in its own words. */
+  readonly held: readonly ReportCheck[];
   /** The first failure: its code, the part of the report it concerns, and why. */
   readonly failure?: VerifyFailure;
   readonly report?: SignedReport;
@@ -116,19 +129,21 @@ export function verifySignedReport(jws: unknown, json: unknown, trust: TrustMate
  */
 export function verifyReport(jws: unknown, trust: TrustMaterial, json?: unknown): ReportVerification {
   const passed: string[] = [];
+  const held: ReportCheck[] = [];
   let where = 'report';
   try {
-    const report = checkReport(jws, json, trust, (line, part = 'report') => {
+    const report = checkReport(jws, json, trust, (line, part = 'report', check) => {
       if (line) passed.push(line);
+      if (check) held.push(check);
       where = part;
     });
-    return { valid: true, passed, report };
+    return { valid: true, passed, held, report };
   } catch (error) {
     const known =
       error instanceof VerifyError
         ? error
         : new VerifyError('REPORT_MALFORMED', 'the report could not be read');
-    return { valid: false, passed, failure: { code: known.code, where, detail: known.message } };
+    return { valid: false, passed, held, failure: { code: known.code, where, detail: known.message } };
   }
 }
 
@@ -142,8 +157,8 @@ function as<T>(code: VerifyError['code'], detail: string, check: () => T): T {
   }
 }
 
-/** `progress(passed, part)`: a check that held (if any), and the part checked next. */
-type Progress = (passed: string | undefined, part?: string) => void;
+/** `progress(passed, part, check)`: a check that held (in words, and which), and the part checked next. */
+type Progress = (passed: string | undefined, part?: string, check?: ReportCheck) => void;
 
 function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress: Progress): SignedReport {
   const parsed = parseCompactJws(jws, REPORT_TYPE, 'REPORT_MALFORMED');
@@ -166,9 +181,15 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
   );
   if (Number.isNaN(madeAt)) throw new VerifyError('REPORT_MALFORMED', 'generatedAt is not a time');
   verifyJwsSignature(parsed, trust, madeAt);
-  progress(`JWS (${REPORT_TYPE}) signed by key ${parsed.kid} of the JWKS, valid when the report was made`);
-  if (json !== undefined && canonicalize(json) !== canonicalize(parsed.payload)) {
-    throw new VerifyError('REPORT_MISMATCH', 'the JSON report differs from the signed one');
+  progress(
+    `JWS (${REPORT_TYPE}) signed by key ${parsed.kid} of the JWKS, valid when the report was made`,
+    undefined,
+    'signature',
+  );
+  if (json !== undefined) {
+    if (canonicalize(json) !== canonicalize(parsed.payload))
+      throw new VerifyError('REPORT_MISMATCH', 'the JSON report differs from the signed one');
+    progress(undefined, undefined, 'json');
   }
 
   progress(undefined, 'log.checkpoint');
@@ -179,7 +200,11 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
   if (report.log.size !== checkpoint.size) {
     throw new VerifyError('REPORT_CHECKPOINT_MISMATCH', 'log.size is not the size of the checkpoint');
   }
-  progress(`checkpoint of ${checkpoint.origin} at size ${checkpoint.size} signed by the log key`);
+  progress(
+    `checkpoint of ${checkpoint.origin} at size ${checkpoint.size} signed by the log key`,
+    undefined,
+    'checkpoint',
+  );
 
   const proven = entries.map(({ row, index, entry, disclosures }, position) => {
     progress(undefined, `entries[${position}]`);
@@ -219,6 +244,8 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
   });
   progress(
     `${proven.length} entries hash to their leafHash and are in the log of size ${checkpoint.size} (RFC 6962 inclusion proofs)`,
+    undefined,
+    'inclusion',
   );
 
   progress(undefined, 'entries');
@@ -236,7 +263,11 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
   if (proven.length === 0) throw new VerifyError('CHAIN_INCOMPLETE', 'the report lists no entry of its item');
   const broken = firstBreak(proven);
   if (broken) throw new VerifyError(broken.code, broken.detail);
-  progress(`the chain runs from seq 1 to seq ${proven.length}, each entry linked to the one before`);
+  progress(
+    `the chain runs from seq 1 to seq ${proven.length}, each entry linked to the one before`,
+    undefined,
+    'chain',
+  );
 
   for (const [position, { index, entry, disclosures }] of proven.entries()) {
     progress(undefined, `entries[${position}].disclosures`);
@@ -248,7 +279,7 @@ function checkReport(jws: unknown, json: unknown, trust: TrustMaterial, progress
     }
   }
   const given = proven.reduce((sum, { disclosures }) => sum + disclosures.length, 0);
-  progress(`${given} disclosures match digests of their entries`);
+  progress(`${given} disclosures match digests of their entries`, undefined, 'disclosures');
   return {
     itemId: report.item.id,
     entries: proven.map(({ index, leafHash, entry, disclosures }) => ({

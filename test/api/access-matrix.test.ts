@@ -637,8 +637,8 @@ describe('the access matrix: every route × role × caller × object', function 
 
   /**
    * The routes that name no case-bound object: listings, opening a case,
-   * submitting an order, managing principals, and the public log, key and
-   * operations routes. `anonymous` is a caller without a token.
+   * submitting an order, managing principals, and the public log, key,
+   * verifier page and operations routes. `anonymous` is a caller without a token.
    */
   const unbound: ReadonlyArray<{
     readonly method: string;
@@ -660,6 +660,8 @@ describe('the access matrix: every route × role × caller × object', function 
       ['GET', '/healthz'],
       ['GET', '/readyz'],
       ['GET', '/metrics'],
+      // The browser verifier: a page for anyone, no sign-in (it sends nothing anywhere).
+      ['GET', '/verify'],
     ].map(([method, route, path]) => ({
       method: method as string,
       route: route as string,

@@ -276,6 +276,11 @@ describe('custody reports checked offline, from the signed report alone', functi
       const forged = Buffer.from(JSON.stringify(claims)).toString('base64url');
       await writeFile(path.join(dir, 'forged.jws'), `${header}.${forged}.${signature}`);
       await writeFile(path.join(dir, 'garbage.jws'), '\u0000{not a report');
+      const pdf = await fetch(new URL(`/v1/evidence/${itemId}/report.pdf`, service.url), {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(pdf.status).to.equal(200);
+      await writeFile(path.join(dir, 'report.pdf'), Buffer.from(await pdf.arrayBuffer()));
     });
     after(async () => {
       await rm(dir, { recursive: true, force: true });
@@ -297,6 +302,20 @@ describe('custody reports checked offline, from the signed report alone', functi
         expect(run.stdout.match(/^ok {3}/gm), file).to.have.length(5);
         expect(run.stdout).to.contain(`evidence:${itemId}`);
       }
+    });
+
+    it('when given the court’s PDF, then its attached report, receipts, proofs and disclosures verify together, and not with another log’s key', async () => {
+      const run = await verify('report.pdf');
+      expect(run.code, run.stdout + run.stderr).to.equal(0);
+      expect(run.stdout).to.match(/^ok {3}1 of 1 signed reports verify$/m);
+      expect(run.stdout).to.match(/^ok {3}(\d+) of \1 receipts verify$/m);
+      const otherLog = encodeVerifierKey(
+        'other.example/custody',
+        noteSigner('other.example/custody', new Uint8Array(32).fill(5)).publicKey,
+      );
+      const refused = await verify('report.pdf', otherLog);
+      expect(refused.code).to.equal(1);
+      expect(refused.stdout).to.match(/^FAIL CHECKPOINT_INVALID /m);
     });
 
     it('when the report was changed, is garbage or the vkey is another log’s, then it exits 1 naming the code', async () => {

@@ -13,7 +13,7 @@ export const az: ReportMessages = {
   reportHash: 'İmzalanmış hesabatın SHA-256 həşi (əlavə edilmiş report.jws faylı)',
   verificationPage: 'Yoxlama səhifəsi',
   verificationPageNote:
-    'Bu ünvandakı brauzer yoxlayıcısı əlavə edilmiş faylları yoxlayır; hesabatın sonundakı addımlar onsuz, standart alətlərlə işləyir.',
+    'Bu ünvanı açın və bu PDF-i səhifənin üzərinə atın: əlavə edilmiş faylları brauzerdə yoxlayır və heç yerə heç nə göndərmir. Hesabatın sonundakı addımlar onsuz, standart alətlərlə işləyir.',
   verdict: 'Nəticə',
   verified:
     'TƏSDİQLƏNDİ: saxlanılan baytlar qəbul zamanı alınmış həşlərə uyğundur, saxlanma zəncirinin hər qeydi toxunulmazdır, əlaqələndirilib və imzalanmış jurnaldadır.',

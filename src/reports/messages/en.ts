@@ -15,7 +15,7 @@ export const en = {
   reportHash: 'SHA-256 of the signed report (attached file report.jws)',
   verificationPage: 'Verification page',
   verificationPageNote:
-    'The browser verifier at this address checks the attached files; the steps at the end of this report work without it, with standard tools.',
+    'Open this address and drop this PDF onto the page: it checks the attached files in the browser and sends nothing anywhere. The steps at the end of this report work without it, with standard tools.',
   verdict: 'Verdict',
   verified:
     'VERIFIED: the stored bytes match the digests taken at intake, and every custody entry is intact, linked and in the signed log.',

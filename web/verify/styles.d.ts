@@ -1,0 +1,2 @@
+/** esbuild bundles imported style sheets into the page's one inline <style>. */
+declare module '*.css';
