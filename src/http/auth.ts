@@ -12,6 +12,9 @@ const MAX_TOKEN_LENGTH = 8192;
 /** Requires a valid bearer access token and puts its principal on `res.locals.principal`. */
 export function requireToken(authenticate: Authenticator) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    // Routers that share a prefix (`/v1/cases` and a case's disclosures) each require a token: the
+    // first check stands for the request, so the principal's budget and its Idempotency-Key count once.
+    if (res.locals.principal) return next();
     const header = req.get('authorization');
     const match = header === undefined ? null : BEARER.exec(header);
     if (!match?.[1] || match[1].length > MAX_TOKEN_LENGTH) {

@@ -250,6 +250,34 @@ describe('the legal basis of a hand-over', function () {
   const moveAll = (orderId: string, token: string, moves: ReadonlyArray<string | Record<string, string>>) =>
     movedThrough(service, orderId, token, moves);
 
+  it('when a disclosure is sent with an Idempotency-Key and sent again, then it is made once and the retry gets the same answer', async () => {
+    const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
+    const caseId = await openCase(service, prosecutor);
+    const evidenceId = await uploadItem(service, prosecutor, caseId);
+    const partnerAgency = uniqueAgency('DE');
+    const json = {
+      recipientAgency: partnerAgency,
+      evidenceIds: [evidenceId],
+      orderId: await executedRequestFor(service, prosecutor, partnerAgency, [evidenceId]),
+    };
+    const headers = { 'idempotency-key': randomUUID() };
+    // The route sits under `/v1/cases`, whose router checks the token too: the key must count once.
+    const first = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token: prosecutor,
+      json,
+      headers,
+    });
+    expect(first.status, first.text).to.equal(201);
+    const again = await service.call('POST', `/v1/cases/${caseId}/disclosures`, {
+      token: prosecutor,
+      json,
+      headers,
+    });
+    expect(again.text).to.equal(first.text);
+    const listed = await service.call('GET', `/v1/disclosures?caseId=${caseId}`, { token: prosecutor });
+    expect(listed.body.items.map((one: { id: string }) => one.id)).to.deep.equal([first.body.disclosure.id]);
+  });
+
   it('when a disclosure names no order, a preservation, a refused request, another requester’s, or one that does not cover the item, then it is refused and the item’s chain does not grow', async () => {
     const prosecutor = await service.token(uniqueSub('pros'), central, 'prosecutor', 'investigator');
     const caseId = await openCase(service, prosecutor);
