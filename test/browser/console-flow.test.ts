@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
+import { unzipSync, zipSync } from 'fflate';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, watchProblems } from '../support/browser';
 import { executedRequestFor } from '../support/fixtures';
@@ -219,6 +221,52 @@ describe('the console, end to end in a browser', function () {
     await context.close();
   });
 
+  it('when the partner signs in, then it finds the package, downloads it and the console verifies it; the verify.html inside verifies it from file:// offline and fails a tampered copy', async () => {
+    const { context, page } = await signIn('partner');
+    await page.goto(`${service.url}/disclosures`);
+    await page.getByTestId('disclosure-row').getByRole('link').first().click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download package' }).click();
+    const check = page.getByTestId('package-verify-slot').locator('[data-verdict]');
+    await check.waitFor({ timeout: 120_000 });
+    expect(await check.getAttribute('data-verdict')).to.equal('pass');
+    await page.getByTestId('package-save').click();
+    const zip = path.join(dir, 'package.zip');
+    await (await download).saveAs(zip);
+    await context.close();
+
+    // The page in the package, from the disk, with the network off: the partner's own copy of the log key.
+    const files = unzipSync(new Uint8Array(await readFile(zip)));
+    const pageName = Object.keys(files).find((name) => name.endsWith('/verify.html')) as string;
+    const pageFile = path.join(dir, 'verify.html');
+    await writeFile(pageFile, files[pageName] as Uint8Array);
+    const vkey = (await service.call('GET', '/v1/log/info')).body.vkey as string;
+    const jwks = (await service.call('GET', '/.well-known/jwks.json')).text;
+    const dataFile = Object.keys(files).find(
+      (name) => /\/data\/.+/.test(name) && name.endsWith('.bin'),
+    ) as string;
+    const tampered = { ...files, [dataFile]: flipFirstByte(files[dataFile] as Uint8Array) };
+    const offline = await browser.newContext({ offline: true });
+    const urls: string[] = [];
+    offline.on('request', (request) => urls.push(request.url()));
+    const verifier = await offline.newPage();
+    const verdictOf = async (file: string) => {
+      await verifier.goto(pathToFileURL(pageFile).href);
+      await verifier.setInputFiles('#package-file', file);
+      await verifier.fill('#vkey', vkey);
+      await verifier.fill('#jwks', jwks);
+      await verifier.click('#verify');
+      await verifier.waitForSelector('[data-verdict]');
+      return verifier.getAttribute('[data-verdict]', 'data-verdict');
+    };
+    expect(await verdictOf(zip)).to.equal('pass');
+    const tamperedZip = path.join(dir, 'tampered.zip');
+    await writeFile(tamperedZip, zipSync(tampered, { level: 0 }));
+    expect(await verdictOf(tamperedZip)).to.equal('fail');
+    expect(new Set(urls)).to.deep.equal(new Set([pathToFileURL(pageFile).href]));
+    await offline.close();
+  });
+
   it('when the court signs in, then it opens the case granted to it, the PDF report, and verifies the signed report in the browser', async () => {
     const { context, page } = await signIn('court');
     await page.waitForURL(`${service.url}/cases`);
@@ -263,4 +311,10 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Pro
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+function flipFirstByte(bytes: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  copy[0] = (copy[0] ?? 0) ^ 0xff;
+  return copy;
 }

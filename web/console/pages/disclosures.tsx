@@ -1,4 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
+import { wordsFor } from '../../verify/messages';
+import type { InputProblem, Outcome } from '../../verify/outcome';
+import { verifyMaterial } from '../../verify/outcome';
+import { VerificationResult } from '../../verify/result';
 import { type Api, ApiProblem, useApi } from '../api';
 import { formatBytes, formatTime, useLang, useT } from '../i18n';
 import { commonMessages } from '../messages/common';
@@ -6,6 +10,7 @@ import { disclosedFactMessages, disclosureMessages } from '../messages/disclosur
 import { orderKindMessages } from '../messages/orders';
 import { Announce, OrderStatus, Time, useLabels, useRoles } from '../parts';
 import { Link } from '../router';
+import { loadTrust } from '../trust';
 import {
   Await,
   Chip,
@@ -20,6 +25,7 @@ import {
   usePaged,
 } from '../ui';
 import { LegalBasis, type OrderView } from './orders';
+import '../verify-result.css';
 import './pages.css';
 
 /** A disclosure as `GET /v1/disclosures[/:id]` shows it; `caseId` and `createdBy` only to the case's members. */
@@ -344,14 +350,60 @@ function DisclosureOrder(props: { orderId: string | null }) {
 }
 
 /**
- * Where the lead mounts the in-browser package verifier (web/verify): the
- * package downloaded on this page is in `DisclosurePage`'s `Package` state.
+ * The package checked here with the one verifier (web/verify, src/verify):
+ * against the log key this browser pinned, never against keys the package
+ * brings. The result is the verifier page's own, check by check.
  */
-export function PackageVerifySlot() {
+export function PackageCheck(props: { blob: Blob | undefined; name: string }) {
   const t = useT(disclosureMessages);
+  const lang = useLang();
+  const [state, setState] = useState<{ outcome?: Outcome; problem?: InputProblem; working: boolean }>({
+    working: false,
+  });
+  useEffect(() => {
+    const blob = props.blob;
+    if (!blob) return;
+    let cancelled = false;
+    setState({ working: true });
+    (async () => {
+      const trust = await loadTrust();
+      const material = {
+        kind: 'package' as const,
+        name: props.name,
+        bytes: new Uint8Array(await blob.arrayBuffer()),
+      };
+      const result = await verifyMaterial(material, {
+        source: 'pinned',
+        vkey: trust.vkey,
+        jwks: JSON.stringify(trust.jwks),
+      });
+      if (!cancelled)
+        setState(
+          'problem' in result ? { problem: result, working: false } : { outcome: result, working: false },
+        );
+    })().catch(
+      () =>
+        !cancelled && setState({ problem: { problem: 'error_notZip', name: props.name }, working: false }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [props.blob, props.name]);
+  if (!props.blob) {
+    return (
+      <div class="verify-slot" data-testid="package-verify-slot">
+        <p class="muted">{t('verifyWaiting')}</p>
+      </div>
+    );
+  }
   return (
-    <div class="verify-slot" data-testid="package-verify-slot">
-      <p class="muted">{t('verifyWaiting')}</p>
+    <div class="verify-slot verify-result" data-testid="package-verify-slot">
+      <VerificationResult
+        words={wordsFor(lang)}
+        outcomes={state.outcome ? [state.outcome] : []}
+        problems={state.problem ? [state.problem] : []}
+        working={state.working}
+      />
     </div>
   );
 }
@@ -398,7 +450,7 @@ function Package(props: { id: string }) {
       <ProblemMessage error={error} />
       <h3>{t('verifyTitle')}</h3>
       <p class="muted">{t('verifyIntro')}</p>
-      <PackageVerifySlot />
+      <PackageCheck blob={pkg?.blob} name={name} />
     </section>
   );
 }
