@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web';
 import { DEFAULT_WEB_ROOT } from '../../src/http/web.routes';
@@ -12,31 +11,11 @@ const CHROMIUM = '/usr/bin/chromium';
 const SESSION_KEY = 'custody-ledger.session';
 const RESOURCE = 'https://ledger.example/api';
 
-/** test/web/sign-in-entry.tsx bundled as the console's assets are (scripts/build-web.ts). */
-async function bundleEntry(): Promise<{ js: string; css: string }> {
-  const source = path.join(__dirname, '..', '..', '..');
-  const result = await build({
-    entryPoints: [path.join(source, 'test', 'web', 'sign-in-entry.tsx')],
-    bundle: true,
-    write: false,
-    outdir: '/',
-    format: 'iife',
-    platform: 'browser',
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    tsconfig: path.join(source, 'web', 'tsconfig.json'),
-    logLevel: 'silent',
-  });
-  const text = (ext: string) => result.outputFiles.find((file) => file.path.endsWith(ext))?.text ?? '';
-  return { js: text('.js'), css: text('.css') };
-}
-
 describe('console sign-in in a browser', function () {
   this.timeout(120_000);
   let provider: TestOidcServer;
   let service: TestService;
   let browser: Browser;
-  let assets: { js: string; css: string };
   const agency = uniqueAgency();
   const alice = uniqueSub('alice');
 
@@ -50,7 +29,6 @@ describe('console sign-in in a browser', function () {
     }
     // The service serves the console's page (and its Content-Security-Policy) only once the web build ran.
     if (!existsSync(path.join(DEFAULT_WEB_ROOT, 'index.html'))) await buildWeb();
-    assets = await bundleEntry();
     const port = await freePort();
     provider = await startOidcServer({
       redirectUri: `http://127.0.0.1:${port}/callback`,
@@ -72,10 +50,7 @@ describe('console sign-in in a browser', function () {
     await provider?.stop();
   });
 
-  /**
-   * A tab on the service whose console script is the test entry, with every
-   * request URL it makes and the console's errors (CSP violations among them).
-   */
+  /** A tab on the console, with every request URL it makes and the console's errors (CSP violations among them). */
   async function openConsole(): Promise<{ page: Page; urls: string[]; problems: string[] }> {
     const page = await browser.newPage();
     const urls: string[] = [];
@@ -87,12 +62,6 @@ describe('console sign-in in a browser', function () {
       if (message.type() === 'error' && new URL(page.url()).origin === service.url)
         problems.push(message.text());
     });
-    await page.route(`${service.url}/assets/app.js`, (route) =>
-      route.fulfill({ contentType: 'text/javascript', body: assets.js }),
-    );
-    await page.route(`${service.url}/assets/app.css`, (route) =>
-      route.fulfill({ contentType: 'text/css', body: assets.css }),
-    );
     await page.goto(`${service.url}/`);
     return { page, urls, problems };
   }
@@ -105,7 +74,7 @@ describe('console sign-in in a browser', function () {
       return JSON.parse(storage.getItem(key) ?? 'null');
     }, SESSION_KEY);
 
-  it('when someone signs in at the provider, then the console is back at / without the code, shows the principal, keeps the session over a reload, and forgets it on sign-out; no URL ever carries the token', async () => {
+  it('when someone signs in at the provider, then the console is back on their first page without the code, shows the principal, keeps the session over a reload, and forgets it on sign-out; no URL ever carries the token', async () => {
     const { page, urls, problems } = await openConsole();
     await page.getByRole('button', { name: 'Sign in with your organisation account' }).click();
     await page.waitForURL((url) => url.origin === provider.issuer);
@@ -113,12 +82,12 @@ describe('console sign-in in a browser', function () {
     await page.locator('input[name="password"]').fill('any');
     await page.locator('button[type="submit"]').click();
 
-    await page.locator('#principal').waitFor();
-    expect(page.url()).to.equal(`${service.url}/`);
-    expect(await page.locator('#principal').textContent()).to.equal(
-      `${alice} ${agency} investigator,prosecutor oidc`,
-    );
-    await page.locator('#cases', { hasText: '200' }).waitFor();
+    const principal = page.locator(`.principal[data-sub="${alice}"]`);
+    await principal.waitFor();
+    // Back on the first page of the person's work, the code gone from the address.
+    await page.waitForURL(`${service.url}/cases`);
+    expect(await principal.textContent()).to.equal(`${alice} · ${agency} · Investigator, Prosecutor`);
+    await page.locator('[data-testid="cases"], .empty').first().waitFor();
     const session = await storedSession(page);
     expect(session.via).to.equal('oidc');
     expect(session.expiresAt).to.be.greaterThan(Date.now());
@@ -135,8 +104,7 @@ describe('console sign-in in a browser', function () {
     expect([...authorize.searchParams.keys()]).to.include.members(['state', 'nonce', 'code_challenge']);
 
     await page.reload();
-    await page.locator('#principal').waitFor();
-    expect(await page.locator('#principal').textContent()).to.contain(alice);
+    await principal.waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in with your organisation account' }).waitFor();
@@ -159,14 +127,15 @@ describe('console sign-in in a browser', function () {
     await page.keyboard.type('az-dev');
     expect(await page.getByLabel('Agency code').inputValue()).to.equal('AZ-DEV');
     await page.keyboard.press('Tab');
-    await page.keyboard.press('End');
+    await page.keyboard.press('Home');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
 
-    await page.locator('#principal').waitFor();
-    expect(await page.locator('#principal').textContent()).to.equal(`${sub} AZ-DEV admin dev`);
+    const principal = page.locator(`.principal[data-sub="${sub}"]`);
+    await principal.waitFor();
+    expect(await principal.textContent()).to.equal(`${sub} · AZ-DEV · Investigator`);
     expect(await page.getByRole('note').textContent()).to.equal(warning);
-    await page.locator('#cases', { hasText: '200' }).waitFor();
+    await page.locator('[data-testid="cases"], .empty').first().waitFor();
     const session = await storedSession(page);
     expect(session.via).to.equal('dev');
     expect(urls.filter((url) => url.includes(session.accessToken))).to.deep.equal([]);
