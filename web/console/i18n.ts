@@ -57,7 +57,7 @@ export function formatTime(lang: Lang, iso: string | null | undefined, zone?: st
     return new Intl.DateTimeFormat(lang, {
       year: 'numeric',
       month: lang === 'az' ? '2-digit' : 'short',
-      day: 'numeric',
+      day: lang === 'az' ? '2-digit' : 'numeric',
       hour: '2-digit',
       minute: '2-digit',
       timeZoneName: 'short',

@@ -14,8 +14,16 @@ export function entryTypeName(lang: Lang, type: string): string {
   return REPORT[lang][key] ?? type;
 }
 
+/** Digest names are the same in every language and the report catalogue does not list them all. */
+const DIGESTS: Readonly<Record<string, string>> = {
+  sha256: 'SHA-256',
+  sha512: 'SHA-512',
+  sha1: 'SHA-1',
+  md5: 'MD5',
+};
+
 export function fieldName(lang: Lang, field: string): string {
-  return REPORT[lang][`field_${field}` as keyof typeof en] ?? field;
+  return REPORT[lang][`field_${field}` as keyof typeof en] ?? DIGESTS[field] ?? field;
 }
 
 export function roleName(lang: Lang, role: string): string {

@@ -3,6 +3,7 @@ import { parseVerifierKey } from '../../../src/ledger';
 import { verifyReceipt, verifyReport } from '../../../src/verify';
 import { useApi } from '../api';
 import { formatBytes, formatTime, LANGS, type Lang, useLang, useT } from '../i18n';
+import { commonMessages } from '../messages/common';
 import { evidenceMessages } from '../messages/evidence';
 import { Link } from '../router';
 import { checkEntryReceipt, type EntryCheck, type LogTrust, loadTrust, pinLogKey } from '../trust';
@@ -64,6 +65,15 @@ const NEEDS_COUNTERPARTY = new Set<string>(['custody.transferred', 'custody.retu
 const NEEDS_SEAL = new Set<string>(['custody.sealed', 'custody.unsealed']);
 const NEEDS_AUTHORITY = new Set<string>(['custody.disposed', 'custody.released', 'hold.set', 'hold.lifted']);
 
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An entry's value as a reader reads it: times in their language, a party by name, the rest as written. */
+function valueText(lang: Lang, value: unknown): string {
+  if (typeof value === 'string' && INSTANT.test(value)) return formatTime(lang, value);
+  if (typeof value === 'object' && value !== null && 'agency' in value) return party(value as Party);
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 function party(value: Party | null): string {
   return value ? (value.sub ? `${value.sub} (${value.agency})` : value.agency) : '—';
 }
@@ -71,6 +81,7 @@ function party(value: Party | null): string {
 /** One item: what it is, where it is, its whole custody with every receipt checked here, and what may be done. */
 export function EvidencePage(props: { id: string }) {
   const t = useT(evidenceMessages);
+  const common = useT(commonMessages);
   const lang = useLang();
   const api = useApi();
   const [round, setRound] = useState(0);
@@ -160,7 +171,7 @@ export function EvidencePage(props: { id: string }) {
           <div class="card">
             <h2>{t('custody')}</h2>
             <dl class="facts">
-              <dt>{t('custody')}</dt>
+              <dt>{common('status')}</dt>
               <dd>
                 <CustodyChip status={view.custody.status} />{' '}
                 {view.custody.onHold && <Chip value="hold" label={t('onHold')} tone="warn" />}
@@ -325,9 +336,7 @@ function TimelineEntry(props: { row: ChainRow; check: EntryCheck | { failed: unk
             .map(([name, value]) => (
               <>
                 <dt key={`${name}-name`}>{fieldName(lang, name)}</dt>
-                <dd key={`${name}-value`}>
-                  {typeof value === 'object' ? JSON.stringify(value) : String(value)}
-                </dd>
+                <dd key={`${name}-value`}>{valueText(lang, value)}</dd>
               </>
             ))}
         </dl>
