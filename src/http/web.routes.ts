@@ -43,8 +43,14 @@ export function webRouter(deps: WebDependencies): Router {
     '/assets',
     express.static(page('assets'), { index: false, fallthrough: false, maxAge: 0, etag: true }),
   );
+  // The page's own meta policy (by hash, no connections) holds wherever the file is opened; served, it
+  // also may not be framed, which only a header can say.
   router.get('/verify', (_req, res) => {
-    res.set('Cache-Control', 'no-cache').set('Referrer-Policy', 'no-referrer').sendFile(page('verify.html'));
+    res
+      .set('Cache-Control', 'no-cache')
+      .set('Referrer-Policy', 'no-referrer')
+      .set('Content-Security-Policy', "frame-ancestors 'none'")
+      .sendFile(page('verify.html'));
   });
   // A middleware, not a route: the console's paths are its own, not the API's (the OpenAPI document lists routes).
   router.use((req, res, next) => {
