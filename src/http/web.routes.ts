@@ -39,10 +39,7 @@ export function webRouter(deps: WebDependencies): Router {
   const page = (file: string) => path.join(deps.root, file);
   if (!existsSync(page('index.html'))) return router;
 
-  router.use(
-    '/assets',
-    express.static(page('assets'), { index: false, fallthrough: false, maxAge: 0, etag: true }),
-  );
+  router.use('/assets', express.static(page('assets'), { index: false, maxAge: 0, etag: true }));
   // The page's own meta policy (by hash, no connections) holds wherever the file is opened; served, it
   // also may not be framed, which only a header can say.
   router.get('/verify', (_req, res) => {
