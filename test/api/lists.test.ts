@@ -312,6 +312,48 @@ describe('the lists a console needs', function () {
       expect(stillSending.ids).to.deep.equal([items[2], items[0]]);
     });
 
+    it('when items are in transit, then each row carries the transfer’s purpose only for a reader who receives that field of the entry', async () => {
+      const agency = uniqueAgency();
+      const store = uniqueAgency('STORE');
+      const investigator = await service.token(uniqueSub('alice'), agency, 'investigator');
+      const memberSub = uniqueSub('carla');
+      const member = await service.token(memberSub, agency, 'custodian');
+      const outsider = await service.token(uniqueSub('sam'), store, 'custodian');
+      const caseId = await openCase(service, investigator);
+      const granted = await service.call('POST', `/v1/cases/${caseId}/grants`, {
+        token: investigator,
+        json: { agency, sub: memberSub, role: 'custodian' },
+      });
+      expect(granted.status, granted.text).to.equal(201);
+      const toMember = await uploadItem(service, investigator, caseId);
+      const toStore = await uploadItem(service, investigator, caseId);
+      for (const [id, counterparty, purpose] of [
+        [toMember, { agency, sub: memberSub }, 'for imaging'],
+        [toStore, { agency: store }, 'for long-term storage'],
+      ] as const) {
+        const sent = await service.call('POST', `/v1/evidence/${id}/events`, {
+          token: investigator,
+          json: { type: 'custody.transferred', purpose, counterparty },
+        });
+        expect(sent.status, sent.text).to.equal(201);
+      }
+      const rows = async (token: string, side = 'receiving') =>
+        (await service.call('GET', `/v1/transfers?side=${side}`, { token })).body.items.map(
+          (row: { evidence: { id: string }; purpose?: string }) => [row.evidence.id, row.purpose],
+        );
+
+      // A member of the case receives every withheld field; a store outside it receives none of them.
+      expect(await rows(member)).to.deep.equal([[toMember, 'for imaging']]);
+      expect(await rows(outsider)).to.deep.equal([[toStore, undefined]]);
+      expect(await rows(investigator, 'sending')).to.deep.equal([
+        [toStore, 'for long-term storage'],
+        [toMember, 'for imaging'],
+      ]);
+      const chain = await service.call('GET', `/v1/evidence/${toStore}/chain`, { token: outsider });
+      expect(chain.status, chain.text).to.equal(200);
+      expect(chain.body.entries.at(-1).disclosures).to.deep.equal([]);
+    });
+
     it('when an item is sent to one person, then only that person sees it, whatever the roles of its colleagues', async () => {
       const agency = uniqueAgency();
       const lab = uniqueAgency('LAB');
