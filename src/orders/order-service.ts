@@ -392,6 +392,12 @@ export class OrderService {
     return found;
   }
 
+  /** Those of the orders `ids` the caller may know, by id, each as `get` would give it. */
+  async visibleAmong(principal: Principal, ids: readonly string[]): Promise<Map<string, VisibleOrder>> {
+    const found = await this.orders.findAllVisible([...new Set(ids)], orderScopeOf(principal));
+    return new Map(found.map((order) => [order.id, order]));
+  }
+
   /**
    * The order's history: every entry of its chain, each with the disclosures
    * the caller receives. The handling side receives them all; the requesting

@@ -59,6 +59,8 @@ describe('the lists a console needs', function () {
     /** Disclosures to the first partner, oldest first; then one of another case to the second. */
     const toPartner: string[] = [];
     let toOther: string;
+    /** The partner's executed request the disclosures to it answer. */
+    let partnerOrder: string;
 
     async function disclose(inCase: string, recipient: string, evidenceId: string, orderId: string) {
       const created = await service.call('POST', `/v1/cases/${inCase}/disclosures`, {
@@ -74,6 +76,7 @@ describe('the lists a console needs', function () {
       caseId = await openCase(service, prosecutor, 'Disclosing case');
       const item = await uploadItem(service, prosecutor, caseId);
       const order = await executedRequestFor(service, prosecutor, partnerAgency, [item]);
+      partnerOrder = order;
       for (let i = 0; i < 3; i++) toPartner.push(await disclose(caseId, partnerAgency, item, order));
       otherCaseId = await openCase(service, prosecutor, 'Second case');
       const otherItem = await uploadItem(service, prosecutor, otherCaseId);
@@ -124,6 +127,44 @@ describe('the lists a console needs', function () {
       expect(
         (await service.call('GET', '/v1/disclosures', { token: investigator })).body.items,
       ).to.deep.equal([]);
+    });
+
+    it('when disclosures are listed, then each carries its order’s kind, legal basis and status only for a reader who may know that order', async () => {
+      const summary = {
+        id: partnerOrder,
+        kind: 'mla',
+        legalBasis: { instrument: 'UNCC', article: '44' },
+        status: 'executed',
+      };
+      const orders = async (token: string, query = '') =>
+        (await service.call('GET', `/v1/disclosures${query}`, { token })).body.items.map(
+          (item: { id: string; orderId: string; order?: unknown }) => [item.id, item.orderId, item.order],
+        );
+      // The handling desk, a member of the disclosing case, knows the order.
+      expect(await orders(prosecutor, `?caseId=${caseId}`)).to.deep.equal(
+        [...toPartner].reverse().map((id) => [id, partnerOrder, summary]),
+      );
+      // The requesting agency knows its own request through its status view.
+      const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
+      expect(await orders(partner)).to.deep.equal(
+        [...toPartner].reverse().map((id) => [id, partnerOrder, summary]),
+      );
+      // A court granted the case reads its disclosures, but an incoming request outside its case is no order of its.
+      const courtAgency = uniqueAgency('C');
+      const granted = await service.call('POST', `/v1/cases/${caseId}/grants`, {
+        token: prosecutor,
+        json: { agency: courtAgency, role: 'court' },
+      });
+      expect(granted.status, granted.text).to.equal(201);
+      const court = await service.token(uniqueSub('judge'), courtAgency, 'court');
+      expect((await service.call('GET', `/v1/orders/${partnerOrder}`, { token: court })).status).to.equal(
+        404,
+      );
+      expect(await orders(court)).to.deep.equal(
+        [...toPartner].reverse().map((id) => [id, partnerOrder, undefined]),
+      );
+      const single = await service.call('GET', `/v1/disclosures/${toPartner[0]}`, { token: court });
+      expect(single.body.disclosure).to.include({ orderId: partnerOrder }).and.not.have.property('order');
     });
 
     it('when a stranger lists, then it sees nothing, and naming a case it may not know is 404 on the record against that case', async () => {
