@@ -85,7 +85,15 @@ function disclosureJson(record: DisclosureRecord, member: boolean, order?: Visib
     recipientAgency: record.recipientAgency,
     orderId: record.orderId,
     ...(order
-      ? { order: { id: order.id, kind: order.kind, legalBasis: order.legalBasis, status: order.status } }
+      ? {
+          order: {
+            id: order.id,
+            registryNumber: order.registryNumber,
+            kind: order.kind,
+            legalBasis: order.legalBasis,
+            status: order.status,
+          },
+        }
       : {}),
     conditions: record.conditions,
     facts: record.facts,

@@ -294,7 +294,7 @@ export const openApiDocument = {
         responses: {
           '200': {
             description:
-              '{ items: [disclosure], nextCursor }: each with its `orderId` and, where the caller may see that order (its own request’s status view, or an order in its scope), `order` `{ id, kind, legalBasis, status }`',
+              '{ items: [disclosure], nextCursor }: each with its `orderId` and, where the caller may see that order (its own request’s status view, or an order in its scope), `order` `{ id, registryNumber, kind, legalBasis, status }`',
           },
           default: problem,
         },
@@ -318,7 +318,7 @@ export const openApiDocument = {
     '/v1/disclosures/{id}': {
       get: {
         summary:
-          'A disclosure (its recipient agency’s partners until revoked; the case’s members). The recipient sees what it was given, its terms and facts, not the case or who disclosed; `order` `{ id, kind, legalBasis, status }` summarises the authorising order where the caller may know it',
+          'A disclosure (its recipient agency’s partners until revoked; the case’s members). The recipient sees what it was given, its terms and facts, not the case or who disclosed; `order` `{ id, registryNumber, kind, legalBasis, status }` summarises the authorising order where the caller may know it',
         security: bearer,
         parameters: [uuidPath('id')],
         responses: { '200': { description: '{ disclosure }' }, default: problem },

@@ -130,12 +130,16 @@ describe('the lists a console needs', function () {
     });
 
     it('when disclosures are listed, then each carries its order’s kind, legal basis and status only for a reader who may know that order', async () => {
+      const view = (await service.call('GET', `/v1/orders/${partnerOrder}`, { token: prosecutor })).body
+        .order;
       const summary = {
         id: partnerOrder,
+        registryNumber: view.registryNumber,
         kind: 'mla',
         legalBasis: { instrument: 'UNCC', article: '44' },
         status: 'executed',
       };
+      expect(view.registryNumber).to.be.a('string');
       const orders = async (token: string, query = '') =>
         (await service.call('GET', `/v1/disclosures${query}`, { token })).body.items.map(
           (item: { id: string; orderId: string; order?: unknown }) => [item.id, item.orderId, item.order],
