@@ -576,11 +576,6 @@ export class EvidenceService {
   }
 }
 
-/**
- * Standing from custody alone, for a principal who is not a member of the
- * item's case: the party named to receive a pending transfer (to acknowledge
- * it) and the holder (to keep handling it). Neither opens the bytes.
- */
 /** Which withheld entry fields a reader of an item receives: all as a member of its case, none as a holder or receiver outside it. */
 function itemAudience(membership: CaseStanding | undefined): DisclosureAudience {
   return membership ? MEMBER_AUDIENCE : PUBLIC_AUDIENCE;
@@ -593,6 +588,11 @@ function readPurpose(stored: StoredEntry, audience: DisclosureAudience): string 
   return typeof purpose === 'string' ? purpose : undefined;
 }
 
+/**
+ * Standing from custody alone, for a principal who is not a member of the
+ * item's case: the party named to receive a pending transfer (to acknowledge
+ * it) and the holder (to keep handling it). Neither opens the bytes.
+ */
 function custodyStanding(principal: Principal, custody: CustodyState): CaseStanding | undefined {
   const named = (party: { agency: string; sub: string | null } | null) =>
     party !== null &&

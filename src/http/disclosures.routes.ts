@@ -75,9 +75,9 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
 
 /**
  * A disclosure as its reader may see it: the recipient learns what it was
- * given and on which terms, not the disclosing case or who disclosed it.
+ * given and on which terms, not the disclosing case or who disclosed it; the
+ * authorising order is summarised to whoever may know that order.
  */
-/** A disclosure as the caller may read it: the case and its author for a member; the authorising order's summary where the caller may know that order. */
 function disclosureJson(record: DisclosureRecord, member: boolean, order?: VisibleOrder) {
   return {
     id: record.id,

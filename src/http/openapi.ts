@@ -599,7 +599,7 @@ export const openApiDocument = {
     '/v1/orders/{id}': {
       get: {
         summary:
-          'An order with its status and deadlines, and `allowedMoves`: the transitions the caller may make now, each with what it must state (a reason, a ground from `grounds`, the MLA request, the traffic disclosure, a consultation held first)',
+          'An order with its status and deadlines, and `allowedMoves`: the transitions the caller may make now, each with what it must state (`reasonRequired`; `groundsRequired`, the grounds its `reasonCode` may name; `mlaOrderRequired`; `disclosureRequired`; `consultationRequired`, a consultation held first)',
         security: bearer,
         parameters: [evidenceId],
         responses: { '200': { description: '{ order }' }, default: problem },

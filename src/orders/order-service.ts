@@ -39,7 +39,7 @@ import {
 } from './lifecycle';
 import type { Relation } from './matter';
 import { OrderMatters, type TrafficHop, trafficDisclosureJson } from './matter-service';
-import { admissibleMoves, admitMove, type TimedOrder } from './move-timing';
+import { admitMove, moveCandidates, type TimedOrder } from './move-timing';
 
 export interface OrderInput {
   readonly kind: OrderKind;
@@ -526,10 +526,13 @@ export class OrderService {
    * first is listed, saying so, until one is on the chain.
    */
   async allowedMoves(principal: Principal, order: VisibleOrder): Promise<AllowedMove[]> {
+    const timed = timedOrder(order);
+    const now = this.now();
     const moves: string[] = [];
-    for (const to of admissibleMoves(timedOrder(order), this.now(), this.options.periods)) {
+    for (const to of moveCandidates(timed, now, this.options.periods)) {
       const admitted = await admits(async () => {
         moverRole(principal, order, to);
+        admitMove(timed, to, now, this.options.periods);
         checkConfidentialNotice(order, to);
         await this.checkMlaDecided(order, to);
       });
@@ -772,6 +775,11 @@ export class OrderService {
   }
 }
 
+/** A move that tells a requester of a risk to its request: it must explain the risk. */
+function isRequesterNotice(order: OrderRecord, to: string): boolean {
+  return (to === 'at_risk_notified' && order.direction !== 'domestic') || to === 'confidentiality_notified';
+}
+
 /**
  * Notices after which the requester decides whether its request goes ahead,
  * so it must learn why: that preservation will not ensure the data or will
@@ -779,11 +787,6 @@ export class OrderService {
  * preservation; Bud 29(6)), and that a request which asked for
  * confidentiality cannot have it (`confidentiality_notified`; Bud 27(8)).
  */
-/** A move that tells a requester of a risk to its request: it must explain the risk. */
-function isRequesterNotice(order: OrderRecord, to: string): boolean {
-  return (to === 'at_risk_notified' && order.direction !== 'domestic') || to === 'confidentiality_notified';
-}
-
 function checkRequesterNotice(order: OrderRecord, input: TransitionInput): void {
   if (!isRequesterNotice(order, input.to)) return;
   checkConfidentialNotice(order, input.to);
