@@ -291,6 +291,22 @@ export class LogRepository {
     return rows[0] ? toEntry(rows[0]) : undefined;
   }
 
+  /** The latest entry of `type` on each of some subjects' chains, by subject id (one statement for a page of them). */
+  async latestOfType(subjectType: string, subjectIds: readonly string[], type: string) {
+    const rows: EntryRow[] = await this.db.query(
+      `SELECT DISTINCT ON (subject_id) * FROM (${ENTRY_COLUMNS}
+          WHERE subject_type = $1 AND subject_id = ANY($2::text[]) AND entry_type = $3) e
+        ORDER BY subject_id, seq DESC`,
+      [subjectType, subjectIds, type],
+    );
+    return new Map(
+      rows.map((row) => {
+        const entry = toEntry(row);
+        return [entry.subjectId, entry];
+      }),
+    );
+  }
+
   /** The stored checkpoints of size `from` and larger, in order of size. */
   async checkpointsFrom(from: number): Promise<StoredCheckpoint[]> {
     const rows: Array<{ size: string; root: Buffer; note: string }> = await this.db.query(

@@ -70,12 +70,14 @@ export class NotificationRepository {
     recipient: { readonly agency: string; readonly sub: string },
     limit: number,
     after?: NotificationPosition,
+    orderId?: string,
   ): Promise<StoredNotification[]> {
     const rows: Row[] = await this.database().query(
       `${SELECT} WHERE recipient_agency = $1 AND (recipient_sub IS NULL OR recipient_sub = $2)
           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+          AND ($6::uuid IS NULL OR order_id = $6)
         ORDER BY created_at DESC, id DESC LIMIT $5`,
-      [recipient.agency, recipient.sub, after?.createdAt ?? null, after?.id ?? null, limit],
+      [recipient.agency, recipient.sub, after?.createdAt ?? null, after?.id ?? null, limit, orderId ?? null],
     );
     return rows.map(toStored);
   }

@@ -302,6 +302,16 @@ export class OrderRepository {
     return rows[0] ? toVisible(rows[0]) : undefined;
   }
 
+  /** Those of the orders `ids` the scope may see (the rule `findVisible` applies), in one statement. */
+  async findAllVisible(ids: readonly string[], scope: OrderScope): Promise<VisibleOrder[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query(`${SELECT_VISIBLE} WHERE id = ANY($7::uuid[]) AND ${VISIBLE}`, [
+      ...scopeParams(scope),
+      ids,
+    ]);
+    return rows.map(toVisible);
+  }
+
   /**
    * The orders of the matter `id` belongs to that the scope may see, oldest
    * first: every order reachable from it through the orders they follow from

@@ -15,13 +15,13 @@ import {
   type EvidenceRecord,
   type EvidenceRepository,
 } from '../db/evidence.repository';
-import type { LogRepository } from '../db/log.repository';
+import type { LogRepository, StoredEntry } from '../db/log.repository';
 import { ConflictError, DependencyUnavailableError, LedgerError, NotFoundError } from '../errors';
 import { faultPoint } from '../faults';
-import type { Actor, EntryValue, LogEntry } from '../ledger';
+import { type Actor, type EntryValue, type LogEntry, revealFields } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
-import { type EntryView, entryViews } from '../log/log-reader';
+import { type EntryView, entryView, entryViews, givenDisclosures } from '../log/log-reader';
 import type { Appended } from '../log/sequencer';
 import type { BlobStore, ByteRange, StagingFile } from '../storage/blob-store';
 import {
@@ -264,7 +264,7 @@ export class EvidenceService {
     const found = await this.evidence.findWithStanding(id, principal);
     const standing = found && (found.standing ?? custodyStanding(principal, found.item.custody));
     if (!found || !standing) throw new NotFoundError('evidence');
-    return { item: found.item, standing, audience: found.standing ? MEMBER_AUDIENCE : PUBLIC_AUDIENCE };
+    return { item: found.item, standing, audience: itemAudience(found.standing) };
   }
 
   /** The item, if the caller may read it (see `access`). */
@@ -296,7 +296,10 @@ export class EvidenceService {
    * One page of the transfers awaiting acknowledgement, latest first: those
    * the caller's side is named to receive (it sees the items' metadata to
    * acknowledge them, as `access` allows) or, with `sending`, those its side
-   * sent from a case it may read.
+   * sent from a case it may read. Each carries the transfer entry's purpose
+   * where the caller receives that field as it would reading the item's
+   * chain: a member of the case does, a receiver outside it does not (a
+   * version 2 entry withholds it from the public).
    */
   async inTransit(
     principal: Principal,
@@ -304,17 +307,26 @@ export class EvidenceService {
     limit: number,
     after?: { readonly createdAt: Date; readonly id: string },
   ): Promise<{
-    items: Array<{ item: EvidenceRecord; transferredAt: Date }>;
+    items: Array<{ item: EvidenceRecord; transferredAt: Date; purpose: string | undefined }>;
     next: { createdAt: Date; id: string } | undefined;
   }> {
     const rows = await this.evidence.inTransit(principal, side, limit + 1, after);
-    const items = rows
+    const visible = rows
       .slice(0, limit)
       .filter(({ item, standing }) =>
         side === 'receiving'
           ? custodyStanding(principal, item.custody) !== undefined
           : standing !== undefined && caseAllows(standing, 'case.read'),
       );
+    const transfers = await this.entries.latestOfType(
+      'evidence',
+      visible.map(({ item }) => item.id),
+      'custody.transferred',
+    );
+    const items = visible.map(({ item, transferredAt, standing }) => {
+      const stored = transfers.get(item.id);
+      return { item, transferredAt, purpose: stored && readPurpose(stored, itemAudience(standing)) };
+    });
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { items, next: last && { createdAt: last.transferredAt, id: last.item.id } };
   }
@@ -562,6 +574,18 @@ export class EvidenceService {
       throw error;
     }
   }
+}
+
+/** Which withheld entry fields a reader of an item receives: all as a member of its case, none as a holder or receiver outside it. */
+function itemAudience(membership: CaseStanding | undefined): DisclosureAudience {
+  return membership ? MEMBER_AUDIENCE : PUBLIC_AUDIENCE;
+}
+
+/** A custody entry's purpose as `audience` reads it: in the clear (version 1) or through a disclosure it receives. */
+function readPurpose(stored: StoredEntry, audience: DisclosureAudience): string | undefined {
+  const { entry } = entryView(stored);
+  const { purpose } = revealFields(entry, givenDisclosures(audience, entry, stored.disclosures)).data;
+  return typeof purpose === 'string' ? purpose : undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { CentralAuthority } from '../orders/central-authority';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
 import { decodeCursor, encodeCursor } from './cursor';
-import { listQuery } from './schemas';
+import { notificationListQuery } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 const reasonText = z
@@ -82,10 +82,10 @@ export function centralAuthorityRouter(authenticate: Authenticator, authority: C
   });
 
   router.get('/v1/notifications', token, async (req, res) => {
-    const query = parseQuery(listQuery, req.query);
+    const query = parseQuery(notificationListQuery, req.query);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     // One more than asked tells whether another page follows (as every listing does).
-    const rows = await authority.notificationsOf(principalOf(res), query.limit + 1, after);
+    const rows = await authority.notificationsOf(principalOf(res), query.limit + 1, after, query.orderId);
     const items = rows.slice(0, query.limit);
     const last = rows.length > query.limit ? items.at(-1) : undefined;
     res.set('Cache-Control', 'no-store').json({

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import type { Authenticator } from '../access/identity';
 import type { DisclosureRecord } from '../db/disclosure.repository';
+import type { VisibleOrder } from '../db/order.repository';
 import type { DisclosureService } from '../reports/disclosures';
 import { auditRead, keepObjectParams } from './audit';
 import { principalOf, requireToken } from './auth';
@@ -34,18 +35,18 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
     const page = await disclosures.list(principalOf(res), { ...query, after });
     await auditRead(req, res);
     res.set('Cache-Control', 'no-store').json({
-      items: page.items.map(({ record, member }) => disclosureJson(record, member)),
+      items: page.items.map(({ record, member, order }) => disclosureJson(record, member, order)),
       nextCursor: page.next ? encodeCursor(page.next) : null,
     });
   });
 
   router.get('/v1/disclosures/:id', auth, async (req, res) => {
-    const { record, member } = await disclosures.get(
+    const { record, member, order } = await disclosures.get(
       principalOf(res),
       idFromPath(req.params.id, 'disclosure'),
     );
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(record, member) });
+    res.set('Cache-Control', 'no-store').json({ disclosure: disclosureJson(record, member, order) });
   });
 
   router.delete('/v1/disclosures/:id', auth, async (req, res) => {
@@ -74,14 +75,26 @@ export function disclosuresRouter(authenticate: Authenticator, disclosures: Disc
 
 /**
  * A disclosure as its reader may see it: the recipient learns what it was
- * given and on which terms, not the disclosing case or who disclosed it.
+ * given and on which terms, not the disclosing case or who disclosed it; the
+ * authorising order is summarised to whoever may know that order.
  */
-function disclosureJson(record: DisclosureRecord, member: boolean) {
+function disclosureJson(record: DisclosureRecord, member: boolean, order?: VisibleOrder) {
   return {
     id: record.id,
     ...(member ? { caseId: record.caseId } : {}),
     recipientAgency: record.recipientAgency,
     orderId: record.orderId,
+    ...(order
+      ? {
+          order: {
+            id: order.id,
+            registryNumber: order.registryNumber,
+            kind: order.kind,
+            legalBasis: order.legalBasis,
+            status: order.status,
+          },
+        }
+      : {}),
     conditions: record.conditions,
     facts: record.facts,
     evidenceIds: record.evidenceIds,

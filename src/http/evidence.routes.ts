@@ -143,9 +143,10 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
     const page = await deps.evidence.inTransit(principal, query.side, query.limit, after);
     await auditRead(req, res, { type: 'transfer-list', id: principal.agency });
     res.set('Cache-Control', 'no-store').json({
-      items: page.items.map(({ item, transferredAt }) => ({
+      items: page.items.map(({ item, transferredAt, purpose }) => ({
         evidence: evidenceView(item),
         transferredAt: transferredAt.toISOString(),
+        ...(purpose === undefined ? {} : { purpose }),
       })),
       nextCursor: page.next ? encodeCursor(page.next) : null,
     });

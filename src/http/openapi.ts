@@ -13,6 +13,7 @@ import {
   evidenceMetadata,
   grantBody,
   listQuery,
+  notificationListQuery,
   onwardAuthorisationBody,
   openCaseBody,
   orderAssigneeBody,
@@ -290,7 +291,13 @@ export const openApiDocument = {
           'The disclosures you may read, newest first: those your agency received (its partners, until revoked; shown as GET /v1/disclosures/{id} shows them to the recipient) and those of the cases you may read. `direction` keeps one side; `caseId` one case (404 if you may not know it)',
         security: bearer,
         parameters: queryParameters(disclosureListQuery),
-        responses: { '200': { description: '{ items: [disclosure], nextCursor }' }, default: problem },
+        responses: {
+          '200': {
+            description:
+              '{ items: [disclosure], nextCursor }: each with its `orderId` and, where the caller may see that order (its own request’s status view, or an order in its scope), `order` `{ id, registryNumber, kind, legalBasis, status }`',
+          },
+          default: problem,
+        },
       },
     },
     '/v1/transfers': {
@@ -300,7 +307,10 @@ export const openApiDocument = {
         security: bearer,
         parameters: queryParameters(transferListQuery),
         responses: {
-          '200': { description: '{ items: [{ evidence, transferredAt }], nextCursor }' },
+          '200': {
+            description:
+              '{ items: [{ evidence, transferredAt, purpose? }], nextCursor }: `purpose` is the transfer entry’s, given only to a reader who receives that field (a member of the item’s case)',
+          },
           default: problem,
         },
       },
@@ -308,7 +318,7 @@ export const openApiDocument = {
     '/v1/disclosures/{id}': {
       get: {
         summary:
-          'A disclosure (its recipient agency’s partners until revoked; the case’s members). The recipient sees what it was given, its terms and facts, not the case or who disclosed',
+          'A disclosure (its recipient agency’s partners until revoked; the case’s members). The recipient sees what it was given, its terms and facts, not the case or who disclosed; `order` `{ id, registryNumber, kind, legalBasis, status }` summarises the authorising order where the caller may know it',
         security: bearer,
         parameters: [uuidPath('id')],
         responses: { '200': { description: '{ disclosure }' }, default: problem },
@@ -572,9 +582,9 @@ export const openApiDocument = {
     '/v1/notifications': {
       get: {
         summary:
-          'Notifications addressed to your agency, newest first: requests’ receipts and status changes, deadline warnings and alerts, referrals',
+          'Notifications addressed to your agency, newest first: requests’ receipts and status changes, deadline warnings and alerts, referrals; `orderId` keeps those about one order',
         security: bearer,
-        parameters: queryParameters(listQuery),
+        parameters: queryParameters(notificationListQuery),
         responses: { '200': { description: '{ items, nextCursor }' }, default: problem },
       },
     },
@@ -588,7 +598,8 @@ export const openApiDocument = {
     },
     '/v1/orders/{id}': {
       get: {
-        summary: 'An order with its status and deadlines',
+        summary:
+          'An order with its status and deadlines, and `allowedMoves`: the transitions the caller may make now, each with what it must state (`reasonRequired`; `groundsRequired`, the grounds its `reasonCode` may name; `mlaOrderRequired`; `disclosureRequired`; `consultationRequired`, a consultation held first)',
         security: bearer,
         parameters: [evidenceId],
         responses: { '200': { description: '{ order }' }, default: problem },

@@ -111,9 +111,11 @@ export function ordersRouter(
   });
 
   router.get('/v1/orders/:id', async (req, res) => {
-    const order = await orders.get(principalOf(res), idFromPath(req.params.id, 'order'));
+    const principal = principalOf(res);
+    const order = await orders.get(principal, idFromPath(req.params.id, 'order'));
+    const allowedMoves = await orders.allowedMoves(principal, order);
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ order: orderJson(order) });
+    res.set('Cache-Control', 'no-store').json({ order: { ...orderJson(order), allowedMoves } });
   });
 
   router.get('/v1/orders/:id/chain', async (req, res) => {

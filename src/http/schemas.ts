@@ -47,6 +47,9 @@ export const disclosureListQuery = listQuery.extend({
   caseId: z.uuid().optional(),
 });
 
+/** `GET /v1/notifications`: the caller's notifications, optionally only those about one order. */
+export const notificationListQuery = listQuery.extend({ orderId: z.uuid().optional() });
+
 /** `GET /v1/transfers`: items in transit to the caller's side (`receiving`, the default) or from it. */
 export const transferListQuery = listQuery.extend({
   side: z.enum(['receiving', 'sending']).default('receiving'),

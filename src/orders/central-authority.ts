@@ -159,9 +159,10 @@ export class CentralAuthority {
     principal: Principal,
     limit: number,
     after?: NotificationPosition,
+    orderId?: string,
   ): Promise<StoredNotification[]> {
     serviceRole(principal, 'notification.read');
-    return this.notifications.listFor(principal, limit, after);
+    return this.notifications.listFor(principal, limit, after, orderId);
   }
 
   /** Acknowledges one of the caller's notifications (404 for anyone else's). */

@@ -67,20 +67,34 @@ export class ConsultationRequiredError extends LedgerError {
  * `CONSULT_BEFORE`) and the order's chain has none.
  */
 export async function checkConsulted(
-  order: {
-    readonly id: string;
-    readonly kind: OrderKind;
-    readonly direction: Direction;
-    readonly legalBasis: { readonly instrument: string };
-  },
+  order: ConsultedOrder,
   to: string,
   entries: LogRepository,
 ): Promise<void> {
-  const needs = CONSULT_BEFORE[order.legalBasis.instrument]?.[order.kind] ?? [];
-  if (order.direction !== 'incoming' || !needs.includes(to)) return;
-  const chain = await entries.chain('order', order.id);
-  if (!chain.some((entry) => entry.type === 'order.consulted'))
+  if (needsConsultation(order, to) && !(await hasConsulted(order, entries)))
     throw new ConsultationRequiredError(order.kind, to);
+}
+
+interface ConsultedOrder {
+  readonly id: string;
+  readonly kind: OrderKind;
+  readonly direction: Direction;
+  readonly legalBasis: { readonly instrument: string };
+}
+
+/** Whether the move is one the instrument allows only after consulting the requester (see `CONSULT_BEFORE`). */
+export function needsConsultation(order: ConsultedOrder, to: string): boolean {
+  const needs = CONSULT_BEFORE[order.legalBasis.instrument]?.[order.kind] ?? [];
+  return order.direction === 'incoming' && needs.includes(to);
+}
+
+/** Whether the order's chain records a consultation. */
+export async function hasConsulted(
+  order: Pick<ConsultedOrder, 'id'>,
+  entries: LogRepository,
+): Promise<boolean> {
+  const chain = await entries.chain('order', order.id);
+  return chain.some((entry) => entry.type === 'order.consulted');
 }
 
 export interface ConsultationServiceOptions {
@@ -126,11 +140,8 @@ export class ConsultationService {
         reason: `only_for_the_${requested ? 'requesting' : 'requested'}_side`,
       });
     if (errors.length > 0) throw new ValidationError(errors);
-    if (requesting) {
-      const chain = await this.options.entries.chain('order', order.id);
-      if (!chain.some((entry) => entry.type === 'order.consulted'))
-        throw new ConflictError('CONFLICT', 'no consultation to answer');
-    }
+    if (requesting && !(await hasConsulted(order, this.options.entries)))
+      throw new ConflictError('CONFLICT', 'no consultation to answer');
     const data: { [key: string]: EntryValue } = {
       side,
       status: order.status,

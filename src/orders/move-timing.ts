@@ -114,3 +114,19 @@ function checkEnforcingWindow(order: TimedOrder, to: string, now: Date, periods?
     if (!open) throw new OrderDeadlineError('ORDER_DEADLINE_PASSED', order.status, to, window);
   }
 }
+
+/**
+ * The moves `admitMove` may admit now: the table's next states and, where a
+ * lapse that is a move has passed, those after its lapse state. Each is
+ * still to be checked by `admitMove`.
+ */
+export function moveCandidates(order: TimedOrder, now: Date, periods?: DeadlinePeriods): string[] {
+  const { kind, direction, status: from } = order;
+  const step = hasLapsed(deadlineOf(order, periods), now) ? lapseStepOf(kind, direction, from) : undefined;
+  return [
+    ...new Set([
+      ...nextStates(kind, direction, from),
+      ...(step && 'move' in step ? nextStates(kind, direction, step.move) : []),
+    ]),
+  ];
+}

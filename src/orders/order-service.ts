@@ -11,19 +11,19 @@ import type {
   OrderScope,
   VisibleOrder,
 } from '../db/order.repository';
-import { ConflictError, ForbiddenRoleError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenRoleError, LedgerError, NotFoundError, ValidationError } from '../errors';
 import type { EntryValue } from '../ledger';
 import type { CustodyLog, Receipted, Recorded } from '../log/custody-log';
 import { type DomainWriter, domainWrite, inLockOrder } from '../log/domain-write';
 import { type EntryView, entryViews } from '../log/log-reader';
 import type { AppendRequest } from '../log/sequencer';
-import { checkConsulted } from './consultations';
+import { checkConsulted, hasConsulted, needsConsultation } from './consultations';
 import { canAskForInformation, checkContentRules, lackingContents } from './content-check';
 import { DEFAULT_ACCEPTED_LANGUAGES } from './contents';
 import { checkCustodianDuty } from './custodian-duty';
 import { DEFAULT_PERIODS, type DeadlinePeriods, deadlineOf, type OrderTimeline } from './deadlines';
 import { canonicalTimeZone, checkEventTime, type StatedEventTime } from './event-time';
-import { checkGround, isReasonedMove } from './grounds';
+import { checkGround, groundsFor, isReasonedMove } from './grounds';
 import { legalBasisErrors } from './legal-basis';
 import type { LegalSettings } from './legal-settings';
 import {
@@ -39,7 +39,7 @@ import {
 } from './lifecycle';
 import type { Relation } from './matter';
 import { OrderMatters, type TrafficHop, trafficDisclosureJson } from './matter-service';
-import { admitMove, type TimedOrder } from './move-timing';
+import { admitMove, moveCandidates, type TimedOrder } from './move-timing';
 
 export interface OrderInput {
   readonly kind: OrderKind;
@@ -76,6 +76,21 @@ export interface TrafficDisclosure {
   readonly hops?: readonly TrafficHop[] | undefined;
   readonly contentDisclosed: false;
   readonly subscriberDisclosed: false;
+}
+
+/** A move the caller may make now (`GET /v1/orders/:id`), and what its request must state. */
+export interface AllowedMove {
+  readonly to: string;
+  /** It states `reason`. */
+  readonly reasonRequired: boolean;
+  /** A refusal or postponement: its `reasonCode` is one of these grounds. */
+  readonly groundsRequired?: ReadonlyArray<{ readonly code: string; readonly article: string }>;
+  /** It names the MLA request that holds the preserved data (`mlaOrderId`). */
+  readonly mlaOrderRequired?: true;
+  /** It carries the traffic disclosure (`disclosure`). */
+  readonly disclosureRequired?: true;
+  /** It waits for a consultation with the requester (`POST /v1/orders/:id/consultations`). */
+  readonly consultationRequired?: true;
 }
 
 export interface TransitionInput {
@@ -377,6 +392,12 @@ export class OrderService {
     return found;
   }
 
+  /** Those of the orders `ids` the caller may know, by id, each as `get` would give it. */
+  async visibleAmong(principal: Principal, ids: readonly string[]): Promise<Map<string, VisibleOrder>> {
+    const found = await this.orders.findAllVisible([...new Set(ids)], orderScopeOf(principal));
+    return new Map(found.map((order) => [order.id, order]));
+  }
+
   /**
    * The order's history: every entry of its chain, each with the disclosures
    * the caller receives. The handling side receives them all; the requesting
@@ -431,14 +452,7 @@ export class OrderService {
     input: TransitionInput,
   ): Promise<Receipted<VisibleOrder>> {
     const order = await this.get(principal, id);
-    const owner = handlesFor(order, principal.agency) && serviceAllows(principal, 'order.handle');
-    const role = owner
-      ? serviceRole(principal, 'order.handle')
-      : order.submittedByAgency === principal.agency && requesterMay(order.kind, input.to)
-        ? serviceRole(principal, 'order.request_move')
-        : order.enforcingAgency === principal.agency && ENFORCING_MOVES.includes(input.to)
-          ? serviceRole(principal, 'order.enforce')
-          : forbidden(SERVICE_PERMISSIONS['order.handle']);
+    const role = moverRole(principal, order, input.to);
     const at = this.now();
     const lapse = admitMove(timedOrder(order), input.to, at, this.options.periods);
     checkRequesterNotice(order, input);
@@ -447,7 +461,7 @@ export class OrderService {
     }
     checkGround(order, input.to, input.reasonCode, this.options.legal);
     await checkConsulted(order, input.to, this.options.entries);
-    const tracing = order.kind === 'traffic_disclosure' && input.to === 'disclosed';
+    const tracing = isTracing(order, input.to);
     if (tracing !== (input.disclosure !== undefined)) {
       throw new ValidationError([
         {
@@ -500,6 +514,51 @@ export class OrderService {
       ? (await this.log.recordAll([lapsed.request, moveRequest, ...unexecuted])).slice(1)
       : await this.log.recordAll([moveRequest, ...unexecuted]);
     return { value: { ...next, statusOnly: order.statusOnly }, receipt: (recorded[0] as Recorded).receipt };
+  }
+
+  /**
+   * The moves the caller may make on the order now, each with what its
+   * request must state: the checks `transition` makes that do not depend on
+   * the request (who may move, the table and the clock, a notice of
+   * confidentiality only for a confidential request, a held preservation
+   * only once its MLA request is decided), run by the same functions, and
+   * the grounds `checkGround` would accept. A move that needs a consultation
+   * first is listed, saying so, until one is on the chain.
+   */
+  async allowedMoves(principal: Principal, order: VisibleOrder): Promise<AllowedMove[]> {
+    const timed = timedOrder(order);
+    const now = this.now();
+    const moves: string[] = [];
+    for (const to of moveCandidates(timed, now, this.options.periods)) {
+      const admitted = await admits(async () => {
+        moverRole(principal, order, to);
+        admitMove(timed, to, now, this.options.periods);
+        checkConfidentialNotice(order, to);
+        await this.checkMlaDecided(order, to);
+      });
+      if (admitted) moves.push(to);
+    }
+    const unconsulted =
+      moves.some((to) => needsConsultation(order, to)) && !(await hasConsulted(order, this.options.entries));
+    const allowed: AllowedMove[] = [];
+    for (const to of moves) {
+      const grounds = isReasonedMove(to)
+        ? groundsFor(order.legalBasis.instrument, order.kind, order.direction, to)
+        : [];
+      const available: Array<{ code: string; article: string }> = [];
+      for (const ground of grounds)
+        if (await admits(() => checkGround(order, to, ground.code, this.options.legal)))
+          available.push({ code: ground.code, article: ground.article });
+      allowed.push({
+        to,
+        reasonRequired: isReasonedMove(to) || isRequesterNotice(order, to),
+        ...(isReasonedMove(to) ? { groundsRequired: available } : {}),
+        ...(to === 'pending_mla_decision' ? { mlaOrderRequired: true } : {}),
+        ...(isTracing(order, to) ? { disclosureRequired: true } : {}),
+        ...(unconsulted && needsConsultation(order, to) ? { consultationRequired: true } : {}),
+      });
+    }
+    return allowed;
   }
 
   /**
@@ -716,6 +775,11 @@ export class OrderService {
   }
 }
 
+/** A move that tells a requester of a risk to its request: it must explain the risk. */
+function isRequesterNotice(order: OrderRecord, to: string): boolean {
+  return (to === 'at_risk_notified' && order.direction !== 'domestic') || to === 'confidentiality_notified';
+}
+
 /**
  * Notices after which the requester decides whether its request goes ahead,
  * so it must learn why: that preservation will not ensure the data or will
@@ -724,19 +788,53 @@ export class OrderService {
  * confidentiality cannot have it (`confidentiality_notified`; Bud 27(8)).
  */
 function checkRequesterNotice(order: OrderRecord, input: TransitionInput): void {
-  const notice =
-    (input.to === 'at_risk_notified' && order.direction !== 'domestic') ||
-    input.to === 'confidentiality_notified';
-  if (!notice) return;
-  if (input.to === 'confidentiality_notified' && order.safeguards.confidential !== true)
+  if (!isRequesterNotice(order, input.to)) return;
+  checkConfidentialNotice(order, input.to);
+  if (!input.reason) throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
+}
+
+/** Only a confidential request can be one whose confidentiality cannot be kept (Bud 27(8)). */
+function checkConfidentialNotice(order: OrderRecord, to: string): void {
+  if (to === 'confidentiality_notified' && order.safeguards.confidential !== true)
     throw new OrderTransitionError(
       order.kind,
       order.direction,
       order.status,
-      input.to,
+      to,
       'not a confidential request',
     );
-  if (!input.reason) throw new ValidationError([{ pointer: '/reason', reason: 'the_risk_is_explained' }]);
+}
+
+/** A traffic disclosure's `disclosed` move carries the disclosure itself (the hops it traced). */
+function isTracing(order: OrderRecord, to: string): boolean {
+  return order.kind === 'traffic_disclosure' && to === 'disclosed';
+}
+
+/**
+ * The role the caller moves the order as: a handler of the owning or
+ * executing agency any move; the requesting agency its own moves; the
+ * enforcing authority of an EPOC its decisions. Anyone else is refused.
+ */
+function moverRole(principal: Principal, order: VisibleOrder, to: string): Role {
+  const owner = handlesFor(order, principal.agency) && serviceAllows(principal, 'order.handle');
+  return owner
+    ? serviceRole(principal, 'order.handle')
+    : order.submittedByAgency === principal.agency && requesterMay(order.kind, to)
+      ? serviceRole(principal, 'order.request_move')
+      : order.enforcingAgency === principal.agency && ENFORCING_MOVES.includes(to)
+        ? serviceRole(principal, 'order.enforce')
+        : forbidden(SERVICE_PERMISSIONS['order.handle']);
+}
+
+/** Whether a check passes: it throws one of our errors when it does not. */
+async function admits(check: () => void | Promise<void>): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch (error) {
+    if (error instanceof LedgerError) return false;
+    throw error;
+  }
 }
 
 export function timelineOf(order: OrderRecord): OrderTimeline {

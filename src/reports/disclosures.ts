@@ -11,6 +11,7 @@ import {
 } from '../db/disclosure.repository';
 import type { EvidenceRecord } from '../db/evidence.repository';
 import type { LogRepository } from '../db/log.repository';
+import type { VisibleOrder } from '../db/order.repository';
 import { ConflictError, LedgerError, NotFoundError, ValidationError } from '../errors';
 import type { EvidenceService, PackagedContent } from '../evidence/evidence-service';
 import { type EntryValue, utf8 } from '../ledger';
@@ -26,6 +27,13 @@ import type { CustodyReport, CustodyReports } from './custody-report';
 import type { ReportLanguage } from './messages';
 import { packageReadme } from './package-readme';
 import { renderReportPdf } from './report-pdf';
+
+/** A disclosure as one reader reads it: whether as a member of its case, and its order if the reader may know it. */
+export interface ReadDisclosure {
+  readonly record: DisclosureRecord;
+  readonly member: boolean;
+  readonly order: VisibleOrder | undefined;
+}
 
 export interface DisclosureInput {
   readonly recipientAgency: string;
@@ -209,9 +217,28 @@ export class DisclosureService {
   }
 
   /** The disclosure, and whether the caller reads it as a member of the disclosing case (else as its recipient). */
-  async get(principal: Principal, id: string): Promise<{ record: DisclosureRecord; member: boolean }> {
+  async get(principal: Principal, id: string): Promise<ReadDisclosure> {
     const { record, standing } = await this.access(principal, id);
-    return { record, member: standing !== undefined };
+    const [read] = await this.withOrders(principal, [{ record, member: standing !== undefined }]);
+    return read as ReadDisclosure;
+  }
+
+  /**
+   * Each disclosure with its authorising order as the order scope lets the
+   * caller know it (none where it may not): reading a disclosure widens nothing.
+   */
+  private async withOrders(
+    principal: Principal,
+    read: ReadonlyArray<{ record: DisclosureRecord; member: boolean }>,
+  ): Promise<ReadDisclosure[]> {
+    const orders = await this.orders.visibleAmong(
+      principal,
+      read.flatMap(({ record }) => (record.orderId ? [record.orderId] : [])),
+    );
+    return read.map((item) => ({
+      ...item,
+      order: item.record.orderId ? orders.get(item.record.orderId) : undefined,
+    }));
   }
 
   /**
@@ -229,7 +256,7 @@ export class DisclosureService {
       readonly after?: { readonly createdAt: Date; readonly id: string } | undefined;
     },
   ): Promise<{
-    items: Array<{ record: DisclosureRecord; member: boolean }>;
+    items: ReadDisclosure[];
     next: DisclosureRecord | undefined;
   }> {
     if (query.caseId !== undefined) {
@@ -246,11 +273,12 @@ export class DisclosureService {
       after: query.after,
       limit: query.limit + 1,
     });
-    const items = rows.slice(0, query.limit).flatMap(({ record, standing }) => {
+    const readable = rows.slice(0, query.limit).flatMap(({ record, standing }) => {
       const member = sent && standing !== undefined && caseAllows(standing, 'case.read');
       const recipient = received && record.recipientAgency === principal.agency && record.revokedAt === null;
       return member || recipient ? [{ record, member }] : [];
     });
+    const items = await this.withOrders(principal, readable);
     return { items, next: rows.length > query.limit ? rows[query.limit - 1]?.record : undefined };
   }
 

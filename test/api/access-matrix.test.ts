@@ -152,6 +152,12 @@ function notified(role: Role): boolean {
   return handler(role) || role === 'auditor' || role === 'partner';
 }
 
+/** Whether an order view offers its reader moves: `hidden` when there is no view. */
+function movesOf(body: { order?: { allowedMoves: unknown[] } }): 'hidden' | 'some' | 'none' {
+  if (!body.order) return 'hidden';
+  return body.order.allowedMoves.length > 0 ? 'some' : 'none';
+}
+
 function handler(role: Role): boolean {
   return role === 'investigator' || role === 'prosecutor';
 }
@@ -357,6 +363,25 @@ describe('the access matrix: every route × role × caller × object', function 
             role === 'custodian' && kind !== 'foreign' ? [inTransit] : [],
           ],
           ['transfers sent', ids((await get('/v1/transfers?side=sending')).body), []],
+          // The transfer's purpose is withheld from a receiver outside the case.
+          [
+            'transfer purposes',
+            (await get('/v1/transfers')).body.items.map((row: { purpose?: string }) => row.purpose ?? null),
+            role === 'custodian' && kind !== 'foreign' ? [kind === 'member' ? 'matrix' : null] : [],
+          ],
+          // A disclosure's order is summarised to those the order scope lets know it: the incoming request's desk and auditors.
+          [
+            'orders of disclosures',
+            (await get('/v1/disclosures')).body.items.map(
+              (row: { order?: { id: string } }) => row.order?.id ?? null,
+            ),
+            reads ? [handler(role) || role === 'auditor' ? own.handOver.order : null] : [],
+          ],
+          [
+            'allowed moves',
+            movesOf((await get(`/v1/orders/${own.ids.order}`)).body),
+            !orderVisible(role, kind) ? 'hidden' : handler(role) ? 'some' : 'none',
+          ],
           [
             'disclosures of the case',
             (await get(`/v1/disclosures?caseId=${own.ids.case}`)).status,

@@ -73,11 +73,11 @@ describe('the central authority: forwarding, referral, statistics, notifications
 
   /** The notifications of `token`'s agency about the order, oldest first. */
   async function noticesAbout(token: string, orderId: string) {
-    const response = await service.call('GET', '/v1/notifications?limit=100', { token });
+    const response = await service.call('GET', `/v1/notifications?limit=100&orderId=${orderId}`, { token });
     expect(response.status, response.text).to.equal(200);
-    return (response.body.items as Array<{ orderId: string; kind: string; payload: Record<string, unknown> }>)
-      .filter((item) => item.orderId === orderId)
-      .reverse();
+    return (
+      response.body.items as Array<{ orderId: string; kind: string; payload: Record<string, unknown> }>
+    ).reverse();
   }
 
   async function chainLength(id: string): Promise<number> {
@@ -294,6 +294,33 @@ describe('the central authority: forwarding, referral, statistics, notifications
       expect(acked.body.notification.acknowledgedAt).to.be.a('string');
       const again = await service.call('POST', `/v1/notifications/${noticeId}/ack`, { token: partner });
       expect(again.body.notification.acknowledgedAt).to.equal(acked.body.notification.acknowledgedAt);
+    });
+
+    it('when notifications are listed for one order, then only the caller’s own about that order are given, and a stranger naming it gets none', async () => {
+      const id = await submitted(mlaBody());
+      const other = await submitted(mlaBody());
+      await move(id, handler, 'under_assessment');
+      const about = async (token: string, orderId: string) => {
+        const response = await service.call('GET', `/v1/notifications?orderId=${orderId}`, { token });
+        expect(response.status, response.text).to.equal(200);
+        return response.body.items.map((item: { orderId: string; kind: string }) => [
+          item.orderId,
+          item.kind,
+        ]);
+      };
+      expect(await about(partner, id)).to.deep.equal([
+        [id, 'order.status_changed'],
+        [id, 'order.received'],
+      ]);
+      expect(await about(partner, other)).to.deep.equal([[other, 'order.received']]);
+      const stranger = await service.token(uniqueSub('other'), uniqueAgency('FR'), 'partner');
+      expect(await about(stranger, id)).to.deep.equal([]);
+      const bad = await service.call('GET', '/v1/notifications?orderId=42', { token: partner });
+      expect([bad.status, bad.body.code, bad.body.errors[0].pointer]).to.deep.equal([
+        400,
+        'INVALID_PARAMETER',
+        '/orderId',
+      ]);
     });
 
     it('when a court clerk or an operator asks for notifications, then it is 403 FORBIDDEN_ROLE', async () => {

@@ -59,6 +59,8 @@ describe('the lists a console needs', function () {
     /** Disclosures to the first partner, oldest first; then one of another case to the second. */
     const toPartner: string[] = [];
     let toOther: string;
+    /** The partner's executed request the disclosures to it answer. */
+    let partnerOrder: string;
 
     async function disclose(inCase: string, recipient: string, evidenceId: string, orderId: string) {
       const created = await service.call('POST', `/v1/cases/${inCase}/disclosures`, {
@@ -74,6 +76,7 @@ describe('the lists a console needs', function () {
       caseId = await openCase(service, prosecutor, 'Disclosing case');
       const item = await uploadItem(service, prosecutor, caseId);
       const order = await executedRequestFor(service, prosecutor, partnerAgency, [item]);
+      partnerOrder = order;
       for (let i = 0; i < 3; i++) toPartner.push(await disclose(caseId, partnerAgency, item, order));
       otherCaseId = await openCase(service, prosecutor, 'Second case');
       const otherItem = await uploadItem(service, prosecutor, otherCaseId);
@@ -124,6 +127,48 @@ describe('the lists a console needs', function () {
       expect(
         (await service.call('GET', '/v1/disclosures', { token: investigator })).body.items,
       ).to.deep.equal([]);
+    });
+
+    it('when disclosures are listed, then each carries its order’s kind, legal basis and status only for a reader who may know that order', async () => {
+      const view = (await service.call('GET', `/v1/orders/${partnerOrder}`, { token: prosecutor })).body
+        .order;
+      const summary = {
+        id: partnerOrder,
+        registryNumber: view.registryNumber,
+        kind: 'mla',
+        legalBasis: { instrument: 'UNCC', article: '44' },
+        status: 'executed',
+      };
+      expect(view.registryNumber).to.be.a('string');
+      const orders = async (token: string, query = '') =>
+        (await service.call('GET', `/v1/disclosures${query}`, { token })).body.items.map(
+          (item: { id: string; orderId: string; order?: unknown }) => [item.id, item.orderId, item.order],
+        );
+      // The handling desk, a member of the disclosing case, knows the order.
+      expect(await orders(prosecutor, `?caseId=${caseId}`)).to.deep.equal(
+        [...toPartner].reverse().map((id) => [id, partnerOrder, summary]),
+      );
+      // The requesting agency knows its own request through its status view.
+      const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
+      expect(await orders(partner)).to.deep.equal(
+        [...toPartner].reverse().map((id) => [id, partnerOrder, summary]),
+      );
+      // A court granted the case reads its disclosures, but an incoming request outside its case is no order of its.
+      const courtAgency = uniqueAgency('C');
+      const granted = await service.call('POST', `/v1/cases/${caseId}/grants`, {
+        token: prosecutor,
+        json: { agency: courtAgency, role: 'court' },
+      });
+      expect(granted.status, granted.text).to.equal(201);
+      const court = await service.token(uniqueSub('judge'), courtAgency, 'court');
+      expect((await service.call('GET', `/v1/orders/${partnerOrder}`, { token: court })).status).to.equal(
+        404,
+      );
+      expect(await orders(court)).to.deep.equal(
+        [...toPartner].reverse().map((id) => [id, partnerOrder, undefined]),
+      );
+      const single = await service.call('GET', `/v1/disclosures/${toPartner[0]}`, { token: court });
+      expect(single.body.disclosure).to.include({ orderId: partnerOrder }).and.not.have.property('order');
     });
 
     it('when a stranger lists, then it sees nothing, and naming a case it may not know is 404 on the record against that case', async () => {
@@ -310,6 +355,48 @@ describe('the lists a console needs', function () {
         (item: { evidence: { id: string } }) => item.evidence.id,
       );
       expect(stillSending.ids).to.deep.equal([items[2], items[0]]);
+    });
+
+    it('when items are in transit, then each row carries the transfer’s purpose only for a reader who receives that field of the entry', async () => {
+      const agency = uniqueAgency();
+      const store = uniqueAgency('STORE');
+      const investigator = await service.token(uniqueSub('alice'), agency, 'investigator');
+      const memberSub = uniqueSub('carla');
+      const member = await service.token(memberSub, agency, 'custodian');
+      const outsider = await service.token(uniqueSub('sam'), store, 'custodian');
+      const caseId = await openCase(service, investigator);
+      const granted = await service.call('POST', `/v1/cases/${caseId}/grants`, {
+        token: investigator,
+        json: { agency, sub: memberSub, role: 'custodian' },
+      });
+      expect(granted.status, granted.text).to.equal(201);
+      const toMember = await uploadItem(service, investigator, caseId);
+      const toStore = await uploadItem(service, investigator, caseId);
+      for (const [id, counterparty, purpose] of [
+        [toMember, { agency, sub: memberSub }, 'for imaging'],
+        [toStore, { agency: store }, 'for long-term storage'],
+      ] as const) {
+        const sent = await service.call('POST', `/v1/evidence/${id}/events`, {
+          token: investigator,
+          json: { type: 'custody.transferred', purpose, counterparty },
+        });
+        expect(sent.status, sent.text).to.equal(201);
+      }
+      const rows = async (token: string, side = 'receiving') =>
+        (await service.call('GET', `/v1/transfers?side=${side}`, { token })).body.items.map(
+          (row: { evidence: { id: string }; purpose?: string }) => [row.evidence.id, row.purpose],
+        );
+
+      // A member of the case receives every withheld field; a store outside it receives none of them.
+      expect(await rows(member)).to.deep.equal([[toMember, 'for imaging']]);
+      expect(await rows(outsider)).to.deep.equal([[toStore, undefined]]);
+      expect(await rows(investigator, 'sending')).to.deep.equal([
+        [toStore, 'for long-term storage'],
+        [toMember, 'for imaging'],
+      ]);
+      const chain = await service.call('GET', `/v1/evidence/${toStore}/chain`, { token: outsider });
+      expect(chain.status, chain.text).to.equal(200);
+      expect(chain.body.entries.at(-1).disclosures).to.deep.equal([]);
     });
 
     it('when an item is sent to one person, then only that person sees it, whatever the roles of its colleagues', async () => {

@@ -313,6 +313,99 @@ describe('legal orders', () => {
     expect((await move(id, partner, 'withdrawn')).status).to.equal(200);
   });
 
+  describe('allowedMoves', () => {
+    interface AllowedMove {
+      to: string;
+      reasonRequired: boolean;
+      groundsRequired?: Array<{ code: string; article: string }>;
+      consultationRequired?: true;
+    }
+    const allowedMoves = async (id: string, token: string): Promise<AllowedMove[]> => {
+      const read = await service.call('GET', `/v1/orders/${id}`, { token });
+      expect(read.status, read.text).to.equal(200);
+      return read.body.order.allowedMoves;
+    };
+    const mlaUnderAssessment = async () => {
+      const id = await newOrder(mlaBody());
+      await movedThrough(id, ['under_assessment']);
+      return id;
+    };
+    /** The request `allowed` describes, with what it says it must state. */
+    const moveAsAllowed = async (id: string, token: string, allowed: AllowedMove) => {
+      if (allowed.consultationRequired) {
+        const consulted = await service.call('POST', `/v1/orders/${id}/consultations`, {
+          token,
+          json: { proposes: ['conditions'], message: 'Could conditions meet the concern?' },
+        });
+        expect(consulted.status, consulted.text).to.equal(201);
+      }
+      return move(id, token, allowed.to, {
+        ...(allowed.reasonRequired ? { reason: 'Stated for the requester' } : {}),
+        ...(allowed.groundsRequired ? { reasonCode: allowed.groundsRequired[0]?.code } : {}),
+      });
+    };
+
+    it('when the desk and the requester read an MLA request under assessment, then each is offered its own moves, and each move offered succeeds as described', async () => {
+      const id = await mlaUnderAssessment();
+      const desk = await allowedMoves(id, handler);
+      expect(desk.map((m) => m.to)).to.have.members([
+        'accepted',
+        'refused',
+        'postponed',
+        'info_requested',
+        'withdrawn',
+      ]);
+      const refusal = desk.find((m) => m.to === 'refused');
+      expect(refusal).to.deep.include({ reasonRequired: true, consultationRequired: true });
+      expect(refusal?.groundsRequired).to.be.an('array').that.is.not.empty;
+      expect(desk.find((m) => m.to === 'accepted')).to.deep.equal({ to: 'accepted', reasonRequired: false });
+      expect(await allowedMoves(id, partner)).to.deep.equal([{ to: 'withdrawn', reasonRequired: false }]);
+
+      for (const allowed of desk) {
+        const fresh = await mlaUnderAssessment();
+        const moved = await moveAsAllowed(fresh, handler, allowed);
+        expect(moved.status, `${allowed.to}: ${moved.text}`).to.equal(200);
+      }
+      const withdrawn = await moveAsAllowed(id, partner, { to: 'withdrawn', reasonRequired: false });
+      expect(withdrawn.status, withdrawn.text).to.equal(200);
+    });
+
+    it('when a move is not offered, then the transition route refuses it; once the consultation is held, the desk is no longer told to hold one', async () => {
+      const id = await mlaUnderAssessment();
+      // Only a confidential request can be one whose confidentiality cannot be kept.
+      const notice = await move(id, handler, 'confidentiality_notified', {
+        reason: 'A court may order it disclosed',
+      });
+      expect([notice.status, notice.body.code]).to.deep.equal([409, 'ORDER_TRANSITION_INVALID']);
+      const byPartner = await move(id, partner, 'accepted');
+      expect([byPartner.status, byPartner.body.code]).to.deep.equal([403, 'FORBIDDEN_ROLE']);
+      const early = await move(id, handler, 'refused', {
+        reasonCode: 'ESSENTIAL_INTERESTS',
+        reason: 'Essential interests',
+      });
+      expect([early.status, early.body.code]).to.deep.equal([409, 'CONSULTATION_REQUIRED']);
+
+      const consulted = await service.call('POST', `/v1/orders/${id}/consultations`, {
+        token: handler,
+        json: { proposes: ['postponement'], message: 'Would a postponement do?' },
+      });
+      expect(consulted.status, consulted.text).to.equal(201);
+      const after = await allowedMoves(id, handler);
+      expect(after.filter((m) => m.consultationRequired)).to.deep.equal([]);
+      expect(after.map((m) => m.to)).to.include('postponed');
+
+      const confidential = await newOrder(mlaBody({ confidential: true }));
+      await movedThrough(confidential, ['under_assessment']);
+      expect(await allowedMoves(confidential, handler)).to.deep.include({
+        to: 'confidentiality_notified',
+        reasonRequired: true,
+      });
+      const stranger = await service.token(uniqueSub('fr'), uniqueAgency('FR'), 'partner');
+      const hidden = await service.call('GET', `/v1/orders/${id}`, { token: stranger });
+      expect([hidden.status, hidden.body.code]).to.deep.equal([404, 'NOT_FOUND']);
+    });
+  });
+
   it('when a partner submits an outgoing order, or a court submits anything, then it is refused', async () => {
     const outgoing = await service.call('POST', '/v1/orders', {
       token: partner,

@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, watchProblems } from '../support/browser';
 import { executedRequestFor } from '../support/fixtures';
 import { freePort, startOidcServer, type TestOidcServer } from '../support/oidc-server';
+import { mlaBody, movedThrough, submitOrder } from '../support/order-requests';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
 const RESOURCE = 'https://ledger.example/api';
@@ -20,7 +21,8 @@ const THROTTLED_BYTES_PER_SECOND = 6 * 1024 * 1024;
  * The console end to end, in Chromium, each person signing in at a real
  * OpenID provider: an investigator opens a case and uploads 50 MB (reloading
  * half-way and continuing), transfers it; the custodian acknowledges it; a
- * prosecutor discloses it under an executed request; the partner downloads
+ * prosecutor discloses it under an executed request, and consults on and
+ * refuses another request with the moves the order page offers; the partner downloads
  * the package and verifies it in the browser; a court opens the report.
  */
 describe('the console, end to end in a browser', function () {
@@ -218,6 +220,45 @@ describe('the console, end to end in a browser', function () {
     await form.getByRole('button', { name: 'Disclose to a partner' }).click();
     await page.getByTestId('case-notice').filter({ hasText: 'Disclosure created.' }).waitFor();
     await page.getByTestId('case-disclosures').getByRole('link', { name: partnerAgency }).waitFor();
+    await context.close();
+  });
+
+  it('when the prosecutor opens a UN MLA request under assessment, then the page offers the moves the service allows, consults the requester before the refusal, and reads the order’s notifications by order', async () => {
+    const partner = await service.token(uniqueSub('bka'), partnerAgency, 'partner');
+    const id = await submitOrder(service, partner, mlaBody());
+    await movedThrough(service, id, await service.token(desk, central, 'prosecutor'), ['under_assessment']);
+    const { context, page } = await signIn('prosecutor');
+    const asked: string[] = [];
+    page.on('request', (request) =>
+      asked.push(new URL(request.url()).pathname + new URL(request.url()).search),
+    );
+    await page.goto(`${service.url}/orders/${id}`);
+    const moves = page.getByTestId('order-moves');
+    await moves.locator('[data-move="refused"]').waitFor();
+    const offered = await moves
+      .locator('[data-move]')
+      .evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-move')));
+    // Not a confidential request: no notice that its confidentiality cannot be kept.
+    expect(offered).to.have.members(['accepted', 'refused', 'postponed', 'info_requested', 'withdrawn']);
+    // The desk is told of deadlines, not of the receipt: the page asks for this order's notifications alone.
+    await page.getByText('No notifications about this order.').waitFor();
+    expect(asked.filter((url) => url.startsWith('/v1/notifications'))).to.deep.equal([
+      `/v1/notifications?orderId=${id}&limit=100`,
+    ]);
+
+    const consult = page.getByRole('form', { name: 'Consult the requesting state' });
+    await consult.getByLabel('Execution under conditions').check();
+    await consult
+      .getByLabel('Message to the requester')
+      .fill('Could execution under conditions meet the concern?');
+    await consult.getByRole('button', { name: 'Record consultation' }).click();
+    await consult.waitFor({ state: 'detached' });
+    await moves.locator('[data-move="refused"]').click();
+    const refusal = page.getByRole('form', { name: 'Record the move' });
+    await refusal.getByLabel('Ground').selectOption('ESSENTIAL_INTERESTS');
+    await refusal.getByLabel('Reason').fill('Execution would prejudice essential interests');
+    await refusal.getByRole('button', { name: 'Record move' }).click();
+    await page.locator(`[data-testid="order"][data-status="refused"]`).waitFor();
     await context.close();
   });
 

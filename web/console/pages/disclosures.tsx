@@ -3,7 +3,7 @@ import { wordsFor } from '../../verify/messages';
 import type { InputProblem, Outcome } from '../../verify/outcome';
 import { verifyMaterial } from '../../verify/outcome';
 import { VerificationResult } from '../../verify/result';
-import { type Api, ApiProblem, useApi } from '../api';
+import { useApi } from '../api';
 import { formatBytes, formatTime, useLang, useT } from '../i18n';
 import { commonMessages } from '../messages/common';
 import { disclosedFactMessages, disclosureMessages } from '../messages/disclosures';
@@ -34,6 +34,8 @@ interface DisclosureView {
   readonly caseId?: string;
   readonly recipientAgency: string;
   readonly orderId: string | null;
+  /** The authorising order, where the reader may know it. */
+  readonly order?: OrderSummary;
   readonly conditions: string | null;
   readonly facts: readonly string[];
   readonly evidenceIds: readonly string[];
@@ -41,6 +43,9 @@ interface DisclosureView {
   readonly createdAt: string;
   readonly revokedAt: string | null;
 }
+
+/** What a disclosure says of its authorising order, to a reader who may know that order. */
+type OrderSummary = Pick<OrderView, 'id' | 'registryNumber' | 'kind' | 'legalBasis' | 'status'>;
 
 type Direction = 'sent' | 'received';
 
@@ -123,7 +128,7 @@ function DisclosureTable(props: { items: readonly DisclosureView[] }) {
               </td>
               <td class="nowrap">{item.recipientAgency}</td>
               <td>
-                <OrderBasis orderId={item.orderId} />
+                <OrderBasis orderId={item.orderId} order={item.order} />
               </td>
               <td class="clip">{item.conditions ?? <span class="muted">{t('noConditions')}</span>}</td>
               <td class="num">{item.evidenceIds.length}</td>
@@ -147,38 +152,12 @@ function DisclosureStatus(props: { item: DisclosureView }) {
   );
 }
 
-/**
- * The orders disclosures name, read once per page view: a list of
- * disclosures usually names a few orders many times. The listing does not
- * carry the order's kind and legal basis.
- */
-const ordersRead = new WeakMap<Api, Map<string, Promise<OrderView>>>();
-
-function readOrder(api: Api, id: string): Promise<OrderView> {
-  let known = ordersRead.get(api);
-  if (!known) {
-    known = new Map();
-    ordersRead.set(api, known);
-  }
-  let order = known.get(id);
-  if (!order) {
-    order = api.get<{ order: OrderView }>(`/v1/orders/${encodeURIComponent(id)}`).then((body) => body.order);
-    known.set(id, order);
-  }
-  return order;
-}
-
 /** The kind and legal basis of the order a disclosure names, linked to it; its id where it is not shared. */
-function OrderBasis(props: { orderId: string | null }) {
+function OrderBasis(props: { orderId: string | null; order: OrderSummary | undefined }) {
   const t = useT(disclosureMessages);
   const kind = useLabels(orderKindMessages);
-  const api = useApi();
-  const loaded = useLoad(
-    () => (props.orderId ? readOrder(api, props.orderId) : Promise.resolve(undefined)),
-    [props.orderId],
-  );
   if (!props.orderId) return <span class="muted">{t('noOrder')}</span>;
-  const order = loaded.data;
+  const { order } = props;
   return (
     <Link href={`/orders/${props.orderId}`}>
       {order ? (
@@ -213,7 +192,7 @@ export function DisclosurePage(props: { id: string }) {
             {disclosure.revokedAt && <RevokedNote at={disclosure.revokedAt} />}
             <div class="grid">
               <DisclosureFacts disclosure={disclosure} />
-              <DisclosureOrder orderId={disclosure.orderId} />
+              <DisclosureOrder orderId={disclosure.orderId} order={disclosure.order} />
             </div>
             {!disclosure.revokedAt && <Package id={disclosure.id} />}
             {!disclosure.revokedAt && disclosure.caseId && (
@@ -301,15 +280,10 @@ function DisclosureFacts(props: { disclosure: DisclosureView }) {
   );
 }
 
-function DisclosureOrder(props: { orderId: string | null }) {
+function DisclosureOrder(props: { orderId: string | null; order: OrderSummary | undefined }) {
   const t = useT(disclosureMessages);
   const kind = useLabels(orderKindMessages);
-  const api = useApi();
-  const loaded = useLoad(
-    () => (props.orderId ? readOrder(api, props.orderId) : Promise.resolve(undefined)),
-    [props.orderId],
-  );
-  const order = loaded.data;
+  const { order } = props;
   return (
     <section class="card" aria-labelledby="disclosure-order" data-testid="disclosure-order">
       <h2 id="disclosure-order">{t('legalBasis')}</h2>
@@ -337,11 +311,7 @@ function DisclosureOrder(props: { orderId: string | null }) {
               </dd>
             </>
           ) : (
-            loaded.error instanceof ApiProblem && (
-              <dd class="muted" data-code={loaded.error.code}>
-                {t('orderUnavailable')}
-              </dd>
-            )
+            <dd class="muted">{t('orderUnavailable')}</dd>
           )}
         </dl>
       )}

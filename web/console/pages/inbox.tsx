@@ -30,7 +30,7 @@ interface Transfer {
     };
   };
   readonly transferredAt: string;
-  /** The transfer's stated purpose, where the listing gives it to the receiving side. */
+  /** The transfer's stated purpose: given to the case's members, withheld from a receiver outside the case. */
   readonly purpose?: string;
 }
 
@@ -249,6 +249,7 @@ function SentTable(props: { items: readonly Transfer[] }) {
             <th scope="col">{t('exhibit')}</th>
             <th scope="col">{t('description')}</th>
             <th scope="col">{t('to')}</th>
+            <th scope="col">{t('purpose')}</th>
             <th scope="col">{t('sentAt')}</th>
           </tr>
         </thead>
@@ -262,6 +263,7 @@ function SentTable(props: { items: readonly Transfer[] }) {
               </td>
               <td>{row.evidence.description}</td>
               <td>{party(row.evidence.custody.transferTo)}</td>
+              <td>{row.purpose ?? '—'}</td>
               <td>
                 <Time at={row.transferredAt} />
               </td>

@@ -1,11 +1,10 @@
 import { useState } from 'preact/hooks';
 import { type EntryValue, type LogEntry, revealFields } from '../../../src/ledger';
-import { groundsFor, isReasonedMove } from '../../../src/orders/grounds';
+import { PROPOSALS } from '../../../src/orders/consultations';
 import {
   ASSISTANCE_TYPES,
   DIRECTIONS,
   type Direction,
-  nextStates,
   ORDER_KINDS,
   ORDER_STATUSES,
   type OrderKind,
@@ -76,6 +75,8 @@ export interface OrderView {
     readonly receivedAt?: string;
   } | null;
   readonly statusOnly: boolean;
+  /** The moves the caller may make now: on the single order's view only. */
+  readonly allowedMoves?: readonly AllowedMove[];
   readonly caseId?: string | null;
   readonly requestingState?: string | null;
   readonly requestedState?: string | null;
@@ -574,26 +575,19 @@ function Missing(props: { order: OrderView; onSupplied: (message: string) => voi
   );
 }
 
-/**
- * Moves a foreign requester may make on its own request (the rest are the
- * requested side's); mirrors `requesterMay` in src/orders/order-service.ts,
- * which is not browser-safe. The service decides either way.
- */
-const REQUESTER_MOVES: Readonly<Partial<Record<OrderKind, readonly string[]>>> = {
-  epoc_pr: ['extended', 'production_confirmed', 'lifted'],
-  preservation: ['proceed_confirmed'],
-  mla: ['proceed_confirmed'],
-};
-const requesterMay = (kind: OrderKind, to: string) =>
-  to === 'withdrawn' || to === 'extension_requested' || (REQUESTER_MOVES[kind] ?? []).includes(to);
+type Proposal = (typeof PROPOSALS)[number];
 
-/** Moves after which the requester must be told why (the order service refuses them without a reason). */
-function needsReason(order: OrderView, to: string): boolean {
-  return (
-    isReasonedMove(to) ||
-    to === 'confidentiality_notified' ||
-    (to === 'at_risk_notified' && order.direction !== 'domestic')
-  );
+/** One move the caller may make now, as `GET /v1/orders/:id` offers it, with what its request must state. */
+interface AllowedMove {
+  readonly to: string;
+  readonly reasonRequired: boolean;
+  /** A refusal or postponement: the grounds its `reasonCode` may name. */
+  readonly groundsRequired?: ReadonlyArray<{ readonly code: string; readonly article: string }>;
+  readonly mlaOrderRequired?: true;
+  /** A traffic disclosure names its hops: recorded through the API. */
+  readonly disclosureRequired?: true;
+  /** It waits for a consultation with the requester. */
+  readonly consultationRequired?: true;
 }
 
 function Moves(props: { order: OrderView; onMoved: (message: string) => void }) {
@@ -602,45 +596,37 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
   const ground = useLabels(groundMessages);
   const api = useApi();
   const { order } = props;
-  const all = nextStates(order.kind, order.direction, order.status);
-  const tracing = order.kind === 'traffic_disclosure' && all.includes('disclosed');
-  const moves = all.filter(
-    (to) =>
-      !(tracing && to === 'disclosed') &&
-      // Only a confidential request can be one whose confidentiality cannot be kept (Bud 27(8)).
-      !(to === 'confidentiality_notified' && order.safeguards?.confidential !== true) &&
-      (!order.statusOnly || requesterMay(order.kind, to)),
-  );
-  const [chosen, setChosen] = useState<string>();
+  const allowed = order.allowedMoves ?? [];
+  const tracing = allowed.some((move) => move.disclosureRequired);
+  const moves = allowed.filter((move) => !move.disclosureRequired);
+  const [chosenTo, setChosen] = useState<string>();
   const [reasonCode, setReasonCode] = useState('');
   const [reason, setReason] = useState('');
   const [mlaOrderId, setMlaOrderId] = useState('');
   if (order.statusOnly && moves.length === 0) return null;
   const choose = (to: string) => {
-    setChosen(to === chosen ? undefined : to);
+    setChosen(to === chosenTo ? undefined : to);
     setReasonCode('');
     setReason('');
     setMlaOrderId('');
   };
-  const reasoned = chosen !== undefined && isReasonedMove(chosen);
-  const grounds = reasoned
-    ? groundsFor(order.legalBasis.instrument, order.kind, order.direction, chosen)
-    : [];
+  const chosen = moves.find((move) => move.to === chosenTo);
+  const consultFirst = moves.filter((move) => move.consultationRequired);
   return (
     <section class="card" aria-labelledby="order-moves" data-testid="order-moves">
       <h2 id="order-moves">{t('moves')}</h2>
       {moves.length === 0 ? (
-        <p class="muted">{all.length === 0 ? t('noMoves') : t('trafficViaApi')}</p>
+        <p class="muted">{tracing ? t('trafficViaApi') : t('noMoves')}</p>
       ) : (
         <>
           <p class="muted">{t('movesIntro')}</p>
           <div class="button-row">
-            {moves.map((to) => (
+            {moves.map(({ to }) => (
               <button
                 key={to}
                 type="button"
-                class={chosen === to ? 'primary' : ''}
-                aria-pressed={chosen === to}
+                class={chosenTo === to ? 'primary' : ''}
+                aria-pressed={chosenTo === to}
                 aria-label={t('moveTo', { state: state(to) })}
                 data-move={to}
                 onClick={() => choose(to)}
@@ -652,14 +638,21 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
           {tracing && <p class="muted">{t('trafficViaApi')}</p>}
         </>
       )}
+      {consultFirst.length > 0 && (
+        <Consultation
+          order={order}
+          moves={consultFirst.map((move) => state(move.to)).join(', ')}
+          onConsulted={props.onMoved}
+        />
+      )}
       {chosen && (
         <ActionForm
-          key={chosen}
+          key={chosen.to}
           label={t('moveForm')}
           submit={t('confirmMove')}
           class="inner"
           action={async () => {
-            const body: Record<string, string> = { to: chosen };
+            const body: Record<string, string> = { to: chosen.to };
             if (reasonCode) body.reasonCode = reasonCode;
             if (reason.trim()) body.reason = reason.trim();
             if (mlaOrderId.trim()) body.mlaOrderId = mlaOrderId.trim();
@@ -672,9 +665,10 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
           }}
         >
           <p>
-            <strong>{t('chosenMove')}:</strong> {state(order.status)} → {state(chosen)}
+            <strong>{t('chosenMove')}:</strong> {state(order.status)} → {state(chosen.to)}
           </p>
-          {reasoned && (
+          {chosen.consultationRequired && <p class="notice warn">{t('consultFirst')}</p>}
+          {chosen.groundsRequired && (
             <Field label={t('reasonCode')} required>
               {(id) => (
                 <select
@@ -684,7 +678,7 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
                   onChange={(event) => setReasonCode(event.currentTarget.value)}
                 >
                   <option value="">{t('chooseGround')}</option>
-                  {grounds.map((g) => (
+                  {chosen.groundsRequired?.map((g) => (
                     <option key={g.code} value={g.code}>
                       {ground(g.code)} ({g.article})
                     </option>
@@ -693,7 +687,7 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
               )}
             </Field>
           )}
-          {chosen === 'pending_mla_decision' && (
+          {chosen.mlaOrderRequired && (
             <Field label={t('mlaOrderId')} required>
               {(id) => (
                 <input
@@ -708,14 +702,14 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
           )}
           <Field
             label={t('reason')}
-            required={needsReason(order, chosen)}
-            hint={needsReason(order, chosen) ? t('reasonRequired') : t('reasonHint')}
+            required={chosen.reasonRequired}
+            hint={chosen.reasonRequired ? t('reasonRequired') : t('reasonHint')}
           >
             {(id, describedBy) => (
               <textarea
                 id={id}
                 aria-describedby={describedBy}
-                required={needsReason(order, chosen)}
+                required={chosen.reasonRequired}
                 maxLength={4000}
                 value={reason}
                 onInput={(event) => setReason(event.currentTarget.value)}
@@ -725,6 +719,81 @@ function Moves(props: { order: OrderView; onMoved: (message: string) => void }) 
         </ActionForm>
       )}
     </section>
+  );
+}
+
+/**
+ * The handling side's consultation with the requester (`POST
+ * /v1/orders/:id/consultations`), offered while a move it may make waits for one.
+ */
+function Consultation(props: { order: OrderView; moves: string; onConsulted: (message: string) => void }) {
+  const t = useT(orderMessages);
+  const api = useApi();
+  const [proposes, setProposes] = useState<ReadonlySet<Proposal>>(new Set());
+  const [conditions, setConditions] = useState('');
+  const [message, setMessage] = useState('');
+  return (
+    <ActionForm
+      label={t('consultTitle')}
+      submit={t('consultSubmit')}
+      class="inner"
+      action={async () => {
+        await api.post(`/v1/orders/${props.order.id}/consultations`, {
+          proposes: PROPOSALS.filter((proposal) => proposes.has(proposal)),
+          ...(conditions.trim() ? { conditions: conditions.trim() } : {}),
+          message: message.trim(),
+        });
+        setProposes(new Set());
+        setConditions('');
+        setMessage('');
+        props.onConsulted(t('consulted'));
+      }}
+    >
+      <h3>{t('consultTitle')}</h3>
+      <p class="muted">{t('consultIntro', { moves: props.moves })}</p>
+      <fieldset>
+        <legend>{t('consultProposes')}</legend>
+        {PROPOSALS.map((proposal) => (
+          <label key={proposal} class="check-field">
+            <input
+              type="checkbox"
+              name="proposes"
+              value={proposal}
+              required={proposes.size === 0}
+              checked={proposes.has(proposal)}
+              onChange={(event) => {
+                const next = new Set(proposes);
+                if (event.currentTarget.checked) next.add(proposal);
+                else next.delete(proposal);
+                setProposes(next);
+              }}
+            />{' '}
+            {t(`proposal_${proposal}`)}
+          </label>
+        ))}
+      </fieldset>
+      <Field label={t('consultConditions')}>
+        {(id) => (
+          <textarea
+            id={id}
+            maxLength={4000}
+            value={conditions}
+            onInput={(event) => setConditions(event.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <Field label={t('consultMessage')} required>
+        {(id) => (
+          <textarea
+            id={id}
+            required
+            maxLength={4000}
+            value={message}
+            onInput={(event) => setMessage(event.currentTarget.value)}
+          />
+        )}
+      </Field>
+    </ActionForm>
   );
 }
 
@@ -884,11 +953,7 @@ interface NotificationView {
   readonly acknowledgedAt: string | null;
 }
 
-/**
- * The notifications of the caller's agency about this order. The API lists an
- * agency's notifications newest first, not one order's: this reads its first
- * hundred and keeps this order's.
- */
+/** The notifications of the caller's agency about this order, newest first. */
 function Notifications(props: { orderId: string }) {
   const t = useT(orderMessages);
   const event = useLabels(orderEventMessages);
@@ -898,8 +963,8 @@ function Notifications(props: { orderId: string }) {
   const loaded = useLoad(
     () =>
       api
-        .get<PageOf<NotificationView>>('/v1/notifications', { limit: 100 })
-        .then((page) => page.items.filter((item) => item.orderId === props.orderId)),
+        .get<PageOf<NotificationView>>('/v1/notifications', { orderId: props.orderId, limit: 100 })
+        .then((page) => page.items),
     [props.orderId],
   );
   const [error, setError] = useState<unknown>();
