@@ -53,7 +53,7 @@ const en = {
   statusOnlyNote: 'You see this request as its requester: where it stands, not how it is handled.',
   moves: 'Next steps',
   movesIntro:
-    'Moves this order may make from its current status. The service checks each against its deadlines.',
+    'What you may do next with this order. The service checks each step against the deadlines and the law.',
   noMoves: 'No move is open to you from this status.',
   consultFirst: 'This move waits for a consultation with the requesting state: record one below first.',
   consultTitle: 'Consult the requesting state',
@@ -170,7 +170,7 @@ export const orderMessages: Catalogue<OrdersKey> = {
     missingIntro: 'Sorğuda bu elementlər yoxdur; onlar təqdim edilənə qədər sorğu irəliləyə bilməz.',
     statusOnlyNote: 'Bu sorğunu sorğu edən tərəf kimi görürsünüz: necə icra olunduğunu deyil, vəziyyətini.',
     moves: 'Növbəti addımlar',
-    movesIntro: 'Qərarın cari vəziyyətindən mümkün keçidlər. Xidmət hər keçidi müddətlərə görə yoxlayır.',
+    movesIntro: 'Bu qərarla növbəti addımlarınız. Xidmət hər addımı müddətlərə və qanuna görə yoxlayır.',
     noMoves: 'Bu vəziyyətdən sizin üçün açıq keçid yoxdur.',
     consultFirst: 'Bu keçid sorğu verən dövlətlə məsləhətləşməni gözləyir: əvvəlcə aşağıda onu qeydə alın.',
     consultTitle: 'Sorğu verən dövlətlə məsləhətləşmə',
@@ -284,7 +284,7 @@ export const orderMessages: Catalogue<OrdersKey> = {
     missingIntro: 'В запросе нет этих элементов; пока они не представлены, он не может быть исполнен.',
     statusOnlyNote: 'Вы видите этот запрос как запрашивающая сторона: его состояние, а не ход исполнения.',
     moves: 'Следующие шаги',
-    movesIntro: 'Переходы, возможные из текущего состояния. Служба проверяет каждый из них по срокам.',
+    movesIntro: 'Ваши возможные следующие шаги по этому постановлению. Служба проверяет каждый шаг по срокам и закону.',
     noMoves: 'Из этого состояния вам не доступен ни один переход.',
     consultFirst:
       'Этот переход ждёт консультации с запрашивающим государством: сначала зафиксируйте её ниже.',
