@@ -38,6 +38,7 @@ import {
   type PageOf,
   ProblemMessage,
   ShortId,
+  TableWrap,
   useLoad,
   usePaged,
 } from '../ui';
@@ -154,7 +155,7 @@ function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
   const kind = useLabels(orderKindMessages);
   const direction = useLabels(directionMessages);
   return (
-    <div class="table-wrap">
+    <TableWrap label={props.partner ? t('requestsList') : t('ordersList')}>
       <table data-testid="orders-list">
         <caption class="visually-hidden">{props.partner ? t('requestsList') : t('ordersList')}</caption>
         <thead>
@@ -228,7 +229,7 @@ function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
