@@ -349,11 +349,12 @@ describe('the console and the verifier page are accessible (WCAG 2.1 AA)', funct
 
   for (const check of checks) {
     const as = check.who === 'nobody' ? '' : ` as the ${check.who}`;
-    it(`when ${check.name} is shown${as} at 1280 and at 375 pixels wide, then axe-core finds no WCAG 2.1 AA violation`, async () => {
+    it(`when ${check.name} is shown${as} at 1280 and at 375 pixels wide, then axe-core finds no WCAG 2.1 AA violation and every tab stop shows its focus`, async () => {
       const page = await check.visit();
       for (const viewport of VIEWPORTS) {
         await page.setViewportSize(viewport);
         expectNoViolations(await axeViolations(page), `${check.name}${as} at ${viewport.width} px`);
+        expect(await walkTabStops(page), 'tab stops').to.be.above(0);
       }
       if (check.who === 'nobody') await page.context().close();
       else await page.setViewportSize(VIEWPORTS[0]);
@@ -419,30 +420,79 @@ async function noneLeft(page: Page, selector: string, timeoutMs = 60_000): Promi
   }
 }
 
+interface Focus {
+  /** The focus is on the page itself, not on an element of it. */
+  readonly onBody: boolean;
+  /** It was on this element before (the walk came round). */
+  readonly again: boolean;
+  /** An outline or a ring is drawn around it. */
+  readonly shown: boolean;
+  /** Some of it is inside the viewport (it was scrolled to). */
+  readonly inView: boolean;
+  readonly matches: boolean;
+  readonly what: string;
+}
+
+/** Presses Tab and describes where the focus went; `matching` is a selector for `matches`. */
+async function pressTab(page: Page, matching = '*'): Promise<Focus> {
+  await page.keyboard.press('Tab');
+  // A string, evaluated by the debugging protocol: the console's CSP rightly forbids eval in the page.
+  return page.evaluate(`(() => {
+    const element = document.activeElement;
+    const seen = (window.__tabStops ??= new WeakSet());
+    if (!element || element === document.body) return { onBody: true };
+    const again = seen.has(element);
+    seen.add(element);
+    const style = getComputedStyle(element);
+    const box = element.getBoundingClientRect();
+    return {
+      onBody: false,
+      again,
+      shown: (style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2) || style.boxShadow !== 'none',
+      inView: box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth,
+      matches: element.matches(${JSON.stringify(matching)}),
+      what: element.outerHTML.slice(0, 160),
+    };
+  })()`);
+}
+
+function expectFocusShown(focus: Focus): void {
+  expect(focus.shown, `no visible focus on ${focus.what}`).to.equal(true);
+  expect(focus.inView, `focus out of view on ${focus.what}`).to.equal(true);
+}
+
 /**
- * Presses Tab until the focus is on the element `selector` matches, checking
- * at each stop that the focus is on something and is drawn (an outline or a ring).
+ * Tabs through every stop of the page from the top until the focus comes
+ * round again; each stop must show its focus and be scrolled into view.
+ * Returns how many stops there are.
  */
+async function walkTabStops(page: Page, limit = 250): Promise<number> {
+  await page.evaluate(
+    'window.__tabStops = new WeakSet(); document.activeElement?.blur(); window.scrollTo(0, 0)',
+  );
+  let stops = 0;
+  let leftPage = 0;
+  for (let presses = 0; presses < limit; presses++) {
+    const focus = await pressTab(page);
+    if (focus.onBody) {
+      // Past the last stop the focus leaves the page once; twice means there is nothing to stop at.
+      if (++leftPage > 1) return stops;
+      continue;
+    }
+    if (focus.again) return stops;
+    expectFocusShown(focus);
+    stops++;
+  }
+  throw new Error(`more than ${limit} tab stops, or a keyboard trap`);
+}
+
+/** Presses Tab until the element `selector` matches has the focus, each stop showing its focus. */
 async function tabTo(page: Page, selector: string, limit = 80): Promise<void> {
   for (let presses = 0; presses < limit; presses++) {
-    await page.keyboard.press('Tab');
-    const focus: { lost: boolean; shown: boolean; found: boolean; what: string } =
-      await page.evaluate(`(() => {
-      const element = document.activeElement;
-      if (!element || element === document.body) return { lost: true, shown: false, found: false, what: 'body' };
-      const style = getComputedStyle(element);
-      const outlined = style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2;
-      const ringed = style.boxShadow !== 'none';
-      return {
-        lost: false,
-        shown: outlined || ringed,
-        found: element.matches(${JSON.stringify(selector)}),
-        what: element.outerHTML.slice(0, 160),
-      };
-    })()`);
-    expect(focus.lost, 'focus left the page').to.equal(false);
-    expect(focus.shown, `no visible focus on ${focus.what}`).to.equal(true);
-    if (focus.found) return;
+    const focus = await pressTab(page, selector);
+    expect(focus.onBody, 'focus left the page').to.equal(false);
+    expectFocusShown(focus);
+    if (focus.matches) return;
   }
   throw new Error(`never reached ${selector} by Tab`);
 }
