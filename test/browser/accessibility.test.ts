@@ -390,6 +390,8 @@ describe('the console and the verifier page are accessible (WCAG 2.1 AA)', funct
     await page.keyboard.press('Enter');
     await page.waitForURL(`${world.service.url}/evidence/${data.keyboardId}`);
     await page.getByRole('form', { name: 'Record handling' }).waitFor();
+    // The timeline grows as its receipts are checked: tabbing starts once the page stands still.
+    await timelineChecked(page);
     await settled(page);
 
     await tabTo(page, 'form[aria-label="Record handling"] [name="purpose"]');
