@@ -85,7 +85,7 @@ describe('the console and the verifier page are accessible (WCAG 2.1 AA)', funct
     pendingId: '',
     /** Disclosed to the partner under an executed request. */
     disclosedId: '',
-    /** Left with the investigator, for the keyboard walk. */
+    /** The investigator's own exhibit, which the keyboard walk hands on. */
     keyboardId: '',
     orderId: '',
     disclosureId: '',

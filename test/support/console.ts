@@ -30,8 +30,6 @@ function consolePeople() {
 export type ConsolePerson = keyof ReturnType<typeof consolePeople>['people'];
 
 export interface SignInOptions {
-  readonly viewport?: { readonly width: number; readonly height: number };
-  readonly locale?: string;
   /** Called with the page before it first loads, to watch it. */
   readonly watch?: (page: Page) => void;
 }
@@ -78,10 +76,7 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
     provider,
     service,
     async signIn(browser, who, options = {}) {
-      const context = await browser.newContext({
-        locale: options.locale ?? 'en-GB',
-        viewport: options.viewport ?? { width: 1280, height: 900 },
-      });
+      const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       options.watch?.(page);
       await page.goto(`${service.url}/`);
