@@ -7,12 +7,11 @@ import { expect } from 'chai';
 import { unzipSync, zipSync } from 'fflate';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, watchProblems } from '../support/browser';
+import { type ConsolePerson, type ConsoleWorld, startConsoleWorld } from '../support/console';
 import { executedRequestFor } from '../support/fixtures';
-import { freePort, startOidcServer, type TestOidcServer } from '../support/oidc-server';
 import { mlaBody, movedThrough, submitOrder } from '../support/order-requests';
-import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+import { type TestService, uniqueSub } from '../support/service';
 
-const RESOURCE = 'https://ledger.example/api';
 const FIFTY_MB = 50 * 1024 * 1024;
 /** Upload bandwidth while the test reloads mid-upload: slow enough to be caught half-way. */
 const THROTTLED_BYTES_PER_SECOND = 6 * 1024 * 1024;
@@ -27,50 +26,31 @@ const THROTTLED_BYTES_PER_SECOND = 6 * 1024 * 1024;
  */
 describe('the console, end to end in a browser', function () {
   this.timeout(300_000);
-  const central = uniqueAgency('SSS');
-  const store = uniqueAgency('STORE');
-  const partnerAgency = uniqueAgency('DE');
-  const courtAgency = uniqueAgency('COURT');
-  /** The central authority's desk, which executes the partner's request through the API. */
-  const desk = uniqueSub('desk');
-  const people = {
-    investigator: { sub: uniqueSub('inv'), agency: central, roles: ['investigator'] },
-    custodian: { sub: uniqueSub('cus'), agency: store, roles: ['custodian'] },
-    prosecutor: { sub: uniqueSub('pros'), agency: central, roles: ['prosecutor'] },
-    partner: { sub: uniqueSub('bka'), agency: partnerAgency, roles: ['partner'] },
-    court: { sub: uniqueSub('judge'), agency: courtAgency, roles: ['court'] },
-  } as const;
-  type Person = keyof typeof people;
-
-  let provider: TestOidcServer;
-  let service: TestService;
+  let world: ConsoleWorld;
   let browser: Browser;
   let dir: string;
   const problems: string[][] = [];
   const requested: string[] = [];
   const state: { caseId?: string; evidenceId?: string; orderId?: string } = {};
+  // Filled in by `before` from the world's cast.
+  let service: TestService;
+  let people: ConsoleWorld['people'];
+  let desk: string;
+  let central: string;
+  let store: string;
+  let partnerAgency: string;
+  let courtAgency: string;
 
   before(async function () {
     browser = await launchChromium(this);
     dir = await mkdtemp(path.join(os.tmpdir(), 'console-flow-'));
-    const port = await freePort();
-    provider = await startOidcServer({
-      redirectUri: `http://127.0.0.1:${port}/callback`,
-      accounts: Object.fromEntries(Object.values(people).map((one) => [one.sub, one])),
-    });
-    service = await startTestService({
-      PORT: String(port),
-      CENTRAL_AUTHORITY: central,
-      OIDC_ISSUER: provider.issuer,
-      OIDC_JWKS_URL: provider.jwksUrl,
-      OIDC_AUDIENCE: RESOURCE,
-      OIDC_CLIENT_ID: provider.clientId,
-    });
+    world = await startConsoleWorld();
+    ({ service, people, desk } = world);
+    ({ central, store, partner: partnerAgency, court: courtAgency } = world.agencies);
   });
   after(async () => {
     await browser?.close();
-    await service?.stop();
-    await provider?.stop();
+    await world?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
   afterEach(() => {
@@ -79,20 +59,14 @@ describe('the console, end to end in a browser', function () {
     expect(requested.filter((url) => /access_token|id_token|eyJ[\w-]+\.eyJ/.test(url))).to.deep.equal([]);
   });
 
-  /** A fresh browser profile for `who`, signed in at the provider through the console's own button. */
-  async function signIn(who: Person): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    problems.push(watchProblems(page, service.url));
-    page.on('request', (request) => requested.push(request.url()));
-    await page.goto(`${service.url}/`);
-    await page.getByRole('button', { name: 'Sign in with your organisation account' }).click();
-    await page.waitForURL((url) => url.origin === provider.issuer);
-    await page.locator('input[name="login"]').fill(people[who].sub);
-    await page.locator('input[name="password"]').fill('any');
-    await page.locator('button[type="submit"]').click();
-    await page.locator(`.principal[data-sub="${people[who].sub}"]`).waitFor();
-    return { context, page };
+  /** A fresh browser profile for `who`, signed in, its errors and requests watched. */
+  function signIn(who: ConsolePerson): Promise<{ context: BrowserContext; page: Page }> {
+    return world.signIn(browser, who, {
+      watch: (page) => {
+        problems.push(watchProblems(page, service.url));
+        page.on('request', (request) => requested.push(request.url()));
+      },
+    });
   }
 
   it('when an investigator signs in, opens a case, uploads 50 MB (reloading half-way) and transfers it, then every step shows and every receipt verifies in the browser', async () => {

@@ -89,9 +89,10 @@ function Shell(props: {
       {props.session.via === 'dev' && <DevBanner lang={props.lang} />}
       <header class="top">
         <a class="brand" href="/" aria-label={t('appName')}>
+          {/* The favicon's mark: drawn, not a glyph that a system's fonts may lack. */}
           <svg class="mark" aria-hidden="true" viewBox="0 0 16 16" width="20" height="20">
-            <rect width="16" height="16" rx="3" fill="#2f6fb0" />
-            <path d="M4 8.5l2.5 2.5L12 5" stroke="#fff" stroke-width="2" fill="none" />
+            <rect width="16" height="16" rx="3" fill="#fff" />
+            <path d="M4 8.5l2.5 2.5L12 5" stroke="#0d2338" stroke-width="2" fill="none" />
           </svg>
           {t('appName')}
         </a>

@@ -185,6 +185,19 @@ export function ActionForm(props: {
   );
 }
 
+/**
+ * A table that scrolls sideways where it is wider than the screen: a named
+ * region that takes the focus, so that a keyboard alone can scroll it too.
+ */
+export function TableWrap(props: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard (WCAG 2.1.1)
+    <section class="table-wrap" aria-label={props.label} tabIndex={0}>
+      {props.children}
+    </section>
+  );
+}
+
 export function MoreButton(props: { hasMore: boolean; loadMore: () => void }) {
   const t = useT(commonMessages);
   if (!props.hasMore) return null;

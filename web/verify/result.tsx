@@ -137,7 +137,9 @@ function Row({ words, row }: { readonly words: Words; readonly row: CheckRow }) 
 function Entries({ words, entries }: { readonly words: Words; readonly entries: readonly DisclosedEntry[] }) {
   const { t } = words;
   return (
-    <div class="entries">
+    // Focusable, so that a keyboard can scroll the table sideways where it is wider than the screen.
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take the focus (WCAG 2.1.1)
+    <div class="entries" tabIndex={0}>
       <table>
         <caption>{t('entriesHeading')}</caption>
         <thead>

@@ -2,6 +2,7 @@ import type { Catalogue } from '../i18n';
 
 const en = {
   casesTitle: 'Cases',
+  casesList: 'Cases you may see',
   search: 'Search cases',
   searchHint: 'Reference or title',
   searchButton: 'Search',
@@ -56,6 +57,7 @@ export const casesMessages: Catalogue<CasesKey> = {
   en,
   az: {
     casesTitle: 'İşlər',
+    casesList: 'Görə bildiyiniz işlər',
     search: 'İşləri axtar',
     searchHint: 'Nömrə və ya ad',
     searchButton: 'Axtar',
@@ -105,6 +107,7 @@ export const casesMessages: Catalogue<CasesKey> = {
   },
   ru: {
     casesTitle: 'Дела',
+    casesList: 'Доступные вам дела',
     search: 'Поиск дел',
     searchHint: 'Номер или название',
     searchButton: 'Найти',

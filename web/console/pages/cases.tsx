@@ -18,6 +18,7 @@ import {
   type PageOf,
   ProblemMessage,
   ShortId,
+  TableWrap,
   text,
   useLoad,
   usePaged,
@@ -113,7 +114,7 @@ export function CasesPage() {
           items.length === 0 ? (
             <Empty />
           ) : (
-            <div class="table-wrap">
+            <TableWrap label={t('casesList')}>
               <table data-testid="cases">
                 <thead>
                   <tr>
@@ -142,7 +143,7 @@ export function CasesPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </Await>
@@ -270,7 +271,7 @@ export function CasePage(props: { id: string }) {
           page.items.length === 0 ? (
             <Empty />
           ) : (
-            <div class="table-wrap">
+            <TableWrap label={t('orders')}>
               <table data-testid="case-orders">
                 <thead>
                   <tr>
@@ -295,7 +296,7 @@ export function CasePage(props: { id: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </Await>
@@ -306,7 +307,7 @@ export function CasePage(props: { id: string }) {
           items.length === 0 ? (
             <Empty />
           ) : (
-            <div class="table-wrap">
+            <TableWrap label={t('disclosures')}>
               <table data-testid="case-disclosures">
                 <thead>
                   <tr>
@@ -329,7 +330,7 @@ export function CasePage(props: { id: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </Await>
@@ -364,7 +365,7 @@ export function EvidenceTable(props: { items: readonly EvidenceView[] }) {
   const t = useT(casesMessages);
   const lang = useLang();
   return (
-    <div class="table-wrap">
+    <TableWrap label={t('evidence')}>
       <table data-testid="evidence">
         <thead>
           <tr>
@@ -391,7 +392,7 @@ export function EvidenceTable(props: { items: readonly EvidenceView[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

@@ -21,6 +21,7 @@ import {
   type PageOf,
   ProblemMessage,
   ShortId,
+  TableWrap,
   useLoad,
   usePaged,
 } from '../ui';
@@ -100,7 +101,7 @@ function DisclosureTable(props: { items: readonly DisclosureView[] }) {
   const t = useT(disclosureMessages);
   const common = useT(commonMessages);
   return (
-    <div class="table-wrap">
+    <TableWrap label={t('list')}>
       <table data-testid="disclosures-list">
         <caption class="visually-hidden">{t('list')}</caption>
         <thead>
@@ -139,7 +140,7 @@ function DisclosureTable(props: { items: readonly DisclosureView[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

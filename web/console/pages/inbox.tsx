@@ -4,7 +4,7 @@ import { formatBytes, useLang, useT } from '../i18n';
 import { inboxMessages } from '../messages/inbox';
 import { Announce, Time } from '../parts';
 import { Link } from '../router';
-import { ActionForm, Await, Field, MoreButton, Page, type PageOf, ShortId, usePaged } from '../ui';
+import { ActionForm, Await, Field, MoreButton, Page, type PageOf, ShortId, TableWrap, usePaged } from '../ui';
 import './pages.css';
 
 interface Party {
@@ -241,7 +241,7 @@ function IncomingRow(props: { row: Transfer; onAcknowledged: () => void }) {
 function SentTable(props: { items: readonly Transfer[] }) {
   const t = useT(inboxMessages);
   return (
-    <div class="table-wrap">
+    <TableWrap label={t('sentList')}>
       <table data-testid="inbox-sent">
         <caption class="visually-hidden">{t('sentList')}</caption>
         <thead>
@@ -271,6 +271,6 @@ function SentTable(props: { items: readonly Transfer[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

@@ -37,6 +37,7 @@ import {
   type PageOf,
   ProblemMessage,
   ShortId,
+  TableWrap,
   useLoad,
   usePaged,
 } from '../ui';
@@ -155,7 +156,7 @@ function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
   const kind = useLabels(orderKindMessages);
   const direction = useLabels(directionMessages);
   return (
-    <div class="table-wrap">
+    <TableWrap label={props.partner ? t('requestsList') : t('ordersList')}>
       <table data-testid="orders-list">
         <caption class="visually-hidden">{props.partner ? t('requestsList') : t('ordersList')}</caption>
         <thead>
@@ -229,7 +230,7 @@ function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
