@@ -4,12 +4,11 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, watchProblems } from '../support/browser';
+import { type ConsolePerson, type ConsoleWorld, startConsoleWorld } from '../support/console';
 import { executedRequestFor } from '../support/fixtures';
-import { freePort, startOidcServer, type TestOidcServer } from '../support/oidc-server';
 import { art42Body, domesticPreservationBody, submitOrder } from '../support/order-requests';
-import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
+import { type TestService, uniqueSub } from '../support/service';
 
-const RESOURCE = 'https://ledger.example/api';
 const LANGUAGES = ['az', 'en', 'ru'] as const;
 
 /**
@@ -20,51 +19,32 @@ const LANGUAGES = ['az', 'en', 'ru'] as const;
  */
 describe('the console in Azerbaijani, English and Russian', function () {
   this.timeout(300_000);
-  const central = uniqueAgency('SSS');
-  const store = uniqueAgency('STORE');
-  const partnerAgency = uniqueAgency('DE');
-  const courtAgency = uniqueAgency('COURT');
-  const people = {
-    investigator: { sub: uniqueSub('r.mammadov'), agency: central, roles: ['investigator'] },
-    custodian: { sub: uniqueSub('s.huseynova'), agency: store, roles: ['custodian'] },
-    prosecutor: { sub: uniqueSub('a.guliyev'), agency: central, roles: ['prosecutor'] },
-    partner: { sub: uniqueSub('bka-24-7'), agency: partnerAgency, roles: ['partner'] },
-    court: { sub: uniqueSub('judge.aliyeva'), agency: courtAgency, roles: ['court'] },
-  } as const;
-  type Person = keyof typeof people;
-  const pages: Partial<Record<Person, string>> = {};
-
-  let provider: TestOidcServer;
+  const pages: Partial<Record<ConsolePerson, string>> = {};
+  let world: ConsoleWorld;
   let service: TestService;
   let browser: Browser;
 
   before(async function () {
     browser = await launchChromium(this);
-    const port = await freePort();
-    provider = await startOidcServer({
-      redirectUri: `http://127.0.0.1:${port}/callback`,
-      accounts: Object.fromEntries(Object.values(people).map((one) => [one.sub, one])),
+    world = await startConsoleWorld({
+      investigator: 'r.mammadov',
+      custodian: 's.huseynova',
+      prosecutor: 'a.guliyev',
+      partner: 'bka-24-7',
+      court: 'judge.aliyeva',
     });
-    service = await startTestService({
-      PORT: String(port),
-      CENTRAL_AUTHORITY: central,
-      OIDC_ISSUER: provider.issuer,
-      OIDC_JWKS_URL: provider.jwksUrl,
-      OIDC_AUDIENCE: RESOURCE,
-      OIDC_CLIENT_ID: provider.clientId,
-    });
+    service = world.service;
     await makeCase();
   });
   after(async () => {
     await browser?.close();
-    await service?.stop();
-    await provider?.stop();
+    await world?.stop();
   });
 
   /** A case with two exhibits, one waiting at the store, one disclosed to the partner under its request. */
   async function makeCase(): Promise<void> {
-    const desk = uniqueSub('desk');
-    const clerk = await service.token(desk, central, 'investigator', 'prosecutor');
+    const { people, agencies, desk } = world;
+    const clerk = await service.token(desk, agencies.central, 'investigator', 'prosecutor');
     const as = async (method: string, route: string, json?: unknown) => {
       const answer = await service.call(method, route, { token: clerk, ...(json ? { json } : {}) });
       if (answer.status >= 300) throw new Error(`${method} ${route}: ${answer.status} ${answer.text}`);
@@ -113,15 +93,15 @@ describe('the console in Azerbaijani, English and Russian', function () {
     await as('POST', `/v1/evidence/${phone}/events`, {
       type: 'custody.transferred',
       purpose: 'Sübutlar anbarına',
-      counterparty: { agency: store },
+      counterparty: { agency: agencies.store },
     });
-    const orderId = await executedRequestFor(service, clerk, partnerAgency, [laptop]);
+    const orderId = await executedRequestFor(service, clerk, agencies.partner, [laptop]);
     // Orders with their deadlines running, for the prosecutor's list.
-    const requester = await service.token(uniqueSub('bka-desk'), partnerAgency, 'partner');
+    const requester = await service.token(uniqueSub('bka-desk'), agencies.partner, 'partner');
     await submitOrder(service, requester, art42Body());
     await submitOrder(service, clerk, domesticPreservationBody(caseId));
     const disclosed = await as('POST', `/v1/cases/${caseId}/disclosures`, {
-      recipientAgency: partnerAgency,
+      recipientAgency: agencies.partner,
       evidenceIds: [laptop],
       orderId,
       conditions: 'Yalnız sorğuda göstərilən icraat üçün',
@@ -133,22 +113,15 @@ describe('the console in Azerbaijani, English and Russian', function () {
     pages.court = `/evidence/${laptop}`;
   }
 
-  async function signIn(page: Page, who: Person): Promise<void> {
-    await page.goto(`${service.url}/`);
-    await page.locator('.sign-in button').first().click();
-    await page.waitForURL((url) => url.origin === provider.issuer);
-    await page.locator('input[name="login"]').fill(people[who].sub);
-    await page.locator('input[name="password"]').fill('any');
-    await page.locator('button[type="submit"]').click();
-    await page.locator(`.principal[data-sub="${people[who].sub}"]`).waitFor();
-  }
-
-  for (const who of Object.keys(people) as Person[]) {
+  for (const who of ['investigator', 'custodian', 'prosecutor', 'partner', 'court'] as const) {
     it(`when the ${who} reads their first page in each language, then it is in that language throughout`, async () => {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await context.newPage();
-      const problems = watchProblems(page, service.url);
-      await signIn(page, who);
+      let problems: string[] = [];
+      const { context, page } = await world.signIn(browser, who, {
+        watch: (watched) => {
+          problems = watchProblems(watched, service.url);
+        },
+      });
+      await page.setViewportSize({ width: 1280, height: 800 });
       const seen: Record<string, string> = {};
       for (const lang of LANGUAGES) {
         await page.getByRole('combobox').first().selectOption(lang);

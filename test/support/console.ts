@@ -4,8 +4,25 @@ import { startTestService, type TestService, uniqueAgency, uniqueSub } from './s
 
 const RESOURCE = 'https://ledger.example/api';
 
+/** How the console's people are called (each gets a unique suffix): pictures read better with real-looking names. */
+export interface ConsoleNames {
+  readonly investigator: string;
+  readonly custodian: string;
+  readonly prosecutor: string;
+  readonly partner: string;
+  readonly court: string;
+}
+
+const PLAIN_NAMES: ConsoleNames = {
+  investigator: 'inv',
+  custodian: 'cus',
+  prosecutor: 'pros',
+  partner: 'bka',
+  court: 'judge',
+};
+
 /** The console's people, each of their own agency's, as the provider knows them. */
-function consolePeople() {
+function consolePeople(names: ConsoleNames) {
   const central = uniqueAgency('SSS');
   const agencies = {
     central,
@@ -18,11 +35,11 @@ function consolePeople() {
     /** The central authority's desk, which executes a partner's request through the API. */
     desk: uniqueSub('desk'),
     people: {
-      investigator: { sub: uniqueSub('inv'), agency: central, roles: ['investigator'] },
-      custodian: { sub: uniqueSub('cus'), agency: agencies.store, roles: ['custodian'] },
-      prosecutor: { sub: uniqueSub('pros'), agency: central, roles: ['prosecutor'] },
-      partner: { sub: uniqueSub('bka'), agency: agencies.partner, roles: ['partner'] },
-      court: { sub: uniqueSub('judge'), agency: agencies.court, roles: ['court'] },
+      investigator: { sub: uniqueSub(names.investigator), agency: central, roles: ['investigator'] },
+      custodian: { sub: uniqueSub(names.custodian), agency: agencies.store, roles: ['custodian'] },
+      prosecutor: { sub: uniqueSub(names.prosecutor), agency: central, roles: ['prosecutor'] },
+      partner: { sub: uniqueSub(names.partner), agency: agencies.partner, roles: ['partner'] },
+      court: { sub: uniqueSub(names.court), agency: agencies.court, roles: ['court'] },
     },
   } as const;
 }
@@ -50,8 +67,8 @@ export interface ConsoleWorld extends ReturnType<typeof consolePeople> {
  * The service behind a real OpenID provider that knows the console's people,
  * the central authority being the investigator's and prosecutor's agency.
  */
-export async function startConsoleWorld(): Promise<ConsoleWorld> {
-  const cast = consolePeople();
+export async function startConsoleWorld(names: ConsoleNames = PLAIN_NAMES): Promise<ConsoleWorld> {
+  const cast = consolePeople(names);
   const port = await freePort();
   const provider = await startOidcServer({
     redirectUri: `http://127.0.0.1:${port}/callback`,
