@@ -189,12 +189,39 @@ export function ActionForm(props: {
  * A table that scrolls sideways where it is wider than the screen: a named
  * region that takes the focus, so that a keyboard alone can scroll it too.
  */
-export function TableWrap(props: { label: string; children: ComponentChildren }) {
+function TableWrap(props: { label: string; children: ComponentChildren }) {
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard (WCAG 2.1.1)
     <section class="table-wrap" aria-label={props.label} tabIndex={0}>
       {props.children}
     </section>
+  );
+}
+
+/** A list as a table: its column headings, then the rows the caller draws, in a labelled scrolling region. */
+export function Table(props: {
+  label: string;
+  testId?: string;
+  headers: readonly string[];
+  caption?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <TableWrap label={props.label}>
+      <table data-testid={props.testId}>
+        {props.caption && <caption class="visually-hidden">{props.label}</caption>}
+        <thead>
+          <tr>
+            {props.headers.map((header) => (
+              <th scope="col" key={header}>
+                {header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </TableWrap>
   );
 }
 

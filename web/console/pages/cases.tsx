@@ -18,7 +18,7 @@ import {
   type PageOf,
   ProblemMessage,
   ShortId,
-  TableWrap,
+  Table,
   text,
   useLoad,
   usePaged,
@@ -114,36 +114,27 @@ export function CasesPage() {
           items.length === 0 ? (
             <Empty />
           ) : (
-            <TableWrap label={t('casesList')}>
-              <table data-testid="cases">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('reference')}</th>
-                    <th scope="col">{t('title')}</th>
-                    <th scope="col">{t('legalBasis')}</th>
-                    <th scope="col">{t('agency')}</th>
-                    <th scope="col">{t('openedBy')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((one) => (
-                    <tr key={one.id} data-testid="case-row" data-case-id={one.id}>
-                      <td>
-                        <Link href={`/cases/${one.id}`}>{one.reference}</Link>
-                      </td>
-                      <td>{one.title}</td>
-                      <td>{one.legalBasis ?? '—'}</td>
-                      <td>{one.agency}</td>
-                      <td>
-                        {one.createdBy}
-                        <br />
-                        <small class="muted">{formatTime(lang, one.createdAt)}</small>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <Table
+              label={t('casesList')}
+              testId="cases"
+              headers={[t('reference'), t('title'), t('legalBasis'), t('agency'), t('openedBy')]}
+            >
+              {items.map((one) => (
+                <tr key={one.id} data-testid="case-row" data-case-id={one.id}>
+                  <td>
+                    <Link href={`/cases/${one.id}`}>{one.reference}</Link>
+                  </td>
+                  <td>{one.title}</td>
+                  <td>{one.legalBasis ?? '—'}</td>
+                  <td>{one.agency}</td>
+                  <td>
+                    {one.createdBy}
+                    <br />
+                    <small class="muted">{formatTime(lang, one.createdAt)}</small>
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Await>
@@ -271,32 +262,25 @@ export function CasePage(props: { id: string }) {
           page.items.length === 0 ? (
             <Empty />
           ) : (
-            <TableWrap label={t('orders')}>
-              <table data-testid="case-orders">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('order')}</th>
-                    <th scope="col">{t('kind')}</th>
-                    <th scope="col">{common('status')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((order) => (
-                    <tr key={order.id}>
-                      <td>
-                        <Link href={`/orders/${order.id}`}>
-                          <ShortId id={order.id} />
-                        </Link>
-                      </td>
-                      <td>{order.kind}</td>
-                      <td>
-                        <Chip value={order.status} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <Table
+              label={t('orders')}
+              testId="case-orders"
+              headers={[t('order'), t('kind'), common('status')]}
+            >
+              {page.items.map((order) => (
+                <tr key={order.id}>
+                  <td>
+                    <Link href={`/orders/${order.id}`}>
+                      <ShortId id={order.id} />
+                    </Link>
+                  </td>
+                  <td>{order.kind}</td>
+                  <td>
+                    <Chip value={order.status} />
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Await>
@@ -307,30 +291,22 @@ export function CasePage(props: { id: string }) {
           items.length === 0 ? (
             <Empty />
           ) : (
-            <TableWrap label={t('disclosures')}>
-              <table data-testid="case-disclosures">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('recipient')}</th>
-                    <th scope="col">{t('order')}</th>
-                    <th scope="col">{t('items')}</th>
-                    <th scope="col">{t('conditions')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((one) => (
-                    <tr key={one.id}>
-                      <td>
-                        <Link href={`/disclosures/${one.id}`}>{one.recipientAgency}</Link>
-                      </td>
-                      <td>{one.orderId ? <ShortId id={one.orderId} /> : '—'}</td>
-                      <td class="num">{one.evidenceIds.length}</td>
-                      <td>{one.conditions ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <Table
+              label={t('disclosures')}
+              testId="case-disclosures"
+              headers={[t('recipient'), t('order'), t('items'), t('conditions')]}
+            >
+              {items.map((one) => (
+                <tr key={one.id}>
+                  <td>
+                    <Link href={`/disclosures/${one.id}`}>{one.recipientAgency}</Link>
+                  </td>
+                  <td>{one.orderId ? <ShortId id={one.orderId} /> : '—'}</td>
+                  <td class="num">{one.evidenceIds.length}</td>
+                  <td>{one.conditions ?? '—'}</td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Await>
@@ -365,34 +341,25 @@ export function EvidenceTable(props: { items: readonly EvidenceView[] }) {
   const t = useT(casesMessages);
   const lang = useLang();
   return (
-    <TableWrap label={t('evidence')}>
-      <table data-testid="evidence">
-        <thead>
-          <tr>
-            <th scope="col">{t('exhibit')}</th>
-            <th scope="col">{t('description')}</th>
-            <th scope="col">{t('size')}</th>
-            <th scope="col">{t('custody')}</th>
-            <th scope="col">{t('acquired')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.items.map((item) => (
-            <tr key={item.id} data-testid="evidence-row" data-evidence-id={item.id}>
-              <td>
-                <Link href={`/evidence/${item.id}`}>{item.exhibitNumber}</Link>
-              </td>
-              <td>{item.description}</td>
-              <td class="num">{formatBytes(lang, item.size)}</td>
-              <td>
-                <CustodyChip status={item.custody.status} />
-              </td>
-              <td>{formatTime(lang, item.acquiredAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableWrap>
+    <Table
+      label={t('evidence')}
+      testId="evidence"
+      headers={[t('exhibit'), t('description'), t('size'), t('custody'), t('acquired')]}
+    >
+      {props.items.map((item) => (
+        <tr key={item.id} data-testid="evidence-row" data-evidence-id={item.id}>
+          <td>
+            <Link href={`/evidence/${item.id}`}>{item.exhibitNumber}</Link>
+          </td>
+          <td>{item.description}</td>
+          <td class="num">{formatBytes(lang, item.size)}</td>
+          <td>
+            <CustodyChip status={item.custody.status} />
+          </td>
+          <td>{formatTime(lang, item.acquiredAt)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

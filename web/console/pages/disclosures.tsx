@@ -21,7 +21,7 @@ import {
   type PageOf,
   ProblemMessage,
   ShortId,
-  TableWrap,
+  Table,
   useLoad,
   usePaged,
 } from '../ui';
@@ -101,46 +101,36 @@ function DisclosureTable(props: { items: readonly DisclosureView[] }) {
   const t = useT(disclosureMessages);
   const common = useT(commonMessages);
   return (
-    <TableWrap label={t('list')}>
-      <table data-testid="disclosures-list">
-        <caption class="visually-hidden">{t('list')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('created')}</th>
-            <th scope="col">{t('recipient')}</th>
-            <th scope="col">{t('legalBasis')}</th>
-            <th scope="col">{t('conditions')}</th>
-            <th scope="col">{t('items')}</th>
-            <th scope="col">{common('status')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.items.map((item) => (
-            <tr
-              key={item.id}
-              data-testid="disclosure-row"
-              data-disclosure-id={item.id}
-              data-status={item.revokedAt ? 'revoked' : 'active'}
-            >
-              <td>
-                <Link href={`/disclosures/${item.id}`}>
-                  <Time at={item.createdAt} />
-                </Link>
-              </td>
-              <td class="nowrap">{item.recipientAgency}</td>
-              <td>
-                <OrderBasis orderId={item.orderId} order={item.order} />
-              </td>
-              <td class="clip">{item.conditions ?? <span class="muted">{t('noConditions')}</span>}</td>
-              <td class="num">{item.evidenceIds.length}</td>
-              <td>
-                <DisclosureStatus item={item} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableWrap>
+    <Table
+      label={t('list')}
+      testId="disclosures-list"
+      caption
+      headers={[t('created'), t('recipient'), t('legalBasis'), t('conditions'), t('items'), common('status')]}
+    >
+      {props.items.map((item) => (
+        <tr
+          key={item.id}
+          data-testid="disclosure-row"
+          data-disclosure-id={item.id}
+          data-status={item.revokedAt ? 'revoked' : 'active'}
+        >
+          <td>
+            <Link href={`/disclosures/${item.id}`}>
+              <Time at={item.createdAt} />
+            </Link>
+          </td>
+          <td class="nowrap">{item.recipientAgency}</td>
+          <td>
+            <OrderBasis orderId={item.orderId} order={item.order} />
+          </td>
+          <td class="clip">{item.conditions ?? <span class="muted">{t('noConditions')}</span>}</td>
+          <td class="num">{item.evidenceIds.length}</td>
+          <td>
+            <DisclosureStatus item={item} />
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

@@ -4,7 +4,7 @@ import { formatBytes, useLang, useT } from '../i18n';
 import { inboxMessages } from '../messages/inbox';
 import { Announce, Time } from '../parts';
 import { Link } from '../router';
-import { ActionForm, Await, Field, MoreButton, Page, type PageOf, ShortId, TableWrap, usePaged } from '../ui';
+import { ActionForm, Await, Field, MoreButton, Page, type PageOf, ShortId, Table, usePaged } from '../ui';
 import './pages.css';
 
 interface Party {
@@ -241,36 +241,27 @@ function IncomingRow(props: { row: Transfer; onAcknowledged: () => void }) {
 function SentTable(props: { items: readonly Transfer[] }) {
   const t = useT(inboxMessages);
   return (
-    <TableWrap label={t('sentList')}>
-      <table data-testid="inbox-sent">
-        <caption class="visually-hidden">{t('sentList')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('exhibit')}</th>
-            <th scope="col">{t('description')}</th>
-            <th scope="col">{t('to')}</th>
-            <th scope="col">{t('purpose')}</th>
-            <th scope="col">{t('sentAt')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.items.map((row) => (
-            <tr key={row.evidence.id} data-testid="inbox-sent-row" data-evidence-id={row.evidence.id}>
-              <td>
-                <Link href={`/evidence/${row.evidence.id}`}>
-                  {row.evidence.exhibitNumber || <ShortId id={row.evidence.id} />}
-                </Link>
-              </td>
-              <td>{row.evidence.description}</td>
-              <td>{party(row.evidence.custody.transferTo)}</td>
-              <td>{row.purpose ?? '—'}</td>
-              <td>
-                <Time at={row.transferredAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableWrap>
+    <Table
+      label={t('sentList')}
+      testId="inbox-sent"
+      caption
+      headers={[t('exhibit'), t('description'), t('to'), t('purpose'), t('sentAt')]}
+    >
+      {props.items.map((row) => (
+        <tr key={row.evidence.id} data-testid="inbox-sent-row" data-evidence-id={row.evidence.id}>
+          <td>
+            <Link href={`/evidence/${row.evidence.id}`}>
+              {row.evidence.exhibitNumber || <ShortId id={row.evidence.id} />}
+            </Link>
+          </td>
+          <td>{row.evidence.description}</td>
+          <td>{party(row.evidence.custody.transferTo)}</td>
+          <td>{row.purpose ?? '—'}</td>
+          <td>
+            <Time at={row.transferredAt} />
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }

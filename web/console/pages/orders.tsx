@@ -37,7 +37,7 @@ import {
   type PageOf,
   ProblemMessage,
   ShortId,
-  TableWrap,
+  Table,
   useLoad,
   usePaged,
 } from '../ui';
@@ -156,81 +156,66 @@ function OrderTable(props: { items: readonly OrderView[]; partner: boolean }) {
   const kind = useLabels(orderKindMessages);
   const direction = useLabels(directionMessages);
   return (
-    <TableWrap label={props.partner ? t('requestsList') : t('ordersList')}>
-      <table data-testid="orders-list">
-        <caption class="visually-hidden">{props.partner ? t('requestsList') : t('ordersList')}</caption>
-        <thead>
-          <tr>
-            {!props.partner && <th scope="col">{t('nextDeadline')}</th>}
-            <th scope="col">{t('order')}</th>
-            <th scope="col">{t('kind')}</th>
-            {props.partner ? (
-              <th scope="col">{t('received')}</th>
-            ) : (
-              <>
-                <th scope="col">{t('direction')}</th>
-                <th scope="col">{t('states')}</th>
-              </>
-            )}
-            <th scope="col">{common('status')}</th>
-            {props.partner && (
-              <>
-                <th scope="col">{t('missingTitle')}</th>
-                <th scope="col">{t('nextDeadline')}</th>
-              </>
-            )}
-          </tr>
-        </thead>
-        <tbody>
-          {props.items.map((order) => (
-            <tr key={order.id} data-testid="order-row" data-order-id={order.id} data-status={order.status}>
-              {!props.partner && (
-                <td>
-                  <Deadline order={order} />
-                </td>
-              )}
+    <Table
+      label={props.partner ? t('requestsList') : t('ordersList')}
+      testId="orders-list"
+      caption
+      headers={[
+        ...(props.partner ? [] : [t('nextDeadline')]),
+        t('order'),
+        t('kind'),
+        ...(props.partner ? [t('received')] : [t('direction'), t('states')]),
+        common('status'),
+        ...(props.partner ? [t('missingTitle'), t('nextDeadline')] : []),
+      ]}
+    >
+      {props.items.map((order) => (
+        <tr key={order.id} data-testid="order-row" data-order-id={order.id} data-status={order.status}>
+          {!props.partner && (
+            <td>
+              <Deadline order={order} />
+            </td>
+          )}
+          <td class="nowrap">
+            <Link href={`/orders/${order.id}`}>{order.registryNumber ?? <ShortId id={order.id} />}</Link>
+          </td>
+          <td>{kind(order.kind)}</td>
+          {props.partner ? (
+            <td>
+              <Time at={order.receivedAt} />
+            </td>
+          ) : (
+            <>
+              <td>{direction(order.direction)}</td>
               <td class="nowrap">
-                <Link href={`/orders/${order.id}`}>{order.registryNumber ?? <ShortId id={order.id} />}</Link>
+                {order.requestingState ?? '—'} → {order.requestedState ?? '—'}
               </td>
-              <td>{kind(order.kind)}</td>
-              {props.partner ? (
-                <td>
-                  <Time at={order.receivedAt} />
-                </td>
-              ) : (
-                <>
-                  <td>{direction(order.direction)}</td>
-                  <td class="nowrap">
-                    {order.requestingState ?? '—'} → {order.requestedState ?? '—'}
-                  </td>
-                </>
-              )}
+            </>
+          )}
+          <td>
+            <OrderStatus status={order.status} />
+          </td>
+          {props.partner && (
+            <>
               <td>
-                <OrderStatus status={order.status} />
+                {order.missing.length > 0 ? (
+                  <Chip
+                    value="missing"
+                    tone="warn"
+                    label={t('missingCount', { count: order.missing.length })}
+                  />
+                ) : (
+                  <Chip value="complete" tone="ok" label={t('complete')} />
+                )}
               </td>
-              {props.partner && (
-                <>
-                  <td>
-                    {order.missing.length > 0 ? (
-                      <Chip
-                        value="missing"
-                        tone="warn"
-                        label={t('missingCount', { count: order.missing.length })}
-                      />
-                    ) : (
-                      <Chip value="complete" tone="ok" label={t('complete')} />
-                    )}
-                  </td>
-                  <td>
-                    <Deadline order={order} />
-                  </td>
-                </>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableWrap>
+              <td>
+                <Deadline order={order} />
+              </td>
+            </>
+          )}
+        </tr>
+      ))}
+    </Table>
   );
 }
 
