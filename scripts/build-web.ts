@@ -6,7 +6,7 @@
  * `<outDir>/web`, beside the compiled service that serves it.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 
@@ -39,13 +39,22 @@ async function bundle(entry: string): Promise<{ js: string; css: string }> {
   return { js: text('.js'), css: text('.css') };
 }
 
-/** The console: `index.html` loads `app.js` and `app.css` from `/assets/`. */
+/**
+ * The console: `index.html` loads the module `app.js` and `app.css` from
+ * `/assets/`; what a page needs only sometimes (the package verifier, with
+ * pdf-lib) is split into chunks that load when used.
+ */
 async function buildConsole(): Promise<void> {
-  const { js, css } = await bundle('console/main.tsx');
   const out = path.join(WEB_OUT, 'assets');
-  await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, 'app.js'), js);
-  await writeFile(path.join(out, 'app.css'), css);
+  await rm(out, { recursive: true, force: true });
+  await build({
+    ...common,
+    format: 'esm',
+    splitting: true,
+    entryPoints: { app: path.join(WEB, 'console', 'main.tsx') },
+    outdir: out,
+    chunkNames: 'chunk-[hash]',
+  });
   await writeFile(path.join(WEB_OUT, 'index.html'), await readFile(path.join(WEB, 'console', 'index.html')));
 }
 

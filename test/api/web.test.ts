@@ -32,7 +32,7 @@ describe('the web pages the service serves', function () {
       const page = await get(path, 'text/html,application/xhtml+xml');
       expect(page.status, path).to.equal(200);
       expect(page.type).to.match(/^text\/html/);
-      expect(page.text).to.include('<script defer src="/assets/app.js"></script>');
+      expect(page.text).to.include('<script type="module" src="/assets/app.js"></script>');
       const directives = Object.fromEntries(
         page.policy.split(';').map((part) => {
           const [name, ...values] = part.trim().split(/\s+/);

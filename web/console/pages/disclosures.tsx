@@ -1,8 +1,4 @@
 import { useEffect, useState } from 'preact/hooks';
-import { wordsFor } from '../../verify/messages';
-import type { InputProblem, Outcome } from '../../verify/outcome';
-import { verifyMaterial } from '../../verify/outcome';
-import { VerificationResult } from '../../verify/result';
 import { useApi } from '../api';
 import { formatBytes, formatTime, useLang, useT } from '../i18n';
 import { commonMessages } from '../messages/common';
@@ -10,7 +6,6 @@ import { disclosedFactMessages, disclosureMessages } from '../messages/disclosur
 import { orderKindMessages } from '../messages/orders';
 import { Announce, OrderStatus, Time, useLabels, useRoles } from '../parts';
 import { Link } from '../router';
-import { loadTrust } from '../trust';
 import {
   Await,
   Chip,
@@ -311,62 +306,25 @@ function DisclosureOrder(props: { orderId: string | null; order: OrderSummary | 
 }
 
 /**
- * The package checked here with the one verifier (web/verify, src/verify):
- * against the log key this browser pinned, never against keys the package
- * brings. The result is the verifier page's own, check by check.
+ * Where a downloaded package is checked: the verifier (web/verify, with
+ * pdf-lib) is loaded only once there is a package to check, so the console's
+ * first load stays small.
  */
-export function PackageCheck(props: { blob: Blob | undefined; name: string }) {
+function PackageCheckSlot(props: { blob: Blob | undefined; name: string }) {
   const t = useT(disclosureMessages);
-  const lang = useLang();
-  const [state, setState] = useState<{ outcome?: Outcome; problem?: InputProblem; working: boolean }>({
-    working: false,
-  });
+  const [loaded, setLoaded] = useState<typeof import('../package-check')>();
+  const [failed, setFailed] = useState<unknown>();
   useEffect(() => {
-    const blob = props.blob;
-    if (!blob) return;
-    let cancelled = false;
-    setState({ working: true });
-    (async () => {
-      const trust = await loadTrust();
-      const material = {
-        kind: 'package' as const,
-        name: props.name,
-        bytes: new Uint8Array(await blob.arrayBuffer()),
-      };
-      const result = await verifyMaterial(material, {
-        source: 'pinned',
-        vkey: trust.vkey,
-        jwks: JSON.stringify(trust.jwks),
-      });
-      if (!cancelled)
-        setState(
-          'problem' in result ? { problem: result, working: false } : { outcome: result, working: false },
-        );
-    })().catch(
-      () =>
-        !cancelled && setState({ problem: { problem: 'error_notZip', name: props.name }, working: false }),
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [props.blob, props.name]);
-  if (!props.blob) {
+    if (props.blob && !loaded) import('../package-check').then(setLoaded, setFailed);
+  }, [props.blob, loaded]);
+  if (!props.blob || !loaded) {
     return (
       <div class="verify-slot" data-testid="package-verify-slot">
-        <p class="muted">{t('verifyWaiting')}</p>
+        {failed ? <ProblemMessage error={failed} /> : <p class="muted">{t('verifyWaiting')}</p>}
       </div>
     );
   }
-  return (
-    <div class="verify-slot verify-result" data-testid="package-verify-slot">
-      <VerificationResult
-        words={wordsFor(lang)}
-        outcomes={state.outcome ? [state.outcome] : []}
-        problems={state.problem ? [state.problem] : []}
-        working={state.working}
-      />
-    </div>
-  );
+  return <loaded.PackageCheck blob={props.blob} name={props.name} />;
 }
 
 function Package(props: { id: string }) {
@@ -411,7 +369,7 @@ function Package(props: { id: string }) {
       <ProblemMessage error={error} />
       <h3>{t('verifyTitle')}</h3>
       <p class="muted">{t('verifyIntro')}</p>
-      <PackageCheck blob={pkg?.blob} name={name} />
+      <PackageCheckSlot blob={pkg?.blob} name={name} />
     </section>
   );
 }
