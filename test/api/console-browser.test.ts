@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web';
 import { DEFAULT_WEB_ROOT } from '../../src/http/web.routes';
+import { launchChromium } from '../support/browser';
 import { freePort, startOidcServer, type TestOidcServer } from '../support/oidc-server';
 import { startTestService, type TestService, uniqueAgency, uniqueSub } from '../support/service';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SESSION_KEY = 'custody-ledger.session';
 const RESOURCE = 'https://ledger.example/api';
 
@@ -20,13 +20,7 @@ describe('console sign-in in a browser', function () {
   const alice = uniqueSub('alice');
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.INTEROP_REQUIRED === '1')
-        throw new Error('INTEROP_REQUIRED=1 but /usr/bin/chromium is missing');
-      // Only without Debian's chromium (scripts/install-interop-tools.sh installs it); CI sets
-      // INTEROP_REQUIRED=1, above, so this never skips there.
-      this.skip();
-    }
+    browser = await launchChromium(this);
     // The service serves the console's page (and its Content-Security-Policy) only once the web build ran.
     if (!existsSync(path.join(DEFAULT_WEB_ROOT, 'index.html'))) await buildWeb();
     const port = await freePort();
@@ -42,7 +36,6 @@ describe('console sign-in in a browser', function () {
       OIDC_CLIENT_ID: provider.clientId,
       CONSOLE_DEV_SIGNIN: 'true',
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   });
   after(async () => {
     await browser?.close();

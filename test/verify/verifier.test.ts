@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { parseVerifierKey } from '../../src/ledger';
 import { type Bundle, type DisclosedEntry, VERIFY_CODES, verifyBundle } from '../../src/verify';
+import { launchChromium } from '../support/browser';
 import { buildCorpus, type Corpus } from './corpus';
 import { revealCorpus, runCorpus } from './run-corpus';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 function expectedOf(corpus: Corpus): Record<string, string[]> {
   return Object.fromEntries(corpus.cases.map((one) => [one.name, [...one.expected].sort()]));
@@ -133,13 +130,6 @@ describe('the verifier against the tampered-bundle corpus', function () {
   });
 
   it('when the same cases run in headless Chromium, then it gives the same answers as Node', async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.INTEROP_REQUIRED === '1')
-        throw new Error('INTEROP_REQUIRED=1 but /usr/bin/chromium is missing');
-      // Only without Debian's chromium (scripts/install-interop-tools.sh installs it); CI sets
-      // INTEROP_REQUIRED=1, above, so this never skips there.
-      this.skip();
-    }
     // The TypeScript sources, bundled for a browser: no Node module may be reachable from the verifier.
     const bundled = await build({
       entryPoints: [path.join(__dirname, '..', '..', '..', 'test', 'verify', 'run-corpus.ts')],
@@ -151,11 +141,7 @@ describe('the verifier against the tampered-bundle corpus', function () {
       logLevel: 'silent',
     });
     const script = bundled.outputFiles[0]?.text as string;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox'],
-    });
+    const browser = await launchChromium(this);
     try {
       const page = await browser.newPage();
       await page.setContent('<!doctype html><title>verifier</title>');

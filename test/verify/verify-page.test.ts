@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,12 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { expect } from 'chai';
 import { unzipSync, zipSync } from 'fflate';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { encodeVerifierKey, parseVerifierKey, toHex } from '../../src/ledger';
+import { launchChromium } from '../support/browser';
 import { disclosurePackage, type MadePackage } from '../support/packages';
 import { startTestService, type TestService, uniqueAgency } from '../support/service';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 interface PageFile {
   readonly name: string;
@@ -44,15 +42,8 @@ describe('the browser verifier page, served at /verify and carried in every pack
   const central = uniqueAgency('SSS');
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.INTEROP_REQUIRED === '1')
-        throw new Error('INTEROP_REQUIRED=1 but /usr/bin/chromium is missing');
-      // Only without Debian's chromium (scripts/install-interop-tools.sh installs it); CI sets
-      // INTEROP_REQUIRED=1, above, so this never skips there.
-      this.skip();
-    }
+    browser = await launchChromium(this);
     service = await startTestService({ CENTRAL_AUTHORITY: central });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     made = await disclosurePackage(service, central, ['actor.sub', 'location']);
     vkey = (await service.call('GET', '/v1/log/info')).body.vkey as string;
     jwks = (await service.call('GET', '/.well-known/jwks.json')).text;
@@ -92,6 +83,8 @@ describe('the browser verifier page, served at /verify and carried in every pack
   ): Promise<string> {
     await page.reload();
     await page.setInputFiles(`#${slot}-file`, file);
+    // The page reads the file before it can check it: wait until it holds it (its clear button shows).
+    await page.locator(`[data-chosen="${slot}-file"] button`).waitFor();
     if (trust === 'enclosed') await page.check('input[name="trust"][value="enclosed"]');
     else {
       await page.fill('#vkey', trust.vkey);
