@@ -409,6 +409,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       disclosureUses: new DisclosureUses(disclosures, new DisclosureUseRepository(db), custodyLog),
       evidence: {
         evidence,
+        receipts: (views) => logReader.receipts(views),
         reports,
         courtReports: new CourtReports(
           reports,

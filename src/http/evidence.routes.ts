@@ -5,6 +5,7 @@ import type { Authenticator } from '../access/identity';
 import { LedgerError } from '../errors';
 import type { EvidenceService } from '../evidence/evidence-service';
 import { evidenceView } from '../evidence/evidence-view';
+import type { LogEntry } from '../ledger';
 import type { Logger } from '../logger';
 import type { CourtReports } from '../reports/court-report';
 import type { CustodyReports } from '../reports/custody-report';
@@ -15,7 +16,7 @@ import { principalOf, requireToken } from './auth';
 import { decodeCursor, encodeCursor } from './cursor';
 import { evidenceUpload, type UploadLimits, uploadedEvidence } from './evidence-upload';
 import { type IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from './idempotency';
-import { custodyEventBody, listQuery, trailingSha256, transferListQuery } from './schemas';
+import { chainQuery, custodyEventBody, listQuery, trailingSha256, transferListQuery } from './schemas';
 import { idFromPath, parseBody, parseQuery } from './validation';
 
 const reportQuery = z.strictObject({ lang: z.enum(REPORT_LANGUAGES).optional() });
@@ -39,6 +40,8 @@ export interface EvidenceRouteDependencies {
   readonly blobs: BlobStore;
   readonly limits: UploadLimits;
   readonly logger: Logger;
+  /** Receipts of stored entries against the latest checkpoint (the log reader's). */
+  readonly receipts: (views: readonly { index: number; entry: LogEntry }[]) => Promise<string[]>;
 }
 
 /**
@@ -160,10 +163,16 @@ export function evidenceRouter(deps: EvidenceRouteDependencies): Router {
     });
   });
 
+  // With `receipts=true` every entry comes with its receipt: one read (and one audit record) lets a
+  // reader check a whole chain, where a receipt per entry would be a request each.
   router.get('/v1/evidence/:id/chain', async (req, res) => {
+    const query = parseQuery(chainQuery, req.query);
     const entries = await deps.evidence.chain(principalOf(res), idFromPath(req.params.id, 'evidence'));
+    const receipts = query.receipts === 'true' ? await deps.receipts(entries) : undefined;
     await auditRead(req, res);
-    res.set('Cache-Control', 'no-store').json({ entries });
+    res.set('Cache-Control', 'no-store').json({
+      entries: receipts ? entries.map((entry, i) => ({ ...entry, receipt: receipts[i] })) : entries,
+    });
   });
 
   router.get('/v1/evidence/:id/content', async (req, res) => {

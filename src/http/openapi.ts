@@ -4,6 +4,7 @@ import { forwardBody, referralBody } from './central-authority.routes';
 import {
   breakGlassBody,
   caseListQuery,
+  chainQuery,
   consultationBody,
   custodianAcknowledgementBody,
   custodyEventBody,
@@ -451,9 +452,12 @@ export const openApiDocument = {
         summary:
           'Every entry of the item, in order, with log index, leaf hash and the disclosures of its withheld fields (formats.md §1.1) the caller receives: all for members of the case, none for a holder or receiver who is not one',
         security: bearer,
-        parameters: [evidenceId],
+        parameters: [evidenceId, ...queryParameters(chainQuery)],
         responses: {
-          '200': { description: '{ entries: [{ index, leafHash, entry, disclosures }] }' },
+          '200': {
+            description:
+              '{ entries: [{ index, leafHash, entry, disclosures, receipt? }] }; with receipts=true each entry carries its receipt, all against the latest checkpoint',
+          },
           default: problem,
         },
       },

@@ -57,6 +57,11 @@ export const transferListQuery = listQuery.extend({
 
 export const uuidParam = z.uuid();
 
+/** `GET /v1/evidence/:id/chain?receipts=true`: each entry with its receipt, all against one checkpoint. */
+export const chainQuery = z.strictObject({
+  receipts: z.enum(['true', 'false']).optional(),
+});
+
 const HEX_LENGTH = { md5: 32, sha1: 40, sha256: 64, sha512: 128 } as const;
 
 /** The `metadata` part of an evidence upload (api.md). */

@@ -79,10 +79,25 @@ export class LogReader {
    * client whose write committed but whose answer was lost can fetch it. The
    * caller decides first whether the principal may see the entry.
    */
-  async receipt({ index, entry }: { index: number; entry: LogEntry }): Promise<string> {
+  async receipt(view: { index: number; entry: LogEntry }): Promise<string> {
+    return (await this.receipts([view]))[0] as string;
+  }
+
+  /**
+   * Receipts for several stored entries (a whole chain), all against one
+   * checkpoint: the latest, read once. The caller decides first whether the
+   * principal may see the entries.
+   */
+  async receipts(views: readonly { index: number; entry: LogEntry }[]): Promise<string[]> {
     const head = await this.head();
-    const proof = await inclusionProof(this.log.nodeReader(), index, head.size);
-    return signReceipt(this.receiptKey(), { entry, index, proof, checkpoint: head.checkpoint });
+    const receipts: string[] = [];
+    for (const { index, entry } of views) {
+      const proof = await inclusionProof(this.log.nodeReader(), index, head.size);
+      receipts.push(
+        await signReceipt(this.receiptKey(), { entry, index, proof, checkpoint: head.checkpoint }),
+      );
+    }
+    return receipts;
   }
 
   /** The stored entry at `index`, without disclosures; the caller decides whether the principal may see it. */

@@ -203,6 +203,46 @@ describe('evidence intake, custody and access', () => {
     expect([tooMany.status, tooMany.body.code]).to.deep.equal([400, 'INVALID_PARAMETER']);
   });
 
+  it('when a chain is read with its receipts, then every entry comes with a receipt that proves exactly it, all under one checkpoint', async () => {
+    const { body } = await upload(randomBytes(300), metadata());
+    const id = body.evidence.id as string;
+    for (const type of ['custody.sealed', 'custody.analysed']) {
+      const recorded = await service.call('POST', `/v1/evidence/${id}/events`, {
+        token: investigator,
+        json: { type, purpose: 'for the chain', ...(type === 'custody.sealed' ? { sealNumber: 'S-1' } : {}) },
+      });
+      expect(recorded.status, recorded.text).to.equal(201);
+    }
+    const read = await service.call('GET', `/v1/evidence/${id}/chain?receipts=true`, { token: investigator });
+    expect(read.status, read.text).to.equal(200);
+    const trust = {
+      jwks: (await service.call('GET', '/.well-known/jwks.json')).body,
+      logKey: parseVerifierKey((await service.call('GET', '/v1/log/info')).body.vkey),
+    };
+    const entries = read.body.entries as { index: number; leafHash: string; receipt: string }[];
+    expect(entries).to.have.length(3);
+    const checkpoints = new Set<number>();
+    for (const entry of entries) {
+      const verified = verifyReceipt(entry.receipt, trust);
+      expect(verified.valid, verified.detail).to.equal(true);
+      expect(verified.proven?.index).to.equal(entry.index);
+      expect(Buffer.from(verified.proven?.leafHash ?? []).toString('base64')).to.equal(entry.leafHash);
+      checkpoints.add(verified.treeSize ?? -1);
+    }
+    expect(checkpoints.size).to.equal(1);
+    // Without the flag the chain is as before; anything else is refused.
+    const plain = await service.call('GET', `/v1/evidence/${id}/chain`, { token: investigator });
+    expect(plain.body.entries.map((entry: object) => Object.keys(entry).includes('receipt'))).to.deep.equal([
+      false,
+      false,
+      false,
+    ]);
+    const refused = await service.call('GET', `/v1/evidence/${id}/chain?receipts=yes`, {
+      token: investigator,
+    });
+    expect([refused.status, refused.body.code]).to.deep.equal([400, 'INVALID_PARAMETER']);
+  });
+
   it('when the file’s name is written in Azerbaijani, Cyrillic or CJK, then it is recorded exactly as sent', async () => {
     const name = 'şəkil İlqar - Дело № 5 - 诈骗.jpg';
     const form = new FormData();
