@@ -146,7 +146,8 @@ describe('embedded PostgreSQL', function () {
   describe('as root, with DATA_DIR out of the postgres OS user’s reach', () => {
     let home: string;
     before(function () {
-      if (os.userInfo().uid !== 0) this.skip(); // only root runs PostgreSQL as another user
+      // Only root runs PostgreSQL as another OS user; CI runs as root, so this runs there.
+      if (os.userInfo().uid !== 0) this.skip();
     });
     beforeEach(async () => {
       home = await mkdtemp(path.join(os.tmpdir(), 'custody-home-'));

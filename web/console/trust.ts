@@ -51,6 +51,16 @@ export function pinLogKey(vkey: string): void {
   localStorage.setItem(PINNED, vkey);
 }
 
+/**
+ * A write's receipt checked here: valid, or the code of why not (a log key
+ * other than the pinned one is LOG_KEY_CHANGED, whatever the receipt says).
+ */
+export function checkWriteReceipt(receipt: string, trust: LogTrust): { valid: boolean; code?: string } {
+  if (trust.replaced) return { valid: false, code: 'LOG_KEY_CHANGED' };
+  const result = verifyReceipt(receipt, { jwks: trust.jwks, logKey: parseVerifierKey(trust.vkey) });
+  return result.valid ? { valid: true } : { valid: false, code: result.reason ?? 'UNKNOWN' };
+}
+
 export interface EntryCheck {
   readonly valid: boolean;
   readonly verification: ReceiptVerification;

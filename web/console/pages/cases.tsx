@@ -1,12 +1,10 @@
 import { useState } from 'preact/hooks';
-import { parseVerifierKey } from '../../../src/ledger';
-import { verifyReceipt } from '../../../src/verify';
 import { useApi } from '../api';
 import { formatBytes, formatTime, useLang, useT } from '../i18n';
 import { casesMessages } from '../messages/cases';
 import { commonMessages } from '../messages/common';
 import { Link, navigate } from '../router';
-import { loadTrust } from '../trust';
+import { checkWriteReceipt, loadTrust } from '../trust';
 import {
   ActionForm,
   Await,
@@ -173,14 +171,6 @@ export function CasesPage() {
   );
 }
 
-/** Verifies a write's receipt in this browser against the pinned log key: the green line is the browser's own check. */
-async function receiptVerdict(receipt: string): Promise<{ valid: boolean; code?: string }> {
-  const trust = await loadTrust();
-  if (trust.replaced) return { valid: false, code: 'LOG_KEY_CHANGED' };
-  const result = verifyReceipt(receipt, { jwks: trust.jwks, logKey: parseVerifierKey(trust.vkey) });
-  return result.valid ? { valid: true } : { valid: false, code: result.reason ?? 'UNKNOWN' };
-}
-
 /** One case: its facts, its evidence (with the upload), its orders and disclosures, and sharing it. */
 export function CasePage(props: { id: string }) {
   const t = useT(casesMessages);
@@ -211,7 +201,7 @@ export function CasePage(props: { id: string }) {
     [props.id],
   );
   const uploaded = async (done: Uploaded) => {
-    const verdict = await receiptVerdict(done.receipt);
+    const verdict = checkWriteReceipt(done.receipt, await loadTrust());
     setNotice(
       verdict.valid
         ? { text: t('uploaded', { exhibit: done.evidence.exhibitNumber }), tone: 'ok' }

@@ -1,12 +1,19 @@
 import { useEffect, useState } from 'preact/hooks';
 import { parseVerifierKey } from '../../../src/ledger';
-import { verifyReceipt, verifyReport } from '../../../src/verify';
+import { verifyReport } from '../../../src/verify';
 import { useApi } from '../api';
 import { formatBytes, formatTime, LANGS, type Lang, useLang, useT } from '../i18n';
 import { commonMessages } from '../messages/common';
 import { evidenceMessages } from '../messages/evidence';
 import { Link } from '../router';
-import { checkEntryReceipt, type EntryCheck, type LogTrust, loadTrust, pinLogKey } from '../trust';
+import {
+  checkEntryReceipt,
+  checkWriteReceipt,
+  type EntryCheck,
+  type LogTrust,
+  loadTrust,
+  pinLogKey,
+} from '../trust';
 import { ActionForm, Await, Chip, Field, Page, ProblemMessage, text, useLoad } from '../ui';
 import { entryTypeName, fieldName, roleName } from '../words';
 import { CustodyChip } from './cases';
@@ -95,15 +102,11 @@ export function EvidencePage(props: { id: string }) {
   const trust = useLoad(loadTrust, []);
 
   const afterWrite = async (receipt: string) => {
-    const log = trust.data ?? (await loadTrust());
-    const result = verifyReceipt(receipt, { jwks: log.jwks, logKey: parseVerifierKey(log.vkey) });
+    const verdict = checkWriteReceipt(receipt, trust.data ?? (await loadTrust()));
     setNotice(
-      result.valid && !log.replaced
+      verdict.valid
         ? { text: t('recorded'), tone: 'ok' }
-        : {
-            text: t('recordedUnverified', { code: log.replaced ? 'LOG_KEY_CHANGED' : (result.reason ?? '') }),
-            tone: 'warn',
-          },
+        : { text: t('recordedUnverified', { code: verdict.code ?? '' }), tone: 'warn' },
     );
     setRound((value) => value + 1);
   };
